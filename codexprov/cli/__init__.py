@@ -1,0 +1,152 @@
+"""The Typer app, output rendering and the one error boundary.
+
+Commands live in the sibling modules (one per area) and stay thin: parse, call one core function,
+render what it returns. Nothing below this package prints, prompts or exits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import typer
+
+from codexprov.errors import CodexprovError
+
+app = typer.Typer(
+    name="codexprov",
+    help="Manage model providers for the OpenAI Codex CLI: edits config.toml in place, keeps keys in the OS keyring.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@dataclass
+class State:
+    codex_home: Optional[str] = None
+    codex_binary: Optional[str] = None
+
+    _paths: Any = None
+
+    @property
+    def paths(self):
+        if self._paths is None:
+            from codexprov import paths
+
+            self._paths = paths.resolve(self.codex_home)
+        return self._paths
+
+
+state = State()
+
+
+@app.callback()
+def _main(
+    codex_home: Optional[str] = typer.Option(
+        None, "--codex-home", metavar="PATH", help="Codex home folder (default: $CODEX_HOME or ~/.codex)."
+    ),
+    codex: Optional[str] = typer.Option(
+        None, "--codex", metavar="PATH", help="The Codex binary to consult (default: $CODEXPROV_CODEX or `codex` on PATH)."
+    ),
+) -> None:
+    state.codex_home = codex_home
+    state.codex_binary = codex or os.environ.get("CODEXPROV_CODEX") or None
+    state._paths = None
+
+
+# ---------------------------------------------------------------------------- output helpers
+
+
+def _console(stderr: bool):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def out(text: str = "") -> None:
+    """Data on stdout, printed verbatim (no markup interpretation)."""
+    sys.stdout.write(text + "\n")
+
+
+def say(text: str, style: str | None = None) -> None:
+    """Talk on stderr. `text` is escaped: config keys like [model_providers.x] are not markup."""
+    from rich.markup import escape
+
+    _console(True).print(escape(text), style=style)
+
+
+def out_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
+
+
+def out_table(columns: list[str], rows: list[list[str]], title: str | None = None) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title, show_edge=False, box=None, pad_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
+    _console(False).print(table)
+
+
+def show_diff(diff: str) -> None:
+    """A unified diff on stdout (it is the data of --dry-run). Already free of secrets."""
+    if not diff:
+        say("no change")
+        return
+    sys.stdout.write(diff if diff.endswith("\n") else diff + "\n")
+
+
+def confirm(question: str, *, yes: bool) -> None:
+    from codexprov.errors import CancelledError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise CancelledError(
+            "cannot ask for confirmation: standard input is not a terminal", hint="Pass --yes to proceed."
+        )
+    if not typer.confirm(question, default=False, err=True):
+        raise CancelledError("cancelled; nothing was changed")
+
+
+# ---------------------------------------------------------------------------- boundary
+
+
+def report_error(err: CodexprovError) -> None:
+    from rich.markup import escape
+
+    console = _console(True)
+    console.print(f"[bold red]error:[/] {escape(err.message)}")
+    if err.detail:
+        console.print(escape(err.detail), style="dim")
+    if err.hint:
+        console.print(f"[bold]hint:[/] {escape(err.hint)}")
+
+
+def run(argv: list[str]) -> int:
+    import click
+
+    from codexprov.cli import doctor, keys, profiles, providers, recipes  # noqa: F401  (registers commands)
+
+    try:
+        result = app(args=argv, prog_name="codexprov", standalone_mode=False)
+    except CodexprovError as err:
+        report_error(err)
+        return err.exit_code
+    except click.exceptions.Abort:
+        _console(True).print("[bold red]error:[/] cancelled; nothing was changed")
+        return 9
+    except click.ClickException as err:
+        err.show()
+        return err.exit_code
+    except click.exceptions.Exit as err:
+        return err.exit_code
+    return result if isinstance(result, int) else 0

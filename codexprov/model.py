@@ -1,0 +1,106 @@
+"""Plain data shared by the core modules: what a provider is, and which ones Codex builds in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+# Codex reads the provider id as a TOML key and uses it in `-c model_providers.ID…` overrides and
+# in error messages; we accept the conservative set that works everywhere (bare TOML keys).
+PROVIDER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class BuiltinProvider:
+    id: str
+    name: str
+    base_url: str | None
+    key_source: str  # human text: where Codex gets credentials for it
+    # None: the id is fully reserved (a [model_providers.ID] table is a load error).
+    # A tuple: the only fields a [model_providers.ID] table may set.
+    overridable_fields: tuple[str, ...] | None = None
+
+
+BUILTIN_PROVIDERS: dict[str, BuiltinProvider] = {
+    p.id: p
+    for p in (
+        BuiltinProvider("openai", "OpenAI", "https://api.openai.com/v1", "codex login / OPENAI_API_KEY"),
+        BuiltinProvider("ollama", "Ollama", "http://localhost:11434/v1", "none (local)"),
+        BuiltinProvider("lmstudio", "LM Studio", "http://localhost:1234/v1", "none (local)"),
+        BuiltinProvider(
+            "amazon-bedrock",
+            "Amazon Bedrock",
+            None,
+            "AWS credentials (aws.profile)",
+            ("base_url", "auth", "http_headers", "aws"),
+        ),
+        BuiltinProvider(
+            "gcp",
+            "Google Cloud Vertex AI",
+            None,
+            "Google credentials (credential_file / gcloud)",
+            ("base_url", "auth", "http_headers", "project_id", "location", "credential_file"),
+        ),
+    )
+}
+
+# Sub-keys allowed under `aws` for the amazon-bedrock built-in.
+BEDROCK_AWS_FIELDS = ("profile", "region", "credential_export", "auth_refresh")
+
+
+@dataclass(frozen=True)
+class AuthCommand:
+    command: str
+    args: tuple[str, ...] = ()
+    timeout_ms: int | None = None
+    refresh_interval_ms: int | None = None
+    cwd: str | None = None
+
+    def to_table(self) -> dict[str, Any]:
+        table: dict[str, Any] = {"command": self.command}
+        if self.args:
+            table["args"] = list(self.args)
+        for key in ("timeout_ms", "refresh_interval_ms", "cwd"):
+            value = getattr(self, key)
+            if value is not None:
+                table[key] = value
+        return table
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """A provider table as codexprov will write it under [model_providers.ID]."""
+
+    id: str
+    name: str
+    base_url: str | None = None
+    env_key: str | None = None
+    env_key_instructions: str | None = None
+    wire_api: str | None = "responses"
+    query_params: dict[str, str] = field(default_factory=dict)
+    http_headers: dict[str, str] = field(default_factory=dict)
+    env_http_headers: dict[str, str] = field(default_factory=dict)
+    auth: AuthCommand | None = None
+    # Any other field Codex accepts (requires_openai_auth, request_max_retries, aws = {...}, ...).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_table(self) -> dict[str, Any]:
+        """Key order here is the order written to the file."""
+        table: dict[str, Any] = {"name": self.name}
+        if self.base_url is not None:
+            table["base_url"] = self.base_url
+        if self.env_key is not None:
+            table["env_key"] = self.env_key
+        if self.env_key_instructions is not None:
+            table["env_key_instructions"] = self.env_key_instructions
+        if self.wire_api is not None:
+            table["wire_api"] = self.wire_api
+        for key in ("query_params", "http_headers", "env_http_headers"):
+            value = getattr(self, key)
+            if value:
+                table[key] = dict(value)
+        table.update(self.extra)
+        if self.auth is not None:
+            table["auth"] = self.auth.to_table()
+        return table

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a fresh machine, then runs the whole suite.
+#   scripts/test.sh [pytest args...]
+# What it installs: a virtualenv in .venv with codexprov and its test extras; the pinned real Codex
+# CLIs from npm into .cache/codex/<version>; gnome-keyring and dbus from apt (when missing and we
+# are root) so that the keyring tests talk to a real Secret Service.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+CODEX_VERSIONS=(0.169.0 0.133.0)
+
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+for version in "${CODEX_VERSIONS[@]}"; do
+  prefix=.cache/codex/$version
+  if [ ! -x "$prefix/node_modules/.bin/codex" ]; then
+    mkdir -p "$prefix"
+    npm install --silent --no-audit --no-fund --prefix "$prefix" "@openai/codex@$version" >/dev/null
+  fi
+done
+
+if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-run-session >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends gnome-keyring dbus dbus-daemon libsecret-tools >/dev/null
+  else
+    echo "note: gnome-keyring/dbus missing and cannot apt-get install; real-keyring tests will skip" >&2
+  fi
+fi
+
+export PATH="$PWD/.venv/bin:$PATH"
+if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
+  exec dbus-run-session -- bash scripts/in-session.sh "$@"
+fi
+exec bash scripts/in-session.sh "$@"
