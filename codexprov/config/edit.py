@@ -1,0 +1,249 @@
+"""Text -> text edits that change only the lines they concern.
+
+Each function takes the whole file text (already validated with tomllib) and returns the new text.
+tomlkit only ever sees the few sections an edit concerns (see scan.py for why); everything else is
+copied through byte for byte. Callers verify the result means what was intended
+(transaction.apply_edit does), so a layout these functions cannot handle fails loudly, never silently.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from typing import Any
+
+from codexprov.config.scan import Section, newline_of, scan
+
+_LONE_LF = re.compile(r"(?<!\r)\n")
+
+
+class EditImpossible(Exception):
+    """The edit cannot be made without disturbing other parts of the file (an internal signal)."""
+
+
+def _to_newline(text: str, newline: str) -> str:
+    return _LONE_LF.sub("\r\n", text) if newline == "\r\n" else text
+
+
+def _tomlkit_value(value: Any, *, inline: bool):
+    import tomlkit
+
+    if isinstance(value, dict):
+        if inline:
+            t = tomlkit.inline_table()
+            for k, v in value.items():
+                t[k] = _tomlkit_value(v, inline=True)
+            return t
+        t = tomlkit.table()
+        for k, v in value.items():
+            t[k] = _tomlkit_value(v, inline=not _is_subtable(k, v))
+        return t
+    if isinstance(value, (list, tuple)):
+        arr = tomlkit.array()
+        arr.extend(_tomlkit_value(v, inline=True) for v in value)
+        return arr
+    return tomlkit.item(value)
+
+
+def _is_subtable(key: str, value: Any) -> bool:
+    # Small maps (query_params, http_headers) read best inline, as Codex's docs write them; the
+    # auth command and nested tables (aws) get their own [a.b.c] section.
+    return isinstance(value, dict) and (key in ("auth", "aws") or any(isinstance(v, dict) for v in value.values()))
+
+
+def render_section(key_path: tuple[str, ...], table: dict[str, Any]) -> str:
+    """`[a.b]` plus its keys (and sub-table sections), with "\n" newlines and no blank line at the end."""
+    import tomlkit
+
+    doc = tomlkit.document()
+    node = tomlkit.table(is_super_table=True) if len(key_path) > 1 else None
+    inner = _tomlkit_value(table, inline=False)
+    if node is None:
+        doc[key_path[0]] = inner
+    else:
+        current = node
+        doc[key_path[0]] = node
+        for part in key_path[1:-1]:
+            nxt = tomlkit.table(is_super_table=True)
+            current[part] = nxt
+            current = nxt
+        current[key_path[-1]] = inner
+    return doc.as_string().strip("\n") + "\n"
+
+
+def _join(before: str, insert: str, after: str, newline: str) -> str:
+    """Insert a block with one blank line around it, not disturbing the text either side."""
+    if before and not before.endswith(("\n",)):
+        before += newline
+    lead = newline if before.strip() and not before.endswith(newline * 2) else ""
+    trail = newline if after.strip() else ""
+    return before + lead + insert + trail + after
+
+
+def set_root_keys(text: str, values: dict[str, Any]) -> str:
+    """Set (or, with value None, delete) top-level keys such as model_provider and model."""
+    import tomlkit
+
+    newline = newline_of(text)
+    pre = scan(text, preamble_only=True)[0]
+    preamble, rest = text[: pre.end], text[pre.end :]
+    existing = {k: v for k, v in values.items() if k in pre.keys}
+    new = {k: v for k, v in values.items() if k not in pre.keys and v is not None}
+    if existing:
+        doc = tomlkit.parse(preamble)
+        for key, value in existing.items():
+            if key not in doc:
+                raise EditImpossible(f"{key} is written as a dotted key")
+            if value is None:
+                del doc[key]
+            else:
+                doc[key] = value
+        preamble = _to_newline(doc.as_string(), newline)
+    if new:
+        lines = "".join(f"{tomlkit.key(k).as_string()} = {tomlkit.item(v).as_string()}{newline}" for k, v in new.items())
+        end = scan(preamble, preamble_only=True)[0].last_value_end
+        if end is not None:
+            head, tail = preamble[:end], preamble[end:]
+            if head and not head.endswith("\n"):
+                head += newline
+            preamble = head + lines + tail
+        else:
+            # No root key yet: keep a file-opening comment block on top, then the keys.
+            m = re.match(r"((?:[ \t]*#[^\n]*\n)+[ \t]*\r?\n)?", preamble)
+            cut = m.end() if m else 0
+            head, tail = preamble[:cut], preamble[cut:]
+            sep = newline if (tail.strip() or rest.strip()) and not tail.startswith(("\n", "\r\n")) else ""
+            if not tail and not rest and text and not text.endswith("\n"):
+                head += newline
+            preamble = head + lines + sep + tail
+    return preamble + rest
+
+
+def _provider_like_sections(sections: list[Section], key_path: tuple[str, ...]) -> list[Section]:
+    return [s for s in sections[1:] if s.under(key_path)]
+
+
+def add_table(text: str, key_path: tuple[str, ...], table: dict[str, Any]) -> str:
+    """Add a new table at key_path (which must not exist), after its siblings when there are any."""
+    newline = newline_of(text)
+    sections = scan(text)
+    block = _to_newline(render_section(key_path, table), newline)
+    parent = key_path[:-1]
+    siblings = _provider_like_sections(sections, parent) if parent else []
+    anchor = siblings[-1].end if siblings else len(text)
+    if siblings and anchor < len(text):
+        # Before the trailing comment lines that lead into the next section, after the siblings' values.
+        last = siblings[-1]
+        anchor = last.last_value_end if last.last_value_end is not None else last.end
+        # Keep the blank line(s) that followed the sibling where they were.
+        after = text[anchor:]
+        gap = re.match(r"(?:[ \t]*\r?\n)*", after).group()
+        candidate = text[: anchor] + newline + block + gap + after[len(gap):] if gap else _join(text[:anchor], block, after, newline)
+    else:
+        candidate = _join(text[:anchor], block, text[anchor:], newline)
+    if _means(candidate, text, key_path, table):
+        return candidate
+    # The parent is an inline table or similar: edit it where it stands.
+    return scoped_edit(text, key_path[:1], lambda doc: _set_in(doc, key_path, table))
+
+
+def _set_in(doc, key_path: tuple[str, ...], table: dict[str, Any]) -> None:
+    node = doc
+    for part in key_path[:-1]:
+        node = node[part]
+    import tomlkit.items
+
+    inline = isinstance(node, tomlkit.items.InlineTable)
+    node[key_path[-1]] = _tomlkit_value(table, inline=inline)
+
+
+def _means(candidate: str, old: str, key_path: tuple[str, ...], table: dict[str, Any]) -> bool:
+    try:
+        new_data = tomllib.loads(candidate)
+    except tomllib.TOMLDecodeError:
+        return False
+    old_data = tomllib.loads(old)
+    node = old_data
+    for part in key_path[:-1]:
+        node = node.setdefault(part, {})
+    node[key_path[-1]] = table
+    return new_data == old_data
+
+
+def remove_table(text: str, key_path: tuple[str, ...]) -> str:
+    """Remove the table at key_path with its sub-tables and the comment lines directly above it."""
+    sections = scan(text)
+    targets = [s for s in sections[1:] if s.under(key_path)]
+    holders = [s for s in sections if s not in targets and _defines_under(s, key_path)]
+    out = text
+    for section in reversed(targets):
+        out = out[: section.start] + out[section.end :]
+    if targets and targets[-1].end == len(text):
+        # Removed the end of the file: do not leave the blank separator lines behind.
+        trimmed = out.rstrip("\r\n \t")
+        if trimmed != out:
+            out = trimmed + (newline_of(text) if text.endswith("\n") else "")
+    if holders and _still_defined(out, key_path):
+        # Also (or only) defined as dotted keys or an inline table in a parent: let tomlkit drop it.
+        out = scoped_edit(out, key_path[:1], lambda doc: _del_in(doc, key_path))
+    return out
+
+
+def _still_defined(text: str, key_path: tuple[str, ...]) -> bool:
+    node: Any = tomllib.loads(text)
+    for part in key_path:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _del_in(doc, key_path: tuple[str, ...]) -> None:
+    node = doc
+    for part in key_path[:-1]:
+        node = node[part]
+    del node[key_path[-1]]
+
+
+def _defines_under(section: Section, prefix: tuple[str, ...]) -> bool:
+    """Can keys under `prefix` be written in this section (as its table, or as dotted/inline keys)?"""
+    if section.header and section.under(prefix):
+        return True
+    header = section.header
+    return len(header) < len(prefix) and prefix[: len(header)] == header and prefix[len(header)] in section.keys
+
+
+def keep_missing_final_newline(old: str, new: str) -> str:
+    """A file that ended without a newline still does after an edit at its end."""
+    if old and not old.endswith("\n") and new.endswith("\n"):
+        return new.rstrip("\r\n")
+    return new
+
+
+def scoped_edit(text: str, prefix: tuple[str, ...], fn: Callable[[Any], None]) -> str:
+    """Let `fn` edit a tomlkit document holding every section that can define keys under `prefix`.
+
+    The document is the smallest run of consecutive sections that covers them; the rest of the file
+    is not parsed by tomlkit and is copied through unchanged.
+    """
+    import tomlkit
+
+    newline = newline_of(text)
+    sections = scan(text)
+    relevant = [i for i, s in enumerate(sections) if _defines_under(s, prefix)]
+    lo, hi = (sections[relevant[0]].start, sections[relevant[-1]].end) if relevant else (len(text), len(text))
+    block = text[lo:hi]
+    doc = tomlkit.parse(block)
+    fn(doc)
+    new_block = _to_newline(doc.as_string(), newline)
+    if not relevant:
+        if new_block.strip() and text.strip() and not new_block.lstrip().startswith("["):
+            raise EditImpossible("would append root keys after a table")
+        return _join(text, new_block.strip("\r\n") + newline, "", newline) if text.strip() else new_block
+    # Keep the blank line(s) that separated the block from what follows.
+    old_gap = re.search(r"(?:\r?\n)*\Z", block).group()
+    new_gap = re.search(r"(?:\r?\n)*\Z", new_block).group()
+    if hi < len(text) and len(new_gap) < len(old_gap):
+        new_block = new_block[: len(new_block) - len(new_gap)] + old_gap
+    return text[:lo] + new_block + text[hi:]

@@ -1,0 +1,244 @@
+"""Every write is a transaction: lock, re-read, edit, verify, back up, write atomically, journal.
+
+`codexprov undo` walks the journal back. Backups are verbatim copies of what the file held
+(mode 0600, in codexprov's state dir), except where a caller passes `backup_text` to redact
+(e.g. `key migrate`, so a plain-text key it moved into the keyring is not kept on disk).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codexprov.config.document import Snapshot, load, parse
+from codexprov.config.edit import EditImpossible, keep_missing_final_newline
+from codexprov.errors import CodexprovError, ConfigError, FileAccessError, NotFoundError
+from codexprov.locking import FileLock
+from codexprov.paths import Paths
+
+MAX_BACKUPS = 20
+
+
+@dataclass(frozen=True)
+class EditResult:
+    path: Path
+    old_text: str
+    new_text: str
+    diff: str
+    changed: bool
+    backup: Path | None
+    dry_run: bool
+    description: str
+
+
+def _key(target: Path) -> str:
+    return hashlib.sha256(str(target).encode("utf-8")).hexdigest()[:16]
+
+
+def lock_for(paths: Paths, target: Path) -> FileLock:
+    return FileLock(paths.state_dir / "locks" / f"{_key(target)}.lock", what=str(target))
+
+
+def make_diff(old: str, new: str, path: Path) -> str:
+    """A unified diff with secrets masked (the old text may hold a plain-text key)."""
+    from codexprov.redact import redact_text
+
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=f"{path} (before)",
+        tofile=f"{path} (after)",
+    )
+    out = []
+    for line in lines:
+        if not line.endswith("\n"):
+            line += "\n\\ No newline at end of file\n"
+        out.append(line.replace("\r\n", "\n"))
+    return redact_text("".join(out))
+
+
+def apply_edit(
+    paths: Paths,
+    file: Path,
+    transform: Callable[[Snapshot], str],
+    *,
+    dry_run: bool,
+    description: str,
+    expect: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    backup_text: Callable[[str], str] | None = None,
+) -> EditResult:
+    """Apply `transform` to the file as it is under the lock; `expect` says what the data must become."""
+    target = Path(os.path.realpath(file))
+    with lock_for(paths, target):
+        snap = load(file)
+        try:
+            new_text = transform(snap)
+        except EditImpossible as err:
+            raise CodexprovError(
+                f"cannot make this edit in {file} without disturbing other parts of it ({err})",
+                hint="Nothing was written. Edit the file by hand, or report this layout as a codexprov bug.",
+            ) from None
+        new_text = keep_missing_final_newline(snap.text, new_text)
+        if new_text == snap.text:
+            return EditResult(file, snap.text, new_text, "", False, None, dry_run, description)
+        _verify(snap, new_text, file, expect)
+        diff = make_diff(snap.text, new_text, file)
+        if dry_run:
+            return EditResult(file, snap.text, new_text, diff, True, None, True, description)
+        backup = _backup(paths, target, snap, backup_text)
+        write_atomic(target, new_text, existed=snap.exists)
+        _journal_append(paths, target, backup, new_text, description)
+        return EditResult(file, snap.text, new_text, diff, True, backup, False, description)
+
+
+def _verify(snap: Snapshot, new_text: str, file: Path, expect) -> None:
+    try:
+        new_data = parse(new_text, file)
+    except ConfigError as err:
+        raise CodexprovError(
+            f"internal error: the edit would leave {file} invalid ({err.reason}); nothing was written",
+            hint="Please report this as a codexprov bug, with the layout of your config.",
+        ) from None
+    if expect is not None and expect(copy.deepcopy(snap.data)) != new_data:
+        raise CodexprovError(
+            f"internal error: the edit to {file} would change more than intended; nothing was written",
+            hint="Please report this as a codexprov bug, with the layout of your config.",
+        )
+
+
+def write_atomic(target: Path, text: str, *, existed: bool) -> None:
+    """Temp file in the same folder, fsync, os.replace; keep the mode, new files are 0600 in a 0700 folder."""
+    folder = target.parent
+    try:
+        if not folder.exists():
+            folder.mkdir(parents=True, mode=0o700)
+        mode = (os.stat(target).st_mode & 0o7777) if existed and target.exists() else 0o600
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(text.encode("utf-8"))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        if hasattr(os, "O_DIRECTORY"):
+            dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+    except OSError as err:
+        raise FileAccessError(
+            f"cannot write {target}: {err.strerror or err}",
+            hint="Check that you own the folder and the file; nothing was changed.",
+        ) from None
+
+
+# ---------------------------------------------------------------------------- backups and undo
+
+
+def _journal_path(paths: Paths) -> Path:
+    return paths.state_dir / "journal.json"
+
+
+def _journal_lock(paths: Paths) -> FileLock:
+    return FileLock(paths.state_dir / "locks" / "journal.lock", what="codexprov's undo journal")
+
+
+def _read_journal(paths: Paths) -> list[dict[str, Any]]:
+    try:
+        return json.loads(_journal_path(paths).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError):
+        return []
+
+
+def _write_journal(paths: Paths, entries: list[dict[str, Any]]) -> None:
+    write_atomic(_journal_path(paths), json.dumps(entries, indent=1), existed=_journal_path(paths).exists())
+
+
+def _backup(paths: Paths, target: Path, snap: Snapshot, backup_text) -> Path | None:
+    if not snap.exists:
+        return None
+    folder = paths.backup_dir / _key(target)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    name = f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}-{target.name}"
+    text = backup_text(snap.text) if backup_text else snap.text
+    path = folder / name
+    write_atomic(path, text, existed=False)
+    return path
+
+
+def _journal_append(paths: Paths, target: Path, backup: Path | None, new_text: str, description: str) -> None:
+    with _journal_lock(paths):
+        entries = _read_journal(paths)
+        entries.append(
+            {
+                "file": str(target),
+                "backup": str(backup) if backup else None,
+                "after_sha256": hashlib.sha256(new_text.encode("utf-8")).hexdigest(),
+                "description": description,
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+        )
+        for dropped in entries[:-MAX_BACKUPS]:
+            if dropped.get("backup"):
+                Path(dropped["backup"]).unlink(missing_ok=True)
+        _write_journal(paths, entries[-MAX_BACKUPS:])
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    path: Path
+    description: str
+    diff: str
+    removed_file: bool
+    dry_run: bool
+
+
+def undo(paths: Paths, *, force: bool = False, dry_run: bool = False) -> UndoResult:
+    """Put back the file codexprov changed last, as it was before that change."""
+    # Lock order everywhere: the file's lock first, then the journal's (apply_edit does the same).
+    entries = _read_journal(paths)
+    if not entries:
+        raise NotFoundError("nothing to undo: codexprov has not changed any file yet (or undid it all)")
+    target = Path(entries[-1]["file"])
+    with lock_for(paths, target), _journal_lock(paths):
+        entries = _read_journal(paths)
+        if not entries or Path(entries[-1]["file"]) != target:
+            raise CodexprovError("another codexprov changed the undo journal meanwhile", hint="Run `codexprov undo` again.")
+        entry = entries[-1]
+        current = target.read_bytes() if target.exists() else None
+        current_hash = hashlib.sha256(current).hexdigest() if current is not None else None
+        if current_hash != entry["after_sha256"] and not force:
+            raise CodexprovError(
+                f"{target} changed after codexprov's last edit ({entry['description']}); not undoing",
+                hint="Run `codexprov undo --force` to restore the backup anyway (your later edits are lost).",
+            )
+        before = Path(entry["backup"]).read_text(encoding="utf-8") if entry["backup"] else None
+        now = current.decode("utf-8", "replace") if current is not None else ""
+        diff = make_diff(now, before or "", target)
+        if not dry_run:
+            if before is None:
+                target.unlink(missing_ok=True)
+            else:
+                write_atomic(target, before, existed=current is not None)
+                Path(entry["backup"]).unlink(missing_ok=True)
+            _write_journal(paths, entries[:-1])
+    return UndoResult(target, entry["description"], diff, before is None, dry_run)

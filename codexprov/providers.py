@@ -1,0 +1,394 @@
+"""Providers in a Codex config: list, show, add, use, remove, rewire. Returns data; never prints."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from codexprov.config import edit
+from codexprov.config.document import Snapshot, load
+from codexprov.config.transaction import EditResult, apply_edit
+from codexprov.errors import ConflictError, NotFoundError, UsageError
+from codexprov.model import BUILTIN_PROVIDERS, PROVIDER_ID_RE, AuthCommand, ProviderSpec
+from codexprov.paths import Paths
+
+DEFAULT_PROVIDER = "openai"
+
+
+@dataclass(frozen=True)
+class KeySource:
+    kind: str  # "env" | "keyring" | "command" | "codex-login" | "plaintext" | "cloud" | "none"
+    detail: str  # env var name, command line, or a short description; never a secret
+
+    def describe(self) -> str:
+        return {
+            "env": f"env ${self.detail}",
+            "keyring": "keyring (codexprov token)",
+            "command": f"command: {self.detail}",
+            "codex-login": self.detail,
+            "plaintext": f"PLAIN TEXT in config ({self.detail})",
+            "cloud": self.detail,
+            "none": "none",
+        }.get(self.kind, self.detail)
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    id: str
+    name: str
+    base_url: str | None
+    builtin: bool
+    configured: bool  # has a [model_providers.ID] table in the config
+    active: bool
+    key_source: KeySource
+    wire_api: str | None
+    table: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "base_url": self.base_url,
+            "builtin": self.builtin,
+            "configured": self.configured,
+            "active": self.active,
+            "key_source": {"kind": self.key_source.kind, "detail": self.key_source.detail},
+            "wire_api": self.wire_api,
+            "table": redact_table(self.table),
+        }
+
+
+@dataclass(frozen=True)
+class ProviderList:
+    config_path: str
+    config_exists: bool
+    active_provider: str
+    model: str | None
+    providers: tuple[ProviderInfo, ...]
+
+
+_SECRET_NAMES = ("token", "secret", "password", "authorization", "api-key", "api_key", "apikey", "x-api-key")
+_NAME_FIELDS = ("env_key", "env_key_instructions", "env_http_headers", "auth")
+
+
+def redact_table(table: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a provider table safe to show: literal secrets masked (env var *names* are kept)."""
+    from codexprov.redact import mask
+
+    def walk(node: Any, name: str) -> Any:
+        if isinstance(node, dict):
+            return {k: (v if k in _NAME_FIELDS and name == "" else walk(v, k)) for k, v in node.items()}
+        if isinstance(node, str) and any(s in name.lower() for s in _SECRET_NAMES):
+            return mask(node)
+        return node
+
+    return walk(table, "")
+
+
+def is_token_command(auth: dict[str, Any]) -> bool:
+    args = auth.get("args") or []
+    command = str(auth.get("command", ""))
+    return bool(args) and args[0] == "token" and command.replace("\\", "/").rsplit("/", 1)[-1].split(".")[0] == "codexprov"
+
+
+def key_source(pid: str, table: dict[str, Any]) -> KeySource:
+    auth = table.get("auth")
+    if isinstance(auth, dict) and auth.get("command"):
+        if is_token_command(auth):
+            return KeySource("keyring", pid)
+        return KeySource("command", " ".join([str(auth["command"]), *map(str, auth.get("args") or [])]))
+    if table.get("env_key"):
+        return KeySource("env", str(table["env_key"]))
+    if table.get("experimental_bearer_token"):
+        return KeySource("plaintext", "experimental_bearer_token")
+    if table.get("requires_openai_auth"):
+        return KeySource("codex-login", "codex login (ChatGPT / OpenAI auth)")
+    if pid == "openai":
+        return KeySource("codex-login", "codex login / OPENAI_API_KEY")
+    if pid == "amazon-bedrock":
+        return KeySource("cloud", "AWS credentials")
+    if pid == "gcp":
+        return KeySource("cloud", "Google Cloud credentials")
+    return KeySource("none", "")
+
+
+def _info(pid: str, table: dict[str, Any] | None, active: str) -> ProviderInfo:
+    builtin = BUILTIN_PROVIDERS.get(pid)
+    merged: dict[str, Any] = {}
+    if builtin is not None:
+        merged["name"] = builtin.name
+        if builtin.base_url:
+            merged["base_url"] = builtin.base_url
+    merged.update(table or {})
+    return ProviderInfo(
+        id=pid,
+        name=str(merged.get("name") or pid),
+        base_url=merged.get("base_url"),
+        builtin=builtin is not None,
+        configured=table is not None,
+        active=pid == active,
+        key_source=key_source(pid, merged),
+        wire_api=merged.get("wire_api", "responses"),
+        table=merged,
+    )
+
+
+def summarize(snap: Snapshot) -> ProviderList:
+    data = snap.data
+    active = data.get("model_provider") or DEFAULT_PROVIDER
+    configured: dict[str, Any] = data.get("model_providers") or {}
+    ids = list(BUILTIN_PROVIDERS) + [pid for pid in configured if pid not in BUILTIN_PROVIDERS]
+    infos = tuple(_info(pid, configured.get(pid), active) for pid in ids)
+    return ProviderList(str(snap.path), snap.exists, active, data.get("model"), infos)
+
+
+def list_providers(paths: Paths) -> ProviderList:
+    return summarize(load(paths.config_file))
+
+
+def get_provider(paths: Paths, pid: str) -> ProviderInfo:
+    summary = list_providers(paths)
+    for info in summary.providers:
+        if info.id == pid:
+            return info
+    raise not_found(pid, [p.id for p in summary.providers], str(paths.config_file))
+
+
+def not_found(pid: str, known: list[str], where: str) -> NotFoundError:
+    close = difflib.get_close_matches(pid, known, n=3)
+    hint = f"Did you mean: {', '.join(close)}?" if close else "Run `codexprov list` to see the providers."
+    return NotFoundError(f"no provider `{pid}` in {where}", hint=hint)
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def check_new_id(pid: str) -> None:
+    if pid in BUILTIN_PROVIDERS:
+        raise ConflictError(
+            f"`{pid}` is a built-in Codex provider id; Codex refuses a custom table under it",
+            hint=f"Pick another id, e.g. --id {pid}-custom (or configure the built-in with `codexprov use {pid}`).",
+        )
+    if not PROVIDER_ID_RE.match(pid):
+        raise UsageError(
+            f"invalid provider id `{pid}`",
+            hint="Use letters, digits, '-' and '_' (start with a letter or digit, at most 64 characters).",
+        )
+
+
+def _providers_of(data: dict[str, Any]) -> dict[str, Any]:
+    return data.get("model_providers") or {}
+
+
+# ---------------------------------------------------------------------------- edits
+
+
+def _root_values(pid: str | None, model: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if pid is not None:
+        values["model_provider"] = pid
+    if model is not None:
+        values["model"] = model
+    return values
+
+
+def add_provider(
+    paths: Paths,
+    spec: ProviderSpec,
+    *,
+    use: bool = False,
+    model: str | None = None,
+    replace: bool = False,
+    dry_run: bool = False,
+) -> EditResult:
+    """Add [model_providers.ID] (or, with replace, make an existing one exactly `spec`)."""
+    check_new_id(spec.id)
+    table = spec.to_table()
+    root = _root_values(spec.id if use else None, model if use else None)
+
+    def transform(snap: Snapshot) -> str:
+        exists = spec.id in _providers_of(snap.data)
+        if exists and not replace:
+            raise ConflictError(
+                f"provider `{spec.id}` already exists in {snap.path}",
+                hint=f"Pass --replace to update it, pick another --id, or `codexprov remove {spec.id}` first.",
+            )
+        if exists:
+            text = edit.scoped_edit(snap.text, ("model_providers", spec.id), lambda doc: _replace_table(doc, spec.id, table))
+        else:
+            text = edit.add_table(snap.text, ("model_providers", spec.id), table)
+        return edit.set_root_keys(text, root) if root else text
+
+    def expect(data: dict[str, Any]) -> dict[str, Any]:
+        data.setdefault("model_providers", {})[spec.id] = table
+        data.update(root)
+        return data
+
+    verb = "replace" if replace else "add"
+    return apply_edit(paths, paths.config_file, transform, dry_run=dry_run, description=f"{verb} provider {spec.id}", expect=expect)
+
+
+def _replace_table(doc, pid: str, table: dict[str, Any]) -> None:
+    current = doc["model_providers"][pid]
+    for key in [k for k in current if k not in table]:
+        del current[key]
+    for key, value in table.items():
+        if key in current and _plain(current[key]) == value:
+            continue  # unchanged: keep its formatting and comment
+        current[key] = edit._tomlkit_value(value, inline=not edit._is_subtable(key, value))
+
+
+def _plain(item: Any) -> Any:
+    return item.unwrap() if hasattr(item, "unwrap") else item
+
+
+def configure_builtin(
+    paths: Paths,
+    builtin_id: str,
+    table: dict[str, Any] | None,
+    *,
+    use: bool = False,
+    model: str | None = None,
+    dry_run: bool = False,
+) -> EditResult:
+    """Configure a built-in provider: only the fields Codex lets a table under its id set."""
+    builtin = BUILTIN_PROVIDERS[builtin_id]
+    if table:
+        allowed = builtin.overridable_fields or ()
+        bad = [k for k in table if k not in allowed]
+        if bad:
+            raise UsageError(
+                f"the built-in `{builtin_id}` provider does not accept {', '.join(bad)}",
+                hint=f"It accepts only: {', '.join(allowed) or 'nothing'}. Use --id to write a custom provider instead.",
+            )
+    root = _root_values(builtin_id if use else None, model if use else None)
+
+    def transform(snap: Snapshot) -> str:
+        text = snap.text
+        if table:
+            if builtin_id in _providers_of(snap.data):
+                text = edit.scoped_edit(text, ("model_providers", builtin_id), lambda doc: _replace_table(doc, builtin_id, table))
+            else:
+                text = edit.add_table(text, ("model_providers", builtin_id), table)
+        return edit.set_root_keys(text, root) if root else text
+
+    def expect(data: dict[str, Any]) -> dict[str, Any]:
+        if table:
+            data.setdefault("model_providers", {})[builtin_id] = table
+        data.update(root)
+        return data
+
+    return apply_edit(paths, paths.config_file, transform, dry_run=dry_run, description=f"configure {builtin_id}", expect=expect)
+
+
+def use_provider(paths: Paths, pid: str, *, model: str | None = None, dry_run: bool = False) -> EditResult:
+    root = _root_values(pid, model)
+
+    def transform(snap: Snapshot) -> str:
+        known = list(BUILTIN_PROVIDERS) + list(_providers_of(snap.data))
+        if pid not in known:
+            raise not_found(pid, known, str(snap.path))
+        return edit.set_root_keys(snap.text, root)
+
+    def expect(data: dict[str, Any]) -> dict[str, Any]:
+        data.update(root)
+        return data
+
+    return apply_edit(paths, paths.config_file, transform, dry_run=dry_run, description=f"use {pid}", expect=expect)
+
+
+@dataclass(frozen=True)
+class RemoveResult:
+    edit: EditResult
+    was_active: bool
+    key_source: KeySource
+
+
+def remove_provider(paths: Paths, pid: str, *, force: bool = False, dry_run: bool = False) -> RemoveResult:
+    facts: dict[str, Any] = {}
+
+    def transform(snap: Snapshot) -> str:
+        providers = _providers_of(snap.data)
+        if pid not in providers:
+            if pid in BUILTIN_PROVIDERS:
+                raise NotFoundError(
+                    f"`{pid}` is built into Codex and has no table in {snap.path}; there is nothing to remove",
+                    hint=f"Switch away from it with `codexprov use OTHER`.",
+                )
+            raise not_found(pid, list(providers), str(snap.path))
+        active = snap.data.get("model_provider") == pid
+        if active and not force:
+            raise ConflictError(
+                f"`{pid}` is the active provider (model_provider = \"{pid}\")",
+                hint=f"Switch first with `codexprov use OTHER`, or pass --force (model_provider is then removed and Codex falls back to openai).",
+            )
+        facts["active"] = active
+        facts["source"] = key_source(pid, providers[pid])
+        text = edit.remove_table(snap.text, ("model_providers", pid))
+        return edit.set_root_keys(text, {"model_provider": None}) if active else text
+
+    def expect(data: dict[str, Any]) -> dict[str, Any]:
+        del data["model_providers"][pid]
+        if data.get("model_provider") == pid:
+            del data["model_provider"]
+        return data
+
+    result = apply_edit(paths, paths.config_file, transform, dry_run=dry_run, description=f"remove provider {pid}", expect=expect)
+    return RemoveResult(result, facts["active"], facts["source"])
+
+
+def update_provider_fields(
+    paths: Paths,
+    pid: str,
+    set_fields: dict[str, Any],
+    delete_fields: list[str] | tuple[str, ...] = (),
+    *,
+    dry_run: bool = False,
+    description: str | None = None,
+    backup_text=None,
+) -> EditResult:
+    """Set and delete fields of an existing [model_providers.ID] table (a nested dict is a sub-table)."""
+
+    def change(doc) -> None:
+        table = doc["model_providers"][pid]
+        for key in delete_fields:
+            if key in table:
+                del table[key]
+        for key, value in set_fields.items():
+            table[key] = edit._tomlkit_value(value, inline=not edit._is_subtable(key, value))
+
+    def transform(snap: Snapshot) -> str:
+        providers = _providers_of(snap.data)
+        if pid not in providers:
+            raise not_found(pid, list(providers), str(snap.path))
+        return edit.scoped_edit(snap.text, ("model_providers", pid), change)
+
+    def expect(data: dict[str, Any]) -> dict[str, Any]:
+        table = data["model_providers"][pid]
+        for key in delete_fields:
+            table.pop(key, None)
+        table.update(set_fields)
+        return data
+
+    return apply_edit(
+        paths,
+        paths.config_file,
+        transform,
+        dry_run=dry_run,
+        description=description or f"update provider {pid}",
+        expect=expect,
+        backup_text=backup_text,
+    )
+
+
+def set_provider_auth(
+    paths: Paths, pid: str, auth: AuthCommand | None, *, drop_env_key: bool = True, dry_run: bool = False
+) -> EditResult:
+    """Point a provider at an auth command (Codex forbids env_key beside it), or remove its auth."""
+    delete = ["env_key"] if drop_env_key or auth is not None else []
+    if auth is None:
+        return update_provider_fields(paths, pid, {}, ["auth"], dry_run=dry_run, description=f"remove auth command of {pid}")
+    return update_provider_fields(
+        paths, pid, {"auth": auth.to_table()}, delete, dry_run=dry_run, description=f"wire {pid} to an auth command"
+    )
