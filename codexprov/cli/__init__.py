@@ -84,16 +84,11 @@ def out_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
 
 
-def out_table(columns: list[str], rows: list[list[str]], title: str | None = None) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title=title, show_edge=False, box=None, pad_edge=False, header_style="bold")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(escape(cell) for cell in row))
-    _console(False).print(table)
+def out_table(columns: list[str], rows: list[list[str]]) -> None:
+    """A plain aligned table on stdout: never truncated, no markup, cheap to import."""
+    widths = [max(len(str(r[i])) for r in [columns, *rows]) for i in range(len(columns))]
+    for row in [columns, *rows]:
+        sys.stdout.write("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n")
 
 
 def show_diff(diff: str) -> None:

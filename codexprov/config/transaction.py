@@ -108,11 +108,16 @@ def _verify(snap: Snapshot, new_text: str, file: Path, expect) -> None:
             f"internal error: the edit would leave {file} invalid ({err.reason}); nothing was written",
             hint="Please report this as a codexprov bug, with the layout of your config.",
         ) from None
-    if expect is not None and expect(copy.deepcopy(snap.data)) != new_data:
+    if expect is not None and _normalize(expect(copy.deepcopy(snap.data))) != _normalize(new_data):
         raise CodexprovError(
             f"internal error: the edit to {file} would change more than intended; nothing was written",
             hint="Please report this as a codexprov bug, with the layout of your config.",
         )
+
+
+def _normalize(data: dict[str, Any]) -> dict[str, Any]:
+    """An emptied parent table may vanish with its last child (or stay as a bare header): same meaning."""
+    return {k: v for k, v in data.items() if not (isinstance(v, dict) and not v and k in ("model_providers", "profiles"))}
 
 
 def write_atomic(target: Path, text: str, *, existed: bool) -> None:

@@ -1,0 +1,237 @@
+"""CLI: list, show, add, use, remove, undo."""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+import typer
+
+from codexprov.cli import app, confirm, out, out_json, out_table, say, show_diff, state
+
+
+def _edit_done(result, *, quiet_diff: bool = False) -> None:
+    """Render an EditResult: the diff for --dry-run, a one-line summary otherwise."""
+    if result.dry_run:
+        show_diff(result.diff)
+        say("dry run: nothing was written")
+        return
+    if not result.changed:
+        say(f"{result.path}: already as requested, nothing changed")
+        return
+    say(f"{result.description}: wrote {result.path}" + (f" (backup: {result.backup})" if result.backup else ""))
+
+
+@app.command("list")
+def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Every provider Codex knows in this config (built-ins too), the active one, and where keys come from."""
+    from codexprov import providers
+
+    summary = providers.list_providers(state.paths)
+    if as_json:
+        out_json(
+            {
+                "config": summary.config_path,
+                "active_provider": summary.active_provider,
+                "model": summary.model,
+                "providers": [p.to_json() for p in summary.providers],
+            }
+        )
+        return
+    rows = [
+        ["*" if p.active else "", p.id, p.name, p.base_url or "-", p.key_source.describe(), "built-in" if p.builtin and not p.configured else ("built-in+config" if p.builtin else "config")]
+        for p in summary.providers
+    ]
+    out_table(["", "ID", "NAME", "BASE URL", "KEY", "FROM"], rows)
+    model = f", model {summary.model}" if summary.model else ""
+    say(f"active: {summary.active_provider}{model}  ({summary.config_path}{'' if summary.config_exists else ', not created yet'})")
+
+
+@app.command("show")
+def show_cmd(
+    provider_id: str = typer.Argument(..., metavar="ID"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """One provider's table as Codex will see it (built-in defaults merged in; secrets masked)."""
+    from codexprov import providers
+
+    info = providers.get_provider(state.paths, provider_id)
+    if as_json:
+        out_json(info.to_json())
+        return
+    from codexprov.config.edit import render_section
+    from codexprov.providers import redact_table
+
+    out(render_section(("model_providers", info.id), redact_table(info.table)).rstrip("\n"))
+    flags = ["active" if info.active else "inactive", "built-in" if info.builtin else "custom"]
+    if info.builtin and not info.configured:
+        flags.append("defaults only, no table in config")
+    say(f"{', '.join(flags)}; key: {info.key_source.describe()}")
+
+
+@app.command("add")
+def add_cmd(
+    recipe: str = typer.Argument(..., metavar="RECIPE", help="A recipe id (`codexprov recipes`), e.g. custom, groq, azure."),
+    provider_id: Optional[str] = typer.Option(None, "--id", help="Provider id to write (default: the recipe id)."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="Base URL (overrides the recipe's URL template)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Display name."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model to use with this provider."),
+    key_mode: Optional[str] = typer.Option(
+        None, "--key-mode", metavar="keyring|env|none", help="Where Codex gets the key (default: keyring when the recipe needs a key)."
+    ),
+    env_key: Optional[str] = typer.Option(None, "--env-key", metavar="VAR", help="Env var holding the key (--key-mode env)."),
+    header: Optional[List[str]] = typer.Option(None, "--header", metavar="K=V", help="Static HTTP header (repeatable)."),
+    query: Optional[List[str]] = typer.Option(None, "--query", metavar="K=V", help="Query parameter (repeatable)."),
+    param: Optional[List[str]] = typer.Option(None, "--param", metavar="K=V", help="Recipe parameter (repeatable)."),
+    key_stdin: bool = typer.Option(False, "--key-stdin", help="Read the key (keyring mode) from one line of standard input."),
+    use: bool = typer.Option(False, "--use", help="Also make it the active provider (model_provider, and model when given)."),
+    replace: bool = typer.Option(False, "--replace", help="Update an existing provider from the recipe."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Add a provider from a recipe (`custom` for any OpenAI-compatible endpoint)."""
+    from codexprov import adding, recipes
+
+    paths = state.paths
+    catalog = recipes.load_catalog(paths)
+    the_recipe = catalog.get(recipe)
+    params = adding.parse_pairs(param, "--param")
+    request = adding.AddRequest(
+        recipe=recipe,
+        provider_id=provider_id,
+        base_url=base_url,
+        name=name,
+        model=model,
+        key_mode=key_mode,
+        env_key=env_key,
+        headers=adding.parse_pairs(header, "--header"),
+        query=adding.parse_pairs(query, "--query"),
+        params=_ask_missing(the_recipe, params, base_url is not None),
+    )
+    plan = adding.plan_add(the_recipe, request, token_auth=_token_auth)
+    for warning in plan.warnings:
+        say(f"warning: {warning}", style="yellow")
+    store = None
+    if plan.key_mode == "keyring" and not dry_run:
+        from codexprov import credentials
+
+        store = credentials.open_store()  # fail before writing anything when there is no usable keyring
+    key = _read_key(plan, key_stdin, dry_run) if plan.key_mode == "keyring" else None
+    if replace and not dry_run and not yes:
+        preview = adding.apply_add(paths, plan, use=use, replace=replace, dry_run=True)
+        show_diff(preview.diff)
+        confirm(f"Replace provider {plan.provider_id} as shown?", yes=yes)
+    result = adding.apply_add(paths, plan, use=use, replace=replace, dry_run=dry_run)
+    _edit_done(result)
+    if dry_run:
+        return
+    if plan.key_mode == "keyring":
+        from codexprov.redact import mask
+
+        if key:
+            store.set(plan.provider_id, key)
+            say(f"key for {plan.provider_id} stored in the OS keyring ({mask(key)}); Codex gets it from `codexprov token {plan.provider_id}`")
+        else:
+            say(f"next: store the key with `codexprov key set {plan.provider_id}`", style="yellow")
+    elif plan.key_mode == "env" and plan.spec is not None:
+        say(f"Codex reads the key from ${plan.spec.env_key}: set it in the environment Codex starts from (or use `codexprov run -- codex`)")
+
+
+def _token_auth(provider_id: str):
+    from codexprov import credentials
+
+    return credentials.token_auth(provider_id)
+
+
+def _ask_missing(recipe, params: dict[str, str], base_url_given: bool) -> dict[str, str]:
+    from codexprov.errors import UsageError
+
+    missing = recipe.missing_params(params, base_url_given)
+    if not missing:
+        return params
+    if not sys.stdin.isatty():
+        listed = ", ".join(p.name for p in missing)
+        example = " ".join(f"--param {p.name}=…" for p in missing)
+        raise UsageError(f"recipe `{recipe.id}` needs: {listed}", hint=f"Pass {example} (or --base-url), or run on a terminal to be asked.")
+    filled = dict(params)
+    for p in missing:
+        filled[p.name] = typer.prompt(f"{p.name} ({p.description})", default=p.default or None, err=True)
+    return filled
+
+
+def _read_key(plan, key_stdin: bool, dry_run: bool) -> str | None:
+    if dry_run:
+        return None
+    if key_stdin:
+        line = sys.stdin.readline().strip()
+        return line or None
+    if sys.stdin.isatty():
+        value = typer.prompt(f"API key for {plan.provider_id} (hidden; empty to set it later)", default="", hide_input=True, show_default=False, err=True)
+        return value.strip() or None
+    return None
+
+
+@app.command("use")
+def use_cmd(
+    provider_id: Optional[str] = typer.Argument(None, metavar="ID"),
+    model: Optional[str] = typer.Option(None, "--model", help="Also set the model."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Make this profile what a plain `codex` uses."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
+) -> None:
+    """Make a provider (or a profile) the one Codex uses."""
+    from codexprov.errors import UsageError
+
+    if profile is not None:
+        if provider_id is not None or model is not None:
+            raise UsageError("give either a provider ID (with --model) or --profile NAME, not both")
+        from codexprov import codex_version, profiles
+
+        info = codex_version.detect(state.paths, explicit=state.codex_binary)
+        _edit_done(profiles.use_profile(state.paths, profile, info, dry_run=dry_run))
+        return
+    if provider_id is None:
+        raise UsageError("missing provider ID", hint="Usage: codexprov use ID [--model MODEL] | codexprov use --profile NAME")
+    from codexprov import providers
+
+    _edit_done(providers.use_provider(state.paths, provider_id, model=model, dry_run=dry_run))
+
+
+@app.command("remove")
+def remove_cmd(
+    provider_id: str = typer.Argument(..., metavar="ID"),
+    force: bool = typer.Option(False, "--force", help="Remove even the active provider (model_provider is then removed too)."),
+    keep_key: bool = typer.Option(False, "--keep-key", help="Keep its key in the OS keyring."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
+) -> None:
+    """Remove a provider's table (and its keyring entry)."""
+    from codexprov import providers
+
+    removed = providers.remove_provider(state.paths, provider_id, force=force, dry_run=dry_run)
+    _edit_done(removed.edit)
+    if removed.was_active:
+        say(f"note: {provider_id} was active; model_provider removed, so Codex now uses openai", style="yellow")
+    if removed.key_source.kind == "keyring" and not keep_key:
+        if dry_run:
+            say(f"would also delete the keyring entry for {provider_id}")
+            return
+        from codexprov import credentials
+
+        deleted = credentials.open_store().delete(provider_id)
+        say(f"deleted the key for {provider_id} from the OS keyring" if deleted else f"no key for {provider_id} was in the keyring")
+
+
+@app.command("undo")
+def undo_cmd(
+    force: bool = typer.Option(False, "--force", help="Restore even if the file changed since codexprov's last edit."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
+) -> None:
+    """Put back the config as it was before codexprov's last change."""
+    from codexprov.config.transaction import undo
+
+    result = undo(state.paths, force=force, dry_run=dry_run)
+    if dry_run:
+        show_diff(result.diff)
+        say("dry run: nothing was written")
+        return
+    what = "removed (it did not exist before)" if result.removed_file else "restored"
+    say(f"undid `{result.description}`: {result.path} {what}")
