@@ -8,6 +8,7 @@ Public API (used by the `add` command):
   load_catalog(paths, env=None) -> Catalog
   Catalog.get(recipe_id) -> Recipe            (NotFoundError with a did-you-mean hint)
   Recipe.missing_params(params, base_url_given) -> list[RecipeParam]
+  check_params(recipe, params) -> None        (UsageError for unknown names / bad values)
   render(recipe, *, provider_id, params, base_url, model, name, env_key, headers, query,
          builtin_supported=True) -> Rendered
   preview(recipe, *, builtin_supported=True) -> Preview   (what `recipes show` prints)
@@ -84,6 +85,9 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DEFAULT_VALUE = re.compile(r"^[A-Za-z0-9._~:-]{1,200}$")
 # Pseudo-params filled from the provider id, allowed in `name` and `env_key` only.
 _ID_PSEUDO = ("id", "ID")
+
+# Display names by which Codex recognises its built-ins (ModelProviderInfo::is_openai / is_amazon_bedrock).
+_MAGIC_NAMES = frozenset({"OpenAI", "Amazon Bedrock"})
 
 _TOP_FIELDS = frozenset(
     {
@@ -646,7 +650,8 @@ def render(
     )
 
 
-def _resolve_params(recipe: Recipe, params: Mapping[str, str], *, base_url_given: bool) -> dict[str, str]:
+def check_params(recipe: Recipe, params: Mapping[str, str]) -> None:
+    """UsageError for a param the recipe does not take or a value it refuses (call before prompting)."""
     valid = ", ".join(p.name for p in recipe.params) or "none"
     for key, value in params.items():
         param = recipe.param(key)
@@ -661,6 +666,10 @@ def _resolve_params(recipe: Recipe, params: Mapping[str, str], *, base_url_given
                 f"--param {key}={value!r}: {reason}",
                 hint=f"{key}: {param.description}" + (f" (e.g. {param.example})" if param.example else ""),
             )
+
+
+def _resolve_params(recipe: Recipe, params: Mapping[str, str], *, base_url_given: bool) -> dict[str, str]:
+    check_params(recipe, params)
     missing = recipe.missing_params(params, base_url_given)
     if missing:
         listing = "\n".join(f"  --param {p.name}=…  {p.description}" for p in missing)
@@ -756,9 +765,19 @@ def _render(
             "Vertex's OpenAI-compatible endpoint is not verified to serve /v1/responses"
         )
 
+    display = name or _fill(recipe.name, id_values, False) or provider_id
+    if display in _MAGIC_NAMES:
+        # Codex 0.169.0 recognises its built-ins by display name (a custom "Amazon Bedrock" gets
+        # SigV4 signing, "OpenAI" gets OpenAI-only behaviour), so a custom table must not reuse them.
+        if name:
+            raise UsageError(
+                f"--name {name!r} is the display name of a Codex built-in; Codex would treat this provider as it",
+                hint="Pick another --name.",
+            )
+        display = f"{display} (custom)"
     spec = ProviderSpec(
         id=provider_id,
-        name=name or _fill(recipe.name, id_values, False) or provider_id,
+        name=display,
         base_url=url,
         env_key=key_var,
         env_key_instructions=instructions,
@@ -908,6 +927,8 @@ def check_against_codex(rendered: Rendered) -> list[str]:
             faults.append(f"custom provider under the reserved id {rendered.spec.id!r}")
         if not str(table.get("name", "")).strip():
             faults.append("provider name must not be empty")
+        if table.get("name") in _MAGIC_NAMES:
+            faults.append(f"name {table['name']!r} makes Codex treat the provider as its built-in")
         if table.get("wire_api") != "responses":
             faults.append(f"wire_api is {table.get('wire_api')!r}, not 'responses'")
         unknown = sorted(set(table) - CODEX_PROVIDER_FIELDS)

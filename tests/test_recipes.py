@@ -301,3 +301,51 @@ def test_cli_show_unknown(run_cli):
     result = run_cli("recipes", "show", "azur")
     assert (result.exit_code, result.stdout) == (4, "")
     assert result.stderr == "error: no recipe named 'azur'\nhint: Did you mean 'azure'? `codexprov recipes` lists them all.\n"
+
+
+# ---------------------------------------------------------------------------- bad input through `add`
+
+
+def test_add_missing_params_without_a_tty(run_cli, config_file):
+    result = run_cli("add", "cloudflare-ai-gateway", "--key-mode", "env", "--yes", input="")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: recipe `cloudflare-ai-gateway` needs: account, gateway\n"
+        "hint: Pass --param account=… --param gateway=… (or --base-url), or run on a terminal to be asked.\n"
+    )
+    assert not config_file.exists()
+
+
+def test_add_bad_param(run_cli, config_file):
+    result = run_cli("add", "azure", "--param", "resource=contoso", "--param", "regoin=eu", "--key-mode", "env", "--yes")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: recipe 'azure' has no param 'regoin'\n"
+        "hint: Valid params: resource, api-version. `codexprov recipes show azure` describes them.\n"
+    )
+    result = run_cli("add", "openai-data-residency", "--param", "region=EU west", "--key-mode", "env", "--yes")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == "error: --param region='EU west': must match ^[a-z]{2}$"
+    assert not config_file.exists()
+
+
+def test_add_unknown_recipe_and_existing_id(run_cli, config_file):
+    result = run_cli("add", "grok", "--key-mode", "env", "--yes")
+    assert (result.exit_code, result.stderr) == (
+        4, "error: no recipe named 'grok'\nhint: Did you mean 'groq'? `codexprov recipes` lists them all.\n")
+    assert run_cli("add", "groq", "--key-mode", "env", "--yes").exit_code == 0
+    before = config_file.read_bytes()
+    again = run_cli("add", "groq", "--key-mode", "env", "--yes")
+    assert again.exit_code == 5
+    assert again.stderr.startswith("error: provider `groq` already exists in ")
+    assert config_file.read_bytes() == before
+
+
+def test_add_refuses_a_builtin_display_name(paths):
+    with pytest.raises(UsageError, match="is the display name of a Codex built-in"):
+        render(catalog(paths).get("groq"), provider_id="groq", params={}, base_url=None, model=None,
+               name="Amazon Bedrock", env_key=None, headers={}, query={})
+    got = render(catalog(paths).get("amazon-bedrock"), provider_id="bedrock-key", params={"region": "eu-west-1"},
+                 base_url=None, model=None, name=None, env_key=None, headers={}, query={})
+    assert (got.spec.name, got.spec.base_url, got.spec.env_key) == (
+        "Amazon Bedrock (custom)", "https://bedrock-mantle.eu-west-1.api.aws/v1", "AWS_BEARER_TOKEN_BEDROCK")
