@@ -99,7 +99,7 @@ def set_root_keys(text: str, values: dict[str, Any]) -> str:
                 del doc[key]
             else:
                 doc[key] = value
-        preamble = _to_newline(doc.as_string(), newline)
+        preamble = doc.as_string() if _LONE_LF.search(preamble) else _to_newline(doc.as_string(), newline)
     if new:
         lines = "".join(f"{tomlkit.key(k).as_string()} = {tomlkit.item(v).as_string()}{newline}" for k, v in new.items())
         end = scan(preamble, preamble_only=True)[0].last_value_end
@@ -109,14 +109,13 @@ def set_root_keys(text: str, values: dict[str, Any]) -> str:
                 head += newline
             preamble = head + lines + tail
         else:
-            # No root key yet: keep a file-opening comment block on top, then the keys.
-            m = re.match(r"((?:[ \t]*#[^\n]*\n)+[ \t]*\r?\n)?", preamble)
-            cut = m.end() if m else 0
-            head, tail = preamble[:cut], preamble[cut:]
-            sep = newline if (tail.strip() or rest.strip()) and not tail.startswith(("\n", "\r\n")) else ""
-            if not tail and not rest and text and not text.endswith("\n"):
+            # No root key yet: after whatever comments open the file, before the first table.
+            head = preamble
+            if head and not head.endswith("\n"):
                 head += newline
-            preamble = head + lines + sep + tail
+            if head.strip() and not head.endswith(newline * 2):
+                head += newline
+            preamble = head + lines + (newline if rest.strip() else "")
     return preamble + rest
 
 
@@ -236,8 +235,14 @@ def scoped_edit(text: str, prefix: tuple[str, ...], fn: Callable[[Any], None]) -
     block = text[lo:hi]
     doc = tomlkit.parse(block)
     fn(doc)
-    new_block = _to_newline(doc.as_string(), newline)
+    new_block = doc.as_string()
+    if new_block == block:
+        return text
+    if not _LONE_LF.search(block):
+        new_block = _to_newline(new_block, newline)  # lines tomlkit added use "\n"
     if not relevant:
+        if not new_block.strip():
+            return text
         if new_block.strip() and text.strip() and not new_block.lstrip().startswith("["):
             raise EditImpossible("would append root keys after a table")
         return _join(text, new_block.strip("\r\n") + newline, "", newline) if text.strip() else new_block
