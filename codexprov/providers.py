@@ -167,13 +167,13 @@ def not_found(pid: str, known: list[str], where: str) -> NotFoundError:
 def check_new_id(pid: str) -> None:
     if pid in BUILTIN_PROVIDERS:
         raise ConflictError(
-            f"`{pid}` is a built-in Codex provider id; Codex refuses a custom table under it",
+            f"'{pid}' is a Codex built-in provider id; a custom provider cannot use it",
             hint=f"Pick another id, e.g. --id {pid}-custom (or configure the built-in with `codexprov use {pid}`).",
         )
     if not PROVIDER_ID_RE.match(pid):
         raise UsageError(
-            f"invalid provider id `{pid}`",
-            hint="Use letters, digits, '-' and '_' (start with a letter or digit, at most 64 characters).",
+            f"'{pid}' is not a valid provider id",
+            hint="Use letters, digits, - and _ (up to 64 characters), starting with a letter or digit.",
         )
 
 

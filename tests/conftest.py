@@ -121,3 +121,7 @@ def run_exe():
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return _run
+
+
+# The fake provider server's fixtures, for every test module.
+from tests.fake_server import fake_server, make_fake_server  # noqa: E402,F401

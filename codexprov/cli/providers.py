@@ -96,6 +96,7 @@ def add_cmd(
     catalog = recipes.load_catalog(paths)
     the_recipe = catalog.get(recipe)
     params = adding.parse_pairs(param, "--param")
+    recipes.check_params(the_recipe, params)
     request = adding.AddRequest(
         recipe=recipe,
         provider_id=provider_id,
@@ -109,8 +110,6 @@ def add_cmd(
         params=_ask_missing(the_recipe, params, base_url is not None),
     )
     plan = adding.plan_add(the_recipe, request, token_auth=_token_auth)
-    for warning in plan.warnings:
-        say(f"warning: {warning}", style="yellow")
     store = None
     if plan.key_mode == "keyring" and not dry_run:
         from codexprov import credentials
@@ -123,6 +122,8 @@ def add_cmd(
         confirm(f"Replace provider {plan.provider_id} as shown?", yes=yes)
     result = adding.apply_add(paths, plan, use=use, replace=replace, dry_run=dry_run)
     _edit_done(result)
+    for warning in plan.warnings:
+        say(f"warning: {warning}", style="yellow")
     if dry_run:
         return
     if plan.key_mode == "keyring":

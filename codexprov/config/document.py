@@ -121,7 +121,7 @@ def check_shape(data: dict[str, Any], path: Path, text: str) -> None:
             raise ConfigError(
                 f"`model_providers.{pid}` must be a table",
                 path=str(path),
-                line=_line_of_key(text, pid),
+                line=_line_of_key(text, pid) or _line_of_key(text, "model_providers"),
                 hint=f"Write it as a [model_providers.{pid}] table.",
             )
     for key in ("model_provider", "model"):
