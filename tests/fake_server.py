@@ -1,0 +1,362 @@
+"""A fake OpenAI-compatible provider on 127.0.0.1 that the real Codex CLI can talk to.
+
+`FakeServer` records every request and answers like an OpenAI-compatible server:
+- `POST {prefix}/responses`: a Responses reply, streamed as SSE when the body asks for `stream: true`
+  (what `codex exec` sends), else one JSON object. The streamed events are exactly what Codex 0.133.0
+  and 0.169.0 need to finish a turn: `response.created`, `response.output_item.done` (the message),
+  `response.completed` (with the response id and usage).
+- `GET {prefix}/models`: `{"object": "list", "data": [{"id": ...}]}`. Codex 0.169.0 also GETs this
+  (`?client_version=…`) to refresh its own model catalogue; it cannot parse an OpenAI list as one,
+  logs that, and goes on with the turn, so no extra keys are needed.
+- `POST {prefix}/chat/completions`: a minimal chat completion (streamed or not).
+
+Every option is an attribute that a test may change while the server runs. The pytest fixtures
+`fake_server` and `make_fake_server` are at the bottom; import them into a test module (or conftest).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    raw_body: bytes = field(repr=False)
+
+
+def _error(message: str, *, type_: str, code: str | None, param: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+class FakeServer:
+    """An OpenAI-compatible fake; see the module docstring. Use `start()`/`stop()` or `with`."""
+
+    def __init__(
+        self,
+        *,
+        prefix: str = "/v1",
+        models: Sequence[str] = ("fake-model",),
+        reply_text: str = "pong",
+        responses_route: bool = True,
+        expected_key: str | None = None,
+        delay: float = 0.0,
+        hang: bool = False,
+        unknown_model_error: bool = False,
+        unknown_model_status: int = 404,
+        function_call: bool = False,
+        function_arguments: str = "{}",
+    ) -> None:
+        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        self.models = list(models)
+        self.reply_text = reply_text
+        self.responses_route = responses_route
+        self.expected_key = expected_key
+        self.delay = delay
+        self.hang = hang
+        self.unknown_model_error = unknown_model_error
+        self.unknown_model_status = unknown_model_status
+        # Answer a request that offers tools with a call to its first tool (a doctor `--live` probe).
+        self.function_call = function_call
+        self.function_arguments = function_arguments
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._connections: set[socket.socket] = set()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> FakeServer:
+        self._httpd = _Server(("127.0.0.1", 0), _Handler, self)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        # Wake hanging or delayed handlers first, then cut keep-alive connections a client holds open.
+        self._stopping.set()
+        self._httpd.shutdown()
+        with self._lock:
+            conns = list(self._connections)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._httpd.server_close()
+        assert self._thread is not None
+        self._thread.join(5)
+        self._httpd = None
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "server not started"
+        return self._httpd.server_address[1]
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """What goes into `base_url` of a provider, e.g. `http://127.0.0.1:PORT/v1`."""
+        return self.root_url + self.prefix
+
+    # -- what was seen -------------------------------------------------------------------------
+
+    def requests_to(self, route: str, method: str | None = None) -> list[RecordedRequest]:
+        """Recorded requests whose path is `{prefix}{route}` (e.g. route="/responses")."""
+        with self._lock:
+            seen = list(self.requests)
+        return [r for r in seen if r.path == self.prefix + route and (method is None or r.method == method)]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    # -- answering (called from handler threads) -----------------------------------------------
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _answer(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+        if not self._authorized(req.headers):
+            return _json(401, _error("Incorrect API key provided.", type_="invalid_request_error", code="invalid_api_key"))
+        route = req.path[len(self.prefix) :] if req.path.startswith(self.prefix) else None
+        if req.method == "GET" and route == "/models":
+            # `models` is what Codex itself decodes from this route (its own catalogue format); an empty
+            # list keeps its "failed to decode models response" error out of stderr.
+            return _json(200, {"object": "list", "data": [_model(m) for m in self.models], "models": []})
+        if req.method == "POST" and route == "/responses" and self.responses_route:
+            return self._responses(req.body)
+        if req.method == "POST" and route == "/chat/completions":
+            return self._chat(req.body)
+        known = route in ("/models", "/chat/completions") or (route == "/responses" and self.responses_route)
+        if known:
+            return _json(405, _error(f"Method not allowed ({req.method} {req.path})", type_="invalid_request_error", code=None))
+        return _json(404, _error(f"Invalid URL ({req.method} {req.path})", type_="invalid_request_error", code=None))
+
+    def _authorized(self, headers: dict[str, str]) -> bool:
+        if self.expected_key is None:
+            return True
+        return headers.get("authorization") == f"Bearer {self.expected_key}" or headers.get("api-key") == self.expected_key
+
+    def _bad_body(self, body: Any, required: str) -> tuple[int, dict[str, str], bytes] | None:
+        if not isinstance(body, dict):
+            return _json(400, _error("We could not parse the JSON body of your request.", type_="invalid_request_error", code=None))
+        for name in ("model", required):
+            if name not in body:
+                return _json(400, _error(f"Missing required parameter: '{name}'.", type_="invalid_request_error", code="missing_required_parameter", param=name))
+        if self.unknown_model_error and body["model"] not in self.models:
+            message = f"The model `{body['model']}` does not exist or you do not have access to it."
+            return _json(self.unknown_model_status, _error(message, type_="invalid_request_error", code="model_not_found"))
+        return None
+
+    def _responses(self, body: Any) -> tuple[int, dict[str, str], bytes]:
+        bad = self._bad_body(body, "input")
+        if bad is not None:
+            return bad
+        response_id = "resp_" + uuid.uuid4().hex[:24]
+        tools = body.get("tools") or []
+        if self.function_call and tools:
+            tool = tools[0]
+            name = tool.get("name") or (tool.get("function") or {}).get("name") or "unknown"
+            item: dict[str, Any] = {
+                "type": "function_call",
+                "id": "fc_" + uuid.uuid4().hex[:24],
+                "call_id": "call_" + uuid.uuid4().hex[:24],
+                "name": name,
+                "arguments": self.function_arguments,
+                "status": "completed",
+            }
+        else:
+            item = {
+                "type": "message",
+                "id": "msg_" + uuid.uuid4().hex[:24],
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": self.reply_text, "annotations": []}],
+            }
+        usage = {
+            "input_tokens": 10,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": 2,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 12,
+        }
+        response = {
+            "id": response_id,
+            "object": "response",
+            "created_at": int(time.time()),
+            "model": body["model"],
+            "status": "completed",
+            "output": [item],
+            "usage": usage,
+        }
+        if not body.get("stream"):
+            return _json(200, response)
+        started = {**response, "status": "in_progress", "output": [], "usage": None}
+        events = [
+            ("response.created", {"type": "response.created", "response": started}),
+            ("response.output_item.done", {"type": "response.output_item.done", "output_index": 0, "item": item}),
+            ("response.completed", {"type": "response.completed", "response": response}),
+        ]
+        return _sse(events)
+
+    def _chat(self, body: Any) -> tuple[int, dict[str, str], bytes]:
+        bad = self._bad_body(body, "messages")
+        if bad is not None:
+            return bad
+        completion_id = "chatcmpl-" + uuid.uuid4().hex[:24]
+        tools = body.get("tools") or []
+        message: dict[str, Any] = {"role": "assistant", "content": self.reply_text}
+        finish = "stop"
+        if self.function_call and tools:
+            name = (tools[0].get("function") or {}).get("name") or tools[0].get("name") or "unknown"
+            call = {"id": "call_" + uuid.uuid4().hex[:24], "type": "function", "function": {"name": name, "arguments": self.function_arguments}}
+            message = {"role": "assistant", "content": None, "tool_calls": [call]}
+            finish = "tool_calls"
+        common = {"id": completion_id, "created": int(time.time()), "model": body["model"]}
+        if not body.get("stream"):
+            usage = {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}
+            choice = {"index": 0, "message": message, "finish_reason": finish}
+            return _json(200, {**common, "object": "chat.completion", "choices": [choice], "usage": usage})
+        delta = {k: v for k, v in message.items() if v is not None}
+        if "tool_calls" in delta:
+            delta["tool_calls"] = [{"index": 0, **delta["tool_calls"][0]}]
+        chunks = [
+            {**common, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": None}]},
+            {**common, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]},
+        ]
+        payload = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
+        return 200, {"Content-Type": "text/event-stream"}, payload
+
+
+def _model(model_id: str) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": 1700000000, "owned_by": "fake"}
+
+
+def _json(status: int, payload: Any) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps(payload).encode()
+
+
+def _sse(events: list[tuple[str, dict[str, Any]]]) -> tuple[int, dict[str, str], bytes]:
+    payload = b"".join(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events)
+    return 200, {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}, payload
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], fake: FakeServer):
+        self.fake = fake
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.fake._lock:
+            self.fake._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.fake._lock:
+            self.fake._connections.discard(request)
+        super().shutdown_request(request)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # quiet: pytest output is for test failures
+
+    # Every method is recorded; `codex doctor` probes routes with methods other than GET and POST.
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        self._handle()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
+
+    def _handle(self) -> None:
+        fake = self.server.fake
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        parts = urlsplit(self.path)
+        request = RecordedRequest(
+            method=self.command,
+            path=parts.path,
+            query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+            raw_body=raw,
+        )
+        fake._record(request)
+        if fake.hang:
+            fake._stopping.wait()
+            self.close_connection = True
+            return
+        if fake.delay and fake._stopping.wait(fake.delay):
+            self.close_connection = True
+            return
+        status, headers, payload = fake._answer(request)
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+
+@pytest.fixture
+def make_fake_server() -> Iterator[Any]:
+    """Factory: `make_fake_server(**options)` starts a FakeServer; all are stopped after the test."""
+    servers: list[FakeServer] = []
+
+    def _make(**options: Any) -> FakeServer:
+        server = FakeServer(**options).start()
+        servers.append(server)
+        return server
+
+    yield _make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def fake_server(make_fake_server: Any) -> FakeServer:
+    """A started FakeServer with the defaults (`base_url` = http://127.0.0.1:PORT/v1)."""
+    return make_fake_server()
