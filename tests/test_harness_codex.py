@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.codexrun import codex_version, run_codex, write_minimal_config
-from tests.fake_server import FakeServer, fake_server, make_fake_server  # noqa: F401 - fixtures
+from tests.fake_server import FakeServer
 
 KEY = "sk-test-0123456789abcd"
 VERSIONS = ["codex_bin", "codex_bin_0133"]
