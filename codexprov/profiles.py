@@ -514,7 +514,7 @@ def migrate(paths: Paths, info: CodexInfo, dry_run: bool = False) -> MigrateResu
                 continue
             raise ConflictError(
                 f"{target} already exists and differs from [profiles.{name}]",
-                hint=f"Merge them by hand (or remove one), then run `codexprov profile migrate` again.",
+                hint="Merge them by hand (or remove one), then run `codexprov profile migrate` again.",
             )
         plans.append((name, target, file_text))
     default_values: dict[str, Any] = {}
