@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from tests.codexrun import run_codex
-from tests.fake_server import make_fake_server  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.codex
 
@@ -33,7 +32,7 @@ def codex_first_on_path(request, monkeypatch) -> Path:
     return binary
 
 
-def test_profile_add_use_and_refusal(codex_first_on_path, run_cli, codex_home, make_fake_server):  # noqa: F811
+def test_profile_add_use_and_refusal(codex_first_on_path, run_cli, codex_home, make_fake_server):
     codex = codex_first_on_path
     server = make_fake_server(expected_key=KEY)
     added = run_cli(
@@ -102,7 +101,7 @@ model = "other-model"
 """
 
 
-def test_migrated_legacy_setup_loads_in_0169(codex_bin, run_cli, codex_home, make_fake_server):  # noqa: F811
+def test_migrated_legacy_setup_loads_in_0169(codex_bin, run_cli, codex_home, make_fake_server):
     server = make_fake_server(expected_key=KEY)
     (codex_home / "config.toml").write_text(LEGACY.format(base_url=server.base_url))
     env = {"ACME_API_KEY": KEY}
