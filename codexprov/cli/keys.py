@@ -1,3 +1,233 @@
-"""CLI commands for keys (see the matching core module)."""
+"""CLI: key set/list/rm/migrate, env, run (core: codexprov.credentials).
+
+`codexprov token ID` is not here: it is dispatched by codexprov/__main__.py before typer loads
+(codexprov/token.py).
+"""
 
 from __future__ import annotations
+
+import os
+import sys
+from typing import List, Optional
+
+import typer
+
+from codexprov.cli import app, confirm, out, out_json, out_table, say, show_diff, state
+
+key_app = typer.Typer(
+    name="key",
+    help="Keys in the OS keyring: set, list, rm, migrate plain-text keys out of config.toml.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(key_app, name="key")
+
+
+def _read_secret(provider_id: str, from_stdin: bool) -> str:
+    """Hidden prompt on a terminal; otherwise (or with --stdin) one line of standard input."""
+    from codexprov.errors import UsageError
+
+    if from_stdin or not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line.strip():
+            raise UsageError("no key on standard input; nothing was stored", hint=f"echo \"$KEY\" | codexprov key set {provider_id} --stdin")
+        return line
+    return typer.prompt(f"API key for {provider_id} (hidden)", hide_input=True, err=True)
+
+
+@key_app.command("set")
+def key_set(
+    provider_id: str = typer.Argument(..., metavar="ID"),
+    from_stdin: bool = typer.Option(False, "--stdin", help="Read the key from one line of standard input."),
+    wire: bool = typer.Option(
+        False, "--wire", help="Make Codex read the keyring even if the provider uses an env var or its own auth command."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the config change; store and write nothing."),
+) -> None:
+    """Store a provider's key in the OS keyring (and point the provider at it if needed)."""
+    from codexprov import credentials
+
+    store = None if dry_run else credentials.open_store()  # before the prompt: no keyring, no question
+    secret = None if dry_run else _read_secret(provider_id, from_stdin)
+    result = credentials.set_key(state.paths, store, provider_id, secret, wire=wire, dry_run=dry_run)
+    if result.edit is not None:
+        show_diff(result.edit.diff)
+    if dry_run:
+        say("dry run: nothing was stored or written")
+        return
+    say(f"stored the key for {provider_id} in the OS keyring ({store.label}): {result.masked}")
+    if result.edit is not None and result.edit.changed:
+        say(f"{result.edit.description}: wrote {result.edit.path}" + (f" (backup: {result.edit.backup})" if result.edit.backup else ""))
+    say(f"{provider_id}: {result.wiring.reason}")
+
+
+@key_app.command("list")
+def key_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Where each provider's key lives (keyring, env var, auth command, plain text, none), masked."""
+    from codexprov import credentials
+    from codexprov.errors import KeyringUnavailableError
+
+    store, problem = None, None
+    try:
+        store = credentials.open_store()
+    except KeyringUnavailableError as err:
+        problem = err.message
+    report = credentials.key_report(state.paths, dict(os.environ), store, problem)
+    if as_json:
+        out_json(
+            {
+                "keyring_backend": report.keyring_backend,
+                "keyring_problem": report.keyring_problem,
+                "providers": [s.to_json() for s in report.statuses],
+            }
+        )
+        return
+    rows = [[s.provider_id, s.source, s.detail or "-", _key_cell(s)] for s in report.statuses]
+    if rows:
+        out_table(["ID", "KEY FROM", "DETAIL", "KEY"], rows)
+    else:
+        say("no providers in the config")
+    if report.keyring_problem:
+        say(f"warning: keyring not readable: {report.keyring_problem}", style="yellow")
+    if any(s.source == "plaintext" for s in report.statuses):
+        say("plain-text keys found: move them into the keyring with `codexprov key migrate`", style="yellow")
+
+
+def _key_cell(status) -> str:
+    if status.source == "keyring":
+        if status.stored is None:
+            return "keyring unreadable"
+        return status.masked if status.stored else "MISSING (codexprov key set)"
+    if status.source == "env":
+        text = f"{status.masked} (set)" if status.env_set else "not set here"
+        return text + ("; keyring has one" if status.stored else "")
+    if status.source == "plaintext":
+        return f"{status.masked} IN PLAIN TEXT"
+    return status.masked or ("keyring has one" if status.stored else "-")
+
+
+@key_app.command("rm")
+def key_rm(provider_id: str = typer.Argument(..., metavar="ID")) -> None:
+    """Delete a provider's key from the OS keyring (the config is not changed)."""
+    from codexprov import credentials, providers
+    from codexprov.errors import NotFoundError
+
+    store = credentials.open_store()
+    if not store.delete(provider_id):
+        raise NotFoundError(f"no key for `{provider_id}` in the OS keyring ({store.label}); nothing deleted")
+    say(f"deleted the key for {provider_id} from the OS keyring ({store.label})")
+    try:
+        info = providers.get_provider(state.paths, provider_id)
+    except NotFoundError:
+        return
+    if info.key_source.kind == "keyring":
+        say(
+            f"note: Codex still runs `codexprov token {provider_id}` for this provider and will now fail; "
+            f"store a new key with `codexprov key set {provider_id}` or remove it with `codexprov remove {provider_id}`",
+            style="yellow",
+        )
+
+
+@key_app.command("migrate")
+def key_migrate(
+    provider_id: Optional[str] = typer.Argument(None, metavar="[ID]"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would move and the diff; change nothing."),
+) -> None:
+    """Move plain-text keys (experimental_bearer_token, Authorization/api-key headers, ignored
+    fields such as api_key) from config.toml into the keyring, rewiring each provider."""
+    from codexprov import credentials
+    from codexprov.errors import ConflictError, KeyringUnavailableError
+
+    try:
+        store = credentials.open_store()
+    except KeyringUnavailableError:
+        if not dry_run:
+            raise
+        store = None
+    preview = credentials.migrate(state.paths, store, provider_id, dry_run=True)
+    for item in preview.items:
+        for found in item.found:
+            note = f" ({found.note})" if found.note else ""
+            say(f"{item.provider_id}: {found.field} = {found.masked}{note}")
+        if item.skipped:
+            if provider_id is not None:
+                raise ConflictError(f"not migrating {item.provider_id}: {item.skipped}")
+            say(f"{item.provider_id}: skipped: {item.skipped}", style="yellow")
+    if preview.edit is None or not preview.edit.changed:
+        say("no plain-text key to move" if not preview.items else "nothing to move")
+        return
+    show_diff(preview.edit.diff)
+    if dry_run:
+        say("dry run: nothing was stored or written")
+        return
+    confirm("Move these keys into the OS keyring and rewrite the config as shown?", yes=yes)
+    result = credentials.migrate(state.paths, store, provider_id, dry_run=False)
+    for pid in result.stored:
+        say(f"stored the key for {pid} in the OS keyring ({store.label})")
+    say(f"{result.edit.description}: wrote {result.edit.path}")
+    if result.edit.backup:
+        say(
+            f"backup: {result.edit.backup} (keys masked in it: `codexprov undo` restores the old layout "
+            "but not the plain-text keys, which now live in the keyring)"
+        )
+
+
+@app.command("env")
+def env_cmd(
+    provider_id: Optional[str] = typer.Argument(None, metavar="[ID]"),
+    reveal: bool = typer.Option(False, "--reveal", help="Print the real values even on a terminal."),
+) -> None:
+    """Shell `export` lines giving env-mode providers their keys from the keyring:
+    eval "$(codexprov env)"."""
+    from codexprov import credentials
+
+    plan = credentials.env_plan(state.paths, credentials.open_store(), provider_id)
+    show = reveal or not sys.stdout.isatty()
+    sys.stdout.write(credentials.shell_exports(plan, reveal=show))
+    for pid in plan.missing:
+        say(f"warning: no key for {pid} in the keyring (codexprov key set {pid})", style="yellow")
+    if not plan.variables and not plan.missing:
+        say("no provider reads its key from an environment variable (key mode env)")
+    elif plan.variables and not show:
+        say('values masked on a terminal; load them with: eval "$(codexprov env)"  (or pass --reveal)')
+
+
+@app.command(
+    "run",
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+def run_cmd(
+    command: List[str] = typer.Argument(..., metavar="-- CMD [ARGS]...", help="The command to run, e.g. codex exec …"),
+    provider_id: Optional[str] = typer.Option(None, "--provider", help='Add -c model_provider="ID" to the codex command.'),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Add -p NAME to the codex command."),
+) -> int:
+    """Run a command with env-mode providers' keys from the keyring in its environment (no file
+    is touched): codexprov run --provider groq -- codex exec "hi"."""
+    import signal
+    import subprocess
+
+    from codexprov import credentials
+    from codexprov.errors import NotFoundError
+
+    argv = credentials.codex_command(list(command), provider_id=provider_id, profile=profile)
+    plan = credentials.run_env(state.paths, credentials.open_store, provider_id)
+    env = dict(os.environ)
+    env.update({v.name: v.value for v in plan.variables})
+    for pid in plan.missing:
+        say(f"warning: no key for {pid} in the keyring (codexprov key set {pid})", style="yellow")
+    # The child owns the terminal: Ctrl-C reaches it directly, and we report its exit status.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        completed = subprocess.run(argv, env=env, check=False)
+    except FileNotFoundError:
+        raise NotFoundError(f"command not found: {argv[0]}") from None
+    except PermissionError:
+        raise NotFoundError(f"command not executable: {argv[0]}") from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    code = completed.returncode
+    return 128 - code if code < 0 else code
+
+
+__all__ = ["key_app", "out"]
