@@ -88,7 +88,7 @@ def plan_add(recipe, request: AddRequest, *, token_auth: Callable[[str], AuthCom
     if key_mode == "keyring":
         if token_auth is None:
             raise ValueError("key mode keyring needs the token auth command")
-        spec = dataclasses.replace(spec, env_key=None, auth=token_auth(provider_id))
+        spec = dataclasses.replace(spec, env_key=None, env_key_instructions=None, auth=token_auth(provider_id))
     elif key_mode == "env":
         spec = dataclasses.replace(spec, env_key=request.env_key or spec.env_key or default_env_key(provider_id), auth=None)
     else:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from codexprov.codex_version import CodexInfo, format_version
 from codexprov.config import edit
 from codexprov.config.document import Snapshot, load, parse
-from codexprov.config.transaction import EditResult, apply_edit, make_diff, write_atomic
+from codexprov.config.transaction import EditResult, apply_edit, write_atomic
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 from codexprov.model import BUILTIN_PROVIDERS
 from codexprov.paths import Paths
@@ -322,38 +321,9 @@ def _remove_table(paths: Paths, name: str, info: CodexInfo, force: bool, dry_run
 
 
 def delete_file(paths: Paths, file: Path, *, dry_run: bool, description: str) -> EditResult:
-    """Delete a file the way apply_edit writes one: under its lock, backed up, journaled for `codexprov undo`.
+    from codexprov.config.transaction import delete_file as tx_delete_file
 
-    The journal entry's after_sha256 is null: undo sees the file absent, as it expects, and puts the backup back.
-    """
-    from codexprov.config import transaction as tx
-
-    target = Path(file).resolve()
-    with tx.lock_for(paths, target):
-        snap = load(file)
-        if not snap.exists:
-            return EditResult(file, "", "", "", False, None, dry_run, description)
-        diff = make_diff(snap.text, "", file)
-        if dry_run:
-            return EditResult(file, snap.text, "", diff, True, None, True, description)
-        backup = tx._backup(paths, target, snap, None)
-        target.unlink()
-        with tx._journal_lock(paths):
-            entries = tx._read_journal(paths)
-            entries.append(
-                {
-                    "file": str(target),
-                    "backup": str(backup) if backup else None,
-                    "after_sha256": None,
-                    "description": description,
-                    "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                }
-            )
-            for dropped in entries[: -tx.MAX_BACKUPS]:
-                if dropped.get("backup"):
-                    Path(dropped["backup"]).unlink(missing_ok=True)
-            tx._write_journal(paths, entries[-tx.MAX_BACKUPS :])
-        return EditResult(file, snap.text, "", diff, True, backup, False, description)
+    return tx_delete_file(paths, file, dry_run=dry_run, description=description)
 
 
 # ---------------------------------------------------------------------------- use

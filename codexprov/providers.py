@@ -6,12 +6,18 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from codexprov.config import edit
+from typing import TYPE_CHECKING
+
 from codexprov.config.document import Snapshot, load
-from codexprov.config.transaction import EditResult, apply_edit
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 from codexprov.model import BUILTIN_PROVIDERS, PROVIDER_ID_RE, AuthCommand, ProviderSpec
 from codexprov.paths import Paths
+
+if TYPE_CHECKING:
+    from codexprov.config.transaction import EditResult
+
+# Read-only commands (list, show) must not pay for tomlkit, difflib and friends: the modules that
+# edit are imported inside the functions that edit.
 
 DEFAULT_PROVIDER = "openai"
 
@@ -87,9 +93,11 @@ def redact_table(table: dict[str, Any]) -> dict[str, Any]:
 
 
 def is_token_command(auth: dict[str, Any]) -> bool:
+    """Is this auth table codexprov's own `codexprov token ID` (or `python -m codexprov token ID`)?"""
+    from codexprov.credentials import is_token_auth
+
     args = auth.get("args") or []
-    command = str(auth.get("command", ""))
-    return bool(args) and args[0] == "token" and command.replace("\\", "/").rsplit("/", 1)[-1].split(".")[0] == "codexprov"
+    return bool(args) and is_token_auth(auth, str(args[-1]))
 
 
 def key_source(pid: str, table: dict[str, Any]) -> KeySource:
@@ -144,7 +152,7 @@ def summarize(snap: Snapshot) -> ProviderList:
 
 
 def list_providers(paths: Paths) -> ProviderList:
-    return summarize(load(paths.config_file))
+    return summarize(load(paths.config_file, paths.cache_dir))
 
 
 def get_provider(paths: Paths, pid: str) -> ProviderInfo:
@@ -203,6 +211,9 @@ def add_provider(
     dry_run: bool = False,
 ) -> EditResult:
     """Add [model_providers.ID] (or, with replace, make an existing one exactly `spec`)."""
+    from codexprov.config import edit
+    from codexprov.config.transaction import apply_edit
+
     check_new_id(spec.id)
     table = spec.to_table()
     root = _root_values(spec.id if use else None, model if use else None)
@@ -230,6 +241,8 @@ def add_provider(
 
 
 def _replace_table(doc, pid: str, table: dict[str, Any]) -> None:
+    from codexprov.config import edit
+
     current = doc["model_providers"][pid]
     for key in [k for k in current if k not in table]:
         del current[key]
@@ -253,6 +266,9 @@ def configure_builtin(
     dry_run: bool = False,
 ) -> EditResult:
     """Configure a built-in provider: only the fields Codex lets a table under its id set."""
+    from codexprov.config import edit
+    from codexprov.config.transaction import apply_edit
+
     builtin = BUILTIN_PROVIDERS[builtin_id]
     if table:
         allowed = builtin.overridable_fields or ()
@@ -283,6 +299,9 @@ def configure_builtin(
 
 
 def use_provider(paths: Paths, pid: str, *, model: str | None = None, dry_run: bool = False) -> EditResult:
+    from codexprov.config import edit
+    from codexprov.config.transaction import apply_edit
+
     root = _root_values(pid, model)
 
     def transform(snap: Snapshot) -> str:
@@ -306,6 +325,9 @@ class RemoveResult:
 
 
 def remove_provider(paths: Paths, pid: str, *, force: bool = False, dry_run: bool = False) -> RemoveResult:
+    from codexprov.config import edit
+    from codexprov.config.transaction import apply_edit
+
     facts: dict[str, Any] = {}
 
     def transform(snap: Snapshot) -> str:
@@ -314,14 +336,14 @@ def remove_provider(paths: Paths, pid: str, *, force: bool = False, dry_run: boo
             if pid in BUILTIN_PROVIDERS:
                 raise NotFoundError(
                     f"`{pid}` is built into Codex and has no table in {snap.path}; there is nothing to remove",
-                    hint=f"Switch away from it with `codexprov use OTHER`.",
+                    hint="Switch away from it with `codexprov use OTHER`.",
                 )
             raise not_found(pid, list(providers), str(snap.path))
         active = snap.data.get("model_provider") == pid
         if active and not force:
             raise ConflictError(
                 f"`{pid}` is the active provider (model_provider = \"{pid}\")",
-                hint=f"Switch first with `codexprov use OTHER`, or pass --force (model_provider is then removed and Codex falls back to openai).",
+                hint="Switch first with `codexprov use OTHER`, or pass --force (model_provider is then removed and Codex falls back to openai).",
             )
         facts["active"] = active
         facts["source"] = key_source(pid, providers[pid])
@@ -349,6 +371,9 @@ def update_provider_fields(
     backup_text=None,
 ) -> EditResult:
     """Set and delete fields of an existing [model_providers.ID] table (a nested dict is a sub-table)."""
+    from codexprov.config import edit
+    from codexprov.config.transaction import apply_edit
+
 
     def change(doc) -> None:
         table = doc["model_providers"][pid]

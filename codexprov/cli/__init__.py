@@ -73,11 +73,19 @@ def out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
 
-def say(text: str, style: str | None = None) -> None:
-    """Talk on stderr. `text` is escaped: config keys like [model_providers.x] are not markup."""
-    from rich.markup import escape
+_ANSI = {"yellow": "33", "red": "31", "green": "32", "bold": "1", "bold red": "1;31", "dim": "2"}
 
-    _console(True).print(escape(text), style=style)
+
+def _color_ok() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def say(text: str, style: str | None = None) -> None:
+    """Talk on stderr, verbatim (no markup, so [model_providers.x] stays as written). Plain ANSI
+    colour on a terminal: importing rich for one line would cost more than the whole `list`."""
+    if style and style in _ANSI and _color_ok():
+        text = f"\033[{_ANSI[style]}m{text}\033[0m"
+    sys.stderr.write(text + "\n")
 
 
 def out_json(data: Any) -> None:
@@ -116,32 +124,32 @@ def confirm(question: str, *, yes: bool) -> None:
 
 
 def report_error(err: CodexprovError) -> None:
-    from rich.markup import escape
+    from codexprov.redact import redact_text
 
-    console = _console(True)
-    console.print(f"[bold red]error:[/] {escape(err.message)}")
+    label = "\033[1;31merror:\033[0m" if _color_ok() else "error:"
+    sys.stderr.write(f"{label} {redact_text(err.message)}\n")
     if err.detail:
-        console.print(escape(err.detail), style="dim")
+        say(redact_text(err.detail), style="dim")
     if err.hint:
-        console.print(f"[bold]hint:[/] {escape(err.hint)}")
+        say(f"hint: {redact_text(err.hint)}")
 
 
 def run(argv: list[str]) -> int:
-    import click
-
     from codexprov.cli import doctor, keys, profiles, providers, recipes  # noqa: F401  (registers commands)
 
+    # Typer re-exports click's exceptions (vendored in newer Typer, so no `import click`).
+    click_exception = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
     try:
         result = app(args=argv, prog_name="codexprov", standalone_mode=False)
     except CodexprovError as err:
         report_error(err)
         return err.exit_code
-    except click.exceptions.Abort:
-        _console(True).print("[bold red]error:[/] cancelled; nothing was changed")
+    except typer.Abort:
+        report_error(CodexprovError("cancelled; nothing was changed"))
         return 9
-    except click.ClickException as err:
+    except click_exception as err:
         err.show()
         return err.exit_code
-    except click.exceptions.Exit as err:
+    except typer.Exit as err:
         return err.exit_code
     return result if isinstance(result, int) else 0

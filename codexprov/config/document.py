@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -136,7 +137,21 @@ def _line_of_key(text: str, key: str) -> int | None:
     return text.count("\n", 0, m.start()) + 1 if m else None
 
 
-def load(path: Path) -> Snapshot:
+def load(path: Path, cache_dir: Path | None = None) -> Snapshot:
+    """Read and validate. With cache_dir, a parse of the unchanged file is reused (see cache.py)."""
+    from codexprov.config import cache
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return Snapshot(path=path, text="", data={}, exists=False)
+    except OSError:
+        st = None
     text, exists = read_text(path)
-    data = parse(text, path) if exists else {}
-    return Snapshot(path=path, text=text, data=data, exists=exists)
+    if not exists:
+        return Snapshot(path=path, text="", data={}, exists=False)
+    data = cache.get(cache_dir, path, st) if st is not None else None
+    if data is None:
+        data = parse(text, path)
+        cache.put(cache_dir, path, data)
+    return Snapshot(path=path, text=text, data=data, exists=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import hashlib
 import json
 import os
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codexprov.config import cache
 from codexprov.config.document import Snapshot, load, parse
 from codexprov.config.edit import EditImpossible, keep_missing_final_newline
 from codexprov.errors import CodexprovError, ConfigError, FileAccessError, NotFoundError
@@ -33,11 +35,18 @@ class EditResult:
     path: Path
     old_text: str
     new_text: str
-    diff: str
+    given_diff: str | None  # None: computed on first use of .diff
     changed: bool
     backup: Path | None
     dry_run: bool
     description: str
+
+    @functools.cached_property
+    def diff(self) -> str:
+        """Unified diff, secrets masked. Computed on demand: difflib on a big config is not free."""
+        if self.given_diff is not None:
+            return self.given_diff
+        return make_diff(self.old_text, self.new_text, self.path) if self.changed else ""
 
 
 def _key(target: Path) -> str:
@@ -79,7 +88,7 @@ def apply_edit(
     """Apply `transform` to the file as it is under the lock; `expect` says what the data must become."""
     target = Path(os.path.realpath(file))
     with lock_for(paths, target):
-        snap = load(file)
+        snap = load(file, paths.cache_dir)
         try:
             new_text = transform(snap)
         except EditImpossible as err:
@@ -90,17 +99,35 @@ def apply_edit(
         new_text = keep_missing_final_newline(snap.text, new_text)
         if new_text == snap.text:
             return EditResult(file, snap.text, new_text, "", False, None, dry_run, description)
-        _verify(snap, new_text, file, expect)
-        diff = make_diff(snap.text, new_text, file)
+        new_data = _verify(snap, new_text, file, expect)
         if dry_run:
-            return EditResult(file, snap.text, new_text, diff, True, None, True, description)
+            return EditResult(file, snap.text, new_text, None, True, None, True, description)
         backup = _backup(paths, target, snap, backup_text)
         write_atomic(target, new_text, existed=snap.exists)
         _journal_append(paths, target, backup, new_text, description)
-        return EditResult(file, snap.text, new_text, diff, True, backup, False, description)
+        cache.put(paths.cache_dir, file, new_data)
+        return EditResult(file, snap.text, new_text, None, True, backup, False, description)
 
 
-def _verify(snap: Snapshot, new_text: str, file: Path, expect) -> None:
+def delete_file(paths: Paths, file: Path, *, dry_run: bool, description: str) -> EditResult:
+    """Delete a file as apply_edit writes one: under its lock, backed up, journaled for undo."""
+    target = Path(os.path.realpath(file))
+    with lock_for(paths, target):
+        snap = load(file)
+        if not snap.exists:
+            return EditResult(file, "", "", "", False, None, dry_run, description)
+        if dry_run:
+            return EditResult(file, snap.text, "", None, True, None, True, description)
+        backup = _backup(paths, target, snap, None)
+        try:
+            target.unlink()
+        except OSError as err:
+            raise FileAccessError(f"cannot delete {target}: {err.strerror or err}") from None
+        _journal_append(paths, target, backup, None, description)
+        return EditResult(file, snap.text, "", None, True, backup, False, description)
+
+
+def _verify(snap: Snapshot, new_text: str, file: Path, expect) -> dict[str, Any]:
     try:
         new_data = parse(new_text, file)
     except ConfigError as err:
@@ -108,11 +135,18 @@ def _verify(snap: Snapshot, new_text: str, file: Path, expect) -> None:
             f"internal error: the edit would leave {file} invalid ({err.reason}); nothing was written",
             hint="Please report this as a codexprov bug, with the layout of your config.",
         ) from None
-    if expect is not None and _normalize(expect(copy.deepcopy(snap.data))) != _normalize(new_data):
+    if expect is not None and _normalize(expect(_copy_for_expect(snap.data))) != _normalize(new_data):
         raise CodexprovError(
             f"internal error: the edit to {file} would change more than intended; nothing was written",
             hint="Please report this as a codexprov bug, with the layout of your config.",
         )
+    return new_data
+
+
+def _copy_for_expect(data: dict[str, Any]) -> dict[str, Any]:
+    """Expect functions change root keys and the provider/profile tables only; copying thousands of
+    [projects] tables deeply would cost more than the edit."""
+    return {k: copy.deepcopy(v) if k in ("model_providers", "profiles") else v for k, v in data.items()}
 
 
 def _normalize(data: dict[str, Any]) -> dict[str, Any]:
@@ -190,14 +224,15 @@ def _backup(paths: Paths, target: Path, snap: Snapshot, backup_text) -> Path | N
     return path
 
 
-def _journal_append(paths: Paths, target: Path, backup: Path | None, new_text: str, description: str) -> None:
+def _journal_append(paths: Paths, target: Path, backup: Path | None, new_text: str | None, description: str) -> None:
+    """new_text None: the file was deleted (undo expects it absent, then puts the backup back)."""
     with _journal_lock(paths):
         entries = _read_journal(paths)
         entries.append(
             {
                 "file": str(target),
                 "backup": str(backup) if backup else None,
-                "after_sha256": hashlib.sha256(new_text.encode("utf-8")).hexdigest(),
+                "after_sha256": None if new_text is None else hashlib.sha256(new_text.encode("utf-8")).hexdigest(),
                 "description": description,
                 "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             }
