@@ -58,14 +58,25 @@ def default_env_key(provider_id: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", provider_id.upper()).strip("_") + "_API_KEY"
 
 
-def plan_add(recipe, request: AddRequest, *, token_auth: Callable[[str], AuthCommand] | None = None) -> AddPlan:
+def plan_add(
+    recipe,
+    request: AddRequest,
+    *,
+    token_auth: Callable[[str], AuthCommand] | None = None,
+    capabilities=None,
+    codex_label: str = "this Codex",
+) -> AddPlan:
     """Render the recipe for this request and apply the key mode. `token_auth` is the keyring
-    auth command factory (credentials.token_auth), called only for key mode keyring."""
+    auth command factory (credentials.token_auth), called only for key mode keyring.
+    `capabilities` (codex_version.Capabilities) says what the installed Codex reads."""
     from codexprov import recipes as recipes_mod
 
     provider_id = request.provider_id or recipe.id
     if request.key_mode is not None and request.key_mode not in KEY_MODES:
         raise UsageError(f"unknown key mode `{request.key_mode}`", hint=f"Use one of: {', '.join(KEY_MODES)}.")
+    builtin_supported = True
+    if capabilities is not None and recipe.builtin is not None:
+        builtin_supported = recipe.builtin in capabilities.reserved_ids or capabilities.builtin_fields(recipe.builtin) is not None
     rendered = recipes_mod.render(
         recipe,
         provider_id=provider_id,
@@ -76,6 +87,7 @@ def plan_add(recipe, request: AddRequest, *, token_auth: Callable[[str], AuthCom
         env_key=request.env_key,
         headers=request.headers,
         query=request.query,
+        builtin_supported=builtin_supported,
     )
     warnings = list(rendered.warnings)
     if rendered.spec is None:
@@ -86,6 +98,11 @@ def plan_add(recipe, request: AddRequest, *, token_auth: Callable[[str], AuthCom
     key_mode = request.key_mode or ("keyring" if needs_key else "none")
     spec = rendered.spec
     if key_mode == "keyring":
+        if capabilities is not None and not capabilities.auth_command:
+            raise UsageError(
+                f"{codex_label} cannot fetch keys with an auth command (Codex 0.118.0 and newer can), so it cannot read the keyring",
+                hint="Upgrade Codex, or pass --key-mode env to keep the key in an environment variable.",
+            )
         if token_auth is None:
             raise ValueError("key mode keyring needs the token auth command")
         spec = dataclasses.replace(spec, env_key=None, env_key_instructions=None, auth=token_auth(provider_id))

@@ -50,6 +50,13 @@ _PARTIAL_BUILTINS: dict[str, tuple[tuple[Version, tuple[str, ...]], ...]] = {
             ("base_url", "auth", "http_headers", "aws.profile", "aws.region", "aws.credential_export", "aws.auth_refresh"),
         ),
     ),
+    # Seen restricted in 0.169.0 (an ordinary id in 0.133.0); the versions between were not probed.
+    "amazon-bedrock-runtime": (
+        (
+            (0, 169, 0),
+            ("base_url", "auth", "http_headers", "aws.profile", "aws.region", "aws.credential_export", "aws.auth_refresh"),
+        ),
+    ),
     "gcp": (
         ((0, 165, 0), ("base_url", "auth", "http_headers")),
         ((0, 166, 0), ("base_url", "auth", "http_headers", "project_id", "location", "credential_file")),

@@ -45,6 +45,11 @@ BUILTIN_PROVIDERS: dict[str, BuiltinProvider] = {
     )
 }
 
+# Ids a custom [model_providers.ID] table must not use with the newest Codex: the built-ins above,
+# and amazon-bedrock-runtime, which Codex 0.169.0 restricts like amazon-bedrock (not listed as a
+# provider of its own: it is Bedrock's runtime endpoint).
+RESERVED_IDS = frozenset(BUILTIN_PROVIDERS) | {"amazon-bedrock-runtime"}
+
 # Sub-keys allowed under `aws` for the amazon-bedrock built-in.
 BEDROCK_AWS_FIELDS = ("profile", "region", "credential_export", "auth_refresh")
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from codexprov.config.document import Snapshot, load
 from codexprov.errors import ConflictError, NotFoundError, UsageError
-from codexprov.model import BUILTIN_PROVIDERS, PROVIDER_ID_RE, AuthCommand, ProviderSpec
+from codexprov.model import BUILTIN_PROVIDERS, PROVIDER_ID_RE, RESERVED_IDS, AuthCommand, ProviderSpec
 from codexprov.paths import Paths
 
 if TYPE_CHECKING:
@@ -173,7 +173,7 @@ def not_found(pid: str, known: list[str], where: str) -> NotFoundError:
 
 
 def check_new_id(pid: str) -> None:
-    if pid in BUILTIN_PROVIDERS:
+    if pid in RESERVED_IDS:
         raise ConflictError(
             f"'{pid}' is a Codex built-in provider id; a custom provider cannot use it",
             hint=f"Pick another id, e.g. --id {pid}-custom (or configure the built-in with `codexprov use {pid}`).",

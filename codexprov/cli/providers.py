@@ -109,7 +109,12 @@ def add_cmd(
         query=adding.parse_pairs(query, "--query"),
         params=_ask_missing(the_recipe, params, base_url is not None),
     )
-    plan = adding.plan_add(the_recipe, request, token_auth=_token_auth)
+    from codexprov import codex_version
+
+    codex = codex_version.detect(paths, explicit=state.codex_binary)
+    plan = adding.plan_add(
+        the_recipe, request, token_auth=_token_auth, capabilities=codex.capabilities, codex_label=_codex_label(codex)
+    )
     store = None
     if plan.key_mode == "keyring" and not dry_run:
         from codexprov import credentials
@@ -136,6 +141,12 @@ def add_cmd(
             say(f"next: store the key with `codexprov key set {plan.provider_id}`", style="yellow")
     elif plan.key_mode == "env" and plan.spec is not None:
         say(f"Codex reads the key from ${plan.spec.env_key}: set it in the environment Codex starts from (or use `codexprov run -- codex`)")
+
+
+def _codex_label(codex) -> str:
+    from codexprov.codex_version import format_version
+
+    return f"Codex {format_version(codex.version)}" if codex.version else "Codex"
 
 
 def _token_auth(provider_id: str):
