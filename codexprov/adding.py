@@ -83,7 +83,8 @@ def plan_add(
         params=request.params,
         base_url=request.base_url,
         model=request.model,
-        name=request.name,
+        # "Custom provider" for every custom endpoint would make `list` useless: name it by its id.
+        name=request.name or (provider_id if recipe.id == "custom" else None),
         env_key=request.env_key,
         headers=request.headers,
         query=request.query,

@@ -703,7 +703,7 @@ def _render(
             f"{provider_id!r} is not a valid provider id",
             hint="Use letters, digits, - and _ (up to 64 characters), starting with a letter or digit.",
         )
-    warnings = list(_responses_warnings(recipe))
+    warnings = list(_responses_warnings(recipe, provider_id))
     chosen_model = model or recipe.default_model
 
     use_builtin = (
@@ -846,7 +846,7 @@ def _fill_if_set(template: str, values: Mapping[str, str]) -> str | None:
     return _fill(template, values, False)
 
 
-def _responses_warnings(recipe: Recipe) -> list[str]:
+def _responses_warnings(recipe: Recipe, provider_id: str) -> list[str]:
     if recipe.responses == "no":
         return [
             f"{recipe.name} does not serve /v1/responses (checked {recipe.responses_checked}): Codex will "
@@ -855,6 +855,9 @@ def _responses_warnings(recipe: Recipe) -> list[str]:
         ]
     if recipe.responses == "unknown":
         return [
+            f"codexprov cannot know whether this endpoint serves /v1/responses (Codex needs it); "
+            f"`codexprov doctor {provider_id}` checks it, and `codexprov add litellm` puts a bridge in front if not."
+        ] if recipe.id == "custom" else [
             f"it is not known whether {recipe.name} serves /v1/responses (checked {recipe.responses_checked}); "
             "if Codex fails with 404 on /responses, put a bridge in front (`codexprov add litellm`)."
         ]
