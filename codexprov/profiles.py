@@ -8,16 +8,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from codexprov.codex_version import CodexInfo, format_version
+from codexprov import profile_state
 from codexprov.config import edit
 from codexprov.config.document import Snapshot, load, parse
-from codexprov.config.transaction import EditResult, apply_edit, write_atomic
+from codexprov.config.transaction import EditResult, apply_edit
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 from codexprov.model import BUILTIN_PROVIDERS
 from codexprov.paths import Paths
@@ -26,8 +26,7 @@ from codexprov.paths import Paths
 # We also refuse a leading '-', which `codex -p -x` would read as a flag.
 PROFILE_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 MAX_NAME = 255 - len(".config.toml")
-SELECTION_KEYS = ("model_provider", "model", "model_reasoning_effort")
-STATE_FILE = "profiles.json"
+SELECTION_KEYS = profile_state.SELECTION_KEYS
 
 
 @dataclass(frozen=True)
@@ -113,34 +112,12 @@ def _selection(provider: str, model: str | None, effort: str | None) -> dict[str
 # ---------------------------------------------------------------------------- active profile record
 
 
-def _state_path(paths: Paths) -> Path:
-    return paths.state_dir / STATE_FILE
-
-
 def recorded_active(paths: Paths) -> str | None:
-    try:
-        data = json.loads(_state_path(paths).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    value = (data.get("active") or {}).get(str(paths.codex_home)) if isinstance(data, dict) else None
-    return value if isinstance(value, str) else None
+    return profile_state.recorded_active(paths)
 
 
 def _record_active(paths: Paths, name: str | None) -> None:
-    target = _state_path(paths)
-    try:
-        data = json.loads(target.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            data = {}
-    except (OSError, ValueError):
-        data = {}
-    active = data.setdefault("active", {})
-    if name is None:
-        active.pop(str(paths.codex_home), None)
-    else:
-        active[str(paths.codex_home)] = name
-    paths.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    write_atomic(target, json.dumps(data, indent=1, sort_keys=True) + "\n", existed=target.exists())
+    profile_state.record_active(paths, name)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -162,7 +139,7 @@ def _file_profile(paths: Paths, path: Path, root: dict[str, Any], recorded: str 
     name = path.name[: -len(".config.toml")]
     selection = {k: snap.data[k] for k in SELECTION_KEYS if k in snap.data}
     # Recorded by `use --profile`, and still what config.toml selects (a later `use` may have changed it).
-    active = name == recorded and bool(selection) and all(root.get(k) == v for k, v in selection.items())
+    active = name == recorded and profile_state.selection_matches(selection, root)
     return Profile(name, "file", path, dict(snap.data), active, snap.text)
 
 

@@ -72,6 +72,7 @@ class ProviderList:
     active_provider: str
     model: str | None
     providers: tuple[ProviderInfo, ...]
+    active_profile: str | None = None
 
 
 _SECRET_NAMES = ("token", "secret", "password", "authorization", "api-key", "api_key", "apikey", "x-api-key")
@@ -142,17 +143,22 @@ def _info(pid: str, table: dict[str, Any] | None, active: str) -> ProviderInfo:
     )
 
 
-def summarize(snap: Snapshot) -> ProviderList:
+def summarize(snap: Snapshot, paths: Paths | None = None) -> ProviderList:
     data = snap.data
     active = data.get("model_provider") or DEFAULT_PROVIDER
     configured: dict[str, Any] = data.get("model_providers") or {}
     ids = list(BUILTIN_PROVIDERS) + [pid for pid in configured if pid not in BUILTIN_PROVIDERS]
     infos = tuple(_info(pid, configured.get(pid), active) for pid in ids)
-    return ProviderList(str(snap.path), snap.exists, active, data.get("model"), infos)
+    profile = None
+    if paths is not None:
+        from codexprov.profile_state import active_profile
+
+        profile = active_profile(paths, data)
+    return ProviderList(str(snap.path), snap.exists, active, data.get("model"), infos, profile)
 
 
 def list_providers(paths: Paths) -> ProviderList:
-    return summarize(load(paths.config_file, paths.cache_dir))
+    return summarize(load(paths.config_file, paths.cache_dir), paths)
 
 
 def get_provider(paths: Paths, pid: str) -> ProviderInfo:

@@ -180,3 +180,18 @@ def test_remove_force_active(run_cli, config_file: Path) -> None:
     assert result.exit_code == 0
     assert config_file.read_text() == '# my config\nmodel = "gpt-5"\n'
     assert "Codex now uses openai" in result.stderr
+
+
+def test_list_shows_the_active_profile(run_cli, config_file: Path, tmp_path: Path) -> None:
+    fake = tmp_path / "codex"
+    fake.write_text("#!/bin/sh\necho 'codex-cli 0.169.0'\n")
+    fake.chmod(0o755)
+    config_file.write_text(BASE)
+    assert run_cli("--codex", str(fake), "profile", "add", "work", "--provider", "local", "--model", "m-work").exit_code == 0
+    assert json.loads(run_cli("list", "--json").stdout)["active_profile"] is None
+    assert run_cli("--codex", str(fake), "use", "--profile", "work").exit_code == 0
+    listed = run_cli("list", "--json")
+    assert json.loads(listed.stdout)["active_profile"] == "work"
+    assert "profile work" in run_cli("list").stderr
+    assert run_cli("use", "ollama").exit_code == 0  # another selection: the profile is no longer what codex uses
+    assert json.loads(run_cli("list", "--json").stdout)["active_profile"] is None

@@ -10,7 +10,7 @@ import pytest
 
 from codexprov import codex_version as cv
 from codexprov import paths as paths_mod
-from codexprov import profiles
+from codexprov import profile_state, profiles
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 
 NEW = cv.CodexInfo(Path("/usr/bin/codex"), (0, 169, 0), cv.capabilities((0, 169, 0)), False)
@@ -151,7 +151,7 @@ def test_use_file_profile_writes_its_selection_at_the_top(paths, config):
         "\n"
         '[model_providers.acme]\nname = "Acme"\nbase_url = "http://127.0.0.1:1/v1"\nenv_key = "ACME_API_KEY"\n'
     )
-    state = json.loads((paths.state_dir / profiles.STATE_FILE).read_text())
+    state = json.loads((paths.state_dir / profile_state.STATE_FILE).read_text())
     assert state == {"active": {str(paths.codex_home): "local"}}
 
 
@@ -162,7 +162,7 @@ def test_use_missing_profile_is_refused_and_changes_nothing(paths, config):
             profiles.use_profile(paths, "nope", info)
         assert err.value.exit_code == 4
     assert snapshot(paths.codex_home) == before
-    assert not (paths.state_dir / profiles.STATE_FILE).exists()
+    assert not (paths.state_dir / profile_state.STATE_FILE).exists()
 
 
 def test_use_refuses_a_provider_only_the_profile_file_defines(paths, config):

@@ -34,6 +34,7 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readabl
                 "config": summary.config_path,
                 "active_provider": summary.active_provider,
                 "model": summary.model,
+                "active_profile": summary.active_profile,
                 "providers": [p.to_json() for p in summary.providers],
             }
         )
@@ -44,6 +45,7 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readabl
     ]
     out_table(["", "ID", "NAME", "BASE URL", "KEY", "FROM"], rows)
     model = f", model {summary.model}" if summary.model else ""
+    model += f", profile {summary.active_profile}" if summary.active_profile else ""
     say(f"active: {summary.active_provider}{model}  ({summary.config_path}{'' if summary.config_exists else ', not created yet'})")
 
 

@@ -1,0 +1,68 @@
+"""Which file profile `codexprov use --profile` made active. Codex has no key for it in the
+file-profile era, so codexprov records it in its own state; `list` reads it, so this module stays
+light (no tomlkit, no engine)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from codexprov.paths import Paths
+
+STATE_FILE = "profiles.json"
+SELECTION_KEYS = ("model_provider", "model", "model_reasoning_effort")
+
+
+def state_path(paths: Paths) -> Path:
+    return paths.state_dir / STATE_FILE
+
+
+def recorded_active(paths: Paths) -> str | None:
+    try:
+        data = json.loads(state_path(paths).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = (data.get("active") or {}).get(str(paths.codex_home)) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def record_active(paths: Paths, name: str | None) -> None:
+    from codexprov.config.transaction import write_atomic
+
+    target = state_path(paths)
+    try:
+        data = json.loads(target.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            data = {}
+    except (OSError, ValueError):
+        data = {}
+    active = data.setdefault("active", {})
+    if name is None:
+        active.pop(str(paths.codex_home), None)
+    else:
+        active[str(paths.codex_home)] = name
+    paths.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_atomic(target, json.dumps(data, indent=1, sort_keys=True) + "\n", existed=target.exists())
+
+
+def selection_matches(selection: dict[str, Any], root: dict[str, Any]) -> bool:
+    """A recorded profile is active only while config.toml still holds its selection."""
+    return bool(selection) and all(root.get(k) == v for k, v in selection.items())
+
+
+def active_profile(paths: Paths, root: dict[str, Any]) -> str | None:
+    """The active profile for `list`: legacy `profile = …`, else the recorded file profile if
+    config.toml still selects what it selects."""
+    legacy = root.get("profile")
+    if isinstance(legacy, str):
+        return legacy
+    name = recorded_active(paths)
+    if name is None:
+        return None
+    try:
+        data = tomllib.loads(paths.profile_file(name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return name if selection_matches({k: data[k] for k in SELECTION_KEYS if k in data}, root) else None
