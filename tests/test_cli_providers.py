@@ -195,3 +195,21 @@ def test_list_shows_the_active_profile(run_cli, config_file: Path, tmp_path: Pat
     assert "profile work" in run_cli("list").stderr
     assert run_cli("use", "ollama").exit_code == 0  # another selection: the profile is no longer what codex uses
     assert json.loads(run_cli("list", "--json").stdout)["active_profile"] is None
+
+
+def test_list_fast_path_matches_typer_path(run_cli, config_file: Path, tmp_path: Path) -> None:
+    """`list` is served without Typer; the same command spelled with --help goes through Typer."""
+    config_file.write_text(BASE)
+    other = tmp_path / "other"
+    (other).mkdir()
+    (other / "config.toml").write_text('model_provider = "ollama"\n')
+    fast = run_cli("--codex-home", str(other), "list", "--json")
+    assert json.loads(fast.stdout)["active_provider"] == "ollama"
+    assert json.loads(run_cli(f"--codex-home={other}", "list", "--json").stdout)["active_provider"] == "ollama"
+    from codexprov.cli import run
+
+    typer_path = run(["--codex-home", str(other), "list", "--json"])
+    assert typer_path == 0
+    config_file.write_text("model = \n")
+    broken = run_cli("list")
+    assert broken.exit_code == 3 and broken.stderr.startswith(f"error: {config_file}:1:9: invalid TOML")

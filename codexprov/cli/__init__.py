@@ -6,7 +6,6 @@ render what it returns. Nothing below this package prints, prompts or exits.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any, Optional
 import typer
 
 from codexprov.errors import CodexprovError
+from codexprov.output import out, out_json, out_table, report_error, say  # noqa: F401  (the CLI's output helpers)
 
 app = typer.Typer(
     name="codexprov",
@@ -68,37 +68,6 @@ def _console(stderr: bool):
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
-def out(text: str = "") -> None:
-    """Data on stdout, printed verbatim (no markup interpretation)."""
-    sys.stdout.write(text + "\n")
-
-
-_ANSI = {"yellow": "33", "red": "31", "green": "32", "bold": "1", "bold red": "1;31", "dim": "2"}
-
-
-def _color_ok() -> bool:
-    return sys.stderr.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-
-
-def say(text: str, style: str | None = None) -> None:
-    """Talk on stderr, verbatim (no markup, so [model_providers.x] stays as written). Plain ANSI
-    colour on a terminal: importing rich for one line would cost more than the whole `list`."""
-    if style and style in _ANSI and _color_ok():
-        text = f"\033[{_ANSI[style]}m{text}\033[0m"
-    sys.stderr.write(text + "\n")
-
-
-def out_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
-
-
-def out_table(columns: list[str], rows: list[list[str]]) -> None:
-    """A plain aligned table on stdout: never truncated, no markup, cheap to import."""
-    widths = [max(len(str(r[i])) for r in [columns, *rows]) for i in range(len(columns))]
-    for row in [columns, *rows]:
-        sys.stdout.write("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n")
-
-
 def show_diff(diff: str) -> None:
     """A unified diff on stdout (it is the data of --dry-run). Already free of secrets."""
     if not diff:
@@ -121,17 +90,6 @@ def confirm(question: str, *, yes: bool) -> None:
 
 
 # ---------------------------------------------------------------------------- boundary
-
-
-def report_error(err: CodexprovError) -> None:
-    from codexprov.redact import redact_text
-
-    label = "\033[1;31merror:\033[0m" if _color_ok() else "error:"
-    sys.stderr.write(f"{label} {redact_text(err.message)}\n")
-    if err.detail:
-        say(redact_text(err.detail), style="dim")
-    if err.hint:
-        say(f"hint: {redact_text(err.hint)}")
 
 
 def run(argv: list[str]) -> int:

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from codexprov.cli import app, confirm, out, out_json, out_table, say, show_diff, state
+from codexprov.cli import app, confirm, out, out_json, say, show_diff, state
 
 
 def _edit_done(result, *, quiet_diff: bool = False) -> None:
@@ -27,26 +27,9 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readabl
     """Every provider Codex knows in this config (built-ins too), the active one, and where keys come from."""
     from codexprov import providers
 
-    summary = providers.list_providers(state.paths)
-    if as_json:
-        out_json(
-            {
-                "config": summary.config_path,
-                "active_provider": summary.active_provider,
-                "model": summary.model,
-                "active_profile": summary.active_profile,
-                "providers": [p.to_json() for p in summary.providers],
-            }
-        )
-        return
-    rows = [
-        ["*" if p.active else "", p.id, p.name, p.base_url or "-", p.key_source.describe(), "built-in" if p.builtin and not p.configured else ("built-in+config" if p.builtin else "config")]
-        for p in summary.providers
-    ]
-    out_table(["", "ID", "NAME", "BASE URL", "KEY", "FROM"], rows)
-    model = f", model {summary.model}" if summary.model else ""
-    model += f", profile {summary.active_profile}" if summary.active_profile else ""
-    say(f"active: {summary.active_provider}{model}  ({summary.config_path}{'' if summary.config_exists else ', not created yet'})")
+    from codexprov.output import render_provider_list
+
+    render_provider_list(providers.list_providers(state.paths), as_json=as_json)
 
 
 @app.command("show")

@@ -161,6 +161,12 @@ class _Prober:
 
         pid = target.id
         root = _root(target.base_url)
+        checks = ["net.models", "net.responses-route"] + (["net.live"] if live else [])
+        if not _is_http_url(root):
+            why = f"not probed: base URL `{_shown(target.base_url)}` is not an http(s) URL (see the config checks)"
+            return [Finding("net.reachable", "skip", why, provider=pid)] + [
+                Finding(c, "skip", "skipped: not probed", provider=pid) for c in checks
+            ]
         deadline = time.monotonic() + self.timeout
         models_url, responses_url, chat_url = root + "/models", root + "/responses", root + "/chat/completions"
         models, responses = await asyncio.gather(
@@ -168,14 +174,8 @@ class _Prober:
             self.request("POST", responses_url, target, deadline, body={}),
         )
         answered = [a for a in (models, responses) if a.status is not None]
-        checks = ["net.models", "net.responses-route"] + (["net.live"] if live else [])
         if not answered:
-            first = models if models.error != "invalid-url" else responses
-            if first.error == "invalid-url":
-                why = f"not probed: base URL `{_shown(target.base_url)}` is not an http(s) URL (see the config checks)"
-                return [Finding("net.reachable", "skip", why, provider=pid)] + [
-                    Finding(c, "skip", "skipped: not probed", provider=pid) for c in checks
-                ]
+            first = models
             message = f"cannot reach {_shown(root)}: {_why_unreachable(first, self.timeout)}"
             fix = None
             if first.error == "connect" and _is_loopback(root):
@@ -498,6 +498,16 @@ def _connect_detail(err: Exception) -> str:
     if "unreachable" in text:
         return "network unreachable"
     return _one_line(str(err) or type(err).__name__)
+
+
+def _is_http_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
 
 
 def _is_loopback(url: str) -> bool:

@@ -1,0 +1,397 @@
+"""`doctor --fix`: the fixes safe to automate, each one an engine transaction (diff, backup, undo).
+
+- a duplicate key or table: every definition but one is removed. Codex refuses such a file, so
+  there is no "what Codex did" to keep; on a terminal the user picks, and otherwise (`--yes`) the
+  LAST definition stays: it is the one written most recently (an appended line, a re-added table),
+  and it is what a later-wins reading (Codex's own layers and `-c` overrides) would pick. The file
+  cannot be parsed, so this edit works on the text (definitions found with config.scan) and the
+  result is checked with tomllib: it must parse, or fail only on another duplicate (fixed next).
+- `wire_api` -> "responses" (the only value Codex 0.95+ accepts; its own error says so).
+- a custom table under a reserved built-in id -> `ID-custom`, with `model_provider` references in
+  config.toml and profile files updated.
+- plain-text keys -> the keyring (`credentials.migrate`), also for keys in fields Codex ignores.
+- fields Codex ignores (unknown keys with no better home) -> dropped.
+
+Only config.toml (and, for a rename, the profile files that refer to the id) is changed; the system
+and project configs are left to the user. Nothing here prints or prompts.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codexprov.doctor import Finding, Report
+from codexprov.errors import CodexprovError
+
+_ORDER = ("duplicate", "rename-reserved", "wire-api", "drop-fields", "migrate-keys")
+
+
+@dataclass(frozen=True)
+class Definition:
+    line: int  # 1-based
+    start: int  # text offsets of the span removed when this definition goes
+    end: int
+    first_line: str  # the definition's first line, secrets masked
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    kind: str  # "key" | "table"
+    name: str  # e.g. `model` or `[model_providers.acme]`
+    definitions: tuple[Definition, ...]
+
+
+@dataclass(frozen=True)
+class FixAction:
+    kind: str  # one of _ORDER
+    check: str
+    file: Path
+    provider: str | None
+    description: str
+    fields: tuple[str, ...] = ()
+    duplicate: Duplicate | None = None
+
+
+# ---------------------------------------------------------------------------- planning
+
+
+def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
+    """The automatic fixes for the fixable findings of `report`, in the order they should run."""
+    actions: list[FixAction] = []
+    seen: set[tuple[str, str | None, str]] = set()
+    drops: dict[tuple[str, str], list[str]] = {}
+    for finding in report.findings:
+        if not finding.fixable or finding.file is None:
+            continue
+        file = Path(finding.file)
+        if finding.check in ("config.duplicate-key", "config.duplicate-table"):
+            try:
+                text = file.read_text(encoding="utf-8")
+            except OSError:
+                continue
+            dup = find_duplicate(text)
+            if dup is not None and ("duplicate", None, str(file)) not in seen:
+                seen.add(("duplicate", None, str(file)))
+                actions.append(
+                    FixAction("duplicate", finding.check, file, None, f"remove the duplicate {dup.name} in {file.name}", duplicate=dup)
+                )
+        elif finding.check == "provider.wire-api" and finding.provider:
+            actions.append(
+                FixAction("wire-api", finding.check, file, finding.provider, f'set wire_api = "responses" for {finding.provider}')
+            )
+        elif finding.check == "provider.reserved-id" and finding.provider:
+            new = f"{finding.provider}-custom"
+            actions.append(
+                FixAction("rename-reserved", finding.check, file, finding.provider, f"rename provider {finding.provider} to {new}", (new,))
+            )
+        elif finding.check in ("key.plaintext", "provider.unknown-key") and finding.provider and (
+            finding.check == "key.plaintext" or (finding.fix or "").startswith("codexprov key migrate")
+        ):
+            mark = ("migrate-keys", finding.provider, str(file))
+            if mark not in seen:
+                seen.add(mark)
+                actions.append(
+                    FixAction(
+                        "migrate-keys", finding.check, file, finding.provider, f"move {finding.provider}'s plain-text key into the keyring"
+                    )
+                )
+        elif finding.check == "provider.unknown-key" and finding.provider and finding.key and "." not in finding.key:
+            drops.setdefault((str(file), finding.provider), []).append(finding.key)
+    for (file, pid), fields in drops.items():
+        actions.append(
+            FixAction("drop-fields", "provider.unknown-key", Path(file), pid, f"drop {', '.join(fields)} (ignored by Codex) from {pid}", tuple(fields))
+        )
+    return sorted(actions, key=lambda a: _ORDER.index(a.kind))
+
+
+# ---------------------------------------------------------------------------- duplicates
+
+
+def find_duplicate(text: str) -> Duplicate | None:
+    """The duplicate tomllib stops at, with every definition of it, or None (parses, or another error)."""
+    from codexprov.config.document import config_error_from
+    from codexprov.config.scan import scan
+
+    try:
+        tomllib.loads(text)
+        return None
+    except tomllib.TOMLDecodeError as err:
+        error = config_error_from(err, text, Path("config.toml"))
+    if error.line is None:
+        return None
+    lines = text.splitlines(keepends=True)
+    if error.line > len(lines):
+        return None
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    shown = lines[error.line - 1]
+    try:
+        sections = scan(text)
+    except (ValueError, IndexError):
+        return None
+    if error.reason.endswith("declared twice") or shown.lstrip().startswith("["):
+        return _duplicate_table(text, shown, sections)
+    if error.reason == "duplicate key":
+        return _duplicate_key(text, lines, offsets, error.line, sections)
+    return None
+
+
+def _duplicate_table(text: str, shown: str, sections: list[Any]) -> Duplicate | None:
+    from codexprov.config.scan import parse_key
+
+    body = shown.strip()
+    if body.startswith("[["):
+        return None
+    try:
+        parts, _ = parse_key(body[1:])
+    except ValueError:
+        return None
+    found = [s for s in sections[1:] if s.header == parts and not s.is_array]
+    if len(found) < 2:
+        return None
+    defs = tuple(
+        Definition(text.count("\n", 0, s.header_start) + 1, s.start, s.end, _first_line(text, s.header_start)) for s in found
+    )
+    return Duplicate("table", "[" + ".".join(parts) + "]", defs)
+
+
+def _duplicate_key(text: str, lines: list[str], offsets: list[int], line_no: int, sections: list[Any]) -> Duplicate | None:
+    from codexprov.config.scan import parse_key
+
+    def key_of(line: str) -> tuple[str, ...] | None:
+        stripped = line.lstrip()
+        if not stripped or stripped[0] in "#[":
+            return None
+        try:
+            parts, after = parse_key(stripped)
+        except ValueError:
+            return None
+        return parts if stripped[after:].lstrip().startswith("=") else None
+
+    wanted = key_of(lines[line_no - 1])
+    if wanted is None:
+        return None
+    at = offsets[line_no - 1]
+    section = sections[0]
+    for s in sections[1:]:
+        if s.header_start <= at:
+            section = s
+    lo = section.header_start if section is not sections[0] else 0
+    hi = section.end
+    defs = []
+    index = next(i for i, off in enumerate(offsets) if off >= lo)
+    while index < len(lines) and offsets[index] < hi:
+        if key_of(lines[index]) == wanted:
+            end = _value_end(lines, index, offsets, hi)
+            if end is None:
+                return None
+            defs.append(Definition(index + 1, offsets[index], offsets[end], _first_line(text, offsets[index])))
+            index = end
+            continue
+        index += 1
+    if len(defs) < 2:
+        return None
+    return Duplicate("key", ".".join(wanted), tuple(defs))
+
+
+def _value_end(lines: list[str], index: int, offsets: list[int], hi: int) -> int | None:
+    """Index of the line after the key/value starting at `index` (it may span lines)."""
+    for end in range(index + 1, min(len(lines), index + 400) + 1):
+        if offsets[end - 1] >= hi and end - 1 > index:
+            return None
+        try:
+            tomllib.loads("".join(lines[index:end]))
+            return end
+        except tomllib.TOMLDecodeError:
+            continue
+    return None
+
+
+def _first_line(text: str, start: int) -> str:
+    from codexprov.redact import redact_text
+
+    end = text.find("\n", start)
+    return redact_text(text[start : end if end >= 0 else len(text)].rstrip("\r"))
+
+
+def remove_duplicate(text: str, dup: Duplicate, keep: int) -> str:
+    """`text` with every definition of `dup` but `keep` (an index; -1 = the last) removed."""
+    keep = keep % len(dup.definitions)
+    out = text
+    for i, d in reversed(list(enumerate(dup.definitions))):
+        if i != keep:
+            out = out[: d.start] + out[d.end :]
+    try:
+        tomllib.loads(out)
+    except tomllib.TOMLDecodeError as err:
+        again = find_duplicate(out)
+        if again is None:
+            raise CodexprovError(
+                f"removing the duplicate {dup.name} would leave the file invalid ({err}); nothing was written",
+                hint="Edit the file by hand.",
+            ) from None
+    return out
+
+
+# ---------------------------------------------------------------------------- applying
+
+
+def apply_fix(paths: Any, action: FixAction, *, keep: int = -1, store: Any = None, dry_run: bool = False) -> tuple[Any, ...]:
+    """Apply one fix (or, with dry_run, compute its diff); returns the EditResults, config.toml's first."""
+    if action.kind == "duplicate":
+        assert action.duplicate is not None
+        return (_raw_edit(paths, action.file, action.duplicate, keep, dry_run=dry_run, description=action.description),)
+    if action.kind == "wire-api":
+        return (_table_edit(paths, action, {"wire_api": "responses"}, (), dry_run),)
+    if action.kind == "drop-fields":
+        return (_table_edit(paths, action, {}, action.fields, dry_run),)
+    if action.kind == "rename-reserved":
+        return _rename(paths, action, dry_run)
+    if action.kind == "migrate-keys":
+        from codexprov import credentials
+
+        if store is None and not dry_run:
+            store = credentials.open_store()
+        result = credentials.migrate(paths, store, action.provider, dry_run=dry_run)
+        return (result.edit,) if result.edit is not None else ()
+    raise ValueError(action.kind)
+
+
+def _raw_edit(paths: Any, file: Path, dup: Duplicate, keep: int, *, dry_run: bool, description: str) -> Any:
+    """A transaction for a file tomllib refuses: lock, re-read, edit the text, verify, back up, write."""
+    from codexprov.config import transaction
+    from codexprov.config.document import Snapshot, read_text
+    from codexprov.config.transaction import EditResult
+
+    target = Path(os.path.realpath(file))
+    with transaction.lock_for(paths, target):
+        text, exists = read_text(file)
+        current = find_duplicate(text) if exists else None
+        if current is None or current.definitions != dup.definitions:
+            raise CodexprovError(f"{file} changed meanwhile; nothing was written", hint="Run `codexprov doctor --fix` again.")
+        new_text = remove_duplicate(text, dup, keep)
+        if dry_run:
+            return EditResult(file, text, new_text, None, True, None, True, description)
+        backup = transaction._backup(paths, target, Snapshot(file, text, {}, True), None)
+        transaction.write_atomic(target, new_text, existed=True)
+        transaction._journal_append(paths, target, backup, new_text, description)
+        return EditResult(file, text, new_text, None, True, backup, False, description)
+
+
+def _table_edit(paths: Any, action: FixAction, set_fields: dict[str, Any], drop: tuple[str, ...], dry_run: bool) -> Any:
+    from codexprov.config import edit
+    from codexprov.config.transaction import apply_edit
+
+    pid = action.provider
+    assert pid is not None
+
+    def change(doc: Any) -> None:
+        table = doc["model_providers"][pid]
+        for key in drop:
+            if key in table:
+                del table[key]
+        for key, value in set_fields.items():
+            table[key] = value
+
+    def transform(snap: Any) -> str:
+        if pid not in (snap.data.get("model_providers") or {}):
+            raise CodexprovError(f"{snap.path} no longer has [model_providers.{pid}]; nothing was written")
+        return edit.scoped_edit(snap.text, ("model_providers", pid), change)
+
+    def expect(data: dict[str, Any]) -> dict[str, Any]:
+        table = data["model_providers"][pid]
+        for key in drop:
+            table.pop(key, None)
+        table.update(set_fields)
+        return data
+
+    return apply_edit(paths, action.file, transform, dry_run=dry_run, description=action.description, expect=expect)
+
+
+def free_id(taken: set[str], wanted: str) -> str:
+    candidate, n = wanted, 2
+    while candidate in taken:
+        candidate, n = f"{wanted}-{n}", n + 1
+    return candidate
+
+
+def rename_table_text(text: str, old: str, new: str) -> str:
+    """Rewrite the headers of [model_providers.OLD] and its sub-tables to NEW (everything else kept)."""
+    import tomlkit
+
+    from codexprov.config.edit import EditImpossible, _defines_under
+    from codexprov.config.scan import parse_key, scan
+
+    prefix = ("model_providers", old)
+    sections = scan(text)
+    targets = [s for s in sections[1:] if s.under(prefix)]
+    if not targets or any(_defines_under(s, prefix) for s in sections if s not in targets):
+        raise EditImpossible(f"[model_providers.{old}] is written as dotted keys or an inline table")
+    out = text
+    for s in reversed(targets):
+        end = text.find("\n", s.header_start)
+        end = len(text) if end < 0 else end
+        line = text[s.header_start : end]
+        opener = "[[" if s.is_array else "["
+        inner = line[len(opener) :]
+        parts, after = parse_key(inner)
+        key = ".".join(tomlkit.key(k).as_string() for k in ("model_providers", new, *parts[2:]))
+        out = out[: s.header_start] + opener + key + inner[after:] + out[end:]
+    return out
+
+
+def _rename(paths: Any, action: FixAction, dry_run: bool) -> tuple[Any, ...]:
+    from codexprov.config import edit
+    from codexprov.config.document import load
+    from codexprov.config.transaction import apply_edit
+    from codexprov.profiles import _profile_files
+
+    old = action.provider
+    assert old is not None
+    data = load(action.file).data
+    new = free_id(set(data.get("model_providers") or {}), action.fields[0] if action.fields else f"{old}-custom")
+    description = f"rename provider {old} to {new} (a reserved built-in id)"
+
+    def transform(snap: Any) -> str:
+        text = rename_table_text(snap.text, old, new)
+        if snap.data.get("model_provider") == old:
+            text = edit.set_root_keys(text, {"model_provider": new})
+        return text
+
+    def expect(data: dict[str, Any]) -> dict[str, Any]:
+        providers = data["model_providers"]
+        providers[new] = providers.pop(old)
+        if data.get("model_provider") == old:
+            data["model_provider"] = new
+        return data
+
+    results = [apply_edit(paths, action.file, transform, dry_run=dry_run, description=description, expect=expect)]
+    for profile in _profile_files(paths):
+        try:
+            pdata = load(profile).data
+        except CodexprovError:
+            continue
+        if pdata.get("model_provider") != old or old in (pdata.get("model_providers") or {}):
+            continue
+        results.append(
+            apply_edit(
+                paths,
+                profile,
+                lambda snap: edit.set_root_keys(snap.text, {"model_provider": new}),
+                dry_run=dry_run,
+                description=f"{profile.name}: model_provider {old} -> {new}",
+                expect=lambda d: {**d, "model_provider": new},
+            )
+        )
+    return tuple(results)
+
+
+def summary(finding: Finding) -> str:
+    """One line naming a finding, for the CLI's questions."""
+    where = f" ({finding.file}:{finding.line})" if finding.file and finding.line else ""
+    return f"{finding.check}{where}"
