@@ -213,3 +213,19 @@ def test_list_fast_path_matches_typer_path(run_cli, config_file: Path, tmp_path:
     config_file.write_text("model = \n")
     broken = run_cli("list")
     assert broken.exit_code == 3 and broken.stderr.startswith(f"error: {config_file}:1:9: invalid TOML")
+
+
+def test_replace_shows_the_diff_keeps_comments_and_asks(run_cli, config_file: Path) -> None:
+    config_file.write_text('[model_providers.groq]\nname = "Groq"  # keep me\nbase_url = "https://old.example/v1"\n')
+    refused = run_cli("add", "groq", "--key-mode", "env", "--replace")  # no TTY, no --yes
+    assert refused.exit_code == 9
+    assert '+base_url = "https://api.groq.com/openai/v1"' in refused.stdout
+    assert config_file.read_text().endswith('base_url = "https://old.example/v1"\n')
+    done = run_cli("add", "groq", "--key-mode", "env", "--replace", "--yes")
+    assert done.exit_code == 0
+    assert '-base_url = "https://old.example/v1"' in done.stdout
+    text = config_file.read_text()
+    assert text.startswith('[model_providers.groq]\nname = "Groq"  # keep me\nbase_url = "https://api.groq.com/openai/v1"\n')
+    again = run_cli("add", "groq", "--key-mode", "env", "--replace")
+    assert again.exit_code == 0 and "nothing changed" in again.stderr
+    assert config_file.read_text() == text

@@ -106,10 +106,12 @@ def add_cmd(
 
         store = credentials.open_store()  # fail before writing anything when there is no usable keyring
     key = _read_key(plan, key_stdin, dry_run) if plan.key_mode == "keyring" else None
-    if replace and not dry_run and not yes:
+    if replace and not dry_run:
+        # --replace always shows what it changes, and asks unless --yes.
         preview = adding.apply_add(paths, plan, use=use, replace=replace, dry_run=True)
         show_diff(preview.diff)
-        confirm(f"Replace provider {plan.provider_id} as shown?", yes=yes)
+        if preview.changed:
+            confirm(f"Replace provider {plan.provider_id} as shown?", yes=yes)
     result = adding.apply_add(paths, plan, use=use, replace=replace, dry_run=dry_run)
     _edit_done(result)
     for warning in plan.warnings:
