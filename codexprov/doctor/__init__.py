@@ -59,6 +59,7 @@ class Report:
     findings: tuple[Finding, ...]
     codex: dict[str, Any] = field(default_factory=dict)  # path, version, assumed
     providers: tuple[str, ...] = ()  # the providers checked, active first
+    active: str | None = None  # the provider Codex uses (model_provider, or openai)
 
     @property
     def failed(self) -> bool:
@@ -75,6 +76,7 @@ class Report:
             "counts": counts,
             "codex": self.codex,
             "providers": list(self.providers),
+            "active": self.active,
             "findings": [f.to_json() for f in self.findings],
         }
 
@@ -124,7 +126,7 @@ def run_doctor(
     if not offline:
         targets = build_targets(result, env)
         findings += _network(targets, timeout=timeout, live=live, transport=transport)
-    return Report(tuple(findings), codex_info.to_json(), result.order)
+    return Report(tuple(findings), codex_info.to_json(), result.order, result.active)
 
 
 def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:

@@ -13,6 +13,7 @@ timeout. Resolved keys are kept in `StaticResult.keys` (never in a Finding) for 
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 import shutil
@@ -349,6 +350,8 @@ def run_static(
     if provider is not None:
         order = [provider]
     order = [pid for pid in order if pid in tables or pid in builtins]
+    if any(layer.data is None for layer in by_kind["system"] + by_kind["user"]):
+        order = []  # what Codex would use cannot be known until the file parses (reported already)
     _prerun_auth_commands(ctx, order, tables, base)
     for pid in order:
         _provider_checks(ctx, pid, tables.get(pid), base, builtins, active=pid == active)
@@ -438,7 +441,7 @@ def _legacy_profile_checks(ctx: _Ctx, layers: list[Layer], caps: Any, known: set
                 ctx.add(
                     "profile.legacy-default",
                     "fail",
-                    f"`profile = {default!r}` is a load error for Codex {_version(ctx)}: profiles are files now",
+                    f"`profile = {json.dumps(default)}` is a load error for Codex {_version(ctx)}: profiles are files now",
                     file=str(layer.path),
                     line=line_of(layer.text, (), "profile"),
                     fix="codexprov profile migrate",
@@ -587,7 +590,7 @@ def _table_shape_checks(ctx: _Ctx, pid: str, table: dict[str, Any], where, fixab
         ctx.add(
             "provider.wire-api",
             "fail",
-            f"wire_api = {wire!r}: Codex {_version(ctx)} accepts only {' / '.join(repr(w) for w in caps.wire_apis)}"
+            f"wire_api = {json.dumps(wire)}: Codex {_version(ctx)} accepts only {' / '.join(repr(w) for w in caps.wire_apis)}"
             + (" and refuses to load the config" if wire == "chat" or isinstance(wire, str) else ""),
             provider=pid,
             file=file,
@@ -673,7 +676,7 @@ def _unknown_key_checks(ctx: _Ctx, pid: str, table: dict[str, Any], where, fixab
         message = f"`{key}` is not a provider field; Codex ignores it{did_you_mean}"
         if fails:
             message += ": no key will be sent"
-        droppable = not literal and (target is None or target in table) and key.lower() != "model" or key.lower() == "model"
+        droppable = not literal and (target is None or target in table or key.lower() == "model")
         ctx.add(
             "provider.unknown-key",
             "fail" if fails else "warn",
