@@ -109,6 +109,29 @@ def apply_edit(
         return EditResult(file, snap.text, new_text, None, True, backup, False, description)
 
 
+def apply_text_edit(
+    paths: Paths, file: Path, transform: Callable[[str], str], *, dry_run: bool, description: str
+) -> EditResult:
+    """A transaction for a file tomllib refuses (e.g. doctor --fix removing a duplicate key): lock,
+    re-read the raw text, transform it, require that the result parses, back up, write, journal."""
+    from codexprov.config.document import read_text
+
+    target = Path(os.path.realpath(file))
+    with lock_for(paths, target):
+        text, exists = read_text(file)
+        new_text = keep_missing_final_newline(text, transform(text))
+        if new_text == text:
+            return EditResult(file, text, new_text, "", False, None, dry_run, description)
+        new_data = _verify(Snapshot(file, text, {}, exists), new_text, file, None)
+        if dry_run:
+            return EditResult(file, text, new_text, None, True, None, True, description)
+        backup = _backup(paths, target, Snapshot(file, text, {}, exists), None)
+        write_atomic(target, new_text, existed=exists)
+        _journal_append(paths, target, backup, new_text, description)
+        cache.put(paths.cache_dir, file, new_data)
+        return EditResult(file, text, new_text, None, True, backup, False, description)
+
+
 def delete_file(paths: Paths, file: Path, *, dry_run: bool, description: str) -> EditResult:
     """Delete a file as apply_edit writes one: under its lock, backed up, journaled for undo."""
     target = Path(os.path.realpath(file))

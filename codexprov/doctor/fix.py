@@ -18,7 +18,6 @@ and project configs are left to the user. Nothing here prints or prompts.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -263,24 +262,16 @@ def apply_fix(paths: Any, action: FixAction, *, keep: int = -1, store: Any = Non
 
 
 def _raw_edit(paths: Any, file: Path, dup: Duplicate, keep: int, *, dry_run: bool, description: str) -> Any:
-    """A transaction for a file tomllib refuses: lock, re-read, edit the text, verify, back up, write."""
-    from codexprov.config import transaction
-    from codexprov.config.document import Snapshot, read_text
-    from codexprov.config.transaction import EditResult
+    """The duplicate's file does not parse, so the engine's text transaction does the edit."""
+    from codexprov.config.transaction import apply_text_edit
 
-    target = Path(os.path.realpath(file))
-    with transaction.lock_for(paths, target):
-        text, exists = read_text(file)
-        current = find_duplicate(text) if exists else None
+    def transform(text: str) -> str:
+        current = find_duplicate(text)
         if current is None or current.definitions != dup.definitions:
             raise CodexprovError(f"{file} changed meanwhile; nothing was written", hint="Run `codexprov doctor --fix` again.")
-        new_text = remove_duplicate(text, dup, keep)
-        if dry_run:
-            return EditResult(file, text, new_text, None, True, None, True, description)
-        backup = transaction._backup(paths, target, Snapshot(file, text, {}, True), None)
-        transaction.write_atomic(target, new_text, existed=True)
-        transaction._journal_append(paths, target, backup, new_text, description)
-        return EditResult(file, text, new_text, None, True, backup, False, description)
+        return remove_duplicate(text, dup, keep)
+
+    return apply_text_edit(paths, file, transform, dry_run=dry_run, description=description)
 
 
 def _table_edit(paths: Any, action: FixAction, set_fields: dict[str, Any], drop: tuple[str, ...], dry_run: bool) -> Any:
