@@ -112,13 +112,46 @@ def check_network(
         return pool.submit(asyncio.run, coro).result()
 
 
+def _import_httpx() -> Any:
+    """httpx, without trio: httpcore imports trio whenever it is installed (~125 ms), and these
+    probes run on asyncio. The block lasts only while httpcore is first imported."""
+    import sys
+
+    if "httpx" in sys.modules or "trio" in sys.modules:
+        import httpx
+
+        return httpx
+    sys.modules["trio"] = None  # type: ignore[assignment]  # makes `import trio` raise ImportError
+    try:
+        import httpx
+
+        try:  # where httpcore looks for trio, loaded lazily on the first request otherwise
+            import httpcore._synchronization  # noqa: F401
+        except ImportError:  # another httpcore layout: it only costs the import time
+            pass
+    finally:
+        if sys.modules.get("trio", 0) is None:
+            del sys.modules["trio"]
+    return httpx
+
+
+def _tls_context(targets: list[ProviderTarget]) -> Any:
+    """No https target: a context that trusts nothing (a redirect to https then fails closed)
+    instead of loading the CA bundle (~55 ms). Otherwise httpx's default verification."""
+    import ssl
+
+    if any(t.base_url.strip().lower().startswith("https:") for t in targets):
+        return True
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 async def _check_all(targets: list[ProviderTarget], timeout: float, live: bool, transport: Any) -> list[Finding]:
     import asyncio
 
-    import httpx
-
+    httpx = _import_httpx()
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-    async with httpx.AsyncClient(transport=transport, limits=limits, follow_redirects=True) as client:
+    verify = _tls_context(targets)
+    async with httpx.AsyncClient(transport=transport, limits=limits, follow_redirects=True, verify=verify) as client:
         prober = _Prober(client, timeout)
         results = await asyncio.gather(*(prober.provider(t, live) for t in targets))
     return [finding for findings in results for finding in findings]
@@ -146,7 +179,7 @@ class _Prober:
                 ),
                 left,
             )
-        except (asyncio.TimeoutError, httpx.TimeoutException):
+        except (TimeoutError, httpx.TimeoutException):
             return _Answer(error="timeout", elapsed=time.monotonic() - start)
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as err:
             return _Answer(error="invalid-url", detail=_one_line(str(err)))
@@ -276,7 +309,7 @@ class _SseState:
             self._dispatch(at)
             return
         name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
+        value = value.removeprefix(" ")
         if name == "event":
             self.event = value
         elif name == "data":
@@ -406,7 +439,7 @@ def _model_ids(data: Any) -> list[str] | None:
 def _serves(model: str, ids: list[str]) -> bool:
     # Some servers list models with a `models/` path (Gemini: `models/gemini-2.0-flash`) that requests leave out.
     def bare(name: str) -> str:
-        return name[len("models/") :] if name.startswith("models/") else name
+        return name.removeprefix("models/")
 
     return any(bare(model) == bare(i) for i in ids)
 
