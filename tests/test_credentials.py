@@ -13,7 +13,7 @@ import keyring.errors
 import pytest
 from keyring.backends import chainer, fail, null
 
-from codexprov import credentials, token
+from codexprov import credentials, keys, token
 from codexprov.errors import KeyringUnavailableError, UsageError
 from codexprov.model import AuthCommand
 from codexprov.redact import mask, redact_text
@@ -263,7 +263,7 @@ def test_find_plaintext_in_every_place_codex_or_users_put_keys():
         "env_key": "ACME_API_KEY",
         "token_file": "/etc/token",
     }
-    found = credentials.find_plaintext("acme", table)
+    found = keys.find_plaintext("acme", table)
     assert [(p.field, p.secret) for p in found] == [
         ("experimental_bearer_token", SECRET),
         ("http_headers.Authorization", SECRET),
@@ -281,4 +281,4 @@ def test_find_plaintext_ignores_names_and_non_bearer_headers():
         "http_headers": {"Authorization": "Basic dXNlcjpwYXNz"},
         "env_http_headers": {"api-key": "AZURE_KEY"},
     }
-    assert credentials.find_plaintext("acme", table) == []
+    assert keys.find_plaintext("acme", table) == []

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ import pytest
 from codexprov import paths as paths_mod
 from codexprov.codex_version import CodexInfo, capabilities
 from codexprov.credentials import KeyStore
-from codexprov.doctor import Finding, Report, run_doctor
+from codexprov.doctor import Report, run_doctor
 from codexprov.errors import KeyringUnavailableError, NotFoundError
 from tests.test_credentials import memory_keyring  # noqa: F401  (fixture)
 

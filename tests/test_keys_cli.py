@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from codexprov import credentials
+from codexprov import credentials, keys
 from codexprov.errors import UsageError
 from tests.test_credentials import memory_keyring  # noqa: F401  (fixture)
 
@@ -299,9 +299,9 @@ def test_env_prints_exports(run_cli, config_file, memory_keyring):  # noqa: F811
 
 
 def test_env_quotes_for_the_shell():
-    plan = credentials.EnvPlan((credentials.EnvVar("X_KEY", "x", "a'b c"),), ())
-    assert credentials.shell_exports(plan) == "export X_KEY='a'\"'\"'b c'\n"
-    assert credentials.shell_exports(plan, reveal=False) == "export X_KEY='…'\n"
+    plan = keys.EnvPlan((keys.EnvVar("X_KEY", "x", "a'b c"),), ())
+    assert keys.shell_exports(plan) == "export X_KEY='a'\"'\"'b c'\n"
+    assert keys.shell_exports(plan, reveal=False) == "export X_KEY='…'\n"
 
 
 def test_run_puts_keys_in_the_child_environment_only(run_cli, config_file, memory_keyring, monkeypatch):  # noqa: F811
@@ -322,9 +322,9 @@ def test_run_refuses_provider_for_a_non_codex_command(run_cli, config_file, memo
 
 
 def test_codex_command_adds_provider_and_profile():
-    assert credentials.codex_command(["codex", "exec", "hi"], provider_id="groq", profile="work") == [
+    assert keys.codex_command(["codex", "exec", "hi"], provider_id="groq", profile="work") == [
         "codex", "-c", 'model_provider="groq"', "-p", "work", "exec", "hi",
     ]
-    assert credentials.codex_command(["/opt/codex"], provider_id=None, profile=None) == ["/opt/codex"]
+    assert keys.codex_command(["/opt/codex"], provider_id=None, profile=None) == ["/opt/codex"]
     with pytest.raises(UsageError):
-        credentials.codex_command([], provider_id=None, profile=None)
+        keys.codex_command([], provider_id=None, profile=None)

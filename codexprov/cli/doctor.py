@@ -25,7 +25,7 @@ def doctor_cmd(
     live: bool = typer.Option(False, "--live", help="Also send one real streamed request per provider (costs a few tokens)."),
     fix: bool = typer.Option(False, "--fix", help="Apply the fixes that are safe to automate (diff, backup, confirmation)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; a duplicate keeps its last definition."),
-    timeout: float = typer.Option(5.0, "--timeout", metavar="S", help="Seconds per network request (default 5)."),
+    timeout: float = typer.Option(5.0, "--timeout", metavar="S", help="Seconds each provider gets to answer all its probes (default 5; --live allows at least 30)."),
 ) -> None:
     """Tell a working provider setup from a broken one, and say the fix. Exit 1 when a check fails."""
     from codexprov import codex_version

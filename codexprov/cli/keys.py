@@ -45,11 +45,11 @@ def key_set(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the config change; store and write nothing."),
 ) -> None:
     """Store a provider's key in the OS keyring (and point the provider at it if needed)."""
-    from codexprov import credentials
+    from codexprov import credentials, keys
 
     store = None if dry_run else credentials.open_store()  # before the prompt: no keyring, no question
     secret = None if dry_run else _read_secret(provider_id, from_stdin)
-    result = credentials.set_key(state.paths, store, provider_id, secret, wire=wire, dry_run=dry_run)
+    result = keys.set_key(state.paths, store, provider_id, secret, wire=wire, dry_run=dry_run)
     if result.edit is not None:
         show_diff(result.edit.diff)
     if dry_run:
@@ -64,7 +64,7 @@ def key_set(
 @key_app.command("list")
 def key_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Where each provider's key lives (keyring, env var, auth command, plain text, none), masked."""
-    from codexprov import credentials
+    from codexprov import credentials, keys
     from codexprov.errors import KeyringUnavailableError
 
     store, problem = None, None
@@ -72,7 +72,7 @@ def key_list(as_json: bool = typer.Option(False, "--json", help="Machine-readabl
         store = credentials.open_store()
     except KeyringUnavailableError as err:
         problem = err.message
-    report = credentials.key_report(state.paths, dict(os.environ), store, problem)
+    report = keys.key_report(state.paths, dict(os.environ), store, problem)
     if as_json:
         out_json(
             {
@@ -136,7 +136,7 @@ def key_migrate(
 ) -> None:
     """Move plain-text keys (experimental_bearer_token, Authorization/api-key headers, ignored
     fields such as api_key) from config.toml into the keyring, rewiring each provider."""
-    from codexprov import credentials
+    from codexprov import credentials, keys
     from codexprov.errors import ConflictError, KeyringUnavailableError
 
     try:
@@ -145,7 +145,7 @@ def key_migrate(
         if not dry_run:
             raise
         store = None
-    preview = credentials.migrate(state.paths, store, provider_id, dry_run=True)
+    preview = keys.migrate(state.paths, store, provider_id, dry_run=True)
     for item in preview.items:
         for found in item.found:
             note = f" ({found.note})" if found.note else ""
@@ -162,7 +162,7 @@ def key_migrate(
         say("dry run: nothing was stored or written")
         return
     confirm("Move these keys into the OS keyring and rewrite the config as shown?", yes=yes)
-    result = credentials.migrate(state.paths, store, provider_id, dry_run=False)
+    result = keys.migrate(state.paths, store, provider_id, dry_run=False)
     for pid in result.stored:
         say(f"stored the key for {pid} in the OS keyring ({store.label})")
     say(f"{result.edit.description}: wrote {result.edit.path}")
@@ -180,11 +180,11 @@ def env_cmd(
 ) -> None:
     """Shell `export` lines giving env-mode providers their keys from the keyring:
     eval "$(codexprov env)"."""
-    from codexprov import credentials
+    from codexprov import credentials, keys
 
-    plan = credentials.env_plan(state.paths, credentials.open_store(), provider_id)
+    plan = keys.env_plan(state.paths, credentials.open_store(), provider_id)
     show = reveal or not sys.stdout.isatty()
-    sys.stdout.write(credentials.shell_exports(plan, reveal=show))
+    sys.stdout.write(keys.shell_exports(plan, reveal=show))
     for pid in plan.missing:
         say(f"warning: no key for {pid} in the keyring (codexprov key set {pid})", style="yellow")
     if not plan.variables and not plan.missing:
@@ -207,11 +207,11 @@ def run_cmd(
     import signal
     import subprocess
 
-    from codexprov import credentials
+    from codexprov import credentials, keys
     from codexprov.errors import NotFoundError
 
-    argv = credentials.codex_command(list(command), provider_id=provider_id, profile=profile)
-    plan = credentials.run_env(state.paths, credentials.open_store, provider_id)
+    argv = keys.codex_command(list(command), provider_id=provider_id, profile=profile)
+    plan = keys.run_env(state.paths, credentials.open_store, provider_id)
     env = dict(os.environ)
     env.update({v.name: v.value for v in plan.variables})
     for pid in plan.missing:

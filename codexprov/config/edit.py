@@ -180,7 +180,7 @@ def remove_table(text: str, key_path: tuple[str, ...]) -> str:
         out = out[: section.start] + out[section.end :]
     if targets and targets[-1].end == len(text):
         # Removed the end of the file: do not leave the blank separator lines behind.
-        trimmed = out.rstrip("\r\n \t")
+        trimmed = re.sub(r"(?:\r?\n[ \t]*)+\Z", "", out)  # blank lines only, not a last line's own spaces
         if trimmed != out:
             out = trimmed + (newline_of(text) if text.endswith("\n") else "")
     if holders and _still_defined(out, key_path):

@@ -9,7 +9,7 @@
 - `wire_api` -> "responses" (the only value Codex 0.95+ accepts; its own error says so).
 - a custom table under a reserved built-in id -> `ID-custom`, with `model_provider` references in
   config.toml and profile files updated.
-- plain-text keys -> the keyring (`credentials.migrate`), also for keys in fields Codex ignores.
+- plain-text keys -> the keyring (`keys.migrate`), also for keys in fields Codex ignores.
 - fields Codex ignores (unknown keys with no better home) -> dropped.
 
 Only config.toml (and, for a rename, the profile files that refer to the id) is changed; the system
@@ -252,11 +252,11 @@ def apply_fix(paths: Any, action: FixAction, *, keep: int = -1, store: Any = Non
     if action.kind == "rename-reserved":
         return _rename(paths, action, dry_run)
     if action.kind == "migrate-keys":
-        from codexprov import credentials
+        from codexprov import credentials, keys
 
         if store is None and not dry_run:
             store = credentials.open_store()
-        result = credentials.migrate(paths, store, action.provider, dry_run=dry_run)
+        result = keys.migrate(paths, store, action.provider, dry_run=dry_run)
         return (result.edit,) if result.edit is not None else ()
     raise ValueError(action.kind)
 

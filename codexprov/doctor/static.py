@@ -650,7 +650,7 @@ def _has_key_source(table: dict[str, Any]) -> bool:
 
 
 def _unknown_key_checks(ctx: _Ctx, pid: str, table: dict[str, Any], where, fixable_file) -> None:
-    from codexprov.credentials import _looks_like_key
+    from codexprov.keys import _looks_like_key
     from codexprov.redact import _is_secret_name
 
     unknown = [k for k in table if k not in PROVIDER_FIELDS]
@@ -795,7 +795,8 @@ def _base_url_checks(ctx: _Ctx, pid: str, table: dict[str, Any], where) -> None:
 
 
 def _key_checks(ctx: _Ctx, pid: str, table: dict[str, Any], where) -> None:
-    from codexprov.credentials import find_plaintext, is_token_auth
+    from codexprov.credentials import is_token_auth
+    from codexprov.keys import find_plaintext
     from codexprov.redact import mask
 
     plaintext = [p for p in find_plaintext(pid, table) if p.field.split(".", 1)[0] in PROVIDER_FIELDS]
@@ -1046,7 +1047,7 @@ def _project_checks(ctx: _Ctx, layer: Layer) -> None:
 
 
 def _permission_checks(ctx: _Ctx, layers: list[Layer]) -> None:
-    from codexprov.credentials import find_plaintext
+    from codexprov.keys import find_plaintext
 
     for layer in layers:
         if not any(find_plaintext(pid, t) for pid, t in layer.providers().items() if isinstance(t, dict)):

@@ -1,0 +1,540 @@
+"""Keys per provider: where each provider's key lives, plain-text keys found in config files,
+`key set` wiring, `key migrate`, and the env/run plans. Joins the keyring (codexprov.credentials)
+with the config engine (codexprov.providers, codexprov.config); takes explicit inputs and returns
+frozen data; the CLI (codexprov/cli/keys.py) renders it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field as dataclasses_field
+from pathlib import Path
+from typing import Any
+
+from codexprov.credentials import KeyStore, check_provider_id, check_secret, is_token_auth, token_auth
+from codexprov.errors import KeyringUnavailableError, UsageError
+from codexprov.model import PROVIDER_ID_RE, AuthCommand
+from codexprov.redact import redact_text
+#
+# The functions below join the keyring with the config (engine in codexprov.providers and
+# codexprov.config). They take explicit inputs and return frozen data; the CLI renders it.
+
+# Codex sends the auth command's output as `Authorization: Bearer …`, so these headers can move.
+_BEARER_HEADERS = ("authorization",)
+_KEY_HEADERS = ("api-key", "x-api-key")
+# Fields an auth command cannot sit beside (Codex's ModelProviderInfo::validate).
+_CONFLICTS_WITH_AUTH = ("env_key", "experimental_bearer_token", "requires_openai_auth")
+
+
+def _looks_like_secret_name(name: str) -> bool:
+    from codexprov.redact import _is_secret_name  # noqa: PLC2701 - one definition of "secret-named"
+
+    return _is_secret_name(name)
+
+
+def _looks_like_key(value: Any) -> bool:
+    """A literal key, not an env var name, a path, a number or a placeholder."""
+    import re
+
+    if not isinstance(value, str):
+        return False
+    value = value.strip()
+    if len(value) < 8 or re.fullmatch(r"[A-Z_][A-Z0-9_]*", value) or value.startswith(("/", "~", "$", "<", "{")):
+        return False
+    return not any(ch.isspace() for ch in value)
+
+
+@dataclass(frozen=True)
+class PlaintextKey:
+    """A key written in plain text in a provider table."""
+
+    provider_id: str
+    field: str  # "experimental_bearer_token", "http_headers.Authorization", "api_key", ...
+    secret: str = dataclasses_field(repr=False, compare=False)
+    note: str | None = None  # e.g. "sent as Authorization: Bearer after the move"
+
+    @property
+    def masked(self) -> str:
+        from codexprov.redact import mask
+
+        return mask(self.secret)
+
+
+def find_plaintext(provider_id: str, table: dict[str, Any]) -> list[PlaintextKey]:
+    """Every plain-text key in one provider table, most authoritative first (what Codex sends)."""
+    from codexprov.recipes import CODEX_PROVIDER_FIELDS
+
+    found: list[PlaintextKey] = []
+    token = table.get("experimental_bearer_token")
+    if isinstance(token, str) and token.strip():
+        found.append(PlaintextKey(provider_id, "experimental_bearer_token", token.strip()))
+    headers = table.get("http_headers")
+    if isinstance(headers, dict):
+        for name, value in headers.items():
+            if not isinstance(value, str) or not value.strip():
+                continue
+            lower = name.lower()
+            if lower in _BEARER_HEADERS:
+                scheme, _, rest = value.strip().partition(" ")
+                if scheme.lower() == "bearer" and rest.strip():
+                    found.append(PlaintextKey(provider_id, f"http_headers.{name}", rest.strip()))
+            elif lower in _KEY_HEADERS:
+                found.append(
+                    PlaintextKey(
+                        provider_id,
+                        f"http_headers.{name}",
+                        value.strip(),
+                        note=f"Codex will send it as `Authorization: Bearer …` instead of `{name}:` "
+                        "(Azure's /openai/v1 endpoint accepts both)",
+                    )
+                )
+    for name, value in table.items():
+        if name in CODEX_PROVIDER_FIELDS or not _looks_like_secret_name(name) or not _looks_like_key(value):
+            continue
+        found.append(PlaintextKey(provider_id, name, value.strip(), note="Codex ignores this field: no key was being sent"))
+    return found
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    provider_id: str
+    source: str  # "keyring" | "env" | "command" | "plaintext" | "codex-login" | "cloud" | "none"
+    detail: str  # env var name, the command, the plain-text field(s); never a secret
+    stored: bool | None  # a key in the keyring for this id (None: keyring not usable)
+    masked: str | None  # `sk-…abcd` of the key Codex would get, when codexprov can see it
+    env_set: bool | None = None  # for source "env": whether the variable is set here
+    plaintext_fields: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.provider_id,
+            "source": self.source,
+            "detail": self.detail,
+            "keyring": self.stored,
+            "masked": self.masked,
+            "env_set": self.env_set,
+            "plaintext_fields": list(self.plaintext_fields),
+        }
+
+
+@dataclass(frozen=True)
+class KeyReport:
+    statuses: tuple[KeyStatus, ...]
+    keyring_backend: str | None
+    keyring_problem: str | None  # why the keyring could not be read (the rest is still reported)
+
+
+def key_report(paths: Any, env: dict[str, str], store: KeyStore | None, store_error: str | None = None) -> KeyReport:
+    """Where each configured provider's key lives; keys only ever appear masked."""
+    from codexprov import providers
+    from codexprov.redact import mask
+
+    statuses = []
+    problem = store_error
+    for info in providers.list_providers(paths).providers:
+        if not info.configured:
+            continue
+        pid, source = info.id, info.key_source
+        stored: bool | None = None
+        stored_value: str | None = None
+        if store is not None and problem is None:
+            try:
+                stored_value = store.get(pid)
+                stored = stored_value is not None
+            except KeyringUnavailableError as err:
+                problem = err.message
+        plaintext = tuple(find_plaintext(pid, info.table))
+        kind, detail, masked, env_set = source.kind, source.detail, None, None
+        if is_token_auth(info.table.get("auth"), pid) or kind == "keyring":
+            kind, detail = "keyring", f"codexprov token {pid}"
+            masked = mask(stored_value) if stored_value else None
+        elif kind == "env":
+            value = env.get(source.detail, "")
+            env_set = bool(value.strip())
+            masked = mask(value) if env_set else None
+        elif plaintext:
+            kind, detail, masked = "plaintext", ", ".join(p.field for p in plaintext), plaintext[0].masked
+        statuses.append(
+            KeyStatus(pid, kind, detail, stored, masked, env_set, tuple(p.field for p in plaintext))
+        )
+    return KeyReport(tuple(statuses), store.backend_name if store is not None else None, problem)
+
+
+# --------------------------------------------------------------------------- env mode
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    provider_id: str
+    value: str = dataclasses_field(repr=False)
+
+
+@dataclass(frozen=True)
+class EnvPlan:
+    variables: tuple[EnvVar, ...]
+    missing: tuple[str, ...]  # env-mode providers with no key in the keyring
+
+
+def _env_names(table: dict[str, Any]) -> list[str]:
+    """The variables Codex reads a provider's key from: env_key, and env_http_headers that carry one."""
+    names = []
+    if isinstance(table.get("env_key"), str) and table["env_key"]:
+        names.append(table["env_key"])
+    headers = table.get("env_http_headers")
+    if isinstance(headers, dict):
+        for header, var in headers.items():
+            if header.lower() in _BEARER_HEADERS + _KEY_HEADERS and isinstance(var, str) and var not in names:
+                names.append(var)
+    return names
+
+
+def run_env(paths: Any, open_keystore: Any, provider_id: str | None = None) -> EnvPlan:
+    """The variables `codexprov run` adds: like `env_plan`, but a provider given by id that needs no
+    variable (it reads the keyring through its auth command) is fine, and the keyring is opened
+    (`open_keystore()`) only when some provider needs a variable."""
+    from codexprov import providers
+
+    if provider_id is not None:
+        info = providers.get_provider(paths, provider_id)
+        if not _env_names(info.table):
+            return EnvPlan((), ())
+        return env_plan(paths, open_keystore(), provider_id)
+    summary = providers.list_providers(paths)
+    if not any(p.configured and _env_names(p.table) for p in summary.providers):
+        return EnvPlan((), ())
+    return env_plan(paths, open_keystore(), None)
+
+
+def env_plan(paths: Any, store: KeyStore, provider_id: str | None = None) -> EnvPlan:
+    """The variables that give env-mode providers their keys from the keyring.
+
+    With an id: that provider, which must read its key from an env var and have a key stored
+    (NotFoundError otherwise). Without: every such provider that has a key stored.
+    """
+    from codexprov import providers
+    from codexprov.errors import NotFoundError
+
+    if provider_id is not None:
+        info = providers.get_provider(paths, provider_id)
+        names = _env_names(info.table)
+        if not names:
+            raise NotFoundError(
+                f"provider `{provider_id}` does not read its key from an environment variable",
+                hint="`codexprov env` is for providers added with `--key-mode env`; "
+                "keyring-mode providers need nothing: Codex runs `codexprov token` itself.",
+            )
+        value = store.get(provider_id)
+        if value is None:
+            raise NotFoundError(
+                f"no key for `{provider_id}` in the keyring",
+                hint=f"Store it with `codexprov key set {provider_id}`.",
+            )
+        return EnvPlan(tuple(EnvVar(n, provider_id, value) for n in names), ())
+    variables: list[EnvVar] = []
+    missing: list[str] = []
+    for info in providers.list_providers(paths).providers:
+        names = _env_names(info.table) if info.configured else []
+        if not names:
+            continue
+        value = store.get(info.id)
+        if value is None:
+            missing.append(info.id)
+            continue
+        variables.extend(EnvVar(n, info.id, value) for n in names)
+    return EnvPlan(tuple(variables), tuple(missing))
+
+
+def shell_exports(plan: EnvPlan, *, reveal: bool = True) -> str:
+    """`export NAME='value'` lines (POSIX shells). With reveal=False the values are masked."""
+    import shlex
+
+    from codexprov.redact import mask
+
+    lines = [f"export {v.name}={shlex.quote(v.value if reveal else mask(v.value))}" for v in plan.variables]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def codex_command(argv: list[str], *, provider_id: str | None, profile: str | None) -> list[str]:
+    """`argv` with `-c model_provider="ID"` and/or `-p NAME` after the codex executable."""
+    if not argv:
+        raise UsageError("no command to run", hint="Usage: codexprov run [--provider ID] [--profile NAME] -- codex ARGS…")
+    if provider_id is None and profile is None:
+        return list(argv)
+    if not Path(argv[0]).name.lower().startswith("codex") or Path(argv[0]).name.lower().startswith("codexprov"):
+        raise UsageError(
+            f"--provider and --profile apply to a codex command, not `{Path(argv[0]).name}`",
+            hint="Usage: codexprov run --provider ID -- codex ARGS…",
+        )
+    extra: list[str] = []
+    if provider_id is not None:
+        check_provider_id(provider_id)
+        extra += ["-c", f'model_provider="{provider_id}"']
+    if profile is not None:
+        extra += ["-p", profile]
+    return [argv[0], *extra, *argv[1:]]
+
+
+# --------------------------------------------------------------------------- key set: wiring
+
+
+@dataclass(frozen=True)
+class WirePlan:
+    provider_id: str
+    wire: bool  # whether the provider's table changes
+    reason: str  # why (or why not), for the user
+    set_fields: dict[str, Any] = dataclasses_field(default_factory=dict, hash=False)
+    delete_fields: tuple[str, ...] = ()
+
+
+def plan_wiring(table: dict[str, Any] | None, provider_id: str, *, force: bool = False, auth: AuthCommand | None = None) -> WirePlan:
+    """Whether `key set` should point the provider at `codexprov token ID`, and how."""
+    from codexprov.errors import NotFoundError
+    from codexprov.model import BUILTIN_PROVIDERS
+
+    if table is None:
+        raise NotFoundError(
+            f"no provider `{provider_id}` in the config",
+            hint=f"Add it first (`codexprov add RECIPE --id {provider_id}`), which also stores its key.",
+        )
+    builtin = BUILTIN_PROVIDERS.get(provider_id)
+    if builtin is not None and (builtin.overridable_fields is None or "auth" not in builtin.overridable_fields):
+        return WirePlan(provider_id, False, f"`{provider_id}` is built into Codex; its table cannot take an auth command")
+    current = table.get("auth")
+    if is_token_auth(current, provider_id):
+        return WirePlan(provider_id, False, "already reads its key from the keyring")
+    if isinstance(current, dict) and current.get("command") and not force:
+        return WirePlan(
+            provider_id, False, "it has its own auth command; pass --wire to replace it with the keyring"
+        )
+    if table.get("env_key") and not force:
+        return WirePlan(
+            provider_id,
+            False,
+            f"it reads ${table['env_key']} (key mode env): the key is kept for `codexprov env` / `codexprov run`; "
+            "pass --wire to make Codex read the keyring instead",
+        )
+    auth = auth or token_auth(provider_id)
+    deletes = tuple(k for k in _CONFLICTS_WITH_AUTH if k in table)
+    deletes += tuple(p.field for p in find_plaintext(provider_id, table) if "." not in p.field and p.field not in deletes)
+    set_fields: dict[str, Any] = {"auth": auth.to_table()}
+    headers = _headers_without_plaintext(provider_id, table)
+    if headers is not None:
+        if headers:
+            set_fields["http_headers"] = headers
+        else:
+            deletes += ("http_headers",)
+    return WirePlan(provider_id, True, "Codex will run `codexprov token` for the key", set_fields, deletes)
+
+
+def _headers_without_plaintext(provider_id: str, table: dict[str, Any]) -> dict[str, Any] | None:
+    """http_headers minus the plain-text key headers, or None when there are none to remove."""
+    headers = table.get("http_headers")
+    moved = {p.field.split(".", 1)[1] for p in find_plaintext(provider_id, table) if p.field.startswith("http_headers.")}
+    if not isinstance(headers, dict) or not moved:
+        return None
+    return {k: v for k, v in headers.items() if k not in moved}
+
+
+def backup_redactor(secrets: list[str]):
+    """For transactions that remove plain-text keys: the backup keeps each key masked, never whole.
+
+    (So `codexprov undo` of such an edit puts back the masked text, not the key: the key itself is
+    in the keyring.)
+    """
+    from codexprov.redact import mask
+
+    def redact(text: str) -> str:
+        for secret in sorted(set(secrets), key=len, reverse=True):
+            text = text.replace(secret, mask(secret))
+        return redact_text(text)
+
+    return redact
+
+
+@dataclass(frozen=True)
+class SetKeyResult:
+    provider_id: str
+    masked: str
+    wiring: WirePlan
+    edit: Any  # EditResult | None
+
+
+def set_key(
+    paths: Any, store: KeyStore | None, provider_id: str, secret: str | None, *, wire: bool = False, dry_run: bool = False
+) -> SetKeyResult:
+    """Store a provider's key and, unless it reads its key otherwise on purpose, wire it to the
+    keyring. The key is stored first: a config that points at the keyring never lacks its key
+    because of this command. With dry_run nothing is stored or written (store and secret may be
+    None)."""
+    from codexprov.config.document import load
+    from codexprov.redact import ELLIPSIS, mask
+
+    check_provider_id(provider_id)
+    if secret is not None or not dry_run:
+        secret = check_secret(secret or "")
+    data = load(paths.config_file).data
+    table = (data.get("model_providers") or {}).get(provider_id)
+    plan = plan_wiring(table, provider_id, force=wire)
+    old_secrets = [p.secret for p in find_plaintext(provider_id, table or {})]
+    if not dry_run:
+        assert store is not None
+        store.set(provider_id, secret)
+    result = None
+    if plan.wire:
+        from codexprov import providers
+
+        result = providers.update_provider_fields(
+            paths,
+            provider_id,
+            plan.set_fields,
+            list(plan.delete_fields),
+            dry_run=dry_run,
+            description=f"wire {provider_id} to the keyring",
+            backup_text=backup_redactor(old_secrets),
+        )
+    return SetKeyResult(provider_id, mask(secret) if secret else ELLIPSIS, plan, result)
+
+
+# --------------------------------------------------------------------------- key migrate
+
+
+@dataclass(frozen=True)
+class MigrationItem:
+    provider_id: str
+    found: tuple[PlaintextKey, ...]
+    skipped: str | None = None  # why this provider is left alone
+    store_needed: bool = True  # False when the keyring already holds this exact key
+    wiring: WirePlan | None = None
+
+    @property
+    def secret(self) -> str:
+        return self.found[0].secret
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    items: tuple[MigrationItem, ...]
+    edit: Any  # EditResult | None (None: nothing to move)
+    stored: tuple[str, ...]  # provider ids whose key was written to the keyring
+
+
+def plan_migration(data: dict[str, Any], store: KeyStore | None, provider_id: str | None = None) -> list[MigrationItem]:
+    """Providers with a plain-text key, and what moving each into the keyring involves."""
+    from codexprov.errors import NotFoundError
+
+    tables: dict[str, Any] = data.get("model_providers") or {}
+    if provider_id is not None and provider_id not in tables:
+        raise NotFoundError(f"no provider `{provider_id}` in the config", hint="Run `codexprov key list` to see the providers.")
+    items = []
+    for pid, table in tables.items():
+        if provider_id is not None and pid != provider_id or not isinstance(table, dict):
+            continue
+        found = tuple(find_plaintext(pid, table))
+        if not found:
+            continue
+        items.append(_plan_item(pid, table, found, store))
+    return items
+
+
+def _plan_item(pid: str, table: dict[str, Any], found: tuple[PlaintextKey, ...], store: KeyStore | None) -> MigrationItem:
+    if len({p.secret for p in found}) > 1:
+        fields = ", ".join(p.field for p in found)
+        return MigrationItem(pid, found, skipped=f"its plain-text fields ({fields}) hold different keys; keep one by hand, then migrate")
+    current = table.get("auth")
+    if isinstance(current, dict) and current.get("command") and not is_token_auth(current, pid):
+        return MigrationItem(pid, found, skipped="it has its own auth command; remove the plain-text key by hand")
+    if not PROVIDER_ID_RE.match(pid):
+        return MigrationItem(pid, found, skipped="its id cannot be a keyring entry name; rename the provider first")
+    wiring = plan_wiring(table, pid, force=True)
+    if not wiring.wire and not is_token_auth(current, pid):
+        return MigrationItem(pid, found, skipped=wiring.reason)
+    if is_token_auth(current, pid):
+        # Already wired; only the leftover plain text goes (and Codex refuses the mix anyway).
+        deletes = tuple(k for k in _CONFLICTS_WITH_AUTH if k in table)
+        deletes += tuple(p.field for p in found if "." not in p.field and p.field not in deletes)
+        set_fields: dict[str, Any] = {}
+        headers = _headers_without_plaintext(pid, table)
+        if headers is not None:
+            if headers:
+                set_fields["http_headers"] = headers
+            else:
+                deletes += ("http_headers",)
+        wiring = WirePlan(pid, True, "already reads the keyring; the plain-text copy is removed", set_fields, deletes)
+    store_needed = True
+    if store is not None:
+        existing = store.get(pid)
+        if existing is not None and existing != found[0].secret:
+            return MigrationItem(
+                pid,
+                found,
+                skipped="the keyring already holds a different key for it; "
+                f"run `codexprov key set {pid}` with the right one, then `codexprov key migrate {pid}`",
+            )
+        store_needed = existing is None
+    return MigrationItem(pid, found, None, store_needed, wiring)
+
+
+def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, *, dry_run: bool = False) -> MigrationResult:
+    """Move plain-text keys from config.toml into the keyring and rewire their providers.
+
+    Keys go into the keyring first, then one transaction rewrites the config; its backup keeps
+    the keys masked (see `backup_redactor`). With dry_run nothing is stored or written, and
+    `store` may be None (the keyring is then not consulted).
+    """
+    from codexprov.config import edit as config_edit
+    from codexprov.config.document import load
+    from codexprov.config.transaction import apply_edit
+    from codexprov.errors import ConflictError
+
+    items = plan_migration(load(paths.config_file).data, store, provider_id)
+    todo = [i for i in items if i.skipped is None and i.wiring is not None]
+    if not todo:
+        return MigrationResult(tuple(items), None, ())
+
+    def change(doc: Any) -> None:
+        providers_table = doc["model_providers"]
+        for item in todo:
+            table = providers_table[item.provider_id]
+            for key in item.wiring.delete_fields:
+                if key in table:
+                    del table[key]
+            for key, value in item.wiring.set_fields.items():
+                table[key] = config_edit._tomlkit_value(value, inline=not config_edit._is_subtable(key, value))
+
+    def transform(snap: Any) -> str:
+        again = {i.provider_id: i for i in plan_migration(snap.data, None, provider_id)}
+        for item in todo:
+            now = again.get(item.provider_id)
+            if now is None or [(p.field, p.secret) for p in now.found] != [(p.field, p.secret) for p in item.found]:
+                raise ConflictError(
+                    f"{snap.path} changed while migrating; nothing was written",
+                    hint="Run `codexprov key migrate` again.",
+                )
+        return config_edit.scoped_edit(snap.text, ("model_providers",), change)
+
+    def expect(data: dict[str, Any]) -> dict[str, Any]:
+        for item in todo:
+            table = data["model_providers"][item.provider_id]
+            for key in item.wiring.delete_fields:
+                table.pop(key, None)
+            table.update(item.wiring.set_fields)
+        return data
+
+    stored: list[str] = []
+    if not dry_run:
+        assert store is not None
+        for item in todo:
+            if item.store_needed:
+                store.set(item.provider_id, item.secret)
+                stored.append(item.provider_id)
+    result = apply_edit(
+        paths,
+        paths.config_file,
+        transform,
+        dry_run=dry_run,
+        description="move plain-text keys into the keyring (" + ", ".join(i.provider_id for i in todo) + ")",
+        expect=expect,
+        backup_text=backup_redactor([p.secret for i in todo for p in i.found]),
+    )
+    return MigrationResult(tuple(items), result, tuple(stored))
