@@ -62,7 +62,7 @@ class PlaintextKey:
 
 def find_plaintext(provider_id: str, table: dict[str, Any]) -> list[PlaintextKey]:
     """Every plain-text key in one provider table, most authoritative first (what Codex sends)."""
-    from codexprov.recipes import CODEX_PROVIDER_FIELDS
+    from codexprov.model import CODEX_PROVIDER_FIELDS
 
     found: list[PlaintextKey] = []
     token = table.get("experimental_bearer_token")

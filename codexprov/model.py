@@ -50,6 +50,38 @@ BUILTIN_PROVIDERS: dict[str, BuiltinProvider] = {
 # provider of its own: it is Bedrock's runtime endpoint).
 RESERVED_IDS = frozenset(BUILTIN_PROVIDERS) | {"amazon-bedrock-runtime"}
 
+# Every field Codex 0.169.0 accepts in a [model_providers.ID] table (ModelProviderInfo, which
+# denies unknown fields under --strict-config), checked against the real binary. `aws` is only
+# valid on the Bedrock built-ins; project_id/location/credential_file are Vertex's but accepted on
+# any id.
+CODEX_PROVIDER_FIELDS = frozenset(
+    {
+        "name",
+        "base_url",
+        "model_catalog_url",
+        "env_key",
+        "env_key_instructions",
+        "experimental_bearer_token",
+        "auth",
+        "gateway_oauth",
+        "aws",
+        "wire_api",
+        "query_params",
+        "http_headers",
+        "env_http_headers",
+        "request_max_retries",
+        "stream_max_retries",
+        "stream_idle_timeout_ms",
+        "websocket_connect_timeout_ms",
+        "requires_openai_auth",
+        "supports_websockets",
+        "supports_standalone_web_search",
+        "project_id",
+        "location",
+        "credential_file",
+    }
+)
+
 # Sub-keys allowed under `aws` for the amazon-bedrock built-in.
 BEDROCK_AWS_FIELDS = ("profile", "region", "credential_export", "auth_refresh")
 

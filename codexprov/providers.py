@@ -6,6 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codexprov.config.document import Snapshot, load
@@ -375,8 +376,10 @@ def update_provider_fields(
     dry_run: bool = False,
     description: str | None = None,
     backup_text=None,
+    file: Path | None = None,
 ) -> EditResult:
-    """Set and delete fields of an existing [model_providers.ID] table (a nested dict is a sub-table)."""
+    """Set and delete fields of an existing [model_providers.ID] table (a nested dict is a sub-table),
+    in config.toml or, with `file`, another config layer (a profile file)."""
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
 
@@ -404,7 +407,7 @@ def update_provider_fields(
 
     return apply_edit(
         paths,
-        paths.config_file,
+        file or paths.config_file,
         transform,
         dry_run=dry_run,
         description=description or f"update provider {pid}",

@@ -28,6 +28,7 @@ from typing import Any
 
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 from codexprov.model import (
+    CODEX_PROVIDER_FIELDS,
     BEDROCK_AWS_FIELDS,
     BUILTIN_PROVIDERS,
     PROVIDER_ID_RE,
@@ -42,29 +43,6 @@ KINDS = ("hosted", "local", "gateway", "built-in")
 RESPONSES_SUPPORT = ("native", "no", "unknown")
 SOURCES = ("shipped", "user", "team")
 
-# Every field Codex 0.169.0 accepts in a custom [model_providers.ID] table (ModelProviderInfo,
-# which denies unknown fields under --strict-config).
-CODEX_PROVIDER_FIELDS = frozenset(
-    {
-        "name",
-        "base_url",
-        "env_key",
-        "env_key_instructions",
-        "experimental_bearer_token",
-        "auth",
-        "aws",
-        "wire_api",
-        "query_params",
-        "http_headers",
-        "env_http_headers",
-        "request_max_retries",
-        "stream_max_retries",
-        "stream_idle_timeout_ms",
-        "websocket_connect_timeout_ms",
-        "requires_openai_auth",
-        "supports_websockets",
-    }
-)
 # What a recipe's `extra` table may add to a custom provider (the rest has its own recipe field).
 EXTRA_FIELDS = frozenset(
     {

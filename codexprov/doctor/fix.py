@@ -275,33 +275,12 @@ def _raw_edit(paths: Any, file: Path, dup: Duplicate, keep: int, *, dry_run: boo
 
 
 def _table_edit(paths: Any, action: FixAction, set_fields: dict[str, Any], drop: tuple[str, ...], dry_run: bool) -> Any:
-    from codexprov.config import edit
-    from codexprov.config.transaction import apply_edit
+    from codexprov.providers import update_provider_fields
 
-    pid = action.provider
-    assert pid is not None
-
-    def change(doc: Any) -> None:
-        table = doc["model_providers"][pid]
-        for key in drop:
-            if key in table:
-                del table[key]
-        for key, value in set_fields.items():
-            table[key] = value
-
-    def transform(snap: Any) -> str:
-        if pid not in (snap.data.get("model_providers") or {}):
-            raise CodexprovError(f"{snap.path} no longer has [model_providers.{pid}]; nothing was written")
-        return edit.scoped_edit(snap.text, ("model_providers", pid), change)
-
-    def expect(data: dict[str, Any]) -> dict[str, Any]:
-        table = data["model_providers"][pid]
-        for key in drop:
-            table.pop(key, None)
-        table.update(set_fields)
-        return data
-
-    return apply_edit(paths, action.file, transform, dry_run=dry_run, description=action.description, expect=expect)
+    assert action.provider is not None
+    return update_provider_fields(
+        paths, action.provider, set_fields, drop, dry_run=dry_run, description=action.description, file=action.file
+    )
 
 
 def free_id(taken: set[str], wanted: str) -> str:

@@ -27,29 +27,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from codexprov.doctor import Finding
+from codexprov.model import CODEX_PROVIDER_FIELDS
 
 SYSTEM_CONFIG = Path("/etc/codex/config.toml")
-PROVIDER_FIELDS = frozenset(
-    {
-        "name",
-        "base_url",
-        "env_key",
-        "env_key_instructions",
-        "experimental_bearer_token",
-        "auth",
-        "aws",
-        "wire_api",
-        "query_params",
-        "http_headers",
-        "env_http_headers",
-        "request_max_retries",
-        "stream_max_retries",
-        "stream_idle_timeout_ms",
-        "websocket_connect_timeout_ms",
-        "requires_openai_auth",
-        "supports_websockets",
-    }
-)
 AUTH_FIELDS = frozenset({"command", "args", "timeout_ms", "refresh_interval_ms", "cwd"})
 DEFAULT_AUTH_TIMEOUT_MS = 5000
 # Keys people write that Codex does not read, and what they meant. A target of None: no such field.
@@ -635,7 +615,7 @@ def _suggest(key: str) -> str | None:
     lowered = key.lower()
     if lowered in ALIASES:
         return ALIASES[lowered]
-    close = difflib.get_close_matches(lowered.replace("-", "_"), sorted(PROVIDER_FIELDS), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(lowered.replace("-", "_"), sorted(CODEX_PROVIDER_FIELDS), n=1, cutoff=0.75)
     return close[0] if close else None
 
 
@@ -653,7 +633,7 @@ def _unknown_key_checks(ctx: _Ctx, pid: str, table: dict[str, Any], where, fixab
     from codexprov.keys import _looks_like_key
     from codexprov.redact import _is_secret_name
 
-    unknown = [k for k in table if k not in PROVIDER_FIELDS]
+    unknown = [k for k in table if k not in CODEX_PROVIDER_FIELDS]
     keyless = not _has_key_source(table)
     for key in unknown:
         target = _suggest(key)
@@ -799,7 +779,7 @@ def _key_checks(ctx: _Ctx, pid: str, table: dict[str, Any], where) -> None:
     from codexprov.keys import find_plaintext
     from codexprov.redact import mask
 
-    plaintext = [p for p in find_plaintext(pid, table) if p.field.split(".", 1)[0] in PROVIDER_FIELDS]
+    plaintext = [p for p in find_plaintext(pid, table) if p.field.split(".", 1)[0] in CODEX_PROVIDER_FIELDS]
     for found in plaintext:
         file, line, kind = where(found.field.split(".", 1)[0])
         ctx.add(
