@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codexprov.doctor import Finding, Report
+from codexprov.doctor import Report
 from codexprov.errors import CodexprovError
 
 _ORDER = ("duplicate", "rename-reserved", "wire-api", "drop-fields", "migrate-keys")
@@ -100,9 +100,9 @@ def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
                 )
         elif finding.check == "provider.unknown-key" and finding.provider and finding.key and "." not in finding.key:
             drops.setdefault((str(file), finding.provider), []).append(finding.key)
-    for (file, pid), fields in drops.items():
+    for (file_name, pid), fields in drops.items():
         actions.append(
-            FixAction("drop-fields", "provider.unknown-key", Path(file), pid, f"drop {', '.join(fields)} (ignored by Codex) from {pid}", tuple(fields))
+            FixAction("drop-fields", "provider.unknown-key", Path(file_name), pid, f"drop {', '.join(fields)} (ignored by Codex) from {pid}", tuple(fields))
         )
     return sorted(actions, key=lambda a: _ORDER.index(a.kind))
 
@@ -359,9 +359,3 @@ def _rename(paths: Any, action: FixAction, dry_run: bool) -> tuple[Any, ...]:
             )
         )
     return tuple(results)
-
-
-def summary(finding: Finding) -> str:
-    """One line naming a finding, for the CLI's questions."""
-    where = f" ({finding.file}:{finding.line})" if finding.file and finding.line else ""
-    return f"{finding.check}{where}"

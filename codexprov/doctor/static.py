@@ -1,7 +1,7 @@
 """The doctor's checks that need no network: every config file Codex reads, as the installed Codex
 version reads it, and whether each provider's key source can work in this environment.
 
-Files, lowest layer first (codex-facts.md): `/etc/codex/config.toml` (the system layer), the user's
+Files, lowest layer first (as Codex loads them): `/etc/codex/config.toml` (the system layer), the user's
 `$CODEX_HOME/config.toml`, profile files `$CODEX_HOME/NAME.config.toml` (only with `codex -p NAME`),
 and a project's `.codex/config.toml` (from which Codex strips every provider setting).
 
@@ -218,7 +218,7 @@ def line_of(text: str, table: tuple[str, ...], key: str | None = None) -> int | 
                 if parts[:1] == (key,):
                     return text.count("\n", 0, offset + m.start()) + 1
     if key is not None:
-        sub = table + (key,)
+        sub = (*table, key)
         for section in sections[1:]:
             if section.header == sub:
                 return text.count("\n", 0, section.header_start) + 1
@@ -227,9 +227,9 @@ def line_of(text: str, table: tuple[str, ...], key: str | None = None) -> int | 
     # Written as dotted keys or an inline table further up: the first mention will do.
     needle = key or (table[-1] if table else None)
     if needle:
-        m = re.search(rf"(^|[\s.\"'{{,]){re.escape(needle)}[\"']?\s*[=.\]]", text, re.M)
-        if m:
-            return text.count("\n", 0, m.start()) + 1
+        mention = re.search(rf"(^|[\s.\"'{{,]){re.escape(needle)}[\"']?\s*[=.\]]", text, re.M)
+        if mention:
+            return text.count("\n", 0, mention.start()) + 1
     return None
 
 
@@ -307,8 +307,8 @@ def run_static(
     tables: dict[str, dict[str, Any]] = {
         pid: t for pid, t in (effective.get("model_providers") or {}).items() if isinstance(t, dict)
     }
-    active = effective.get("model_provider") if isinstance(effective.get("model_provider"), str) else "openai"
-    model = effective.get("model") if isinstance(effective.get("model"), str) else None
+    active = got if isinstance(got := effective.get("model_provider"), str) else "openai"
+    model = got if isinstance(got := effective.get("model"), str) else None
     builtins = builtin_ids(info)
     known = builtins | set(tables)
 
@@ -414,7 +414,7 @@ def _undefined_provider(ctx: _Ctx, layer: Layer, value: str, known: set[str], ke
 def _legacy_profile_checks(ctx: _Ctx, layers: list[Layer], caps: Any, known: set[str]) -> None:
     for layer in layers:
         data = layer.data or {}
-        tables = data.get("profiles") if isinstance(data.get("profiles"), dict) else {}
+        tables = got if isinstance(got := data.get("profiles"), dict) else {}
         default = data.get("profile")
         if caps.profile_form == "file":
             if default is not None:
@@ -436,17 +436,16 @@ def _legacy_profile_checks(ctx: _Ctx, layers: list[Layer], caps: Any, known: set
                     line=line_of(layer.text, ("profiles", next(iter(tables)))),
                     fix="codexprov profile migrate",
                 )
-        else:
-            if isinstance(default, str) and default not in tables:
-                ctx.add(
-                    "profile.undefined",
-                    "fail",
-                    f"`profile = \"{default}\"` names no [profiles.{default}] table",
-                    file=str(layer.path),
-                    line=line_of(layer.text, (), "profile"),
-                    fix=f"codexprov profile add {default} --provider ID",
-                    key="profile",
-                )
+        elif isinstance(default, str) and default not in tables:
+            ctx.add(
+                "profile.undefined",
+                "fail",
+                f"`profile = \"{default}\"` names no [profiles.{default}] table",
+                file=str(layer.path),
+                line=line_of(layer.text, (), "profile"),
+                fix=f"codexprov profile add {default} --provider ID",
+                key="profile",
+            )
         for name, table in tables.items():
             if caps.profile_form != "table" or not isinstance(table, dict):
                 continue
@@ -582,7 +581,7 @@ def _table_shape_checks(ctx: _Ctx, pid: str, table: dict[str, Any], where, fixab
     _unknown_key_checks(ctx, pid, table, where, fixable_file)
     auth = table.get("auth")
     if isinstance(auth, dict):
-        conflicts = [k for k in ("env_key", "experimental_bearer_token") if k in table]
+        conflicts: list[str] = [k for k in ("env_key", "experimental_bearer_token") if k in table]
         if table.get("requires_openai_auth"):
             conflicts.append("requires_openai_auth")
         if conflicts:
@@ -749,7 +748,7 @@ def _base_url_checks(ctx: _Ctx, pid: str, table: dict[str, Any], where) -> None:
             **common,
         )
     host = (parts.hostname or "").lower()
-    if host.endswith(".openai.azure.com") or host.endswith(".cognitiveservices.azure.com"):
+    if host.endswith((".openai.azure.com", ".cognitiveservices.azure.com")):
         if not (path == "/openai" or path.startswith("/openai/")):
             ctx.add(
                 "provider.azure-path",
@@ -759,7 +758,7 @@ def _base_url_checks(ctx: _Ctx, pid: str, table: dict[str, Any], where) -> None:
                 **common,
             )
         elif path == "/openai":
-            params = table.get("query_params") if isinstance(table.get("query_params"), dict) else {}
+            params = got if isinstance(got := table.get("query_params"), dict) else {}
             if "api-version" not in params and "api-version" not in parts.query:
                 ctx.add(
                     "provider.azure-api-version",
@@ -920,7 +919,7 @@ def _command_check(ctx: _Ctx, pid: str, auth: dict[str, Any], where) -> None:
             **common,
         )
         return
-    job, timeout = _plan_command(ctx, pid, auth, file)  # type: ignore[misc]
+    job, timeout = _plan_command(ctx, pid, auth, file)
     outcome = ctx.auth_outcomes.get(job) or run_auth_command(list(job[0]), cwd=cwd, env=dict(ctx.env), timeout=timeout)
     if outcome.error is not None:
         ctx.add(
@@ -957,7 +956,7 @@ def run_auth_command(argv: list[str], *, cwd: Path, env: dict[str, str], timeout
     """Run a provider auth command as Codex does: stdout trimmed is the token, any failure is none."""
     try:
         proc = subprocess.run(
-            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
+            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired:
         return CommandOutcome(error=f"did not finish within its timeout ({int(timeout * 1000)} ms)")
