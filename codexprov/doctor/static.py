@@ -14,6 +14,7 @@ from typing import Any
 
 # The check modules register their checks on import.
 from codexprov.doctor import keysource, tables
+from codexprov.doctor import setup as _setup  # noqa: F401 - imported only to register its checks
 from codexprov.doctor.context import SETUP_CHECKS, CheckContext, ProviderTable, ResolvedKey, Setup
 from codexprov.doctor.findings import Finding
 from codexprov.doctor.layers import LAYER_KINDS, Layer, merge
