@@ -9,12 +9,14 @@ from typing import Any
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.config.document import Snapshot, load
 from codexprov.errors import ConflictError, NotFoundError, UsageError
-from codexprov.model import BUILTIN_PROVIDERS, PROVIDER_ID_RE, RESERVED_IDS, AuthCommand, ProviderSpec
+from codexprov.model import PROVIDER_ID_RE, AuthCommand, ProviderSpec
 from codexprov.paths import Paths
 
 if TYPE_CHECKING:
+    from codexprov.codex.capabilities import Capabilities
     from codexprov.config.transaction import EditResult
 
 # Read-only commands (list, show) must not pay for tomlkit, difflib and friends: the modules that
@@ -179,12 +181,15 @@ def not_found(pid: str, known: list[str], where: str) -> NotFoundError:
 # ---------------------------------------------------------------------------- validation
 
 
-def check_new_id(pid: str) -> None:
-    if pid in RESERVED_IDS:
-        raise ConflictError(
-            f"'{pid}' is a Codex built-in provider id; a custom provider cannot use it",
-            hint=f"Pick another id, e.g. --id {pid}-custom (or configure the built-in with `codexprov use {pid}`).",
-        )
+def check_new_id(pid: str, capabilities: Capabilities | None = None) -> None:
+    """ConflictError when this Codex (default: the newest known) refuses a custom table under `pid`."""
+    from codexprov.codex.capabilities import capabilities as caps_for
+    from codexprov.codex.rules import custom_id_refusal
+
+    refusal = custom_id_refusal(pid, capabilities or caps_for(None))
+    if refusal is not None:
+        builtin = " (or configure the built-in with `codexprov use {pid}`)".format(pid=pid) if pid in BUILTIN_PROVIDERS else ""
+        raise ConflictError(refusal.message, hint=f"Pick another id, e.g. --id {pid}-custom{builtin}.")
     if not PROVIDER_ID_RE.match(pid):
         raise UsageError(
             f"'{pid}' is not a valid provider id",
@@ -216,12 +221,14 @@ def add_provider(
     model: str | None = None,
     replace: bool = False,
     dry_run: bool = False,
+    capabilities: Capabilities | None = None,
 ) -> EditResult:
-    """Add [model_providers.ID] (or, with replace, make an existing one exactly `spec`)."""
+    """Add [model_providers.ID] (or, with replace, make an existing one exactly `spec`).
+    `capabilities`: what the installed Codex accepts (default: the newest known)."""
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
 
-    check_new_id(spec.id)
+    check_new_id(spec.id, capabilities)
     table = spec.to_table()
     root = _root_values(spec.id if use else None, model if use else None)
 
@@ -271,14 +278,16 @@ def configure_builtin(
     use: bool = False,
     model: str | None = None,
     dry_run: bool = False,
+    capabilities: Capabilities | None = None,
 ) -> EditResult:
-    """Configure a built-in provider: only the fields Codex lets a table under its id set."""
+    """Configure a built-in provider: only the fields this Codex (default: the newest known) lets a
+    table under its id set."""
+    from codexprov.codex.capabilities import capabilities as caps_for
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
 
-    builtin = BUILTIN_PROVIDERS[builtin_id]
     if table:
-        allowed = builtin.overridable_fields or ()
+        allowed = (capabilities or caps_for(None)).builtin_top_fields(builtin_id) or ()
         bad = [k for k in table if k not in allowed]
         if bad:
             raise UsageError(

@@ -94,9 +94,9 @@ def add_cmd(
         query=adding.parse_pairs(query, "--query"),
         params=_ask_missing(the_recipe, params, base_url is not None),
     )
-    from codexprov import codex_version
+    from codexprov.codex.version import detect
 
-    codex = codex_version.detect(paths, explicit=state.codex_binary)
+    codex = detect(paths, explicit=state.codex_binary)
     plan = adding.plan_add(
         the_recipe, request, token_auth=_token_auth, capabilities=codex.capabilities, codex_label=_codex_label(codex)
     )
@@ -131,7 +131,7 @@ def add_cmd(
 
 
 def _codex_label(codex) -> str:
-    from codexprov.codex_version import format_version
+    from codexprov.codex.version import format_version
 
     return f"Codex {format_version(codex.version)}" if codex.version else "Codex"
 
@@ -183,9 +183,10 @@ def use_cmd(
     if profile is not None:
         if provider_id is not None or model is not None:
             raise UsageError("give either a provider ID (with --model) or --profile NAME, not both")
-        from codexprov import codex_version, profiles
+        from codexprov import profiles
+        from codexprov.codex.version import detect
 
-        info = codex_version.detect(state.paths, explicit=state.codex_binary)
+        info = detect(state.paths, explicit=state.codex_binary)
         _edit_done(profiles.use_profile(state.paths, profile, info, dry_run=dry_run))
         return
     if provider_id is None:

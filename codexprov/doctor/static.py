@@ -27,10 +27,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from codexprov.doctor import Finding
-from codexprov.model import CODEX_PROVIDER_FIELDS
+from codexprov.codex.capabilities import NEWEST_PROVIDER_FIELDS
+from codexprov.codex.rules import AUTH_FIELDS
 
 SYSTEM_CONFIG = Path("/etc/codex/config.toml")
-AUTH_FIELDS = frozenset({"command", "args", "timeout_ms", "refresh_interval_ms", "cwd"})
 DEFAULT_AUTH_TIMEOUT_MS = 5000
 # Keys people write that Codex does not read, and what they meant. A target of None: no such field.
 ALIASES: dict[str, str | None] = {
@@ -278,8 +278,7 @@ def _merge(low: dict[str, Any], high: dict[str, Any]) -> dict[str, Any]:
 
 
 def builtin_ids(info: Any) -> set[str]:
-    caps = info.capabilities
-    return {"openai", "ollama", "lmstudio", *caps.reserved_ids, *(pid for pid, _ in caps.partial_builtins)}
+    return info.capabilities.builtin_ids()
 
 
 def run_static(
@@ -466,7 +465,7 @@ def _legacy_profile_checks(ctx: _Ctx, layers: list[Layer], caps: Any, known: set
 
 
 def _version(ctx: _Ctx) -> str:
-    from codexprov.codex_version import format_version
+    from codexprov.codex.capabilities import format_version
 
     return format_version(ctx.info.capabilities.version)
 
@@ -506,12 +505,9 @@ def _provider_checks(
         return
     allowed = caps.builtin_fields(pid)
     if allowed is not None:
-        top = {f.split(".", 1)[0] for f in allowed}
-        bad = [k for k in table if k not in top]
-        for sub, value in table.items():
-            if sub in top and isinstance(value, dict) and any(f.startswith(sub + ".") for f in allowed):
-                subs = {f.split(".", 1)[1] for f in allowed if f.startswith(sub + ".")}
-                bad += [f"{sub}.{k}" for k in value if k not in subs]
+        from codexprov.codex.rules import builtin_field_refusals
+
+        bad = builtin_field_refusals(pid, table, caps)
         if bad:
             file, line, _ = where(bad[0].split(".")[0])
             ctx.add(
@@ -615,7 +611,7 @@ def _suggest(key: str) -> str | None:
     lowered = key.lower()
     if lowered in ALIASES:
         return ALIASES[lowered]
-    close = difflib.get_close_matches(lowered.replace("-", "_"), sorted(CODEX_PROVIDER_FIELDS), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(lowered.replace("-", "_"), sorted(NEWEST_PROVIDER_FIELDS), n=1, cutoff=0.75)
     return close[0] if close else None
 
 
@@ -633,7 +629,7 @@ def _unknown_key_checks(ctx: _Ctx, pid: str, table: dict[str, Any], where, fixab
     from codexprov.keys import _looks_like_key
     from codexprov.redact import _is_secret_name
 
-    unknown = [k for k in table if k not in CODEX_PROVIDER_FIELDS]
+    unknown = [k for k in table if k not in ctx.info.capabilities.provider_fields]
     keyless = not _has_key_source(table)
     for key in unknown:
         target = _suggest(key)
@@ -779,7 +775,7 @@ def _key_checks(ctx: _Ctx, pid: str, table: dict[str, Any], where) -> None:
     from codexprov.keys import find_plaintext
     from codexprov.redact import mask
 
-    plaintext = [p for p in find_plaintext(pid, table) if p.field.split(".", 1)[0] in CODEX_PROVIDER_FIELDS]
+    plaintext = [p for p in find_plaintext(pid, table) if p.field.split(".", 1)[0] in NEWEST_PROVIDER_FIELDS]
     for found in plaintext:
         file, line, kind = where(found.field.split(".", 1)[0])
         ctx.add(
