@@ -30,7 +30,7 @@ from typing import Any
 from codexprov.codex.builtins import BUILTIN_DISPLAY_NAMES, BUILTIN_PROVIDERS
 from codexprov.codex.capabilities import Capabilities, capabilities as capabilities_of
 from codexprov.errors import ConflictError, NotFoundError, UsageError
-from codexprov.model import PROVIDER_ID_RE, AuthCommand, ProviderSpec
+from codexprov.model import PROVIDER_ID_RE, AuthCommand, ProviderSpec, check_provider_id
 from codexprov.paths import Paths
 
 RECIPES_PATH_ENV = "CODEXPROV_RECIPES_PATH"
@@ -649,10 +649,11 @@ def _resolve_params(recipe: Recipe, params: Mapping[str, str], *, base_url_given
     if missing:
         listing = "\n".join(f"  --param {p.name}=…  {p.description}" for p in missing)
         raise UsageError(
-            f"recipe {recipe.id!r} needs: {', '.join(p.name for p in missing)}",
+            f"recipe `{recipe.id}` needs: {', '.join(p.name for p in missing)}",
             detail=listing,
             hint="Pass each as --param NAME=VALUE"
-            + (" (or --base-url to give the whole URL)." if any(p.name in recipe.url_only_params() for p in missing) else "."),
+            + (" (or --base-url to give the whole URL)" if any(p.name in recipe.url_only_params() for p in missing) else "")
+            + ", or run on a terminal to be asked.",
         )
     values = {p.name: p.default for p in recipe.params if p.default is not None}
     values.update(params)
@@ -675,11 +676,7 @@ def _render(
 ) -> Rendered:
     from codexprov.codex.rules import custom_id_refusal
 
-    if not PROVIDER_ID_RE.fullmatch(provider_id):
-        raise UsageError(
-            f"{provider_id!r} is not a valid provider id",
-            hint="Use letters, digits, - and _ (up to 64 characters), starting with a letter or digit.",
-        )
+    check_provider_id(provider_id)
     warnings = list(_responses_warnings(recipe, provider_id))
     chosen_model = model or recipe.default_model
 
