@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codexprov import providers
-from codexprov.config.transaction import EditResult
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
+from codexprov.config.transaction import EditResult
 from codexprov.errors import UsageError
 from codexprov.model import AuthCommand, ProviderSpec
 from codexprov.paths import Paths

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
-
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.config.document import Snapshot, load

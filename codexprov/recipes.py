@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.codex.builtins import BUILTIN_DISPLAY_NAMES, BUILTIN_PROVIDERS
-from codexprov.codex.capabilities import Capabilities, capabilities as capabilities_of
+from codexprov.codex.capabilities import Capabilities
+from codexprov.codex.capabilities import capabilities as capabilities_of
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 from codexprov.model import PROVIDER_ID_RE, AuthCommand, ProviderSpec, check_provider_id
 from codexprov.paths import Paths
@@ -37,7 +38,6 @@ RECIPES_PATH_ENV = "CODEXPROV_RECIPES_PATH"
 
 KINDS = ("hosted", "local", "gateway", "built-in")
 RESPONSES_SUPPORT = ("native", "no", "unknown")
-SOURCES = ("shipped", "user", "team")
 
 # What a recipe's `extra` table may add to a custom provider (the rest has its own recipe field).
 EXTRA_FIELDS = frozenset(
@@ -328,7 +328,7 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
         raise _Problem("id", "missing")
     if not PROVIDER_ID_RE.fullmatch(recipe_id):
         raise _Problem("id", f"{recipe_id!r} is not a valid id (letters, digits, - and _)")
-    if stem is not None and recipe_id != stem:
+    if path is not None and recipe_id != path.stem:
         raise _Problem("id", f"{recipe_id!r} does not match the file name {path.name!r}")
 
     name = _req_str(data, "name")

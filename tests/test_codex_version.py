@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from codexprov import paths as paths_mod
 from codexprov.codex import capabilities as caps_mod
 from codexprov.codex import version as cv
-from codexprov import paths as paths_mod
 from codexprov.errors import NotFoundError
 
 

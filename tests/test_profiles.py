@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from codexprov.codex import capabilities as caps_mod
-from codexprov.codex import version as cv
 from codexprov import paths as paths_mod
 from codexprov import profile_state, profiles
+from codexprov.codex import capabilities as caps_mod
+from codexprov.codex import version as cv
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 
 NEW = cv.CodexInfo(Path("/usr/bin/codex"), (0, 169, 0), caps_mod.capabilities((0, 169, 0)), False)
