@@ -76,7 +76,7 @@ def _backend_origin() -> str:
     if os.environ.get("PYTHON_KEYRING_BACKEND"):
         return f"PYTHON_KEYRING_BACKEND={os.environ['PYTHON_KEYRING_BACKEND']}"
     try:
-        from keyring.core import _config_path  # noqa: PLC2701 - the only public way to locate keyringrc.cfg
+        from keyring.core import _config_path
 
         path = Path(_config_path())
     except Exception:  # noqa: BLE001 - a diagnostic only; never let it hide the real error
@@ -268,6 +268,8 @@ def token_auth(provider_id: str, *, executable: list[str] | None = None) -> Auth
 
 def is_token_auth(auth: Any, provider_id: str) -> bool:
     """Whether an `auth` table (dict or AuthCommand) runs `codexprov token ID` for this provider."""
+    command: object
+    args: object
     if isinstance(auth, AuthCommand):
         command, args = auth.command, list(auth.args)
     elif isinstance(auth, dict):

@@ -16,6 +16,7 @@ from codexprov.errors import KeyringUnavailableError, UsageError
 from codexprov.model import PROVIDER_ID_RE, AuthCommand
 from codexprov.redact import redact_text
 from codexprov.result import Note, Outcome, info, warning
+
 #
 # The functions below join the keyring with the config (engine in codexprov.providers and
 # codexprov.config). They take explicit inputs and return frozen data; the CLI renders it.
@@ -28,7 +29,7 @@ _CONFLICTS_WITH_AUTH = ("env_key", "experimental_bearer_token", "requires_openai
 
 
 def _looks_like_secret_name(name: str) -> bool:
-    from codexprov.redact import _is_secret_name  # noqa: PLC2701 - one definition of "secret-named"
+    from codexprov.redact import _is_secret_name
 
     return _is_secret_name(name)
 
@@ -379,7 +380,8 @@ def set_key(
     plan = plan_wiring(table, provider_id, force=wire)
     old_secrets = [p.secret for p in find_plaintext(provider_id, table or {})]
     if not dry_run:
-        assert store is not None
+        # Both are given unless dry_run (see the docstring); check_secret above made `secret` a str.
+        assert store is not None and secret is not None
         store.set(provider_id, secret)
     result = None
     if plan.wire:
@@ -429,7 +431,7 @@ def plan_migration(data: dict[str, Any], store: KeyStore | None, provider_id: st
         raise NotFoundError(f"no provider `{provider_id}` in the config", hint="Run `codexprov key list` to see the providers.")
     items = []
     for pid, table in tables.items():
-        if provider_id is not None and pid != provider_id or not isinstance(table, dict):
+        if (provider_id is not None and pid != provider_id) or not isinstance(table, dict):
             continue
         found = tuple(find_plaintext(pid, table))
         if not found:
@@ -489,23 +491,23 @@ def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, 
     from codexprov.errors import ConflictError
 
     items = plan_migration(load(paths.config_file).data, store, provider_id)
-    todo = [i for i in items if i.skipped is None and i.wiring is not None]
+    todo = [(i, i.wiring) for i in items if i.skipped is None and i.wiring is not None]
     if not todo:
         return MigrationResult(tuple(items), None, ())
 
     def change(doc: Any) -> None:
         providers_table = doc["model_providers"]
-        for item in todo:
+        for item, wiring in todo:
             table = providers_table[item.provider_id]
-            for key in item.wiring.delete_fields:
+            for key in wiring.delete_fields:
                 if key in table:
                     del table[key]
-            for key, value in item.wiring.set_fields.items():
+            for key, value in wiring.set_fields.items():
                 table[key] = config_edit._tomlkit_value(value, inline=not config_edit._is_subtable(key, value))
 
     def transform(snap: Any) -> str:
         again = {i.provider_id: i for i in plan_migration(snap.data, None, provider_id)}
-        for item in todo:
+        for item, _wiring in todo:
             now = again.get(item.provider_id)
             if now is None or [(p.field, p.secret) for p in now.found] != [(p.field, p.secret) for p in item.found]:
                 raise ConflictError(
@@ -515,17 +517,17 @@ def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, 
         return config_edit.scoped_edit(snap.text, ("model_providers",), change)
 
     def expect(data: dict[str, Any]) -> dict[str, Any]:
-        for item in todo:
+        for item, wiring in todo:
             table = data["model_providers"][item.provider_id]
-            for key in item.wiring.delete_fields:
+            for key in wiring.delete_fields:
                 table.pop(key, None)
-            table.update(item.wiring.set_fields)
+            table.update(wiring.set_fields)
         return data
 
     stored: list[str] = []
     if not dry_run:
         assert store is not None
-        for item in todo:
+        for item, _wiring in todo:
             if item.store_needed:
                 store.set(item.provider_id, item.secret)
                 stored.append(item.provider_id)
@@ -534,9 +536,9 @@ def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, 
         paths.config_file,
         transform,
         dry_run=dry_run,
-        description="move plain-text keys into the keyring (" + ", ".join(i.provider_id for i in todo) + ")",
+        description="move plain-text keys into the keyring (" + ", ".join(i.provider_id for i, _w in todo) + ")",
         expect=expect,
-        backup_text=backup_redactor([p.secret for i in todo for p in i.found]),
+        backup_text=backup_redactor([p.secret for i, _w in todo for p in i.found]),
     )
     return MigrationResult(tuple(items), result, tuple(stored))
 

@@ -42,7 +42,7 @@ def out_table(columns: list[str], rows: list[list[str]]) -> None:
     """A plain aligned table on stdout: never truncated, no markup, cheap to import."""
     widths = [max(len(str(r[i])) for r in [columns, *rows]) for i in range(len(columns))]
     for row in [columns, *rows]:
-        sys.stdout.write("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n")
+        sys.stdout.write("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
 
 
 def report_error(err: CodexprovError) -> None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
-
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from codexprov.config.document import Snapshot, load
 from codexprov.errors import ConflictError, NotFoundError, UsageError
-from codexprov.model import BUILTIN_PROVIDERS, RESERVED_IDS, check_provider_id, AuthCommand, ProviderSpec
+from codexprov.model import BUILTIN_PROVIDERS, RESERVED_IDS, AuthCommand, ProviderSpec, check_provider_id
 from codexprov.paths import Paths
 
 if TYPE_CHECKING:

@@ -28,14 +28,14 @@ from typing import Any
 
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 from codexprov.model import (
-    CODEX_PROVIDER_FIELDS,
     BEDROCK_AWS_FIELDS,
     BUILTIN_PROVIDERS,
+    CODEX_PROVIDER_FIELDS,
     PROVIDER_ID_RE,
     RESERVED_IDS,
-    check_provider_id,
     AuthCommand,
     ProviderSpec,
+    check_provider_id,
 )
 from codexprov.paths import Paths
 
@@ -43,7 +43,6 @@ RECIPES_PATH_ENV = "CODEXPROV_RECIPES_PATH"
 
 KINDS = ("hosted", "local", "gateway", "built-in")
 RESPONSES_SUPPORT = ("native", "no", "unknown")
-SOURCES = ("shipped", "user", "team")
 
 # What a recipe's `extra` table may add to a custom provider (the rest has its own recipe field).
 EXTRA_FIELDS = frozenset(
@@ -337,7 +336,7 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
         raise _Problem("id", "missing")
     if not PROVIDER_ID_RE.fullmatch(recipe_id):
         raise _Problem("id", f"{recipe_id!r} is not a valid id (letters, digits, - and _)")
-    if stem is not None and recipe_id != stem:
+    if path is not None and recipe_id != path.stem:
         raise _Problem("id", f"{recipe_id!r} does not match the file name {path.name!r}")
 
     name = _req_str(data, "name")
@@ -896,7 +895,7 @@ def toml_for(rendered: Rendered) -> str:
 def check_against_codex(rendered: Rendered) -> list[str]:
     """Why Codex 0.169.0 would refuse this render (empty when it would accept it).
 
-    Mirrors codex-facts.md: no custom table under a reserved id, a non-empty name, wire_api
+    The rules Codex applies when it loads the table: no custom table under a reserved id, a non-empty name, wire_api
     "responses", only known fields, `auth` not combined with `env_key`; a built-in table holds only
     the fields that built-in accepts.
     """

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -28,8 +28,8 @@ app = typer.Typer(
 
 @dataclass
 class State:
-    codex_home: Optional[str] = None
-    codex_binary: Optional[str] = None
+    codex_home: str | None = None
+    codex_binary: str | None = None
 
     _paths: Any = None
 
@@ -47,10 +47,10 @@ state = State()
 
 @app.callback()
 def _main(
-    codex_home: Optional[str] = typer.Option(
+    codex_home: str | None = typer.Option(
         None, "--codex-home", metavar="PATH", help="Codex home folder (default: $CODEX_HOME or ~/.codex)."
     ),
-    codex: Optional[str] = typer.Option(
+    codex: str | None = typer.Option(
         None, "--codex", metavar="PATH", help="The Codex binary to consult (default: $CODEXPROV_CODEX or `codex` on PATH)."
     ),
 ) -> None:
@@ -116,7 +116,7 @@ def run(argv: list[str]) -> int:
     from codexprov.cli import doctor, keys, profiles, providers, recipes  # noqa: F401  (registers commands)
 
     # Typer re-exports click's exceptions (vendored in newer Typer, so no `import click`).
-    click_exception = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+    click_exception: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
     try:
         result = app(args=argv, prog_name="codexprov", standalone_mode=False)
     except CodexprovError as err:

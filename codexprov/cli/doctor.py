@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -19,7 +19,7 @@ _SYMBOL = {"ok": "[green]✓[/]", "warn": "[yellow]⚠[/]", "fail": "[bold red]�
 
 @app.command("doctor")
 def doctor_cmd(
-    provider_id: Optional[str] = typer.Argument(None, metavar="[ID]", help="Check only this provider."),
+    provider_id: str | None = typer.Argument(None, metavar="[ID]", help="Check only this provider."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable report (check ids, status, message, fix)."),
     offline: bool = typer.Option(False, "--offline", help="Static checks only; no network."),
     live: bool = typer.Option(False, "--live", help="Also send one real streamed request per provider (costs a few tokens)."),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import List, Optional
 
 import typer
 
@@ -55,6 +54,7 @@ def key_set(
     if dry_run:
         say("dry run: nothing was stored or written")
         return
+    assert store is not None  # opened unless dry_run
     say(f"stored the key for {provider_id} in the OS keyring ({store.label}): {result.masked}")
     if result.edit is not None and result.edit.changed:
         say(edit_line(result.edit))
@@ -130,7 +130,7 @@ def key_rm(provider_id: str = typer.Argument(..., metavar="ID")) -> None:
 
 @key_app.command("migrate")
 def key_migrate(
-    provider_id: Optional[str] = typer.Argument(None, metavar="[ID]"),
+    provider_id: str | None = typer.Argument(None, metavar="[ID]"),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would move and the diff; change nothing."),
 ) -> None:
@@ -160,12 +160,13 @@ def key_migrate(
         say("dry run: nothing was stored or written")
         return
     confirm("Move these keys into the OS keyring and rewrite the config as shown?", yes=yes)
+    assert store is not None  # open_store() raised above unless dry_run
     render(keys.commit_migration(state.paths, store, provider_id))
 
 
 @app.command("env")
 def env_cmd(
-    provider_id: Optional[str] = typer.Argument(None, metavar="[ID]"),
+    provider_id: str | None = typer.Argument(None, metavar="[ID]"),
     reveal: bool = typer.Option(False, "--reveal", help="Print the real values even on a terminal."),
 ) -> None:
     """Shell `export` lines giving env-mode providers their keys from the keyring:
@@ -188,9 +189,9 @@ def env_cmd(
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 def run_cmd(
-    command: List[str] = typer.Argument(..., metavar="-- CMD [ARGS]...", help="The command to run, e.g. codex exec …"),
-    provider_id: Optional[str] = typer.Option(None, "--provider", help='Add -c model_provider="ID" to the codex command.'),
-    profile: Optional[str] = typer.Option(None, "--profile", help="Add -p NAME to the codex command."),
+    command: list[str] = typer.Argument(..., metavar="-- CMD [ARGS]...", help="The command to run, e.g. codex exec …"),
+    provider_id: str | None = typer.Option(None, "--provider", help='Add -c model_provider="ID" to the codex command.'),
+    profile: str | None = typer.Option(None, "--profile", help="Add -p NAME to the codex command."),
 ) -> int:
     """Run a command with env-mode providers' keys from the keyring in its environment (no file
     is touched): codexprov run --provider groq -- codex exec "hi"."""

@@ -229,7 +229,7 @@ def auth_conflict(ctx: CheckContext, provider: ProviderTable) -> None:
     pid, table = provider.id, provider.table
     if not isinstance(table.get("auth"), dict):
         return
-    conflicts = [k for k in ("env_key", "experimental_bearer_token") if k in table]
+    conflicts: list[str] = [k for k in ("env_key", "experimental_bearer_token") if k in table]
     if table.get("requires_openai_auth"):
         conflicts.append("requires_openai_auth")
     if conflicts:
@@ -315,7 +315,7 @@ def base_url(ctx: CheckContext, provider: ProviderTable) -> None:
             **common,
         )
     host = (parts.hostname or "").lower()
-    if host.endswith(".openai.azure.com") or host.endswith(".cognitiveservices.azure.com"):
+    if host.endswith((".openai.azure.com", ".cognitiveservices.azure.com")):
         if not (path == "/openai" or path.startswith("/openai/")):
             ctx.add(
                 "provider.azure-path",
@@ -325,7 +325,7 @@ def base_url(ctx: CheckContext, provider: ProviderTable) -> None:
                 **common,
             )
         elif path == "/openai":
-            params = table.get("query_params") if isinstance(table.get("query_params"), dict) else {}
+            params = got if isinstance(got := table.get("query_params"), dict) else {}
             if "api-version" not in params and "api-version" not in parts.query:
                 ctx.add(
                     "provider.azure-api-version",
