@@ -15,7 +15,7 @@ from codexprov.credentials import KeyStore, check_provider_id, check_secret, is_
 from codexprov.errors import KeyringUnavailableError, UsageError
 from codexprov.model import PROVIDER_ID_RE, AuthCommand
 from codexprov.redact import redact_text
-from codexprov.result import Note, Outcome, info, warning
+from codexprov.result import Note, Outcome
 
 #
 # The functions below join the keyring with the config (engine in codexprov.providers and
@@ -561,10 +561,10 @@ def preview_migration(paths: Any, store: KeyStore | None, provider_id: str | Non
 def commit_migration(paths: Any, store: KeyStore, provider_id: str | None = None) -> Outcome:
     """Move the keys (keyring first, then the config), as previewed."""
     result = migrate(paths, store, provider_id, dry_run=False)
-    notes = [info(f"stored the key for {pid} in the OS keyring ({store.label})") for pid in result.stored]
+    notes = [Note(f"stored the key for {pid} in the OS keyring ({store.label})") for pid in result.stored]
     if result.edit is not None and result.edit.backup:
         notes.append(
-            info(
+            Note(
                 "the backup keeps the keys masked: `codexprov undo` restores the old layout but not the "
                 "plain-text keys, which now live in the keyring"
             )
@@ -580,7 +580,7 @@ class RunPlan:
 
     @property
     def notes(self) -> tuple[Note, ...]:
-        return tuple(warning(f"no key for {pid} in the keyring (codexprov key set {pid})") for pid in self.missing)
+        return tuple(Note(f"no key for {pid} in the keyring (codexprov key set {pid})", "warning") for pid in self.missing)
 
 
 def plan_run(
