@@ -15,6 +15,7 @@ from codexprov.credentials import KeyStore, check_provider_id, check_secret, is_
 from codexprov.errors import KeyringUnavailableError, UsageError
 from codexprov.model import PROVIDER_ID_RE, AuthCommand
 from codexprov.redact import redact_text
+from codexprov.result import Note, Outcome
 
 #
 # The functions below join the keyring with the config (engine in codexprov.providers and
@@ -548,3 +549,75 @@ def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, 
         backup_text=backup_redactor([p.secret for i, _w in todo for p in i.found]),
     )
     return MigrationResult(tuple(items), result, tuple(stored))
+
+
+# ---------------------------------------------------------------------------- use cases: migrate, run
+
+
+def preview_migration(paths: Any, store: KeyStore | None, provider_id: str | None = None) -> MigrationResult:
+    """`key migrate`'s first step: what would move (nothing stored or written). Asked for one
+    provider that cannot be migrated, this is a ConflictError saying why."""
+    from codexprov.errors import ConflictError
+
+    preview = migrate(paths, store, provider_id, dry_run=True)
+    for item in preview.items:
+        if item.skipped and provider_id is not None:
+            raise ConflictError(f"not migrating {item.provider_id}: {item.skipped}")
+    return preview
+
+
+def commit_migration(paths: Any, store: KeyStore, provider_id: str | None = None) -> Outcome:
+    """Move the keys (keyring first, then the config), as previewed."""
+    result = migrate(paths, store, provider_id, dry_run=False)
+    notes = [Note(f"stored the key for {pid} in the OS keyring ({store.label})") for pid in result.stored]
+    if result.edit is not None and result.edit.backup:
+        notes.append(
+            Note(
+                "the backup keeps the keys masked: `codexprov undo` restores the old layout but not the "
+                "plain-text keys, which now live in the keyring"
+            )
+        )
+    return Outcome((result.edit,) if result.edit is not None else (), tuple(notes))
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    argv: tuple[str, ...]
+    env: dict[str, str] = dataclasses_field(repr=False)
+    missing: tuple[str, ...]  # env-mode providers with no key in the keyring
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        return tuple(Note(f"no key for {pid} in the keyring (codexprov key set {pid})", "warning") for pid in self.missing)
+
+
+def plan_run(
+    paths: Any, open_keystore: Any, command: list[str], *, provider_id: str | None, profile: str | None, environ: dict[str, str]
+) -> RunPlan:
+    """`codexprov run`: the command (with -c model_provider / -p for codex) and its environment."""
+    argv = codex_command(list(command), provider_id=provider_id, profile=profile)
+    plan = run_env(paths, open_keystore, provider_id)
+    env = dict(environ)
+    env.update({v.name: v.value for v in plan.variables})
+    return RunPlan(tuple(argv), env, plan.missing)
+
+
+def execute(plan: RunPlan) -> int:
+    """Run the command; its exit status (128+N for a signal N, as shells report it). The child owns
+    the terminal: Ctrl-C reaches it directly while we wait."""
+    import signal
+    import subprocess
+
+    from codexprov.errors import NotFoundError
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        completed = subprocess.run(list(plan.argv), env=plan.env, check=False)
+    except FileNotFoundError:
+        raise NotFoundError(f"command not found: {plan.argv[0]}") from None
+    except PermissionError:
+        raise NotFoundError(f"command not executable: {plan.argv[0]}") from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    code = completed.returncode
+    return 128 - code if code < 0 else code
