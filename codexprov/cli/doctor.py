@@ -52,10 +52,21 @@ def doctor_cmd(
 
 
 def render(report: Any) -> None:
+    """The report as text. Rendered into a capture, then written through the redaction boundary
+    (codexprov.output.write), like every other output: findings quote config lines and server bodies."""
     from rich.console import Console
-    from rich.markup import escape
+
+    from codexprov.output import write
 
     console = Console(highlight=False, soft_wrap=True)
+    with console.capture() as captured:
+        _render(console, report)
+    write(captured.get())
+
+
+def _render(console: Any, report: Any) -> None:
+    from rich.markup import escape
+
     groups: dict[str | None, list[Any]] = {None: []}
     for pid in report.providers:
         groups[pid] = []
@@ -128,11 +139,11 @@ def _run_fixes(paths: Any, common: dict[str, Any], *, yes: bool, talk_only: bool
 
 
 def _show_diff(diff: str, talk_only: bool) -> None:
+    from codexprov.output import write
+
     if not diff:
         return
-    stream = sys.stderr if talk_only else sys.stdout
-    stream.write(diff if diff.endswith("\n") else diff + "\n")
-    stream.flush()
+    write(diff if diff.endswith("\n") else diff + "\n", stderr=talk_only)
 
 
 def _ask(question: str, yes: bool) -> bool:
