@@ -81,7 +81,7 @@ def format_version(version: Version) -> str:
 class Capabilities:
     version: Version
     profile_form: str  # "file" (NAME.config.toml, -p NAME) or "table" ([profiles.NAME], profile = NAME)
-    profile_v2_flag: bool  # `--profile-v2 NAME` layers NAME.config.toml (only 0.131–0.133)
+    profile_v2_flag: bool  # `--profile-v2 NAME` layers NAME.config.toml (only 0.131 to 0.133)
     wire_apis: tuple[str, ...]
     auth_command: bool
     reserved_ids: tuple[str, ...]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.errors import KeyringUnavailableError, UsageError
-from codexprov.model import PROVIDER_ID_RE, AuthCommand
+from codexprov.model import AuthCommand, check_provider_id
 from codexprov.redact import redact_text, remember
 
 SERVICE = "codexprov"
@@ -76,7 +76,7 @@ def _backend_origin() -> str:
     if os.environ.get("PYTHON_KEYRING_BACKEND"):
         return f"PYTHON_KEYRING_BACKEND={os.environ['PYTHON_KEYRING_BACKEND']}"
     try:
-        from keyring.core import _config_path  # noqa: PLC2701 - the only public way to locate keyringrc.cfg
+        from keyring.core import _config_path
 
         path = Path(_config_path())
     except Exception:  # noqa: BLE001 - a diagnostic only; never let it hide the real error
@@ -152,13 +152,6 @@ def _translated(store: KeyStore, action: str, provider_id: str) -> Iterator[None
         ) from None
 
 
-def check_provider_id(provider_id: str) -> str:
-    if not PROVIDER_ID_RE.match(provider_id or ""):
-        raise UsageError(
-            f"invalid provider id {provider_id!r}",
-            hint="Use letters, digits, '-' and '_' (at most 64 characters), starting with a letter or digit.",
-        )
-    return provider_id
 
 
 def check_secret(secret: str) -> str:
@@ -277,6 +270,8 @@ def token_auth(provider_id: str, *, executable: list[str] | None = None) -> Auth
 
 def is_token_auth(auth: Any, provider_id: str) -> bool:
     """Whether an `auth` table (dict or AuthCommand) runs `codexprov token ID` for this provider."""
+    command: object
+    args: object
     if isinstance(auth, AuthCommand):
         command, args = auth.command, list(auth.args)
     elif isinstance(auth, dict):

@@ -66,7 +66,10 @@ def out_table(columns: list[str], rows: list[list[str]]) -> None:
     rows = [[_redact(str(cell)) for cell in row] for row in rows]
     widths = [max(len(str(r[i])) for r in [columns, *rows]) for i in range(len(columns))]
     sys.stdout.write(
-        "".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n" for row in [columns, *rows])
+        "".join(
+            "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n"
+            for row in [columns, *rows]
+        )
     )
 
 

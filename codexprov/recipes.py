@@ -28,12 +28,14 @@ from typing import Any
 
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 from codexprov.model import (
-    CODEX_PROVIDER_FIELDS,
     BEDROCK_AWS_FIELDS,
     BUILTIN_PROVIDERS,
+    CODEX_PROVIDER_FIELDS,
     PROVIDER_ID_RE,
+    RESERVED_IDS,
     AuthCommand,
     ProviderSpec,
+    check_provider_id,
 )
 from codexprov.paths import Paths
 
@@ -41,7 +43,6 @@ RECIPES_PATH_ENV = "CODEXPROV_RECIPES_PATH"
 
 KINDS = ("hosted", "local", "gateway", "built-in")
 RESPONSES_SUPPORT = ("native", "no", "unknown")
-SOURCES = ("shipped", "user", "team")
 
 # What a recipe's `extra` table may add to a custom provider (the rest has its own recipe field).
 EXTRA_FIELDS = frozenset(
@@ -335,7 +336,7 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
         raise _Problem("id", "missing")
     if not PROVIDER_ID_RE.fullmatch(recipe_id):
         raise _Problem("id", f"{recipe_id!r} is not a valid id (letters, digits, - and _)")
-    if stem is not None and recipe_id != stem:
+    if path is not None and recipe_id != path.stem:
         raise _Problem("id", f"{recipe_id!r} does not match the file name {path.name!r}")
 
     name = _req_str(data, "name")
@@ -652,10 +653,11 @@ def _resolve_params(recipe: Recipe, params: Mapping[str, str], *, base_url_given
     if missing:
         listing = "\n".join(f"  --param {p.name}=…  {p.description}" for p in missing)
         raise UsageError(
-            f"recipe {recipe.id!r} needs: {', '.join(p.name for p in missing)}",
+            f"recipe `{recipe.id}` needs: {', '.join(p.name for p in missing)}",
             detail=listing,
             hint="Pass each as --param NAME=VALUE"
-            + (" (or --base-url to give the whole URL)." if any(p.name in recipe.url_only_params() for p in missing) else "."),
+            + (" (or --base-url to give the whole URL)" if any(p.name in recipe.url_only_params() for p in missing) else "")
+            + ", or run on a terminal to be asked.",
         )
     values = {p.name: p.default for p in recipe.params if p.default is not None}
     values.update(params)
@@ -676,11 +678,7 @@ def _render(
     builtin_supported: bool,
     placeholders: bool = False,
 ) -> Rendered:
-    if not PROVIDER_ID_RE.fullmatch(provider_id):
-        raise UsageError(
-            f"{provider_id!r} is not a valid provider id",
-            hint="Use letters, digits, - and _ (up to 64 characters), starting with a letter or digit.",
-        )
+    check_provider_id(provider_id)
     warnings = list(_responses_warnings(recipe, provider_id))
     chosen_model = model or recipe.default_model
 
@@ -705,7 +703,7 @@ def _render(
             )
         return Rendered(None, recipe.builtin, table, chosen_model, tuple(warnings))
 
-    reserved = set(BUILTIN_PROVIDERS)
+    reserved = set(RESERVED_IDS)
     if not builtin_supported and recipe.builtin is not None:
         # This Codex predates the built-in, so the id is an ordinary one there.
         reserved.discard(recipe.builtin)
@@ -897,7 +895,7 @@ def toml_for(rendered: Rendered) -> str:
 def check_against_codex(rendered: Rendered) -> list[str]:
     """Why Codex 0.169.0 would refuse this render (empty when it would accept it).
 
-    Mirrors codex-facts.md: no custom table under a reserved id, a non-empty name, wire_api
+    The rules Codex applies when it loads the table: no custom table under a reserved id, a non-empty name, wire_api
     "responses", only known fields, `auth` not combined with `env_key`; a built-in table holds only
     the fields that built-in accepts.
     """

@@ -119,7 +119,7 @@ def run_exe():
 
     def _run(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 60):
         proc = subprocess.run(
-            [exe, *args], input=input, capture_output=True, text=True, env=env, timeout=timeout
+            [exe, *args], input=input, capture_output=True, text=True, env=env, timeout=timeout, check=False
         )
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -28,8 +28,8 @@ app = typer.Typer(
 
 @dataclass
 class State:
-    codex_home: Optional[str] = None
-    codex_binary: Optional[str] = None
+    codex_home: str | None = None
+    codex_binary: str | None = None
 
     _paths: Any = None
 
@@ -47,10 +47,10 @@ state = State()
 
 @app.callback()
 def _main(
-    codex_home: Optional[str] = typer.Option(
+    codex_home: str | None = typer.Option(
         None, "--codex-home", metavar="PATH", help="Codex home folder (default: $CODEX_HOME or ~/.codex)."
     ),
-    codex: Optional[str] = typer.Option(
+    codex: str | None = typer.Option(
         None, "--codex", metavar="PATH", help="The Codex binary to consult (default: $CODEXPROV_CODEX or `codex` on PATH)."
     ),
 ) -> None:
@@ -62,10 +62,30 @@ def _main(
 # ---------------------------------------------------------------------------- output helpers
 
 
-def _console(stderr: bool):
-    from rich.console import Console
+def edit_line(result) -> str:
+    """The one sentence for a file codexprov changed: what, where, and the backup `undo` uses."""
+    if not result.changed:
+        return f"{result.path}: already as requested, nothing changed"
+    verb = "removed" if not result.new_text and not result.path.exists() else "wrote"
+    return f"{result.description}: {verb} {result.path}" + (f" (backup: {result.backup})" if result.backup else "")
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+_NOTE_STYLE = {"warning": "yellow", "next": "yellow", "done": "green"}
+
+
+def render(outcome, *, dry_run_message: str = "dry run: nothing was written") -> None:
+    """Render a use case's Outcome: diffs and a dry-run line, or one line per file written; then
+    its notes (warnings prefixed `warning:`)."""
+    if outcome.dry_run:
+        for result in outcome.edits:
+            show_diff(result.diff)
+        say(dry_run_message)
+    else:
+        for result in outcome.edits:
+            say(edit_line(result))
+    for note in outcome.notes:
+        text = f"warning: {note.text}" if note.level == "warning" else note.text
+        say(text, style=_NOTE_STYLE.get(note.level))
 
 
 def show_diff(diff: str) -> None:
@@ -110,7 +130,7 @@ def run(argv: list[str]) -> int:
     from codexprov.cli import doctor, keys, profiles, providers, recipes  # noqa: F401  (registers commands)
 
     # Typer re-exports click's exceptions (vendored in newer Typer, so no `import click`).
-    click_exception = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+    click_exception: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
     try:
         result = app(args=argv, prog_name="codexprov", standalone_mode=False)
     except CodexprovError as err:
