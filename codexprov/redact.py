@@ -18,8 +18,11 @@ Stdlib only and cheap to import: `codexprov token`, `list` and the error boundar
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 ELLIPSIS = "…"
 
@@ -40,7 +43,6 @@ class _Lazy:
         if self._compiled is None:
             self._compiled = re.compile(*self._args)
         return getattr(self._compiled, name)
-
 
 
 # Keys shorter than this are shown as a bare ellipsis: four characters of a short secret are too many.
@@ -149,10 +151,7 @@ def _mask_value(value: str) -> str:
         # written without quotes still has length and digits (a short number is a setting).
         return value
     scheme, _, rest = stripped.partition(" ")
-    if rest and scheme.lower() in _SCHEME_WORD:
-        masked = f"{scheme} {mask(rest)}"
-    else:
-        masked = mask(stripped)
+    masked = f"{scheme} {mask(rest)}" if rest and scheme.lower() in _SCHEME_WORD else mask(stripped)
     return f"{quote}{masked}{quote if closed else ''}"
 
 
@@ -183,9 +182,32 @@ def _redact_query(match: re.Match[str]) -> str:
 
 # ------------------------------------------------------------------------------ by value
 
-_known: set[str] = set()
-_pending_sources: list[str] = []
-_known_re: re.Pattern[str] | None = None  # compiled from _known; None: rebuild
+
+class _Memory:
+    """Secrets seen in this process: values, and config texts still to be scanned."""
+
+    def __init__(self) -> None:
+        self.known: set[str] = set()
+        self.pending: list[str] = []
+        self.pattern: re.Pattern[str] | None = None  # compiled from `known`; None: rebuild
+
+    def add(self, value: str) -> None:
+        if _worth_remembering(value) and value not in self.known:
+            self.known.add(value)
+            self.pattern = None
+
+    def compiled(self) -> re.Pattern[str] | None:
+        if self.pattern is not None or not (self.known or self.pending):
+            return self.pattern
+        while self.pending:
+            for secret in secrets_in_toml(self.pending.pop(), os.environ):
+                self.add(secret)
+        if self.known:
+            self.pattern = re.compile("|".join(re.escape(s) for s in sorted(self.known, key=len, reverse=True)))
+        return self.pattern
+
+
+_memory = _Memory()
 
 
 def _worth_remembering(value: str) -> bool:
@@ -202,14 +224,10 @@ def remember(*secrets: str | None) -> None:
     """Mask these values wherever they appear in later output (a key read from the keyring or an
     environment variable, a plain-text key found in a file). Values shorter than 8 characters, env
     var names and paths are not remembered (the place-based rules still mask them)."""
-    global _known_re
     for secret in secrets:
-        if not isinstance(secret, str):
-            continue
-        for value in {secret.strip(), *_split_scheme(secret)}:
-            if _worth_remembering(value) and value not in _known:
-                _known.add(value)
-                _known_re = None
+        if isinstance(secret, str):
+            for value in {secret.strip(), *_split_scheme(secret)}:
+                _memory.add(value)
 
 
 def _split_scheme(value: str) -> list[str]:
@@ -220,38 +238,22 @@ def _split_scheme(value: str) -> list[str]:
 def remember_source(text: str) -> None:
     """A config file's text as codexprov read it: every secret in it is masked in later output.
     Scanning waits for the first output (`list` pays for it once, on the lines that can matter)."""
-    global _known_re
     if text:
-        _pending_sources.append(text)
-        _known_re = None
+        _memory.pending.append(text)
+        _memory.pattern = None
 
 
 def forget_all() -> None:
     """Drop every remembered secret (tests; a long-lived process between unrelated configs)."""
-    global _known_re
-    _known.clear()
-    _pending_sources.clear()
-    _known_re = None
+    _memory.known.clear()
+    _memory.pending.clear()
+    _memory.pattern = None
 
 
 def known_secrets() -> frozenset[str]:
     """Every secret remembered so far (after scanning the pending sources)."""
-    _known_pattern()
-    return frozenset(_known)
-
-
-def _known_pattern() -> re.Pattern[str] | None:
-    global _known_re
-    if _known_re is not None or not (_known or _pending_sources):
-        return _known_re
-    while _pending_sources:
-        for secret in secrets_in_toml(_pending_sources.pop(), os.environ):
-            if _worth_remembering(secret):
-                _known.add(secret)
-    if not _known:
-        return None
-    _known_re = re.compile("|".join(re.escape(s) for s in sorted(_known, key=len, reverse=True)))
-    return _known_re
+    _memory.compiled()
+    return frozenset(_memory.known)
 
 
 # ------------------------------------------------------------------------------ the boundary
@@ -263,7 +265,7 @@ def redact_text(text: str, *, extra: Iterable[str] = ()) -> str:
     if not text:
         return text
     extra = [e for e in extra if _worth_remembering(e)]
-    known = _known_pattern()
+    known = _memory.compiled()
     if extra:
         pattern = "|".join(re.escape(s) for s in sorted(extra, key=len, reverse=True))
         text = re.sub(pattern, lambda m: mask(m.group(0)), text)
@@ -307,7 +309,7 @@ _KEYISH_SEGMENT = _Lazy(r"(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-
 def looks_like_key(arg: str) -> bool:
     """An argument that is probably a key pasted where an id or option value belongs: a vendor key
     shape, or a run of 16+ letters and digits mixed (ids, model names and paths have shorter ones)."""
-    if not arg or "/" in arg or arg.startswith("-") and "=" not in arg:
+    if not arg or "/" in arg or (arg.startswith("-") and "=" not in arg):
         return False
     return bool(_KNOWN_SHAPES.search(arg) or _KEYISH_SEGMENT.search(arg))
 
@@ -326,7 +328,22 @@ def key_like_arguments(argv: Iterable[str]) -> list[str]:
 
 # A line worth a closer look: it names something secret, a header/env table, a URL or a string
 # that spans lines. On a big config (thousands of [projects] tables) almost no line matches.
-_HIT_WORDS = ("token", "secret", "passw", "auth", "credential", "key", "bearer", "cookie", "://", "env", "header", "sig", '"""', "'''")
+_HIT_WORDS = (
+    "token",
+    "secret",
+    "passw",
+    "auth",
+    "credential",
+    "key",
+    "bearer",
+    "cookie",
+    "://",
+    "env",
+    "header",
+    "sig",
+    '"""',
+    "'''",
+)
 
 
 def _hits(text: str) -> list[int]:
@@ -462,7 +479,7 @@ def _scan_assignment(text: str, start: int, end: int, table: list[str], found: l
         return end
     if stripped.startswith("["):
         strings = [a or b for a, b in _STRING.findall(stripped)]
-        for before, after in zip(strings, strings[1:]):
+        for before, after in itertools.pairwise(strings):
             if _SECRET_FLAG.match(before):
                 found.append(after)
         for s in strings:

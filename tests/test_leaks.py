@@ -43,7 +43,10 @@ class Row:
 
 
 def _provider(body: str) -> str:
-    return '[model_providers.{ID}]\nname = "{ID}"\nbase_url = "http://127.0.0.1:{PORT}/v1"\nwire_api = "responses"\n' + body
+    return (
+        '[model_providers.{ID}]\nname = "{ID}"\nbase_url = "http://127.0.0.1:{PORT}/v1"\nwire_api = "responses"\n'
+        + body
+    )
 
 
 ROWS = [
@@ -75,15 +78,24 @@ ROWS = [
     ),
     Row("env-key-value", _provider('env_key = "{ENV}"\n'), env="{ENV}"),
     Row("env-http-headers-value", _provider('env_http_headers = { "x-api-key" = "{ENV}" }\n'), env="{ENV}"),
-    Row("keyring", _provider('[model_providers.{ID}.auth]\ncommand = "codexprov"\nargs = ["token", "{ID}"]\n'), keyring=True),
-    Row("mcp-env-table", '[mcp_servers.{ID}]\ncommand = "mcp-x"\n[mcp_servers.{ID}.env]\nGITHUB_PERSONAL_ACCESS_TOKEN = "{C}"\n'),
+    Row(
+        "keyring",
+        _provider('[model_providers.{ID}.auth]\ncommand = "codexprov"\nargs = ["token", "{ID}"]\n'),
+        keyring=True,
+    ),
+    Row(
+        "mcp-env-table",
+        '[mcp_servers.{ID}]\ncommand = "mcp-x"\n[mcp_servers.{ID}.env]\nGITHUB_PERSONAL_ACCESS_TOKEN = "{C}"\n',
+    ),
     Row("mcp-env-inline-plain-name", '[mcp_servers.{ID}]\ncommand = "mcp-x"\nenv = {SERVICE_VALUE = "{C}"}\n'),
     Row("mcp-args-flag", '[mcp_servers.{ID}]\ncommand = "mcp-x"\nargs = ["--api-key", "{C}"]\n'),
     Row("other-table-password", '[tools.{ID}]\npassword = "{C}"\n'),
     Row("profile-file-bearer", _provider('experimental_bearer_token = "{C}"\n'), file="profile"),
     Row("profile-file-header", _provider('http_headers = {"api-key"="{C}"}\n'), file="profile"),
     Row("project-config-bearer", _provider('experimental_bearer_token = "{C}"\n'), file="project"),
-    Row("project-config-mcp-env", '[mcp_servers.{ID}]\ncommand = "mcp-x"\nenv = { API_TOKEN = "{C}" }\n', file="project"),
+    Row(
+        "project-config-mcp-env", '[mcp_servers.{ID}]\ncommand = "mcp-x"\nenv = { API_TOKEN = "{C}" }\n', file="project"
+    ),
 ]
 
 # Layouts that do not parse: each is its own config (one broken file at a time).
@@ -95,7 +107,11 @@ BROKEN = [
     Row("duplicate-header-inline", _provider('http_headers = {api-key = "{C}", api-key = "{C}"}\n')),
     Row("junk-after-secret", _provider('experimental_bearer_token = "{C}" junk\n')),
     Row("syntax-error-below-secret", _provider('api_key = "{C}"\nbroken = = 1\n')),
-    Row("duplicate-line-in-profile", _provider('experimental_bearer_token = "{C}"\nexperimental_bearer_token = "{C}"\n'), file="profile"),
+    Row(
+        "duplicate-line-in-profile",
+        _provider('experimental_bearer_token = "{C}"\nexperimental_bearer_token = "{C}"\n'),
+        file="profile",
+    ),
 ]
 
 
@@ -116,7 +132,7 @@ def pid_of(index: int) -> str:
 class _Echo(BaseHTTPRequestHandler):
     """Answers 401 with every credential it was sent in the error message (a careless gateway)."""
 
-    def log_message(self, *args):  # noqa: D102 - silence
+    def log_message(self, *args):
         pass
 
     def _answer(self) -> None:
@@ -124,14 +140,16 @@ class _Echo(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         echoed = "; ".join(f"{k}: {v}" for k, v in self.headers.items()) + f"; url: {self.path}"
-        body = json.dumps({"error": {"message": f"Incorrect API key provided: {echoed}", "type": "invalid_request_error"}})
+        body = json.dumps(
+            {"error": {"message": f"Incorrect API key provided: {echoed}", "type": "invalid_request_error"}}
+        )
         self.send_response(401)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body.encode())))
         self.end_headers()
         self.wfile.write(body.encode())
 
-    do_GET = do_POST = _answer  # noqa: N815 - stdlib naming
+    do_GET = do_POST = _answer
 
 
 @pytest.fixture
@@ -159,7 +177,12 @@ class World:
 
 def _fill(row: Row, index: int, port: int) -> str:
     env = f"LEAK{index:02d}_KEY"
-    return row.snippet.replace("{C}", canary(row, index)).replace("{ID}", pid_of(index)).replace("{PORT}", str(port)).replace("{ENV}", env)
+    return (
+        row.snippet.replace("{C}", canary(row, index))
+        .replace("{ID}", pid_of(index))
+        .replace("{PORT}", str(port))
+        .replace("{ENV}", env)
+    )
 
 
 def build(rows: list[tuple[int, Row]], home: Path, port: int, keyring_backend, monkeypatch) -> World:
@@ -317,7 +340,9 @@ def test_no_canary_leaks_from_a_valid_config(run_cli, isolated_home, echo_port, 
 
 
 @pytest.mark.parametrize("index,row", list(enumerate(BROKEN, 1)), ids=[r.name for r in BROKEN])
-def test_no_canary_leaks_from_a_broken_config(run_cli, isolated_home, echo_port, memory_keyring, monkeypatch, index, row):  # noqa: F811
+def test_no_canary_leaks_from_a_broken_config(
+    run_cli, isolated_home, echo_port, memory_keyring, monkeypatch, index, row  # noqa: F811
+):
     world = build([(index, row)], isolated_home, echo_port, memory_keyring, monkeypatch)
     world.ids = [pid_of(index)]
     hits = Hits(world)

@@ -27,7 +27,10 @@ GROQ = "gsk_abcdefgh12345678wxyz"
         ('experimental_bearer_token = """\nabcdefghijklmnop1234\n"""', 'experimental_bearer_token = """…1234"""'),
         ('api_key = "123456789012345678"', 'api_key = "…5678"'),
         ('http_headers = {api-key = "abcdefghijklmnop1234"}', 'http_headers = {api-key = "…1234"}'),
-        ('http_headers = { "Authorization" = "Bearer abcdefghijklmnop1234" }', 'http_headers = { "Authorization" = "Bearer …1234" }'),
+        (
+            'http_headers = { "Authorization" = "Bearer abcdefghijklmnop1234" }',
+            'http_headers = { "Authorization" = "Bearer …1234" }',
+        ),
         ('http_headers."x-api-key" = "abcdefghijklmnop1234"', 'http_headers."x-api-key" = "…1234"'),
         ('query_params = {sig="abcdefghijklmnop1234"}', 'query_params = {sig="…1234"}'),
         ("base_url = https://me:abcdefghijklmnop1234@h/v1", "base_url = https://me:…1234@h/v1"),
@@ -89,8 +92,18 @@ def test_remembered_secrets_are_masked_wherever_they_appear():
 
 
 def test_redact_data_masks_secret_named_keys_and_keeps_names():
-    data = {"table": {"api_key": "abcdefghijklmnop1234", "env_key": "GROQ_API_KEY", "http_headers": {"X-Api-Key": "xk0123456789abcd"}}, "key": "wire_api"}
-    assert redact_data(data) == {"table": {"api_key": "…1234", "env_key": "GROQ_API_KEY", "http_headers": {"X-Api-Key": "…abcd"}}, "key": "wire_api"}
+    data = {
+        "table": {
+            "api_key": "abcdefghijklmnop1234",
+            "env_key": "GROQ_API_KEY",
+            "http_headers": {"X-Api-Key": "xk0123456789abcd"},
+        },
+        "key": "wire_api",
+    }
+    assert redact_data(data) == {
+        "table": {"api_key": "…1234", "env_key": "GROQ_API_KEY", "http_headers": {"X-Api-Key": "…abcd"}},
+        "key": "wire_api",
+    }
 
 
 # ------------------------------------------------------------------------------ case 1: source lines in errors
@@ -103,18 +116,26 @@ def test_case1_unterminated_key_is_masked_in_list_add_use(run_cli, config_file):
         '    3 | experimental_bearer_token = "gsk_…wxyz\n'
         "hint: Fix the syntax at that line (codexprov never rewrites a file it cannot parse).\n"
     )
-    for argv in (["list"], ["use", "a"], ["add", "custom", "--id", "x", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "none"]):
+    for argv in (
+        ["list"],
+        ["use", "a"],
+        ["add", "custom", "--id", "x", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "none"],
+    ):
         result = run_cli(*argv)
         assert (result.exit_code, result.stdout, result.stderr) == (3, "", expected), argv
 
 
 def test_case1_doctor_masks_a_duplicated_key_line(run_cli, config_file):
-    config_file.write_text(f'x = 1\nexperimental_bearer_token = "{KEY}"\nexperimental_bearer_token = "{KEY}"\n', encoding="utf-8")
+    config_file.write_text(
+        f'x = 1\nexperimental_bearer_token = "{KEY}"\nexperimental_bearer_token = "{KEY}"\n', encoding="utf-8"
+    )
     text = run_cli("doctor", "--offline")
     as_json = run_cli("doctor", "--offline", "--json")
     assert KEY not in text.stdout + text.stderr + as_json.stdout + as_json.stderr
     messages = [f["message"] for f in json.loads(as_json.stdout)["findings"] if f.get("line") == 3]
-    assert messages == ['duplicate key: Codex refuses to start until it is fixed (3 | experimental_bearer_token = "sk-proj-…1234")']
+    assert messages == [
+        'duplicate key: Codex refuses to start until it is fixed (3 | experimental_bearer_token = "sk-proj-…1234")'
+    ]
     assert '3 | experimental_bearer_token = "sk-proj-…1234"' in text.stdout
 
 
@@ -149,7 +170,9 @@ def test_case7_key_set_with_the_key_as_an_argument(run_cli, config_file):
     result = run_cli("key", "set", "groq", GROQ)
     assert result.exit_code == 2
     assert GROQ not in result.stdout + result.stderr
-    assert result.stderr.startswith("error: pass the key on stdin or at the prompt, not as an argument; nothing was stored\n")
+    assert result.stderr.startswith(
+        "error: pass the key on stdin or at the prompt, not as an argument; nothing was stored\n"
+    )
 
 
 def test_case7_usage_errors_mask_arguments_that_look_like_keys(run_cli):
