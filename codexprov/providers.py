@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.config.document import Snapshot, load
 from codexprov.errors import ConflictError, NotFoundError, UsageError
-from codexprov.model import BUILTIN_PROVIDERS, RESERVED_IDS, AuthCommand, ProviderSpec, check_provider_id
+from codexprov.model import AuthCommand, ProviderSpec, check_provider_id
 from codexprov.paths import Paths
 
 if TYPE_CHECKING:
+    from codexprov.codex.capabilities import Capabilities
     from codexprov.config.transaction import EditResult
 
 # Read-only commands (list, show) must not pay for tomlkit, difflib and friends: the modules that
@@ -166,12 +168,19 @@ def not_found(pid: str, known: list[str], where: str) -> NotFoundError:
 # ---------------------------------------------------------------------------- validation
 
 
-def check_new_id(pid: str) -> None:
+def check_new_id(pid: str, capabilities: Capabilities | None = None) -> None:
+    """UsageError for a malformed id; ConflictError when this Codex (default: the newest known)
+    refuses a custom table under `pid` (codex.rules.custom_id_refusal)."""
+    from codexprov.codex.capabilities import capabilities as caps_for
+    from codexprov.codex.rules import custom_id_refusal
+
     check_provider_id(pid)
-    if pid in RESERVED_IDS:
+    refusal = custom_id_refusal(pid, capabilities or caps_for(None))
+    if refusal is not None:
+        builtin = f" (or configure the built-in with `codexprov use {pid}`)" if pid in BUILTIN_PROVIDERS else ""
         raise ConflictError(
-            f"'{pid}' is a Codex built-in provider id; a custom provider cannot use it",
-            hint=f"Pick another id, e.g. --id {pid}-custom (or configure the built-in with `codexprov use {pid}`).",
+            refusal.message,
+            hint=f"Pick another id, e.g. --id {pid}-custom{builtin}.",
         )
 
 
@@ -285,14 +294,16 @@ def configure_builtin(
     model: str | None = None,
     dry_run: bool = False,
     reuse: EditResult | None = None,
+    capabilities: Capabilities | None = None,
 ) -> EditResult:
-    """Configure a built-in provider: only the fields Codex lets a table under its id set."""
+    """Configure a built-in provider: only the fields this Codex (default: the newest known) lets a
+    table under its id set."""
+    from codexprov.codex.capabilities import capabilities as caps_for
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
 
-    builtin = BUILTIN_PROVIDERS[builtin_id]
     if table:
-        allowed = builtin.overridable_fields or ()
+        allowed = (capabilities or caps_for(None)).builtin_top_fields(builtin_id) or ()
         bad = [k for k in table if k not in allowed]
         if bad:
             raise UsageError(

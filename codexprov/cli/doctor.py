@@ -29,7 +29,7 @@ def doctor_cmd(
     timeout: float = typer.Option(5.0, "--timeout", metavar="S", help="Seconds each provider gets to answer all its probes (default 5; --live allows at least 30)."),
 ) -> None:
     """Tell a working provider setup from a broken one, and say the fix. Exit 1 when a check fails."""
-    from codexprov import codex_version
+    from codexprov.codex.version import detect
     from codexprov.doctor import run_doctor
     from codexprov.errors import UsageError
 
@@ -40,7 +40,7 @@ def doctor_cmd(
     if not timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
     paths = state.paths
-    info = codex_version.detect(paths, explicit=state.codex_binary)
+    info = detect(paths, explicit=state.codex_binary)
     common: dict[str, Any] = {"provider": provider_id, "codex_info": info, "cwd": Path.cwd()}
     applied = _run_fixes(paths, common, yes=yes, talk_only=as_json, dry_run=dry_run) if fix else None
     report = run_doctor(paths, offline=offline, live=live, timeout=timeout, **common)
