@@ -64,7 +64,7 @@ class PlaintextKey:
 
 def find_plaintext(provider_id: str, table: dict[str, Any]) -> list[PlaintextKey]:
     """Every plain-text key in one provider table, most authoritative first (what Codex sends)."""
-    from codexprov.model import CODEX_PROVIDER_FIELDS
+    from codexprov.codex.capabilities import NEWEST_PROVIDER_FIELDS
 
     found: list[PlaintextKey] = []
     token = table.get("experimental_bearer_token")
@@ -91,7 +91,7 @@ def find_plaintext(provider_id: str, table: dict[str, Any]) -> list[PlaintextKey
                     )
                 )
     for name, value in table.items():
-        if name in CODEX_PROVIDER_FIELDS or not _looks_like_secret_name(name) or not _looks_like_key(value):
+        if name in NEWEST_PROVIDER_FIELDS or not _looks_like_secret_name(name) or not _looks_like_key(value):
             continue
         found.append(PlaintextKey(provider_id, name, value.strip(), note="Codex ignores this field: no key was being sent"))
     return found
@@ -289,18 +289,26 @@ class WirePlan:
     delete_fields: tuple[str, ...] = ()
 
 
-def plan_wiring(table: dict[str, Any] | None, provider_id: str, *, force: bool = False, auth: AuthCommand | None = None) -> WirePlan:
-    """Whether `key set` should point the provider at `codexprov token ID`, and how."""
+def plan_wiring(
+    table: dict[str, Any] | None,
+    provider_id: str,
+    *,
+    force: bool = False,
+    auth: AuthCommand | None = None,
+    capabilities: Any = None,
+) -> WirePlan:
+    """Whether `key set` should point the provider at `codexprov token ID`, and how. `capabilities`:
+    what the installed Codex accepts (codex.capabilities.Capabilities; None: the newest known)."""
+    from codexprov.codex.capabilities import capabilities as caps_for
     from codexprov.errors import NotFoundError
-    from codexprov.model import BUILTIN_PROVIDERS
 
     if table is None:
         raise NotFoundError(
             f"no provider `{provider_id}` in the config",
             hint=f"Add it first (`codexprov add RECIPE --id {provider_id}`), which also stores its key.",
         )
-    builtin = BUILTIN_PROVIDERS.get(provider_id)
-    if builtin is not None and (builtin.overridable_fields is None or "auth" not in builtin.overridable_fields):
+    caps = capabilities or caps_for(None)
+    if provider_id in caps.builtin_ids() and "auth" not in (caps.builtin_top_fields(provider_id) or ()):
         return WirePlan(provider_id, False, f"`{provider_id}` is built into Codex; its table cannot take an auth command")
     current = table.get("auth")
     if is_token_auth(current, provider_id):

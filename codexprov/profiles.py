@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from codexprov import profile_state
-from codexprov.codex_version import CodexInfo, format_version
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
+from codexprov.codex.version import CodexInfo, format_version
 from codexprov.config import edit
 from codexprov.config.document import Snapshot, load, parse
 from codexprov.config.transaction import EditResult, apply_edit
 from codexprov.errors import ConflictError, NotFoundError, UsageError
-from codexprov.model import BUILTIN_PROVIDERS
 from codexprov.paths import Paths
 
 # Codex's own rule for `--profile NAME` (codex-rs ProfileV2Name): ASCII letters, digits, '_' and '-'.

@@ -48,6 +48,9 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("TERM", "dumb")
+    from codexprov import redact
+
+    redact.forget_all()  # secrets remembered by an earlier test must not mask this one's output
     return home
 
 

@@ -122,11 +122,13 @@ def render(outcome, *, dry_run_message: str = "dry run: nothing was written") ->
 
 
 def show_diff(diff: str) -> None:
-    """A unified diff on stdout (it is the data of --dry-run). Already free of secrets."""
+    """A unified diff on stdout (it is the data of --dry-run), through the redaction boundary."""
+    from codexprov.output import write
+
     if not diff:
         say("no change")
         return
-    sys.stdout.write(diff if diff.endswith("\n") else diff + "\n")
+    write(diff if diff.endswith("\n") else diff + "\n")
 
 
 def confirm(question: str, *, yes: bool) -> None:
@@ -150,6 +152,18 @@ def register_commands() -> None:
     from codexprov.cli import completion, doctor, keys, profiles, providers, recipes  # noqa: F401
 
 
+def _show_click_error(err: Any, argv: list[str]) -> None:
+    """A usage error as click words it, through the redaction boundary; arguments that look like
+    keys (a key pasted as an argument, the natural first try) are masked wherever click echoes them."""
+    import io
+
+    from codexprov.redact import key_like_arguments, redact_text
+
+    buffer = io.StringIO()
+    err.show(file=buffer)
+    sys.stderr.write(redact_text(buffer.getvalue(), extra=key_like_arguments(argv)))
+
+
 def run(argv: list[str]) -> int:
     register_commands()
 
@@ -158,13 +172,16 @@ def run(argv: list[str]) -> int:
     try:
         result = app(args=argv, prog_name="codexprov", standalone_mode=False)
     except CodexprovError as err:
+        from codexprov.redact import key_like_arguments, remember
+
+        remember(*key_like_arguments(argv))
         report_error(err)
         return err.exit_code
     except typer.Abort:
         report_error(CodexprovError("cancelled; nothing was changed"))
         return 9
     except click_exception as err:
-        err.show()
+        _show_click_error(err, argv)
         return err.exit_code
     except typer.Exit as err:
         return err.exit_code

@@ -29,7 +29,7 @@ def doctor_cmd(
     timeout: float = typer.Option(5.0, "--timeout", metavar="SECONDS", help="Seconds each provider gets to answer all its probes (default 5; --live allows at least 30)."),
 ) -> None:
     """Tell a working provider setup from a broken one, and say the fix. Exit 1 when a check fails."""
-    from codexprov import codex_version
+    from codexprov.codex.version import detect
     from codexprov.doctor import run_doctor
     from codexprov.errors import UsageError
 
@@ -40,7 +40,7 @@ def doctor_cmd(
     if not timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
     paths = state.paths
-    info = codex_version.detect(paths, explicit=state.codex_binary)
+    info = detect(paths, explicit=state.codex_binary)
     common: dict[str, Any] = {"provider": provider_id, "codex_info": info, "cwd": Path.cwd()}
     applied = _run_fixes(paths, common, yes=yes, talk_only=as_json, dry_run=dry_run) if fix else None
     report = run_doctor(paths, offline=offline, live=live, timeout=timeout, **common)
@@ -57,10 +57,21 @@ def doctor_cmd(
 
 
 def render(report: Any) -> None:
+    """The report as text. Rendered into a capture, then written through the redaction boundary
+    (codexprov.output.write), like every other output: findings quote config lines and server bodies."""
     from rich.console import Console
-    from rich.markup import escape
+
+    from codexprov.output import write
 
     console = Console(highlight=False, soft_wrap=True)
+    with console.capture() as captured:
+        _render(console, report)
+    write(captured.get())
+
+
+def _render(console: Any, report: Any) -> None:
+    from rich.markup import escape
+
     groups: dict[str | None, list[Any]] = {None: []}
     for pid in report.providers:
         groups[pid] = []
@@ -107,11 +118,11 @@ class _Terminal:
         return choice - 1
 
     def previewed(self, action: Any, previews: Any) -> None:
+        from codexprov.output import write
+
         for preview in previews:
             if preview.diff:
-                stream = sys.stderr if self.talk_only else sys.stdout
-                stream.write(preview.diff if preview.diff.endswith("\n") else preview.diff + "\n")
-                stream.flush()
+                write(preview.diff if preview.diff.endswith("\n") else preview.diff + "\n", stderr=self.talk_only)
 
     def approve(self, action: Any, previews: Any) -> bool:
         from codexprov.errors import CancelledError

@@ -15,9 +15,9 @@ app.add_typer(profile_app, name="profile")
 
 
 def _info():
-    from codexprov import codex_version
+    from codexprov.codex.version import detect
 
-    info = codex_version.detect(state.paths, explicit=state.codex_binary)
+    info = detect(state.paths, explicit=state.codex_binary)
     if info.assumed:
         say(f"note: {info.describe()}", style="yellow")
     return info

@@ -68,7 +68,7 @@ def add_cmd(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Add a provider from a recipe (`custom` for any OpenAI-compatible endpoint)."""
-    from codexprov import adding, codex_version, recipes
+    from codexprov import adding, recipes
 
     paths = state.paths
     the_recipe = recipes.load_catalog(paths).get(recipe)
@@ -88,7 +88,9 @@ def add_cmd(
         replace=replace,
         dry_run=dry_run,
     )
-    codex = codex_version.detect(paths, explicit=state.codex_binary)
+    from codexprov.codex.version import detect
+
+    codex = detect(paths, explicit=state.codex_binary)
     prepared = adding.prepare_add(
         paths, the_recipe, request, token_auth=_token_auth, capabilities=codex.capabilities, codex_label=_codex_label(codex)
     )
@@ -109,7 +111,7 @@ def add_cmd(
 
 
 def _codex_label(codex) -> str:
-    from codexprov.codex_version import format_version
+    from codexprov.codex.version import format_version
 
     return f"Codex {format_version(codex.version)}" if codex.version else "Codex"
 
@@ -157,9 +159,10 @@ def use_cmd(
     if profile is not None:
         if provider_id is not None or model is not None:
             raise UsageError("give either a provider ID (with --model) or --profile NAME, not both")
-        from codexprov import codex_version, profiles
+        from codexprov import profiles
+        from codexprov.codex.version import detect
 
-        info = codex_version.detect(state.paths, explicit=state.codex_binary)
+        info = detect(state.paths, explicit=state.codex_binary)
         _edit_done(profiles.use_profile(state.paths, profile, info, dry_run=dry_run))
         return
     if provider_id is None:

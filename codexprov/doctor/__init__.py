@@ -47,7 +47,7 @@ def run_doctor(
 
     env = dict(os.environ) if env is None else dict(env)
     if codex_info is None:
-        from codexprov.codex_version import detect
+        from codexprov.codex.version import detect
 
         codex_info = detect(paths, env=env)
     if system_config is None and env.get("CODEXPROV_SYSTEM_CONFIG"):
@@ -73,7 +73,7 @@ def run_doctor(
 
 def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
     """What the network checks probe: every checked provider that has a base URL, keys resolved."""
-    from codexprov.model import BUILTIN_PROVIDERS
+    from codexprov.codex.builtins import BUILTIN_PROVIDERS
 
     targets = []
     for pid in result.order:

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codexprov.codex.capabilities import NEWEST_PROVIDER_FIELDS
 from codexprov.doctor.context import CheckContext, ProviderTable, ResolvedKey
 from codexprov.doctor.findings import FixKind
-from codexprov.model import CODEX_PROVIDER_FIELDS
 
 DEFAULT_AUTH_TIMEOUT_MS = 5000
 
@@ -29,7 +29,7 @@ def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
     from codexprov.redact import mask
 
     pid, table = provider.id, provider.table
-    plaintext = [p for p in find_plaintext(pid, table) if p.field.split(".", 1)[0] in CODEX_PROVIDER_FIELDS]
+    plaintext = [p for p in find_plaintext(pid, table) if p.field.split(".", 1)[0] in NEWEST_PROVIDER_FIELDS]
     for found in plaintext:
         file, line, kind = provider.where(found.field.split(".", 1)[0])
         ctx.add(

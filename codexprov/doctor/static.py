@@ -32,8 +32,7 @@ class StaticResult:
 
 
 def builtin_ids(info: Any) -> set[str]:
-    caps = info.capabilities
-    return {"openai", "ollama", "lmstudio", *caps.reserved_ids, *(pid for pid, _ in caps.partial_builtins)}
+    return info.capabilities.builtin_ids()
 
 
 def read_setup(layers: list[Layer], info: Any, provider: str | None = None) -> Setup:
