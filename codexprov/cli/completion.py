@@ -182,10 +182,11 @@ def recipe_ids(codex_home: str | None) -> list[str]:
 
 
 def profile_names(codex_home: str | None) -> list[str]:
-    from codexprov import codex_version, profiles
+    from codexprov import profiles
+    from codexprov.codex.version import detect
 
     paths = _paths(codex_home)
-    return [p.name for p in profiles.list_profiles(paths, codex_version.detect(paths)).profiles]
+    return [p.name for p in profiles.list_profiles(paths, detect(paths)).profiles]
 
 
 def _fixed(*values: str) -> Callable[[str | None], list[str]]:
