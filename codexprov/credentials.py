@@ -22,7 +22,7 @@ from typing import Any
 
 from codexprov.errors import KeyringUnavailableError, UsageError
 from codexprov.model import AuthCommand, check_provider_id
-from codexprov.redact import redact_text
+from codexprov.redact import redact_text, remember
 
 SERVICE = "codexprov"
 EXECUTABLE_NAME = "codexprov"
@@ -182,11 +182,13 @@ class KeyStore:
     def get(self, provider_id: str) -> str | None:
         with _translated(self, "read", provider_id):
             value = self.backend.get_password(self.service, provider_id)
+        remember(value)  # whatever is shown later, this key is masked in it
         return value if value else None
 
     def set(self, provider_id: str, secret: str) -> None:
         check_provider_id(provider_id)
         secret = check_secret(secret)
+        remember(secret)
         with _translated(self, "store", provider_id):
             self.backend.set_password(self.service, provider_id, secret)
 

@@ -76,22 +76,11 @@ class ProviderList:
     active_profile: str | None = None
 
 
-_SECRET_NAMES = ("token", "secret", "password", "authorization", "api-key", "api_key", "apikey", "x-api-key")
-_NAME_FIELDS = ("env_key", "env_key_instructions", "env_http_headers", "auth")
-
-
 def redact_table(table: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a provider table safe to show: literal secrets masked (env var *names* are kept)."""
-    from codexprov.redact import mask
+    """A copy of a provider table safe to show (the one boundary: codexprov.redact.redact_data)."""
+    from codexprov.redact import redact_data
 
-    def walk(node: Any, name: str) -> Any:
-        if isinstance(node, dict):
-            return {k: (v if k in _NAME_FIELDS and name == "" else walk(v, k)) for k, v in node.items()}
-        if isinstance(node, str) and any(s in name.lower() for s in _SECRET_NAMES):
-            return mask(node)
-        return node
-
-    return walk(table, "")
+    return redact_data(table)
 
 
 def is_token_command(auth: dict[str, Any]) -> bool:

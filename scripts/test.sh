@@ -44,6 +44,17 @@ if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-run-session
   fi
 fi
 
+# zsh and fish: the completion tests run the scripts `codexprov completion SHELL` prints in the real shells.
+if ! command -v zsh >/dev/null || ! command -v fish >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends zsh fish >/dev/null
+  else
+    echo "note: zsh/fish missing and cannot apt-get install; their completion tests will skip" >&2
+  fi
+fi
+
 export PATH="$PWD/.venv/bin:$PATH"
 if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
   exec dbus-run-session -- bash scripts/in-session.sh "$@"

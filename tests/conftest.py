@@ -131,6 +131,9 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("TERM", "dumb")
     assert Path.home() == home, "Path.home() must follow HOME"
+    from codexprov import redact
+
+    redact.forget_all()  # secrets remembered by an earlier test must not mask this one's output
     before = _snapshot(REAL_HOME_WATCH)
     yield home
     after = _snapshot(REAL_HOME_WATCH)

@@ -34,8 +34,9 @@ def _read_secret(provider_id: str, from_stdin: bool) -> str:
     return typer.prompt(f"API key for {provider_id} (hidden)", hide_input=True, err=True)
 
 
-@key_app.command("set")
+@key_app.command("set", context_settings={"allow_extra_args": True})
 def key_set(
+    ctx: typer.Context,
     provider_id: str = typer.Argument(..., metavar="ID"),
     from_stdin: bool = typer.Option(False, "--stdin", help="Read the key from one line of standard input."),
     wire: bool = typer.Option(
@@ -45,7 +46,16 @@ def key_set(
 ) -> None:
     """Store a provider's key in the OS keyring (and point the provider at it if needed)."""
     from codexprov import credentials, keys
+    from codexprov.errors import UsageError
 
+    if ctx.args:
+        # Never echoed: it is probably the key, and it is already in the shell's history.
+        raise UsageError(
+            "pass the key on stdin or at the prompt, not as an argument; nothing was stored",
+            hint=f"Run `codexprov key set {provider_id}` and paste it at the hidden prompt, or "
+            f"`printf '%s\\n' \"$KEY\" | codexprov key set {provider_id} --stdin`. "
+            "The key you typed is now in your shell history: remove it there (or rotate the key).",
+        )
     store = None if dry_run else credentials.open_store()  # before the prompt: no keyring, no question
     secret = None if dry_run else _read_secret(provider_id, from_stdin)
     result = keys.set_key(state.paths, store, provider_id, secret, wire=wire, dry_run=dry_run)
@@ -130,7 +140,7 @@ def key_rm(provider_id: str = typer.Argument(..., metavar="ID")) -> None:
 
 @key_app.command("migrate")
 def key_migrate(
-    provider_id: str | None = typer.Argument(None, metavar="[ID]"),
+    provider_id: str | None = typer.Argument(None, metavar="ID"),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would move and the diff; change nothing."),
 ) -> None:
@@ -166,7 +176,7 @@ def key_migrate(
 
 @app.command("env")
 def env_cmd(
-    provider_id: str | None = typer.Argument(None, metavar="[ID]"),
+    provider_id: str | None = typer.Argument(None, metavar="ID"),
     reveal: bool = typer.Option(False, "--reveal", help="Print the real values even on a terminal."),
 ) -> None:
     """Shell `export` lines giving env-mode providers their keys from the keyring:
@@ -190,8 +200,8 @@ def env_cmd(
 )
 def run_cmd(
     command: list[str] = typer.Argument(..., metavar="-- CMD [ARGS]...", help="The command to run, e.g. codex exec …"),
-    provider_id: str | None = typer.Option(None, "--provider", help='Add -c model_provider="ID" to the codex command.'),
-    profile: str | None = typer.Option(None, "--profile", help="Add -p NAME to the codex command."),
+    provider_id: str | None = typer.Option(None, "--provider", metavar="ID", help='Add -c model_provider="ID" to the codex command.'),
+    profile: str | None = typer.Option(None, "--profile", metavar="NAME", help="Add -p NAME to the codex command."),
 ) -> int:
     """Run a command with env-mode providers' keys from the keyring in its environment (no file
     is touched): codexprov run --provider groq -- codex exec "hi"."""

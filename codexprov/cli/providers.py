@@ -50,10 +50,10 @@ def show_cmd(
 @app.command("add")
 def add_cmd(
     recipe: str = typer.Argument(..., metavar="RECIPE", help="A recipe id (`codexprov recipes`), e.g. custom, groq, azure."),
-    provider_id: str | None = typer.Option(None, "--id", help="Provider id to write (default: the recipe id)."),
-    base_url: str | None = typer.Option(None, "--base-url", help="Base URL (overrides the recipe's URL template)."),
-    name: str | None = typer.Option(None, "--name", help="Display name."),
-    model: str | None = typer.Option(None, "--model", help="Model to use with this provider."),
+    provider_id: str | None = typer.Option(None, "--id", metavar="ID", help="Provider id to write (default: the recipe id)."),
+    base_url: str | None = typer.Option(None, "--base-url", metavar="URL", help="Base URL (overrides the recipe's URL template)."),
+    name: str | None = typer.Option(None, "--name", metavar="NAME", help="Display name."),
+    model: str | None = typer.Option(None, "--model", metavar="MODEL", help="Model to use with this provider (written with --use)."),
     key_mode: str | None = typer.Option(
         None, "--key-mode", metavar="keyring|env|none", help="Where Codex gets the key (default: keyring when the recipe needs a key)."
     ),
@@ -149,8 +149,8 @@ def _read_key(provider_id: str, key_stdin: bool) -> str | None:
 @app.command("use")
 def use_cmd(
     provider_id: str | None = typer.Argument(None, metavar="ID"),
-    model: str | None = typer.Option(None, "--model", help="Also set the model."),
-    profile: str | None = typer.Option(None, "--profile", help="Make this profile what a plain `codex` uses."),
+    model: str | None = typer.Option(None, "--model", metavar="MODEL", help="Also set the model."),
+    profile: str | None = typer.Option(None, "--profile", metavar="NAME", help="Make this profile what a plain `codex` uses."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
 ) -> None:
     """Make a provider (or a profile) the one Codex uses."""
