@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.errors import KeyringUnavailableError, UsageError
-from codexprov.model import PROVIDER_ID_RE, AuthCommand
+from codexprov.model import AuthCommand, check_provider_id
 from codexprov.redact import redact_text
 
 SERVICE = "codexprov"
@@ -152,13 +152,6 @@ def _translated(store: KeyStore, action: str, provider_id: str) -> Iterator[None
         ) from None
 
 
-def check_provider_id(provider_id: str) -> str:
-    if not PROVIDER_ID_RE.match(provider_id or ""):
-        raise UsageError(
-            f"invalid provider id {provider_id!r}",
-            hint="Use letters, digits, '-' and '_' (at most 64 characters), starting with a letter or digit.",
-        )
-    return provider_id
 
 
 def check_secret(secret: str) -> str:

@@ -6,9 +6,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from codexprov.errors import UsageError
+
 # Codex reads the provider id as a TOML key and uses it in `-c model_providers.ID…` overrides and
 # in error messages; we accept the conservative set that works everywhere (bare TOML keys).
 PROVIDER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+PROVIDER_ID_HINT = "Use letters, digits, - and _ (up to 64 characters), starting with a letter or digit."
+
+
+def check_provider_id(provider_id: str) -> str:
+    """The one syntax check for a provider id (also a keyring entry name); UsageError otherwise."""
+    if not PROVIDER_ID_RE.match(provider_id or ""):
+        raise UsageError(f"{provider_id!r} is not a valid provider id", hint=PROVIDER_ID_HINT)
+    return provider_id
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,24 @@ CODEX_PROVIDER_FIELDS = frozenset(
     }
 )
 
+# What `add` writes from a recipe, or replaces when the key mode changes; any other field in an
+# existing table was put there by the user and `add --replace` keeps it.
+RECIPE_OWNED_FIELDS = frozenset(
+    {
+        "name",
+        "base_url",
+        "env_key",
+        "env_key_instructions",
+        "wire_api",
+        "query_params",
+        "http_headers",
+        "env_http_headers",
+        "auth",
+        "experimental_bearer_token",
+        "requires_openai_auth",
+    }
+)
+
 # Sub-keys allowed under `aws` for the amazon-bedrock built-in.
 BEDROCK_AWS_FIELDS = ("profile", "region", "credential_export", "auth_refresh")
 
@@ -141,3 +169,8 @@ class ProviderSpec:
         if self.auth is not None:
             table["auth"] = self.auth.to_table()
         return table
+
+    def owned_fields(self) -> frozenset[str]:
+        """The fields a recipe decides when it (re)writes this table: the ones it sets, plus every
+        other way of giving a key (a key mode replaces them all). `add --replace` keeps the rest."""
+        return RECIPE_OWNED_FIELDS | frozenset(self.extra)

@@ -32,6 +32,8 @@ from codexprov.model import (
     BEDROCK_AWS_FIELDS,
     BUILTIN_PROVIDERS,
     PROVIDER_ID_RE,
+    RESERVED_IDS,
+    check_provider_id,
     AuthCommand,
     ProviderSpec,
 )
@@ -652,10 +654,11 @@ def _resolve_params(recipe: Recipe, params: Mapping[str, str], *, base_url_given
     if missing:
         listing = "\n".join(f"  --param {p.name}=…  {p.description}" for p in missing)
         raise UsageError(
-            f"recipe {recipe.id!r} needs: {', '.join(p.name for p in missing)}",
+            f"recipe `{recipe.id}` needs: {', '.join(p.name for p in missing)}",
             detail=listing,
             hint="Pass each as --param NAME=VALUE"
-            + (" (or --base-url to give the whole URL)." if any(p.name in recipe.url_only_params() for p in missing) else "."),
+            + (" (or --base-url to give the whole URL)" if any(p.name in recipe.url_only_params() for p in missing) else "")
+            + ", or run on a terminal to be asked.",
         )
     values = {p.name: p.default for p in recipe.params if p.default is not None}
     values.update(params)
@@ -676,11 +679,7 @@ def _render(
     builtin_supported: bool,
     placeholders: bool = False,
 ) -> Rendered:
-    if not PROVIDER_ID_RE.fullmatch(provider_id):
-        raise UsageError(
-            f"{provider_id!r} is not a valid provider id",
-            hint="Use letters, digits, - and _ (up to 64 characters), starting with a letter or digit.",
-        )
+    check_provider_id(provider_id)
     warnings = list(_responses_warnings(recipe, provider_id))
     chosen_model = model or recipe.default_model
 
@@ -705,7 +704,7 @@ def _render(
             )
         return Rendered(None, recipe.builtin, table, chosen_model, tuple(warnings))
 
-    reserved = set(BUILTIN_PROVIDERS)
+    reserved = set(RESERVED_IDS)
     if not builtin_supported and recipe.builtin is not None:
         # This Codex predates the built-in, so the id is an ordinary one there.
         reserved.discard(recipe.builtin)

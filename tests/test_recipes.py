@@ -188,7 +188,7 @@ def test_bad_param_name_value_and_missing(paths):
     assert err.value.message == "--param resource='bad name!': must match ^[A-Za-z0-9][A-Za-z0-9-]{0,62}$"
     with pytest.raises(UsageError) as err:
         render(catalog(paths).get("cloudflare-ai-gateway"), params={}, **kwargs)
-    assert err.value.message == "recipe 'cloudflare-ai-gateway' needs: account, gateway"
+    assert err.value.message == "recipe `cloudflare-ai-gateway` needs: account, gateway"
     assert err.value.detail == "  --param account=…  your Cloudflare account id\n  --param gateway=…  the AI Gateway id (its name in the dashboard)"
     assert recipe.missing_params({}, base_url_given=True) == []
 
@@ -311,7 +311,9 @@ def test_add_missing_params_without_a_tty(run_cli, config_file):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
         "error: recipe `cloudflare-ai-gateway` needs: account, gateway\n"
-        "hint: Pass --param account=… --param gateway=… (or --base-url), or run on a terminal to be asked.\n"
+        "  --param account=…  your Cloudflare account id\n"
+        "  --param gateway=…  the AI Gateway id (its name in the dashboard)\n"
+        "hint: Pass each as --param NAME=VALUE (or --base-url to give the whole URL), or run on a terminal to be asked.\n"
     )
     assert not config_file.exists()
 

@@ -62,10 +62,30 @@ def _main(
 # ---------------------------------------------------------------------------- output helpers
 
 
-def _console(stderr: bool):
-    from rich.console import Console
+def edit_line(result) -> str:
+    """The one sentence for a file codexprov changed: what, where, and the backup `undo` uses."""
+    if not result.changed:
+        return f"{result.path}: already as requested, nothing changed"
+    verb = "removed" if not result.new_text and not result.path.exists() else "wrote"
+    return f"{result.description}: {verb} {result.path}" + (f" (backup: {result.backup})" if result.backup else "")
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+_NOTE_STYLE = {"warning": "yellow", "next": "yellow", "done": "green"}
+
+
+def render(outcome, *, dry_run_message: str = "dry run: nothing was written") -> None:
+    """Render a use case's Outcome: diffs and a dry-run line, or one line per file written; then
+    its notes (warnings prefixed `warning:`)."""
+    if outcome.dry_run:
+        for result in outcome.edits:
+            show_diff(result.diff)
+        say(dry_run_message)
+    else:
+        for result in outcome.edits:
+            say(edit_line(result))
+    for note in outcome.notes:
+        text = f"warning: {note.text}" if note.level == "warning" else note.text
+        say(text, style=_NOTE_STYLE.get(note.level))
 
 
 def show_diff(diff: str) -> None:

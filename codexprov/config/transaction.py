@@ -16,7 +16,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ class EditResult:
     backup: Path | None
     dry_run: bool
     description: str
+    # The parsed new text (kept so that committing a previewed edit does not parse it again).
+    data: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @functools.cached_property
     def diff(self) -> str:
@@ -84,8 +86,11 @@ def apply_edit(
     description: str,
     expect: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     backup_text: Callable[[str], str] | None = None,
+    reuse: EditResult | None = None,
 ) -> EditResult:
-    """Apply `transform` to the file as it is under the lock; `expect` says what the data must become."""
+    """Apply `transform` to the file as it is under the lock; `expect` says what the data must become.
+    `reuse`: a dry run of this same edit (shown to the user first); when the file and the result are
+    still what it saw, its verified parse is reused instead of parsing the new text again."""
     target = Path(os.path.realpath(file))
     with lock_for(paths, target):
         snap = load(file, paths.cache_dir)
@@ -99,14 +104,17 @@ def apply_edit(
         new_text = keep_missing_final_newline(snap.text, new_text)
         if new_text == snap.text:
             return EditResult(file, snap.text, new_text, "", False, None, dry_run, description)
-        new_data = _verify(snap, new_text, file, expect)
+        if reuse is not None and reuse.data is not None and (reuse.old_text, reuse.new_text) == (snap.text, new_text):
+            new_data = reuse.data
+        else:
+            new_data = _verify(snap, new_text, file, expect)
         if dry_run:
-            return EditResult(file, snap.text, new_text, None, True, None, True, description)
+            return EditResult(file, snap.text, new_text, None, True, None, True, description, new_data)
         backup = _backup(paths, target, snap, backup_text)
         write_atomic(target, new_text, existed=snap.exists)
         _journal_append(paths, target, backup, new_text, description)
         cache.put(paths.cache_dir, file, new_data)
-        return EditResult(file, snap.text, new_text, None, True, backup, False, description)
+        return EditResult(file, snap.text, new_text, None, True, backup, False, description, new_data)
 
 
 def apply_text_edit(
