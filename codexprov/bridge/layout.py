@@ -1,6 +1,6 @@
 """Where the bridge keeps its files, and the small state file that `codexprov token` reads.
 
-Everything lives in one folder, `bridge/` in codexprov's data dir (platformdirs; e.g.
+Everything lives in one folder, `bridge/` in codexprov's data dir (platformdirs' rule; e.g.
 `~/.local/share/codexprov/bridge/` on Linux), mode 0700:
   state.json   the port (chosen once and kept) and the bridged providers (no secret)
   litellm.yaml the generated LiteLLM config: `os.environ/VAR` references only (0600)
@@ -9,14 +9,14 @@ Everything lives in one folder, `bridge/` in codexprov's data dir (platformdirs;
   venv/        LiteLLM's own virtualenv (`codexprov bridge install`)
 
 `CODEXPROV_BRIDGE_DIR` moves the folder; `CODEXPROV_BRIDGE_VENV` points at another LiteLLM
-virtualenv (the test suite shares one). This module is on `codexprov token`'s path: stdlib and
-platformdirs only.
+virtualenv (the test suite shares one). This module is on `codexprov token`'s path: stdlib only.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,18 +72,26 @@ class Layout:
 
 
 def resolve(env: Mapping[str, str] | None = None) -> Layout:
-    """The one place that consults the environment and platformdirs for the bridge's folder."""
+    """The one place that consults the environment for the bridge's folder (edge code only)."""
     env = os.environ if env is None else env
     root_value = env.get(DIR_ENV)
-    if root_value:
-        root = Path(root_value).expanduser().absolute()
-    else:
-        import platformdirs
-
-        root = Path(platformdirs.user_data_dir("codexprov", appauthor=False)) / "bridge"
+    root = Path(root_value).expanduser().absolute() if root_value else user_data_dir(env) / "bridge"
     venv_value = env.get(VENV_ENV)
     venv = Path(venv_value).expanduser().absolute() if venv_value else root / "venv"
     return Layout(root=root, venv=venv)
+
+
+def user_data_dir(env: Mapping[str, str]) -> Path:
+    """codexprov's data dir, as `platformdirs.user_data_dir("codexprov", appauthor=False)` gives it
+    (a test checks they agree). Worked out here because importing platformdirs costs `codexprov
+    token` more than this whole module."""
+    if sys.platform == "win32":
+        base = env.get("LOCALAPPDATA") or str(Path("~/AppData/Local").expanduser())
+        return Path(base) / "codexprov"
+    if sys.platform == "darwin":
+        return Path("~/Library/Application Support/codexprov").expanduser()
+    base = (env.get("XDG_DATA_HOME") or "").strip() or str(Path("~/.local/share").expanduser())
+    return Path(base) / "codexprov"
 
 
 @dataclass(frozen=True)

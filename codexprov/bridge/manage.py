@@ -8,6 +8,7 @@ provider at the bridge; a running bridge is restarted after the change so that i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import time
@@ -58,12 +59,33 @@ def _save(layout: Layout, state: State) -> None:
     write_private(layout.config_file, litellm_config.render_text(state))
 
 
-def register(layout: Layout, upstream: Upstream, store: Any) -> State:
-    """Add (or update) a bridged provider; picks the port the first time. Does not restart."""
+def planned_base_url(layout: Layout) -> str:
+    """The bridge's URL for a provider about to be added: the kept port, or (first time) a free
+    one that `register(..., port=)` then keeps. Writes nothing (this runs for --dry-run too)."""
+    state = read_state(layout)
+    return state.base_url if state else State(port=process.pick_port()).base_url
+
+
+def port_of(base_url: str) -> int | None:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(base_url).port
+    except ValueError:
+        return None
+
+
+def register(layout: Layout, upstream: Upstream, store: Any, *, port: int | None = None) -> State:
+    """Add (or update) a bridged provider. The first one fixes the port (`port`, else a free one);
+    later ones keep it. Does not restart a running bridge (reload_if_running does)."""
     ensure_master_key(store)
     with _lock(layout):
-        state = read_state(layout) or State(port=process.pick_port())
+        state = read_state(layout) or State(port=port or process.pick_port())
         kept = tuple(u for u in state.upstreams if u.provider_id != upstream.provider_id)
+        if upstream.key_var and upstream.key_var in {u.key_var for u in kept}:
+            # Two providers of one kind (two Anthropic accounts): each key gets a variable of its own.
+            suffix = "".join(c if c.isalnum() else "_" for c in upstream.provider_id.upper())
+            upstream = dataclasses.replace(upstream, key_var=f"{upstream.key_var}_{suffix}")
         new = State(state.port, (*kept, upstream))
         _save(layout, new)
     return new
@@ -230,3 +252,33 @@ def status(layout: Layout) -> BridgeStatus:
         log_file=layout.log_file,
         started=run.get("started") if pid else None,
     )
+
+
+def point_providers_at_bridge(paths: Any, layout: Layout) -> Any:
+    """After the bridge moved port: set base_url of every bridged provider in config.toml to it."""
+    from codexprov import providers
+    from codexprov.result import Outcome
+
+    state = read_state(layout)
+    if state is None:
+        return Outcome()
+    configured = {p.id: p for p in providers.list_providers(paths).providers}
+    edits = []
+    for upstream in state.upstreams:
+        info = configured.get(upstream.provider_id)
+        if info is None or info.base_url == state.base_url:
+            continue
+        edits.append(
+            providers.update_provider_fields(
+                paths, upstream.provider_id, {"base_url": state.base_url}, description=f"point {upstream.provider_id} at the bridge"
+            )
+        )
+    return Outcome(tuple(edits))
+
+
+def forget(layout: Layout, provider_id: str, store: Any = None) -> bool:
+    """After `remove ID`: the bridge stops serving it (restarted when it runs). False: not bridged."""
+    if not unregister(layout, provider_id):
+        return False
+    reload_if_running(layout, store)
+    return True

@@ -113,7 +113,7 @@ def confirm(question: str, *, yes: bool) -> None:
 
 
 def run(argv: list[str]) -> int:
-    from codexprov.cli import doctor, keys, profiles, providers, recipes  # noqa: F401  (registers commands)
+    from codexprov.cli import bridge, doctor, keys, profiles, providers, recipes  # noqa: F401  (registers commands)
 
     # Typer re-exports click's exceptions (vendored in newer Typer, so no `import click`).
     click_exception = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
