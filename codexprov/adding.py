@@ -193,6 +193,7 @@ def _plan_bridged(recipe, request, rendered, provider_id, token_auth, capabiliti
         raise ValueError("a bridged provider needs the token auth command and the bridge URL")
     route = recipe.bridge or recipes_mod.GENERIC_BRIDGE
     direct = rendered.spec
+    assert direct is not None  # built-ins were turned away above
     if request.base_url is not None:
         api_base = request.base_url
     elif route.api_base is not None:
@@ -231,9 +232,10 @@ def bridge_note(plan: AddPlan, recipe) -> str:
         else ""
     )
     target = plan.bridge.api_base or f"LiteLLM's {plan.bridge.litellm_prefix} endpoint"
+    url = plan.spec.base_url if plan.spec is not None else None
     flag = "; `--no-bridge` writes the direct config instead" if recipe.responses == "no" else ""
     return (
-        f"{why}Codex reaches {plan.provider_id} through codexprov's bridge (LiteLLM on {plan.spec.base_url}, "
+        f"{why}Codex reaches {plan.provider_id} through codexprov's bridge (LiteLLM on {url}, "
         f"to {target} as {plan.bridge.litellm_prefix}/MODEL){flag}"
     )
 
@@ -280,11 +282,12 @@ def commit_add(prepared: PreparedAdd, paths: Paths, *, store=None, key: str | No
             raise ValueError("a key to store needs the key store")
         store.set(plan.provider_id, key)
     reuse: EditResult | None = prepared.preview
-    if plan.bridge is not None:
+    if plan.bridge is not None and plan.spec is not None:
         from codexprov.bridge import manage
 
-        bridge_state = manage.register(bridge_layout, plan.bridge, store, port=manage.port_of(plan.spec.base_url))
-        if bridge_state.base_url != plan.spec.base_url:
+        planned_url = plan.spec.base_url or ""
+        bridge_state = manage.register(bridge_layout, plan.bridge, store, port=manage.port_of(planned_url))
+        if bridge_state.base_url != planned_url:
             # Another codexprov set the bridge up meanwhile, on another port: point at that one.
             plan = dataclasses.replace(plan, spec=dataclasses.replace(plan.spec, base_url=bridge_state.base_url))
             reuse = None

@@ -77,7 +77,7 @@ class Bridged:
     def codexprov(self, *args: str, input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         exe = shutil.which("codexprov")
         assert exe is not None
-        return subprocess.run([exe, *args], input=input, capture_output=True, text=True, env=self.env, timeout=timeout)
+        return subprocess.run([exe, *args], input=input, capture_output=True, text=True, env=self.env, timeout=timeout, check=False)
 
     def codex(self, codex_bin: Path, provider_id: str, prompt: str = "run the check", timeout: float = 150) -> subprocess.CompletedProcess[str]:
         # The tool turn needs Codex to run `echo`; the container has no user namespaces for Codex's

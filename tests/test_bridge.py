@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from codexprov import adding, paths as paths_mod, recipes
+from codexprov import adding, recipes
+from codexprov import paths as paths_mod
 from codexprov.bridge import install, layout, litellm_config, manage, process
 from codexprov.bridge.layout import State, Upstream
 from codexprov.errors import ConflictError, NotFoundError, UsageError
@@ -243,7 +244,7 @@ def test_token_for_bridged_provider_without_litellm_is_one_line(bridge_layout, s
     import subprocess
 
     manage.register(bridge_layout, Upstream("claude", "anthropic", None, "ANTHROPIC_API_KEY"), store, port=24568)
-    proc = subprocess.run([sys.executable, "-m", "codexprov", "token", "claude"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-m", "codexprov", "token", "claude"], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 4
     assert proc.stdout == ""
     assert proc.stderr == (

@@ -49,7 +49,7 @@ def test_bridged_recipe_completes_a_tool_turn(recipe, bridged, codex_bin):
     assert TOOL_OUTPUT not in json.dumps(first.body["messages"])
     # Routing: no other upstream saw anything of this turn.
     others = {pid: len(s.turn_requests()) - before[pid] for pid, s in bridged.servers.items() if pid != provider_id}
-    assert others == {pid: 0 for pid in others}
+    assert others == dict.fromkeys(others, 0)
 
 
 def test_add_writes_an_ordinary_provider_pointing_at_the_bridge(bridged):
@@ -88,7 +88,7 @@ def test_no_secret_anywhere_the_bridge_writes_or_shows(bridged, codex_bin):
     assert proc.returncode == 0, proc.stderr[-2000:]
     master = subprocess.run(
         ["secret-tool", "lookup", "service", "codexprov-bridge", "username", "master-key"],
-        capture_output=True, text=True, env={**os.environ}, timeout=30,
+        capture_output=True, text=True, env={**os.environ}, timeout=30, check=False,
     ).stdout.strip()
     assert master.startswith("sk-bridge-")
     secrets = [master, *bridged.keys.values()]
@@ -100,7 +100,7 @@ def test_no_secret_anywhere_the_bridge_writes_or_shows(bridged, codex_bin):
     assert "os.environ/CODEXPROV_BRIDGE_MASTER_KEY" in text and "os.environ/ANTHROPIC_API_KEY" in text
     files = [p for p in bridged.bridge_dir.iterdir() if p.is_file()] + [bridged.codex_home / "config.toml"]
     assert bridged.bridge_dir / "bridge.log" in files
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, timeout=30).stdout
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, timeout=30, check=False).stdout
     assert "litellm" in ps and "--config" in ps
     outputs = [
         bridged.codexprov("bridge", "status"),

@@ -89,7 +89,7 @@ def install(layout: Layout, *, python: str | None = None, upgrade: bool = False)
 
 def _run(command: list[str], what: str) -> None:
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
     except OSError as err:
         raise CodexprovError(f"could not {what}: {err.strerror or err}") from None
     if proc.returncode != 0:

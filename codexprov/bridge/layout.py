@@ -14,6 +14,7 @@ virtualenv (the test suite shares one). This module is on `codexprov token`'s pa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -165,8 +166,6 @@ def write_private(path: Path, text: str) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise

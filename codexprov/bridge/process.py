@@ -8,6 +8,7 @@ Codex sessions starting at once share one bridge.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from codexprov.bridge import litellm_config
 from codexprov.bridge.layout import HOST, Layout, State, read_run, write_private
@@ -51,7 +53,7 @@ def probe(port: int, *, timeout: float = 1.0) -> Probe:
                 if not chunk:
                     break
                 data += chunk
-    except (ConnectionRefusedError, socket.timeout, TimeoutError):
+    except (ConnectionRefusedError, TimeoutError):
         return Probe("down")
     except OSError as err:
         return Probe("down", str(err))
@@ -85,7 +87,7 @@ def pick_port() -> int:
 
 def pid_alive(pid: int) -> bool:
     if os.name == "nt":  # pragma: no cover - Windows
-        out = subprocess.run(["tasklist", "/FI", f"PID eq {pid}", "/NH"], capture_output=True, text=True)
+        out = subprocess.run(["tasklist", "/FI", f"PID eq {pid}", "/NH"], capture_output=True, text=True, check=False)
         return str(pid) in out.stdout
     try:
         os.kill(pid, 0)
@@ -138,8 +140,8 @@ def start(layout: Layout, state: State, secrets: Mapping[str, str], *, timeout: 
         sys.executable, "-m", "codexprov.bridge.runner", str(layout.log_file), "--",
         str(layout.litellm_exe), "--config", str(layout.config_file), "--host", HOST, "--port", str(state.port),
     ]
-    options: dict = {}
-    if os.name == "nt":  # pragma: no cover - Windows
+    options: dict[str, Any] = {}
+    if sys.platform == "win32":  # pragma: no cover - Windows
         options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
     else:
         options["start_new_session"] = True
@@ -173,7 +175,7 @@ def start(layout: Layout, state: State, secrets: Mapping[str, str], *, timeout: 
 def stop_pid(pid: int, *, timeout: float = 15.0) -> None:
     """Stop the bridge process and its LiteLLM (one process group), politely first."""
     if os.name == "nt":  # pragma: no cover - Windows
-        subprocess.run(["taskkill", "/T", "/F", "/PID", str(pid)], capture_output=True)
+        subprocess.run(["taskkill", "/T", "/F", "/PID", str(pid)], capture_output=True, check=False)
         return
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
@@ -200,10 +202,8 @@ def stop(layout: Layout) -> int | None:
     pid = running_pid(layout)
     if pid is not None:
         stop_pid(pid)
-    try:
+    with contextlib.suppress(FileNotFoundError):
         layout.run_file.unlink()
-    except FileNotFoundError:
-        pass
     return pid
 
 

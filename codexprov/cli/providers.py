@@ -64,7 +64,7 @@ def add_cmd(
     key_stdin: bool = typer.Option(False, "--key-stdin", help="Read the key (keyring mode) from one line of standard input."),
     use: bool = typer.Option(False, "--use", help="Also make it the active provider (model_provider, and model when given)."),
     replace: bool = typer.Option(False, "--replace", help="Update an existing provider from the recipe."),
-    bridge: Optional[bool] = typer.Option(
+    bridge: bool | None = typer.Option(
         None, "--bridge/--no-bridge", help="Route it through codexprov's bridge (LiteLLM on 127.0.0.1), or not (default: the recipe says)."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
