@@ -9,13 +9,15 @@ Guards (autouse, for every test):
   the private Secret Service that scripts/test.sh starts.
 
 Markers, checked at collection: a test that uses `codex_bin`/`codex_bin_0133` must be marked `codex`,
-one that uses `secret_service` must be marked `keyring` (and a real Codex fetched through
-`request.getfixturevalue` is checked when the fixture runs). `timing` tests assert wall-clock time:
-they are left out of the default run (`-m "not timing"` in pyproject.toml) and run with `-m timing`.
+one that uses `secret_service` must be marked `keyring`, one that uses `bridged` both (a real Codex
+fetched through `request.getfixturevalue` is checked when the fixture runs). `timing` tests assert
+wall-clock time: they are left out of the default run (`-m "not timing"` in pyproject.toml) and run
+with `-m timing`.
 
 Shared fixtures: `codex_home`, `config_file`, `codex_bin`, `codex_bin_0133`, `run_cli` (codexprov
 in-process), `run_exe` (the installed executable), `memory_keyring`, `secret_service`,
-`fake_server`, `make_fake_server`. Test modules never import fixtures from each other.
+`fake_server`, `make_fake_server`, and `bridged` (tests/bridge_fixtures.py). Test modules never
+import fixtures from each other.
 Under CI=true a missing real part is a failure, never a skip.
 """
 
@@ -38,8 +40,13 @@ REPO = Path(__file__).resolve().parent.parent
 CODEX_CACHE = REPO / ".cache" / "codex"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
-# The fixtures that hand out a real Codex binary or the real Secret Service, and the marker each needs.
-MARKER_FOR_FIXTURE = {"codex_bin": "codex", "codex_bin_0133": "codex", "secret_service": "keyring"}
+# The fixtures that hand out a real Codex binary or the real Secret Service, and the markers each needs.
+MARKERS_FOR_FIXTURE = {
+    "codex_bin": ("codex",),
+    "codex_bin_0133": ("codex",),
+    "secret_service": ("keyring",),
+    "bridged": ("codex", "keyring"),  # the session's LiteLLM bridge: real Codex, keys in the Secret Service
+}
 
 
 def _real_home_watch() -> list[Path]:
@@ -90,8 +97,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     missing = []
     for item in items:
         for fixture in getattr(item, "fixturenames", ()):
-            marker = MARKER_FOR_FIXTURE.get(fixture)
-            if marker is not None and item.get_closest_marker(marker) is None:
+            for marker in MARKERS_FOR_FIXTURE.get(fixture, ()):
+                if item.get_closest_marker(marker) is not None:
+                    continue
                 missing.append(f"  {item.nodeid.split('[')[0]}: uses `{fixture}`, add @pytest.mark.{marker}")
     if missing:
         raise pytest.UsageError("tests without the marker their real parts need:\n" + "\n".join(sorted(set(missing))))
@@ -286,3 +294,7 @@ def make_fake_server() -> Iterator[Any]:
 def fake_server(make_fake_server: Any) -> FakeServer:
     """A started FakeServer with the defaults (`base_url` = http://127.0.0.1:PORT/v1)."""
     return make_fake_server()
+
+
+# The session-wide LiteLLM bridge (tests/bridge_fixtures.py), for every test module.
+from tests.bridge_fixtures import bridged  # noqa: E402,F401
