@@ -5,8 +5,8 @@ Guards (autouse, for every test):
   test, the real home's Codex and codexprov folders must be exactly as before.
 - `no_real_keyring`: keyring's fail backend in this process and, through PYTHON_KEYRING_BACKEND, in
   every child process, and no D-Bus session address (so `codexprov token`'s direct Secret Service
-  path stays off too). Only a test that asks for `secret_service` (and is marked `keyring`) reaches
-  the private Secret Service that scripts/test.sh starts.
+  path stays off too). Only a test that asks for `secret_service` or `bridged` (and is marked
+  `keyring`) reaches the private Secret Service that scripts/test.sh starts.
 
 Markers, checked at collection: a test that uses `codex_bin`/`codex_bin_0133` must be marked `codex`,
 one that uses `secret_service` must be marked `keyring`, one that uses `bridged` both (a real Codex
@@ -23,6 +23,7 @@ Under CI=true a missing real part is a failure, never a skip.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -152,7 +153,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 @pytest.fixture(autouse=True)
 def no_real_keyring(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """keyring's fail backend everywhere, unless the test asks for the private Secret Service."""
-    if "secret_service" in request.fixturenames:
+    if any("keyring" in MARKERS_FOR_FIXTURE.get(name, ()) for name in request.fixturenames):
         return
     import keyring.core
     from keyring.backends import fail
@@ -270,7 +271,9 @@ def secret_service(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     # would otherwise leave the fail backend chosen. Let this test choose afresh.
     monkeypatch.setattr(keyring.core, "_keyring_backend", None)
     if hasattr(keyring.backend.get_all_keyring, "reset"):
-        keyring.backend.get_all_keyring.reset()
+        # jaraco's `once` raises KeyError when nothing was cached yet (this test runs first).
+        with contextlib.suppress(KeyError):
+            keyring.backend.get_all_keyring.reset()
     return os.environ["DBUS_SESSION_BUS_ADDRESS"]
 
 
