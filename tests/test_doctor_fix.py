@@ -112,3 +112,28 @@ def test_plaintext_keys_move_to_the_keyring(run_cli, config_file: Path, memory_k
     assert KEY not in text and "api_key" not in text
     assert '[model_providers.acme.auth]\n' in text and '"token", "acme"]' in text
     assert KEY not in result.stdout + result.stderr
+
+
+def test_fixes_are_chosen_by_fix_kind_not_by_advice_text(tmp_path: Path) -> None:
+    from codexprov.doctor.findings import Finding, FixKind, Report
+    from codexprov.doctor.fix import plan_fixes
+
+    config = tmp_path / "config.toml"
+    config.write_text(ACME)
+    said = "any words at all"
+    report = Report(
+        (
+            Finding("provider.unknown-key", "warn", said, provider="acme", file=str(config), fix=said, fix_kind=FixKind.MIGRATE_KEY, key="apikey"),
+            Finding("provider.unknown-key", "warn", said, provider="acme", file=str(config), fix=said, fix_kind=FixKind.DROP_FIELD, key="x"),
+            Finding("provider.unknown-key", "warn", said, provider="acme", file=str(config), fix="codexprov key migrate acme", key="y"),
+            Finding("provider.wire-api", "fail", said, provider="acme", file=str(config), fix=said, fix_kind=FixKind.SET_WIRE_API),
+            Finding("provider.reserved-id", "fail", said, provider="acme", file=str(config), fix=said, fix_kind=FixKind.RENAME_RESERVED),
+        )
+    )
+    actions = plan_fixes(None, report)
+    assert [(a.kind, a.check, a.provider, a.fields) for a in actions] == [
+        (FixKind.RENAME_RESERVED, "provider.reserved-id", "acme", ("acme-custom",)),
+        (FixKind.SET_WIRE_API, "provider.wire-api", "acme", ()),
+        (FixKind.DROP_FIELD, "provider.unknown-key", "acme", ("x",)),
+        (FixKind.MIGRATE_KEY, "provider.unknown-key", "acme", ()),
+    ]

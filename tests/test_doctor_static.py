@@ -298,12 +298,13 @@ def test_codex_not_installed_warns_and_assumes_the_newest() -> None:
 
 def test_targets_carry_resolved_keys_headers_and_model(tmp_path: Path) -> None:
     from codexprov.doctor import build_targets, static
+    from codexprov.doctor.layers import load_layers
 
     config = ACME + 'env_key = "K"\nquery_params = { v = "1" }\nhttp_headers = { "X-Org" = "o" }\nenv_http_headers = { "X-P" = "P", "X-Q" = "Q" }\n'
     p = paths_mod.resolve()
     p.config_file.write_text(config)
     env = {"K": KEY, "P": "pv", "PATH": os.environ["PATH"], "HOME": os.environ["HOME"]}
-    layers, _ = static.load_layers(p, env=env, cwd=None, system_config=tmp_path / "none")
+    layers, _ = load_layers(p, env=env, cwd=None, system_config=tmp_path / "none")
     result = static.run_static(p, layers, V169, env=env, open_store=no_keyring)
     [target] = build_targets(result, env)
     assert target.id == "acme" and target.base_url == "http://127.0.0.1:9/v1" and target.model == "fake-model"
@@ -335,6 +336,7 @@ def test_cli_exit_codes_json_and_escaped_output(run_cli, config_file: Path) -> N
             "fix": 'codexprov doctor --fix  (sets wire_api = "responses" in [model_providers.acme])',
             "fixable": True,
             "key": "wire_api",
+            "fix_kind": "set-wire-api",
         }
     ]
     text = run_cli("doctor", "--offline")
@@ -355,3 +357,20 @@ def test_cli_exit_zero_and_usage_errors(run_cli, config_file: Path) -> None:
     missing = run_cli("doctor", "nope", "--offline")
     assert missing.exit_code == 4
     assert "no provider `nope`" in missing.stderr
+
+
+def test_a_registered_table_check_runs_on_every_custom_table() -> None:
+    """Adding a check is one decorated function: it runs on config.toml's tables, with locations."""
+    from codexprov.doctor import context
+
+    def no_foo(ctx, provider) -> None:
+        if "foo" in provider.table:
+            file, line, _ = provider.where("foo")
+            ctx.add("provider.foo", "warn", "foo is set", provider=provider.id, file=file, line=line)
+
+    context.table_check(no_foo)
+    try:
+        report = doctor(ACME + 'foo = "1"\n')
+    finally:
+        context.TABLE_CHECKS.remove(no_foo)
+    assert ("warn", "provider.foo", "acme", 7) in problems(report)

@@ -1,85 +1,22 @@
 """`codexprov doctor`: tell a working provider setup from a broken one, and say the fix.
 
-The data model lives here; `static` runs the checks that need no network, `network` probes the
-providers' endpoints concurrently, `fix` applies the fixes that are safe to automate. Nothing here
-prints: the CLI renders a Report.
+`findings` holds the data model (Finding, Report, FixKind); `static` runs the checks that need no
+network (`layers` reads the files, `setup` and `tables` hold the checks, `keysource` tries each
+key source); `network` probes the providers' endpoints concurrently; `fix` applies the fixes that
+are safe to automate, chosen by each finding's `fix_kind`. Nothing here prints: the CLI renders a
+Report. Where to add a check: one decorated function in `setup.py` or `tables.py` (see `context`).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-STATUSES = ("ok", "warn", "fail", "skip")
+from codexprov.doctor.findings import STATUSES, Finding, FixKind, ProviderTarget, Report
 
-
-@dataclass(frozen=True)
-class Finding:
-    check: str  # stable id, e.g. "config.duplicate-key", "provider.wire-api", "net.responses-route"
-    status: str  # one of STATUSES
-    message: str  # one line; never a secret
-    provider: str | None = None  # None: about the setup as a whole
-    file: str | None = None
-    line: int | None = None
-    fix: str | None = None  # the exact command (or edit) that fixes it
-    fixable: bool = False  # `doctor --fix` can apply it
-    key: str | None = None  # the config key concerned (e.g. "wire_api", "api_key"), for --fix
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "check": self.check,
-            "status": self.status,
-            "message": self.message,
-            "provider": self.provider,
-            "file": self.file,
-            "line": self.line,
-            "fix": self.fix,
-            "fixable": self.fixable,
-            "key": self.key,
-        }
-
-
-@dataclass(frozen=True)
-class ProviderTarget:
-    """What the network checks need to probe one provider, keys already resolved (never printed)."""
-
-    id: str
-    base_url: str
-    query_params: dict[str, str] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)  # static + env headers + Authorization
-    model: str | None = None  # the model Codex would use with it (active provider or profile)
-    has_key: bool = False
-
-
-@dataclass(frozen=True)
-class Report:
-    findings: tuple[Finding, ...]
-    codex: dict[str, Any] = field(default_factory=dict)  # path, version, assumed
-    providers: tuple[str, ...] = ()  # the providers checked, active first
-    active: str | None = None  # the provider Codex uses (model_provider, or openai)
-
-    @property
-    def failed(self) -> bool:
-        return any(f.status == "fail" for f in self.findings)
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failed else 0
-
-    def to_json(self) -> dict[str, Any]:
-        counts = {s: sum(1 for f in self.findings if f.status == s) for s in STATUSES}
-        return {
-            "status": "fail" if self.failed else ("warn" if counts["warn"] else "ok"),
-            "counts": counts,
-            "codex": self.codex,
-            "providers": list(self.providers),
-            "active": self.active,
-            "findings": [f.to_json() for f in self.findings],
-        }
-
+__all__ = ["STATUSES", "Finding", "FixKind", "ProviderTarget", "Report", "build_targets", "run_doctor"]
 
 # ---------------------------------------------------------------------------- the orchestrator
 
@@ -106,6 +43,7 @@ def run_doctor(
     `open_store` only when a provider reads its key from it).
     """
     from codexprov.doctor import static
+    from codexprov.doctor.layers import load_layers
 
     env = dict(os.environ) if env is None else dict(env)
     if codex_info is None:
@@ -114,7 +52,7 @@ def run_doctor(
         codex_info = detect(paths, env=env)
     if system_config is None and env.get("CODEXPROV_SYSTEM_CONFIG"):
         system_config = Path(env["CODEXPROV_SYSTEM_CONFIG"])
-    layers, load_findings = static.load_layers(paths, env=env, cwd=cwd, system_config=system_config)
+    layers, load_findings = load_layers(paths, env=env, cwd=cwd, system_config=system_config)
     user_broken = any(f.file == str(paths.config_file) and f.status == "fail" for f in load_findings)
     result = static.run_static(paths, layers, codex_info, env=env, store=store, open_store=open_store, provider=provider)
     if provider is not None and provider not in result.tables and provider not in static.builtin_ids(codex_info):

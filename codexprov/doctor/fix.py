@@ -23,10 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codexprov.doctor import Finding, Report
+from codexprov.doctor.findings import FixKind, Report
 from codexprov.errors import CodexprovError
-
-_ORDER = ("duplicate", "rename-reserved", "wire-api", "drop-fields", "migrate-keys")
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ class Duplicate:
 
 @dataclass(frozen=True)
 class FixAction:
-    kind: str  # one of _ORDER
+    kind: FixKind
     check: str
     file: Path
     provider: str | None
@@ -59,52 +57,42 @@ class FixAction:
 
 
 def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
-    """The automatic fixes for the fixable findings of `report`, in the order they should run."""
+    """The automatic fixes for the findings of `report` that carry a fix kind, in the order they run."""
     actions: list[FixAction] = []
-    seen: set[tuple[str, str | None, str]] = set()
+    seen: set[tuple[FixKind, str | None, str]] = set()
     drops: dict[tuple[str, str], list[str]] = {}
     for finding in report.findings:
-        if not finding.fixable or finding.file is None:
+        kind = finding.fix_kind
+        if kind is None or finding.file is None:
             continue
         file = Path(finding.file)
-        if finding.check in ("config.duplicate-key", "config.duplicate-table"):
+        if kind is FixKind.REMOVE_DUPLICATE:
             try:
                 text = file.read_text(encoding="utf-8")
             except OSError:
                 continue
             dup = find_duplicate(text)
-            if dup is not None and ("duplicate", None, str(file)) not in seen:
-                seen.add(("duplicate", None, str(file)))
-                actions.append(
-                    FixAction("duplicate", finding.check, file, None, f"remove the duplicate {dup.name} in {file.name}", duplicate=dup)
-                )
-        elif finding.check == "provider.wire-api" and finding.provider:
-            actions.append(
-                FixAction("wire-api", finding.check, file, finding.provider, f'set wire_api = "responses" for {finding.provider}')
-            )
-        elif finding.check == "provider.reserved-id" and finding.provider:
+            if dup is not None and (kind, None, str(file)) not in seen:
+                seen.add((kind, None, str(file)))
+                actions.append(FixAction(kind, finding.check, file, None, f"remove the duplicate {dup.name} in {file.name}", duplicate=dup))
+        elif finding.provider is None:
+            continue  # every other fix edits one provider's table
+        elif kind is FixKind.SET_WIRE_API:
+            actions.append(FixAction(kind, finding.check, file, finding.provider, f'set wire_api = "responses" for {finding.provider}'))
+        elif kind is FixKind.RENAME_RESERVED:
             new = f"{finding.provider}-custom"
-            actions.append(
-                FixAction("rename-reserved", finding.check, file, finding.provider, f"rename provider {finding.provider} to {new}", (new,))
-            )
-        elif finding.check in ("key.plaintext", "provider.unknown-key") and finding.provider and (
-            finding.check == "key.plaintext" or (finding.fix or "").startswith("codexprov key migrate")
-        ):
-            mark = ("migrate-keys", finding.provider, str(file))
-            if mark not in seen:
-                seen.add(mark)
-                actions.append(
-                    FixAction(
-                        "migrate-keys", finding.check, file, finding.provider, f"move {finding.provider}'s plain-text key into the keyring"
-                    )
-                )
-        elif finding.check == "provider.unknown-key" and finding.provider and finding.key and "." not in finding.key:
+            actions.append(FixAction(kind, finding.check, file, finding.provider, f"rename provider {finding.provider} to {new}", (new,)))
+        elif kind is FixKind.MIGRATE_KEY:
+            if (kind, finding.provider, str(file)) not in seen:
+                seen.add((kind, finding.provider, str(file)))
+                description = f"move {finding.provider}'s plain-text key into the keyring"
+                actions.append(FixAction(kind, finding.check, file, finding.provider, description))
+        elif kind is FixKind.DROP_FIELD and finding.key:
             drops.setdefault((str(file), finding.provider), []).append(finding.key)
     for (file, pid), fields in drops.items():
-        actions.append(
-            FixAction("drop-fields", "provider.unknown-key", Path(file), pid, f"drop {', '.join(fields)} (ignored by Codex) from {pid}", tuple(fields))
-        )
-    return sorted(actions, key=lambda a: _ORDER.index(a.kind))
+        description = f"drop {', '.join(fields)} (ignored by Codex) from {pid}"
+        actions.append(FixAction(FixKind.DROP_FIELD, "provider.unknown-key", Path(file), pid, description, tuple(fields)))
+    return sorted(actions, key=lambda a: a.kind.rank)
 
 
 # ---------------------------------------------------------------------------- duplicates
@@ -242,16 +230,16 @@ def remove_duplicate(text: str, dup: Duplicate, keep: int) -> str:
 
 def apply_fix(paths: Any, action: FixAction, *, keep: int = -1, store: Any = None, dry_run: bool = False) -> tuple[Any, ...]:
     """Apply one fix (or, with dry_run, compute its diff); returns the EditResults, config.toml's first."""
-    if action.kind == "duplicate":
+    if action.kind is FixKind.REMOVE_DUPLICATE:
         assert action.duplicate is not None
         return (_raw_edit(paths, action.file, action.duplicate, keep, dry_run=dry_run, description=action.description),)
-    if action.kind == "wire-api":
+    if action.kind is FixKind.SET_WIRE_API:
         return (_table_edit(paths, action, {"wire_api": "responses"}, (), dry_run),)
-    if action.kind == "drop-fields":
+    if action.kind is FixKind.DROP_FIELD:
         return (_table_edit(paths, action, {}, action.fields, dry_run),)
-    if action.kind == "rename-reserved":
+    if action.kind is FixKind.RENAME_RESERVED:
         return _rename(paths, action, dry_run)
-    if action.kind == "migrate-keys":
+    if action.kind is FixKind.MIGRATE_KEY:
         from codexprov import credentials, keys
 
         if store is None and not dry_run:
@@ -360,8 +348,3 @@ def _rename(paths: Any, action: FixAction, dry_run: bool) -> tuple[Any, ...]:
         )
     return tuple(results)
 
-
-def summary(finding: Finding) -> str:
-    """One line naming a finding, for the CLI's questions."""
-    where = f" ({finding.file}:{finding.line})" if finding.file and finding.line else ""
-    return f"{finding.check}{where}"

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from codexprov.doctor import Finding, ProviderTarget
+from codexprov.doctor.findings import Finding, ProviderTarget
 from codexprov.redact import redact_text
 
 # A real model may take several seconds to its first token; the probes' timeout is too short for it.

@@ -1,0 +1,98 @@
+"""The doctor's data model: a Finding per check result, the Report that holds them, the typed fix
+kinds `doctor --fix` dispatches on, and what the network checks need per provider.
+
+Nothing here imports the checks; every other doctor module imports this one.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES = ("ok", "warn", "fail", "skip")
+
+
+class FixKind(str, enum.Enum):
+    """What `doctor --fix` would do for a finding. Declared in the order fixes run: a duplicate
+    first (the file does not parse until it is gone), a rename before edits that name the table."""
+
+    REMOVE_DUPLICATE = "remove-duplicate"  # keep one definition of a duplicate key or table
+    RENAME_RESERVED = "rename-reserved"  # [model_providers.<built-in>] -> <id>-custom
+    SET_WIRE_API = "set-wire-api"  # wire_api = "responses"
+    DROP_FIELD = "drop-field"  # a provider field Codex ignores (finding.key names it)
+    MIGRATE_KEY = "migrate-key"  # a plain-text key -> the keyring (codexprov key migrate)
+
+    @property
+    def rank(self) -> int:
+        return list(FixKind).index(self)
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str  # stable id, e.g. "config.duplicate-key", "provider.wire-api", "net.responses-route"
+    status: str  # one of STATUSES
+    message: str  # one line; never a secret
+    provider: str | None = None  # None: about the setup as a whole
+    file: str | None = None
+    line: int | None = None
+    fix: str | None = None  # the exact command (or edit) that fixes it
+    fix_kind: FixKind | None = None  # set when `doctor --fix` can apply the fix itself
+    key: str | None = None  # the config key concerned (e.g. "wire_api", "api_key")
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix_kind is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "status": self.status,
+            "message": self.message,
+            "provider": self.provider,
+            "file": self.file,
+            "line": self.line,
+            "fix": self.fix,
+            "fixable": self.fixable,
+            "key": self.key,
+            "fix_kind": self.fix_kind.value if self.fix_kind is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class ProviderTarget:
+    """What the network checks need to probe one provider, keys already resolved (never printed)."""
+
+    id: str
+    base_url: str
+    query_params: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # static + env headers + Authorization
+    model: str | None = None  # the model Codex would use with it (active provider or profile)
+    has_key: bool = False
+
+
+@dataclass(frozen=True)
+class Report:
+    findings: tuple[Finding, ...]
+    codex: dict[str, Any] = field(default_factory=dict)  # path, version, assumed
+    providers: tuple[str, ...] = ()  # the providers checked, active first
+    active: str | None = None  # the provider Codex uses (model_provider, or openai)
+
+    @property
+    def failed(self) -> bool:
+        return any(f.status == "fail" for f in self.findings)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def to_json(self) -> dict[str, Any]:
+        counts = {s: sum(1 for f in self.findings if f.status == s) for s in STATUSES}
+        return {
+            "status": "fail" if self.failed else ("warn" if counts["warn"] else "ok"),
+            "counts": counts,
+            "codex": self.codex,
+            "providers": list(self.providers),
+            "active": self.active,
+            "findings": [f.to_json() for f in self.findings],
+        }

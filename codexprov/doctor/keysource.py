@@ -1,0 +1,268 @@
+"""Key checks that run things: is each provider's key source usable here, tried the way Codex
+uses it — the env var's value (empty counts as missing), the keyring entry behind
+`codexprov token ID`, or the auth command run with its args, cwd and timeout. Resolved keys go to
+`ctx.keys` (never into a Finding) for the network checks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codexprov.doctor.context import CheckContext, ProviderTable, ResolvedKey
+from codexprov.doctor.findings import FixKind
+from codexprov.model import CODEX_PROVIDER_FIELDS
+
+DEFAULT_AUTH_TIMEOUT_MS = 5000
+
+
+def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
+    from codexprov.credentials import is_token_auth
+    from codexprov.keys import find_plaintext
+    from codexprov.redact import mask
+    from codexprov.doctor.tables import has_key_source
+
+    pid, table = provider.id, provider.table
+    plaintext = [p for p in find_plaintext(pid, table) if p.field.split(".", 1)[0] in CODEX_PROVIDER_FIELDS]
+    for found in plaintext:
+        file, line, kind = provider.where(found.field.split(".", 1)[0])
+        ctx.add(
+            "key.plaintext",
+            "warn",
+            f"a key is written in plain text in {found.field} ({found.masked})",
+            provider=pid,
+            file=file,
+            line=line,
+            fix=f"codexprov key migrate {pid}",
+            fix_kind=provider.fix_kind(kind, FixKind.MIGRATE_KEY),
+            key=found.field,
+        )
+    auth = table.get("auth")
+    if isinstance(auth, dict) and auth.get("command"):
+        if is_token_auth(auth, pid):
+            _keyring_check(ctx, provider, auth)
+        else:
+            _command_check(ctx, provider, auth)
+        return
+    env_key = table.get("env_key")
+    if isinstance(env_key, str) and env_key:
+        value = (ctx.env.get(env_key) or "").strip()
+        if not value:
+            file, line, _ = provider.where("env_key")
+            state = "empty" if env_key in ctx.env else "not set"
+            ctx.add(
+                "key.env-missing",
+                "fail",
+                f"${env_key} is {state} in this environment: Codex stops with `Missing environment variable`",
+                provider=pid,
+                file=file,
+                line=line,
+                fix=f"export {env_key}=… where Codex starts (or keep it in the keyring: codexprov key set {pid} --wire)",
+                key="env_key",
+            )
+        else:
+            ctx.keys[pid] = ResolvedKey(pid, "env", value)
+            ctx.add("key.source", "ok", f"key from ${env_key} ({mask(value)})", provider=pid)
+        return
+    token = table.get("experimental_bearer_token")
+    if isinstance(token, str) and token.strip():
+        ctx.keys[pid] = ResolvedKey(pid, "plaintext", token.strip())
+        return
+    if table.get("requires_openai_auth"):
+        ctx.add("key.source", "ok", "key from codex login (requires_openai_auth)", provider=pid)
+        return
+    if any(f.check == "provider.unknown-key" and f.status == "fail" and f.provider == pid for f in ctx.findings):
+        return
+    if not plaintext and has_key_source(table):
+        ctx.add("key.source", "ok", "key from http headers", provider=pid)
+    elif not plaintext:
+        ctx.add("key.source", "ok", "no key configured: Codex sends no Authorization header", provider=pid)
+
+
+def builtin_key_checks(ctx: CheckContext, pid: str) -> None:
+    """A built-in provider with no table of its own: where its key comes from."""
+    if pid == "openai":
+        auth_json = ctx.paths.codex_home / "auth.json"
+        if auth_json.is_file() or (ctx.env.get("OPENAI_API_KEY") or "").strip():
+            ctx.add("key.source", "ok", "OpenAI: codex login / OPENAI_API_KEY found", provider=pid)
+        else:
+            ctx.add(
+                "key.codex-login",
+                "warn",
+                f"the active provider is OpenAI, and there is no {auth_json} (codex login) nor OPENAI_API_KEY",
+                provider=pid,
+                fix="codex login  (or: codexprov use ID to pick another provider)",
+            )
+    elif pid in ("ollama", "lmstudio"):
+        ctx.add("key.source", "ok", f"built-in `{pid}` (local server, no key)", provider=pid)
+    else:
+        ctx.add("key.source", "ok", f"built-in `{pid}` uses its cloud credentials (not checked here)", provider=pid)
+
+
+def _keyring_check(ctx: CheckContext, provider: ProviderTable, auth: dict[str, Any]) -> None:
+    from codexprov.errors import KeyringUnavailableError
+    from codexprov.redact import mask
+
+    pid = provider.id
+    file, line, _ = provider.where("auth")
+    command = str(auth["command"])
+    if resolve_command(command, auth_cwd(ctx, auth, file), ctx.env) is None:
+        ctx.add(
+            "key.auth-command",
+            "fail",
+            f"the auth command `{command}` (codexprov token {pid}) is not found: Codex cannot get the key",
+            provider=pid,
+            file=file,
+            line=line,
+            fix=f"codexprov key set {pid} --wire  (re-points it at this codexprov)",
+            key="auth",
+        )
+        return
+    store, problem = ctx.keystore()
+    if store is None:
+        ctx.add(
+            "key.keyring-unavailable",
+            "fail",
+            f"the key comes from the OS keyring, which cannot be read here: {problem}",
+            provider=pid,
+            file=file,
+            line=line,
+            fix="start or unlock the keyring (see `codexprov key list`), or use an env var: codexprov add … --key-mode env",
+        )
+        return
+    try:
+        value = store.get(pid)
+    except KeyringUnavailableError as err:
+        ctx.add("key.keyring-unavailable", "fail", err.message, provider=pid, file=file, line=line, fix=err.hint)
+        return
+    if value is None:
+        ctx.add(
+            "key.keyring-missing",
+            "fail",
+            f"Codex runs `codexprov token {pid}`, but the keyring has no key for {pid}",
+            provider=pid,
+            file=file,
+            line=line,
+            fix=f"codexprov key set {pid}",
+        )
+        return
+    ctx.keys[pid] = ResolvedKey(pid, "keyring", value.strip())
+    ctx.add("key.source", "ok", f"key from the OS keyring ({mask(value)})", provider=pid)
+
+
+def auth_cwd(ctx: CheckContext, auth: dict[str, Any], file: str | None) -> Path:
+    """Codex resolves `cwd` (default ".") against the folder of the config file that sets it."""
+    base = Path(file).parent if file else ctx.paths.codex_home
+    cwd = auth.get("cwd")
+    return (base / str(cwd)) if isinstance(cwd, str) and cwd else base
+
+
+def resolve_command(command: str, cwd: Path, env: Mapping[str, str]) -> str | None:
+    if os.sep in command or (os.altsep and os.altsep in command):
+        path = Path(command).expanduser()
+        path = path if path.is_absolute() else cwd / path
+        return str(path) if path.is_file() and os.access(path, os.X_OK) else None
+    return shutil.which(command, path=env.get("PATH", os.defpath))
+
+
+def _command_check(ctx: CheckContext, provider: ProviderTable, auth: dict[str, Any]) -> None:
+    from codexprov.redact import mask, redact_text
+
+    pid = provider.id
+    file, line, _ = provider.where("auth")
+    command = str(auth["command"])
+    args = [str(a) for a in auth.get("args") or []]
+    shown = " ".join([command, *args])
+    cwd = auth_cwd(ctx, auth, file)
+    common: dict[str, Any] = dict(provider=pid, file=file, line=line, key="auth")
+    planned = plan_command(ctx, auth, file)
+    if planned is None:
+        ctx.add(
+            "key.auth-command",
+            "fail",
+            f"the auth command `{command}` is not found (PATH, or relative to {cwd}): Codex fails to start it",
+            fix=f"install it or fix `command` in [model_providers.{pid}.auth] (or: codexprov key set {pid} --wire)",
+            **common,
+        )
+        return
+    job, timeout = planned
+    outcome = ctx.auth_outcomes.get(job) or run_auth_command(list(job[0]), cwd=cwd, env=dict(ctx.env), timeout=timeout)
+    if outcome.error is not None:
+        ctx.add(
+            "key.auth-command",
+            "fail",
+            f"the auth command `{shown}` {redact_text(outcome.error)}: Codex gets no key",
+            fix=f"run `{shown}` yourself and fix it (or: codexprov key set {pid} --wire)",
+            **common,
+        )
+        return
+    ctx.keys[pid] = ResolvedKey(pid, "command", outcome.token)
+    ctx.add("key.source", "ok", f"key from the auth command `{shown}` ({mask(outcome.token)})", provider=pid)
+
+
+def plan_command(
+    ctx: CheckContext, auth: dict[str, Any], file: str | None
+) -> tuple[tuple[tuple[str, ...], str], float] | None:
+    """((argv, cwd), timeout in seconds) for an auth command, or None when it cannot be found."""
+    cwd = auth_cwd(ctx, auth, file)
+    resolved = resolve_command(str(auth["command"]), cwd, ctx.env)
+    if resolved is None:
+        return None
+    timeout_ms = auth.get("timeout_ms")
+    timeout = (timeout_ms if isinstance(timeout_ms, int) and timeout_ms > 0 else DEFAULT_AUTH_TIMEOUT_MS) / 1000
+    argv = (resolved, *(str(a) for a in auth.get("args") or []))
+    return (argv, str(cwd)), timeout
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    token: str = field(repr=False, default="")
+    error: str | None = None
+
+
+def run_auth_command(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> CommandOutcome:
+    """Run a provider auth command as Codex does: stdout trimmed is the token, any failure is none."""
+    try:
+        proc = subprocess.run(
+            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return CommandOutcome(error=f"did not finish within its timeout ({int(timeout * 1000)} ms)")
+    except OSError as err:
+        return CommandOutcome(error=f"failed to start ({err.strerror or err})")
+    if proc.returncode != 0:
+        first = next((ln.strip() for ln in (proc.stderr or "").splitlines() if ln.strip()), "")
+        return CommandOutcome(error=f"exited with status {proc.returncode}" + (f" ({first[:200]})" if first else ""))
+    token = (proc.stdout or "").strip()
+    if not token:
+        return CommandOutcome(error="printed nothing")
+    return CommandOutcome(token=token)
+
+
+def prerun_auth_commands(ctx: CheckContext, providers: list[ProviderTable]) -> None:
+    """Start every auth command at once: each may take up to its timeout, and they are independent."""
+    from codexprov.credentials import is_token_auth
+
+    jobs: dict[tuple[tuple[str, ...], str], float] = {}
+    for provider in providers:
+        auth = provider.table.get("auth")
+        if not isinstance(auth, dict) or not auth.get("command") or is_token_auth(auth, provider.id):
+            continue
+        planned = plan_command(ctx, auth, provider.where("auth").file)
+        if planned is not None:
+            jobs[planned[0]] = planned[1]
+    if len(jobs) < 2:
+        return
+    with ThreadPoolExecutor(max_workers=min(8, len(jobs))) as pool:
+        futures = {
+            job: pool.submit(run_auth_command, list(job[0]), cwd=Path(job[1]), env=dict(ctx.env), timeout=timeout)
+            for job, timeout in jobs.items()
+        }
+        for job, future in futures.items():
+            ctx.auth_outcomes[job] = future.result()

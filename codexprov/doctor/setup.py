@@ -1,0 +1,223 @@
+"""Checks about the setup as a whole: which Codex reads it, where its files are, what
+`model_provider` and the profiles name, project and profile files, file permissions.
+Each `@setup_check` runs once, in this file's order, before or after the per-provider checks.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import stat
+from pathlib import Path
+
+from codexprov.doctor.context import CheckContext, ProviderTable, Setup, setup_check
+from codexprov.doctor.layers import Layer
+from codexprov.doctor.locate import line_of
+
+
+@setup_check("before-providers")
+def codex_installed(ctx: CheckContext, setup: Setup) -> None:
+    info = ctx.info
+    caps = info.capabilities
+    supports = (
+        f"profiles as {'files (-p NAME)' if caps.profile_form == 'file' else '[profiles.*] tables'}, "
+        f"wire_api {'/'.join(caps.wire_apis)}, auth commands {'yes' if caps.auth_command else 'no'}"
+    )
+    if info.assumed:
+        ctx.add(
+            "codex.installed",
+            "warn",
+            f"{info.describe()}; checked as that version reads config ({supports})",
+            fix="install Codex (npm install -g @openai/codex), or pass --codex PATH",
+        )
+    else:
+        ctx.add("codex.installed", "ok", f"Codex {info.version_text} at {info.path} ({supports})")
+
+
+@setup_check("before-providers")
+def wrong_location(ctx: CheckContext, setup: Setup) -> None:
+    home = ctx.env.get("HOME")
+    if not home:
+        return
+    wrong = Path(home) / ".config" / "codex" / "config.toml"
+    try:
+        if wrong.is_file() and wrong.resolve() != ctx.paths.config_file.resolve():
+            ctx.add(
+                "config.wrong-location",
+                "warn",
+                f"{wrong} exists, but Codex does not read ~/.config/codex; it reads {ctx.paths.config_file}",
+                file=str(wrong),
+                fix=f"move what you need from {wrong} into {ctx.paths.config_file}",
+            )
+    except OSError:
+        pass
+
+
+@setup_check("before-providers")
+def model_provider_defined(ctx: CheckContext, setup: Setup) -> None:
+    """The highest base layer's `model_provider` names a provider."""
+    for layer in reversed(setup.base):
+        value = (layer.data or {}).get("model_provider")
+        if isinstance(value, str):
+            if value not in setup.known:
+                undefined_provider(ctx, layer, value, setup.known, "model_provider")
+            break
+
+
+def undefined_provider(ctx: CheckContext, layer: Layer, value: str, known: set[str], key: str, provider: str | None = None) -> None:
+    close = difflib.get_close_matches(value, sorted(known), n=1)
+    hint = f" (did you mean `{close[0]}`?)" if close else ""
+    fix = f"codexprov use {close[0]}" if close and layer.kind == "user" else f"codexprov add custom --id {value} --base-url URL"
+    if layer.kind == "profile":
+        fix = f"set model_provider in {layer.path.name} to a defined provider{hint}, or define [model_providers.{value}]"
+    ctx.add(
+        "config.model-provider",
+        "fail",
+        f"{key} = \"{value}\" names no provider: neither a Codex built-in nor a [model_providers.{value}] table{hint}",
+        provider=provider,
+        file=str(layer.path),
+        line=line_of(layer.text, (), key),
+        fix=fix,
+        key=key,
+    )
+
+
+@setup_check("before-providers")
+def legacy_profiles(ctx: CheckContext, setup: Setup) -> None:
+    """`profile = …` and [profiles.*] in config.toml, as the installed Codex reads them."""
+    caps, known = ctx.caps, setup.known
+    for layer in setup.by_kind["user"] + setup.by_kind["system"]:
+        data = layer.data or {}
+        tables = data.get("profiles") if isinstance(data.get("profiles"), dict) else {}
+        default = data.get("profile")
+        if caps.profile_form == "file":
+            if default is not None:
+                ctx.add(
+                    "profile.legacy-default",
+                    "fail",
+                    f"`profile = {json.dumps(default)}` is a load error for Codex {ctx.version}: profiles are files now",
+                    file=str(layer.path),
+                    line=line_of(layer.text, (), "profile"),
+                    fix="codexprov profile migrate",
+                    key="profile",
+                )
+            if tables:
+                ctx.add(
+                    "profile.legacy-tables",
+                    "warn",
+                    f"[profiles.{', '.join(tables)}] are ignored by Codex {ctx.version} (profiles are NAME.config.toml files)",
+                    file=str(layer.path),
+                    line=line_of(layer.text, ("profiles", next(iter(tables)))),
+                    fix="codexprov profile migrate",
+                )
+        else:
+            if isinstance(default, str) and default not in tables:
+                ctx.add(
+                    "profile.undefined",
+                    "fail",
+                    f"`profile = \"{default}\"` names no [profiles.{default}] table",
+                    file=str(layer.path),
+                    line=line_of(layer.text, (), "profile"),
+                    fix=f"codexprov profile add {default} --provider ID",
+                    key="profile",
+                )
+        for name, table in tables.items():
+            if caps.profile_form != "table" or not isinstance(table, dict):
+                continue
+            value = table.get("model_provider")
+            if isinstance(value, str) and value not in known:
+                close = difflib.get_close_matches(value, sorted(known), n=1)
+                ctx.add(
+                    "config.model-provider",
+                    "fail",
+                    f"[profiles.{name}] model_provider = \"{value}\" names no provider"
+                    + (f" (did you mean `{close[0]}`?)" if close else ""),
+                    file=str(layer.path),
+                    line=line_of(layer.text, ("profiles", name), "model_provider"),
+                    fix=f"set model_provider in [profiles.{name}] to a defined provider",
+                    key="model_provider",
+                )
+
+
+@setup_check("after-providers")
+def profile_files(ctx: CheckContext, setup: Setup) -> None:
+    """Each NAME.config.toml: what it names, whether this Codex reads it, the tables it defines."""
+    from codexprov.doctor.tables import run_table_checks
+
+    caps, only = ctx.caps, setup.only
+    for layer in setup.by_kind["profile"]:
+        if layer.data is None:
+            continue
+        own = layer.providers()
+        value = layer.data.get("model_provider")
+        if isinstance(value, str) and value not in setup.known | set(own) and only in (None, value):
+            undefined_provider(ctx, layer, value, setup.known | set(own), "model_provider", provider=None)
+        if caps.profile_form == "table":
+            ctx.add(
+                "profile.file-ignored",
+                "warn",
+                f"Codex {ctx.version} reads [profiles.*] tables; {layer.path.name} is ignored",
+                file=str(layer.path),
+                fix="upgrade Codex to 0.134 or later (or write a [profiles.NAME] table)",
+            )
+        for pid, table in own.items():
+            if not isinstance(table, dict) or only not in (None, pid):
+                continue
+            if pid in caps.reserved_ids:
+                ctx.add(
+                    "provider.reserved-id",
+                    "fail",
+                    f"[model_providers.{pid}] in {layer.path.name} redefines a Codex built-in; `codex -p {layer.name}` refuses to load",
+                    provider=pid,
+                    file=str(layer.path),
+                    line=line_of(layer.text, ("model_providers", pid)),
+                    fix=f"rename it (e.g. `{pid}-custom`) in {layer.path.name}",
+                )
+            if caps.builtin_fields(pid) is None:
+                run_table_checks(ctx, ProviderTable(pid, table, (layer,), editable=False))
+
+
+@setup_check("after-providers")
+def project_ignored(ctx: CheckContext, setup: Setup) -> None:
+    """Provider settings in a project's .codex/config.toml, which Codex strips."""
+    for layer in setup.by_kind["project"]:
+        data = layer.data
+        if data is None:
+            continue
+        stripped = [k for k in ("model_provider", "model_providers", "openai_base_url", "profile") if k in data]
+        if stripped:
+            ctx.add(
+                "config.project-ignored",
+                "warn",
+                f"{', '.join(stripped)} in a project config is ignored by Codex (providers come from the user config)",
+                file=str(layer.path),
+                line=line_of(layer.text, (), stripped[0]) or line_of(layer.text, (stripped[0],)),
+                fix=f"move {', '.join(stripped)} to {ctx.paths.config_file} (codexprov add / use), and remove it here",
+                key=stripped[0],
+            )
+
+
+@setup_check("after-providers")
+def permissions(ctx: CheckContext, setup: Setup) -> None:
+    """A file holding a plain-text key that others can read."""
+    from codexprov.keys import find_plaintext
+
+    for layer in setup.layers:
+        if layer.data is None:
+            continue
+        if not any(find_plaintext(pid, t) for pid, t in layer.providers().items() if isinstance(t, dict)):
+            continue
+        try:
+            mode = stat.S_IMODE(os.stat(layer.path).st_mode)
+        except OSError:
+            continue
+        if mode & 0o044:
+            ctx.add(
+                "config.permissions",
+                "warn",
+                f"{layer.path} holds a plain-text key and is readable by {'others' if mode & 0o004 else 'its group'} (mode {mode:o})",
+                file=str(layer.path),
+                fix=f"chmod 600 {layer.path}  (better: codexprov key migrate)",
+            )
+
