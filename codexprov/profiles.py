@@ -16,7 +16,7 @@ from typing import Any
 from codexprov.codex_version import CodexInfo, format_version
 from codexprov import profile_state
 from codexprov.config import edit
-from codexprov.config.document import Snapshot, load, parse
+from codexprov.config.document import Snapshot, load, loads, parse
 from codexprov.config.transaction import EditResult, apply_edit
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 from codexprov.model import BUILTIN_PROVIDERS
@@ -496,7 +496,7 @@ def migrate(paths: Paths, info: CodexInfo, dry_run: bool = False) -> MigrateResu
         text = snap.text
         for name in (snap.data.get("profiles") or {}):
             text = edit.remove_table(text, ("profiles", name))
-        if "profiles" in tomllib_loads(text):
+        if "profiles" in loads(text):
             text = edit.remove_table(text, ("profiles",))
         return edit.set_root_keys(text, {"profile": None, **default_values})
 
@@ -515,11 +515,6 @@ def migrate(paths: Paths, info: CodexInfo, dry_run: bool = False) -> MigrateResu
         _record_active(paths, default)
     return MigrateResult(tuple(edits), tuple(n for n, _t, _x in plans), default, tuple(skipped), tuple(warnings), dry_run)
 
-
-def tomllib_loads(text: str) -> dict[str, Any]:
-    import tomllib
-
-    return tomllib.loads(text)
 
 
 def _new_file(snap: Snapshot, text: str, name: str, target: Path) -> str:

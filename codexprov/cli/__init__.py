@@ -30,6 +30,7 @@ app = typer.Typer(
 class State:
     codex_home: Optional[str] = None
     codex_binary: Optional[str] = None
+    force_write: bool = False
 
     _paths: Any = None
 
@@ -38,7 +39,7 @@ class State:
         if self._paths is None:
             from codexprov import paths
 
-            self._paths = paths.resolve(self.codex_home)
+            self._paths = paths.resolve(self.codex_home, write_read_only=self.force_write)
         return self._paths
 
 
@@ -53,8 +54,12 @@ def _main(
     codex: Optional[str] = typer.Option(
         None, "--codex", metavar="PATH", help="The Codex binary to consult (default: $CODEXPROV_CODEX or `codex` on PATH)."
     ),
+    force_write: bool = typer.Option(
+        False, "--force", help="Write config files even when they are read-only (chmod 0444); they stay read-only."
+    ),
 ) -> None:
     state.codex_home = codex_home
+    state.force_write = force_write
     state.codex_binary = codex or os.environ.get("CODEXPROV_CODEX") or None
     state._paths = None
 
