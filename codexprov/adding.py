@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codexprov import providers
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.config.transaction import EditResult
 from codexprov.errors import UsageError
-from codexprov.model import BUILTIN_PROVIDERS, AuthCommand, ProviderSpec
+from codexprov.model import AuthCommand, ProviderSpec
 from codexprov.paths import Paths
+from codexprov.result import Note, Outcome, info, next_step, warning
 
 KEY_MODES = ("keyring", "env", "none")
 
@@ -29,6 +31,9 @@ class AddRequest:
     headers: dict[str, str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
+    use: bool = False
+    replace: bool = False
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,28 @@ class AddPlan:
     model: str | None
     key_mode: str
     warnings: tuple[str, ...]
+    capabilities: Any = None  # codex.capabilities.Capabilities of the Codex planned for; None: the newest known
+
+
+@dataclass(frozen=True)
+class PreparedAdd:
+    """Everything `add` will do, checked and previewed, before any key is read or file written."""
+
+    request: AddRequest
+    plan: AddPlan
+    preview: EditResult  # the dry run of the config edit (its diff is what the user confirms)
+    kept: tuple[str, ...]  # the user's own fields a replace leaves in the table
+
+    @property
+    def kept_note(self) -> Note | None:
+        if not self.kept:
+            return None
+        return info(f"kept fields of yours the recipe does not set: {', '.join(self.kept)}")
+
+    @property
+    def needs_key(self) -> bool:
+        """Whether the key should be asked for (keyring mode; nothing is stored on a dry run)."""
+        return self.plan.key_mode == "keyring" and not self.request.dry_run
 
 
 def parse_pairs(values: list[str] | None, option: str) -> dict[str, str]:
@@ -68,15 +95,13 @@ def plan_add(
 ) -> AddPlan:
     """Render the recipe for this request and apply the key mode. `token_auth` is the keyring
     auth command factory (credentials.token_auth), called only for key mode keyring.
-    `capabilities` (codex_version.Capabilities) says what the installed Codex reads."""
+    `capabilities` (codex.capabilities.Capabilities) says what the installed Codex reads (None: the
+    newest known)."""
     from codexprov import recipes as recipes_mod
 
     provider_id = request.provider_id or recipe.id
     if request.key_mode is not None and request.key_mode not in KEY_MODES:
         raise UsageError(f"unknown key mode `{request.key_mode}`", hint=f"Use one of: {', '.join(KEY_MODES)}.")
-    builtin_supported = True
-    if capabilities is not None and recipe.builtin is not None:
-        builtin_supported = recipe.builtin in capabilities.reserved_ids or capabilities.builtin_fields(recipe.builtin) is not None
     rendered = recipes_mod.render(
         recipe,
         provider_id=provider_id,
@@ -88,13 +113,13 @@ def plan_add(
         env_key=request.env_key,
         headers=request.headers,
         query=request.query,
-        builtin_supported=builtin_supported,
+        capabilities=capabilities,
     )
     warnings = list(rendered.warnings)
     if rendered.spec is None:
         if request.key_mode == "keyring":
             warnings.append(f"the built-in `{rendered.builtin_id}` provider gets its credentials from Codex itself; --key-mode keyring was ignored")
-        return AddPlan(provider_id, recipe.id, None, rendered.builtin_id, rendered.builtin_table, rendered.model, "none", tuple(warnings))
+        return AddPlan(provider_id, recipe.id, None, rendered.builtin_id, rendered.builtin_table, rendered.model, "none", tuple(warnings), capabilities)
     needs_key = bool(getattr(recipe, "needs_key", True))
     key_mode = request.key_mode or ("keyring" if needs_key else "none")
     spec = rendered.spec
@@ -112,13 +137,69 @@ def plan_add(
     else:
         # No key from codexprov; a recipe's own auth command (vertex: gcloud) stays.
         spec = dataclasses.replace(spec, env_key=None, env_key_instructions=None)
-    return AddPlan(provider_id, recipe.id, spec, None, None, rendered.model, key_mode, tuple(warnings))
+    return AddPlan(provider_id, recipe.id, spec, None, None, rendered.model, key_mode, tuple(warnings), capabilities)
 
 
-def apply_add(paths: Paths, plan: AddPlan, *, use: bool, replace: bool, dry_run: bool) -> EditResult:
+def prepare_add(
+    paths: Paths,
+    recipe,
+    request: AddRequest,
+    *,
+    token_auth: Callable[[str], AuthCommand] | None = None,
+    capabilities=None,
+    codex_label: str = "this Codex",
+) -> PreparedAdd:
+    """Check the whole request (id, params, key mode, --model without --use) and preview the edit.
+    Raises before anything is asked or written; the config is read once here and the preview's
+    parse is reused by commit_add."""
+    if request.model is not None and not request.use:
+        raise UsageError(
+            "--model sets the model Codex uses, which `add` writes only together with --use",
+            hint=f"Pass --use to switch to this provider now, or later: `codexprov use {request.provider_id or recipe.id} --model {request.model}`.",
+        )
+    plan = plan_add(recipe, request, token_auth=token_auth, capabilities=capabilities, codex_label=codex_label)
+    written = _write(paths, plan, request, dry_run=True)
+    return PreparedAdd(request, plan, written.edit, written.kept)
+
+
+def commit_add(prepared: PreparedAdd, paths: Paths, *, store=None, key: str | None = None) -> Outcome:
+    """Do what prepare_add previewed. In keyring mode the key is stored first, so a failing keyring
+    leaves the config untouched (never pointing Codex at a key that does not exist)."""
+    plan, request = prepared.plan, prepared.request
+    notes = [warning(w) for w in plan.warnings]
+    if request.dry_run:
+        kept = [prepared.kept_note] if prepared.kept_note else []
+        return Outcome((prepared.preview,), tuple(kept + notes), dry_run=True)
+    if plan.key_mode == "keyring" and key:
+        if store is None:
+            raise ValueError("a key to store needs the key store")
+        store.set(plan.provider_id, key)
+    written = _write(paths, plan, request, dry_run=False, reuse=prepared.preview)
+    if plan.key_mode == "keyring":
+        from codexprov.redact import mask
+
+        if key:
+            notes.append(
+                info(f"key for {plan.provider_id} stored in the OS keyring ({mask(key)}); Codex gets it from `codexprov token {plan.provider_id}`")
+            )
+        else:
+            notes.append(next_step(f"next: store the key with `codexprov key set {plan.provider_id}`"))
+    elif plan.key_mode == "env" and plan.spec is not None:
+        notes.append(
+            info(f"Codex reads the key from ${plan.spec.env_key}: set it in the environment Codex starts from (or use `codexprov run -- codex`)")
+        )
+    return Outcome((written.edit,), tuple(notes))
+
+
+def _write(paths: Paths, plan: AddPlan, request: AddRequest, *, dry_run: bool, reuse: EditResult | None = None) -> providers.AddEdit:
+    model = plan.model if request.use else None
     if plan.spec is None:
         assert plan.builtin_id in BUILTIN_PROVIDERS
-        return providers.configure_builtin(
-            paths, plan.builtin_id, plan.builtin_table, use=use, model=plan.model, dry_run=dry_run
+        edit = providers.configure_builtin(
+            paths, plan.builtin_id, plan.builtin_table, use=request.use, model=model, dry_run=dry_run, reuse=reuse,
+            capabilities=plan.capabilities,
         )
-    return providers.add_provider(paths, plan.spec, use=use, model=plan.model, replace=replace, dry_run=dry_run)
+        return providers.AddEdit(edit, ())
+    return providers.write_provider(
+        paths, plan.spec, use=request.use, model=model, replace=request.replace, dry_run=dry_run, reuse=reuse
+    )

@@ -1,4 +1,4 @@
-"""Plain data shared by the core modules: what a provider is, and which ones Codex builds in."""
+"""Plain data shared by the core modules: what a provider is. What Codex accepts lives in codexprov.codex."""
 
 from __future__ import annotations
 
@@ -6,84 +6,38 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from codexprov.errors import UsageError
+
 # Codex reads the provider id as a TOML key and uses it in `-c model_providers.ID…` overrides and
 # in error messages; we accept the conservative set that works everywhere (bare TOML keys).
 PROVIDER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+PROVIDER_ID_HINT = "Use letters, digits, - and _ (up to 64 characters), starting with a letter or digit."
 
 
-@dataclass(frozen=True)
-class BuiltinProvider:
-    id: str
-    name: str
-    base_url: str | None
-    key_source: str  # human text: where Codex gets credentials for it
-    # None: the id is fully reserved (a [model_providers.ID] table is a load error).
-    # A tuple: the only fields a [model_providers.ID] table may set.
-    overridable_fields: tuple[str, ...] | None = None
+def check_provider_id(provider_id: str) -> str:
+    """The one syntax check for a provider id (also a keyring entry name); UsageError otherwise."""
+    if not PROVIDER_ID_RE.match(provider_id or ""):
+        raise UsageError(f"{provider_id!r} is not a valid provider id", hint=PROVIDER_ID_HINT)
+    return provider_id
 
 
-BUILTIN_PROVIDERS: dict[str, BuiltinProvider] = {
-    p.id: p
-    for p in (
-        BuiltinProvider("openai", "OpenAI", "https://api.openai.com/v1", "codex login / OPENAI_API_KEY"),
-        BuiltinProvider("ollama", "Ollama", "http://localhost:11434/v1", "none (local)"),
-        BuiltinProvider("lmstudio", "LM Studio", "http://localhost:1234/v1", "none (local)"),
-        BuiltinProvider(
-            "amazon-bedrock",
-            "Amazon Bedrock",
-            None,
-            "AWS credentials (aws.profile)",
-            ("base_url", "auth", "http_headers", "aws"),
-        ),
-        BuiltinProvider(
-            "gcp",
-            "Google Cloud Vertex AI",
-            None,
-            "Google credentials (credential_file / gcloud)",
-            ("base_url", "auth", "http_headers", "project_id", "location", "credential_file"),
-        ),
-    )
-}
-
-# Ids a custom [model_providers.ID] table must not use with the newest Codex: the built-ins above,
-# and amazon-bedrock-runtime, which Codex 0.169.0 restricts like amazon-bedrock (not listed as a
-# provider of its own: it is Bedrock's runtime endpoint).
-RESERVED_IDS = frozenset(BUILTIN_PROVIDERS) | {"amazon-bedrock-runtime"}
-
-# Every field Codex 0.169.0 accepts in a [model_providers.ID] table (ModelProviderInfo, which
-# denies unknown fields under --strict-config), checked against the real binary. `aws` is only
-# valid on the Bedrock built-ins; project_id/location/credential_file are Vertex's but accepted on
-# any id.
-CODEX_PROVIDER_FIELDS = frozenset(
+# What `add` writes from a recipe, or replaces when the key mode changes; any other field in an
+# existing table was put there by the user and `add --replace` keeps it.
+RECIPE_OWNED_FIELDS = frozenset(
     {
         "name",
         "base_url",
-        "model_catalog_url",
         "env_key",
         "env_key_instructions",
-        "experimental_bearer_token",
-        "auth",
-        "gateway_oauth",
-        "aws",
         "wire_api",
         "query_params",
         "http_headers",
         "env_http_headers",
-        "request_max_retries",
-        "stream_max_retries",
-        "stream_idle_timeout_ms",
-        "websocket_connect_timeout_ms",
+        "auth",
+        "experimental_bearer_token",
         "requires_openai_auth",
-        "supports_websockets",
-        "supports_standalone_web_search",
-        "project_id",
-        "location",
-        "credential_file",
     }
 )
-
-# Sub-keys allowed under `aws` for the amazon-bedrock built-in.
-BEDROCK_AWS_FIELDS = ("profile", "region", "credential_export", "auth_refresh")
 
 
 @dataclass(frozen=True)
@@ -141,3 +95,8 @@ class ProviderSpec:
         if self.auth is not None:
             table["auth"] = self.auth.to_table()
         return table
+
+    def owned_fields(self) -> frozenset[str]:
+        """The fields a recipe decides when it (re)writes this table: the ones it sets, plus every
+        other way of giving a key (a key mode replaces them all). `add --replace` keeps the rest."""
+        return RECIPE_OWNED_FIELDS | frozenset(self.extra)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
-
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.config.document import Snapshot, load
 from codexprov.errors import ConflictError, NotFoundError, UsageError
-from codexprov.model import BUILTIN_PROVIDERS, PROVIDER_ID_RE, RESERVED_IDS, AuthCommand, ProviderSpec
+from codexprov.model import AuthCommand, ProviderSpec, check_provider_id
 from codexprov.paths import Paths
 
 if TYPE_CHECKING:
+    from codexprov.codex.capabilities import Capabilities
     from codexprov.config.transaction import EditResult
 
 # Read-only commands (list, show) must not pay for tomlkit, difflib and friends: the modules that
@@ -76,22 +76,11 @@ class ProviderList:
     active_profile: str | None = None
 
 
-_SECRET_NAMES = ("token", "secret", "password", "authorization", "api-key", "api_key", "apikey", "x-api-key")
-_NAME_FIELDS = ("env_key", "env_key_instructions", "env_http_headers", "auth")
-
-
 def redact_table(table: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a provider table safe to show: literal secrets masked (env var *names* are kept)."""
-    from codexprov.redact import mask
+    """A copy of a provider table safe to show (the one boundary: codexprov.redact.redact_data)."""
+    from codexprov.redact import redact_data
 
-    def walk(node: Any, name: str) -> Any:
-        if isinstance(node, dict):
-            return {k: (v if k in _NAME_FIELDS and name == "" else walk(v, k)) for k, v in node.items()}
-        if isinstance(node, str) and any(s in name.lower() for s in _SECRET_NAMES):
-            return mask(node)
-        return node
-
-    return walk(table, "")
+    return redact_data(table)
 
 
 def is_token_command(auth: dict[str, Any]) -> bool:
@@ -179,16 +168,19 @@ def not_found(pid: str, known: list[str], where: str) -> NotFoundError:
 # ---------------------------------------------------------------------------- validation
 
 
-def check_new_id(pid: str) -> None:
-    if pid in RESERVED_IDS:
+def check_new_id(pid: str, capabilities: Capabilities | None = None) -> None:
+    """UsageError for a malformed id; ConflictError when this Codex (default: the newest known)
+    refuses a custom table under `pid` (codex.rules.custom_id_refusal)."""
+    from codexprov.codex.capabilities import capabilities as caps_for
+    from codexprov.codex.rules import custom_id_refusal
+
+    check_provider_id(pid)
+    refusal = custom_id_refusal(pid, capabilities or caps_for(None))
+    if refusal is not None:
+        builtin = f" (or configure the built-in with `codexprov use {pid}`)" if pid in BUILTIN_PROVIDERS else ""
         raise ConflictError(
-            f"'{pid}' is a Codex built-in provider id; a custom provider cannot use it",
-            hint=f"Pick another id, e.g. --id {pid}-custom (or configure the built-in with `codexprov use {pid}`).",
-        )
-    if not PROVIDER_ID_RE.match(pid):
-        raise UsageError(
-            f"'{pid}' is not a valid provider id",
-            hint="Use letters, digits, - and _ (up to 64 characters), starting with a letter or digit.",
+            refusal.message,
+            hint=f"Pick another id, e.g. --id {pid}-custom{builtin}.",
         )
 
 
@@ -208,6 +200,12 @@ def _root_values(pid: str | None, model: str | None) -> dict[str, Any]:
     return values
 
 
+@dataclass(frozen=True)
+class AddEdit:
+    edit: EditResult
+    kept: tuple[str, ...]  # fields of the replaced table that the recipe does not own, left as they were
+
+
 def add_provider(
     paths: Paths,
     spec: ProviderSpec,
@@ -216,42 +214,66 @@ def add_provider(
     model: str | None = None,
     replace: bool = False,
     dry_run: bool = False,
+    reuse: EditResult | None = None,
 ) -> EditResult:
-    """Add [model_providers.ID] (or, with replace, make an existing one exactly `spec`)."""
+    """Add [model_providers.ID] (or, with replace, rewrite an existing one from `spec`)."""
+    return write_provider(paths, spec, use=use, model=model, replace=replace, dry_run=dry_run, reuse=reuse).edit
+
+
+def write_provider(
+    paths: Paths,
+    spec: ProviderSpec,
+    *,
+    use: bool = False,
+    model: str | None = None,
+    replace: bool = False,
+    dry_run: bool = False,
+    reuse: EditResult | None = None,
+) -> AddEdit:
+    """add_provider, also saying which of the user's own fields a replace kept. The caller has
+    checked the id (the add use case, through recipes.render; check_new_id otherwise)."""
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
 
-    check_new_id(spec.id)
     table = spec.to_table()
+    owned = spec.owned_fields()
     root = _root_values(spec.id if use else None, model if use else None)
+    kept: dict[str, Any] = {}
 
     def transform(snap: Snapshot) -> str:
-        exists = spec.id in _providers_of(snap.data)
-        if exists and not replace:
+        existing = _providers_of(snap.data).get(spec.id)
+        if existing is not None and not replace:
             raise ConflictError(
                 f"provider `{spec.id}` already exists in {snap.path}",
                 hint=f"Pass --replace to update it, pick another --id, or `codexprov remove {spec.id}` first.",
             )
-        if exists:
-            text = edit.scoped_edit(snap.text, ("model_providers", spec.id), lambda doc: _replace_table(doc, spec.id, table))
+        kept.clear()
+        if existing is not None:
+            kept.update({k: v for k, v in existing.items() if k not in owned and k not in table})
+            text = edit.scoped_edit(snap.text, ("model_providers", spec.id), lambda doc: _replace_table(doc, spec.id, table, owned))
         else:
             text = edit.add_table(snap.text, ("model_providers", spec.id), table)
         return edit.set_root_keys(text, root) if root else text
 
     def expect(data: dict[str, Any]) -> dict[str, Any]:
-        data.setdefault("model_providers", {})[spec.id] = table
+        data.setdefault("model_providers", {})[spec.id] = {**kept, **table}
         data.update(root)
         return data
 
     verb = "replace" if replace else "add"
-    return apply_edit(paths, paths.config_file, transform, dry_run=dry_run, description=f"{verb} provider {spec.id}", expect=expect)
+    result = apply_edit(
+        paths, paths.config_file, transform, dry_run=dry_run, description=f"{verb} provider {spec.id}", expect=expect, reuse=reuse
+    )
+    return AddEdit(result, tuple(kept))
 
 
-def _replace_table(doc, pid: str, table: dict[str, Any]) -> None:
+def _replace_table(doc, pid: str, table: dict[str, Any], owned: frozenset[str] | None = None) -> None:
+    """Make the table hold `table`; of the other fields, only those in `owned` are deleted
+    (None: delete none, e.g. a built-in's table, where the user's other overrides stay)."""
     from codexprov.config import edit
 
     current = doc["model_providers"][pid]
-    for key in [k for k in current if k not in table]:
+    for key in [k for k in current if k not in table and owned is not None and k in owned]:
         del current[key]
     for key, value in table.items():
         if key in current and _plain(current[key]) == value:
@@ -271,14 +293,17 @@ def configure_builtin(
     use: bool = False,
     model: str | None = None,
     dry_run: bool = False,
+    reuse: EditResult | None = None,
+    capabilities: Capabilities | None = None,
 ) -> EditResult:
-    """Configure a built-in provider: only the fields Codex lets a table under its id set."""
+    """Configure a built-in provider: only the fields this Codex (default: the newest known) lets a
+    table under its id set."""
+    from codexprov.codex.capabilities import capabilities as caps_for
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
 
-    builtin = BUILTIN_PROVIDERS[builtin_id]
     if table:
-        allowed = builtin.overridable_fields or ()
+        allowed = (capabilities or caps_for(None)).builtin_top_fields(builtin_id) or ()
         bad = [k for k in table if k not in allowed]
         if bad:
             raise UsageError(
@@ -298,11 +323,14 @@ def configure_builtin(
 
     def expect(data: dict[str, Any]) -> dict[str, Any]:
         if table:
-            data.setdefault("model_providers", {})[builtin_id] = table
+            current = data.setdefault("model_providers", {}).get(builtin_id) or {}
+            data["model_providers"][builtin_id] = {**current, **table}
         data.update(root)
         return data
 
-    return apply_edit(paths, paths.config_file, transform, dry_run=dry_run, description=f"configure {builtin_id}", expect=expect)
+    return apply_edit(
+        paths, paths.config_file, transform, dry_run=dry_run, description=f"configure {builtin_id}", expect=expect, reuse=reuse
+    )
 
 
 def use_provider(paths: Paths, pid: str, *, model: str | None = None, dry_run: bool = False) -> EditResult:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything the test suite needs on a fresh machine, then runs the whole suite.
+# Installs everything the test suite needs on a fresh machine, lints (ruff) and type-checks (mypy),
+# then runs the whole suite.
 #   scripts/test.sh [pytest args...]
 # What it installs: a virtualenv in .venv with codexprov and its test extras; the pinned real Codex
 # CLIs from npm into .cache/codex/<version>; gnome-keyring and dbus from apt (when missing and we
@@ -14,6 +15,16 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+# Lint and types first (config in pyproject.toml): they fail in a second, before the slow parts.
+if ! .venv/bin/ruff check --quiet; then
+  echo "error: ruff check failed (problems above); \`.venv/bin/ruff check --fix\` repairs the safe ones" >&2
+  exit 1
+fi
+if ! .venv/bin/mypy; then
+  echo "error: mypy found type errors in codexprov/ (above)" >&2
+  exit 1
+fi
 
 for version in "${CODEX_VERSIONS[@]}"; do
   prefix=.cache/codex/$version
@@ -30,6 +41,17 @@ if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-run-session
     apt-get install -y -qq --no-install-recommends gnome-keyring dbus dbus-daemon libsecret-tools >/dev/null
   else
     echo "note: gnome-keyring/dbus missing and cannot apt-get install; real-keyring tests will skip" >&2
+  fi
+fi
+
+# zsh and fish: the completion tests run the scripts `codexprov completion SHELL` prints in the real shells.
+if ! command -v zsh >/dev/null || ! command -v fish >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends zsh fish >/dev/null
+  else
+    echo "note: zsh/fish missing and cannot apt-get install; their completion tests will skip" >&2
   fi
 fi
 

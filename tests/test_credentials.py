@@ -85,7 +85,7 @@ def test_round_trip_set_get_delete(memory_keyring):
     [
         ("acme", "   ", "the key is empty; nothing was stored"),
         ("acme", "sk-one\nsk-two", "the key spans several lines; give it on one line"),
-        ("bad id", SECRET, "invalid provider id 'bad id'"),
+        ("bad id", SECRET, "'bad id' is not a valid provider id"),
     ],
 )
 def test_set_refuses_bad_input(memory_keyring, provider_id, secret, message):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -20,16 +20,46 @@ app = typer.Typer(
     name="codexprov",
     help="Manage model providers for the OpenAI Codex CLI: edits config.toml in place, keeps keys in the OS keyring.",
     no_args_is_help=True,
+    # Typer's own completion options cost imports on every command; `codexprov completion SHELL`
+    # (codexprov/cli/completion.py) replaces them and is answered before Typer loads.
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    # -h everywhere: child contexts inherit the help option names.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _plain_metavar(self: Any, *args: Any, usage: bool = False, **kwargs: Any) -> str:
+    """Arguments in help as people write them: `ID`, `[ID]` when optional (Typer writes `{ID}`
+    for a required one and names without a metavar in lower case)."""
+    var = self.metavar or (self.name or "").upper()
+    if usage and not self.required and not var.startswith("["):
+        var = f"[{var}]"
+    if self.metavar is None and self.nargs != 1:
+        var += "..."
+    return var
+
+
+typer.core.TyperArgument.make_metavar = _plain_metavar  # type: ignore[method-assign]
+
+
+def version_text() -> str:
+    from codexprov import __version__
+
+    return f"codexprov {__version__}"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out(version_text())
+        raise typer.Exit(0)
 
 
 @dataclass
 class State:
-    codex_home: Optional[str] = None
-    codex_binary: Optional[str] = None
+    codex_home: str | None = None
+    codex_binary: str | None = None
     force_write: bool = False
 
     _paths: Any = None
@@ -48,11 +78,14 @@ state = State()
 
 @app.callback()
 def _main(
-    codex_home: Optional[str] = typer.Option(
+    codex_home: str | None = typer.Option(
         None, "--codex-home", metavar="PATH", help="Codex home folder (default: $CODEX_HOME or ~/.codex)."
     ),
-    codex: Optional[str] = typer.Option(
+    codex: str | None = typer.Option(
         None, "--codex", metavar="PATH", help="The Codex binary to consult (default: $CODEXPROV_CODEX or `codex` on PATH)."
+    ),
+    version: bool = typer.Option(
+        False, "--version", "-V", is_eager=True, callback=_show_version, help="Print codexprov's version and exit."
     ),
     force_write: bool = typer.Option(
         False, "--force", help="Write config files even when they are read-only (chmod 0444); they stay read-only."
@@ -67,18 +100,40 @@ def _main(
 # ---------------------------------------------------------------------------- output helpers
 
 
-def _console(stderr: bool):
-    from rich.console import Console
+def edit_line(result) -> str:
+    """The one sentence for a file codexprov changed: what, where, and the backup `undo` uses."""
+    if not result.changed:
+        return f"{result.path}: already as requested, nothing changed"
+    verb = "removed" if not result.new_text and not result.path.exists() else "wrote"
+    return f"{result.description}: {verb} {result.path}" + (f" (backup: {result.backup})" if result.backup else "")
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+_NOTE_STYLE = {"warning": "yellow", "next": "yellow", "done": "green"}
+
+
+def render(outcome, *, dry_run_message: str = "dry run: nothing was written") -> None:
+    """Render a use case's Outcome: diffs and a dry-run line, or one line per file written; then
+    its notes (warnings prefixed `warning:`)."""
+    if outcome.dry_run:
+        for result in outcome.edits:
+            show_diff(result.diff)
+        say(dry_run_message)
+    else:
+        for result in outcome.edits:
+            say(edit_line(result))
+    for note in outcome.notes:
+        text = f"warning: {note.text}" if note.level == "warning" else note.text
+        say(text, style=_NOTE_STYLE.get(note.level))
 
 
 def show_diff(diff: str) -> None:
-    """A unified diff on stdout (it is the data of --dry-run). Already free of secrets."""
+    """A unified diff on stdout (it is the data of --dry-run), through the redaction boundary."""
+    from codexprov.output import write
+
     if not diff:
         say("no change")
         return
-    sys.stdout.write(diff if diff.endswith("\n") else diff + "\n")
+    write(diff if diff.endswith("\n") else diff + "\n")
 
 
 def confirm(question: str, *, yes: bool) -> None:
@@ -97,21 +152,41 @@ def confirm(question: str, *, yes: bool) -> None:
 # ---------------------------------------------------------------------------- boundary
 
 
+def register_commands() -> None:
+    """Import the command modules: each registers its commands on `app` when imported."""
+    from codexprov.cli import completion, doctor, keys, profiles, providers, recipes  # noqa: F401
+
+
+def _show_click_error(err: Any, argv: list[str]) -> None:
+    """A usage error as click words it, through the redaction boundary; arguments that look like
+    keys (a key pasted as an argument, the natural first try) are masked wherever click echoes them."""
+    import io
+
+    from codexprov.redact import key_like_arguments, redact_text
+
+    buffer = io.StringIO()
+    err.show(file=buffer)
+    sys.stderr.write(redact_text(buffer.getvalue(), extra=key_like_arguments(argv)))
+
+
 def run(argv: list[str]) -> int:
-    from codexprov.cli import doctor, keys, profiles, providers, recipes  # noqa: F401  (registers commands)
+    register_commands()
 
     # Typer re-exports click's exceptions (vendored in newer Typer, so no `import click`).
-    click_exception = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+    click_exception: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
     try:
         result = app(args=argv, prog_name="codexprov", standalone_mode=False)
     except CodexprovError as err:
+        from codexprov.redact import key_like_arguments, remember
+
+        remember(*key_like_arguments(argv))
         report_error(err)
         return err.exit_code
     except typer.Abort:
         report_error(CodexprovError("cancelled; nothing was changed"))
         return 9
     except click_exception as err:
-        err.show()
+        _show_click_error(err, argv)
         return err.exit_code
     except typer.Exit as err:
         return err.exit_code

@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 import sys
-from typing import List, Optional
 
 import typer
 
-from codexprov.cli import app, confirm, out, out_json, say, show_diff, state
+from codexprov.cli import app, confirm, out, out_json, render, say, show_diff, state
 
 
-def _edit_done(result, *, quiet_diff: bool = False) -> None:
-    """Render an EditResult: the diff for --dry-run, a one-line summary otherwise."""
-    if result.dry_run:
-        show_diff(result.diff)
-        say("dry run: nothing was written")
-        return
-    if not result.changed:
-        say(f"{result.path}: already as requested, nothing changed")
-        return
-    say(f"{result.description}: wrote {result.path}" + (f" (backup: {result.backup})" if result.backup else ""))
+def _edit_done(result) -> None:
+    """Render one EditResult: the diff for --dry-run, the one-line summary otherwise."""
+    from codexprov.result import Outcome
+
+    render(Outcome((result,), dry_run=result.dry_run))
 
 
 @app.command("list")
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Every provider Codex knows in this config (built-ins too), the active one, and where keys come from."""
     from codexprov import providers
-
     from codexprov.output import render_provider_list
 
     render_provider_list(providers.list_providers(state.paths), as_json=as_json)
@@ -57,17 +50,17 @@ def show_cmd(
 @app.command("add")
 def add_cmd(
     recipe: str = typer.Argument(..., metavar="RECIPE", help="A recipe id (`codexprov recipes`), e.g. custom, groq, azure."),
-    provider_id: Optional[str] = typer.Option(None, "--id", help="Provider id to write (default: the recipe id)."),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="Base URL (overrides the recipe's URL template)."),
-    name: Optional[str] = typer.Option(None, "--name", help="Display name."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model to use with this provider."),
-    key_mode: Optional[str] = typer.Option(
+    provider_id: str | None = typer.Option(None, "--id", metavar="ID", help="Provider id to write (default: the recipe id)."),
+    base_url: str | None = typer.Option(None, "--base-url", metavar="URL", help="Base URL (overrides the recipe's URL template)."),
+    name: str | None = typer.Option(None, "--name", metavar="NAME", help="Display name."),
+    model: str | None = typer.Option(None, "--model", metavar="MODEL", help="Model to use with this provider (written with --use)."),
+    key_mode: str | None = typer.Option(
         None, "--key-mode", metavar="keyring|env|none", help="Where Codex gets the key (default: keyring when the recipe needs a key)."
     ),
-    env_key: Optional[str] = typer.Option(None, "--env-key", metavar="VAR", help="Env var holding the key (--key-mode env)."),
-    header: Optional[List[str]] = typer.Option(None, "--header", metavar="K=V", help="Static HTTP header (repeatable)."),
-    query: Optional[List[str]] = typer.Option(None, "--query", metavar="K=V", help="Query parameter (repeatable)."),
-    param: Optional[List[str]] = typer.Option(None, "--param", metavar="K=V", help="Recipe parameter (repeatable)."),
+    env_key: str | None = typer.Option(None, "--env-key", metavar="VAR", help="Env var holding the key (--key-mode env)."),
+    header: list[str] | None = typer.Option(None, "--header", metavar="K=V", help="Static HTTP header (repeatable)."),
+    query: list[str] | None = typer.Option(None, "--query", metavar="K=V", help="Query parameter (repeatable)."),
+    param: list[str] | None = typer.Option(None, "--param", metavar="K=V", help="Recipe parameter (repeatable)."),
     key_stdin: bool = typer.Option(False, "--key-stdin", help="Read the key (keyring mode) from one line of standard input."),
     use: bool = typer.Option(False, "--use", help="Also make it the active provider (model_provider, and model when given)."),
     replace: bool = typer.Option(False, "--replace", help="Update an existing provider from the recipe."),
@@ -78,10 +71,8 @@ def add_cmd(
     from codexprov import adding, recipes
 
     paths = state.paths
-    catalog = recipes.load_catalog(paths)
-    the_recipe = catalog.get(recipe)
+    the_recipe = recipes.load_catalog(paths).get(recipe)
     params = adding.parse_pairs(param, "--param")
-    recipes.check_params(the_recipe, params)
     request = adding.AddRequest(
         recipe=recipe,
         provider_id=provider_id,
@@ -93,45 +84,34 @@ def add_cmd(
         headers=adding.parse_pairs(header, "--header"),
         query=adding.parse_pairs(query, "--query"),
         params=_ask_missing(the_recipe, params, base_url is not None),
+        use=use,
+        replace=replace,
+        dry_run=dry_run,
     )
-    from codexprov import codex_version
+    from codexprov.codex.version import detect
 
-    codex = codex_version.detect(paths, explicit=state.codex_binary)
-    plan = adding.plan_add(
-        the_recipe, request, token_auth=_token_auth, capabilities=codex.capabilities, codex_label=_codex_label(codex)
+    codex = detect(paths, explicit=state.codex_binary)
+    prepared = adding.prepare_add(
+        paths, the_recipe, request, token_auth=_token_auth, capabilities=codex.capabilities, codex_label=_codex_label(codex)
     )
-    store = None
-    if plan.key_mode == "keyring" and not dry_run:
+    store = key = None
+    if prepared.needs_key:
         from codexprov import credentials
 
-        store = credentials.open_store()  # fail before writing anything when there is no usable keyring
-    key = _read_key(plan, key_stdin, dry_run) if plan.key_mode == "keyring" else None
+        store = credentials.open_store()  # before the prompt: no usable keyring, no question
+        key = _read_key(prepared.plan.provider_id, key_stdin)
     if replace and not dry_run:
         # --replace always shows what it changes, and asks unless --yes.
-        preview = adding.apply_add(paths, plan, use=use, replace=replace, dry_run=True)
-        show_diff(preview.diff)
-        if preview.changed:
-            confirm(f"Replace provider {plan.provider_id} as shown?", yes=yes)
-    result = adding.apply_add(paths, plan, use=use, replace=replace, dry_run=dry_run)
-    _edit_done(result)
-    for warning in plan.warnings:
-        say(f"warning: {warning}", style="yellow")
-    if dry_run:
-        return
-    if plan.key_mode == "keyring":
-        from codexprov.redact import mask
-
-        if key:
-            store.set(plan.provider_id, key)
-            say(f"key for {plan.provider_id} stored in the OS keyring ({mask(key)}); Codex gets it from `codexprov token {plan.provider_id}`")
-        else:
-            say(f"next: store the key with `codexprov key set {plan.provider_id}`", style="yellow")
-    elif plan.key_mode == "env" and plan.spec is not None:
-        say(f"Codex reads the key from ${plan.spec.env_key}: set it in the environment Codex starts from (or use `codexprov run -- codex`)")
+        show_diff(prepared.preview.diff)
+        if prepared.kept_note:
+            say(prepared.kept_note.text)
+        if prepared.preview.changed:
+            confirm(f"Replace provider {prepared.plan.provider_id} as shown?", yes=yes)
+    render(adding.commit_add(prepared, paths, store=store, key=key))
 
 
 def _codex_label(codex) -> str:
-    from codexprov.codex_version import format_version
+    from codexprov.codex.version import format_version
 
     return f"Codex {format_version(codex.version)}" if codex.version else "Codex"
 
@@ -143,38 +123,34 @@ def _token_auth(provider_id: str):
 
 
 def _ask_missing(recipe, params: dict[str, str], base_url_given: bool) -> dict[str, str]:
-    from codexprov.errors import UsageError
-
+    """On a terminal, ask for the params the recipe needs and the command line did not give."""
     missing = recipe.missing_params(params, base_url_given)
-    if not missing:
-        return params
-    if not sys.stdin.isatty():
-        listed = ", ".join(p.name for p in missing)
-        example = " ".join(f"--param {p.name}=…" for p in missing)
-        raise UsageError(f"recipe `{recipe.id}` needs: {listed}", hint=f"Pass {example} (or --base-url), or run on a terminal to be asked.")
+    if not missing or not sys.stdin.isatty():
+        return params  # without a terminal, the core names what is missing
+    from codexprov.recipes import check_params
+
+    check_params(recipe, params)  # a mistyped --param fails before any question
     filled = dict(params)
     for p in missing:
         filled[p.name] = typer.prompt(f"{p.name} ({p.description})", default=p.default or None, err=True)
     return filled
 
 
-def _read_key(plan, key_stdin: bool, dry_run: bool) -> str | None:
-    if dry_run:
-        return None
+def _read_key(provider_id: str, key_stdin: bool) -> str | None:
     if key_stdin:
         line = sys.stdin.readline().strip()
         return line or None
     if sys.stdin.isatty():
-        value = typer.prompt(f"API key for {plan.provider_id} (hidden; empty to set it later)", default="", hide_input=True, show_default=False, err=True)
+        value = typer.prompt(f"API key for {provider_id} (hidden; empty to set it later)", default="", hide_input=True, show_default=False, err=True)
         return value.strip() or None
     return None
 
 
 @app.command("use")
 def use_cmd(
-    provider_id: Optional[str] = typer.Argument(None, metavar="ID"),
-    model: Optional[str] = typer.Option(None, "--model", help="Also set the model."),
-    profile: Optional[str] = typer.Option(None, "--profile", help="Make this profile what a plain `codex` uses."),
+    provider_id: str | None = typer.Argument(None, metavar="ID"),
+    model: str | None = typer.Option(None, "--model", metavar="MODEL", help="Also set the model."),
+    profile: str | None = typer.Option(None, "--profile", metavar="NAME", help="Make this profile what a plain `codex` uses."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
 ) -> None:
     """Make a provider (or a profile) the one Codex uses."""
@@ -183,9 +159,10 @@ def use_cmd(
     if profile is not None:
         if provider_id is not None or model is not None:
             raise UsageError("give either a provider ID (with --model) or --profile NAME, not both")
-        from codexprov import codex_version, profiles
+        from codexprov import profiles
+        from codexprov.codex.version import detect
 
-        info = codex_version.detect(state.paths, explicit=state.codex_binary)
+        info = detect(state.paths, explicit=state.codex_binary)
         _edit_done(profiles.use_profile(state.paths, profile, info, dry_run=dry_run))
         return
     if provider_id is None:

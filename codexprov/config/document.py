@@ -68,6 +68,9 @@ def read_file(path: Path) -> tuple[str, bool, bool]:
         raise ConfigError(
             "not valid UTF-8", path=str(path), line=line, hint="Codex reads config.toml as UTF-8; re-save it as UTF-8."
         ) from None
+    from codexprov.redact import remember_source
+
+    remember_source(text)  # every secret in a file codexprov read is masked in what it shows
     # Codex 0.169.0 accepts one byte-order mark (and refuses a second one, as tomli does).
     if text.startswith(BOM):
         return text[1:], True, True

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import functools
@@ -18,7 +19,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,8 @@ class EditResult:
     backup: Path | None
     dry_run: bool
     description: str
+    # The parsed new text (kept so that committing a previewed edit does not parse it again).
+    data: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @functools.cached_property
     def diff(self) -> str:
@@ -71,9 +74,8 @@ def make_diff(old: str, new: str, path: Path) -> str:
     )
     out = []
     for line in lines:
-        if not line.endswith("\n"):
-            line += "\n\\ No newline at end of file\n"
-        out.append(line.replace("\r\n", "\n"))
+        shown = line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+        out.append(shown.replace("\r\n", "\n"))
     return redact_text("".join(out))
 
 
@@ -86,8 +88,11 @@ def apply_edit(
     description: str,
     expect: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     backup_text: Callable[[str], str] | None = None,
+    reuse: EditResult | None = None,
 ) -> EditResult:
-    """Apply `transform` to the file as it is under the lock; `expect` says what the data must become."""
+    """Apply `transform` to the file as it is under the lock; `expect` says what the data must become.
+    `reuse`: a dry run of this same edit (shown to the user first); when the file and the result are
+    still what it saw, its verified parse is reused instead of parsing the new text again."""
     import tomlkit.exceptions
 
     target = Path(os.path.realpath(file))
@@ -100,7 +105,9 @@ def apply_edit(
                 f"cannot make this edit in {file} without disturbing other parts of it ({err})",
                 hint="Nothing was written. Edit the file by hand, or report this layout as a codexprov bug.",
             ) from None
-        return _commit(paths, file, target, snap, new_text, expect, backup_text, dry_run=dry_run, description=description)
+        return _commit(
+            paths, file, target, snap, new_text, expect, backup_text, dry_run=dry_run, description=description, reuse=reuse
+        )
 
 
 def apply_text_edit(
@@ -126,14 +133,18 @@ def _commit(
     *,
     dry_run: bool,
     description: str,
+    reuse: EditResult | None = None,
 ) -> EditResult:
     """The tail both apply functions share, run under the file's lock: verify, back up, write, journal."""
     new_text = keep_missing_final_newline(snap.text, new_text)
     if new_text == snap.text:
         return EditResult(file, snap.text, new_text, "", False, None, dry_run, description)
-    new_data = _verify(snap, new_text, file, expect)
+    if reuse is not None and reuse.data is not None and (reuse.old_text, reuse.new_text) == (snap.text, new_text):
+        new_data = reuse.data
+    else:
+        new_data = _verify(snap, new_text, file, expect)
     if dry_run:
-        return EditResult(file, snap.text, new_text, None, True, None, True, description)
+        return EditResult(file, snap.text, new_text, None, True, None, True, description, new_data)
     if snap.exists:
         refuse_read_only(paths, target)
     remove_stale_temp_files(target)
@@ -142,7 +153,7 @@ def _commit(
     write_atomic(target, written, existed=snap.exists)
     _journal_append(paths, target, backup, written, description)
     cache.put(paths.cache_dir, file, new_data)
-    return EditResult(file, snap.text, new_text, None, True, backup, False, description)
+    return EditResult(file, snap.text, new_text, None, True, backup, False, description, new_data)
 
 
 def delete_file(paths: Paths, file: Path, *, dry_run: bool, description: str) -> EditResult:
@@ -245,10 +256,8 @@ def write_atomic(target: Path, text: str, *, existed: bool) -> None:
             os.chmod(tmp, mode)
             os.replace(tmp, target)
         except BaseException:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
             raise
         if hasattr(os, "O_DIRECTORY"):
             dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
