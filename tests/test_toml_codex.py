@@ -2,7 +2,7 @@
 and a hand-written TOML 1.1 config (BOM, multi-line inline `http_headers`) that codexprov edits and
 Codex then completes a turn with.
 
-The whole corpus was checked the same way with scripts/toml_corpus_codex.py (680 Codex runs, too
+The whole corpus was checked the same way with tests/toml_corpus_codex.py (680 Codex runs, too
 slow for the suite): Codex reads all 214 valid files and refuses all 466 invalid ones.
 """
 
@@ -32,7 +32,7 @@ def codex_reads(codex_bin: Path, config: bytes) -> tuple[bool, str]:
         home.mkdir()
         (home / "config.toml").write_bytes(config)
         proc = subprocess.run(
-            [str(codex_bin), "mcp", "list"], env=codex_env(home), capture_output=True, text=True, timeout=60
+            [str(codex_bin), "mcp", "list"], env=codex_env(home), capture_output=True, text=True, timeout=60, check=False
         )
     return proc.returncode == 0, proc.stderr
 
@@ -42,7 +42,8 @@ def test_codex_reads_the_toml_11_files_and_refuses_invalid_ones(codex_bin: Path)
     invalid = _one_per_folder(INVALID)
     assert len(valid_11) == 57
     with ThreadPoolExecutor(2) as pool:
-        read = dict(zip(valid_11 + invalid, pool.map(lambda f: codex_reads(codex_bin, (CORPUS / f).read_bytes())[0], valid_11 + invalid)))
+        files = valid_11 + invalid
+        read = dict(zip(files, pool.map(lambda f: codex_reads(codex_bin, (CORPUS / f).read_bytes())[0], files), strict=True))
     assert [f for f in valid_11 if not read[f]] == []
     assert [f for f in invalid if read[f]] == []
 

@@ -207,10 +207,8 @@ def remove_stale_temp_files(target: Path) -> None:
     for name in names:
         m = _TEMP_NAME.match(name)
         if m and m.group("name") == target.name:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(target.parent / name)
-            except OSError:
-                pass
 
 
 def _verify(snap: Snapshot, new_text: str, file: Path, expect) -> dict[str, Any]:

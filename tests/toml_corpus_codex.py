@@ -1,7 +1,7 @@
 """Check the whole toml-test corpus (tests/toml-test) against a real Codex binary: every valid file
 must load, every invalid one must be refused. 680 Codex runs (about a minute on 2 cores), so the
 suite runs only the TOML 1.1 part (tests/test_toml_codex.py); run this after a Codex upgrade.
-    python scripts/toml_corpus_codex.py [.cache/codex/0.169.0/node_modules/.bin/codex]
+    .venv/bin/python -m tests.toml_corpus_codex [.cache/codex/0.169.0/node_modules/.bin/codex]
 """
 
 from __future__ import annotations
@@ -10,15 +10,14 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.test_toml_codex import codex_reads  # noqa: E402
-from tests.test_toml_corpus import CORPUS, FILES  # noqa: E402
+from tests.test_toml_codex import codex_reads
+from tests.test_toml_corpus import CORPUS, FILES
 
 
 def main() -> int:
     codex = Path(sys.argv[1] if len(sys.argv) > 1 else ".cache/codex/0.169.0/node_modules/.bin/codex")
     with ThreadPoolExecutor(2) as pool:
-        read = dict(zip(FILES, pool.map(lambda f: codex_reads(codex, (CORPUS / f).read_bytes()), FILES)))
+        read = dict(zip(FILES, pool.map(lambda f: codex_reads(codex, (CORPUS / f).read_bytes()), FILES), strict=True))
     wrong = [f for f in FILES if read[f][0] != f.startswith("valid/")]
     valid = [f for f in FILES if f.startswith("valid/")]
     print(f"valid: {sum(read[f][0] for f in valid)} of {len(valid)} read by Codex")
