@@ -4,7 +4,8 @@
 #   scripts/test.sh [pytest args...]
 # What it installs: a virtualenv in .venv with codexprov and its test extras; the pinned real Codex
 # CLIs from npm into .cache/codex/<version>; gnome-keyring and dbus from apt (when missing and we
-# are root) so that the keyring tests talk to a real Secret Service.
+# are root) so that the keyring tests talk to a real Secret Service; LiteLLM's proxy for the bridge
+# tests into .cache/litellm/venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +34,11 @@ for version in "${CODEX_VERSIONS[@]}"; do
     npm install --silent --no-audit --no-fund --prefix "$prefix" "@openai/codex@$version" >/dev/null
   fi
 done
+
+# LiteLLM for the bridge tests, through the same code path as `codexprov bridge install` (pinned
+# range; nothing happens when a LiteLLM in that range is already there). A virtualenv of its own.
+CODEXPROV_BRIDGE_DIR="$PWD/.cache/litellm" CODEXPROV_BRIDGE_VENV="$PWD/.cache/litellm/venv" \
+  .venv/bin/codexprov bridge install 2>/dev/null
 
 if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-run-session >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

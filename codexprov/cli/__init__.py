@@ -60,6 +60,7 @@ def _show_version(value: bool) -> None:
 class State:
     codex_home: str | None = None
     codex_binary: str | None = None
+    force_write: bool = False
 
     _paths: Any = None
 
@@ -68,7 +69,7 @@ class State:
         if self._paths is None:
             from codexprov import paths
 
-            self._paths = paths.resolve(self.codex_home)
+            self._paths = paths.resolve(self.codex_home, write_read_only=self.force_write)
         return self._paths
 
 
@@ -86,8 +87,12 @@ def _main(
     version: bool = typer.Option(
         False, "--version", "-V", is_eager=True, callback=_show_version, help="Print codexprov's version and exit."
     ),
+    force_write: bool = typer.Option(
+        False, "--force", help="Write config files even when they are read-only (chmod 0444); they stay read-only."
+    ),
 ) -> None:
     state.codex_home = codex_home
+    state.force_write = force_write
     state.codex_binary = codex or os.environ.get("CODEXPROV_CODEX") or None
     state._paths = None
 
@@ -159,7 +164,7 @@ def confirm(question: str, *, yes: bool) -> None:
 
 def register_commands() -> None:
     """Import the command modules: each registers its commands on `app` when imported."""
-    from codexprov.cli import completion, doctor, keys, profiles, providers, recipes  # noqa: F401
+    from codexprov.cli import bridge, completion, doctor, keys, profiles, providers, recipes  # noqa: F401
 
 
 def _show_click_error(err: Any, argv: list[str]) -> None:
