@@ -662,7 +662,7 @@ def _unreachable(target: ProviderTarget, root: str, answer: _Answer, timeout: fl
     pid = target.id
     message = f"cannot reach {_shown(root)}: {_why_unreachable(answer, timeout)}"
     fix = None
-    detail = answer.detail.lower()
+    detail = answer.detail.lower().replace("_", " ")
     if answer.error == "connect" and _is_loopback(root):
         fix = f"start the local server behind {_shown(root)}, or fix base_url of `{pid}`"
     elif answer.error == "tls" and any(w in detail for w in ("wrong version", "record layer", "packet length", "http request")):
