@@ -58,7 +58,7 @@ def config_text(servers) -> str:
 def doctor_command() -> list[str] | None:
     exe = shutil.which("codexprov")
     cmd = [exe] if exe else [sys.executable, "-m", "codexprov"]
-    probe = subprocess.run(cmd + ["doctor", "--help"], capture_output=True, text=True, timeout=60, check=False)
+    probe = subprocess.run([*cmd, "doctor", "--help"], capture_output=True, text=True, timeout=60, check=False)
     return cmd if probe.returncode == 0 and "--json" in probe.stdout else None
 
 
@@ -122,7 +122,7 @@ def main() -> int:
                 whole, codes = [], set()
                 for _ in range(args.runs):
                     start = time.perf_counter()
-                    proc = subprocess.run(cmd + ["doctor", "--json"], env=env, capture_output=True, text=True, timeout=60, check=False)
+                    proc = subprocess.run([*cmd, "doctor", "--json"], env=env, capture_output=True, text=True, timeout=60, check=False)
                     whole.append(time.perf_counter() - start)
                     codes.add(proc.returncode)
                 print(line("codexprov doctor --json (whole command)", whole, TARGET_S) + f"  exit codes {sorted(codes)}")
@@ -130,7 +130,7 @@ def main() -> int:
 
         hang = FakeServer(hang=True).start()
         try:
-            mixed = targets[:9] + [ProviderTarget("hanging", hang.base_url, model="fake-model")]
+            mixed = [*targets[:9], ProviderTarget("hanging", hang.base_url, model="fake-model")]
             start = time.perf_counter()
             findings = check_network(mixed, timeout=2.0)
             elapsed = time.perf_counter() - start

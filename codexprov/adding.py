@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codexprov import providers
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.config.transaction import EditResult
 from codexprov.errors import UsageError
-from codexprov.model import BUILTIN_PROVIDERS, AuthCommand, ProviderSpec
+from codexprov.model import AuthCommand, ProviderSpec
 from codexprov.paths import Paths
 from codexprov.result import Note, Outcome, info, next_step, warning
 
@@ -45,6 +46,7 @@ class AddPlan:
     model: str | None
     key_mode: str
     warnings: tuple[str, ...]
+    capabilities: Any = None  # codex.capabilities.Capabilities of the Codex planned for; None: the newest known
 
 
 @dataclass(frozen=True)
@@ -93,15 +95,13 @@ def plan_add(
 ) -> AddPlan:
     """Render the recipe for this request and apply the key mode. `token_auth` is the keyring
     auth command factory (credentials.token_auth), called only for key mode keyring.
-    `capabilities` (codex_version.Capabilities) says what the installed Codex reads."""
+    `capabilities` (codex.capabilities.Capabilities) says what the installed Codex reads (None: the
+    newest known)."""
     from codexprov import recipes as recipes_mod
 
     provider_id = request.provider_id or recipe.id
     if request.key_mode is not None and request.key_mode not in KEY_MODES:
         raise UsageError(f"unknown key mode `{request.key_mode}`", hint=f"Use one of: {', '.join(KEY_MODES)}.")
-    builtin_supported = True
-    if capabilities is not None and recipe.builtin is not None:
-        builtin_supported = recipe.builtin in capabilities.reserved_ids or capabilities.builtin_fields(recipe.builtin) is not None
     rendered = recipes_mod.render(
         recipe,
         provider_id=provider_id,
@@ -113,13 +113,13 @@ def plan_add(
         env_key=request.env_key,
         headers=request.headers,
         query=request.query,
-        builtin_supported=builtin_supported,
+        capabilities=capabilities,
     )
     warnings = list(rendered.warnings)
     if rendered.spec is None:
         if request.key_mode == "keyring":
             warnings.append(f"the built-in `{rendered.builtin_id}` provider gets its credentials from Codex itself; --key-mode keyring was ignored")
-        return AddPlan(provider_id, recipe.id, None, rendered.builtin_id, rendered.builtin_table, rendered.model, "none", tuple(warnings))
+        return AddPlan(provider_id, recipe.id, None, rendered.builtin_id, rendered.builtin_table, rendered.model, "none", tuple(warnings), capabilities)
     needs_key = bool(getattr(recipe, "needs_key", True))
     key_mode = request.key_mode or ("keyring" if needs_key else "none")
     spec = rendered.spec
@@ -138,7 +138,7 @@ def plan_add(
         # No key from codexprov; a recipe's own auth command (vertex: gcloud) stays.
         spec = dataclasses.replace(spec, env_key=None, env_key_instructions=None)
     check_sendable(spec)
-    return AddPlan(provider_id, recipe.id, spec, None, None, rendered.model, key_mode, tuple(warnings))
+    return AddPlan(provider_id, recipe.id, spec, None, None, rendered.model, key_mode, tuple(warnings), capabilities)
 
 
 def check_sendable(spec: ProviderSpec) -> None:
@@ -252,7 +252,8 @@ def _write(paths: Paths, plan: AddPlan, request: AddRequest, *, dry_run: bool, r
     if plan.spec is None:
         assert plan.builtin_id in BUILTIN_PROVIDERS
         edit = providers.configure_builtin(
-            paths, plan.builtin_id, plan.builtin_table, use=request.use, model=model, dry_run=dry_run, reuse=reuse
+            paths, plan.builtin_id, plan.builtin_table, use=request.use, model=model, dry_run=dry_run, reuse=reuse,
+            capabilities=plan.capabilities,
         )
         return providers.AddEdit(edit, ())
     return providers.write_provider(

@@ -22,7 +22,7 @@ from typing import Any
 
 from codexprov.errors import KeyringUnavailableError, UsageError
 from codexprov.model import AuthCommand, check_provider_id
-from codexprov.redact import redact_text
+from codexprov.redact import redact_text, remember
 
 SERVICE = "codexprov"
 EXECUTABLE_NAME = "codexprov"
@@ -76,7 +76,7 @@ def _backend_origin() -> str:
     if os.environ.get("PYTHON_KEYRING_BACKEND"):
         return f"PYTHON_KEYRING_BACKEND={os.environ['PYTHON_KEYRING_BACKEND']}"
     try:
-        from keyring.core import _config_path  # noqa: PLC2701 - the only public way to locate keyringrc.cfg
+        from keyring.core import _config_path
 
         path = Path(_config_path())
     except Exception:  # noqa: BLE001 - a diagnostic only; never let it hide the real error
@@ -182,11 +182,13 @@ class KeyStore:
     def get(self, provider_id: str) -> str | None:
         with _translated(self, "read", provider_id):
             value = self.backend.get_password(self.service, provider_id)
+        remember(value)  # whatever is shown later, this key is masked in it
         return value if value else None
 
     def set(self, provider_id: str, secret: str) -> None:
         check_provider_id(provider_id)
         secret = check_secret(secret)
+        remember(secret)
         with _translated(self, "store", provider_id):
             self.backend.set_password(self.service, provider_id, secret)
 
@@ -268,6 +270,8 @@ def token_auth(provider_id: str, *, executable: list[str] | None = None) -> Auth
 
 def is_token_auth(auth: Any, provider_id: str) -> bool:
     """Whether an `auth` table (dict or AuthCommand) runs `codexprov token ID` for this provider."""
+    command: object
+    args: object
     if isinstance(auth, AuthCommand):
         command, args = auth.command, list(auth.args)
     elif isinstance(auth, dict):

@@ -15,6 +15,8 @@ from codexprov.credentials import KeyStore, check_provider_id, check_secret, is_
 from codexprov.errors import KeyringUnavailableError, UsageError
 from codexprov.model import PROVIDER_ID_RE, AuthCommand
 from codexprov.redact import redact_text
+from codexprov.result import Note, Outcome
+
 #
 # The functions below join the keyring with the config (engine in codexprov.providers and
 # codexprov.config). They take explicit inputs and return frozen data; the CLI renders it.
@@ -27,7 +29,7 @@ _CONFLICTS_WITH_AUTH = ("env_key", "experimental_bearer_token", "requires_openai
 
 
 def _looks_like_secret_name(name: str) -> bool:
-    from codexprov.redact import _is_secret_name  # noqa: PLC2701 - one definition of "secret-named"
+    from codexprov.redact import _is_secret_name
 
     return _is_secret_name(name)
 
@@ -62,7 +64,7 @@ class PlaintextKey:
 
 def find_plaintext(provider_id: str, table: dict[str, Any]) -> list[PlaintextKey]:
     """Every plain-text key in one provider table, most authoritative first (what Codex sends)."""
-    from codexprov.model import CODEX_PROVIDER_FIELDS
+    from codexprov.codex.capabilities import NEWEST_PROVIDER_FIELDS
 
     found: list[PlaintextKey] = []
     token = table.get("experimental_bearer_token")
@@ -89,7 +91,7 @@ def find_plaintext(provider_id: str, table: dict[str, Any]) -> list[PlaintextKey
                     )
                 )
     for name, value in table.items():
-        if name in CODEX_PROVIDER_FIELDS or not _looks_like_secret_name(name) or not _looks_like_key(value):
+        if name in NEWEST_PROVIDER_FIELDS or not _looks_like_secret_name(name) or not _looks_like_key(value):
             continue
         found.append(PlaintextKey(provider_id, name, value.strip(), note="Codex ignores this field: no key was being sent"))
     return found
@@ -287,18 +289,26 @@ class WirePlan:
     delete_fields: tuple[str, ...] = ()
 
 
-def plan_wiring(table: dict[str, Any] | None, provider_id: str, *, force: bool = False, auth: AuthCommand | None = None) -> WirePlan:
-    """Whether `key set` should point the provider at `codexprov token ID`, and how."""
+def plan_wiring(
+    table: dict[str, Any] | None,
+    provider_id: str,
+    *,
+    force: bool = False,
+    auth: AuthCommand | None = None,
+    capabilities: Any = None,
+) -> WirePlan:
+    """Whether `key set` should point the provider at `codexprov token ID`, and how. `capabilities`:
+    what the installed Codex accepts (codex.capabilities.Capabilities; None: the newest known)."""
+    from codexprov.codex.capabilities import capabilities as caps_for
     from codexprov.errors import NotFoundError
-    from codexprov.model import BUILTIN_PROVIDERS
 
     if table is None:
         raise NotFoundError(
             f"no provider `{provider_id}` in the config",
             hint=f"Add it first (`codexprov add RECIPE --id {provider_id}`), which also stores its key.",
         )
-    builtin = BUILTIN_PROVIDERS.get(provider_id)
-    if builtin is not None and (builtin.overridable_fields is None or "auth" not in builtin.overridable_fields):
+    caps = capabilities or caps_for(None)
+    if provider_id in caps.builtin_ids() and "auth" not in (caps.builtin_top_fields(provider_id) or ()):
         return WirePlan(provider_id, False, f"`{provider_id}` is built into Codex; its table cannot take an auth command")
     current = table.get("auth")
     if is_token_auth(current, provider_id):
@@ -378,7 +388,8 @@ def set_key(
     plan = plan_wiring(table, provider_id, force=wire)
     old_secrets = [p.secret for p in find_plaintext(provider_id, table or {})]
     if not dry_run:
-        assert store is not None
+        # Both are given unless dry_run (see the docstring); check_secret above made `secret` a str.
+        assert store is not None and secret is not None
         store.set(provider_id, secret)
     result = None
     if plan.wire:
@@ -428,7 +439,7 @@ def plan_migration(data: dict[str, Any], store: KeyStore | None, provider_id: st
         raise NotFoundError(f"no provider `{provider_id}` in the config", hint="Run `codexprov key list` to see the providers.")
     items = []
     for pid, table in tables.items():
-        if provider_id is not None and pid != provider_id or not isinstance(table, dict):
+        if (provider_id is not None and pid != provider_id) or not isinstance(table, dict):
             continue
         found = tuple(find_plaintext(pid, table))
         if not found:
@@ -488,23 +499,23 @@ def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, 
     from codexprov.errors import ConflictError
 
     items = plan_migration(load(paths.config_file).data, store, provider_id)
-    todo = [i for i in items if i.skipped is None and i.wiring is not None]
+    todo = [(i, i.wiring) for i in items if i.skipped is None and i.wiring is not None]
     if not todo:
         return MigrationResult(tuple(items), None, ())
 
     def change(doc: Any) -> None:
         providers_table = doc["model_providers"]
-        for item in todo:
+        for item, wiring in todo:
             table = providers_table[item.provider_id]
-            for key in item.wiring.delete_fields:
+            for key in wiring.delete_fields:
                 if key in table:
                     del table[key]
-            for key, value in item.wiring.set_fields.items():
+            for key, value in wiring.set_fields.items():
                 table[key] = config_edit._tomlkit_value(value, inline=not config_edit._is_subtable(key, value))
 
     def transform(snap: Any) -> str:
         again = {i.provider_id: i for i in plan_migration(snap.data, None, provider_id)}
-        for item in todo:
+        for item, _wiring in todo:
             now = again.get(item.provider_id)
             if now is None or [(p.field, p.secret) for p in now.found] != [(p.field, p.secret) for p in item.found]:
                 raise ConflictError(
@@ -514,17 +525,17 @@ def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, 
         return config_edit.scoped_edit(snap.text, ("model_providers",), change)
 
     def expect(data: dict[str, Any]) -> dict[str, Any]:
-        for item in todo:
+        for item, wiring in todo:
             table = data["model_providers"][item.provider_id]
-            for key in item.wiring.delete_fields:
+            for key in wiring.delete_fields:
                 table.pop(key, None)
-            table.update(item.wiring.set_fields)
+            table.update(wiring.set_fields)
         return data
 
     stored: list[str] = []
     if not dry_run:
         assert store is not None
-        for item in todo:
+        for item, _wiring in todo:
             if item.store_needed:
                 store.set(item.provider_id, item.secret)
                 stored.append(item.provider_id)
@@ -533,8 +544,80 @@ def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, 
         paths.config_file,
         transform,
         dry_run=dry_run,
-        description="move plain-text keys into the keyring (" + ", ".join(i.provider_id for i in todo) + ")",
+        description="move plain-text keys into the keyring (" + ", ".join(i.provider_id for i, _w in todo) + ")",
         expect=expect,
-        backup_text=backup_redactor([p.secret for i in todo for p in i.found]),
+        backup_text=backup_redactor([p.secret for i, _w in todo for p in i.found]),
     )
     return MigrationResult(tuple(items), result, tuple(stored))
+
+
+# ---------------------------------------------------------------------------- use cases: migrate, run
+
+
+def preview_migration(paths: Any, store: KeyStore | None, provider_id: str | None = None) -> MigrationResult:
+    """`key migrate`'s first step: what would move (nothing stored or written). Asked for one
+    provider that cannot be migrated, this is a ConflictError saying why."""
+    from codexprov.errors import ConflictError
+
+    preview = migrate(paths, store, provider_id, dry_run=True)
+    for item in preview.items:
+        if item.skipped and provider_id is not None:
+            raise ConflictError(f"not migrating {item.provider_id}: {item.skipped}")
+    return preview
+
+
+def commit_migration(paths: Any, store: KeyStore, provider_id: str | None = None) -> Outcome:
+    """Move the keys (keyring first, then the config), as previewed."""
+    result = migrate(paths, store, provider_id, dry_run=False)
+    notes = [Note(f"stored the key for {pid} in the OS keyring ({store.label})") for pid in result.stored]
+    if result.edit is not None and result.edit.backup:
+        notes.append(
+            Note(
+                "the backup keeps the keys masked: `codexprov undo` restores the old layout but not the "
+                "plain-text keys, which now live in the keyring"
+            )
+        )
+    return Outcome((result.edit,) if result.edit is not None else (), tuple(notes))
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    argv: tuple[str, ...]
+    env: dict[str, str] = dataclasses_field(repr=False)
+    missing: tuple[str, ...]  # env-mode providers with no key in the keyring
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        return tuple(Note(f"no key for {pid} in the keyring (codexprov key set {pid})", "warning") for pid in self.missing)
+
+
+def plan_run(
+    paths: Any, open_keystore: Any, command: list[str], *, provider_id: str | None, profile: str | None, environ: dict[str, str]
+) -> RunPlan:
+    """`codexprov run`: the command (with -c model_provider / -p for codex) and its environment."""
+    argv = codex_command(list(command), provider_id=provider_id, profile=profile)
+    plan = run_env(paths, open_keystore, provider_id)
+    env = dict(environ)
+    env.update({v.name: v.value for v in plan.variables})
+    return RunPlan(tuple(argv), env, plan.missing)
+
+
+def execute(plan: RunPlan) -> int:
+    """Run the command; its exit status (128+N for a signal N, as shells report it). The child owns
+    the terminal: Ctrl-C reaches it directly while we wait."""
+    import signal
+    import subprocess
+
+    from codexprov.errors import NotFoundError
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        completed = subprocess.run(list(plan.argv), env=plan.env, check=False)
+    except FileNotFoundError:
+        raise NotFoundError(f"command not found: {plan.argv[0]}") from None
+    except PermissionError:
+        raise NotFoundError(f"command not executable: {plan.argv[0]}") from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    code = completed.returncode
+    return 128 - code if code < 0 else code

@@ -1,4 +1,4 @@
-"""Plain data shared by the core modules: what a provider is, and which ones Codex builds in."""
+"""Plain data shared by the core modules: what a provider is. What Codex accepts lives in codexprov.codex."""
 
 from __future__ import annotations
 
@@ -21,77 +21,6 @@ def check_provider_id(provider_id: str) -> str:
     return provider_id
 
 
-@dataclass(frozen=True)
-class BuiltinProvider:
-    id: str
-    name: str
-    base_url: str | None
-    key_source: str  # human text: where Codex gets credentials for it
-    # None: the id is fully reserved (a [model_providers.ID] table is a load error).
-    # A tuple: the only fields a [model_providers.ID] table may set.
-    overridable_fields: tuple[str, ...] | None = None
-
-
-BUILTIN_PROVIDERS: dict[str, BuiltinProvider] = {
-    p.id: p
-    for p in (
-        BuiltinProvider("openai", "OpenAI", "https://api.openai.com/v1", "codex login / OPENAI_API_KEY"),
-        BuiltinProvider("ollama", "Ollama", "http://localhost:11434/v1", "none (local)"),
-        BuiltinProvider("lmstudio", "LM Studio", "http://localhost:1234/v1", "none (local)"),
-        BuiltinProvider(
-            "amazon-bedrock",
-            "Amazon Bedrock",
-            None,
-            "AWS credentials (aws.profile)",
-            ("base_url", "auth", "http_headers", "aws"),
-        ),
-        BuiltinProvider(
-            "gcp",
-            "Google Cloud Vertex AI",
-            None,
-            "Google credentials (credential_file / gcloud)",
-            ("base_url", "auth", "http_headers", "project_id", "location", "credential_file"),
-        ),
-    )
-}
-
-# Ids a custom [model_providers.ID] table must not use with the newest Codex: the built-ins above,
-# and amazon-bedrock-runtime, which Codex 0.169.0 restricts like amazon-bedrock (not listed as a
-# provider of its own: it is Bedrock's runtime endpoint).
-RESERVED_IDS = frozenset(BUILTIN_PROVIDERS) | {"amazon-bedrock-runtime"}
-
-# Every field Codex 0.169.0 accepts in a [model_providers.ID] table (ModelProviderInfo, which
-# denies unknown fields under --strict-config), checked against the real binary. `aws` is only
-# valid on the Bedrock built-ins; project_id/location/credential_file are Vertex's but accepted on
-# any id.
-CODEX_PROVIDER_FIELDS = frozenset(
-    {
-        "name",
-        "base_url",
-        "model_catalog_url",
-        "env_key",
-        "env_key_instructions",
-        "experimental_bearer_token",
-        "auth",
-        "gateway_oauth",
-        "aws",
-        "wire_api",
-        "query_params",
-        "http_headers",
-        "env_http_headers",
-        "request_max_retries",
-        "stream_max_retries",
-        "stream_idle_timeout_ms",
-        "websocket_connect_timeout_ms",
-        "requires_openai_auth",
-        "supports_websockets",
-        "supports_standalone_web_search",
-        "project_id",
-        "location",
-        "credential_file",
-    }
-)
-
 # What `add` writes from a recipe, or replaces when the key mode changes; any other field in an
 # existing table was put there by the user and `add --replace` keeps it.
 RECIPE_OWNED_FIELDS = frozenset(
@@ -109,9 +38,6 @@ RECIPE_OWNED_FIELDS = frozenset(
         "requires_openai_auth",
     }
 )
-
-# Sub-keys allowed under `aws` for the amazon-bedrock built-in.
-BEDROCK_AWS_FIELDS = ("profile", "region", "credential_export", "auth_refresh")
 
 
 @dataclass(frozen=True)

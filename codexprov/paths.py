@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,9 +36,8 @@ class Paths:
         return self.codex_home / f"{name}.config.toml"
 
 
-def default_codex_home(env: dict[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    value = env.get("CODEX_HOME")
+def default_codex_home(env: Mapping[str, str] | None = None) -> Path:
+    value = (os.environ if env is None else env).get("CODEX_HOME")
     if value:
         return Path(value).expanduser()
     return Path("~/.codex").expanduser()

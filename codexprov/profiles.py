@@ -8,18 +8,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codexprov.codex_version import CodexInfo, format_version
 from codexprov import profile_state
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
+from codexprov.codex.version import CodexInfo, format_version
 from codexprov.config import edit
 from codexprov.config.document import Snapshot, load, parse
 from codexprov.config.transaction import EditResult, apply_edit
 from codexprov.errors import ConflictError, NotFoundError, UsageError
-from codexprov.model import BUILTIN_PROVIDERS
 from codexprov.paths import Paths
 
 # Codex's own rule for `--profile NAME` (codex-rs ProfileV2Name): ASCII letters, digits, '_' and '-'.
@@ -150,8 +151,8 @@ def _table_text(name: str, table: dict[str, Any]) -> str:
 def list_profiles(paths: Paths, info: CodexInfo) -> ProfileList:
     config = load(paths.config_file)
     data = config.data
-    tables = data.get("profiles") if isinstance(data.get("profiles"), dict) else {}
-    legacy_default = data.get("profile") if isinstance(data.get("profile"), str) else None
+    tables = got if isinstance(got := data.get("profiles"), dict) else {}
+    legacy_default = got if isinstance(got := data.get("profile"), str) else None
     if info.capabilities.profile_form == "table":
         profiles = tuple(
             Profile(n, "table", paths.config_file, dict(t), n == legacy_default, _table_text(n, t))
@@ -217,7 +218,7 @@ def add_profile(
     check_provider(config.data, provider)
     if info.capabilities.profile_form == "table":
         return _add_table(paths, name, selection, dry_run)
-    legacy = config.data.get("profiles") if isinstance(config.data.get("profiles"), dict) else {}
+    legacy = got if isinstance(got := config.data.get("profiles"), dict) else {}
     if name in legacy or config.data.get("profile") == name:
         # Codex refuses `-p NAME` while config.toml still holds a legacy [profiles.NAME] / profile = NAME.
         raise ConflictError(
@@ -442,8 +443,8 @@ def migrate(paths: Paths, info: CodexInfo, dry_run: bool = False) -> MigrateResu
             hint="Upgrade Codex to 0.134 or later first (or keep the tables).",
         )
     config = load(paths.config_file)
-    tables = config.data.get("profiles") if isinstance(config.data.get("profiles"), dict) else {}
-    default = config.data.get("profile") if isinstance(config.data.get("profile"), str) else None
+    tables = got if isinstance(got := config.data.get("profiles"), dict) else {}
+    default = got if isinstance(got := config.data.get("profile"), str) else None
     if not tables and "profile" not in config.data:
         return MigrateResult((), (), None, (), (), dry_run)
     warnings: list[str] = []
@@ -485,10 +486,10 @@ def migrate(paths: Paths, info: CodexInfo, dry_run: bool = False) -> MigrateResu
             apply_edit(
                 paths,
                 target,
-                lambda snap, t=file_text, n=name, p=target: _new_file(snap, t, n, p),
+                functools.partial(_new_file, text=file_text, name=name, target=target),
                 dry_run=dry_run,
                 description=f"migrate [profiles.{name}] to {target.name}",
-                expect=lambda _d, e=expected: dict(e),
+                expect=functools.partial(_copy_of, expected),
             )
         )
 
@@ -520,6 +521,10 @@ def tomllib_loads(text: str) -> dict[str, Any]:
     import tomllib
 
     return tomllib.loads(text)
+
+
+def _copy_of(expected: dict[str, Any], _data: dict[str, Any]) -> dict[str, Any]:
+    return dict(expected)
 
 
 def _new_file(snap: Snapshot, text: str, name: str, target: Path) -> str:

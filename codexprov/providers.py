@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
-
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.config.document import Snapshot, load
 from codexprov.errors import ConflictError, NotFoundError, UsageError
-from codexprov.model import BUILTIN_PROVIDERS, RESERVED_IDS, check_provider_id, AuthCommand, ProviderSpec
+from codexprov.model import AuthCommand, ProviderSpec, check_provider_id
 from codexprov.paths import Paths
 
 if TYPE_CHECKING:
+    from codexprov.codex.capabilities import Capabilities
     from codexprov.config.transaction import EditResult
 
 # Read-only commands (list, show) must not pay for tomlkit, difflib and friends: the modules that
@@ -76,22 +76,11 @@ class ProviderList:
     active_profile: str | None = None
 
 
-_SECRET_NAMES = ("token", "secret", "password", "authorization", "api-key", "api_key", "apikey", "x-api-key")
-_NAME_FIELDS = ("env_key", "env_key_instructions", "env_http_headers", "auth")
-
-
 def redact_table(table: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a provider table safe to show: literal secrets masked (env var *names* are kept)."""
-    from codexprov.redact import mask
+    """A copy of a provider table safe to show (the one boundary: codexprov.redact.redact_data)."""
+    from codexprov.redact import redact_data
 
-    def walk(node: Any, name: str) -> Any:
-        if isinstance(node, dict):
-            return {k: (v if k in _NAME_FIELDS and name == "" else walk(v, k)) for k, v in node.items()}
-        if isinstance(node, str) and any(s in name.lower() for s in _SECRET_NAMES):
-            return mask(node)
-        return node
-
-    return walk(table, "")
+    return redact_data(table)
 
 
 def is_token_command(auth: dict[str, Any]) -> bool:
@@ -179,12 +168,19 @@ def not_found(pid: str, known: list[str], where: str) -> NotFoundError:
 # ---------------------------------------------------------------------------- validation
 
 
-def check_new_id(pid: str) -> None:
+def check_new_id(pid: str, capabilities: Capabilities | None = None) -> None:
+    """UsageError for a malformed id; ConflictError when this Codex (default: the newest known)
+    refuses a custom table under `pid` (codex.rules.custom_id_refusal)."""
+    from codexprov.codex.capabilities import capabilities as caps_for
+    from codexprov.codex.rules import custom_id_refusal
+
     check_provider_id(pid)
-    if pid in RESERVED_IDS:
+    refusal = custom_id_refusal(pid, capabilities or caps_for(None))
+    if refusal is not None:
+        builtin = f" (or configure the built-in with `codexprov use {pid}`)" if pid in BUILTIN_PROVIDERS else ""
         raise ConflictError(
-            f"'{pid}' is a Codex built-in provider id; a custom provider cannot use it",
-            hint=f"Pick another id, e.g. --id {pid}-custom (or configure the built-in with `codexprov use {pid}`).",
+            refusal.message,
+            hint=f"Pick another id, e.g. --id {pid}-custom{builtin}.",
         )
 
 
@@ -298,14 +294,16 @@ def configure_builtin(
     model: str | None = None,
     dry_run: bool = False,
     reuse: EditResult | None = None,
+    capabilities: Capabilities | None = None,
 ) -> EditResult:
-    """Configure a built-in provider: only the fields Codex lets a table under its id set."""
+    """Configure a built-in provider: only the fields this Codex (default: the newest known) lets a
+    table under its id set."""
+    from codexprov.codex.capabilities import capabilities as caps_for
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
 
-    builtin = BUILTIN_PROVIDERS[builtin_id]
     if table:
-        allowed = builtin.overridable_fields or ()
+        allowed = (capabilities or caps_for(None)).builtin_top_fields(builtin_id) or ()
         bad = [k for k in table if k not in allowed]
         if bad:
             raise UsageError(

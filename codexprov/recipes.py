@@ -10,8 +10,9 @@ Public API (used by the `add` command):
   Recipe.missing_params(params, base_url_given) -> list[RecipeParam]
   check_params(recipe, params) -> None        (UsageError for unknown names / bad values)
   render(recipe, *, provider_id, params, base_url, model, name, env_key, headers, query,
-         builtin_supported=True) -> Rendered
-  preview(recipe, *, builtin_supported=True) -> Preview   (what `recipes show` prints)
+         capabilities=None) -> Rendered
+  preview(recipe, *, capabilities=None) -> Preview   (what `recipes show` prints)
+  check_against_codex(rendered, capabilities=None) -> list[str]
 
 Nothing here prints, prompts or exits.
 """
@@ -26,24 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codexprov.codex.builtins import BUILTIN_DISPLAY_NAMES, BUILTIN_PROVIDERS
+from codexprov.codex.capabilities import Capabilities
+from codexprov.codex.capabilities import capabilities as capabilities_of
 from codexprov.errors import ConflictError, NotFoundError, UsageError
-from codexprov.model import (
-    CODEX_PROVIDER_FIELDS,
-    BEDROCK_AWS_FIELDS,
-    BUILTIN_PROVIDERS,
-    PROVIDER_ID_RE,
-    RESERVED_IDS,
-    check_provider_id,
-    AuthCommand,
-    ProviderSpec,
-)
+from codexprov.model import PROVIDER_ID_RE, AuthCommand, ProviderSpec, check_provider_id
 from codexprov.paths import Paths
 
 RECIPES_PATH_ENV = "CODEXPROV_RECIPES_PATH"
 
 KINDS = ("hosted", "local", "gateway", "built-in")
 RESPONSES_SUPPORT = ("native", "no", "unknown")
-SOURCES = ("shipped", "user", "team")
 
 # What a recipe's `extra` table may add to a custom provider (the rest has its own recipe field).
 EXTRA_FIELDS = frozenset(
@@ -65,9 +59,6 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DEFAULT_VALUE = re.compile(r"^[A-Za-z0-9._~:-]{1,200}$")
 # Pseudo-params filled from the provider id, allowed in `name` and `env_key` only.
 _ID_PSEUDO = ("id", "ID")
-
-# Display names by which Codex recognises its built-ins (ModelProviderInfo::is_openai / is_amazon_bedrock).
-_MAGIC_NAMES = frozenset({"OpenAI", "Amazon Bedrock"})
 
 _TOP_FIELDS = frozenset(
     {
@@ -337,7 +328,7 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
         raise _Problem("id", "missing")
     if not PROVIDER_ID_RE.fullmatch(recipe_id):
         raise _Problem("id", f"{recipe_id!r} is not a valid id (letters, digits, - and _)")
-    if stem is not None and recipe_id != stem:
+    if path is not None and recipe_id != path.stem:
         raise _Problem("id", f"{recipe_id!r} does not match the file name {path.name!r}")
 
     name = _req_str(data, "name")
@@ -505,7 +496,10 @@ def _parse_auth(raw: Any) -> AuthCommand | None:
 
 
 def _check_builtin_fields(builtin: str, fields: dict[str, Any], declared: set[str]) -> None:
-    allowed = BUILTIN_PROVIDERS[builtin].overridable_fields or ()
+    # Recipes are checked against the newest Codex; `add` on an older one drops what it cannot take.
+    newest = capabilities_of(None)
+    allowed = newest.builtin_top_fields(builtin) or ()
+    aws_fields = [f.split(".", 1)[1] for f in newest.builtin_fields(builtin) or () if f.startswith("aws.")]
     for key, value in fields.items():
         where = f"builtin_fields.{key}"
         if key not in allowed or key == "auth":
@@ -515,8 +509,8 @@ def _check_builtin_fields(builtin: str, fields: dict[str, Any], declared: set[st
             if not isinstance(value, dict):
                 raise _Problem(where, "must be a table")
             for sub, sub_value in value.items():
-                if sub not in BEDROCK_AWS_FIELDS:
-                    raise _Problem(f"{where}.{sub}", f"unknown (accepted: {', '.join(BEDROCK_AWS_FIELDS)})")
+                if sub not in aws_fields:
+                    raise _Problem(f"{where}.{sub}", f"unknown (accepted: {', '.join(aws_fields)})")
                 if not isinstance(sub_value, str):
                     raise _Problem(f"{where}.{sub}", "must be a string template")
                 _check_placeholders(f"{where}.{sub}", sub_value, declared)
@@ -602,15 +596,16 @@ def render(
     env_key: str | None,
     headers: Mapping[str, str],
     query: Mapping[str, str],
-    builtin_supported: bool = True,
+    capabilities: Capabilities | None = None,
 ) -> Rendered:
-    """Turn a recipe and the user's input into what `add` writes.
+    """Turn a recipe and the user's input into what `add` writes, for the Codex whose
+    `capabilities` are given (None: the newest known).
 
     A recipe for a Codex built-in configures the built-in (spec None, `builtin_id` set) when the
-    provider id is the recipe's or the built-in's own id, no --base-url is given and the installed
-    Codex has that built-in (`builtin_supported`). Otherwise a custom provider (`spec`) is rendered,
-    with wire_api "responses" and `env_key` set to the recipe's variable (or `env_key` when given);
-    a custom table is never rendered under a reserved built-in id (ConflictError).
+    provider id is the recipe's or the built-in's own id, no --base-url is given and that Codex has
+    the built-in. Otherwise a custom provider (`spec`) is rendered, with wire_api "responses" and
+    `env_key` set to the recipe's variable (or `env_key` when given); a custom table is never
+    rendered under an id that Codex keeps for a built-in (ConflictError).
 
     Unknown param names, bad values and missing required params raise UsageError listing the valid
     params.
@@ -626,7 +621,7 @@ def render(
         env_key=env_key,
         headers=dict(headers),
         query=dict(query),
-        builtin_supported=builtin_supported,
+        capabilities=capabilities or capabilities_of(None),
     )
 
 
@@ -676,22 +671,24 @@ def _render(
     env_key: str | None,
     headers: dict[str, str],
     query: dict[str, str],
-    builtin_supported: bool,
+    capabilities: Capabilities,
     placeholders: bool = False,
 ) -> Rendered:
+    from codexprov.codex.rules import custom_id_refusal
+
     check_provider_id(provider_id)
     warnings = list(_responses_warnings(recipe, provider_id))
     chosen_model = model or recipe.default_model
 
     use_builtin = (
         recipe.builtin is not None
-        and builtin_supported
+        and recipe.builtin in capabilities.restricted_ids()
         and base_url is None
         and provider_id in (recipe.id, recipe.builtin)
     )
     if use_builtin:
         assert recipe.builtin is not None
-        table = _builtin_table(recipe, values, headers, placeholders)
+        table = _builtin_table(recipe, values, headers, capabilities, placeholders)
         refused = [
             flag
             for flag, given in (("--name", name), ("--env-key", env_key), ("--query", query))
@@ -704,15 +701,9 @@ def _render(
             )
         return Rendered(None, recipe.builtin, table, chosen_model, tuple(warnings))
 
-    reserved = set(RESERVED_IDS)
-    if not builtin_supported and recipe.builtin is not None:
-        # This Codex predates the built-in, so the id is an ordinary one there.
-        reserved.discard(recipe.builtin)
-    if provider_id in reserved:
-        raise ConflictError(
-            f"{provider_id!r} is a Codex built-in provider id; a custom provider cannot use it",
-            hint=f"Pick another id, e.g. --id {provider_id}-custom.",
-        )
+    refusal = custom_id_refusal(provider_id, capabilities)
+    if refusal is not None:
+        raise ConflictError(refusal.message, hint=f"Pick another id, e.g. --id {provider_id}-custom.")
 
     url = base_url or _fill(recipe.base_url, values, placeholders)
     if url is None:
@@ -743,7 +734,7 @@ def _render(
         )
 
     display = name or _fill(recipe.name, id_values, False) or provider_id
-    if display in _MAGIC_NAMES:
+    if display in BUILTIN_DISPLAY_NAMES:
         # Codex 0.169.0 recognises its built-ins by display name (a custom "Amazon Bedrock" gets
         # SigV4 signing, "OpenAI" gets OpenAI-only behaviour), so a custom table must not reuse them.
         if name:
@@ -769,7 +760,7 @@ def _render(
 
 
 def _builtin_table(
-    recipe: Recipe, values: Mapping[str, str], headers: dict[str, str], placeholders: bool = False
+    recipe: Recipe, values: Mapping[str, str], headers: dict[str, str], capabilities: Capabilities, placeholders: bool = False
 ) -> dict[str, Any]:
     """The built-in's table: each templated field whose params all have values (others left out)."""
     if placeholders:
@@ -786,8 +777,7 @@ def _builtin_table(
             if value is not None:
                 table[key] = value
     if headers:
-        builtin = BUILTIN_PROVIDERS[str(recipe.builtin)]
-        if "http_headers" not in (builtin.overridable_fields or ()):
+        if "http_headers" not in (capabilities.builtin_top_fields(str(recipe.builtin)) or ()):
             raise UsageError(
                 f"Codex does not accept headers for its built-in {recipe.builtin!r} provider",
                 hint=f"Pass --id NAME to write a custom provider from the {recipe.id!r} recipe instead.",
@@ -841,7 +831,7 @@ def _responses_warnings(recipe: Recipe, provider_id: str) -> list[str]:
     return []
 
 
-def preview(recipe: Recipe, *, builtin_supported: bool = True) -> Preview:
+def preview(recipe: Recipe, *, capabilities: Capabilities | None = None) -> Preview:
     """What `recipes show` prints: the TOML `add RECIPE` would write, with `<param>` placeholders."""
     values = {p.name: p.default for p in recipe.params if p.default is not None}
     rendered = _render(
@@ -854,7 +844,7 @@ def preview(recipe: Recipe, *, builtin_supported: bool = True) -> Preview:
         env_key=None,
         headers={},
         query={},
-        builtin_supported=builtin_supported,
+        capabilities=capabilities or capabilities_of(None),
         placeholders=True,
     )
     return Preview(toml_for(rendered), rendered)
@@ -893,43 +883,18 @@ def toml_for(rendered: Rendered) -> str:
     return tomlkit.dumps(doc)
 
 
-def check_against_codex(rendered: Rendered) -> list[str]:
-    """Why Codex 0.169.0 would refuse this render (empty when it would accept it).
+def check_against_codex(rendered: Rendered, capabilities: Capabilities | None = None) -> list[str]:
+    """Why this Codex (default: the newest known) would refuse or misread this render; [] when it
+    would take it (codex.rules)."""
+    from codexprov.codex.rules import table_refusals
 
-    Mirrors codex-facts.md: no custom table under a reserved id, a non-empty name, wire_api
-    "responses", only known fields, `auth` not combined with `env_key`; a built-in table holds only
-    the fields that built-in accepts.
-    """
-    faults = []
+    caps = capabilities or capabilities_of(None)
     if rendered.spec is not None:
         table = rendered.spec.to_table()
-        if rendered.spec.id in BUILTIN_PROVIDERS:
-            faults.append(f"custom provider under the reserved id {rendered.spec.id!r}")
-        if not str(table.get("name", "")).strip():
-            faults.append("provider name must not be empty")
-        if table.get("name") in _MAGIC_NAMES:
-            faults.append(f"name {table['name']!r} makes Codex treat the provider as its built-in")
-        if table.get("wire_api") != "responses":
-            faults.append(f"wire_api is {table.get('wire_api')!r}, not 'responses'")
-        unknown = sorted(set(table) - CODEX_PROVIDER_FIELDS)
-        if unknown:
-            faults.append(f"unknown fields: {', '.join(unknown)}")
-        if "auth" in table and ("env_key" in table or table.get("requires_openai_auth")):
-            faults.append("auth cannot be combined with env_key")
-        for key in ("query_params", "http_headers", "env_http_headers"):
-            if key in table and not all(isinstance(v, str) for v in table[key].values()):
-                faults.append(f"{key} must map strings to strings")
-    else:
-        builtin = BUILTIN_PROVIDERS.get(str(rendered.builtin_id))
-        if builtin is None:
-            faults.append(f"{rendered.builtin_id!r} is not a Codex built-in")
-        elif rendered.builtin_table:
-            allowed = builtin.overridable_fields or ()
-            extra = sorted(set(rendered.builtin_table) - set(allowed))
-            if extra:
-                faults.append(f"fields the {builtin.id} built-in does not accept: {', '.join(extra)}")
-            aws = rendered.builtin_table.get("aws", {})
-            bad = sorted(set(aws) - set(BEDROCK_AWS_FIELDS))
-            if bad:
-                faults.append(f"unknown aws fields: {', '.join(bad)}")
-    return faults
+        return [r.message for r in table_refusals(rendered.spec.id, table, caps)]
+    builtin_id = str(rendered.builtin_id)
+    if builtin_id not in caps.restricted_ids():
+        return [f"{builtin_id!r} is not a Codex built-in"]
+    if not rendered.builtin_table:
+        return []  # selecting a built-in without a table is always fine
+    return [r.message for r in table_refusals(builtin_id, rendered.builtin_table or {}, caps)]

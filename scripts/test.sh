@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything the test suite needs on a fresh machine, then runs the whole suite.
+# Installs everything the test suite needs on a fresh machine, lints (ruff) and type-checks (mypy),
+# then runs the whole suite.
 #   scripts/test.sh [pytest args...]
 # What it installs: a virtualenv in .venv with codexprov and its test extras; the pinned real Codex
 # CLIs from npm into .cache/codex/<version>; gnome-keyring and dbus from apt (when missing and we
@@ -14,6 +15,16 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+# Lint and types first (config in pyproject.toml): they fail in a second, before the slow parts.
+if ! .venv/bin/ruff check --quiet; then
+  echo "error: ruff check failed (problems above); \`.venv/bin/ruff check --fix\` repairs the safe ones" >&2
+  exit 1
+fi
+if ! .venv/bin/mypy; then
+  echo "error: mypy found type errors in codexprov/ (above)" >&2
+  exit 1
+fi
 
 for version in "${CODEX_VERSIONS[@]}"; do
   prefix=.cache/codex/$version

@@ -88,6 +88,7 @@ def run_codex(
         capture_output=True,
         text=True,
         timeout=timeout,
+        check=False,
     )
 
 

@@ -48,6 +48,9 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("TERM", "dumb")
+    from codexprov import redact
+
+    redact.forget_all()  # secrets remembered by an earlier test must not mask this one's output
     return home
 
 
@@ -116,7 +119,7 @@ def run_exe():
 
     def _run(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 60):
         proc = subprocess.run(
-            [exe, *args], input=input, capture_output=True, text=True, env=env, timeout=timeout
+            [exe, *args], input=input, capture_output=True, text=True, env=env, timeout=timeout, check=False
         )
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 

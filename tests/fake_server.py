@@ -16,6 +16,7 @@ Every option is an attribute that a test may change while the server runs. The p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -103,10 +104,8 @@ class FakeServer:
         with self._lock:
             conns = list(self._connections)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._httpd.server_close()
         assert self._thread is not None
         self._thread.join(5)
@@ -309,11 +308,11 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: pytest output is for test failures
 
     # Every method is recorded; `codex doctor` probes routes with methods other than GET and POST.
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         self._handle()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET

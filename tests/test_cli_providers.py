@@ -66,7 +66,7 @@ def test_add_use_show_remove_undo_cycle(run_cli, config_file: Path) -> None:
 
 
 def _instructions_line(text: str) -> str:
-    line = [l for l in text.splitlines() if l.startswith("env_key_instructions")]
+    line = [row for row in text.splitlines() if row.startswith("env_key_instructions")]
     return line[0] + "\n" if line else ""
 
 

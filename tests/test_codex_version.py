@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from codexprov import codex_version as cv
 from codexprov import paths as paths_mod
+from codexprov.codex import capabilities as caps_mod
+from codexprov.codex import version as cv
 from codexprov.errors import NotFoundError
 
 
@@ -51,7 +52,7 @@ def test_parse_version(text, expected):
 
 
 def test_capabilities_0_169():
-    caps = cv.capabilities((0, 169, 0))
+    caps = caps_mod.capabilities((0, 169, 0))
     assert caps.to_json() == {
         "version": "0.169.0",
         "profile_form": "file",
@@ -83,13 +84,39 @@ def test_capabilities_0_169():
         "strict_config": True,
         "doctor": True,
         "reasoning_efforts": None,
+        "provider_fields": [
+            "auth",
+            "aws",
+            "base_url",
+            "capabilities",
+            "credential_file",
+            "env_http_headers",
+            "env_key",
+            "env_key_instructions",
+            "experimental_bearer_token",
+            "gateway_oauth",
+            "http_headers",
+            "location",
+            "model_catalog_url",
+            "name",
+            "project_id",
+            "query_params",
+            "request_max_retries",
+            "requires_openai_auth",
+            "stream_idle_timeout_ms",
+            "stream_max_retries",
+            "supports_standalone_web_search",
+            "supports_websockets",
+            "websocket_connect_timeout_ms",
+            "wire_api",
+        ],
     }
     assert caps.builtin_fields("gcp") == ("base_url", "auth", "http_headers", "project_id", "location", "credential_file")
     assert caps.builtin_fields("acme") is None
 
 
 def test_capabilities_0_133():
-    caps = cv.capabilities((0, 133, 0))
+    caps = caps_mod.capabilities((0, 133, 0))
     assert caps.profile_form == "table"
     assert caps.profile_v2_flag is True
     assert caps.wire_apis == ("responses",)
@@ -120,15 +147,19 @@ def test_capabilities_0_133():
         (lambda c: c.builtin_fields("gcp") == ("base_url", "auth", "http_headers"), (0, 164, 0), (0, 165, 0)),
         (lambda c: "project_id" in (c.builtin_fields("gcp") or ()), (0, 165, 0), (0, 166, 0)),
         (lambda c: c.reasoning_efforts is None, (0, 134, 0), (0, 140, 0)),
+        (lambda c: "supports_standalone_web_search" in c.provider_fields, (0, 145, 0), (0, 150, 0)),
+        (lambda c: {"model_catalog_url", "gateway_oauth"} <= c.provider_fields, (0, 155, 0), (0, 160, 0)),
+        (lambda c: "capabilities" in c.provider_fields, (0, 160, 0), (0, 163, 0)),
+        (lambda c: {"project_id", "location", "credential_file"} <= c.provider_fields, (0, 165, 0), (0, 166, 0)),
     ],
 )
 def test_capability_boundaries(check, before, since):
-    assert not check(cv.capabilities(before))
-    assert check(cv.capabilities(since))
+    assert not check(caps_mod.capabilities(before))
+    assert check(caps_mod.capabilities(since))
 
 
 def test_old_codex_reads_chat_and_has_no_reserved_ids():
-    caps = cv.capabilities((0, 90, 0))
+    caps = caps_mod.capabilities((0, 90, 0))
     assert caps.wire_apis == ("responses", "chat")
     assert caps.reserved_ids == ()
     assert caps.partial_builtins == ()
@@ -137,9 +168,9 @@ def test_old_codex_reads_chat_and_has_no_reserved_ids():
 
 
 def test_unknown_and_newer_versions_get_the_newest_behaviour():
-    newest = cv.capabilities(cv.NEWEST_VERIFIED)
-    assert cv.capabilities(None) == newest
-    newer = cv.capabilities((0, 200, 0))
+    newest = caps_mod.capabilities(caps_mod.NEWEST_VERIFIED)
+    assert caps_mod.capabilities(None) == newest
+    newer = caps_mod.capabilities((0, 200, 0))
     assert newer.version == (0, 200, 0)
     assert newer.to_json() | {"version": "0.169.0"} == newest.to_json()
 
@@ -149,7 +180,7 @@ def test_no_codex_on_path_assumes_newest(paths, tmp_path):
     assert info.path is None
     assert info.version is None
     assert info.assumed is True
-    assert info.capabilities == cv.capabilities(None)
+    assert info.capabilities == caps_mod.capabilities(None)
     assert info.describe() == "no `codex` found on PATH; assuming the newest behaviour known (Codex 0.169.0)"
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from codexprov import paths as paths_mod
-from codexprov.codex_version import CodexInfo, capabilities
+from codexprov.codex.capabilities import capabilities
+from codexprov.codex.version import CodexInfo
 from codexprov.credentials import KeyStore
 from codexprov.doctor import Report, run_doctor
 from codexprov.errors import KeyringUnavailableError, NotFoundError

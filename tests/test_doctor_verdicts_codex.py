@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from codexprov import paths as paths_mod
-from codexprov.codex_version import CodexInfo, capabilities
+from codexprov.codex.capabilities import capabilities
+from codexprov.codex.version import CodexInfo
 from codexprov.doctor import Report, run_doctor
 from codexprov.errors import KeyringUnavailableError
 from tests.codexrun import run_codex, write_minimal_config

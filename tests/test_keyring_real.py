@@ -67,7 +67,7 @@ def run_auth_command(config_file: Path, pid: str, dbus: str) -> subprocess.Compl
     auth = tomllib.loads(config_file.read_text(encoding="utf-8"))["model_providers"][pid]["auth"]
     assert Path(auth["command"]).is_absolute()
     env = {"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"], "DBUS_SESSION_BUS_ADDRESS": dbus}
-    return subprocess.run([auth["command"], *auth["args"]], capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run([auth["command"], *auth["args"]], capture_output=True, text=True, env=env, timeout=60, check=False)
 
 
 def files_containing(root: Path, secret: str) -> list[Path]:

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from codexprov import codex_version as cv
 from codexprov import paths as paths_mod
 from codexprov import profile_state, profiles
+from codexprov.codex import capabilities as caps_mod
+from codexprov.codex import version as cv
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 
-NEW = cv.CodexInfo(Path("/usr/bin/codex"), (0, 169, 0), cv.capabilities((0, 169, 0)), False)
-OLD = cv.CodexInfo(Path("/usr/bin/codex"), (0, 133, 0), cv.capabilities((0, 133, 0)), False)
+NEW = cv.CodexInfo(Path("/usr/bin/codex"), (0, 169, 0), caps_mod.capabilities((0, 169, 0)), False)
+OLD = cv.CodexInfo(Path("/usr/bin/codex"), (0, 133, 0), caps_mod.capabilities((0, 133, 0)), False)
 
 BASE = """\
 # my settings

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from codexprov import paths as paths_mod
+from codexprov.codex.capabilities import capabilities
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 from codexprov.model import AuthCommand, ProviderSpec
 from codexprov.recipes import (
@@ -86,12 +87,13 @@ def test_every_recipe_renders_what_codex_accepts(paths, recipe_id):
     assert (custom.spec.id, custom.spec.base_url, custom.spec.env_key, custom.spec.auth) == (
         f"t-{recipe.id}", "http://127.0.0.1:1/v1", "T_KEY", None)
     assert custom.spec.http_headers["X-Test"] == "1"
-    # On a Codex without the recipe's built-in.
+    # On a Codex from before any reserved id (0.110.0): every recipe is a custom provider, even
+    # under a built-in's id, and that Codex takes it.
     every = {p.name: p.example for p in recipe.params if p.example and p.default is None}
     old = render(recipe, provider_id=recipe.id, params=every, base_url=None, model=None, name=None,
-                 env_key=None, headers={}, query={}, builtin_supported=False)
-    if recipe.builtin in (None, "gcp", "amazon-bedrock"):
-        assert old.spec is not None and check_against_codex(old) in ([], [f"custom provider under the reserved id {recipe.id!r}"])
+                 env_key=None, headers={}, query={}, capabilities=capabilities((0, 110, 0)))
+    assert old.spec is not None and old.spec.id == recipe.id
+    assert check_against_codex(old, capabilities((0, 110, 0))) == []
     # `recipes show` never fails.
     assert "model_provider = " in preview(recipe).toml
 
@@ -140,7 +142,8 @@ def test_builtin_recipes_configure_the_builtin(paths):
                  name=None, env_key=None, headers={}, query={})
     assert (gcp.builtin_id, gcp.builtin_table) == ("gcp", {"project_id": "proj-123", "location": "global"})
     fallback = render(vertex, provider_id="vertex", params={"project": "proj-123", "location": "us-central1"},
-                      base_url=None, model=None, name=None, env_key=None, headers={}, query={}, builtin_supported=False)
+                      base_url=None, model=None, name=None, env_key=None, headers={}, query={},
+                      capabilities=capabilities((0, 133, 0)))
     assert fallback.spec == ProviderSpec(
         id="vertex",
         name="Google Vertex AI",

@@ -95,7 +95,7 @@ def _stub_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def _token(env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *flags, "-m", "codexprov", "token", "acme"], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, *flags, "-m", "codexprov", "token", "acme"], capture_output=True, text=True, env=env, timeout=60, check=False
     )
 
 

@@ -16,7 +16,7 @@ import pytest
 from codexprov import paths as paths_mod
 from codexprov import providers
 from codexprov.config import transaction
-from codexprov.errors import LockError
+from codexprov.errors import CodexprovError, LockError
 from codexprov.model import ProviderSpec
 
 
@@ -91,9 +91,8 @@ def test_lock_timeout_is_a_clear_error(config_file: Path) -> None:
     with holder:
         waiting = transaction.lock_for(paths, target)
         waiting.timeout = 0.3
-        with pytest.raises(LockError) as info:
-            with waiting:
-                pass
+        with pytest.raises(LockError) as info, waiting:
+            pass
     assert "timed out" in info.value.message and info.value.exit_code == 7
     assert config_file.read_text() == 'model = "m"\n'
 
@@ -114,9 +113,8 @@ def test_undo_refuses_after_a_manual_edit(config_file: Path) -> None:
     paths = paths_mod.resolve()
     providers.use_provider(paths, "ollama")
     config_file.write_text(config_file.read_text() + "# my own edit\n")
-    with pytest.raises(Exception) as info:
+    with pytest.raises(CodexprovError, match="changed after codexprov's last edit"):
         transaction.undo(paths)
-    assert "changed after codexprov's last edit" in str(info.value)
     transaction.undo(paths, force=True)
     assert config_file.read_text() == 'model = "m"\n'
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -28,8 +28,8 @@ app = typer.Typer(
 
 @dataclass
 class State:
-    codex_home: Optional[str] = None
-    codex_binary: Optional[str] = None
+    codex_home: str | None = None
+    codex_binary: str | None = None
 
     _paths: Any = None
 
@@ -47,10 +47,10 @@ state = State()
 
 @app.callback()
 def _main(
-    codex_home: Optional[str] = typer.Option(
+    codex_home: str | None = typer.Option(
         None, "--codex-home", metavar="PATH", help="Codex home folder (default: $CODEX_HOME or ~/.codex)."
     ),
-    codex: Optional[str] = typer.Option(
+    codex: str | None = typer.Option(
         None, "--codex", metavar="PATH", help="The Codex binary to consult (default: $CODEXPROV_CODEX or `codex` on PATH)."
     ),
 ) -> None:
@@ -89,11 +89,13 @@ def render(outcome, *, dry_run_message: str = "dry run: nothing was written") ->
 
 
 def show_diff(diff: str) -> None:
-    """A unified diff on stdout (it is the data of --dry-run). Already free of secrets."""
+    """A unified diff on stdout (it is the data of --dry-run), through the redaction boundary."""
+    from codexprov.output import write
+
     if not diff:
         say("no change")
         return
-    sys.stdout.write(diff if diff.endswith("\n") else diff + "\n")
+    write(diff if diff.endswith("\n") else diff + "\n")
 
 
 def confirm(question: str, *, yes: bool) -> None:
@@ -112,21 +114,36 @@ def confirm(question: str, *, yes: bool) -> None:
 # ---------------------------------------------------------------------------- boundary
 
 
+def _show_click_error(err: Any, argv: list[str]) -> None:
+    """A usage error as click words it, through the redaction boundary; arguments that look like
+    keys (a key pasted as an argument, the natural first try) are masked wherever click echoes them."""
+    import io
+
+    from codexprov.redact import key_like_arguments, redact_text
+
+    buffer = io.StringIO()
+    err.show(file=buffer)
+    sys.stderr.write(redact_text(buffer.getvalue(), extra=key_like_arguments(argv)))
+
+
 def run(argv: list[str]) -> int:
     from codexprov.cli import doctor, keys, profiles, providers, recipes  # noqa: F401  (registers commands)
 
     # Typer re-exports click's exceptions (vendored in newer Typer, so no `import click`).
-    click_exception = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+    click_exception: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
     try:
         result = app(args=argv, prog_name="codexprov", standalone_mode=False)
     except CodexprovError as err:
+        from codexprov.redact import key_like_arguments, remember
+
+        remember(*key_like_arguments(argv))
         report_error(err)
         return err.exit_code
     except typer.Abort:
         report_error(CodexprovError("cancelled; nothing was changed"))
         return 9
     except click_exception as err:
-        err.show()
+        _show_click_error(err, argv)
         return err.exit_code
     except typer.Exit as err:
         return err.exit_code

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -19,32 +19,37 @@ _SYMBOL = {"ok": "[green]✓[/]", "warn": "[yellow]⚠[/]", "fail": "[bold red]�
 
 @app.command("doctor")
 def doctor_cmd(
-    provider_id: Optional[str] = typer.Argument(None, metavar="[ID]", help="Check only this provider."),
+    provider_id: str | None = typer.Argument(None, metavar="[ID]", help="Check only this provider."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable report (check ids, status, message, fix)."),
     offline: bool = typer.Option(False, "--offline", help="Static checks only; no network."),
     live: bool = typer.Option(False, "--live", help="Also send one real streamed request per provider (costs a few tokens)."),
     fix: bool = typer.Option(False, "--fix", help="Apply the fixes that are safe to automate (diff, backup, confirmation)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; a duplicate keeps its last definition."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="With --fix: print each fix's diff; write nothing."),
     timeout: float = typer.Option(5.0, "--timeout", metavar="S", help="Seconds each provider gets to answer all its probes (default 5; --live allows at least 30)."),
 ) -> None:
     """Tell a working provider setup from a broken one, and say the fix. Exit 1 when a check fails."""
-    from codexprov import codex_version
+    from codexprov.codex.version import detect
     from codexprov.doctor import run_doctor
     from codexprov.errors import UsageError
 
     if offline and live:
         raise UsageError("--live sends a request; it cannot be combined with --offline")
+    if dry_run and not fix:
+        raise UsageError("--dry-run shows what --fix would write; doctor alone writes nothing", hint="Pass --fix --dry-run.")
     if not timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
     paths = state.paths
-    info = codex_version.detect(paths, explicit=state.codex_binary)
+    info = detect(paths, explicit=state.codex_binary)
     common: dict[str, Any] = {"provider": provider_id, "codex_info": info, "cwd": Path.cwd()}
-    applied = _run_fixes(paths, common, yes=yes, talk_only=as_json) if fix else None
+    applied = _run_fixes(paths, common, yes=yes, talk_only=as_json, dry_run=dry_run) if fix else None
     report = run_doctor(paths, offline=offline, live=live, timeout=timeout, **common)
     if as_json:
         data = report.to_json()
         if applied is not None:
             data["fixes"] = applied
+            if dry_run:
+                data["fixes_dry_run"] = True
         out_json(data)
     else:
         render(report)
@@ -52,10 +57,21 @@ def doctor_cmd(
 
 
 def render(report: Any) -> None:
+    """The report as text. Rendered into a capture, then written through the redaction boundary
+    (codexprov.output.write), like every other output: findings quote config lines and server bodies."""
     from rich.console import Console
-    from rich.markup import escape
+
+    from codexprov.output import write
 
     console = Console(highlight=False, soft_wrap=True)
+    with console.capture() as captured:
+        _render(console, report)
+    write(captured.get())
+
+
+def _render(console: Any, report: Any) -> None:
+    from rich.markup import escape
+
     groups: dict[str | None, list[Any]] = {None: []}
     for pid in report.providers:
         groups[pid] = []
@@ -79,86 +95,71 @@ def render(report: Any) -> None:
 # ---------------------------------------------------------------------------- --fix
 
 
-def _ident(action: Any) -> tuple[Any, ...]:
-    if action.duplicate is not None:
-        return (action.kind, str(action.file), action.duplicate.name, tuple(d.line for d in action.duplicate.definitions))
-    return (action.kind, str(action.file), action.provider, action.fields)
+class _Terminal:
+    """doctor --fix's questions and talk (core: codexprov.doctor.fix_loop)."""
 
+    def __init__(self, *, yes: bool, talk_only: bool):
+        self.yes = yes
+        self.talk_only = talk_only  # --json owns stdout: diffs go to stderr
 
-def _run_fixes(paths: Any, common: dict[str, Any], *, yes: bool, talk_only: bool) -> list[dict[str, Any]]:
-    """One fix per round, re-checking in between (a fixed duplicate can reveal the next problem)."""
-    from codexprov.doctor import fix as fixes
-    from codexprov.doctor import run_doctor
-    from codexprov.errors import CodexprovError
+    def keep(self, action: Any) -> int:
+        """Which definition of a duplicate stays: asked on a terminal, else the last one."""
+        definitions = action.duplicate.definitions
+        if self.yes or not sys.stdin.isatty():
+            return -1
+        say(f"{action.file}: {action.duplicate.name} is defined {len(definitions)} times:")
+        for number, d in enumerate(definitions, 1):
+            say(f"  {number}) line {d.line}: {d.first_line}")
+        choice = typer.prompt("Which one stays?", default=len(definitions), type=int, err=True)
+        if not 1 <= choice <= len(definitions):
+            from codexprov.errors import UsageError
 
-    applied: list[dict[str, Any]] = []
-    attempted: set[tuple[Any, ...]] = set()
-    for _round in range(25):
-        report = run_doctor(paths, offline=True, **common)
-        actions = [a for a in fixes.plan_fixes(paths, report) if _ident(a) not in attempted]
-        if not actions:
-            break
-        action = actions[0]
-        attempted.add(_ident(action))
-        keep = _choose(action, yes) if action.duplicate is not None else -1
-        try:
-            previews = fixes.apply_fix(paths, action, keep=keep, dry_run=True)
-            for preview in previews:
-                _show_diff(preview.diff, talk_only)
-            if not previews or not any(p.changed for p in previews):
-                continue
-            if not _ask(f"Apply: {action.description}?", yes):
-                say(f"skipped: {action.description}")
-                continue
-            results = fixes.apply_fix(paths, action, keep=keep)
-        except CodexprovError as err:
-            from codexprov.cli import report_error
+            raise UsageError(f"pick a number from 1 to {len(definitions)}")
+        return choice - 1
 
-            if type(err).__name__ == "CancelledError":
-                raise
-            report_error(err)
-            continue
+    def previewed(self, action: Any, previews: Any) -> None:
+        from codexprov.output import write
+
+        for preview in previews:
+            if preview.diff:
+                write(preview.diff if preview.diff.endswith("\n") else preview.diff + "\n", stderr=self.talk_only)
+
+    def approve(self, action: Any, previews: Any) -> bool:
+        from codexprov.errors import CancelledError
+
+        if self.yes:
+            return True
+        if not sys.stdin.isatty():
+            raise CancelledError(
+                "cannot ask for confirmation: standard input is not a terminal; nothing was changed",
+                hint="Pass --yes to apply the fixes (a duplicate then keeps its last definition).",
+            )
+        return typer.confirm(f"Apply: {action.description}?", default=False, err=True)
+
+    def applied(self, action: Any, results: Any) -> None:
+        from codexprov.cli import edit_line
+
         for result in results:
-            backup = f" (backup: {result.backup})" if result.backup else ""
-            say(f"fixed: {result.description}: wrote {result.path}{backup}", style="green")
-        applied.append({"check": action.check, "provider": action.provider, "file": str(action.file), "fix": action.description})
-    if not applied:
+            say(f"fixed: {edit_line(result)}", style="green")
+
+    def skipped(self, action: Any) -> None:
+        say(f"skipped: {action.description}")
+
+    def failed(self, action: Any, error: Any) -> None:
+        from codexprov.cli import report_error
+
+        report_error(error)
+
+
+def _run_fixes(paths: Any, common: dict[str, Any], *, yes: bool, talk_only: bool, dry_run: bool = False) -> list[dict[str, Any]]:
+    from codexprov.doctor import run_doctor
+    from codexprov.doctor.fix_loop import run_fixes
+
+    outcome = run_fixes(
+        paths, lambda: run_doctor(paths, offline=True, **common), _Terminal(yes=yes, talk_only=talk_only), dry_run=dry_run
+    )
+    if dry_run:
+        say("dry run: nothing was written" if outcome.applied else "nothing to fix automatically")
+    elif not outcome.applied:
         say("nothing to fix automatically")
-    return applied
-
-
-def _show_diff(diff: str, talk_only: bool) -> None:
-    if not diff:
-        return
-    stream = sys.stderr if talk_only else sys.stdout
-    stream.write(diff if diff.endswith("\n") else diff + "\n")
-    stream.flush()
-
-
-def _ask(question: str, yes: bool) -> bool:
-    from codexprov.errors import CancelledError
-
-    if yes:
-        return True
-    if not sys.stdin.isatty():
-        raise CancelledError(
-            "cannot ask for confirmation: standard input is not a terminal; nothing was changed",
-            hint="Pass --yes to apply the fixes (a duplicate then keeps its last definition).",
-        )
-    return typer.confirm(question, default=False, err=True)
-
-
-def _choose(action: Any, yes: bool) -> int:
-    """Which definition of a duplicate stays: asked on a terminal, else the last one."""
-    definitions = action.duplicate.definitions
-    if yes or not sys.stdin.isatty():
-        return -1
-    say(f"{action.file}: {action.duplicate.name} is defined {len(definitions)} times:")
-    for number, d in enumerate(definitions, 1):
-        say(f"  {number}) line {d.line}: {d.first_line}")
-    choice = typer.prompt("Which one stays?", default=len(definitions), type=int, err=True)
-    if not 1 <= choice <= len(definitions):
-        from codexprov.errors import UsageError
-
-        raise UsageError(f"pick a number from 1 to {len(definitions)}")
-    return choice - 1
+    return [record.to_json() for record in outcome.applied]

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import List, Optional
 
 import typer
 
-from codexprov.cli import app, confirm, out, out_json, out_table, say, show_diff, state
+from codexprov.cli import app, confirm, edit_line, out, out_json, out_table, render, say, show_diff, state
 
 key_app = typer.Typer(
     name="key",
@@ -35,8 +34,9 @@ def _read_secret(provider_id: str, from_stdin: bool) -> str:
     return typer.prompt(f"API key for {provider_id} (hidden)", hide_input=True, err=True)
 
 
-@key_app.command("set")
+@key_app.command("set", context_settings={"allow_extra_args": True})
 def key_set(
+    ctx: typer.Context,
     provider_id: str = typer.Argument(..., metavar="ID"),
     from_stdin: bool = typer.Option(False, "--stdin", help="Read the key from one line of standard input."),
     wire: bool = typer.Option(
@@ -46,7 +46,16 @@ def key_set(
 ) -> None:
     """Store a provider's key in the OS keyring (and point the provider at it if needed)."""
     from codexprov import credentials, keys
+    from codexprov.errors import UsageError
 
+    if ctx.args:
+        # Never echoed: it is probably the key, and it is already in the shell's history.
+        raise UsageError(
+            "pass the key on stdin or at the prompt, not as an argument; nothing was stored",
+            hint=f"Run `codexprov key set {provider_id}` and paste it at the hidden prompt, or "
+            f"`printf '%s\\n' \"$KEY\" | codexprov key set {provider_id} --stdin`. "
+            "The key you typed is now in your shell history: remove it there (or rotate the key).",
+        )
     store = None if dry_run else credentials.open_store()  # before the prompt: no keyring, no question
     secret = None if dry_run else _read_secret(provider_id, from_stdin)
     result = keys.set_key(state.paths, store, provider_id, secret, wire=wire, dry_run=dry_run)
@@ -55,9 +64,10 @@ def key_set(
     if dry_run:
         say("dry run: nothing was stored or written")
         return
+    assert store is not None  # opened unless dry_run
     say(f"stored the key for {provider_id} in the OS keyring ({store.label}): {result.masked}")
     if result.edit is not None and result.edit.changed:
-        say(f"{result.edit.description}: wrote {result.edit.path}" + (f" (backup: {result.edit.backup})" if result.edit.backup else ""))
+        say(edit_line(result.edit))
     say(f"{provider_id}: {result.wiring.reason}")
 
 
@@ -130,14 +140,14 @@ def key_rm(provider_id: str = typer.Argument(..., metavar="ID")) -> None:
 
 @key_app.command("migrate")
 def key_migrate(
-    provider_id: Optional[str] = typer.Argument(None, metavar="[ID]"),
+    provider_id: str | None = typer.Argument(None, metavar="[ID]"),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would move and the diff; change nothing."),
 ) -> None:
     """Move plain-text keys (experimental_bearer_token, Authorization/api-key headers, ignored
     fields such as api_key) from config.toml into the keyring, rewiring each provider."""
     from codexprov import credentials, keys
-    from codexprov.errors import ConflictError, KeyringUnavailableError
+    from codexprov.errors import KeyringUnavailableError
 
     try:
         store = credentials.open_store()
@@ -145,14 +155,12 @@ def key_migrate(
         if not dry_run:
             raise
         store = None
-    preview = keys.migrate(state.paths, store, provider_id, dry_run=True)
+    preview = keys.preview_migration(state.paths, store, provider_id)
     for item in preview.items:
         for found in item.found:
             note = f" ({found.note})" if found.note else ""
             say(f"{item.provider_id}: {found.field} = {found.masked}{note}")
         if item.skipped:
-            if provider_id is not None:
-                raise ConflictError(f"not migrating {item.provider_id}: {item.skipped}")
             say(f"{item.provider_id}: skipped: {item.skipped}", style="yellow")
     if preview.edit is None or not preview.edit.changed:
         say("no plain-text key to move" if not preview.items else "nothing to move")
@@ -162,20 +170,13 @@ def key_migrate(
         say("dry run: nothing was stored or written")
         return
     confirm("Move these keys into the OS keyring and rewrite the config as shown?", yes=yes)
-    result = keys.migrate(state.paths, store, provider_id, dry_run=False)
-    for pid in result.stored:
-        say(f"stored the key for {pid} in the OS keyring ({store.label})")
-    say(f"{result.edit.description}: wrote {result.edit.path}")
-    if result.edit.backup:
-        say(
-            f"backup: {result.edit.backup} (keys masked in it: `codexprov undo` restores the old layout "
-            "but not the plain-text keys, which now live in the keyring)"
-        )
+    assert store is not None  # open_store() raised above unless dry_run
+    render(keys.commit_migration(state.paths, store, provider_id))
 
 
 @app.command("env")
 def env_cmd(
-    provider_id: Optional[str] = typer.Argument(None, metavar="[ID]"),
+    provider_id: str | None = typer.Argument(None, metavar="[ID]"),
     reveal: bool = typer.Option(False, "--reveal", help="Print the real values even on a terminal."),
 ) -> None:
     """Shell `export` lines giving env-mode providers their keys from the keyring:
@@ -198,36 +199,20 @@ def env_cmd(
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 def run_cmd(
-    command: List[str] = typer.Argument(..., metavar="-- CMD [ARGS]...", help="The command to run, e.g. codex exec …"),
-    provider_id: Optional[str] = typer.Option(None, "--provider", help='Add -c model_provider="ID" to the codex command.'),
-    profile: Optional[str] = typer.Option(None, "--profile", help="Add -p NAME to the codex command."),
+    command: list[str] = typer.Argument(..., metavar="-- CMD [ARGS]...", help="The command to run, e.g. codex exec …"),
+    provider_id: str | None = typer.Option(None, "--provider", help='Add -c model_provider="ID" to the codex command.'),
+    profile: str | None = typer.Option(None, "--profile", help="Add -p NAME to the codex command."),
 ) -> int:
     """Run a command with env-mode providers' keys from the keyring in its environment (no file
     is touched): codexprov run --provider groq -- codex exec "hi"."""
-    import signal
-    import subprocess
-
     from codexprov import credentials, keys
-    from codexprov.errors import NotFoundError
+    from codexprov.result import Outcome
 
-    argv = keys.codex_command(list(command), provider_id=provider_id, profile=profile)
-    plan = keys.run_env(state.paths, credentials.open_store, provider_id)
-    env = dict(os.environ)
-    env.update({v.name: v.value for v in plan.variables})
-    for pid in plan.missing:
-        say(f"warning: no key for {pid} in the keyring (codexprov key set {pid})", style="yellow")
-    # The child owns the terminal: Ctrl-C reaches it directly, and we report its exit status.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        completed = subprocess.run(argv, env=env, check=False)
-    except FileNotFoundError:
-        raise NotFoundError(f"command not found: {argv[0]}") from None
-    except PermissionError:
-        raise NotFoundError(f"command not executable: {argv[0]}") from None
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    code = completed.returncode
-    return 128 - code if code < 0 else code
+    plan = keys.plan_run(
+        state.paths, credentials.open_store, list(command), provider_id=provider_id, profile=profile, environ=dict(os.environ)
+    )
+    render(Outcome(notes=plan.notes))
+    return keys.execute(plan)
 
 
 __all__ = ["key_app", "out"]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
-from codexprov.cli import app, confirm, out, out_json, out_table, say, show_diff, state
+from codexprov.cli import app, confirm, edit_line, out, out_json, out_table, render, say, show_diff, state
 
 profile_app = typer.Typer(
     help="Codex profiles: NAME.config.toml files (Codex >= 0.134) or [profiles.NAME] tables (older Codex).",
@@ -17,31 +15,26 @@ app.add_typer(profile_app, name="profile")
 
 
 def _info():
-    from codexprov import codex_version
+    from codexprov.codex.version import detect
 
-    info = codex_version.detect(state.paths, explicit=state.codex_binary)
+    info = detect(state.paths, explicit=state.codex_binary)
     if info.assumed:
         say(f"note: {info.describe()}", style="yellow")
     return info
 
 
 def _done(result) -> None:
-    if result.dry_run:
-        show_diff(result.diff)
-        say("dry run: nothing was written")
-    elif not result.changed:
-        say(f"{result.path}: already as requested, nothing changed")
-    else:
-        verb = "removed" if not result.new_text and not result.path.exists() else "wrote"
-        say(f"{result.description}: {verb} {result.path}" + (f" (backup: {result.backup})" if result.backup else ""))
+    from codexprov.result import Outcome
+
+    render(Outcome((result,), dry_run=result.dry_run))
 
 
 @profile_app.command("add")
 def add_cmd(
     name: str = typer.Argument(..., metavar="NAME"),
     provider: str = typer.Option(..., "--provider", metavar="ID", help="The provider this profile uses."),
-    model: Optional[str] = typer.Option(None, "--model", metavar="M", help="The model."),
-    effort: Optional[str] = typer.Option(None, "--reasoning-effort", metavar="E", help="model_reasoning_effort."),
+    model: str | None = typer.Option(None, "--model", metavar="M", help="The model."),
+    effort: str | None = typer.Option(None, "--reasoning-effort", metavar="E", help="model_reasoning_effort."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
 ) -> None:
     """Add a profile in the form the installed Codex reads."""
@@ -131,7 +124,7 @@ def migrate_cmd(
     confirm(f"Write {len(plan.edits)} file(s)?", yes=yes)
     done = profiles.migrate(state.paths, info, dry_run=False)
     for result in done.edits:
-        say(f"{result.description}: wrote {result.path}" + (f" (backup: {result.backup})" if result.backup else ""))
+        say(edit_line(result))
     if done.default:
         say(f"the old default `{done.default}` stays the default (its settings are now at the top of config.toml)")
     rows = [[n, f"codex -p {n}"] for n in done.profiles]

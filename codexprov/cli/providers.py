@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import List, Optional
 
 import typer
 
@@ -21,7 +20,6 @@ def _edit_done(result) -> None:
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Every provider Codex knows in this config (built-ins too), the active one, and where keys come from."""
     from codexprov import providers
-
     from codexprov.output import render_provider_list
 
     render_provider_list(providers.list_providers(state.paths), as_json=as_json)
@@ -52,17 +50,17 @@ def show_cmd(
 @app.command("add")
 def add_cmd(
     recipe: str = typer.Argument(..., metavar="RECIPE", help="A recipe id (`codexprov recipes`), e.g. custom, groq, azure."),
-    provider_id: Optional[str] = typer.Option(None, "--id", help="Provider id to write (default: the recipe id)."),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="Base URL (overrides the recipe's URL template)."),
-    name: Optional[str] = typer.Option(None, "--name", help="Display name."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model to use with this provider."),
-    key_mode: Optional[str] = typer.Option(
+    provider_id: str | None = typer.Option(None, "--id", help="Provider id to write (default: the recipe id)."),
+    base_url: str | None = typer.Option(None, "--base-url", help="Base URL (overrides the recipe's URL template)."),
+    name: str | None = typer.Option(None, "--name", help="Display name."),
+    model: str | None = typer.Option(None, "--model", help="Model to use with this provider."),
+    key_mode: str | None = typer.Option(
         None, "--key-mode", metavar="keyring|env|none", help="Where Codex gets the key (default: keyring when the recipe needs a key)."
     ),
-    env_key: Optional[str] = typer.Option(None, "--env-key", metavar="VAR", help="Env var holding the key (--key-mode env)."),
-    header: Optional[List[str]] = typer.Option(None, "--header", metavar="K=V", help="Static HTTP header (repeatable)."),
-    query: Optional[List[str]] = typer.Option(None, "--query", metavar="K=V", help="Query parameter (repeatable)."),
-    param: Optional[List[str]] = typer.Option(None, "--param", metavar="K=V", help="Recipe parameter (repeatable)."),
+    env_key: str | None = typer.Option(None, "--env-key", metavar="VAR", help="Env var holding the key (--key-mode env)."),
+    header: list[str] | None = typer.Option(None, "--header", metavar="K=V", help="Static HTTP header (repeatable)."),
+    query: list[str] | None = typer.Option(None, "--query", metavar="K=V", help="Query parameter (repeatable)."),
+    param: list[str] | None = typer.Option(None, "--param", metavar="K=V", help="Recipe parameter (repeatable)."),
     key_stdin: bool = typer.Option(False, "--key-stdin", help="Read the key (keyring mode) from one line of standard input."),
     use: bool = typer.Option(False, "--use", help="Also make it the active provider (model_provider, and model when given)."),
     replace: bool = typer.Option(False, "--replace", help="Update an existing provider from the recipe."),
@@ -70,7 +68,7 @@ def add_cmd(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Add a provider from a recipe (`custom` for any OpenAI-compatible endpoint)."""
-    from codexprov import adding, codex_version, recipes
+    from codexprov import adding, recipes
 
     paths = state.paths
     the_recipe = recipes.load_catalog(paths).get(recipe)
@@ -90,7 +88,9 @@ def add_cmd(
         replace=replace,
         dry_run=dry_run,
     )
-    codex = codex_version.detect(paths, explicit=state.codex_binary)
+    from codexprov.codex.version import detect
+
+    codex = detect(paths, explicit=state.codex_binary)
     prepared = adding.prepare_add(
         paths, the_recipe, request, token_auth=_token_auth, capabilities=codex.capabilities, codex_label=_codex_label(codex)
     )
@@ -111,7 +111,7 @@ def add_cmd(
 
 
 def _codex_label(codex) -> str:
-    from codexprov.codex_version import format_version
+    from codexprov.codex.version import format_version
 
     return f"Codex {format_version(codex.version)}" if codex.version else "Codex"
 
@@ -148,9 +148,9 @@ def _read_key(provider_id: str, key_stdin: bool) -> str | None:
 
 @app.command("use")
 def use_cmd(
-    provider_id: Optional[str] = typer.Argument(None, metavar="ID"),
-    model: Optional[str] = typer.Option(None, "--model", help="Also set the model."),
-    profile: Optional[str] = typer.Option(None, "--profile", help="Make this profile what a plain `codex` uses."),
+    provider_id: str | None = typer.Argument(None, metavar="ID"),
+    model: str | None = typer.Option(None, "--model", help="Also set the model."),
+    profile: str | None = typer.Option(None, "--profile", help="Make this profile what a plain `codex` uses."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
 ) -> None:
     """Make a provider (or a profile) the one Codex uses."""
@@ -159,9 +159,10 @@ def use_cmd(
     if profile is not None:
         if provider_id is not None or model is not None:
             raise UsageError("give either a provider ID (with --model) or --profile NAME, not both")
-        from codexprov import codex_version, profiles
+        from codexprov import profiles
+        from codexprov.codex.version import detect
 
-        info = codex_version.detect(state.paths, explicit=state.codex_binary)
+        info = detect(state.paths, explicit=state.codex_binary)
         _edit_done(profiles.use_profile(state.paths, profile, info, dry_run=dry_run))
         return
     if provider_id is None:

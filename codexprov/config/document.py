@@ -48,6 +48,9 @@ def read_text(path: Path) -> tuple[str, bool]:
         raise ConfigError(
             "not valid UTF-8", path=str(path), line=line, hint="Codex reads config.toml as UTF-8; re-save it as UTF-8."
         ) from None
+    from codexprov.redact import remember_source
+
+    remember_source(text)  # every secret in a file codexprov read is masked in what it shows
     if text.startswith("\ufeff"):
         raise ConfigError(
             "starts with a byte-order mark (BOM)",

@@ -26,15 +26,22 @@ def _to_newline(text: str, newline: str) -> str:
     return _LONE_LF.sub("\r\n", text) if newline == "\r\n" else text
 
 
+def _always_match(pattern: str, text: str) -> str:
+    """What `pattern` finds in `text`, for patterns that also match the empty string (so they always
+    match: the first one at the start of the text)."""
+    found = re.search(pattern, text)
+    return found.group() if found else ""
+
+
 def _tomlkit_value(value: Any, *, inline: bool):
     import tomlkit
 
     if isinstance(value, dict):
         if inline:
-            t = tomlkit.inline_table()
+            inline_table = tomlkit.inline_table()
             for k, v in value.items():
-                t[k] = _tomlkit_value(v, inline=True)
-            return t
+                inline_table[k] = _tomlkit_value(v, inline=True)
+            return inline_table
         t = tomlkit.table()
         for k, v in value.items():
             t[k] = _tomlkit_value(v, inline=not _is_subtable(k, v))
@@ -137,7 +144,7 @@ def add_table(text: str, key_path: tuple[str, ...], table: dict[str, Any]) -> st
         anchor = last.last_value_end if last.last_value_end is not None else last.end
         # Keep the blank line(s) that followed the sibling where they were.
         after = text[anchor:]
-        gap = re.match(r"(?:[ \t]*\r?\n)*", after).group()
+        gap = _always_match(r"(?:[ \t]*\r?\n)*", after)
         candidate = text[: anchor] + newline + block + gap + after[len(gap):] if gap else _join(text[:anchor], block, after, newline)
     else:
         candidate = _join(text[:anchor], block, text[anchor:], newline)
@@ -247,8 +254,8 @@ def scoped_edit(text: str, prefix: tuple[str, ...], fn: Callable[[Any], None]) -
             raise EditImpossible("would append root keys after a table")
         return _join(text, new_block.strip("\r\n") + newline, "", newline) if text.strip() else new_block
     # Keep the blank line(s) that separated the block from what follows.
-    old_gap = re.search(r"(?:\r?\n)*\Z", block).group()
-    new_gap = re.search(r"(?:\r?\n)*\Z", new_block).group()
+    old_gap = _always_match(r"(?:\r?\n)*\Z", block)
+    new_gap = _always_match(r"(?:\r?\n)*\Z", new_block)
     if hi < len(text) and len(new_gap) < len(old_gap):
         new_block = new_block[: len(new_block) - len(new_gap)] + old_gap
     return text[:lo] + new_block + text[hi:]

@@ -24,7 +24,7 @@ class Section:
     A plain class with slots: a big config has thousands of sections and this is on the hot path.
     """
 
-    __slots__ = ("raw_header", "is_array", "start", "header_start", "end", "keys", "last_value_end")
+    __slots__ = ("end", "header_start", "is_array", "keys", "last_value_end", "raw_header", "start")
 
     def __init__(self, raw_header, is_array, start, header_start, end, keys, last_value_end):
         self.raw_header: str = raw_header  # the text between the brackets

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import functools
@@ -71,9 +72,8 @@ def make_diff(old: str, new: str, path: Path) -> str:
     )
     out = []
     for line in lines:
-        if not line.endswith("\n"):
-            line += "\n\\ No newline at end of file\n"
-        out.append(line.replace("\r\n", "\n"))
+        shown = line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+        out.append(shown.replace("\r\n", "\n"))
     return redact_text("".join(out))
 
 
@@ -201,10 +201,8 @@ def write_atomic(target: Path, text: str, *, existed: bool) -> None:
             os.chmod(tmp, mode)
             os.replace(tmp, target)
         except BaseException:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
             raise
         if hasattr(os, "O_DIRECTORY"):
             dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)

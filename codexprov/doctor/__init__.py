@@ -47,7 +47,7 @@ def run_doctor(
 
     env = dict(os.environ) if env is None else dict(env)
     if codex_info is None:
-        from codexprov.codex_version import detect
+        from codexprov.codex.version import detect
 
         codex_info = detect(paths, env=env)
     if system_config is None and env.get("CODEXPROV_SYSTEM_CONFIG"):
@@ -55,11 +55,15 @@ def run_doctor(
     layers, load_findings = load_layers(paths, env=env, cwd=cwd, system_config=system_config)
     user_broken = any(f.file == str(paths.config_file) and f.status == "fail" for f in load_findings)
     result = static.run_static(paths, layers, codex_info, env=env, store=store, open_store=open_store, provider=provider)
-    if provider is not None and provider not in result.tables and provider not in static.builtin_ids(codex_info):
-        if not user_broken:
-            from codexprov.providers import not_found
+    if (
+        provider is not None
+        and provider not in result.tables
+        and provider not in static.builtin_ids(codex_info)
+        and not user_broken
+    ):
+        from codexprov.providers import not_found
 
-            raise not_found(provider, sorted(set(result.tables) | static.builtin_ids(codex_info)), str(paths.config_file))
+        raise not_found(provider, sorted(set(result.tables) | static.builtin_ids(codex_info)), str(paths.config_file))
     findings = [*result.findings[:1], *load_findings, *result.findings[1:]]
     if not offline:
         targets = build_targets(result, env)
@@ -69,7 +73,7 @@ def run_doctor(
 
 def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
     """What the network checks probe: every checked provider that has a base URL, keys resolved."""
-    from codexprov.model import BUILTIN_PROVIDERS
+    from codexprov.codex.builtins import BUILTIN_PROVIDERS
     from codexprov.wire import authorization_value
 
     targets = []
@@ -137,8 +141,6 @@ def _wire_value(value: str) -> str | bytes:
 def _network(targets: list[ProviderTarget], *, timeout: float, live: bool, transport: Any) -> list[Finding]:
     if not targets:
         return []
-    try:
-        from codexprov.doctor.network import check_network
-    except ImportError:
-        return [Finding("net.unavailable", "skip", "network checks are not available in this build")]
+    from codexprov.doctor.network import check_network
+
     return list(check_network(targets, timeout=timeout, live=live, transport=transport))

@@ -54,7 +54,7 @@ class CheckContext:
     @property
     def version(self) -> str:
         """The Codex version checks are made for, as text (e.g. "0.169.0")."""
-        from codexprov.codex_version import format_version
+        from codexprov.codex.capabilities import format_version
 
         return format_version(self.info.capabilities.version)
 

@@ -89,9 +89,9 @@ def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
                 actions.append(FixAction(kind, finding.check, file, finding.provider, description))
         elif kind is FixKind.DROP_FIELD and finding.key:
             drops.setdefault((str(file), finding.provider), []).append(finding.key)
-    for (file, pid), fields in drops.items():
+    for (file_name, pid), fields in drops.items():
         description = f"drop {', '.join(fields)} (ignored by Codex) from {pid}"
-        actions.append(FixAction(FixKind.DROP_FIELD, "provider.unknown-key", Path(file), pid, description, tuple(fields)))
+        actions.append(FixAction(FixKind.DROP_FIELD, "provider.unknown-key", Path(file_name), pid, description, tuple(fields)))
     return sorted(actions, key=lambda a: a.kind.rank)
 
 

@@ -15,21 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codexprov.codex.capabilities import NEWEST_PROVIDER_FIELDS
 from codexprov.doctor.context import CheckContext, ProviderTable, ResolvedKey
 from codexprov.doctor.findings import FixKind
-from codexprov.model import CODEX_PROVIDER_FIELDS
 
 DEFAULT_AUTH_TIMEOUT_MS = 5000
 
 
 def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
     from codexprov.credentials import is_token_auth
+    from codexprov.doctor.tables import has_key_source
     from codexprov.keys import find_plaintext
     from codexprov.redact import mask
-    from codexprov.doctor.tables import has_key_source
 
     pid, table = provider.id, provider.table
-    plaintext = [p for p in find_plaintext(pid, table) if p.field.split(".", 1)[0] in CODEX_PROVIDER_FIELDS]
+    plaintext = [p for p in find_plaintext(pid, table) if p.field.split(".", 1)[0] in NEWEST_PROVIDER_FIELDS]
     for found in plaintext:
         file, line, kind = provider.where(found.field.split(".", 1)[0])
         ctx.add(
@@ -255,7 +255,7 @@ def run_auth_command(argv: list[str], *, cwd: Path, env: dict[str, str], timeout
     """Run a provider auth command as Codex does: stdout trimmed is the token, any failure is none."""
     try:
         proc = subprocess.run(
-            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
+            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired:
         return CommandOutcome(error=f"did not finish within its timeout ({int(timeout * 1000)} ms)")

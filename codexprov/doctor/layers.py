@@ -1,4 +1,4 @@
-"""Reading the config layers Codex reads, lowest first (codex-facts.md): `/etc/codex/config.toml`
+"""Reading the config layers Codex reads, lowest first: `/etc/codex/config.toml`
 (the system layer), the user's `$CODEX_HOME/config.toml`, profile files `$CODEX_HOME/NAME.config.toml`
 (only with `codex -p NAME`), and a project's `.codex/config.toml` (from which Codex strips every
 provider setting). A file that does not parse becomes a Finding (config.*), not an exception.

@@ -57,7 +57,7 @@ def line_of(text: str, table: tuple[str, ...], key: str | None = None) -> int | 
                 if parts[:1] == (key,):
                     return text.count("\n", 0, offset + m.start()) + 1
     if key is not None:
-        sub = table + (key,)
+        sub = (*table, key)
         for section in sections[1:]:
             if section.header == sub:
                 return text.count("\n", 0, section.header_start) + 1
@@ -66,9 +66,9 @@ def line_of(text: str, table: tuple[str, ...], key: str | None = None) -> int | 
     # Written as dotted keys or an inline table further up: the first mention will do.
     needle = key or (table[-1] if table else None)
     if needle:
-        m = re.search(rf"(^|[\s.\"'{{,]){re.escape(needle)}[\"']?\s*[=.\]]", text, re.M)
-        if m:
-            return text.count("\n", 0, m.start()) + 1
+        mention = re.search(rf"(^|[\s.\"'{{,]){re.escape(needle)}[\"']?\s*[=.\]]", text, re.M)
+        if mention:
+            return text.count("\n", 0, mention.start()) + 1
     return None
 
 

@@ -140,6 +140,7 @@ def check_network(
 def _import_httpx() -> Any:
     """httpx, without trio: httpcore imports trio whenever it is installed (~125 ms), and these
     probes run on asyncio. The block lasts only while httpcore is first imported."""
+    import contextlib
     import sys
 
     if "httpx" in sys.modules or "trio" in sys.modules:
@@ -150,10 +151,10 @@ def _import_httpx() -> Any:
     try:
         import httpx
 
-        try:  # where httpcore looks for trio, loaded lazily on the first request otherwise
-            import httpcore._synchronization  # noqa: F401
-        except ImportError:  # another httpcore layout: it only costs the import time
-            pass
+        # Where httpcore looks for trio, loaded lazily on the first request otherwise; another httpcore
+        # layout only costs the import time.
+        with contextlib.suppress(ImportError):
+            import httpcore._synchronization  # noqa: F401 - imported for its side effect, under the block
     finally:
         if sys.modules.get("trio", 0) is None:
             del sys.modules["trio"]
@@ -423,7 +424,7 @@ class _SseState:
         elif kind in ("response.failed", "response.incomplete", "error"):
             self.terminal = kind.rsplit(".", 1)[-1]
             self.done = True
-            response = payload.get("response") if isinstance(payload.get("response"), dict) else payload
+            response = got if isinstance(got := payload.get("response"), dict) else payload
             err = response.get("error") or response.get("incomplete_details") or response.get("message") or ""
             if isinstance(err, dict):
                 err = err.get("message") or err.get("reason") or json.dumps(err)
@@ -494,6 +495,7 @@ def _models_finding(target: ProviderTarget, url: str, answer: _Answer) -> Findin
 
 def _model_ids(data: Any) -> list[str] | None:
     """Model ids from an OpenAI list (`data: [{id}]`) or the `models: [{name}|str]` forms some servers use."""
+    entries: object
     if isinstance(data, list):
         entries = data
     elif isinstance(data, dict):

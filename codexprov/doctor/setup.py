@@ -89,7 +89,7 @@ def legacy_profiles(ctx: CheckContext, setup: Setup) -> None:
     caps, known = ctx.caps, setup.known
     for layer in setup.by_kind["user"] + setup.by_kind["system"]:
         data = layer.data or {}
-        tables = data.get("profiles") if isinstance(data.get("profiles"), dict) else {}
+        tables = got if isinstance(got := data.get("profiles"), dict) else {}
         default = data.get("profile")
         if caps.profile_form == "file":
             if default is not None:
@@ -111,17 +111,16 @@ def legacy_profiles(ctx: CheckContext, setup: Setup) -> None:
                     line=line_of(layer.text, ("profiles", next(iter(tables)))),
                     fix="codexprov profile migrate",
                 )
-        else:
-            if isinstance(default, str) and default not in tables:
-                ctx.add(
-                    "profile.undefined",
-                    "fail",
-                    f"`profile = \"{default}\"` names no [profiles.{default}] table",
-                    file=str(layer.path),
-                    line=line_of(layer.text, (), "profile"),
-                    fix=f"codexprov profile add {default} --provider ID",
-                    key="profile",
-                )
+        elif isinstance(default, str) and default not in tables:
+            ctx.add(
+                "profile.undefined",
+                "fail",
+                f"`profile = \"{default}\"` names no [profiles.{default}] table",
+                file=str(layer.path),
+                line=line_of(layer.text, (), "profile"),
+                fix=f"codexprov profile add {default} --provider ID",
+                key="profile",
+            )
         for name, table in tables.items():
             if caps.profile_form != "table" or not isinstance(table, dict):
                 continue

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # The check modules register their checks on import.
-from codexprov.doctor import keysource, setup as _setup, tables  # noqa: F401
+from codexprov.doctor import keysource, tables
+from codexprov.doctor import setup as _setup  # noqa: F401 - imported only to register its checks
 from codexprov.doctor.context import SETUP_CHECKS, CheckContext, ProviderTable, ResolvedKey, Setup
 from codexprov.doctor.findings import Finding
 from codexprov.doctor.layers import LAYER_KINDS, Layer, merge
@@ -31,8 +32,7 @@ class StaticResult:
 
 
 def builtin_ids(info: Any) -> set[str]:
-    caps = info.capabilities
-    return {"openai", "ollama", "lmstudio", *caps.reserved_ids, *(pid for pid, _ in caps.partial_builtins)}
+    return info.capabilities.builtin_ids()
 
 
 def read_setup(layers: list[Layer], info: Any, provider: str | None = None) -> Setup:
@@ -43,8 +43,8 @@ def read_setup(layers: list[Layer], info: Any, provider: str | None = None) -> S
     for layer in base:
         effective = merge(effective, layer.data or {})
     tables = {pid: t for pid, t in (effective.get("model_providers") or {}).items() if isinstance(t, dict)}
-    active = effective.get("model_provider") if isinstance(effective.get("model_provider"), str) else "openai"
-    model = effective.get("model") if isinstance(effective.get("model"), str) else None
+    active = got if isinstance(got := effective.get("model_provider"), str) else "openai"
+    model = got if isinstance(got := effective.get("model"), str) else None
     return Setup(tuple(layers), by_kind, tuple(base), tables, active, model, frozenset(builtin_ids(info)), provider)
 
 

@@ -12,13 +12,13 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from codexprov.codex.capabilities import NEWEST_PROVIDER_FIELDS
+from codexprov.codex.rules import AUTH_FIELDS, builtin_field_refusals
 from codexprov.doctor.context import TABLE_CHECKS, CheckContext, ProviderTable, table_check
 from codexprov.doctor.findings import FixKind
 from codexprov.doctor.locate import auth_field
-from codexprov.model import CODEX_PROVIDER_FIELDS
 from codexprov.wire import base_url_problem, header_name_problem, header_value_problem
 
-AUTH_FIELDS = frozenset({"command", "args", "timeout_ms", "refresh_interval_ms", "cwd"})
 # Keys people write that Codex does not read, and what they meant. A target of None: no such field.
 ALIASES: dict[str, str | None] = {
     "api_key": "env_key",
@@ -100,12 +100,7 @@ def provider_checks(ctx: CheckContext, provider: ProviderTable) -> None:
 
 def _builtin_fields_check(ctx: CheckContext, provider: ProviderTable, allowed: Any) -> None:
     pid, table = provider.id, provider.table
-    top = {f.split(".", 1)[0] for f in allowed}
-    bad = [k for k in table if k not in top]
-    for sub, value in table.items():
-        if sub in top and isinstance(value, dict) and any(f.startswith(sub + ".") for f in allowed):
-            subs = {f.split(".", 1)[1] for f in allowed if f.startswith(sub + ".")}
-            bad += [f"{sub}.{k}" for k in value if k not in subs]
+    bad = builtin_field_refusals(pid, table, ctx.caps)
     if bad:
         file, line, _ = provider.where(bad[0].split(".")[0])
         ctx.add(
@@ -151,7 +146,7 @@ def suggest(key: str) -> str | None:
     lowered = key.lower()
     if lowered in ALIASES:
         return ALIASES[lowered]
-    close = difflib.get_close_matches(lowered.replace("-", "_"), sorted(CODEX_PROVIDER_FIELDS), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(lowered.replace("-", "_"), sorted(NEWEST_PROVIDER_FIELDS), n=1, cutoff=0.75)
     return close[0] if close else None
 
 
@@ -171,7 +166,7 @@ def unknown_keys(ctx: CheckContext, provider: ProviderTable) -> None:
     from codexprov.redact import _is_secret_name
 
     pid, table = provider.id, provider.table
-    unknown = [k for k in table if k not in CODEX_PROVIDER_FIELDS]
+    unknown = [k for k in table if k not in ctx.caps.provider_fields]
     keyless = not has_key_source(table)
     for key in unknown:
         target = suggest(key)
@@ -230,7 +225,7 @@ def auth_conflict(ctx: CheckContext, provider: ProviderTable) -> None:
     pid, table = provider.id, provider.table
     if not isinstance(table.get("auth"), dict):
         return
-    conflicts = [k for k in ("env_key", "experimental_bearer_token") if k in table]
+    conflicts: list[str] = [k for k in ("env_key", "experimental_bearer_token") if k in table]
     if table.get("requires_openai_auth"):
         conflicts.append("requires_openai_auth")
     if conflicts:
@@ -318,7 +313,7 @@ def base_url(ctx: CheckContext, provider: ProviderTable) -> None:
             **common,
         )
     host = (parts.hostname or "").lower()
-    if host.endswith(".openai.azure.com") or host.endswith(".cognitiveservices.azure.com"):
+    if host.endswith((".openai.azure.com", ".cognitiveservices.azure.com")):
         if not (path == "/openai" or path.startswith("/openai/")):
             ctx.add(
                 "provider.azure-path",
@@ -328,7 +323,7 @@ def base_url(ctx: CheckContext, provider: ProviderTable) -> None:
                 **common,
             )
         elif path == "/openai":
-            params = table.get("query_params") if isinstance(table.get("query_params"), dict) else {}
+            params = got if isinstance(got := table.get("query_params"), dict) else {}
             if "api-version" not in params and "api-version" not in parts.query:
                 ctx.add(
                     "provider.azure-api-version",

@@ -1,9 +1,5 @@
-"""Which Codex is installed, and what that version reads. Doctor and every command ask here.
-
-Each boundary below was found by running the real binaries from npm (`@openai/codex@X.Y.Z`) against
-a config on a throwaway CODEX_HOME and a fake provider on 127.0.0.1: the first x.y.0 release that
-behaves the new way. Patch releases (0.144.3 and the like) were not checked separately.
-"""
+"""Which Codex is installed: the binary (`--codex`, $CODEXPROV_CODEX or PATH) and its version,
+cached per build of the binary so that only the first command after an install runs it."""
 
 from __future__ import annotations
 
@@ -17,51 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codexprov.codex.capabilities import NEWEST_VERIFIED, Capabilities, Version, capabilities, format_version
 from codexprov.errors import NotFoundError
 from codexprov.paths import Paths
 
-Version = tuple[int, int, int]
-
-# The newest release verified; a newer (or undetectable) Codex is assumed to behave like it.
-NEWEST_VERIFIED: Version = (0, 169, 0)
-
-PROFILE_FILES_SINCE: Version = (0, 134, 0)  # `-p NAME` layers NAME.config.toml; `profile = …` is a load error
-PROFILE_V2_FLAG: tuple[Version, Version] = ((0, 131, 0), (0, 134, 0))  # `--profile-v2 NAME` in [from, to)
-CHAT_WIRE_API_REMOVED: Version = (0, 95, 0)  # `wire_api = "chat"` becomes a load error
-AUTH_COMMAND_SINCE: Version = (0, 118, 0)  # [model_providers.ID.auth] command
-RESERVED_IDS_SINCE: Version = (0, 115, 0)  # a table under openai/ollama/lmstudio is a load error
-STRICT_CONFIG_SINCE: Version = (0, 131, 0)  # `codex exec --strict-config`
-DOCTOR_SINCE: Version = (0, 131, 0)  # `codex doctor`
-FREE_REASONING_EFFORT_SINCE: Version = (0, 140, 0)  # verified enum on 0.134.0, free-form on 0.140.0
-
-RESERVED_IDS = ("openai", "ollama", "lmstudio")
-REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
-
-# Built-ins that take a table with only these fields (dotted = a key of a sub-table), by first version.
-# Before the first entry the id is an ordinary custom provider id.
-_PARTIAL_BUILTINS: dict[str, tuple[tuple[Version, tuple[str, ...]], ...]] = {
-    "amazon-bedrock": (
-        ((0, 123, 0), ("aws.profile",)),
-        ((0, 124, 0), ("aws.profile", "aws.region")),
-        ((0, 145, 0), ("base_url", "auth", "http_headers", "aws.profile", "aws.region")),
-        ((0, 149, 0), ("base_url", "auth", "http_headers", "aws.profile", "aws.region", "aws.auth_refresh")),
-        (
-            (0, 155, 0),
-            ("base_url", "auth", "http_headers", "aws.profile", "aws.region", "aws.credential_export", "aws.auth_refresh"),
-        ),
-    ),
-    # Seen restricted in 0.169.0 (an ordinary id in 0.133.0); the versions between were not probed.
-    "amazon-bedrock-runtime": (
-        (
-            (0, 169, 0),
-            ("base_url", "auth", "http_headers", "aws.profile", "aws.region", "aws.credential_export", "aws.auth_refresh"),
-        ),
-    ),
-    "gcp": (
-        ((0, 165, 0), ("base_url", "auth", "http_headers")),
-        ((0, 166, 0), ("base_url", "auth", "http_headers", "project_id", "location", "credential_file")),
-    ),
-}
+__all__ = ["CodexInfo", "Version", "detect", "find_binary", "format_version", "parse_version", "run_version"]
 
 _VERSION_RE = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 CACHE_FILE = "codex-version.json"
@@ -71,65 +27,6 @@ def parse_version(text: str) -> Version | None:
     """`codex-cli 0.169.0` (or `0.170.0-alpha.2`) -> (0, 169, 0); None when there is no version."""
     m = _VERSION_RE.search(text)
     return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
-
-
-def format_version(version: Version) -> str:
-    return ".".join(map(str, version))
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    version: Version
-    profile_form: str  # "file" (NAME.config.toml, -p NAME) or "table" ([profiles.NAME], profile = NAME)
-    profile_v2_flag: bool  # `--profile-v2 NAME` layers NAME.config.toml (only 0.131–0.133)
-    wire_apis: tuple[str, ...]
-    auth_command: bool
-    reserved_ids: tuple[str, ...]
-    # id -> the only fields a [model_providers.ID] table may set; dotted names are sub-table keys.
-    partial_builtins: tuple[tuple[str, tuple[str, ...]], ...]
-    strict_config: bool
-    doctor: bool
-    reasoning_efforts: tuple[str, ...] | None  # None: any string is accepted
-
-    def builtin_fields(self, provider_id: str) -> tuple[str, ...] | None:
-        """The fields a table under this built-in may set, or None when it is not partially reserved."""
-        return dict(self.partial_builtins).get(provider_id)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "version": format_version(self.version),
-            "profile_form": self.profile_form,
-            "profile_v2_flag": self.profile_v2_flag,
-            "wire_apis": list(self.wire_apis),
-            "auth_command": self.auth_command,
-            "reserved_ids": list(self.reserved_ids),
-            "partial_builtins": {k: list(v) for k, v in self.partial_builtins},
-            "strict_config": self.strict_config,
-            "doctor": self.doctor,
-            "reasoning_efforts": list(self.reasoning_efforts) if self.reasoning_efforts is not None else None,
-        }
-
-
-def capabilities(version: Version | None) -> Capabilities:
-    """What this Codex version reads. None (unknown) and versions past NEWEST_VERIFIED: the newest known."""
-    v = NEWEST_VERIFIED if version is None or version > NEWEST_VERIFIED else version
-    partial = []
-    for pid, steps in _PARTIAL_BUILTINS.items():
-        fields = [f for since, f in steps if v >= since]
-        if fields:
-            partial.append((pid, fields[-1]))
-    return Capabilities(
-        version=version or NEWEST_VERIFIED,
-        profile_form="file" if v >= PROFILE_FILES_SINCE else "table",
-        profile_v2_flag=PROFILE_V2_FLAG[0] <= v < PROFILE_V2_FLAG[1],
-        wire_apis=("responses",) if v >= CHAT_WIRE_API_REMOVED else ("responses", "chat"),
-        auth_command=v >= AUTH_COMMAND_SINCE,
-        reserved_ids=RESERVED_IDS if v >= RESERVED_IDS_SINCE else (),
-        partial_builtins=tuple(partial),
-        strict_config=v >= STRICT_CONFIG_SINCE,
-        doctor=v >= DOCTOR_SINCE,
-        reasoning_efforts=None if v >= FREE_REASONING_EFFORT_SINCE else REASONING_EFFORTS,
-    )
 
 
 @dataclass(frozen=True)

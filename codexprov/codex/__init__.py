@@ -1,0 +1,11 @@
+"""What the installed Codex CLI accepts. Every rule about Codex's config format lives here.
+
+- `version`: find the `codex` binary and its version (`codex --version`, cached per binary build).
+- `capabilities`: the table of what each Codex version reads (profile form, wire APIs, provider
+  fields, reserved and partly reserved built-in ids, ...), by the first release that behaves so.
+- `builtins`: the built-in providers' display data (name, default URL, where their key comes from).
+- `rules`: why Codex would refuse a provider table, and whether a custom provider may use an id.
+
+Supporting a new Codex release means editing this package and its tests, nothing else. The
+modules import nothing heavy, and this file imports none of them, so `list` and `token` stay fast.
+"""

@@ -1,0 +1,177 @@
+"""What each Codex version reads, by the first release that behaves so.
+
+Each boundary was found by running the real binaries from npm (`@openai/codex@X.Y.Z`) against a
+config on a throwaway CODEX_HOME and a fake provider on 127.0.0.1: the first x.y.0 release seen
+behaving the new way. Where only some releases were probed, the comment gives the interval in which
+the change happened; the table uses the first release seen with it (so a version inside the
+interval is treated as not having it yet). Patch releases were not checked separately.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Version = tuple[int, int, int]
+
+# The newest release verified; a newer (or undetectable) Codex is assumed to behave like it.
+NEWEST_VERIFIED: Version = (0, 169, 0)
+
+PROFILE_FILES_SINCE: Version = (0, 134, 0)  # `-p NAME` layers NAME.config.toml; `profile = …` is a load error
+PROFILE_V2_FLAG: tuple[Version, Version] = ((0, 131, 0), (0, 134, 0))  # `--profile-v2 NAME` in [from, to)
+CHAT_WIRE_API_REMOVED: Version = (0, 95, 0)  # `wire_api = "chat"` becomes a load error
+AUTH_COMMAND_SINCE: Version = (0, 118, 0)  # [model_providers.ID.auth] command
+RESERVED_IDS_SINCE: Version = (0, 115, 0)  # a table under openai/ollama/lmstudio is a load error
+STRICT_CONFIG_SINCE: Version = (0, 131, 0)  # `codex exec --strict-config`
+DOCTOR_SINCE: Version = (0, 131, 0)  # `codex doctor`
+FREE_REASONING_EFFORT_SINCE: Version = (0, 140, 0)  # verified enum on 0.134.0, free-form on 0.140.0
+
+# Built into every Codex this tool supports; from RESERVED_IDS_SINCE a table under them is refused,
+# before it a table under them overrides the built-in like any custom provider.
+ALWAYS_BUILTIN = ("openai", "ollama", "lmstudio")
+RESERVED_IDS = ("openai", "ollama", "lmstudio")
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+
+# Built-ins that take a table with only these fields (dotted = a key of a sub-table), by first version.
+# Before the first entry the id is an ordinary custom provider id.
+_PARTIAL_BUILTINS: dict[str, tuple[tuple[Version, tuple[str, ...]], ...]] = {
+    "amazon-bedrock": (
+        ((0, 123, 0), ("aws.profile",)),
+        ((0, 124, 0), ("aws.profile", "aws.region")),
+        ((0, 145, 0), ("base_url", "auth", "http_headers", "aws.profile", "aws.region")),
+        ((0, 149, 0), ("base_url", "auth", "http_headers", "aws.profile", "aws.region", "aws.auth_refresh")),
+        (
+            (0, 155, 0),
+            ("base_url", "auth", "http_headers", "aws.profile", "aws.region", "aws.credential_export", "aws.auth_refresh"),
+        ),
+    ),
+    # Seen restricted in 0.169.0 (an ordinary id in 0.133.0); the versions between were not probed.
+    "amazon-bedrock-runtime": (
+        (
+            (0, 169, 0),
+            ("base_url", "auth", "http_headers", "aws.profile", "aws.region", "aws.credential_export", "aws.auth_refresh"),
+        ),
+    ),
+    "gcp": (
+        ((0, 165, 0), ("base_url", "auth", "http_headers")),
+        ((0, 166, 0), ("base_url", "auth", "http_headers", "project_id", "location", "credential_file")),
+    ),
+}
+
+# Fields of a [model_providers.ID] table (Codex's ModelProviderInfo) that every supported Codex
+# accepts: probed with `codex exec --strict-config` on 0.133.0 (the oldest release with that flag)
+# through 0.169.0. `aws` is a load error on any id but the Bedrock built-ins.
+_PROVIDER_FIELDS_BASE = (
+    "name",
+    "base_url",
+    "env_key",
+    "env_key_instructions",
+    "experimental_bearer_token",
+    # Before AUTH_COMMAND_SINCE Codex ignores `auth`; Capabilities.auth_command says so.
+    "auth",
+    "aws",
+    "wire_api",
+    "query_params",
+    "http_headers",
+    "env_http_headers",
+    "request_max_retries",
+    "stream_max_retries",
+    "stream_idle_timeout_ms",
+    "websocket_connect_timeout_ms",
+    "requires_openai_auth",
+    "supports_websockets",
+)
+# Fields added later, with the first release seen accepting them (`--strict-config` calls them
+# unknown before). Probed releases: 0.133, 0.140, 0.145, 0.150, 0.155, 0.160, 0.163, 0.165, 0.166, 0.169.
+_PROVIDER_FIELDS_SINCE: dict[str, Version] = {
+    "supports_standalone_web_search": (0, 150, 0),  # unknown on 0.145.0
+    "model_catalog_url": (0, 160, 0),  # unknown on 0.155.0
+    "gateway_oauth": (0, 160, 0),  # unknown on 0.155.0
+    "capabilities": (0, 163, 0),  # unknown on 0.160.0
+    # Vertex's fields, accepted on any id (not only the gcp built-in); unknown on 0.165.0.
+    "project_id": (0, 166, 0),
+    "location": (0, 166, 0),
+    "credential_file": (0, 166, 0),
+}
+
+
+def format_version(version: Version) -> str:
+    return ".".join(map(str, version))
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    version: Version
+    profile_form: str  # "file" (NAME.config.toml, -p NAME) or "table" ([profiles.NAME], profile = NAME)
+    profile_v2_flag: bool  # `--profile-v2 NAME` layers NAME.config.toml (only 0.131 to 0.133)
+    wire_apis: tuple[str, ...]
+    auth_command: bool
+    reserved_ids: tuple[str, ...]
+    # id -> the only fields a [model_providers.ID] table may set; dotted names are sub-table keys.
+    partial_builtins: tuple[tuple[str, tuple[str, ...]], ...]
+    strict_config: bool
+    doctor: bool
+    reasoning_efforts: tuple[str, ...] | None  # None: any string is accepted
+    provider_fields: frozenset[str]  # the fields a [model_providers.ID] table may have
+
+    def builtin_fields(self, provider_id: str) -> tuple[str, ...] | None:
+        """The fields a table under this built-in may set, or None when it is not partially reserved."""
+        return dict(self.partial_builtins).get(provider_id)
+
+    def builtin_top_fields(self, provider_id: str) -> tuple[str, ...] | None:
+        """builtin_fields without the sub-keys: `aws.profile` -> `aws` (in first-seen order)."""
+        fields = self.builtin_fields(provider_id)
+        if fields is None:
+            return None
+        return tuple(dict.fromkeys(f.split(".", 1)[0] for f in fields))
+
+    def restricted_ids(self) -> tuple[str, ...]:
+        """Ids a custom provider may not use: fully reserved, or built-ins that take only a few fields."""
+        return self.reserved_ids + tuple(pid for pid, _ in self.partial_builtins)
+
+    def builtin_ids(self) -> set[str]:
+        """Every provider id this Codex knows without a table."""
+        return {*ALWAYS_BUILTIN, *self.restricted_ids()}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": format_version(self.version),
+            "profile_form": self.profile_form,
+            "profile_v2_flag": self.profile_v2_flag,
+            "wire_apis": list(self.wire_apis),
+            "auth_command": self.auth_command,
+            "reserved_ids": list(self.reserved_ids),
+            "partial_builtins": {k: list(v) for k, v in self.partial_builtins},
+            "strict_config": self.strict_config,
+            "doctor": self.doctor,
+            "reasoning_efforts": list(self.reasoning_efforts) if self.reasoning_efforts is not None else None,
+            "provider_fields": sorted(self.provider_fields),
+        }
+
+
+def capabilities(version: Version | None) -> Capabilities:
+    """What this Codex version reads. None (unknown) and versions past NEWEST_VERIFIED: the newest known."""
+    v = NEWEST_VERIFIED if version is None or version > NEWEST_VERIFIED else version
+    partial = []
+    for pid, steps in _PARTIAL_BUILTINS.items():
+        fields = [f for since, f in steps if v >= since]
+        if fields:
+            partial.append((pid, fields[-1]))
+    return Capabilities(
+        version=version or NEWEST_VERIFIED,
+        profile_form="file" if v >= PROFILE_FILES_SINCE else "table",
+        profile_v2_flag=PROFILE_V2_FLAG[0] <= v < PROFILE_V2_FLAG[1],
+        wire_apis=("responses",) if v >= CHAT_WIRE_API_REMOVED else ("responses", "chat"),
+        auth_command=v >= AUTH_COMMAND_SINCE,
+        reserved_ids=RESERVED_IDS if v >= RESERVED_IDS_SINCE else (),
+        partial_builtins=tuple(partial),
+        strict_config=v >= STRICT_CONFIG_SINCE,
+        doctor=v >= DOCTOR_SINCE,
+        reasoning_efforts=None if v >= FREE_REASONING_EFFORT_SINCE else REASONING_EFFORTS,
+        provider_fields=frozenset(_PROVIDER_FIELDS_BASE) | {f for f, since in _PROVIDER_FIELDS_SINCE.items() if v >= since},
+    )
+
+
+# The newest known field set: for suggestions ("did you mean …") and for telling a misplaced key
+# from a provider field, where no version is at hand.
+NEWEST_PROVIDER_FIELDS: frozenset[str] = frozenset(_PROVIDER_FIELDS_BASE) | frozenset(_PROVIDER_FIELDS_SINCE)

@@ -1,0 +1,370 @@
+"""The leak fuzzer (issue 9): a distinct canary secret in every place a secret can sit, every
+command run against it, and every byte of output and every file under HOME and the state dir
+searched for every canary. Any hit fails, naming the command and the canary's row.
+
+A new place a secret can sit is a new row in ROWS (valid layouts) or BROKEN (files Codex and
+codexprov refuse), never a new test. `{C}` in a row is its canary, `{PORT}` the loopback server that
+echoes every credential it receives back in its error body (what a careless gateway does), and
+`{ID}` the row's own provider id.
+
+What may legitimately hold a canary (and nothing else may):
+- the user's own files we planted it in, and codexprov's copies of them (backups, parse cache),
+  as long as the key is not in the keyring: a backup exists to give the file back;
+- the output of `codexprov env` (its job is to print keys for `eval`) and `codexprov token`;
+  neither is run here.
+A canary that lives in the keyring (stored there, or moved there by `key migrate`) may sit in no
+file at all, backups and caches included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from codexprov import redact
+from tests.test_credentials import memory_keyring  # noqa: F401  (fixture)
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    snippet: str  # TOML, with {C} (the canary), {ID} (the row's provider id), {PORT}
+    file: str = "config"  # config | profile (work.config.toml) | project (.codex/config.toml in cwd) | root (top of config.toml)
+    env: str | None = None  # an environment variable this row sets to its canary
+    keyring: bool = False  # the canary is stored in the keyring under the row's provider id
+    digits: bool = False  # an all-digit canary
+
+
+def _provider(body: str) -> str:
+    return (
+        '[model_providers.{ID}]\nname = "{ID}"\nbase_url = "http://127.0.0.1:{PORT}/v1"\nwire_api = "responses"\n'
+        + body
+    )
+
+
+ROWS = [
+    Row("bearer-basic", _provider('experimental_bearer_token = "{C}"\n')),
+    Row("bearer-literal", _provider("experimental_bearer_token = '{C}'\n")),
+    Row("bearer-multiline-basic", _provider('experimental_bearer_token = """\n{C}\n"""\n')),
+    Row("bearer-multiline-literal", _provider("experimental_bearer_token = '''{C}'''\n")),
+    Row("bearer-digits-only", _provider('experimental_bearer_token = "{C}"\n'), digits=True),
+    Row("header-table-authorization", _provider('[model_providers.{ID}.http_headers]\nAuthorization = "Bearer {C}"\n')),
+    Row("header-table-x-api-key", _provider('[model_providers.{ID}.http_headers]\n"x-api-key" = "{C}"\n')),
+    Row("header-inline-no-spaces", _provider('http_headers = {api-key = "{C}"}\n')),
+    Row("header-inline-quoted", _provider('http_headers = { "X-Org" = "org-1", "Authorization" = "Bearer {C}" }\n')),
+    Row("header-dotted", _provider('http_headers.api-key = "{C}"\n')),
+    Row("header-dotted-from-root", 'model_providers.{ID}.http_headers."x-api-key" = "{C}"\n', file="root"),
+    Row("ignored-api-key-field", _provider('api_key = "{C}"\n')),
+    Row("query-param-api-key", _provider('query_params = { api_key = "{C}" }\n')),
+    Row("query-param-sig", _provider('query_params = {sig="{C}", api-version = "2025-04-01-preview"}\n')),
+    Row(
+        "url-userinfo",
+        '[model_providers.{ID}]\nname = "{ID}"\nbase_url = "http://user:{C}@127.0.0.1:{PORT}/v1"\nwire_api = "responses"\n',
+    ),
+    Row(
+        "url-query-api-key",
+        '[model_providers.{ID}]\nname = "{ID}"\nbase_url = "http://127.0.0.1:{PORT}/v1?api_key={C}"\nwire_api = "responses"\n',
+    ),
+    Row(
+        "url-query-key",
+        '[model_providers.{ID}]\nname = "{ID}"\nbase_url = "http://127.0.0.1:{PORT}/v1?foo=1&key={C}"\nwire_api = "responses"\n',
+    ),
+    Row("env-key-value", _provider('env_key = "{ENV}"\n'), env="{ENV}"),
+    Row("env-http-headers-value", _provider('env_http_headers = { "x-api-key" = "{ENV}" }\n'), env="{ENV}"),
+    Row(
+        "keyring",
+        _provider('[model_providers.{ID}.auth]\ncommand = "codexprov"\nargs = ["token", "{ID}"]\n'),
+        keyring=True,
+    ),
+    Row(
+        "mcp-env-table",
+        '[mcp_servers.{ID}]\ncommand = "mcp-x"\n[mcp_servers.{ID}.env]\nGITHUB_PERSONAL_ACCESS_TOKEN = "{C}"\n',
+    ),
+    Row("mcp-env-inline-plain-name", '[mcp_servers.{ID}]\ncommand = "mcp-x"\nenv = {SERVICE_VALUE = "{C}"}\n'),
+    Row("mcp-args-flag", '[mcp_servers.{ID}]\ncommand = "mcp-x"\nargs = ["--api-key", "{C}"]\n'),
+    Row("other-table-password", '[tools.{ID}]\npassword = "{C}"\n'),
+    Row("profile-file-bearer", _provider('experimental_bearer_token = "{C}"\n'), file="profile"),
+    Row("profile-file-header", _provider('http_headers = {"api-key"="{C}"}\n'), file="profile"),
+    Row("project-config-bearer", _provider('experimental_bearer_token = "{C}"\n'), file="project"),
+    Row(
+        "project-config-mcp-env", '[mcp_servers.{ID}]\ncommand = "mcp-x"\nenv = { API_TOKEN = "{C}" }\n', file="project"
+    ),
+]
+
+# Layouts that do not parse: each is its own config (one broken file at a time).
+BROKEN = [
+    Row("unterminated-basic", _provider('experimental_bearer_token = "{C}\n')),
+    Row("unterminated-literal", _provider("experimental_bearer_token = '{C}\n")),
+    Row("unterminated-multiline", _provider('experimental_bearer_token = """\n{C}\n')),
+    Row("duplicate-line", _provider('experimental_bearer_token = "{C}"\nexperimental_bearer_token = "{C}"\n')),
+    Row("duplicate-header-inline", _provider('http_headers = {api-key = "{C}", api-key = "{C}"}\n')),
+    Row("junk-after-secret", _provider('experimental_bearer_token = "{C}" junk\n')),
+    Row("syntax-error-below-secret", _provider('api_key = "{C}"\nbroken = = 1\n')),
+    Row(
+        "duplicate-line-in-profile",
+        _provider('experimental_bearer_token = "{C}"\nexperimental_bearer_token = "{C}"\n'),
+        file="profile",
+    ),
+]
+
+
+def canary(row: Row, index: int) -> str:
+    digest = hashlib.sha256(row.name.encode()).hexdigest()
+    if row.digits:
+        return "".join(str(int(c, 16) % 10) for c in digest[:22])
+    return f"cnry{index:02d}x{digest[:18]}"
+
+
+def pid_of(index: int) -> str:
+    return f"leak{index:02d}"
+
+
+# ------------------------------------------------------------------------------ echo server
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """Answers 401 with every credential it was sent in the error message (a careless gateway)."""
+
+    def log_message(self, *args):
+        pass
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        if length:
+            self.rfile.read(length)
+        echoed = "; ".join(f"{k}: {v}" for k, v in self.headers.items()) + f"; url: {self.path}"
+        body = json.dumps(
+            {"error": {"message": f"Incorrect API key provided: {echoed}", "type": "invalid_request_error"}}
+        )
+        self.send_response(401)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body.encode())))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    do_GET = do_POST = _answer
+
+
+@pytest.fixture
+def echo_port():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+# ------------------------------------------------------------------------------ the world
+
+
+@dataclass
+class World:
+    home: Path
+    codex_home: Path
+    project: Path
+    canaries: dict[str, str]  # canary -> row name
+    keyring_canaries: set[str]  # canaries that live in the keyring (no file may hold them)
+    ids: list[str]
+
+
+def _fill(row: Row, index: int, port: int) -> str:
+    env = f"LEAK{index:02d}_KEY"
+    return (
+        row.snippet.replace("{C}", canary(row, index))
+        .replace("{ID}", pid_of(index))
+        .replace("{PORT}", str(port))
+        .replace("{ENV}", env)
+    )
+
+
+def build(rows: list[tuple[int, Row]], home: Path, port: int, keyring_backend, monkeypatch) -> World:
+    codex_home = home / ".codex"
+    project = home / "project"
+    (project / ".codex").mkdir(parents=True)
+    parts: dict[str, list[str]] = {"root": [], "config": [], "profile": [], "project": []}
+    canaries: dict[str, str] = {}
+    keyring_canaries: set[str] = set()
+    for index, row in rows:
+        secret = canary(row, index)
+        canaries[secret] = row.name
+        parts[row.file].append(_fill(row, index, port))
+        if row.env:
+            monkeypatch.setenv(row.env.replace("{ENV}", f"LEAK{index:02d}_KEY"), secret)
+        if row.keyring:
+            keyring_backend.entries[("codexprov", pid_of(index))] = secret
+            keyring_canaries.add(secret)
+    head = 'model = "fake-model"\n' + "".join(parts["root"])
+    (codex_home / "config.toml").write_text(head + "\n" + "\n".join(parts["config"]), encoding="utf-8")
+    if parts["profile"]:
+        (codex_home / "work.config.toml").write_text("\n".join(parts["profile"]), encoding="utf-8")
+    if parts["project"]:
+        (project / ".codex" / "config.toml").write_text("\n".join(parts["project"]), encoding="utf-8")
+    monkeypatch.chdir(project)
+    ids = [pid_of(i) for i, r in rows if r.snippet.startswith("[model_providers") and r.file in ("config", "root")]
+    return World(home, codex_home, project, canaries, keyring_canaries, ids)
+
+
+# ------------------------------------------------------------------------------ the search
+
+
+class Hits:
+    def __init__(self, world: World):
+        self.world = world
+        self.found: list[str] = []
+
+    def output(self, command: str, text: str) -> None:
+        for secret, row in self.world.canaries.items():
+            if secret in text:
+                self.found.append(f"`codexprov {command}` printed the canary of row {row!r}")
+
+    def files(self, command: str) -> None:
+        """Every file under HOME (the state dir is under it too)."""
+        for path in sorted(p for p in self.world.home.rglob("*") if p.is_file()):
+            try:
+                data = path.read_bytes().decode("utf-8", "replace")
+            except OSError:
+                continue
+            rel = path.relative_to(self.world.home)
+            user_file = path.name.endswith("config.toml") and "backups" not in path.parts
+            copy = "backups" in path.parts or "parsed" in path.parts
+            for secret, row in self.world.canaries.items():
+                if secret not in data:
+                    continue
+                if secret in self.world.keyring_canaries:
+                    self.found.append(f"after `codexprov {command}`, {rel} holds the keyring key of row {row!r}")
+                elif not (user_file or copy):
+                    self.found.append(f"after `codexprov {command}`, {rel} holds the canary of row {row!r}")
+
+
+def run_all(run_cli, world: World, hits: Hits, commands: list[list[str]], stdin: str = "") -> dict[str, int]:
+    codes = {}
+    for argv in commands:
+        label = " ".join(argv)
+        result = run_cli(*argv, input=stdin)
+        assert "Traceback" not in result.stderr, f"`codexprov {label}` crashed:\n{result.stderr}"
+        hits.output(label, result.stdout + result.stderr)
+        hits.files(label)
+        codes.setdefault(label, result.exit_code)
+    return codes
+
+
+def read_only_commands(world: World) -> list[list[str]]:
+    commands = [
+        ["list"],
+        ["list", "--json"],
+        ["key", "list"],
+        ["key", "list", "--json"],
+        ["profile", "list"],
+        ["profile", "list", "--json"],
+        ["doctor", "--offline"],
+        ["doctor", "--offline", "--json"],
+        ["doctor", "--timeout", "3"],
+        ["doctor", "--json", "--timeout", "3"],
+        ["key", "migrate", "--dry-run"],
+        ["add", "custom", "--id", "fresh", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "env", "--dry-run"],
+        ["recipes"],
+    ]
+    for pid in world.ids:
+        commands += [["show", pid], ["show", pid, "--json"], ["use", pid, "--dry-run"], ["remove", pid, "--dry-run"]]
+    return commands
+
+
+def writing_commands(world: World) -> list[list[str]]:
+    first = world.ids[0] if world.ids else "leak00"
+    return [
+        ["add", "custom", "--id", "fresh", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "env"],
+        ["use", first, "--model", "m1"],
+        ["undo", "--dry-run"],
+        ["undo"],
+        ["undo"],
+        ["key", "migrate", "--yes"],
+        ["key", "list", "--json"],
+        ["undo", "--dry-run"],
+        ["remove", first, "--force"],
+        ["undo"],
+        ["doctor", "--offline", "--fix", "--yes"],
+        ["list", "--json"],
+    ]
+
+
+def error_commands(world: World) -> list[list[str]]:
+    canaries = list(world.canaries)
+    one = canaries[0]
+    return [
+        ["key", "set", "leak01", one],  # the key as an argument
+        ["show", one],
+        ["use", one],
+        ["remove", one],
+        ["add", one],
+        ["add", "custom", "--id", "x", "--base-url", f"http://127.0.0.1:9/v1?api_key={one}", "--bogus"],
+        ["add", "custom", "--header", f"Authorization=Bearer {one}", "--query"],
+        ["list", one],
+        ["doctor", one, "--offline"],
+        ["nosuchcommand", one],
+    ]
+
+
+# ------------------------------------------------------------------------------ the tests
+
+
+def _report(hits: Hits) -> None:
+    assert not hits.found, "secrets leaked:\n" + "\n".join(sorted(set(hits.found)))
+
+
+def test_no_canary_leaks_from_a_valid_config(run_cli, isolated_home, echo_port, memory_keyring, monkeypatch):  # noqa: F811
+    rows = list(enumerate(ROWS, 1))
+    world = build(rows, isolated_home, echo_port, memory_keyring, monkeypatch)
+    hits = Hits(world)
+    run_all(run_cli, world, hits, read_only_commands(world))
+    run_all(run_cli, world, hits, error_commands(world))
+    # key migrate moves every plain-text key it knows into the keyring: from then on, no file may hold them.
+    migrated_before = set(memory_keyring.entries.values())
+    run_all(run_cli, world, hits, writing_commands(world)[:5])
+    result = run_cli("key", "migrate", "--yes")
+    assert result.exit_code == 0, result.stderr
+    hits.output("key migrate --yes", result.stdout + result.stderr)
+    moved = set(memory_keyring.entries.values()) - migrated_before
+    world.keyring_canaries |= moved & set(world.canaries)
+    assert moved & set(world.canaries), "key migrate moved no canary"
+    hits.files("key migrate --yes")
+    run_all(run_cli, world, hits, writing_commands(world)[6:])
+    _report(hits)
+
+
+@pytest.mark.parametrize("index,row", list(enumerate(BROKEN, 1)), ids=[r.name for r in BROKEN])
+def test_no_canary_leaks_from_a_broken_config(
+    run_cli, isolated_home, echo_port, memory_keyring, monkeypatch, index, row  # noqa: F811
+):
+    world = build([(index, row)], isolated_home, echo_port, memory_keyring, monkeypatch)
+    world.ids = [pid_of(index)]
+    hits = Hits(world)
+    codes = run_all(run_cli, world, hits, read_only_commands(world) + writing_commands(world) + error_commands(world))
+    _report(hits)
+    if row.file == "config":
+        # Every command that reads config.toml refuses it with the documented code (3), no traceback.
+        assert codes["list"] == 3 and codes["list --json"] == 3 and codes[f"show {world.ids[0]}"] == 3
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redaction_memory():
+    redact.forget_all()
+    yield
+    redact.forget_all()
+
+
+def test_every_row_has_a_distinct_canary():
+    secrets = [canary(r, i) for i, r in enumerate(ROWS, 1)] + [canary(r, i) for i, r in enumerate(BROKEN, 1)]
+    assert len(set(secrets)) == len(secrets)
+    assert all(len(s) >= 20 for s in secrets)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-q"]))
