@@ -691,7 +691,7 @@ def _condition_findings(target: ProviderTarget, url: str, models: _Answer, respo
                 f"the server answers HTTP 429 ({quota.server_text()}): the account is out of quota or credit, which waiting "
                 "does not fix; Codex stops at once (`Quota exceeded`)",
                 provider=pid,
-                fix=f"add credit or raise the quota at the provider (or switch provider: codexprov use ID)",
+                fix="add credit or raise the quota at the provider (or switch provider: codexprov use ID)",
             )
         )
     elif responses.status == 429:
@@ -708,7 +708,7 @@ def _condition_findings(target: ProviderTarget, url: str, models: _Answer, respo
         )
     elif responses.first_status == 429:
         out.append(
-            Finding("net.rate-limit", "ok", f"rate-limited once (HTTP 429), answered when asked again, as Codex retries", provider=pid)
+            Finding("net.rate-limit", "ok", "rate-limited once (HTTP 429), answered when asked again, as Codex retries", provider=pid)
         )
     if responses.status is not None and responses.status >= 500:
         out.append(

@@ -343,8 +343,8 @@ def http_headers(ctx: CheckContext, provider: ProviderTable) -> None:
         headers = table.get(field)
         if not isinstance(headers, dict):
             continue
-        for name, value in headers.items():
-            name = str(name)
+        for raw_name, value in headers.items():
+            name = str(raw_name)
             problem = header_name_problem(name)
             if problem is None and field == "http_headers":
                 problem = header_value_problem(str(value))
