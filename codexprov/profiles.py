@@ -18,7 +18,7 @@ from codexprov import profile_state
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.codex.version import CodexInfo, format_version
 from codexprov.config import edit
-from codexprov.config.document import Snapshot, load, parse
+from codexprov.config.document import Snapshot, load, loads, parse
 from codexprov.config.transaction import EditResult, apply_edit
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 from codexprov.paths import Paths
@@ -497,7 +497,7 @@ def migrate(paths: Paths, info: CodexInfo, dry_run: bool = False) -> MigrateResu
         text = snap.text
         for name in (snap.data.get("profiles") or {}):
             text = edit.remove_table(text, ("profiles", name))
-        if "profiles" in tomllib_loads(text):
+        if "profiles" in loads(text):
             text = edit.remove_table(text, ("profiles",))
         return edit.set_root_keys(text, {"profile": None, **default_values})
 
@@ -516,11 +516,6 @@ def migrate(paths: Paths, info: CodexInfo, dry_run: bool = False) -> MigrateResu
         _record_active(paths, default)
     return MigrateResult(tuple(edits), tuple(n for n, _t, _x in plans), default, tuple(skipped), tuple(warnings), dry_run)
 
-
-def tomllib_loads(text: str) -> dict[str, Any]:
-    import tomllib
-
-    return tomllib.loads(text)
 
 
 def _copy_of(expected: dict[str, Any], _data: dict[str, Any]) -> dict[str, Any]:

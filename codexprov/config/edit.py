@@ -1,6 +1,6 @@
 """Text -> text edits that change only the lines they concern.
 
-Each function takes the whole file text (already validated with tomllib) and returns the new text.
+Each function takes the whole file text (already validated by document.parse) and returns the new text.
 tomlkit only ever sees the few sections an edit concerns (see scan.py for why); everything else is
 copied through byte for byte. Callers verify the result means what was intended
 (transaction.apply_edit does), so a layout these functions cannot handle fails loudly, never silently.
@@ -9,10 +9,10 @@ copied through byte for byte. Callers verify the result means what was intended
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable
 from typing import Any
 
+from codexprov.config.document import TOMLDecodeError, loads, same_data
 from codexprov.config.scan import Section, newline_of, scan
 
 _LONE_LF = re.compile(r"(?<!\r)\n")
@@ -147,7 +147,12 @@ def add_table(text: str, key_path: tuple[str, ...], table: dict[str, Any]) -> st
         gap = _always_match(r"(?:[ \t]*\r?\n)*", after)
         candidate = text[: anchor] + newline + block + gap + after[len(gap):] if gap else _join(text[:anchor], block, after, newline)
     else:
-        candidate = _join(text[:anchor], block, text[anchor:], newline)
+        before = text[:anchor]
+        if anchor == len(text) and before.endswith(newline * 2):
+            # The file ends with blank lines: keep them all and still add the separator, so that
+            # removing this table again (remove_table drops one blank line) gives back the file.
+            before += newline
+        candidate = _join(before, block, text[anchor:], newline)
     if _means(candidate, text, key_path, table):
         return candidate
     # The parent is an inline table or similar: edit it where it stands.
@@ -166,15 +171,15 @@ def _set_in(doc, key_path: tuple[str, ...], table: dict[str, Any]) -> None:
 
 def _means(candidate: str, old: str, key_path: tuple[str, ...], table: dict[str, Any]) -> bool:
     try:
-        new_data = tomllib.loads(candidate)
-    except tomllib.TOMLDecodeError:
+        new_data = loads(candidate)
+    except TOMLDecodeError:
         return False
-    old_data = tomllib.loads(old)
+    old_data = loads(old)
     node = old_data
     for part in key_path[:-1]:
         node = node.setdefault(part, {})
     node[key_path[-1]] = table
-    return new_data == old_data
+    return same_data(new_data, old_data)
 
 
 def remove_table(text: str, key_path: tuple[str, ...]) -> str:
@@ -186,10 +191,9 @@ def remove_table(text: str, key_path: tuple[str, ...]) -> str:
     for section in reversed(targets):
         out = out[: section.start] + out[section.end :]
     if targets and targets[-1].end == len(text):
-        # Removed the end of the file: do not leave the blank separator lines behind.
-        trimmed = re.sub(r"(?:\r?\n[ \t]*)+\Z", "", out)  # blank lines only, not a last line's own spaces
-        if trimmed != out:
-            out = trimmed + (newline_of(text) if text.endswith("\n") else "")
+        # Removed the end of the file: drop the one blank line that separated the table (add_table
+        # puts exactly one there); blank lines the file had before that are the user's.
+        out = re.sub(r"(?<=\n)[ \t]*\r?\n\Z", "", out)
     if holders and _still_defined(out, key_path):
         # Also (or only) defined as dotted keys or an inline table in a parent: let tomlkit drop it.
         out = scoped_edit(out, key_path[:1], lambda doc: _del_in(doc, key_path))
@@ -197,7 +201,7 @@ def remove_table(text: str, key_path: tuple[str, ...]) -> str:
 
 
 def _still_defined(text: str, key_path: tuple[str, ...]) -> bool:
-    node: Any = tomllib.loads(text)
+    node: Any = loads(text)
     for part in key_path:
         if not isinstance(node, dict) or part not in node:
             return False

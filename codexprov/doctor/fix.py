@@ -5,7 +5,7 @@
   LAST definition stays: it is the one written most recently (an appended line, a re-added table),
   and it is what a later-wins reading (Codex's own layers and `-c` overrides) would pick. The file
   cannot be parsed, so this edit works on the text (definitions found with config.scan) and the
-  result is checked with tomllib: it must parse, or fail only on another duplicate (fixed next).
+  result is checked with the TOML 1.1 reader: it must parse, or fail only on another duplicate (fixed next).
 - `wire_api` -> "responses" (the only value Codex 0.95+ accepts; its own error says so).
 - a custom table under a reserved built-in id -> `ID-custom`, with `model_provider` references in
   config.toml and profile files updated.
@@ -18,11 +18,11 @@ and project configs are left to the user. Nothing here prints or prompts.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codexprov.config.document import TOMLDecodeError, loads
 from codexprov.doctor.findings import FixKind, Report
 from codexprov.errors import CodexprovError
 
@@ -99,14 +99,14 @@ def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
 
 
 def find_duplicate(text: str) -> Duplicate | None:
-    """The duplicate tomllib stops at, with every definition of it, or None (parses, or another error)."""
+    """The duplicate the reader stops at, with every definition of it, or None (parses, or another error)."""
     from codexprov.config.document import config_error_from
     from codexprov.config.scan import scan
 
     try:
-        tomllib.loads(text)
+        loads(text)
         return None
-    except tomllib.TOMLDecodeError as err:
+    except TOMLDecodeError as err:
         error = config_error_from(err, text, Path("config.toml"))
     if error.line is None:
         return None
@@ -192,9 +192,9 @@ def _value_end(lines: list[str], index: int, offsets: list[int], hi: int) -> int
         if offsets[end - 1] >= hi and end - 1 > index:
             return None
         try:
-            tomllib.loads("".join(lines[index:end]))
+            loads("".join(lines[index:end]))
             return end
-        except tomllib.TOMLDecodeError:
+        except TOMLDecodeError:
             continue
     return None
 
@@ -214,8 +214,8 @@ def remove_duplicate(text: str, dup: Duplicate, keep: int) -> str:
         if i != keep:
             out = out[: d.start] + out[d.end :]
     try:
-        tomllib.loads(out)
-    except tomllib.TOMLDecodeError as err:
+        loads(out)
+    except TOMLDecodeError as err:
         again = find_duplicate(out)
         if again is None:
             raise CodexprovError(
