@@ -126,14 +126,24 @@ def render(outcome, *, dry_run_message: str = "dry run: nothing was written") ->
         say(text, style=_NOTE_STYLE.get(note.level))
 
 
-def show_diff(diff: str) -> None:
-    """A unified diff on stdout (it is the data of --dry-run), through the redaction boundary."""
-    from codexprov.output import write
+_DIFF_STYLE = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
+
+
+def show_diff(diff: str, *, stderr: bool = False) -> None:
+    """A unified diff on stdout (it is the data of --dry-run), through the redaction boundary;
+    control characters from the file neutralised; coloured on a terminal."""
+    from codexprov.output import neutralise, styled, write
 
     if not diff:
-        say("no change")
+        if not stderr:
+            say("no change")
         return
-    write(diff if diff.endswith("\n") else diff + "\n")
+    stream = sys.stderr if stderr else sys.stdout
+    lines = []
+    for line in neutralise(diff).splitlines():
+        style = next((s for prefix, s in _DIFF_STYLE if line.startswith(prefix)), None)
+        lines.append(styled(line, style, stream) if style else line)
+    write("\n".join(lines) + "\n", stderr=stderr)
 
 
 def confirm(question: str, *, yes: bool) -> None:
