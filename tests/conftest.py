@@ -5,8 +5,8 @@ Guards (autouse, for every test):
   test, the real home's Codex and codexprov folders must be exactly as before.
 - `no_real_keyring`: keyring's fail backend in this process and, through PYTHON_KEYRING_BACKEND, in
   every child process, and no D-Bus session address (so `codexprov token`'s direct Secret Service
-  path stays off too). Only a test that asks for `secret_service` or `bridged` (and is marked
-  `keyring`) reaches the private Secret Service that scripts/test.sh starts.
+  path stays off too). Only a test marked `keyring` (required with `secret_service` and `bridged`)
+  reaches the private Secret Service that scripts/test.sh starts.
 
 Markers, checked at collection: a test that uses `codex_bin`/`codex_bin_0133` must be marked `codex`,
 one that uses `secret_service` must be marked `keyring`, one that uses `bridged` both (a real Codex
@@ -152,8 +152,9 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 
 @pytest.fixture(autouse=True)
 def no_real_keyring(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """keyring's fail backend everywhere, unless the test asks for the private Secret Service."""
-    if any("keyring" in MARKERS_FOR_FIXTURE.get(name, ()) for name in request.fixturenames):
+    """keyring's fail backend everywhere, unless the test is marked `keyring` (the marker every test
+    needs that uses the private Secret Service, see pytest_collection_modifyitems)."""
+    if request.node.get_closest_marker("keyring") is not None:
         return
     import keyring.core
     from keyring.backends import fail
