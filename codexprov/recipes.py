@@ -85,6 +85,7 @@ _TOP_FIELDS = frozenset(
         "builtin_fields",
         "auth_command",
         "extra",
+        "rejects",
     }
 )
 _PARAM_FIELDS = frozenset({"description", "default", "required", "pattern", "choices", "example"})
@@ -147,6 +148,9 @@ class Recipe:
     builtin_fields: dict[str, Any] = field(default_factory=dict)
     auth_command: AuthCommand | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Parts of Codex's requests the endpoint refuses (codex.gateway.REQUEST_PARTS); `add --use`
+    # writes the settings that take them out.
+    rejects: tuple[str, ...] = ()
 
     def param(self, name: str) -> RecipeParam | None:
         return next((p for p in self.params if p.name == name), None)
@@ -396,6 +400,11 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
     models = data.get("models", [])
     if not isinstance(models, list) or not all(isinstance(m, str) and m for m in models):
         raise _Problem("models", "must be a list of model names")
+    from codexprov.codex.gateway import REQUEST_PARTS
+
+    rejects = data.get("rejects", [])
+    if not isinstance(rejects, list) or any(r not in REQUEST_PARTS for r in rejects):
+        raise _Problem("rejects", f"must be a list of: {', '.join(REQUEST_PARTS)}")
     default_model = _opt_str(data, "default_model")
 
     return Recipe(
@@ -423,6 +432,7 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
         builtin_fields=builtin_fields,
         auth_command=auth_command,
         extra=dict(extra),
+        rejects=tuple(dict.fromkeys(rejects)),
     )
 
 

@@ -127,7 +127,7 @@ def _show_click_error(err: Any, argv: list[str]) -> None:
 
 
 def run(argv: list[str]) -> int:
-    from codexprov.cli import doctor, keys, profiles, providers, recipes  # noqa: F401  (registers commands)
+    from codexprov.cli import doctor, keys, profiles, providers, recipes, sessions  # noqa: F401  (registers commands)
 
     # Typer re-exports click's exceptions (vendored in newer Typer, so no `import click`).
     click_exception: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
