@@ -20,10 +20,40 @@ app = typer.Typer(
     name="codexprov",
     help="Manage model providers for the OpenAI Codex CLI: edits config.toml in place, keeps keys in the OS keyring.",
     no_args_is_help=True,
+    # Typer's own completion options cost imports on every command; `codexprov completion SHELL`
+    # (codexprov/cli/completion.py) replaces them and is answered before Typer loads.
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    # -h everywhere: child contexts inherit the help option names.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _plain_metavar(self: Any, *args: Any, usage: bool = False, **kwargs: Any) -> str:
+    """Arguments in help as people write them: `ID`, `[ID]` when optional (Typer writes `{ID}`
+    for a required one and names without a metavar in lower case)."""
+    var = self.metavar or (self.name or "").upper()
+    if usage and not self.required and not var.startswith("["):
+        var = f"[{var}]"
+    if self.metavar is None and self.nargs != 1:
+        var += "..."
+    return var
+
+
+typer.core.TyperArgument.make_metavar = _plain_metavar  # type: ignore[method-assign]
+
+
+def version_text() -> str:
+    from codexprov import __version__
+
+    return f"codexprov {__version__}"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out(version_text())
+        raise typer.Exit(0)
 
 
 @dataclass
@@ -52,6 +82,9 @@ def _main(
     ),
     codex: str | None = typer.Option(
         None, "--codex", metavar="PATH", help="The Codex binary to consult (default: $CODEXPROV_CODEX or `codex` on PATH)."
+    ),
+    version: bool = typer.Option(
+        False, "--version", "-V", is_eager=True, callback=_show_version, help="Print codexprov's version and exit."
     ),
 ) -> None:
     state.codex_home = codex_home
@@ -114,6 +147,11 @@ def confirm(question: str, *, yes: bool) -> None:
 # ---------------------------------------------------------------------------- boundary
 
 
+def register_commands() -> None:
+    """Import the command modules: each registers its commands on `app` when imported."""
+    from codexprov.cli import bridge, completion, doctor, keys, profiles, providers, recipes, sessions  # noqa: F401
+
+
 def _show_click_error(err: Any, argv: list[str]) -> None:
     """A usage error as click words it, through the redaction boundary; arguments that look like
     keys (a key pasted as an argument, the natural first try) are masked wherever click echoes them."""
@@ -127,7 +165,7 @@ def _show_click_error(err: Any, argv: list[str]) -> None:
 
 
 def run(argv: list[str]) -> int:
-    from codexprov.cli import doctor, keys, profiles, providers, recipes, sessions  # noqa: F401  (registers commands)
+    register_commands()
 
     # Typer re-exports click's exceptions (vendored in newer Typer, so no `import click`).
     click_exception: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
