@@ -150,6 +150,7 @@ def plan_add(
                 hint="Pass --id NAME to write a custom provider from this recipe, or leave out --bridge.",
             )
         return AddPlan(provider_id, recipe.id, None, rendered.builtin_id, rendered.builtin_table, rendered.model, "none", tuple(warnings), capabilities)
+    check_sendable(rendered.spec)  # the direct table, or the upstream a bridge will call
     if wants_bridge(recipe, request):
         return _plan_bridged(recipe, request, rendered, provider_id, token_auth, capabilities, codex_label, bridge_url)
     needs_key = bool(getattr(recipe, "needs_key", True))
@@ -169,7 +170,60 @@ def plan_add(
     else:
         # No key from codexprov; a recipe's own auth command (vertex: gcloud) stays.
         spec = dataclasses.replace(spec, env_key=None, env_key_instructions=None)
+    check_sendable(spec)
     return AddPlan(provider_id, recipe.id, spec, None, None, rendered.model, key_mode, tuple(warnings), capabilities)
+
+
+def check_sendable(spec: ProviderSpec) -> None:
+    """Refuse a table Codex would quietly get wrong: a base URL it cannot reach (not http(s)), or a
+    header it cannot send (Codex drops such a header silently and the request goes out without it)."""
+    from codexprov.wire import base_url_problem, header_name_problem, header_value_problem
+
+    if spec.base_url is not None:
+        problem = base_url_problem(spec.base_url)
+        if problem is not None:
+            raise UsageError(
+                f"base URL {spec.base_url!r} is not an http(s) URL: {problem}",
+                hint="Codex speaks only http:// and https://, e.g. --base-url https://api.example.com/v1",
+            )
+    for name, value in spec.http_headers.items():
+        problem = header_name_problem(name) or header_value_problem(str(value))
+        if problem is not None:
+            raise UsageError(
+                f"header `{name}` cannot be sent: {problem}",
+                hint="Codex would drop it silently; pass --header NAME=VALUE with a token name and a one-line value.",
+            )
+
+
+def check_env_key_free(paths: Paths, plan: AddPlan, request: AddRequest) -> tuple[str, ...]:
+    """Another provider reading the same variable would get this provider's key (and `env` would
+    export one of them). A variable codexprov picked is refused; one the user named with --env-key
+    is theirs to share, so it is only a warning."""
+    from codexprov.config.document import load
+    from codexprov.errors import ConflictError
+
+    if plan.key_mode != "env" or plan.spec is None or not plan.spec.env_key:
+        return ()
+    providers_table = load(paths.config_file).data.get("model_providers")
+    if not isinstance(providers_table, dict):
+        return ()
+    env_key = plan.spec.env_key
+    readers = sorted(
+        pid
+        for pid, table in providers_table.items()
+        if pid != plan.provider_id and isinstance(table, dict) and table.get("env_key") == env_key
+    )
+    if not readers:
+        return ()
+    others = ", ".join(f"`{p}`" for p in readers)
+    if request.env_key is None:
+        raise ConflictError(
+            f"${env_key} is already read by {others}; `{plan.provider_id}` would get the same key",
+            hint=f"Pass --env-key with a variable of its own, e.g. --env-key {default_env_key(plan.provider_id)}"
+            if default_env_key(plan.provider_id) != env_key
+            else "Pass --env-key with a variable of its own.",
+        )
+    return (f"${env_key} is also read by {others}: both providers get the same key",)
 
 
 BRIDGE_AUTH_TIMEOUT_MS = 60_000  # the bridge may have to start (~10 s, more on a busy machine)
@@ -271,6 +325,9 @@ def prepare_add(
     plan = plan_add(
         recipe, request, token_auth=token_auth, capabilities=capabilities, codex_label=codex_label, bridge_url=bridge_url
     )
+    shared = check_env_key_free(paths, plan, request)
+    if shared:
+        plan = dataclasses.replace(plan, warnings=plan.warnings + shared)
     fix, catalog_text, gateway_notes = _gateway(paths, recipe, plan, request, codex_binary)
     written = _write(paths, plan, request, dry_run=True, gateway=fix)
     return PreparedAdd(request, plan, written.edit, written.kept, recipe, fix, catalog_text, gateway_notes)

@@ -65,6 +65,7 @@ class FakeServer:
         function_call: bool = False,
         function_arguments: str = "{}",
         gateway: bool = False,
+        answer: Any = None,
     ) -> None:
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.models = list(models)
@@ -81,6 +82,10 @@ class FakeServer:
         # Behave like a gateway in front of another vendor (Azure, LiteLLM, OpenRouter): 400 for any
         # tool whose type is not `function`, and for Codex's Responses-lite requests.
         self.gateway = gateway
+        # `answer(request, n, server)` -> (status, headers, body) or None: a scripted answer to the
+        # n-th request to that method and path (1-based); None falls back to the normal answer.
+        self.answer = answer
+        self._counts: dict[tuple[str, str], int] = {}
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -151,6 +156,16 @@ class FakeServer:
             self.requests.append(request)
 
     def _answer(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+        if self.answer is not None:
+            with self._lock:
+                n = self._counts[(req.method, req.path)] = self._counts.get((req.method, req.path), 0) + 1
+            scripted = self.answer(req, n, self)
+            if scripted is not None:
+                return scripted
+        return self.normal_answer(req)
+
+    def normal_answer(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+        """The answer an OpenAI-compatible server gives (what `answer` falls back to)."""
         if not self._authorized(req.headers):
             return _json(401, _error("Incorrect API key provided.", type_="invalid_request_error", code="invalid_api_key"))
         route = req.path[len(self.prefix) :] if req.path.startswith(self.prefix) else None

@@ -156,7 +156,7 @@ def test_live_values(run_cli, sealed: Path, tmp_path: Path) -> None:
     assert _complete(run_cli, "add", "--key-mode=e") == []  # an option's value in the same word: nothing to add
     assert _complete(run_cli, "key", "") == ["set", "list", "rm", "migrate"]
     assert _complete(run_cli, "remove", "--") == ["--force", "--keep-key", "--dry-run", "--help"]
-    assert _complete(run_cli, "-") == ["--codex-home", "--codex", "--version", "-V", "-h", "--help"]
+    assert _complete(run_cli, "-") == ["--codex-home", "--codex", "--version", "-V", "--force", "-h", "--help"]
     # --codex-home on the line is the config the values come from
     other = tmp_path / "other"
     other.mkdir()

@@ -60,6 +60,7 @@ def _show_version(value: bool) -> None:
 class State:
     codex_home: str | None = None
     codex_binary: str | None = None
+    force_write: bool = False
 
     _paths: Any = None
 
@@ -68,7 +69,7 @@ class State:
         if self._paths is None:
             from codexprov import paths
 
-            self._paths = paths.resolve(self.codex_home)
+            self._paths = paths.resolve(self.codex_home, write_read_only=self.force_write)
         return self._paths
 
 
@@ -86,8 +87,12 @@ def _main(
     version: bool = typer.Option(
         False, "--version", "-V", is_eager=True, callback=_show_version, help="Print codexprov's version and exit."
     ),
+    force_write: bool = typer.Option(
+        False, "--force", help="Write config files even when they are read-only (chmod 0444); they stay read-only."
+    ),
 ) -> None:
     state.codex_home = codex_home
+    state.force_write = force_write
     state.codex_binary = codex or os.environ.get("CODEXPROV_CODEX") or None
     state._paths = None
 
@@ -121,14 +126,24 @@ def render(outcome, *, dry_run_message: str = "dry run: nothing was written") ->
         say(text, style=_NOTE_STYLE.get(note.level))
 
 
-def show_diff(diff: str) -> None:
-    """A unified diff on stdout (it is the data of --dry-run), through the redaction boundary."""
-    from codexprov.output import write
+_DIFF_STYLE = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
+
+
+def show_diff(diff: str, *, stderr: bool = False) -> None:
+    """A unified diff on stdout (it is the data of --dry-run), through the redaction boundary;
+    control characters from the file neutralised; coloured on a terminal."""
+    from codexprov.output import neutralise, styled, write
 
     if not diff:
-        say("no change")
+        if not stderr:
+            say("no change")
         return
-    write(diff if diff.endswith("\n") else diff + "\n")
+    stream = sys.stderr if stderr else sys.stdout
+    lines = []
+    for line in neutralise(diff).splitlines():
+        style = next((s for prefix, s in _DIFF_STYLE if line.startswith(prefix)), None)
+        lines.append(styled(line, style, stream) if style else line)
+    write("\n".join(lines) + "\n", stderr=stderr)
 
 
 def confirm(question: str, *, yes: bool) -> None:

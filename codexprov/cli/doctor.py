@@ -61,16 +61,23 @@ def render(report: Any) -> None:
     (codexprov.output.write), like every other output: findings quote config lines and server bodies."""
     from rich.console import Console
 
-    from codexprov.output import write
+    from codexprov.output import style_enabled, write
 
-    console = Console(highlight=False, soft_wrap=True)
+    # Styles only where they are wanted (NO_COLOR removes bold too; FORCE_COLOR styles a pipe).
+    styled = style_enabled(sys.stdout)
+    console = Console(highlight=False, soft_wrap=True, color_system="auto" if styled else None, force_terminal=styled)
     with console.capture() as captured:
         _render(console, report)
     write(captured.get())
 
 
 def _render(console: Any, report: Any) -> None:
-    from rich.markup import escape
+    from rich.markup import escape as escape_markup
+
+    from codexprov.output import neutralise
+
+    def escape(text: str) -> str:
+        return escape_markup(neutralise(text))
 
     groups: dict[str | None, list[Any]] = {None: []}
     for pid in report.providers:
@@ -118,11 +125,10 @@ class _Terminal:
         return choice - 1
 
     def previewed(self, action: Any, previews: Any) -> None:
-        from codexprov.output import write
+        from codexprov.cli import show_diff
 
         for preview in previews:
-            if preview.diff:
-                write(preview.diff if preview.diff.endswith("\n") else preview.diff + "\n", stderr=self.talk_only)
+            show_diff(preview.diff, stderr=self.talk_only)
 
     def approve(self, action: Any, previews: Any) -> bool:
         from codexprov.errors import CancelledError
