@@ -49,7 +49,9 @@ def show_cmd(
 
 @app.command("add")
 def add_cmd(
-    recipe: str = typer.Argument(..., metavar="RECIPE", help="A recipe id (`codexprov recipes`), e.g. custom, groq, azure."),
+    recipe: str | None = typer.Argument(
+        None, metavar="RECIPE", help="A recipe id (`codexprov recipes`), e.g. custom, groq, azure. None on a terminal: guided."
+    ),
     provider_id: str | None = typer.Option(None, "--id", metavar="ID", help="Provider id to write (default: the recipe id)."),
     base_url: str | None = typer.Option(None, "--base-url", metavar="URL", help="Base URL (overrides the recipe's URL template)."),
     name: str | None = typer.Option(None, "--name", metavar="NAME", help="Display name."),
@@ -74,6 +76,21 @@ def add_cmd(
     from codexprov import adding, recipes
 
     paths = state.paths
+    answers = None
+    if recipe is None:
+        from codexprov.cli import guided
+
+        if not guided.interactive():
+            from codexprov.errors import UsageError
+
+            raise UsageError(
+                "missing RECIPE (the guided add needs a terminal)",
+                hint="Pass a recipe id (`codexprov recipes` lists them), e.g. "
+                "`codexprov add groq --key-stdin --use --model MODEL`, or `codexprov add custom --base-url URL --id ID`.",
+            )
+        answers = guided.walk_add(paths)
+        recipe, provider_id, base_url, model, use = answers.recipe, answers.provider_id, answers.base_url, answers.model, answers.use
+        param = [f"{k}={v}" for k, v in answers.params.items()]
     the_recipe = recipes.load_catalog(paths).get(recipe)
     params = adding.parse_pairs(param, "--param")
     request = adding.AddRequest(
@@ -103,13 +120,20 @@ def add_cmd(
         bridge_url=lambda: bridge_manage.planned_base_url(layout),
     )
     store = key = None
-    if prepared.needs_store:
+    if answers is not None:
+        store, key = answers.store, answers.key
+    if prepared.needs_store and store is None:
         from codexprov import credentials
 
         store = credentials.open_store()  # before the prompt: no usable keyring, no question
-    if prepared.needs_key:
+    if prepared.needs_key and answers is None:
         key = _read_key(prepared.plan.provider_id, key_stdin)
-    if replace and not dry_run:
+    if answers is not None and not dry_run:
+        from codexprov.cli import guided
+
+        show_diff(prepared.preview.diff)
+        guided.confirm_write(f"Write {paths.config_file} as shown?")
+    elif replace and not dry_run:
         # --replace always shows what it changes, and asks unless --yes.
         show_diff(prepared.preview.diff)
         if prepared.kept_note:
@@ -175,7 +199,23 @@ def use_cmd(
         _edit_done(profiles.use_profile(state.paths, profile, info, dry_run=dry_run))
         return
     if provider_id is None:
-        raise UsageError("missing provider ID", hint="Usage: codexprov use ID [--model MODEL] | codexprov use --profile NAME")
+        from codexprov.cli import guided
+
+        if model is not None or not guided.interactive():
+            raise UsageError(
+                "missing provider ID (the numbered pick needs a terminal)",
+                hint="Usage: codexprov use ID [--model MODEL] | codexprov use --profile NAME",
+            )
+        choice = guided.pick_use(state.paths, state.codex_binary)
+        if choice.profile is not None:
+            from codexprov import profiles
+            from codexprov.codex.version import detect
+
+            info = detect(state.paths, explicit=state.codex_binary)
+            _edit_done(profiles.use_profile(state.paths, choice.profile, info, dry_run=dry_run))
+            return
+        provider_id = choice.provider_id
+        assert provider_id is not None
     from codexprov import providers
 
     _edit_done(providers.use_provider(state.paths, provider_id, model=model, dry_run=dry_run))

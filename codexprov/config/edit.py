@@ -59,6 +59,12 @@ def _is_subtable(key: str, value: Any) -> bool:
     return isinstance(value, dict) and (key in ("auth", "aws") or any(isinstance(v, dict) for v in value.values()))
 
 
+def toml_item(key: str, value: Any):
+    """The tomlkit item codexprov writes for `key = value` in a table: small maps inline, the auth
+    command and nested maps as their own [a.b.c] sections. For edits made with `scoped_edit`."""
+    return _tomlkit_value(value, inline=not _is_subtable(key, value))
+
+
 def render_section(key_path: tuple[str, ...], table: dict[str, Any]) -> str:
     """`[a.b]` plus its keys (and sub-table sections), with "\n" newlines and no blank line at the end."""
     import tomlkit
@@ -186,7 +192,7 @@ def remove_table(text: str, key_path: tuple[str, ...]) -> str:
     """Remove the table at key_path with its sub-tables and the comment lines directly above it."""
     sections = scan(text)
     targets = [s for s in sections[1:] if s.under(key_path)]
-    holders = [s for s in sections if s not in targets and _defines_under(s, key_path)]
+    holders = [s for s in sections if s not in targets and defines_under(s, key_path)]
     out = text
     for section in reversed(targets):
         out = out[: section.start] + out[section.end :]
@@ -216,7 +222,7 @@ def _del_in(doc, key_path: tuple[str, ...]) -> None:
     del node[key_path[-1]]
 
 
-def _defines_under(section: Section, prefix: tuple[str, ...]) -> bool:
+def defines_under(section: Section, prefix: tuple[str, ...]) -> bool:
     """Can keys under `prefix` be written in this section (as its table, or as dotted/inline keys)?"""
     if section.header and section.under(prefix):
         return True
@@ -241,7 +247,7 @@ def scoped_edit(text: str, prefix: tuple[str, ...], fn: Callable[[Any], None]) -
 
     newline = newline_of(text)
     sections = scan(text)
-    relevant = [i for i, s in enumerate(sections) if _defines_under(s, prefix)]
+    relevant = [i for i, s in enumerate(sections) if defines_under(s, prefix)]
     lo, hi = (sections[relevant[0]].start, sections[relevant[-1]].end) if relevant else (len(text), len(text))
     block = text[lo:hi]
     doc = tomlkit.parse(block)
