@@ -193,7 +193,13 @@ def remove_cmd(
         from codexprov import credentials
 
         deleted = credentials.open_store().delete(provider_id)
-        say(f"deleted the key for {provider_id} from the OS keyring" if deleted else f"no key for {provider_id} was in the keyring")
+        if deleted:
+            say(
+                f"deleted the key for {provider_id} from the OS keyring (`codexprov undo` brings the provider back "
+                f"without it; pass --keep-key to keep it)"
+            )
+        else:
+            say(f"no key for {provider_id} was in the keyring")
 
 
 @app.command("undo")
@@ -204,10 +210,39 @@ def undo_cmd(
     """Put back the config as it was before codexprov's last change."""
     from codexprov.config.transaction import undo
 
-    result = undo(state.paths, force=force, dry_run=dry_run)
+    result = undo(state.paths, force=force, dry_run=dry_run, key_for=_keyring_reader())
     if dry_run:
         show_diff(result.diff)
         say("dry run: nothing was written")
-        return
-    what = "removed (it did not exist before)" if result.removed_file else "restored"
-    say(f"undid `{result.description}`: {result.path} {what}")
+    else:
+        what = "removed (it did not exist before)" if result.removed_file else "restored"
+        say(f"undid `{result.description}`: {result.path} {what}")
+    would = "would be" if dry_run else "are"
+    if result.keys_restored:
+        ids = ", ".join(result.keys_restored)
+        say(
+            f"warning: the keys that had moved into the keyring ({ids}) {would} in plain text in {result.path} again "
+            "(the keyring keeps its copies); `codexprov key migrate` moves them back",
+            style="yellow",
+        )
+    for pid in result.keys_missing:
+        say(
+            f"warning: {pid} reads its key from the keyring, which has none for it (`remove` deleted it); "
+            f"store it again with `codexprov key set {pid}`",
+            style="yellow",
+        )
+
+
+def _keyring_reader():
+    """`undo`'s access to the keyring, opened only if the restored file needs a key from it."""
+    store = None
+
+    def key_for(provider_id: str) -> str | None:
+        nonlocal store
+        if store is None:
+            from codexprov import credentials
+
+            store = credentials.open_store()
+        return store.get(provider_id)
+
+    return key_for
