@@ -66,6 +66,9 @@ def add_cmd(
     replace: bool = typer.Option(False, "--replace", help="Update an existing provider from the recipe."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    allow_plaintext: bool = typer.Option(
+        False, "--allow-plaintext", help="Write a key given in --header/--query/--base-url into the config as it is (warned)."
+    ),
 ) -> None:
     """Add a provider from a recipe (`custom` for any OpenAI-compatible endpoint)."""
     from codexprov import adding, recipes
@@ -87,6 +90,7 @@ def add_cmd(
         use=use,
         replace=replace,
         dry_run=dry_run,
+        allow_plaintext=allow_plaintext,
     )
     from codexprov.codex.version import detect
 
@@ -99,7 +103,8 @@ def add_cmd(
         from codexprov import credentials
 
         store = credentials.open_store()  # before the prompt: no usable keyring, no question
-        key = _read_key(prepared.plan.provider_id, key_stdin)
+        # A key given in an Authorization/api-key header goes to the keyring instead of the file.
+        key = prepared.plan.moved_key or _read_key(prepared.plan.provider_id, key_stdin)
     if replace and not dry_run:
         # --replace always shows what it changes, and asks unless --yes.
         show_diff(prepared.preview.diff)
@@ -137,9 +142,10 @@ def _ask_missing(recipe, params: dict[str, str], base_url_given: bool) -> dict[s
 
 
 def _read_key(provider_id: str, key_stdin: bool) -> str | None:
+    from codexprov.cli import read_stdin_line
+
     if key_stdin:
-        line = sys.stdin.readline().strip()
-        return line or None
+        return read_stdin_line(provider_id).strip() or None
     if sys.stdin.isatty():
         value = typer.prompt(f"API key for {provider_id} (hidden; empty to set it later)", default="", hide_input=True, show_default=False, err=True)
         return value.strip() or None
