@@ -53,7 +53,9 @@ def fill(text: str, key_for: Callable[[str], str | None]) -> tuple[str, tuple[st
     return text, tuple(filled), tuple(missing)
 
 
-def scrub_journal_backups(entries: list[dict[str, Any]], moved: Mapping[str, str], write: Callable[[Path, str], None]) -> int:
+def scrub_journal_backups(
+    entries: list[dict[str, Any]], moved: Mapping[str, str], write: Callable[[Path, str], None]
+) -> int:
     """Replace the moved secrets in every backup the journal lists; how many backups changed.
     `write(path, text)` rewrites one backup (atomically, keeping it private)."""
     changed = 0
