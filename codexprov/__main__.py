@@ -13,6 +13,16 @@ def main(argv: list[str] | None = None) -> int:
         from codexprov.token import main as token_main
 
         return token_main(args[1:])
+    if args[:1] == ["__complete"]:
+        # The shell asks for completions (scripts from `codexprov completion SHELL`).
+        from codexprov.cli.completion import answer
+
+        return answer(args[1:])
+    if args in (["--version"], ["-V"]):
+        from codexprov import __version__
+
+        sys.stdout.write(f"codexprov {__version__}\n")
+        return 0
     fast = _fast_list(args)
     if fast is not None:
         return fast

@@ -15,6 +15,9 @@ class Paths:
     codex_home: Path
     state_dir: Path  # backups, undo journal, caches
     config_dir: Path  # user recipes
+    # The global --force: replace a config file even when it is read-only (see
+    # config.transaction.refuse_read_only). A choice made once at the edge, like the paths.
+    write_read_only: bool = False
 
     @property
     def config_file(self) -> Path:
@@ -43,7 +46,7 @@ def default_codex_home(env: Mapping[str, str] | None = None) -> Path:
     return Path("~/.codex").expanduser()
 
 
-def resolve(codex_home: str | os.PathLike[str] | None = None) -> Paths:
+def resolve(codex_home: str | os.PathLike[str] | None = None, *, write_read_only: bool = False) -> Paths:
     """The one place that consults the environment and the user's home."""
     import platformdirs
 
@@ -53,4 +56,5 @@ def resolve(codex_home: str | os.PathLike[str] | None = None) -> Paths:
         codex_home=home.absolute(),
         state_dir=Path(state) if state else Path(platformdirs.user_state_dir(APP_NAME, appauthor=False)),
         config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+        write_read_only=write_read_only,
     )

@@ -5,7 +5,6 @@ light (no tomlkit, no engine)."""
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +61,9 @@ def active_profile(paths: Paths, root: dict[str, Any]) -> str | None:
     if name is None:
         return None
     try:
-        data = tomllib.loads(paths.profile_file(name).read_text(encoding="utf-8"))
+        from codexprov.config.document import loads
+
+        data = loads(paths.profile_file(name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return name if selection_matches({k: data[k] for k in SELECTION_KEYS if k in data}, root) else None

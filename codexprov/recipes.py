@@ -85,10 +85,14 @@ _TOP_FIELDS = frozenset(
         "builtin_fields",
         "auth_command",
         "extra",
+        "bridge",
     }
 )
 _PARAM_FIELDS = frozenset({"description", "default", "required", "pattern", "choices", "example"})
 _AUTH_FIELDS = frozenset({"command", "args", "timeout_ms", "refresh_interval_ms", "cwd"})
+_BRIDGE_FIELDS = frozenset({"model", "env_key", "api_base"})
+# LiteLLM's provider prefix, then the model Codex asks for: `anthropic/{model}`.
+_BRIDGE_MODEL = re.compile(r"^([a-z0-9_]+)/\{model\}$")
 
 
 # ---------------------------------------------------------------------------- data
@@ -116,6 +120,30 @@ class RecipeParam:
         elif not _DEFAULT_VALUE.fullmatch(value):
             return "may contain only letters, digits and . _ ~ : - (1 to 200 characters)"
         return None
+
+
+@dataclass(frozen=True)
+class BridgeRoute:
+    """How codexprov's bridge (LiteLLM) reaches a provider: the recipe's `[bridge]` table.
+
+    litellm_prefix: LiteLLM's provider (`anthropic`, `gemini`, …; `custom_openai` for any Chat
+      Completions endpoint); Codex's model M is sent as PREFIX/M.
+    env_key: the variable LiteLLM reads the key from (None: the recipe's env_key).
+    api_base: URL template for LiteLLM's api_base (None: LiteLLM's own default for a native
+      provider; the provider's base_url for custom_openai).
+    """
+
+    litellm_prefix: str
+    env_key: str | None = None
+    api_base: str | None = None
+
+    @property
+    def model_template(self) -> str:
+        return f"{self.litellm_prefix}/{{model}}"
+
+
+# The route for an endpoint that only speaks Chat Completions and has no [bridge] table of its own.
+GENERIC_BRIDGE = BridgeRoute("custom_openai")
 
 
 @dataclass(frozen=True)
@@ -147,6 +175,7 @@ class Recipe:
     builtin_fields: dict[str, Any] = field(default_factory=dict)
     auth_command: AuthCommand | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    bridge: BridgeRoute | None = None
 
     def param(self, name: str) -> RecipeParam | None:
         return next((p for p in self.params if p.name == name), None)
@@ -376,6 +405,7 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
         raise _Problem("builtin_fields", "only allowed together with `builtin`")
 
     auth_command = _parse_auth(data.get("auth_command"))
+    bridge = _parse_bridge(data.get("bridge"), declared)
     if auth_command is not None and needs_key:
         raise _Problem("needs_key", "a recipe with `auth_command` gets its token from the command: set needs_key = false")
     if needs_key and env_key is None:
@@ -423,6 +453,7 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
         builtin_fields=builtin_fields,
         auth_command=auth_command,
         extra=dict(extra),
+        bridge=bridge,
     )
 
 
@@ -467,6 +498,34 @@ def _parse_params(raw: Any) -> tuple[RecipeParam, ...]:
             raise _Problem(f"{where}.default", f"{default!r} {reason}")
         params.append(param)
     return tuple(params)
+
+
+def _parse_bridge(raw: Any, declared: set[str]) -> BridgeRoute | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _Problem("bridge", "must be a table")
+    unknown = sorted(set(raw) - _BRIDGE_FIELDS)
+    if unknown:
+        raise _Problem(f"bridge.{unknown[0]}", f"unknown field (known: {', '.join(sorted(_BRIDGE_FIELDS))})")
+    model = raw.get("model")
+    match = _BRIDGE_MODEL.fullmatch(model) if isinstance(model, str) else None
+    if match is None:
+        raise _Problem("bridge.model", "must be LiteLLM's provider prefix and {model}, e.g. \"anthropic/{model}\"")
+    env_key = raw.get("env_key")
+    if env_key is not None and (not isinstance(env_key, str) or not _ENV_VAR.fullmatch(env_key)):
+        raise _Problem("bridge.env_key", "must be an environment variable name")
+    api_base = raw.get("api_base")
+    if api_base is not None:
+        if not isinstance(api_base, str) or not api_base.strip():
+            raise _Problem("bridge.api_base", "must be a non-empty string")
+        _check_placeholders("bridge.api_base", api_base, declared)
+    return BridgeRoute(match.group(1), env_key, api_base)
+
+
+def fill_template(template: str, values: Mapping[str, str]) -> str:
+    """A recipe template with its `{param}` placeholders filled (UsageError naming a missing one)."""
+    return _fill(template, values, False) or ""
 
 
 def _parse_auth(raw: Any) -> AuthCommand | None:
@@ -677,7 +736,7 @@ def _render(
     from codexprov.codex.rules import custom_id_refusal
 
     check_provider_id(provider_id)
-    warnings = list(_responses_warnings(recipe, provider_id))
+    warnings = list(responses_warnings(recipe, provider_id))
     chosen_model = model or recipe.default_model
 
     use_builtin = (
@@ -813,7 +872,14 @@ def _fill_if_set(template: str, values: Mapping[str, str]) -> str | None:
     return _fill(template, values, False)
 
 
-def _responses_warnings(recipe: Recipe, provider_id: str) -> list[str]:
+def responses_warnings(recipe: Recipe, provider_id: str) -> list[str]:
+    """What `add` says about a direct (not bridged) provider whose endpoint may lack /v1/responses."""
+    if recipe.responses == "no" and recipe.bridge is not None:
+        return [
+            f"{recipe.name} does not serve /v1/responses (checked {recipe.responses_checked}): Codex will "
+            f"fail on the first turn. Drop --no-bridge to route it through codexprov's bridge "
+            f"(`codexprov add {recipe.id} --id {provider_id} --replace`)."
+        ]
     if recipe.responses == "no":
         return [
             f"{recipe.name} does not serve /v1/responses (checked {recipe.responses_checked}): Codex will "
@@ -823,10 +889,12 @@ def _responses_warnings(recipe: Recipe, provider_id: str) -> list[str]:
     if recipe.responses == "unknown":
         return [
             f"codexprov cannot know whether this endpoint serves /v1/responses (Codex needs it); "
-            f"`codexprov doctor {provider_id}` checks it, and `codexprov add litellm` puts a bridge in front if not."
+            f"`codexprov doctor {provider_id}` checks it, and `--bridge` routes it through codexprov's bridge if not "
+            f"(`codexprov add custom --id {provider_id} --base-url URL --bridge --replace`)."
         ] if recipe.id == "custom" else [
             f"it is not known whether {recipe.name} serves /v1/responses (checked {recipe.responses_checked}); "
-            "if Codex fails with 404 on /responses, put a bridge in front (`codexprov add litellm`)."
+            f"if Codex fails with 404 on /responses, route it through codexprov's bridge "
+            f"(`codexprov add {recipe.id} --id {provider_id} --bridge --replace`)."
         ]
     return []
 

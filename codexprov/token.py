@@ -48,7 +48,7 @@ def _keyringrc_path() -> Path:
     return Path(root, "python_keyring", "keyringrc.cfg")
 
 
-def _secret_service_direct(provider_id: str) -> str | None:
+def _secret_service_direct(provider_id: str, service: str = SERVICE) -> str | None:
     """Step 0 above: the key straight from the Secret Service, or None to ask keyring."""
     if sys.platform in ("darwin", "win32") or not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
         return None
@@ -69,7 +69,7 @@ def _secret_service_direct(provider_id: str) -> str | None:
             collection = secretstorage.Collection(connection)  # the "default" alias, as keyring reads it
             if collection.is_locked():
                 return None  # keyring would prompt to unlock; let it
-            for item in collection.search_items({"username": provider_id, "service": SERVICE}):
+            for item in collection.search_items({"username": provider_id, "service": service}):
                 if item.is_locked():
                     return None
                 return item.get_secret().decode("utf-8") or None
@@ -102,22 +102,29 @@ def _configured_backend() -> Any | None:
     return core.load_env() or core.load_config()
 
 
-def read_key(provider_id: str) -> tuple[str | None, str]:
-    """(the key or None, the backend's short label). Raises KeyringUnavailableError."""
-    direct = _secret_service_direct(provider_id)
+def read_key(provider_id: str, service: str = SERVICE) -> tuple[str | None, str]:
+    """(the key or None, the backend's short label). Raises KeyringUnavailableError.
+
+    `service` is the keyring service name: codexprov's for provider keys, the bridge's for its
+    master key (codexprov.bridge.layout.MASTER_KEY_SERVICE)."""
+    direct = _secret_service_direct(provider_id, service)
     if direct is not None:
         return direct, "SecretService"
 
     from codexprov.credentials import KeyStore, open_store
     from codexprov.errors import KeyringUnavailableError
 
+    def open_for_service(backend: Any = None) -> Any:
+        store = open_store(backend)
+        return store if service == SERVICE else KeyStore(store.backend, service=service)
+
     try:
         configured = _configured_backend()
     except (ImportError, AttributeError, RuntimeError, ValueError):
         # A setting naming a missing or unviable backend: open_store() loads it again and explains.
-        return _read_through(open_store(), provider_id)
+        return _read_through(open_for_service(), provider_id)
     if configured is not None:
-        return _read_through(open_store(configured), provider_id)
+        return _read_through(open_for_service(configured), provider_id)
 
     try:
         native = _native_backend()
@@ -125,12 +132,12 @@ def read_key(provider_id: str) -> tuple[str | None, str]:
         native = None
     if native is not None:
         try:
-            value = KeyStore(native).get(provider_id)
+            value = KeyStore(native, service=service).get(provider_id)
         except KeyringUnavailableError:
             value = None  # e.g. no Secret Service behind the bus: let discovery pick and explain
         if value is not None:
             return value, KeyStore(native).label
-    return _read_through(open_store(), provider_id)
+    return _read_through(open_for_service(), provider_id)
 
 
 def _read_through(store: Any, provider_id: str) -> tuple[str | None, str]:
@@ -145,6 +152,14 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(USAGE + "\n")
         return 2
     provider_id = argv[0]
+
+    # A provider behind the bridge gets the bridge's master key, once the bridge answers (started
+    # here when it is down). Costs one small file read for the others.
+    from codexprov.bridge import autostart
+
+    bridged = autostart.lookup(provider_id)
+    if bridged is not None:
+        return autostart.serve_token(*bridged)
 
     from codexprov.errors import CodexprovError
 

@@ -4,7 +4,8 @@
 #   scripts/test.sh [pytest args...]
 # What it installs: a virtualenv in .venv with codexprov and its test extras; the pinned real Codex
 # CLIs from npm into .cache/codex/<version>; gnome-keyring and dbus from apt (when missing and we
-# are root) so that the keyring tests talk to a real Secret Service.
+# are root) so that the keyring tests talk to a real Secret Service; LiteLLM's proxy for the bridge
+# tests into .cache/litellm/venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +35,11 @@ for version in "${CODEX_VERSIONS[@]}"; do
   fi
 done
 
+# LiteLLM for the bridge tests, through the same code path as `codexprov bridge install` (pinned
+# range; nothing happens when a LiteLLM in that range is already there). A virtualenv of its own.
+CODEXPROV_BRIDGE_DIR="$PWD/.cache/litellm" CODEXPROV_BRIDGE_VENV="$PWD/.cache/litellm/venv" \
+  .venv/bin/codexprov bridge install 2>/dev/null
+
 if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-run-session >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
@@ -41,6 +47,17 @@ if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-run-session
     apt-get install -y -qq --no-install-recommends gnome-keyring dbus dbus-daemon libsecret-tools >/dev/null
   else
     echo "note: gnome-keyring/dbus missing and cannot apt-get install; real-keyring tests will skip" >&2
+  fi
+fi
+
+# zsh and fish: the completion tests run the scripts `codexprov completion SHELL` prints in the real shells.
+if ! command -v zsh >/dev/null || ! command -v fish >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends zsh fish >/dev/null
+  else
+    echo "note: zsh/fish missing and cannot apt-get install; their completion tests will skip" >&2
   fi
 fi
 

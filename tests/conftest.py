@@ -127,4 +127,5 @@ def run_exe():
 
 
 # The fake provider server's fixtures, for every test module.
+from tests.bridge_fixtures import bridged  # noqa: E402,F401
 from tests.fake_server import fake_server, make_fake_server  # noqa: E402,F401

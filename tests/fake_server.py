@@ -62,6 +62,7 @@ class FakeServer:
         unknown_model_status: int = 404,
         function_call: bool = False,
         function_arguments: str = "{}",
+        answer: Any = None,
     ) -> None:
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.models = list(models)
@@ -75,6 +76,10 @@ class FakeServer:
         # Answer a request that offers tools with a call to its first tool (a doctor `--live` probe).
         self.function_call = function_call
         self.function_arguments = function_arguments
+        # `answer(request, n, server)` -> (status, headers, body) or None: a scripted answer to the
+        # n-th request to that method and path (1-based); None falls back to the normal answer.
+        self.answer = answer
+        self._counts: dict[tuple[str, str], int] = {}
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -145,6 +150,16 @@ class FakeServer:
             self.requests.append(request)
 
     def _answer(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+        if self.answer is not None:
+            with self._lock:
+                n = self._counts[(req.method, req.path)] = self._counts.get((req.method, req.path), 0) + 1
+            scripted = self.answer(req, n, self)
+            if scripted is not None:
+                return scripted
+        return self.normal_answer(req)
+
+    def normal_answer(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+        """The answer an OpenAI-compatible server gives (what `answer` falls back to)."""
         if not self._authorized(req.headers):
             return _json(401, _error("Incorrect API key provided.", type_="invalid_request_error", code="invalid_api_key"))
         route = req.path[len(self.prefix) :] if req.path.startswith(self.prefix) else None

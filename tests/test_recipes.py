@@ -175,7 +175,7 @@ def test_responses_no_warns_about_a_bridge(paths):
                  name=None, env_key=None, headers={}, query={})
     assert got.warnings == (
         "Mistral AI does not serve /v1/responses (checked 2026-11-22): Codex will fail on the first turn. "
-        "Put a bridge in front: run a LiteLLM proxy for it and `codexprov add litellm`.",
+        "Drop --no-bridge to route it through codexprov's bridge (`codexprov add mistral --id mistral --replace`).",
     )
 
 

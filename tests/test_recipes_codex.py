@@ -1,7 +1,8 @@
 """Every shipped recipe, added through the CLI against the fake server, drives the real Codex CLI.
 
 For each recipe: `codexprov add RECIPE --id t-RECIPE --base-url http://127.0.0.1:PORT/v1 --model M
---key-mode env --env-key T_KEY --use --yes`, then `codex exec --strict-config` must finish a turn and
+--key-mode env --env-key T_KEY --use --yes --no-bridge` (the direct config; the bridged one is
+tests/test_bridge_codex.py), then `codex exec --strict-config` must finish a turn and
 the server must have seen the key, the recipe's query parameters (Azure's api-version) and its headers.
 """
 
@@ -28,7 +29,7 @@ def test_recipe_drives_real_codex(recipe_id, run_cli, codex_bin, codex_home, mak
     provider_id = f"t-{recipe_id}"
     added = run_cli(
         "add", recipe_id, "--id", provider_id, "--base-url", server.base_url, "--model", "fake-model",
-        "--key-mode", "env", "--env-key", "T_KEY", "--use", "--yes",
+        "--key-mode", "env", "--env-key", "T_KEY", "--use", "--yes", "--no-bridge",
     )
     assert added.exit_code == 0, added.stderr
     assert KEY not in added.stdout + added.stderr

@@ -135,3 +135,97 @@ def test_failed_write_leaves_file_untouched(config_file: Path, monkeypatch: pyte
     assert result.stderr.startswith(f"error: cannot write {config_file}: No space left on device")
     assert config_file.read_text() == 'model = "m"\n'
     assert [p.name for p in config_file.parent.iterdir()] == ["config.toml"]
+
+
+def test_undo_acts_on_the_selected_codex_home_only(run_cli, config_file: Path, tmp_path: Path) -> None:
+    config_file.write_text('model = "m"\n')
+    other_home = tmp_path / "other-codex"
+    other_home.mkdir()
+    other = other_home / "config.toml"
+    other.write_text('model = "o"\n')
+    assert run_cli("use", "ollama").exit_code == 0
+    assert run_cli("--codex-home", str(other_home), "use", "lmstudio").exit_code == 0
+    changed_other = other.read_text()
+
+    result = run_cli("undo")  # the default home (CODEX_HOME): undoes `use ollama` there
+    assert result.exit_code == 0, result.stderr
+    assert config_file.read_text() == 'model = "m"\n'
+    assert other.read_text() == changed_other
+
+    result = run_cli("undo")
+    assert result.exit_code == 4
+    assert result.stderr.startswith(f"error: nothing to undo in {config_file.parent}:")
+    assert other.read_text() == changed_other
+
+    assert run_cli("--codex-home", str(other_home), "undo").exit_code == 0
+    assert other.read_text() == 'model = "o"\n'
+
+
+def test_undo_keeps_crlf_line_ends(run_cli, config_file: Path) -> None:
+    config_file.write_bytes(b'model = "m"\r\n\r\n[projects."/x"]\r\ntrust_level = "trusted"\r\n')
+    before = config_file.read_bytes()
+    assert run_cli("use", "ollama").exit_code == 0
+    assert run_cli("undo").exit_code == 0
+    assert config_file.read_bytes() == before
+
+
+def test_a_read_only_config_is_refused_unless_forced(run_cli, config_file: Path) -> None:
+    config_file.write_text('model = "m"\n')
+    config_file.chmod(0o444)
+    result = run_cli("use", "ollama")
+    assert result.exit_code == 8
+    assert result.stderr == (
+        f"error: {config_file} is read-only (mode 0444); nothing was written\n"
+        f"hint: Make it writable (chmod u+w {config_file}) and run the command again, or put --force before "
+        "the command (`codexprov --force …`) to replace it anyway (it stays read-only).\n"
+    )
+    assert config_file.read_text() == 'model = "m"\n'
+    assert run_cli("use", "ollama", "--dry-run").exit_code == 0  # a dry run writes nothing: fine
+
+    result = run_cli("--force", "use", "ollama")
+    assert result.exit_code == 0, result.stderr
+    assert config_file.read_text() == 'model = "m"\nmodel_provider = "ollama"\n'
+    assert stat.S_IMODE(config_file.stat().st_mode) == 0o444
+
+    assert run_cli("undo").exit_code == 8
+    assert run_cli("--force", "undo").exit_code == 0
+    assert config_file.read_text() == 'model = "m"\n'
+
+
+def test_temp_files_left_by_a_killed_write_are_cleaned_under_the_lock(run_cli, config_file: Path) -> None:
+    config_file.write_text('model = "m"\n')
+    # What `kill -9` between mkstemp and os.replace leaves behind; a user's own file is not touched.
+    stale = [config_file.parent / ".config.toml.k2j4_x9q.tmp", config_file.parent / ".config.toml.abcdefgh.tmp"]
+    for path in stale:
+        path.write_text("half a config")
+    mine = config_file.parent / ".config.toml.mine.tmp"
+    mine.write_text("keep")
+    other = config_file.parent / ".work.config.toml.abcdefgh.tmp"
+    other.write_text("another file's")
+    assert run_cli("use", "ollama").exit_code == 0
+    assert sorted(p.name for p in config_file.parent.iterdir()) == [".config.toml.mine.tmp", ".work.config.toml.abcdefgh.tmp", "config.toml"]
+
+
+def test_a_killed_writer_leaves_no_temp_file_after_the_next_edit(config_file: Path) -> None:
+    config_file.write_text('model = "m"\n')
+    code = (
+        "import os, signal, tempfile\n"
+        "from codexprov.config import transaction\n"
+        "real = tempfile.mkstemp\n"
+        "def mkstemp(*a, **k):\n"
+        "    fd, name = real(*a, **k)\n"
+        "    if k.get('prefix') == '.config.toml.':\n"
+        "        os.write(fd, b'half')\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    return fd, name\n"
+        "tempfile.mkstemp = mkstemp\n"
+        "from codexprov import paths, providers\n"
+        "providers.use_provider(paths.resolve(), 'ollama')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == -9, proc.stderr
+    names = sorted(p.name for p in config_file.parent.iterdir())
+    assert len(names) == 2 and names[1] == "config.toml" and names[0].startswith(".config.toml.")
+    providers.use_provider(paths_mod.resolve(), "lmstudio")
+    assert sorted(p.name for p in config_file.parent.iterdir()) == ["config.toml"]
+    assert config_file.read_text() == 'model = "m"\nmodel_provider = "lmstudio"\n'

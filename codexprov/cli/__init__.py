@@ -20,16 +20,47 @@ app = typer.Typer(
     name="codexprov",
     help="Manage model providers for the OpenAI Codex CLI: edits config.toml in place, keeps keys in the OS keyring.",
     no_args_is_help=True,
+    # Typer's own completion options cost imports on every command; `codexprov completion SHELL`
+    # (codexprov/cli/completion.py) replaces them and is answered before Typer loads.
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    # -h everywhere: child contexts inherit the help option names.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _plain_metavar(self: Any, *args: Any, usage: bool = False, **kwargs: Any) -> str:
+    """Arguments in help as people write them: `ID`, `[ID]` when optional (Typer writes `{ID}`
+    for a required one and names without a metavar in lower case)."""
+    var = self.metavar or (self.name or "").upper()
+    if usage and not self.required and not var.startswith("["):
+        var = f"[{var}]"
+    if self.metavar is None and self.nargs != 1:
+        var += "..."
+    return var
+
+
+typer.core.TyperArgument.make_metavar = _plain_metavar  # type: ignore[method-assign]
+
+
+def version_text() -> str:
+    from codexprov import __version__
+
+    return f"codexprov {__version__}"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out(version_text())
+        raise typer.Exit(0)
 
 
 @dataclass
 class State:
     codex_home: str | None = None
     codex_binary: str | None = None
+    force_write: bool = False
 
     _paths: Any = None
 
@@ -38,7 +69,7 @@ class State:
         if self._paths is None:
             from codexprov import paths
 
-            self._paths = paths.resolve(self.codex_home)
+            self._paths = paths.resolve(self.codex_home, write_read_only=self.force_write)
         return self._paths
 
 
@@ -53,8 +84,15 @@ def _main(
     codex: str | None = typer.Option(
         None, "--codex", metavar="PATH", help="The Codex binary to consult (default: $CODEXPROV_CODEX or `codex` on PATH)."
     ),
+    version: bool = typer.Option(
+        False, "--version", "-V", is_eager=True, callback=_show_version, help="Print codexprov's version and exit."
+    ),
+    force_write: bool = typer.Option(
+        False, "--force", help="Write config files even when they are read-only (chmod 0444); they stay read-only."
+    ),
 ) -> None:
     state.codex_home = codex_home
+    state.force_write = force_write
     state.codex_binary = codex or os.environ.get("CODEXPROV_CODEX") or None
     state._paths = None
 
@@ -88,14 +126,24 @@ def render(outcome, *, dry_run_message: str = "dry run: nothing was written") ->
         say(text, style=_NOTE_STYLE.get(note.level))
 
 
-def show_diff(diff: str) -> None:
-    """A unified diff on stdout (it is the data of --dry-run), through the redaction boundary."""
-    from codexprov.output import write
+_DIFF_STYLE = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
+
+
+def show_diff(diff: str, *, stderr: bool = False) -> None:
+    """A unified diff on stdout (it is the data of --dry-run), through the redaction boundary;
+    control characters from the file neutralised; coloured on a terminal."""
+    from codexprov.output import neutralise, styled, write
 
     if not diff:
-        say("no change")
+        if not stderr:
+            say("no change")
         return
-    write(diff if diff.endswith("\n") else diff + "\n")
+    stream = sys.stderr if stderr else sys.stdout
+    lines = []
+    for line in neutralise(diff).splitlines():
+        style = next((s for prefix, s in _DIFF_STYLE if line.startswith(prefix)), None)
+        lines.append(styled(line, style, stream) if style else line)
+    write("\n".join(lines) + "\n", stderr=stderr)
 
 
 def read_stdin_line(provider_id: str) -> str:
@@ -128,6 +176,11 @@ def confirm(question: str, *, yes: bool) -> None:
 # ---------------------------------------------------------------------------- boundary
 
 
+def register_commands() -> None:
+    """Import the command modules: each registers its commands on `app` when imported."""
+    from codexprov.cli import bridge, completion, doctor, keys, profiles, providers, recipes  # noqa: F401
+
+
 def _show_click_error(err: Any, argv: list[str]) -> None:
     """A usage error as click words it, through the redaction boundary; arguments that look like
     keys (a key pasted as an argument, the natural first try) are masked wherever click echoes them."""
@@ -141,7 +194,7 @@ def _show_click_error(err: Any, argv: list[str]) -> None:
 
 
 def run(argv: list[str]) -> int:
-    from codexprov.cli import doctor, keys, profiles, providers, recipes  # noqa: F401  (registers commands)
+    register_commands()
 
     # Typer re-exports click's exceptions (vendored in newer Typer, so no `import click`).
     click_exception: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")

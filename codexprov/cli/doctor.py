@@ -19,14 +19,14 @@ _SYMBOL = {"ok": "[green]✓[/]", "warn": "[yellow]⚠[/]", "fail": "[bold red]�
 
 @app.command("doctor")
 def doctor_cmd(
-    provider_id: str | None = typer.Argument(None, metavar="[ID]", help="Check only this provider."),
+    provider_id: str | None = typer.Argument(None, metavar="ID", help="Check only this provider."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable report (check ids, status, message, fix)."),
     offline: bool = typer.Option(False, "--offline", help="Static checks only; no network."),
     live: bool = typer.Option(False, "--live", help="Also send one real streamed request per provider (costs a few tokens)."),
     fix: bool = typer.Option(False, "--fix", help="Apply the fixes that are safe to automate (diff, backup, confirmation)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; a duplicate keeps its last definition."),
     dry_run: bool = typer.Option(False, "--dry-run", help="With --fix: print each fix's diff; write nothing."),
-    timeout: float = typer.Option(5.0, "--timeout", metavar="S", help="Seconds each provider gets to answer all its probes (default 5; --live allows at least 30)."),
+    timeout: float = typer.Option(5.0, "--timeout", metavar="SECONDS", help="Seconds each provider gets to answer all its probes (default 5; --live allows at least 30)."),
 ) -> None:
     """Tell a working provider setup from a broken one, and say the fix. Exit 1 when a check fails."""
     from codexprov.codex.version import detect
@@ -61,16 +61,23 @@ def render(report: Any) -> None:
     (codexprov.output.write), like every other output: findings quote config lines and server bodies."""
     from rich.console import Console
 
-    from codexprov.output import write
+    from codexprov.output import style_enabled, write
 
-    console = Console(highlight=False, soft_wrap=True)
+    # Styles only where they are wanted (NO_COLOR removes bold too; FORCE_COLOR styles a pipe).
+    styled = style_enabled(sys.stdout)
+    console = Console(highlight=False, soft_wrap=True, color_system="auto" if styled else None, force_terminal=styled)
     with console.capture() as captured:
         _render(console, report)
     write(captured.get())
 
 
 def _render(console: Any, report: Any) -> None:
-    from rich.markup import escape
+    from rich.markup import escape as escape_markup
+
+    from codexprov.output import neutralise
+
+    def escape(text: str) -> str:
+        return escape_markup(neutralise(text))
 
     groups: dict[str | None, list[Any]] = {None: []}
     for pid in report.providers:
@@ -118,11 +125,10 @@ class _Terminal:
         return choice - 1
 
     def previewed(self, action: Any, previews: Any) -> None:
-        from codexprov.output import write
+        from codexprov.cli import show_diff
 
         for preview in previews:
-            if preview.diff:
-                write(preview.diff if preview.diff.endswith("\n") else preview.diff + "\n", stderr=self.talk_only)
+            show_diff(preview.diff, stderr=self.talk_only)
 
     def approve(self, action: Any, previews: Any) -> bool:
         from codexprov.errors import CancelledError

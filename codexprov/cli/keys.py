@@ -141,7 +141,7 @@ def key_rm(provider_id: str = typer.Argument(..., metavar="ID")) -> None:
 
 @key_app.command("migrate")
 def key_migrate(
-    provider_id: str | None = typer.Argument(None, metavar="[ID]"),
+    provider_id: str | None = typer.Argument(None, metavar="ID"),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would move and the diff; change nothing."),
 ) -> None:
@@ -177,7 +177,7 @@ def key_migrate(
 
 @app.command("env")
 def env_cmd(
-    provider_id: str | None = typer.Argument(None, metavar="[ID]"),
+    provider_id: str | None = typer.Argument(None, metavar="ID"),
     reveal: bool = typer.Option(False, "--reveal", help="Print the real values even on a terminal."),
 ) -> None:
     """Shell `export` lines giving env-mode providers their keys from the keyring:
@@ -201,8 +201,8 @@ def env_cmd(
 )
 def run_cmd(
     command: list[str] = typer.Argument(..., metavar="-- CMD [ARGS]...", help="The command to run, e.g. codex exec …"),
-    provider_id: str | None = typer.Option(None, "--provider", help='Add -c model_provider="ID" to the codex command.'),
-    profile: str | None = typer.Option(None, "--profile", help="Add -p NAME to the codex command."),
+    provider_id: str | None = typer.Option(None, "--provider", metavar="ID", help='Add -c model_provider="ID" to the codex command.'),
+    profile: str | None = typer.Option(None, "--profile", metavar="NAME", help="Add -p NAME to the codex command."),
 ) -> int:
     """Run a command with env-mode providers' keys from the keyring in its environment (no file
     is touched): codexprov run --provider groq -- codex exec "hi"."""

@@ -33,8 +33,8 @@ def _done(result) -> None:
 def add_cmd(
     name: str = typer.Argument(..., metavar="NAME"),
     provider: str = typer.Option(..., "--provider", metavar="ID", help="The provider this profile uses."),
-    model: str | None = typer.Option(None, "--model", metavar="M", help="The model."),
-    effort: str | None = typer.Option(None, "--reasoning-effort", metavar="E", help="model_reasoning_effort."),
+    model: str | None = typer.Option(None, "--model", metavar="MODEL", help="The model."),
+    effort: str | None = typer.Option(None, "--reasoning-effort", metavar="EFFORT", help="model_reasoning_effort."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
 ) -> None:
     """Add a profile in the form the installed Codex reads."""

@@ -50,10 +50,10 @@ def show_cmd(
 @app.command("add")
 def add_cmd(
     recipe: str = typer.Argument(..., metavar="RECIPE", help="A recipe id (`codexprov recipes`), e.g. custom, groq, azure."),
-    provider_id: str | None = typer.Option(None, "--id", help="Provider id to write (default: the recipe id)."),
-    base_url: str | None = typer.Option(None, "--base-url", help="Base URL (overrides the recipe's URL template)."),
-    name: str | None = typer.Option(None, "--name", help="Display name."),
-    model: str | None = typer.Option(None, "--model", help="Model to use with this provider."),
+    provider_id: str | None = typer.Option(None, "--id", metavar="ID", help="Provider id to write (default: the recipe id)."),
+    base_url: str | None = typer.Option(None, "--base-url", metavar="URL", help="Base URL (overrides the recipe's URL template)."),
+    name: str | None = typer.Option(None, "--name", metavar="NAME", help="Display name."),
+    model: str | None = typer.Option(None, "--model", metavar="MODEL", help="Model to use with this provider (written with --use)."),
     key_mode: str | None = typer.Option(
         None, "--key-mode", metavar="keyring|env|none", help="Where Codex gets the key (default: keyring when the recipe needs a key)."
     ),
@@ -64,6 +64,9 @@ def add_cmd(
     key_stdin: bool = typer.Option(False, "--key-stdin", help="Read the key (keyring mode) from one line of standard input."),
     use: bool = typer.Option(False, "--use", help="Also make it the active provider (model_provider, and model when given)."),
     replace: bool = typer.Option(False, "--replace", help="Update an existing provider from the recipe."),
+    bridge: bool | None = typer.Option(
+        None, "--bridge/--no-bridge", help="Route it through codexprov's bridge (LiteLLM on 127.0.0.1), or not (default: the recipe says)."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     allow_plaintext: bool = typer.Option(
@@ -91,18 +94,24 @@ def add_cmd(
         replace=replace,
         dry_run=dry_run,
         allow_plaintext=allow_plaintext,
+        bridge=bridge,
     )
+    from codexprov.bridge import layout as bridge_layout
+    from codexprov.bridge import manage as bridge_manage
     from codexprov.codex.version import detect
 
+    layout = bridge_layout.resolve()
     codex = detect(paths, explicit=state.codex_binary)
     prepared = adding.prepare_add(
-        paths, the_recipe, request, token_auth=_token_auth, capabilities=codex.capabilities, codex_label=_codex_label(codex)
+        paths, the_recipe, request, token_auth=_token_auth, capabilities=codex.capabilities, codex_label=_codex_label(codex),
+        bridge_url=lambda: bridge_manage.planned_base_url(layout),
     )
     store = key = None
-    if prepared.needs_key:
+    if prepared.needs_store:
         from codexprov import credentials
 
         store = credentials.open_store()  # before the prompt: no usable keyring, no question
+    if prepared.needs_key:
         # A key given in an Authorization/api-key header goes to the keyring instead of the file.
         key = prepared.plan.moved_key or _read_key(prepared.plan.provider_id, key_stdin)
     if replace and not dry_run:
@@ -112,7 +121,7 @@ def add_cmd(
             say(prepared.kept_note.text)
         if prepared.preview.changed:
             confirm(f"Replace provider {prepared.plan.provider_id} as shown?", yes=yes)
-    render(adding.commit_add(prepared, paths, store=store, key=key))
+    render(adding.commit_add(prepared, paths, store=store, key=key, bridge_layout=layout))
 
 
 def _codex_label(codex) -> str:
@@ -155,8 +164,8 @@ def _read_key(provider_id: str, key_stdin: bool) -> str | None:
 @app.command("use")
 def use_cmd(
     provider_id: str | None = typer.Argument(None, metavar="ID"),
-    model: str | None = typer.Option(None, "--model", help="Also set the model."),
-    profile: str | None = typer.Option(None, "--profile", help="Make this profile what a plain `codex` uses."),
+    model: str | None = typer.Option(None, "--model", metavar="MODEL", help="Also set the model."),
+    profile: str | None = typer.Option(None, "--profile", metavar="NAME", help="Make this profile what a plain `codex` uses."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
 ) -> None:
     """Make a provider (or a profile) the one Codex uses."""
@@ -190,6 +199,11 @@ def remove_cmd(
 
     removed = providers.remove_provider(state.paths, provider_id, force=force, dry_run=dry_run)
     _edit_done(removed.edit)
+    if not dry_run:
+        from codexprov.bridge import layout, manage
+
+        if manage.forget(layout.resolve(), provider_id):
+            say(f"{provider_id} removed from the bridge")
     if removed.was_active:
         say(f"note: {provider_id} was active; model_provider removed, so Codex now uses openai", style="yellow")
     if removed.key_source.kind == "keyring" and not keep_key:

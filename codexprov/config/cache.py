@@ -1,4 +1,4 @@
-"""A parse cache for config files: `codexprov list` is typed often, and tomllib needs ~60 ms for a
+"""A parse cache for config files: `codexprov list` is typed often, and parsing needs tens of ms for a
 6,000-line config that rarely changes. An entry is valid only while the file's size, mtime, ctime
 and inode are exactly those it was made from; codexprov refreshes it after each of its own writes.
 

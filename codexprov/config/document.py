@@ -1,15 +1,25 @@
-"""Read a Codex config file and refuse it, with file:line:col, when Codex would refuse it."""
+"""Read a Codex config file and refuse it, with file:line:col, when Codex would refuse it.
+
+What counts as valid is what the installed Codex (0.169.0) reads: TOML 1.1, parsed with tomli (the
+stdlib's tomllib is TOML 1.0 and refuses multi-line inline tables, `\\e`, times without seconds).
+Where tomli and Codex disagree, the rule that follows Codex says so next to it (see `loads`).
+"""
 
 from __future__ import annotations
 
+import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import tomli
+
 from codexprov.errors import ConfigError, FileAccessError
+
+TOMLDecodeError = tomli.TOMLDecodeError
+BOM = "\ufeff"
 
 _POSITION = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+)\)$", re.S)
 _AT_END = re.compile(r"^(?P<msg>.*?) \(at end of document\)$", re.S)
@@ -21,6 +31,9 @@ class Snapshot:
     text: str
     data: dict[str, Any] = field(hash=False)
     exists: bool
+    # The file started with a UTF-8 byte-order mark. `text` never holds it (tomlkit refuses it);
+    # a transaction writes it back, so the file keeps it.
+    bom: bool = False
 
     @property
     def newline(self) -> str:
@@ -30,10 +43,17 @@ class Snapshot:
 
 
 def read_text(path: Path) -> tuple[str, bool]:
+    """The file's text without a leading byte-order mark, and whether it exists."""
+    text, exists, _ = read_file(path)
+    return text, exists
+
+
+def read_file(path: Path) -> tuple[str, bool, bool]:
+    """(text without its byte-order mark, exists, had a byte-order mark)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return "", False
+        return "", False, False
     except IsADirectoryError:
         raise FileAccessError(f"{path} is a directory, not a config file") from None
     except OSError as err:
@@ -58,22 +78,100 @@ def read_text(path: Path) -> tuple[str, bool]:
     from codexprov.redact import remember_source
 
     remember_source(text)  # every secret in a file codexprov read is masked in what it shows
-    if text.startswith("\ufeff"):
-        raise ConfigError(
-            "starts with a byte-order mark (BOM)",
-            path=str(path),
-            line=1,
-            column=1,
-            hint="Re-save the file as UTF-8 without BOM.",
-        )
-    return text, True
+    # Codex 0.169.0 accepts one byte-order mark (and refuses a second one, as tomli does).
+    if text.startswith(BOM):
+        return text[1:], True, True
+    return text, True, False
+
+
+# An integer literal that may not fit in 64 bits: only then is the data walked (see loads).
+_LONG_INT = re.compile(r"[0-9_]{19}|0x[0-9A-Fa-f_]{16}|0o[0-7_]{22}|0b[01_]{64}")
+_INT_LITERAL = re.compile(r"[+-]?(?:0x[0-9A-Fa-f_]+|0o[0-7_]+|0b[01_]+|[0-9_]+)(?![0-9A-Za-z_.:-])")
+_I64 = (-(2**63), 2**63 - 1)
+
+
+def loads(text: str) -> dict[str, Any]:
+    """Parse TOML the way Codex does; raises TOMLDecodeError (with line and column) where Codex refuses.
+
+    Codex's reader (the Rust toml crate) and tomli disagree on a few things; these follow Codex:
+    - a leading byte-order mark is accepted (Codex 0.169.0 runs with one; tomli refuses it);
+    - a float literal too big for a double (`1e400`) is refused: "floating-point number overflowed"
+      (tomli reads it as inf; a literal `inf` stays fine);
+    - an integer outside 64 bits is refused (Codex: "u64 value was too large"; tomli allows any size);
+    - a leap second (`23:59:60`) is accepted (Python's datetime cannot hold it, so tomli refuses it);
+      it is read as :59, which is only ever compared with another reading of the same text.
+    """
+    if text.startswith(BOM):
+        text = text[1:]
+    try:
+        return _loads(text)
+    except TOMLDecodeError:
+        if not _LEAP_SECOND.search(text):
+            raise
+        try:
+            return _loads(_LEAP_SECOND.sub(":59", text))
+        except TOMLDecodeError:
+            pass
+        raise
+
+
+_LEAP_SECOND = re.compile(r"(?<=[0-9]{2}:[0-9]{2}):60(?=[.Zz+ \t\r\n,\]}#-]|\Z)")
+
+
+def _loads(text: str) -> dict[str, Any]:
+    overflowed: list[str] = []
+
+    def parse_float(literal: str) -> float:
+        value = float(literal)
+        if math.isinf(value) and "inf" not in literal:
+            overflowed.append(literal)
+        return value
+
+    data = tomli.loads(text, parse_float=parse_float)
+    if overflowed:
+        raise TOMLDecodeError("floating-point number overflowed", text, _position_of(text, overflowed[0]))
+    if _LONG_INT.search(text) and _has_wide_int(data):
+        for m in _INT_LITERAL.finditer(text):
+            try:
+                value = int(m.group().replace("_", ""), 0)
+            except ValueError:
+                continue
+            if not _I64[0] <= value <= _I64[1]:
+                raise TOMLDecodeError("integer does not fit in 64 bits", text, m.start())
+        raise TOMLDecodeError("integer does not fit in 64 bits", text, 0)
+    return data
+
+
+def _position_of(text: str, literal: str) -> int:
+    m = re.search(rf"(?<![0-9A-Za-z_.]){re.escape(literal)}(?![0-9A-Za-z_.])", text)
+    return m.start() if m else 0
+
+
+def _has_wide_int(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_wide_int(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_wide_int(v) for v in value)
+    return type(value) is int and not _I64[0] <= value <= _I64[1]
+
+
+def same_data(a: Any, b: Any) -> bool:
+    """Equality of parsed TOML that knows floats: nan equals nan (plain == says it does not, so a
+    config holding `nan` would never "mean the same" after an edit)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same_data(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
 
 
 def parse(text: str, path: Path) -> dict[str, Any]:
-    """tomllib's parse, with its errors turned into ConfigError naming the key's line and column."""
+    """`loads`, with its errors turned into ConfigError naming the key's line and column."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
+        data = loads(text)
+    except TOMLDecodeError as err:
         raise config_error_from(err, text, path) from None
     check_shape(data, path, text)
     return data
@@ -157,11 +255,11 @@ def load(path: Path, cache_dir: Path | None = None) -> Snapshot:
         return Snapshot(path=path, text="", data={}, exists=False)
     except OSError:
         st = None
-    text, exists = read_text(path)
+    text, exists, bom = read_file(path)
     if not exists:
         return Snapshot(path=path, text="", data={}, exists=False)
     data = cache.get(cache_dir, path, st) if st is not None else None
     if data is None:
         data = parse(text, path)
         cache.put(cache_dir, path, data)
-    return Snapshot(path=path, text=text, data=data, exists=True)
+    return Snapshot(path=path, text=text, data=data, exists=True, bom=bom)

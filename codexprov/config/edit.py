@@ -1,6 +1,6 @@
 """Text -> text edits that change only the lines they concern.
 
-Each function takes the whole file text (already validated with tomllib) and returns the new text.
+Each function takes the whole file text (already validated by document.parse) and returns the new text.
 tomlkit only ever sees the few sections an edit concerns (see scan.py for why); everything else is
 copied through byte for byte. Callers verify the result means what was intended
 (transaction.apply_edit does), so a layout these functions cannot handle fails loudly, never silently.
@@ -9,10 +9,10 @@ copied through byte for byte. Callers verify the result means what was intended
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable
 from typing import Any
 
+from codexprov.config.document import TOMLDecodeError, loads, same_data
 from codexprov.config.scan import Section, newline_of, scan
 
 _LONE_LF = re.compile(r"(?<!\r)\n")
@@ -57,6 +57,12 @@ def _is_subtable(key: str, value: Any) -> bool:
     # Small maps (query_params, http_headers) read best inline, as Codex's docs write them; the
     # auth command and nested tables (aws) get their own [a.b.c] section.
     return isinstance(value, dict) and (key in ("auth", "aws") or any(isinstance(v, dict) for v in value.values()))
+
+
+def toml_item(key: str, value: Any):
+    """The tomlkit item codexprov writes for `key = value` in a table: small maps inline, the auth
+    command and nested maps as their own [a.b.c] sections. For edits made with `scoped_edit`."""
+    return _tomlkit_value(value, inline=not _is_subtable(key, value))
 
 
 def render_section(key_path: tuple[str, ...], table: dict[str, Any]) -> str:
@@ -147,7 +153,12 @@ def add_table(text: str, key_path: tuple[str, ...], table: dict[str, Any]) -> st
         gap = _always_match(r"(?:[ \t]*\r?\n)*", after)
         candidate = text[: anchor] + newline + block + gap + after[len(gap):] if gap else _join(text[:anchor], block, after, newline)
     else:
-        candidate = _join(text[:anchor], block, text[anchor:], newline)
+        before = text[:anchor]
+        if anchor == len(text) and before.endswith(newline * 2):
+            # The file ends with blank lines: keep them all and still add the separator, so that
+            # removing this table again (remove_table drops one blank line) gives back the file.
+            before += newline
+        candidate = _join(before, block, text[anchor:], newline)
     if _means(candidate, text, key_path, table):
         return candidate
     # The parent is an inline table or similar: edit it where it stands.
@@ -166,30 +177,29 @@ def _set_in(doc, key_path: tuple[str, ...], table: dict[str, Any]) -> None:
 
 def _means(candidate: str, old: str, key_path: tuple[str, ...], table: dict[str, Any]) -> bool:
     try:
-        new_data = tomllib.loads(candidate)
-    except tomllib.TOMLDecodeError:
+        new_data = loads(candidate)
+    except TOMLDecodeError:
         return False
-    old_data = tomllib.loads(old)
+    old_data = loads(old)
     node = old_data
     for part in key_path[:-1]:
         node = node.setdefault(part, {})
     node[key_path[-1]] = table
-    return new_data == old_data
+    return same_data(new_data, old_data)
 
 
 def remove_table(text: str, key_path: tuple[str, ...]) -> str:
     """Remove the table at key_path with its sub-tables and the comment lines directly above it."""
     sections = scan(text)
     targets = [s for s in sections[1:] if s.under(key_path)]
-    holders = [s for s in sections if s not in targets and _defines_under(s, key_path)]
+    holders = [s for s in sections if s not in targets and defines_under(s, key_path)]
     out = text
     for section in reversed(targets):
         out = out[: section.start] + out[section.end :]
     if targets and targets[-1].end == len(text):
-        # Removed the end of the file: do not leave the blank separator lines behind.
-        trimmed = re.sub(r"(?:\r?\n[ \t]*)+\Z", "", out)  # blank lines only, not a last line's own spaces
-        if trimmed != out:
-            out = trimmed + (newline_of(text) if text.endswith("\n") else "")
+        # Removed the end of the file: drop the one blank line that separated the table (add_table
+        # puts exactly one there); blank lines the file had before that are the user's.
+        out = re.sub(r"(?<=\n)[ \t]*\r?\n\Z", "", out)
     if holders and _still_defined(out, key_path):
         # Also (or only) defined as dotted keys or an inline table in a parent: let tomlkit drop it.
         out = scoped_edit(out, key_path[:1], lambda doc: _del_in(doc, key_path))
@@ -197,7 +207,7 @@ def remove_table(text: str, key_path: tuple[str, ...]) -> str:
 
 
 def _still_defined(text: str, key_path: tuple[str, ...]) -> bool:
-    node: Any = tomllib.loads(text)
+    node: Any = loads(text)
     for part in key_path:
         if not isinstance(node, dict) or part not in node:
             return False
@@ -212,7 +222,7 @@ def _del_in(doc, key_path: tuple[str, ...]) -> None:
     del node[key_path[-1]]
 
 
-def _defines_under(section: Section, prefix: tuple[str, ...]) -> bool:
+def defines_under(section: Section, prefix: tuple[str, ...]) -> bool:
     """Can keys under `prefix` be written in this section (as its table, or as dotted/inline keys)?"""
     if section.header and section.under(prefix):
         return True
@@ -237,7 +247,7 @@ def scoped_edit(text: str, prefix: tuple[str, ...], fn: Callable[[Any], None]) -
 
     newline = newline_of(text)
     sections = scan(text)
-    relevant = [i for i, s in enumerate(sections) if _defines_under(s, prefix)]
+    relevant = [i for i, s in enumerate(sections) if defines_under(s, prefix)]
     lo, hi = (sections[relevant[0]].start, sections[relevant[-1]].end) if relevant else (len(text), len(text))
     block = text[lo:hi]
     doc = tomlkit.parse(block)

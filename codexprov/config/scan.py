@@ -3,14 +3,13 @@
 tomlkit needs ~1 s for a 6,000-line config, most of it `[projects."…"]` tables an edit never
 touches. The scanner finds where each table header starts (ignoring `[` inside strings, multi-line
 strings and arrays), so an edit can hand tomlkit only the sections it concerns. It assumes the
-text already parsed with tomllib; it is not a validator.
+text already parsed (document.parse); it is not a validator.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import tomllib
 
 # One token of interest on a line: strings (so their brackets and '#' are skipped), comments, brackets.
 _TOKEN = re.compile(r'"""|\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#|[\[\]{}]')
@@ -78,7 +77,9 @@ def parse_key(text: str) -> tuple[tuple[str, ...], int]:
         elif "\\" not in basic:
             parts.append(basic[1:-1])
         else:
-            parts.append(tomllib.loads(f"k = {basic}")["k"])
+            from codexprov.config.document import loads  # TOML 1.1 escapes (\e, \xHH) in keys too
+
+            parts.append(loads(f"k = {basic}")["k"])
         pos = m.end()
         if pos < len(text) and text[pos] == ".":
             pos += 1

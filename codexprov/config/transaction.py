@@ -14,6 +14,8 @@ import functools
 import hashlib
 import json
 import os
+import re
+import stat
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.config import cache
-from codexprov.config.document import Snapshot, load, parse
+from codexprov.config.document import BOM, Snapshot, load, parse, read_file, same_data
 from codexprov.config.edit import EditImpossible, keep_missing_final_newline
 from codexprov.errors import CodexprovError, ConfigError, FileAccessError, NotFoundError
 from codexprov.locking import FileLock
@@ -91,59 +93,67 @@ def apply_edit(
     """Apply `transform` to the file as it is under the lock; `expect` says what the data must become.
     `reuse`: a dry run of this same edit (shown to the user first); when the file and the result are
     still what it saw, its verified parse is reused instead of parsing the new text again."""
+    import tomlkit.exceptions
+
     target = Path(os.path.realpath(file))
     with lock_for(paths, target):
         snap = load(file, paths.cache_dir)
         try:
             new_text = transform(snap)
-        except EditImpossible as err:
+        except (EditImpossible, tomlkit.exceptions.TOMLKitError) as err:
             raise CodexprovError(
                 f"cannot make this edit in {file} without disturbing other parts of it ({err})",
                 hint="Nothing was written. Edit the file by hand, or report this layout as a codexprov bug.",
             ) from None
-        new_text = keep_missing_final_newline(snap.text, new_text)
-        if new_text == snap.text:
-            return EditResult(file, snap.text, new_text, "", False, None, dry_run, description)
-        if reuse is not None and reuse.data is not None and (reuse.old_text, reuse.new_text) == (snap.text, new_text):
-            new_data = reuse.data
-        else:
-            new_data = _verify(snap, new_text, file, expect)
-        if dry_run:
-            return EditResult(file, snap.text, new_text, None, True, None, True, description, new_data)
-        backup = _journaled(
-            paths, target, snap, backup_text, new_text, description, lambda: write_atomic(target, new_text, existed=snap.exists)
+        return _commit(
+            paths, file, target, snap, new_text, expect, backup_text, dry_run=dry_run, description=description, reuse=reuse
         )
-        cache.put(paths.cache_dir, file, new_data)
-        return EditResult(file, snap.text, new_text, None, True, backup, False, description, new_data)
 
 
 def apply_text_edit(
     paths: Paths, file: Path, transform: Callable[[str], str], *, dry_run: bool, description: str
 ) -> EditResult:
-    """A transaction for a file tomllib refuses (e.g. doctor --fix removing a duplicate key): lock,
+    """A transaction for a file the reader refuses (e.g. doctor --fix removing a duplicate key): lock,
     re-read the raw text, transform it, require that the result parses, back up, write, journal."""
-    from codexprov.config.document import read_text
-
     target = Path(os.path.realpath(file))
     with lock_for(paths, target):
-        text, exists = read_text(file)
-        new_text = keep_missing_final_newline(text, transform(text))
-        if new_text == text:
-            return EditResult(file, text, new_text, "", False, None, dry_run, description)
-        new_data = _verify(Snapshot(file, text, {}, exists), new_text, file, None)
-        if dry_run:
-            return EditResult(file, text, new_text, None, True, None, True, description)
-        backup = _journaled(
-            paths,
-            target,
-            Snapshot(file, text, {}, exists),
-            None,
-            new_text,
-            description,
-            lambda: write_atomic(target, new_text, existed=exists),
-        )
-        cache.put(paths.cache_dir, file, new_data)
-        return EditResult(file, text, new_text, None, True, backup, False, description)
+        text, exists, bom = read_file(file)
+        snap = Snapshot(file, text, {}, exists, bom)
+        return _commit(paths, file, target, snap, transform(text), None, None, dry_run=dry_run, description=description)
+
+
+def _commit(
+    paths: Paths,
+    file: Path,
+    target: Path,
+    snap: Snapshot,
+    new_text: str,
+    expect: Callable[[dict[str, Any]], dict[str, Any]] | None,
+    backup_text: Callable[[str], str] | None,
+    *,
+    dry_run: bool,
+    description: str,
+    reuse: EditResult | None = None,
+) -> EditResult:
+    """The tail both apply functions share, run under the file's lock: verify, back up, write, journal."""
+    new_text = keep_missing_final_newline(snap.text, new_text)
+    if new_text == snap.text:
+        return EditResult(file, snap.text, new_text, "", False, None, dry_run, description)
+    if reuse is not None and reuse.data is not None and (reuse.old_text, reuse.new_text) == (snap.text, new_text):
+        new_data = reuse.data
+    else:
+        new_data = _verify(snap, new_text, file, expect)
+    if dry_run:
+        return EditResult(file, snap.text, new_text, None, True, None, True, description, new_data)
+    if snap.exists:
+        refuse_read_only(paths, target)
+    remove_stale_temp_files(target)
+    written = (BOM if snap.bom else "") + new_text  # a file that had a byte-order mark keeps it
+    backup = _journaled(
+        paths, target, snap, backup_text, written, description, lambda: write_atomic(target, written, existed=snap.exists)
+    )
+    cache.put(paths.cache_dir, file, new_data)
+    return EditResult(file, snap.text, new_text, None, True, backup, False, description, new_data)
 
 
 def delete_file(paths: Paths, file: Path, *, dry_run: bool, description: str) -> EditResult:
@@ -155,6 +165,7 @@ def delete_file(paths: Paths, file: Path, *, dry_run: bool, description: str) ->
             return EditResult(file, "", "", "", False, None, dry_run, description)
         if dry_run:
             return EditResult(file, snap.text, "", None, True, None, True, description)
+        refuse_read_only(paths, target)
         def unlink() -> None:
             try:
                 target.unlink()
@@ -165,6 +176,42 @@ def delete_file(paths: Paths, file: Path, *, dry_run: bool, description: str) ->
         return EditResult(file, snap.text, "", None, True, backup, False, description)
 
 
+def refuse_read_only(paths: Paths, target: Path) -> None:
+    """A config without its owner's write bit was made read-only on purpose: the atomic rename
+    would replace it anyway (the folder is writable), so refuse unless the user said --force.
+    The mode bits are checked, not os.access: root may write anything, and a 0444 file is still
+    the user's "do not touch"."""
+    if paths.write_read_only:
+        return
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return
+    if not mode & stat.S_IWUSR:
+        raise FileAccessError(
+            f"{target} is read-only (mode {stat.S_IMODE(mode):04o}); nothing was written",
+            hint=f"Make it writable (chmod u+w {target}) and run the command again, or put --force before "
+            "the command (`codexprov --force …`) to replace it anyway (it stays read-only).",
+        )
+
+
+_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp\Z")
+
+
+def remove_stale_temp_files(target: Path) -> None:
+    """Delete `.NAME.xxxxxxxx.tmp` files write_atomic left for `target` (a `kill -9` mid-write).
+    Call it holding the target's lock: then no other codexprov is writing one of them."""
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return
+    for name in names:
+        m = _TEMP_NAME.match(name)
+        if m and m.group("name") == target.name:
+            with contextlib.suppress(OSError):
+                os.unlink(target.parent / name)
+
+
 def _verify(snap: Snapshot, new_text: str, file: Path, expect) -> dict[str, Any]:
     try:
         new_data = parse(new_text, file)
@@ -173,7 +220,7 @@ def _verify(snap: Snapshot, new_text: str, file: Path, expect) -> dict[str, Any]
             f"internal error: the edit would leave {file} invalid ({err.reason}); nothing was written",
             hint="Please report this as a codexprov bug, with the layout of your config.",
         ) from None
-    if expect is not None and _normalize(expect(_copy_for_expect(snap.data))) != _normalize(new_data):
+    if expect is not None and not same_data(_normalize(expect(_copy_for_expect(snap.data))), _normalize(new_data)):
         raise CodexprovError(
             f"internal error: the edit to {file} would change more than intended; nothing was written",
             hint="Please report this as a codexprov bug, with the layout of your config.",
@@ -284,10 +331,14 @@ def _backup(paths: Paths, target: Path, snap: Snapshot, backup_text) -> Path | N
             hint="Set CODEXPROV_STATE_DIR to a folder you can write, or fix the permissions of codexprov's state folder.",
         ) from None
     name = f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}-{target.name}"
-    text = backup_text(snap.text) if backup_text else snap.text
+    text = (BOM if snap.bom else "") + (backup_text(snap.text) if backup_text else snap.text)
     path = folder / name
     write_atomic(path, text, existed=False)
     return path
+
+
+def _home_key(paths: Paths) -> str:
+    return os.path.realpath(paths.codex_home)
 
 
 def _journaled(
@@ -327,6 +378,7 @@ def _journal_append(
     """new_text None: the file was deleted (undo expects it absent, then puts the backup back)."""
     entry = {
         "file": str(target),
+        "codex_home": _home_key(paths),
         "backup": str(backup) if backup else None,
         "after_sha256": None if new_text is None else hashlib.sha256(new_text.encode("utf-8")).hexdigest(),
         "description": description,
@@ -363,6 +415,16 @@ class UndoResult:
     keys_missing: tuple[str, ...] = ()
 
 
+def _belongs_to(entry: dict[str, Any], home: str) -> bool:
+    """Entries name their codex home; older ones (before it was recorded) are matched by folder."""
+    recorded = entry.get("codex_home")
+    return recorded == home if recorded is not None else os.path.dirname(entry["file"]) == home
+
+
+def _last_for_home(entries: list[dict[str, Any]], home: str) -> int | None:
+    return next((i for i in range(len(entries) - 1, -1, -1) if _belongs_to(entries[i], home)), None)
+
+
 def undo(
     paths: Paths,
     *,
@@ -370,22 +432,30 @@ def undo(
     dry_run: bool = False,
     key_for: Callable[[str], str | None] | None = None,
 ) -> UndoResult:
-    """Put back the file codexprov changed last, as it was before that change.
+    """Put back the file codexprov changed last in this codex home, as it was before that change.
+
+    The journal is shared by every codex home (it lives in codexprov's state folder); undo only
+    ever acts on an entry of the selected home (--codex-home / CODEX_HOME).
 
     `key_for(provider_id)` reads the keyring (it may raise KeyringUnavailableError); it is called
     only when the backup stands for keys that moved into the keyring (codexprov.config.backups),
-    which are then put back, or when the restored file reads keys through `codexprov token`.
-    """
+    which are then put back, or when the restored file reads keys through `codexprov token`."""
     # Lock order everywhere: the file's lock first, then the journal's (apply_edit does the same).
+    home = _home_key(paths)
     entries = _read_journal(paths)
-    if not entries:
-        raise NotFoundError("nothing to undo: codexprov has not changed any file yet (or undid it all)")
-    target = Path(entries[-1]["file"])
+    index = _last_for_home(entries, home)
+    if index is None:
+        raise NotFoundError(
+            f"nothing to undo in {paths.codex_home}: codexprov has not changed a file there yet (or undid it all)",
+            hint="To undo a change in another Codex home, pass --codex-home PATH (or set CODEX_HOME).",
+        )
+    target = Path(entries[index]["file"])
     with lock_for(paths, target), _journal_lock(paths):
         entries = _read_journal(paths)
-        if not entries or Path(entries[-1]["file"]) != target:
+        index = _last_for_home(entries, home)
+        if index is None or Path(entries[index]["file"]) != target:
             raise CodexprovError("another codexprov changed the undo journal meanwhile", hint="Run `codexprov undo` again.")
-        entry = entries[-1]
+        entry = entries[index]
         try:
             current = target.read_bytes() if target.exists() else None
         except OSError as err:
@@ -405,12 +475,15 @@ def undo(
         now = current.decode("utf-8", "replace") if current is not None else ""
         diff = make_diff(now, before or "", target)
         if not dry_run:
+            if current is not None:
+                refuse_read_only(paths, target)
+            remove_stale_temp_files(target)
             if before is None:
                 target.unlink(missing_ok=True)
             else:
                 write_atomic(target, before, existed=current is not None)
             try:
-                _write_journal(paths, entries[:-1])
+                _write_journal(paths, entries[:index] + entries[index + 1 :])
             except FileAccessError as err:
                 raise FileAccessError(
                     f"{target} was restored as it was before `{entry['description']}`, but the undo journal "
@@ -427,7 +500,8 @@ def _read_backup(paths: Paths, entry: dict[str, Any]) -> str | None:
         return None
     path = Path(entry["backup"])
     try:
-        return path.read_text(encoding="utf-8")
+        # Bytes, not read_text: text mode would turn a CRLF file's line ends into LF.
+        return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise NotFoundError(
             f"cannot undo `{entry['description']}`: its backup {path} is missing; nothing was changed",

@@ -74,6 +74,7 @@ def run_doctor(
 def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
     """What the network checks probe: every checked provider that has a base URL, keys resolved."""
     from codexprov.codex.builtins import BUILTIN_PROVIDERS
+    from codexprov.wire import authorization_value
 
     targets = []
     for pid in result.order:
@@ -88,20 +89,15 @@ def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
         base_url = merged.get("base_url")
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             continue
-        headers: dict[str, str] = {}
-        static_headers = merged.get("http_headers")
-        if isinstance(static_headers, dict):
-            headers.update({str(k): str(v) for k, v in static_headers.items()})
-        env_headers = merged.get("env_http_headers")
-        if isinstance(env_headers, dict):
-            for name, var in env_headers.items():
-                value = (env.get(str(var)) or "").strip()
-                if value:
-                    headers[str(name)] = value
+        headers: dict[str, Any] = {}
+        for name, value in sendable_headers(merged, env).items():
+            headers[name] = value
         key = result.keys.get(pid)
         if key is not None:
-            headers["Authorization"] = f"Bearer {key.value}"
-        has_key = key is not None or any(h.lower() in ("authorization", "api-key", "x-api-key") for h in headers)
+            authorization = authorization_value(key.value)
+            if authorization is not None:
+                headers["Authorization"] = _wire_value(authorization)
+        has_key = key is not None or any(str(h).lower() in ("authorization", "api-key", "x-api-key") for h in headers)
         query = merged.get("query_params")
         model = result.model if pid == result.active else result.profile_models.get(pid)
         targets.append(
@@ -115,6 +111,31 @@ def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
             )
         )
     return targets
+
+
+def sendable_headers(table: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, str | bytes]:
+    """The extra headers Codex sends for this table: http_headers, then env_http_headers whose
+    variable is set; a header Codex cannot send is dropped, as Codex drops it. Values as bytes
+    (UTF-8, as Codex sends them), without the surrounding whitespace a server drops anyway."""
+    from codexprov.wire import header_name_problem, header_value_problem
+
+    out: dict[str, str | bytes] = {}
+    pairs: list[tuple[str, str]] = []
+    static_headers = table.get("http_headers")
+    if isinstance(static_headers, dict):
+        pairs += [(str(k), str(v)) for k, v in static_headers.items()]
+    env_headers = table.get("env_http_headers")
+    if isinstance(env_headers, dict):
+        pairs += [(str(k), env[str(v)]) for k, v in env_headers.items() if env.get(str(v))]
+    for name, value in pairs:
+        if header_name_problem(name) is None and header_value_problem(value) is None:
+            out[name] = _wire_value(value.strip(" \t"))
+    return out
+
+
+def _wire_value(value: str) -> str | bytes:
+    """A header value for httpx: text when ASCII, else its UTF-8 bytes (httpx encodes text as ASCII)."""
+    return value if value.isascii() else value.encode("utf-8")
 
 
 def _network(targets: list[ProviderTarget], *, timeout: float, live: bool, transport: Any) -> list[Finding]:

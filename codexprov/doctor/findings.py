@@ -66,7 +66,7 @@ class ProviderTarget:
     id: str
     base_url: str
     query_params: dict[str, str] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)  # static + env headers + Authorization
+    headers: dict[str, str | bytes] = field(default_factory=dict)  # static + env headers + Authorization, as sent
     model: str | None = None  # the model Codex would use with it (active provider or profile)
     has_key: bool = False
 

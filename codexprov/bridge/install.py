@@ -1,0 +1,103 @@
+"""LiteLLM in its own virtualenv, managed by codexprov (`codexprov bridge install`).
+
+Why a virtualenv of its own: LiteLLM's proxy brings ~100 packages (fastapi, uvicorn, openai,
+pydantic, …). In codexprov's environment they would slow every command and pin codexprov's
+dependencies; beside it, they cost nothing when no bridge is used.
+
+Why this range: the bridge is tested against LiteLLM 1.100.x (the `client_metadata` drop, tag
+routing and wildcard deployments as used here). It excludes 1.82.7 and 1.82.8, the releases that
+were published compromised. Later releases need packages this project cannot test against yet.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from codexprov.bridge.layout import Layout
+from codexprov.errors import CodexprovError, NotFoundError
+
+LITELLM_REQUIREMENT = "litellm[proxy]>=1.100.0,<1.101"
+_MIN = (1, 100, 0)
+_BELOW = (1, 101, 0)
+_DIST_INFO = re.compile(r"^litellm-(\d+)\.(\d+)\.(\d+)[^/]*\.dist-info$")
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    venv: Path
+    version: str
+    changed: bool  # False: a LiteLLM in the tested range was already there
+
+
+def installed_version(layout: Layout) -> str | None:
+    """The LiteLLM version in the bridge's virtualenv (read from its dist-info; no subprocess)."""
+    if not layout.litellm_exe.exists():
+        return None
+    lib = layout.venv / ("Lib" if os.name == "nt" else "lib")
+    candidates = [lib / "site-packages"] if os.name == "nt" else sorted(lib.glob("python3*/site-packages"))
+    for site in candidates:
+        try:
+            names = os.listdir(site)
+        except OSError:
+            continue
+        for name in names:
+            match = _DIST_INFO.match(name)
+            if match:
+                return ".".join(match.groups())
+    return None
+
+
+def in_tested_range(version: str) -> bool:
+    parts = tuple(int(p) for p in version.split(".")[:3])
+    return _MIN <= parts < _BELOW
+
+
+def require_installed(layout: Layout) -> str:
+    """The installed LiteLLM version, or NotFoundError saying how to install it."""
+    version = installed_version(layout)
+    if version is None:
+        raise NotFoundError(
+            f"the bridge's LiteLLM is not installed (looked in {layout.venv})",
+            hint="Run `codexprov bridge install` (it creates a virtualenv of its own; codexprov's stays as it is).",
+        )
+    return version
+
+
+def install(layout: Layout, *, python: str | None = None, upgrade: bool = False) -> InstallResult:
+    """Create the virtualenv (when missing) and install LiteLLM's proxy in the tested range."""
+    current = installed_version(layout)
+    if current is not None and in_tested_range(current) and not upgrade:
+        return InstallResult(layout.venv, current, False)
+    interpreter = python or sys.executable
+    if not layout.venv_python.exists():
+        layout.venv.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _run([interpreter, "-m", "venv", str(layout.venv)], "create the bridge's virtualenv")
+    command = [str(layout.venv_python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if upgrade:
+        command.append("--upgrade")
+    _run([*command, LITELLM_REQUIREMENT], f"install {LITELLM_REQUIREMENT}")
+    version = installed_version(layout)
+    if version is None:
+        raise CodexprovError(f"pip finished but no LiteLLM is in {layout.venv}", hint="Run `codexprov bridge install` again.")
+    return InstallResult(layout.venv, version, True)
+
+
+def _run(command: list[str], what: str) -> None:
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    except OSError as err:
+        raise CodexprovError(f"could not {what}: {err.strerror or err}") from None
+    if proc.returncode != 0:
+        from codexprov.redact import redact_text
+
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
+        raise CodexprovError(
+            f"could not {what} (exit {proc.returncode})",
+            detail=redact_text(tail) or None,
+            hint="Check that PyPI (or your index) is reachable, then run `codexprov bridge install` again.",
+        )

@@ -1,0 +1,284 @@
+"""The bridge's use cases: register providers, start/stop it, say how it is. Returns data; the CLI
+renders it (codexprov/cli/bridge.py).
+
+Order of writes (a failure leaves a working state): the master key is in the keyring before the
+state names any provider; the state and the LiteLLM config are written before config.toml points a
+provider at the bridge; a running bridge is restarted after the change so that it serves it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codexprov.bridge import install, litellm_config, process
+from codexprov.bridge.layout import (
+    MASTER_KEY_SERVICE,
+    MASTER_KEY_USER,
+    Layout,
+    State,
+    Upstream,
+    read_run,
+    read_state,
+    write_private,
+)
+from codexprov.errors import NotFoundError
+from codexprov.locking import FileLock
+
+LOCK_TIMEOUT = process.READY_TIMEOUT + 20
+
+
+def _lock(layout: Layout) -> FileLock:
+    return FileLock(layout.lock_file, timeout=LOCK_TIMEOUT, what="the bridge")
+
+
+def master_store(store: Any) -> Any:
+    """The keyring store holding the bridge's master key (same backend, the bridge's service name)."""
+    from codexprov.credentials import KeyStore
+
+    return KeyStore(store.backend, service=MASTER_KEY_SERVICE)
+
+
+def ensure_master_key(store: Any) -> str:
+    """The master key Codex uses to talk to the bridge; made (random, 256 bits) when missing."""
+    keys = master_store(store)
+    key = keys.get(MASTER_KEY_USER)
+    if key is None:
+        key = "sk-bridge-" + secrets.token_urlsafe(32)
+        keys.set(MASTER_KEY_USER, key)
+    return key
+
+
+def _save(layout: Layout, state: State) -> None:
+    write_private(layout.state_file, json.dumps(state.to_json(), indent=2) + "\n")
+    write_private(layout.config_file, litellm_config.render_text(state))
+
+
+def planned_base_url(layout: Layout) -> str:
+    """The bridge's URL for a provider about to be added: the kept port, or (first time) a free
+    one that `register(..., port=)` then keeps. Writes nothing (this runs for --dry-run too)."""
+    state = read_state(layout)
+    return state.base_url if state else State(port=process.pick_port()).base_url
+
+
+def port_of(base_url: str) -> int | None:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(base_url).port
+    except ValueError:
+        return None
+
+
+def register(layout: Layout, upstream: Upstream, store: Any, *, port: int | None = None) -> State:
+    """Add (or update) a bridged provider. The first one fixes the port (`port`, else a free one);
+    later ones keep it. Does not restart a running bridge (reload_if_running does)."""
+    ensure_master_key(store)
+    with _lock(layout):
+        state = read_state(layout) or State(port=port or process.pick_port())
+        kept = tuple(u for u in state.upstreams if u.provider_id != upstream.provider_id)
+        if upstream.key_var and upstream.key_var in {u.key_var for u in kept}:
+            # Two providers of one kind (two Anthropic accounts): each key gets a variable of its own.
+            suffix = "".join(c if c.isalnum() else "_" for c in upstream.provider_id.upper())
+            upstream = dataclasses.replace(upstream, key_var=f"{upstream.key_var}_{suffix}")
+        new = State(state.port, (*kept, upstream))
+        _save(layout, new)
+    return new
+
+
+def unregister(layout: Layout, provider_id: str) -> bool:
+    """Drop a bridged provider from the state and the config; False when it was not bridged."""
+    with _lock(layout):
+        state = read_state(layout)
+        if state is None or state.get(provider_id) is None:
+            return False
+        _save(layout, State(state.port, tuple(u for u in state.upstreams if u.provider_id != provider_id)))
+    return True
+
+
+def bridged_ids(layout: Layout) -> tuple[str, ...]:
+    state = read_state(layout)
+    return tuple(u.provider_id for u in state.upstreams) if state else ()
+
+
+def _secrets(state: State, store: Any, required: str | None) -> dict[str, str]:
+    """Variables for the bridge process: the master key and each upstream key found in the keyring."""
+    values = {litellm_config.MASTER_KEY_VAR: ensure_master_key(store)}
+    for upstream in state.upstreams:
+        if upstream.key_var is None:
+            continue
+        key = store.get(upstream.provider_id)
+        if key is None:
+            if upstream.provider_id == required:
+                raise NotFoundError(
+                    f"no key for provider '{upstream.provider_id}' in the keyring ({store.label})",
+                    hint=f"Store one with `codexprov key set {upstream.provider_id}`.",
+                )
+            continue  # that provider fails on its own turn, with LiteLLM's auth error
+        values[upstream.key_var] = key
+    return values
+
+
+def _start_locked(layout: Layout, state: State, store: Any, required: str | None) -> int:
+    install.require_installed(layout)
+    stale = process.running_pid(layout)
+    if stale is not None:
+        process.stop_pid(stale)  # ours but not answering (crashed LiteLLM, hung start)
+    return process.start(layout, state, _secrets(state, store, required))
+
+
+def _open_store(store: Any) -> Any:
+    if store is not None:
+        return store
+    from codexprov.credentials import open_store
+
+    return open_store()
+
+
+def ensure_running(layout: Layout, *, provider_id: str | None = None, store: Any = None) -> int | None:
+    """Start the bridge unless it answers already; the new pid, or None when it was up."""
+    with _lock(layout):
+        state = read_state(layout)
+        if state is None:
+            raise NotFoundError("no bridge is set up yet", hint="Add a provider through it: `codexprov add RECIPE --bridge`.")
+        if process.probe(state.port).status == "up":
+            return None
+        return _start_locked(layout, state, _open_store(store), provider_id)
+
+
+@dataclass(frozen=True)
+class UpResult:
+    pid: int | None
+    port: int
+    started: bool  # False: it was already running
+    seconds: float = 0.0
+
+
+def up(layout: Layout, store: Any = None) -> UpResult:
+    install.require_installed(layout)
+    with _lock(layout):
+        state = read_state(layout)
+        if state is None:
+            state = State(port=process.pick_port())
+            ensure_master_key(_open_store(store))
+            _save(layout, state)
+        if process.probe(state.port).status == "up":
+            return UpResult(process.running_pid(layout), state.port, False)
+        began = time.monotonic()
+        pid = _start_locked(layout, state, _open_store(store), None)
+    return UpResult(pid, state.port, True, time.monotonic() - began)
+
+
+def down(layout: Layout) -> int | None:
+    """Stop the bridge; the pid that was stopped, or None when it was not running."""
+    with _lock(layout):
+        return process.stop(layout)
+
+
+def restart(layout: Layout, store: Any = None, *, new_port: bool = False) -> UpResult:
+    """Stop and start again (new config, current keys); with new_port, on a newly picked port."""
+    install.require_installed(layout)
+    with _lock(layout):
+        process.stop(layout)
+        state = read_state(layout) or State(port=process.pick_port())
+        if new_port:
+            state = State(process.pick_port(), state.upstreams)
+        _save(layout, state)
+        began = time.monotonic()
+        pid = _start_locked(layout, state, _open_store(store), None)
+    return UpResult(pid, state.port, True, time.monotonic() - began)
+
+
+def reload_if_running(layout: Layout, store: Any = None) -> bool:
+    """After a change of providers or keys: restart a running bridge so that it serves the change.
+    A bridge that is down stays down (the next Codex start brings it up with the new config)."""
+    state = read_state(layout)
+    if state is None or (process.running_pid(layout) is None and process.probe(state.port).status != "up"):
+        return False
+    restart(layout, store)
+    return True
+
+
+@dataclass(frozen=True)
+class BridgeStatus:
+    installed: str | None  # LiteLLM version in the bridge's virtualenv
+    requirement: str
+    venv: Path
+    port: int | None
+    base_url: str | None
+    health: str  # "up", "down", "other" (something else on the port), "unset" (no bridge yet)
+    pid: int | None
+    upstreams: tuple[Upstream, ...]
+    config_file: Path
+    log_file: Path
+    started: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "installed": self.installed,
+            "requirement": self.requirement,
+            "venv": str(self.venv),
+            "port": self.port,
+            "base_url": self.base_url,
+            "health": self.health,
+            "running": self.health == "up",
+            "pid": self.pid,
+            "upstreams": [u.to_json() for u in self.upstreams],
+            "config_file": str(self.config_file),
+            "log_file": str(self.log_file),
+        }
+
+
+def status(layout: Layout) -> BridgeStatus:
+    state = read_state(layout)
+    health = process.probe(state.port).status if state else "unset"
+    run = read_run(layout) or {}
+    pid = process.running_pid(layout)
+    return BridgeStatus(
+        installed=install.installed_version(layout),
+        requirement=install.LITELLM_REQUIREMENT,
+        venv=layout.venv,
+        port=state.port if state else None,
+        base_url=state.base_url if state else None,
+        health=health,
+        pid=pid,
+        upstreams=state.upstreams if state else (),
+        config_file=layout.config_file,
+        log_file=layout.log_file,
+        started=run.get("started") if pid else None,
+    )
+
+
+def point_providers_at_bridge(paths: Any, layout: Layout) -> Any:
+    """After the bridge moved port: set base_url of every bridged provider in config.toml to it."""
+    from codexprov import providers
+    from codexprov.result import Outcome
+
+    state = read_state(layout)
+    if state is None:
+        return Outcome()
+    configured = {p.id: p for p in providers.list_providers(paths).providers}
+    edits = []
+    for upstream in state.upstreams:
+        info = configured.get(upstream.provider_id)
+        if info is None or info.base_url == state.base_url:
+            continue
+        edits.append(
+            providers.update_provider_fields(
+                paths, upstream.provider_id, {"base_url": state.base_url}, description=f"point {upstream.provider_id} at the bridge"
+            )
+        )
+    return Outcome(tuple(edits))
+
+
+def forget(layout: Layout, provider_id: str, store: Any = None) -> bool:
+    """After `remove ID`: the bridge stops serving it (restarted when it runs). False: not bridged."""
+    if not unregister(layout, provider_id):
+        return False
+    reload_if_running(layout, store)
+    return True

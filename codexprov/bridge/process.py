@@ -1,0 +1,222 @@
+"""Starting, finding and stopping the bridge process (LiteLLM's proxy on 127.0.0.1).
+
+The bridge runs detached from whoever started it (`codexprov bridge up`, or `codexprov token` when
+Codex starts and the bridge is down), in a session of its own, so that it outlives Codex and the
+auth command. `run.json` records its pid and port; a start happens under a file lock, so that two
+Codex sessions starting at once share one bridge.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from codexprov.bridge import litellm_config
+from codexprov.bridge.layout import HOST, Layout, State, read_run, write_private
+from codexprov.bridge.runner import SECRET_VARS_ENV
+from codexprov.errors import CodexprovError, ConflictError
+
+# Start-up takes ~10 s on a quiet machine; Codex waits for the auth command up to its timeout_ms
+# (60 s in the tables codexprov writes).
+READY_TIMEOUT = 50.0
+# Variables that would make LiteLLM do something else than this bridge: a database, another
+# config, another master key.
+_STRIPPED_ENV = ("DATABASE_URL", "DIRECT_URL", "STORE_MODEL_IN_DB", "CONFIG_FILE_PATH", "LITELLM_MASTER_KEY", "LITELLM_CONFIG_BUCKET_NAME", "WORKER_CONFIG")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What answers on the bridge's port: "up" (a LiteLLM proxy), "down" (nothing), "other"."""
+
+    status: str
+    detail: str = ""
+
+
+def probe(port: int, *, timeout: float = 1.0) -> Probe:
+    """GET /health/liveliness over a raw socket (no http library: this is on the token path)."""
+    try:
+        with socket.create_connection((HOST, port), timeout=timeout) as conn:
+            conn.settimeout(timeout)
+            conn.sendall(f"GET /health/liveliness HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\r\n".encode())
+            data = b""
+            while len(data) < 8192:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+    except (ConnectionRefusedError, TimeoutError):
+        return Probe("down")
+    except OSError as err:
+        return Probe("down", str(err))
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+    if " 200 " in status_line + " " and b"alive" in body:
+        return Probe("up")
+    return Probe("other", status_line or "no HTTP answer")
+
+
+def port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def pick_port() -> int:
+    """A free port below Linux's ephemeral range (32768+), so that outgoing connections never take it."""
+    import random
+
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randint(20000, 32000)
+        if port_free(port):
+            return port
+    raise CodexprovError("could not find a free port on 127.0.0.1 for the bridge")
+
+
+def pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # pragma: no cover - Windows
+        out = subprocess.run(["tasklist", "/FI", f"PID eq {pid}", "/NH"], capture_output=True, text=True, check=False)
+        return str(pid) in out.stdout
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited, not yet reaped by its parent) is not running.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def running_pid(layout: Layout) -> int | None:
+    run = read_run(layout)
+    pid = run.get("pid") if run else None
+    return pid if isinstance(pid, int) and pid_alive(pid) else None
+
+
+def bridge_env(secrets: Mapping[str, str], base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The bridge process's environment: the caller's, minus what would redirect LiteLLM, plus the keys."""
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in _STRIPPED_ENV}
+    env.update(secrets)
+    env[SECRET_VARS_ENV] = ",".join(sorted(secrets))
+    # No download of LiteLLM's model price list at start-up (it has a copy; the machine may be offline).
+    env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    env["NO_COLOR"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start(layout: Layout, state: State, secrets: Mapping[str, str], *, timeout: float = READY_TIMEOUT) -> int:
+    """Write the config, start the bridge detached and wait until it answers. Returns its pid.
+
+    `secrets` maps variable names to values (the master key, the upstream keys); they go into the
+    process's environment only. Raises ConflictError when something else holds the port, and
+    CodexprovError with the end of the (masked) log when LiteLLM exits or does not answer in time.
+    """
+    seen = probe(state.port)
+    if seen.status == "other" or (seen.status == "down" and not port_free(state.port)):
+        raise ConflictError(
+            f"port {state.port} on {HOST}, the bridge's, is taken by another program",
+            hint="Stop that program, or move the bridge with `codexprov bridge restart --new-port` "
+            "(it updates the bridged providers in config.toml).",
+        )
+    write_private(layout.config_file, litellm_config.render_text(state))
+    command = [
+        sys.executable, "-m", "codexprov.bridge.runner", str(layout.log_file), "--",
+        str(layout.litellm_exe), "--config", str(layout.config_file), "--host", HOST, "--port", str(state.port),
+    ]
+    options: dict[str, Any] = {}
+    if sys.platform == "win32":  # pragma: no cover - Windows
+        options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
+    else:
+        options["start_new_session"] = True
+    try:
+        proc = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=layout.root, env=bridge_env(secrets), close_fds=True, **options,
+        )
+    except OSError as err:
+        raise CodexprovError(f"could not start the bridge: {err.strerror or err}") from None
+    write_private(layout.run_file, json.dumps({"pid": proc.pid, "port": state.port, "started": time.time()}) + "\n")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if probe(state.port, timeout=0.5).status == "up":
+            return proc.pid
+        if proc.poll() is not None:
+            raise CodexprovError(
+                f"the bridge exited while starting (exit {proc.returncode})",
+                detail=log_tail(layout, 12) or None,
+                hint="`codexprov bridge logs` shows its whole log; `codexprov doctor` checks the setup.",
+            )
+        time.sleep(0.2)
+    stop_pid(proc.pid)
+    raise CodexprovError(
+        f"the bridge did not answer within {timeout:.0f} s",
+        detail=log_tail(layout, 12) or None,
+        hint="The machine may be busy; run `codexprov bridge up` and see `codexprov bridge logs`.",
+    )
+
+
+def stop_pid(pid: int, *, timeout: float = 15.0) -> None:
+    """Stop the bridge process and its LiteLLM (one process group), politely first."""
+    if os.name == "nt":  # pragma: no cover - Windows
+        subprocess.run(["taskkill", "/T", "/F", "/PID", str(pid)], capture_output=True, check=False)
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + (timeout if sig == signal.SIGTERM else 5)
+        while time.monotonic() < deadline:
+            if not pid_alive(pid) and not _group_alive(pid):
+                return
+            time.sleep(0.1)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def stop(layout: Layout) -> int | None:
+    """Stop the running bridge; its pid, or None when none was running."""
+    pid = running_pid(layout)
+    if pid is not None:
+        stop_pid(pid)
+    with contextlib.suppress(FileNotFoundError):
+        layout.run_file.unlink()
+    return pid
+
+
+def log_tail(layout: Layout, lines: int) -> str:
+    """The last `lines` lines of the bridge's log (already masked when written; masked again here)."""
+    from codexprov.redact import redact_text
+
+    try:
+        with open(layout.log_file, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - 200_000))
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return redact_text("\n".join(text.splitlines()[-lines:]))

@@ -1,0 +1,131 @@
+"""CLI: bridge install/status/logs/up/down/restart (core: codexprov.bridge.manage)."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+
+from codexprov.cli import app, out, out_json, say
+
+bridge_app = typer.Typer(
+    name="bridge",
+    help="The bridge: LiteLLM on 127.0.0.1 in front of providers that do not serve the Responses API.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(bridge_app, name="bridge")
+
+
+def _layout():
+    from codexprov.bridge import layout
+
+    return layout.resolve()
+
+
+@bridge_app.command("install")
+def install_cmd(upgrade: bool = typer.Option(False, "--upgrade", help="Upgrade within the tested range.")) -> None:
+    """Install LiteLLM's proxy into a virtualenv of its own (codexprov's own environment stays as it is)."""
+    from codexprov.bridge import install
+
+    layout = _layout()
+    say(f"installing {install.LITELLM_REQUIREMENT} into {layout.venv} (a minute or two)…")
+    result = install.install(layout, upgrade=upgrade)
+    verb = "installed" if result.changed else "already installed"
+    say(f"LiteLLM {result.version} {verb} in {result.venv}")
+
+
+@bridge_app.command("status")
+def status_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Running? On which port? Which upstreams? Which LiteLLM?"""
+    from codexprov.bridge import manage
+
+    status = manage.status(_layout())
+    if as_json:
+        out_json(status.to_json())
+        return
+    health = {
+        "up": f"running (pid {status.pid})" if status.pid else "running",
+        "down": "not running (it starts when Codex next starts a bridged provider, or: codexprov bridge up)",
+        "other": "port taken by another program (codexprov bridge restart --new-port)",
+        "unset": "not set up (no provider goes through it yet)",
+    }[status.health]
+    litellm = f"LiteLLM {status.installed}" if status.installed else "LiteLLM not installed (codexprov bridge install)"
+    out(f"bridge:    {health}")
+    if status.base_url:
+        out(f"url:       {status.base_url}")
+    out(f"engine:    {litellm}; tested range {status.requirement}; {status.venv}")
+    out(f"config:    {status.config_file}")
+    out(f"log:       {status.log_file}")
+    if status.upstreams:
+        out("upstreams:")
+        for upstream in status.upstreams:
+            target = upstream.api_base or "LiteLLM's default URL"
+            key = f"key from the keyring ({upstream.key_var})" if upstream.key_var else "no key"
+            out(f"  {upstream.provider_id}: {upstream.litellm_prefix}/MODEL at {target}; {key}")
+
+
+@bridge_app.command("logs")
+def logs_cmd(
+    lines: int = typer.Option(50, "--lines", "-n", help="How many lines from the end."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines (Ctrl-C stops)."),
+) -> None:
+    """The bridge's log (secrets masked)."""
+    from codexprov.bridge import process
+    from codexprov.redact import redact_text
+
+    layout = _layout()
+    text = process.log_tail(layout, lines)
+    if text:
+        out(text)
+    elif not follow:
+        say(f"no log yet ({layout.log_file})")
+    if not follow:
+        return
+    try:
+        with open(layout.log_file, "a+b") as handle:
+            handle.seek(0, 2)
+            while True:
+                line = handle.readline()
+                if line:
+                    out(redact_text(line.decode("utf-8", "replace").rstrip("\n")))
+                else:
+                    time.sleep(0.3)
+    except KeyboardInterrupt:
+        return
+
+
+@bridge_app.command("up")
+def up_cmd() -> None:
+    """Start the bridge (and wait until it answers)."""
+    from codexprov.bridge import manage
+
+    result = manage.up(_layout())
+    if result.started:
+        say(f"bridge started on http://127.0.0.1:{result.port}/v1 (pid {result.pid}, ready in {result.seconds:.1f} s)")
+    else:
+        say(f"bridge already running on http://127.0.0.1:{result.port}/v1")
+
+
+@bridge_app.command("down")
+def down_cmd() -> None:
+    """Stop the bridge."""
+    from codexprov.bridge import manage
+
+    pid = manage.down(_layout())
+    say(f"bridge stopped (pid {pid})" if pid else "bridge was not running")
+
+
+@bridge_app.command("restart")
+def restart_cmd(
+    new_port: bool = typer.Option(False, "--new-port", help="Move it to a newly picked port and update the bridged providers in config.toml."),
+) -> None:
+    """Restart the bridge with a freshly generated config and the current keys."""
+    from codexprov.bridge import manage
+    from codexprov.cli import render, state
+
+    layout = _layout()
+    result = manage.restart(layout, new_port=new_port)
+    say(f"bridge restarted on http://127.0.0.1:{result.port}/v1 (pid {result.pid}, ready in {result.seconds:.1f} s)")
+    if new_port:
+        render(manage.point_providers_at_bridge(state.paths, layout))

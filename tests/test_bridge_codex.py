@@ -1,0 +1,118 @@
+"""The bridge end to end: `codexprov add` for every recipe whose endpoint lacks /v1/responses (and
+`custom --bridge`), the real LiteLLM proxy, the real Codex 0.169.0 completing a turn with a shell
+tool call, the upstream keys in the real Secret Service. One bridge for the session (see
+tests/bridge_fixtures.py): the first turn starts it through `codexprov token`."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+
+import pytest
+
+from tests.bridge_fixtures import BRIDGED_RECIPES
+from tests.upstream_standin import TOOL_OUTPUT, final_text
+
+pytestmark = [pytest.mark.codex, pytest.mark.keyring]
+
+RECIPES = [recipe for recipe, _, _ in BRIDGED_RECIPES]
+
+
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_bridged_recipe_completes_a_tool_turn(recipe, bridged, codex_bin):
+    provider_id = bridged.ids[recipe]
+    server = bridged.servers[provider_id]
+    before = {pid: len(s.turn_requests()) for pid, s in bridged.servers.items()}
+
+    proc = bridged.codex(codex_bin, provider_id)
+
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert final_text(TOOL_OUTPUT) in proc.stdout
+    turns = server.turn_requests()[before[provider_id]:]
+    assert len(turns) == 2, [(r.path, r.body and r.body.get("model")) for r in turns]
+    first, second = turns
+    assert first.body["model"] == second.body["model"] == bridged.models[provider_id]
+    if recipe == "anthropic":
+        assert first.path == second.path == "/v1/messages"
+        assert first.headers["x-api-key"] == bridged.keys[provider_id]
+        assert "authorization" not in first.headers
+    else:
+        assert first.path == second.path == "/v1/chat/completions"
+        expected = f"Bearer {bridged.keys[provider_id]}" if provider_id in bridged.keys else "Bearer none"
+        assert first.headers["authorization"] == expected
+        # Codex 0.169 sends client_metadata; the bridge drops it before the upstream sees it.
+        assert "client_metadata" not in first.body
+    # The second call carries the tool's output (Codex ran `echo bridge-tool-$((6*7))`).
+    assert TOOL_OUTPUT in json.dumps(second.body["messages"])
+    assert TOOL_OUTPUT not in json.dumps(first.body["messages"])
+    # Routing: no other upstream saw anything of this turn.
+    others = {pid: len(s.turn_requests()) - before[pid] for pid, s in bridged.servers.items() if pid != provider_id}
+    assert others == dict.fromkeys(others, 0)
+
+
+def test_add_writes_an_ordinary_provider_pointing_at_the_bridge(bridged):
+    provider_id = bridged.ids["anthropic"]
+    state = json.loads((bridged.bridge_dir / "state.json").read_text())
+    port = state["port"]
+    assert 20000 <= port <= 32000
+    shown = bridged.codexprov("show", provider_id, "--json")
+    assert shown.returncode == 0, shown.stderr
+    table = json.loads(shown.stdout)["table"]
+    assert table["base_url"] == f"http://127.0.0.1:{port}/v1"
+    assert table["wire_api"] == "responses"
+    assert table["http_headers"] == {"x-litellm-tags": provider_id}
+    assert table["auth"]["args"][-2:] == ["token", provider_id]
+    assert table["auth"]["timeout_ms"] == 60000
+    assert "env_key" not in table
+    talk = bridged.add_outputs[provider_id].stderr
+    assert (
+        f"Anthropic does not serve /v1/responses, so Codex reaches {provider_id} through codexprov's bridge "
+        f"(LiteLLM on http://127.0.0.1:{port}/v1, to {bridged.servers[provider_id].root_url} as anthropic/MODEL); "
+        "`--no-bridge` writes the direct config instead"
+    ) in talk
+    assert "will fail on the first turn" not in talk
+    entry = next(u for u in state["upstreams"] if u["provider_id"] == provider_id)
+    assert entry == {
+        "provider_id": provider_id,
+        "litellm_prefix": "anthropic",
+        "api_base": bridged.servers[provider_id].root_url,
+        "key_var": "ANTHROPIC_API_KEY",
+    }
+
+
+def test_no_secret_anywhere_the_bridge_writes_or_shows(bridged, codex_bin):
+    # At least one turn has gone through (the session bridge is up), so the log has requests in it.
+    proc = bridged.codex(codex_bin, bridged.ids["custom"])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    master = subprocess.run(
+        ["secret-tool", "lookup", "service", "codexprov-bridge", "username", "master-key"],
+        capture_output=True, text=True, env={**os.environ}, timeout=30, check=False,
+    ).stdout.strip()
+    assert master.startswith("sk-bridge-")
+    secrets = [master, *bridged.keys.values()]
+
+    config = bridged.bridge_dir / "litellm.yaml"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert stat.S_IMODE(bridged.bridge_dir.stat().st_mode) == 0o700
+    text = config.read_text()
+    assert "os.environ/CODEXPROV_BRIDGE_MASTER_KEY" in text and "os.environ/ANTHROPIC_API_KEY" in text
+    files = [p for p in bridged.bridge_dir.iterdir() if p.is_file()] + [bridged.codex_home / "config.toml"]
+    assert bridged.bridge_dir / "bridge.log" in files
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, timeout=30, check=False).stdout
+    assert "litellm" in ps and "--config" in ps
+    outputs = [
+        bridged.codexprov("bridge", "status"),
+        bridged.codexprov("bridge", "status", "--json"),
+        bridged.codexprov("bridge", "logs", "-n", "500"),
+        bridged.codexprov("list", "--json"),
+        *bridged.add_outputs.values(),
+    ]
+    shown = "".join(o.stdout + o.stderr for o in outputs)
+    assert '"health": "up"' in shown
+    for secret in secrets:
+        for path in files:
+            assert secret not in path.read_text(errors="replace"), path
+        assert secret not in ps
+        assert secret not in shown

@@ -1,0 +1,180 @@
+"""Loopback stand-ins for the APIs the bridge speaks to upstream, with a tool turn built in.
+
+`ToolTurnServer` answers two APIs, on the same port:
+- OpenAI Chat Completions (`POST {prefix}/chat/completions`, streamed or not): the API LiteLLM's
+  OpenAI-compatible providers (`custom_openai/`, `gemini/`, `mistral/`, `deepseek/`, `cerebras/` with an
+  `api_base`) call. It has no `/responses` route: it is a chat-only endpoint.
+- The Anthropic Messages API (`POST /v1/messages`, streamed or not): what LiteLLM's `anthropic/` calls.
+
+Each conversation goes the way a real agent turn does: when no tool result is in the request yet, the
+answer is a call of Codex's shell tool (`exec_command`, or `shell` for older Codex) running
+`echo bridge-tool-$((6*7))`; once the tool's output comes back, the answer is text quoting it. So a
+reply of `tool said: bridge-tool-42` proves that Codex ran the command (the model never wrote "42")
+and that the output travelled back through the bridge.
+
+The key must arrive as `Authorization: Bearer KEY` (chat) or `x-api-key: KEY` (Anthropic) when
+`expected_key` is set. Requests are recorded like FakeServer's.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from tests.fake_server import FakeServer, RecordedRequest, _error, _json
+
+TOOL_COMMAND = "echo bridge-tool-$((6*7))"
+TOOL_OUTPUT = "bridge-tool-42"
+
+
+def final_text(tool_output: str) -> str:
+    return f"tool said: {tool_output}"
+
+
+class ToolTurnServer(FakeServer):
+    def __init__(self, *, expected_key: str | None = None, **options: Any) -> None:
+        super().__init__(responses_route=False, expected_key=expected_key, **options)
+
+    # -- routing -------------------------------------------------------------------------------
+
+    def _answer(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+        if req.method == "POST" and req.path == "/v1/messages":
+            if self.expected_key is not None and req.headers.get("x-api-key") != self.expected_key:
+                body = {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
+                return _json(401, body)
+            return self._messages(req.body)
+        return super()._answer(req)
+
+    # -- Chat Completions ----------------------------------------------------------------------
+
+    def _chat(self, body: Any) -> tuple[int, dict[str, str], bytes]:
+        if not isinstance(body, dict) or "messages" not in body or "model" not in body:
+            return _json(400, _error("model and messages are required", type_="invalid_request_error", code=None))
+        tool_output = _chat_tool_output(body["messages"])
+        common = {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "created": int(time.time()), "model": body["model"]}
+        if tool_output is None:
+            tool = _shell_tool([(t.get("function") or {}).get("name") for t in body.get("tools") or []])
+            call = {
+                "id": "call_" + uuid.uuid4().hex[:24],
+                "type": "function",
+                "function": {"name": tool, "arguments": json.dumps(_shell_arguments(tool))},
+            }
+            message: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": [call]}
+            finish = "tool_calls"
+        else:
+            message = {"role": "assistant", "content": final_text(tool_output)}
+            finish = "stop"
+        usage = {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}
+        if not body.get("stream"):
+            choice = {"index": 0, "message": message, "finish_reason": finish}
+            return _json(200, {**common, "object": "chat.completion", "choices": [choice], "usage": usage})
+        delta = {k: v for k, v in message.items() if v is not None}
+        if "tool_calls" in delta:
+            delta["tool_calls"] = [{"index": 0, **delta["tool_calls"][0]}]
+        chunks = [
+            {**common, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": None}]},
+            {**common, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]},
+            {**common, "object": "chat.completion.chunk", "choices": [], "usage": usage},
+        ]
+        payload = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
+        return 200, {"Content-Type": "text/event-stream"}, payload
+
+    # -- Anthropic Messages --------------------------------------------------------------------
+
+    def _messages(self, body: Any) -> tuple[int, dict[str, str], bytes]:
+        if not isinstance(body, dict) or "messages" not in body or "model" not in body:
+            err = {"type": "error", "error": {"type": "invalid_request_error", "message": "model and messages are required"}}
+            return _json(400, err)
+        tool_output = _anthropic_tool_output(body["messages"])
+        if tool_output is None:
+            tool = _shell_tool([t.get("name") for t in body.get("tools") or []])
+            block: dict[str, Any] = {
+                "type": "tool_use",
+                "id": "toolu_" + uuid.uuid4().hex[:24],
+                "name": tool,
+                "input": _shell_arguments(tool),
+            }
+            stop = "tool_use"
+        else:
+            block = {"type": "text", "text": final_text(tool_output)}
+            stop = "end_turn"
+        message = {
+            "id": "msg_" + uuid.uuid4().hex[:24],
+            "type": "message",
+            "role": "assistant",
+            "model": body["model"],
+            "content": [block],
+            "stop_reason": stop,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 10, "output_tokens": 2},
+        }
+        if not body.get("stream"):
+            return _json(200, message)
+        if block["type"] == "tool_use":
+            start_block = {**block, "input": {}}
+            delta = {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
+        else:
+            start_block = {"type": "text", "text": ""}
+            delta = {"type": "text_delta", "text": block["text"]}
+        events = [
+            ("message_start", {"type": "message_start", "message": {**message, "content": [], "stop_reason": None, "usage": {"input_tokens": 10, "output_tokens": 1}}}),
+            ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": start_block}),
+            ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}),
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            ("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}, "usage": {"output_tokens": 2}}),
+            ("message_stop", {"type": "message_stop"}),
+        ]
+        payload = b"".join(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events)
+        return 200, {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}, payload
+
+    # -- what was seen -------------------------------------------------------------------------
+
+    def turn_requests(self) -> list[RecordedRequest]:
+        """The model calls (chat or Messages) in order."""
+        with self._lock:
+            seen = list(self.requests)
+        return [r for r in seen if r.method == "POST" and r.path in (self.prefix + "/chat/completions", "/v1/messages")]
+
+
+def _shell_tool(names: list[str | None]) -> str:
+    for wanted in ("exec_command", "shell", "shell_command"):
+        if wanted in names:
+            return wanted
+    return "exec_command"
+
+
+def _shell_arguments(tool: str) -> dict[str, Any]:
+    if tool == "shell":
+        return {"command": ["bash", "-lc", TOOL_COMMAND]}
+    if tool == "shell_command":
+        return {"command": TOOL_COMMAND}
+    return {"cmd": TOOL_COMMAND}
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(_text_of(part.get("text") if isinstance(part, dict) and "text" in part else part.get("content") if isinstance(part, dict) else part) for part in content)
+    return "" if content is None else str(content)
+
+
+def _found(text: str) -> str:
+    """What the tool printed, as far as the test cares: the marker when it is there."""
+    return TOOL_OUTPUT if TOOL_OUTPUT in text else text.strip()[:200]
+
+
+def _chat_tool_output(messages: list[Any]) -> str | None:
+    outputs = [_text_of(m.get("content")) for m in messages if isinstance(m, dict) and m.get("role") == "tool"]
+    return _found(outputs[-1]) if outputs else None
+
+
+def _anthropic_tool_output(messages: list[Any]) -> str | None:
+    outputs = []
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            outputs += [_text_of(part.get("content")) for part in content if isinstance(part, dict) and part.get("type") == "tool_result"]
+    return _found(outputs[-1]) if outputs else None
