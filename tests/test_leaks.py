@@ -391,10 +391,10 @@ def test_no_canary_leaks_from_a_broken_config(
     run_cli,
     isolated_home,
     echo_port,
-    memory_keyring,
+    memory_keyring,  # noqa: F811
     monkeypatch,
     index,
-    row,  # noqa: F811
+    row,
 ):
     world = build([(index, row)], isolated_home, echo_port, memory_keyring, monkeypatch)
     world.ids = [pid_of(index)]
