@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from codexprov import providers
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
+from codexprov.codex.gateway import GatewayFix
 from codexprov.config.transaction import EditResult
 from codexprov.errors import UsageError
 from codexprov.model import AuthCommand, ProviderSpec
@@ -60,6 +63,11 @@ class PreparedAdd:
     preview: EditResult  # the dry run of the config edit (its diff is what the user confirms)
     kept: tuple[str, ...]  # the user's own fields a replace leaves in the table
     recipe: Any = None
+    # The settings that let the recipe's gateway take Codex's requests (written with --use), and the
+    # model catalog file text they point at (written before the config).
+    gateway: GatewayFix | None = None
+    catalog_text: str | None = None
+    gateway_notes: tuple[Note, ...] = ()
 
     @property
     def kept_note(self) -> Note | None:
@@ -302,11 +310,13 @@ def prepare_add(
     token_auth: Callable[[str], AuthCommand] | None = None,
     capabilities=None,
     codex_label: str = "this Codex",
+    codex_binary: Path | None = None,
     bridge_url: Callable[[], str] | None = None,
 ) -> PreparedAdd:
     """Check the whole request (id, params, key mode, --model without --use) and preview the edit.
     Raises before anything is asked or written; the config is read once here and the preview's
-    parse is reused by commit_add."""
+    parse is reused by commit_add. `codex_binary` builds a gateway's model catalog from that
+    Codex's own (codex.gateway)."""
     if request.model is not None and not request.use:
         raise UsageError(
             "--model sets the model Codex uses, which `add` writes only together with --use",
@@ -318,8 +328,36 @@ def prepare_add(
     shared = check_env_key_free(paths, plan, request)
     if shared:
         plan = dataclasses.replace(plan, warnings=plan.warnings + shared)
-    written = _write(paths, plan, request, dry_run=True)
-    return PreparedAdd(request, plan, written.edit, written.kept, recipe)
+    fix, catalog_text, gateway_notes = _gateway(paths, recipe, plan, request, codex_binary)
+    written = _write(paths, plan, request, dry_run=True, gateway=fix)
+    return PreparedAdd(request, plan, written.edit, written.kept, recipe, fix, catalog_text, gateway_notes)
+
+
+def _gateway(paths: Paths, recipe, plan: AddPlan, request: AddRequest, codex_binary: Path | None):
+    """The gateway settings for a recipe that `rejects` parts of Codex's requests (custom providers only)."""
+    from codexprov.codex import gateway
+    from codexprov.codex.capabilities import capabilities as caps_for
+
+    rejects = tuple(getattr(recipe, "rejects", ()))
+    if not rejects or plan.spec is None:
+        return None, None, ()
+    fix = gateway.gateway_fix(rejects, plan.capabilities or caps_for(None), paths.codex_home)
+    notes = [warning(n) for n in fix.notes]
+    if not request.use:
+        listed = "; ".join(s.text for s in fix.settings)
+        notes.append(next_step(f"{plan.provider_id} is a gateway that refuses parts of Codex's requests: with `--use` add also writes {listed}"))
+        return None, None, tuple(notes)
+    catalog_text = None
+    if fix.catalog_path is not None:
+        try:
+            if codex_binary is None:
+                raise OSError("no `codex` found")
+            catalog_text = gateway.gateway_catalog(gateway.bundled_catalog(codex_binary))
+        except (OSError, ValueError, subprocess.SubprocessError) as err:
+            fix = dataclasses.replace(fix, settings=tuple(s for s in fix.settings if s.path != ("model_catalog_json",)), catalog_path=None)
+            notes.append(warning(f"no model catalog written ({err}): Codex's catalog models may still get Responses-lite requests and freeform tools"))
+    notes.append(info(f"for the {recipe.id} gateway, also set (for every provider): " + "; ".join(s.text for s in fix.settings)))
+    return fix, catalog_text, tuple(notes)
 
 
 def commit_add(prepared: PreparedAdd, paths: Paths, *, store=None, key: str | None = None, bridge_layout=None) -> Outcome:
@@ -331,6 +369,7 @@ def commit_add(prepared: PreparedAdd, paths: Paths, *, store=None, key: str | No
     notes = [warning(w) for w in plan.warnings]
     if plan.bridge is not None:
         notes.insert(0, info(bridge_note(plan, prepared.recipe)))
+    notes += prepared.gateway_notes
     if request.dry_run:
         kept = [prepared.kept_note] if prepared.kept_note else []
         return Outcome((prepared.preview,), tuple(kept + notes), dry_run=True)
@@ -348,7 +387,14 @@ def commit_add(prepared: PreparedAdd, paths: Paths, *, store=None, key: str | No
             # Another codexprov set the bridge up meanwhile, on another port: point at that one.
             plan = dataclasses.replace(plan, spec=dataclasses.replace(plan.spec, base_url=bridge_state.base_url))
             reuse = None
-    written = _write(paths, plan, request, dry_run=False, reuse=reuse)
+    fix = prepared.gateway
+    if fix is not None and fix.catalog_path is not None and prepared.catalog_text is not None:
+        # Before the config that points at it.
+        from codexprov.config.transaction import write_atomic
+
+        fix.catalog_path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(fix.catalog_path, prepared.catalog_text, existed=fix.catalog_path.exists())
+    written = _write(paths, plan, request, dry_run=False, reuse=reuse, gateway=fix)
     if plan.bridge is not None:
         notes += _bridge_after(bridge_layout, store)
     elif bridge_layout is not None and plan.spec is not None:
@@ -384,7 +430,9 @@ def _bridge_after(layout, store) -> list[Note]:
     return [info("the bridge starts by itself when Codex next starts (or now: `codexprov bridge up`)")]
 
 
-def _write(paths: Paths, plan: AddPlan, request: AddRequest, *, dry_run: bool, reuse: EditResult | None = None) -> providers.AddEdit:
+def _write(
+    paths: Paths, plan: AddPlan, request: AddRequest, *, dry_run: bool, reuse: EditResult | None = None, gateway: GatewayFix | None = None
+) -> providers.AddEdit:
     model = plan.model if request.use else None
     if plan.spec is None:
         assert plan.builtin_id in BUILTIN_PROVIDERS
@@ -394,5 +442,12 @@ def _write(paths: Paths, plan: AddPlan, request: AddRequest, *, dry_run: bool, r
         )
         return providers.AddEdit(edit, ())
     return providers.write_provider(
-        paths, plan.spec, use=request.use, model=model, replace=request.replace, dry_run=dry_run, reuse=reuse
+        paths,
+        plan.spec,
+        use=request.use,
+        model=model,
+        replace=request.replace,
+        dry_run=dry_run,
+        reuse=reuse,
+        settings=gateway.as_root() if gateway is not None else None,
     )

@@ -511,7 +511,7 @@ def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, 
                 if key in table:
                     del table[key]
             for key, value in wiring.set_fields.items():
-                table[key] = config_edit.toml_item(key, value)
+                config_edit.assign(table, key, value)
 
     def transform(snap: Any) -> str:
         again = {i.provider_id: i for i in plan_migration(snap.data, None, provider_id)}

@@ -210,6 +210,7 @@ LIVE: dict[tuple[str, str], Callable[[str | None], list[str]]] = {
     ("key migrate", "provider_id"): configured_ids,
     ("env", "provider_id"): configured_ids,
     ("run", "provider_id"): provider_ids,
+    ("sessions", "provider_id"): provider_ids,
     ("run", "profile"): profile_names,
     ("profile add", "provider"): provider_ids,
     ("profile show", "name"): profile_names,

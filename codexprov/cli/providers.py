@@ -116,7 +116,13 @@ def add_cmd(
     layout = bridge_layout.resolve()
     codex = detect(paths, explicit=state.codex_binary)
     prepared = adding.prepare_add(
-        paths, the_recipe, request, token_auth=_token_auth, capabilities=codex.capabilities, codex_label=_codex_label(codex),
+        paths,
+        the_recipe,
+        request,
+        token_auth=_token_auth,
+        capabilities=codex.capabilities,
+        codex_label=_codex_label(codex),
+        codex_binary=codex.path,
         bridge_url=lambda: bridge_manage.planned_base_url(layout),
     )
     store = key = None
@@ -236,19 +242,38 @@ def use_cmd(
         warning = check_remembered(state.paths, provider_id, model, result.data)
         if warning:
             say(f"warning: {warning}", style="yellow")
+    if result.changed and not dry_run:
+        _note_sessions_elsewhere(provider_id)
+
+
+def _note_sessions_elsewhere(provider_id: str) -> None:
+    """On a Codex that pins sessions to their provider, say that switching does not move them."""
+    from codexprov.codex.version import detect
+    from codexprov.sessions import find_sessions
+
+    if not detect(state.paths, explicit=state.codex_binary).capabilities.sessions_keep_provider:
+        return
+    others = {p: n for p, n in find_sessions(state.paths.codex_home).counts().items() if p != provider_id}
+    if others:
+        listed = ", ".join(f"{n} on {p}" for p, n in others.items())
+        say(f"note: earlier sessions keep the provider they were started with ({listed}); `codex resume` continues each there")
 
 
 @app.command("remove")
 def remove_cmd(
     provider_id: str = typer.Argument(..., metavar="ID"),
-    force: bool = typer.Option(False, "--force", help="Remove even the active provider (model_provider is then removed too)."),
+    force: bool = typer.Option(
+        False, "--force", help="Remove even the active provider (model_provider is then removed too), or one that saved Codex sessions use."
+    ),
     keep_key: bool = typer.Option(False, "--keep-key", help="Keep its key in the OS keyring."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
 ) -> None:
     """Remove a provider's table (and its keyring entry)."""
     from codexprov import providers
+    from codexprov.codex.version import detect
 
-    removed = providers.remove_provider(state.paths, provider_id, force=force, dry_run=dry_run)
+    codex = detect(state.paths, explicit=state.codex_binary)
+    removed = providers.remove_provider(state.paths, provider_id, force=force, dry_run=dry_run, capabilities=codex.capabilities)
     _edit_done(removed.edit)
     if not dry_run:
         from codexprov.bridge import layout, manage
@@ -257,6 +282,15 @@ def remove_cmd(
             say(f"{provider_id} removed from the bridge")
     if removed.was_active:
         say(f"note: {provider_id} was active; model_provider removed, so Codex now uses openai", style="yellow")
+    if removed.sessions:
+        plural = "s" if removed.sessions != 1 else ""
+        if removed.sessions_pinned:
+            say(
+                f"note: {removed.sessions} session{plural} started with {provider_id} cannot be resumed until a provider `{provider_id}` is configured again",
+                style="yellow",
+            )
+        else:
+            say(f"note: {removed.sessions} session{plural} started with {provider_id}; this Codex resumes them on the current provider")
     if removed.key_source.kind == "keyring" and not keep_key:
         if dry_run:
             say(f"would also delete the keyring entry for {provider_id}")

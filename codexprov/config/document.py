@@ -12,14 +12,24 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import tomli
+from typing import TYPE_CHECKING, Any
 
 from codexprov.errors import ConfigError, FileAccessError
 
-TOMLDecodeError = tomli.TOMLDecodeError
+if TYPE_CHECKING:
+    from tomli import TOMLDecodeError  # noqa: F401 - re-exported (at run time by __getattr__)
+
 BOM = "\ufeff"
+
+
+def __getattr__(name: str) -> Any:
+    # `list` on an unchanged config reads the parse cache and never parses: tomli is imported only
+    # when something parses (or asks for TOMLDecodeError, e.g. `from ... import TOMLDecodeError`).
+    if name == "TOMLDecodeError":
+        import tomli
+
+        return tomli.TOMLDecodeError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _POSITION = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+)\)$", re.S)
 _AT_END = re.compile(r"^(?P<msg>.*?) \(at end of document\)$", re.S)
@@ -94,6 +104,8 @@ def loads(text: str) -> dict[str, Any]:
     - a leap second (`23:59:60`) is accepted (Python's datetime cannot hold it, so tomli refuses it);
       it is read as :59, which is only ever compared with another reading of the same text.
     """
+    from tomli import TOMLDecodeError
+
     if text.startswith(BOM):
         text = text[1:]
     try:
@@ -112,6 +124,9 @@ _LEAP_SECOND = re.compile(r"(?<=[0-9]{2}:[0-9]{2}):60(?=[.Zz+ \t\r\n,\]}#-]|\Z)"
 
 
 def _loads(text: str) -> dict[str, Any]:
+    import tomli
+    from tomli import TOMLDecodeError
+
     overflowed: list[str] = []
 
     def parse_float(literal: str) -> float:
@@ -162,6 +177,8 @@ def same_data(a: Any, b: Any) -> bool:
 
 def parse(text: str, path: Path) -> dict[str, Any]:
     """`loads`, with its errors turned into ConfigError naming the key's line and column."""
+    from tomli import TOMLDecodeError
+
     try:
         data = loads(text)
     except TOMLDecodeError as err:
