@@ -65,6 +65,9 @@ def run_doctor(
 
         raise not_found(provider, sorted(set(result.tables) | static.builtin_ids(codex_info)), str(paths.config_file))
     findings = [*result.findings[:1], *load_findings, *result.findings[1:]]
+    from codexprov.doctor.bridge import check_bridge
+
+    findings += check_bridge(result, env, offline=offline, timeout=timeout, transport=transport)
     if not offline:
         targets = build_targets(result, env)
         findings += _network(targets, timeout=timeout, live=live, transport=transport)
