@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -21,15 +22,47 @@ from codexprov.errors import CodexprovError
 
 
 def _redact(text: str) -> str:
+    """The boundary for text going out: secrets masked, then control characters neutralised."""
     from codexprov.redact import redact_text
 
-    return redact_text(text)
+    return neutralise(redact_text(text))
+
+
+# C0 controls but tab and newline (ESC starts every terminal escape sequence; CR rewrites a line),
+# DEL, C1 controls (CSI 0x9b works like ESC [ on some terminals), and the bidi overrides and
+# isolates that make text display in another order than it reads.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def neutralise(text: str) -> str:
+    """Text from a config file, a recipe or a server, made harmless for a terminal: each control
+    character shown as its escape (`\\x1b`, `\\u202e`), so it can be seen and cannot act."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+
+
+def style_enabled(stream: Any) -> bool:
+    """Colour and bold only for a terminal; NO_COLOR (any value) removes all styling, FORCE_COLOR
+    (any value but 0/false) styles even a pipe; TERM=dumb is plain."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    force = os.environ.get("FORCE_COLOR")
+    if force and force.lower() not in ("0", "false", "no"):
+        return True
+    if os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def write(text: str, *, stderr: bool = False) -> None:
     """Already-rendered text (a diff, a rich capture) to stdout or stderr, through the boundary."""
+    from codexprov.redact import redact_text
+
     stream = sys.stderr if stderr else sys.stdout
-    stream.write(_redact(text))
+    # Not neutralised: the caller rendered it (its styling is wanted) from neutralised parts.
+    stream.write(redact_text(text))
     stream.flush()
 
 
@@ -38,11 +71,16 @@ def out(text: str = "") -> None:
     sys.stdout.write(_redact(text) + "\n")
 
 
-_ANSI = {"yellow": "33", "red": "31", "green": "32", "bold": "1", "bold red": "1;31", "dim": "2"}
+_ANSI = {"yellow": "33", "red": "31", "green": "32", "cyan": "36", "bold": "1", "bold red": "1;31", "bold green": "1;32", "dim": "2"}
 
 
 def _color_ok() -> bool:
-    return sys.stderr.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    return style_enabled(sys.stderr)
+
+
+def styled(text: str, style: str, stream: Any) -> str:
+    """`text` in ANSI style `style` (a key of _ANSI) when `stream` takes styling."""
+    return f"\033[{_ANSI[style]}m{text}\033[0m" if style in _ANSI and style_enabled(stream) else text
 
 
 def say(text: str, style: str | None = None) -> None:
@@ -61,16 +99,17 @@ def out_json(data: Any) -> None:
     sys.stdout.write(_redact(json.dumps(redact_data(data), indent=2, sort_keys=False, ensure_ascii=False)) + "\n")
 
 
-def out_table(columns: list[str], rows: list[list[str]]) -> None:
-    """A plain aligned table on stdout: never truncated, no markup, cheap to import."""
+def out_table(columns: list[str], rows: list[list[str]], *, highlight: frozenset[int] = frozenset()) -> None:
+    """A plain aligned table on stdout: never truncated, no markup, cheap to import. On a terminal
+    the header is bold and the rows numbered in `highlight` (e.g. the active provider) green."""
     rows = [[_redact(str(cell)) for cell in row] for row in rows]
     widths = [max(len(str(r[i])) for r in [columns, *rows]) for i in range(len(columns))]
-    sys.stdout.write(
-        "".join(
-            "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n"
-            for row in [columns, *rows]
-        )
-    )
+    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [columns, *rows]]
+    if highlight or lines:
+        lines[0] = styled(lines[0], "bold", sys.stdout)
+        for index in highlight:
+            lines[index + 1] = styled(lines[index + 1], "bold green", sys.stdout)
+    sys.stdout.write("".join(line + "\n" for line in lines))
 
 
 def report_error(err: CodexprovError) -> None:
@@ -106,7 +145,8 @@ def render_provider_list(summary, *, as_json: bool) -> None:
         ]
         for p in summary.providers
     ]
-    out_table(["", "ID", "NAME", "BASE URL", "KEY", "FROM"], rows)
+    active = frozenset(i for i, p in enumerate(summary.providers) if p.active)
+    out_table(["", "ID", "NAME", "BASE URL", "KEY", "FROM"], rows, highlight=active)
     model = f", model {summary.model}" if summary.model else ""
     model += f", profile {summary.active_profile}" if summary.active_profile else ""
     where = summary.config_path + ("" if summary.config_exists else ", not created yet")

@@ -18,7 +18,8 @@ from codexprov import profile_state
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.codex.version import CodexInfo, format_version
 from codexprov.config import edit
-from codexprov.config.document import Snapshot, load, loads, parse
+from codexprov.config.document import Snapshot, load, loads, parse, same_data
+from codexprov.config.textedit import table_as_file
 from codexprov.config.transaction import EditResult, apply_edit
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 from codexprov.paths import Paths
@@ -383,46 +384,11 @@ class MigrateResult:
         return any(e.changed for e in self.edits)
 
 
-def _section_file_text(text: str, name: str) -> str | None:
-    """[profiles.NAME] and its sub-tables as a file of their own: comments kept, headers re-rooted."""
-    import tomlkit
-
-    from codexprov.config.scan import scan
-
-    sections = [s for s in scan(text)[1:] if s.under(("profiles", name))]
-    if not sections:
-        return None
-    # The table's own keys must come before any sub-table in a file.
-    sections.sort(key=lambda s: len(s.header) != 2)
-    parts = []
-    for s in sections:
-        chunk = text[s.start : s.end]
-        head_at = s.header_start - s.start
-        line_end = chunk.find("\n", head_at)
-        line_end = len(chunk) if line_end < 0 else line_end + 1
-        header_line = chunk[head_at:line_end]
-        comment = ""
-        close = header_line.find("]]" if s.is_array else "]")
-        rest = header_line[close + (2 if s.is_array else 1) :] if close >= 0 else "\n"
-        if rest.strip().startswith("#"):
-            comment = rest.rstrip("\r\n")
-        if len(s.header) == 2:
-            new_header = ""
-        else:
-            key = ".".join(tomlkit.key(k).as_string() for k in s.header[2:])
-            new_header = (f"[[{key}]]" if s.is_array else f"[{key}]") + comment + "\n"
-            comment = ""
-        body = chunk[:head_at] + (comment.lstrip() + "\n" if comment else "") + new_header + chunk[line_end:]
-        parts.append(body)
-    out = "".join(parts).strip("\r\n") + "\n"
-    return out.replace("\r\n", "\n")
-
-
 def _file_text_for(text: str, name: str, table: dict[str, Any]) -> str:
-    candidate = _section_file_text(text, name)
+    candidate = table_as_file(text, ("profiles", name))
     if candidate is not None:
         try:
-            if parse(candidate, Path(f"{name}.config.toml")) == table:
+            if same_data(parse(candidate, Path(f"{name}.config.toml")), table):
                 return candidate
         except Exception:  # noqa: BLE001 - any doubt: fall back to rendering the data
             pass
@@ -431,7 +397,7 @@ def _file_text_for(text: str, name: str, table: dict[str, Any]) -> str:
 
     doc = tomlkit.document()
     for key, value in table.items():
-        doc[key] = edit._tomlkit_value(value, inline=not edit._is_subtable(key, value))
+        doc[key] = edit.toml_item(key, value)
     return doc.as_string()
 
 
@@ -457,7 +423,7 @@ def migrate(paths: Paths, info: CodexInfo, dry_run: bool = False) -> MigrateResu
         file_text = _file_text_for(config.text, name, table)
         target = paths.profile_file(name)
         if target.exists():
-            if load(target).data == table:
+            if same_data(load(target).data, table):
                 skipped.append(name)
                 continue
             raise ConflictError(

@@ -229,11 +229,16 @@ def write_provider(
     replace: bool = False,
     dry_run: bool = False,
     reuse: EditResult | None = None,
+    settings: dict[tuple[str, ...], Any] | None = None,
 ) -> AddEdit:
     """add_provider, also saying which of the user's own fields a replace kept. The caller has
-    checked the id (the add use case, through recipes.render; check_new_id otherwise)."""
+    checked the id (the add use case, through recipes.render; check_new_id otherwise).
+    `settings`: other top-level values to set in the same edit (a path of one or two keys, e.g.
+    ("web_search",) or ("features", "multi_agent")), such as a gateway's (codex.gateway)."""
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
+
+    settings = settings or {}
 
     table = spec.to_table()
     owned = spec.owned_fields()
@@ -253,11 +258,17 @@ def write_provider(
             text = edit.scoped_edit(snap.text, ("model_providers", spec.id), lambda doc: _replace_table(doc, spec.id, table, owned))
         else:
             text = edit.add_table(snap.text, ("model_providers", spec.id), table)
-        return edit.set_root_keys(text, root) if root else text
+        text = edit.set_root_keys(text, root) if root else text
+        return _apply_settings(text, snap.data, settings)
 
     def expect(data: dict[str, Any]) -> dict[str, Any]:
         data.setdefault("model_providers", {})[spec.id] = {**kept, **table}
         data.update(root)
+        for path, value in settings.items():
+            node = data
+            for key in path[:-1]:
+                node = node.setdefault(key, {})
+            node[path[-1]] = value
         return data
 
     verb = "replace" if replace else "add"
@@ -265,6 +276,28 @@ def write_provider(
         paths, paths.config_file, transform, dry_run=dry_run, description=f"{verb} provider {spec.id}", expect=expect, reuse=reuse
     )
     return AddEdit(result, tuple(kept))
+
+
+def _apply_settings(text: str, data: dict[str, Any], settings: dict[tuple[str, ...], Any]) -> str:
+    """Set top-level values (one key) and values of top-level tables (two keys, e.g. [features])."""
+    from codexprov.config import edit
+
+    root = {path[0]: value for path, value in settings.items() if len(path) == 1}
+    if root:
+        text = edit.set_root_keys(text, root)
+    for path, value in settings.items():
+        if len(path) != 2:
+            continue
+        table, key = path
+        if isinstance(data.get(table), dict):
+
+            def set_value(doc: Any, t: str = table, k: str = key, v: Any = value) -> None:
+                doc[t][k] = v
+
+            text = edit.scoped_edit(text, (table,), set_value)
+        else:
+            text = edit.add_table(text, (table,), {key: value})
+    return text
 
 
 def _replace_table(doc, pid: str, table: dict[str, Any], owned: frozenset[str] | None = None) -> None:
@@ -278,7 +311,7 @@ def _replace_table(doc, pid: str, table: dict[str, Any], owned: frozenset[str] |
     for key, value in table.items():
         if key in current and _plain(current[key]) == value:
             continue  # unchanged: keep its formatting and comment
-        current[key] = edit._tomlkit_value(value, inline=not edit._is_subtable(key, value))
+        edit.assign(current, key, value)
 
 
 def _plain(item: Any) -> Any:
@@ -357,13 +390,24 @@ class RemoveResult:
     edit: EditResult
     was_active: bool
     key_source: KeySource
+    sessions: int = 0  # Codex sessions started with this provider (left on disk, never touched)
+    sessions_pinned: bool = True  # whether this Codex resumes them only on this provider
 
 
-def remove_provider(paths: Paths, pid: str, *, force: bool = False, dry_run: bool = False) -> RemoveResult:
+def remove_provider(
+    paths: Paths, pid: str, *, force: bool = False, dry_run: bool = False, capabilities: Capabilities | None = None
+) -> RemoveResult:
+    """Remove [model_providers.ID]. Refused without `force` when it is the active provider, or when
+    saved sessions were started with it and this Codex (`capabilities`, default: the newest known)
+    resumes a session only on its own provider: removing the table would orphan them."""
+    from codexprov.codex.capabilities import capabilities as caps_for
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
+    from codexprov.sessions import find_sessions
 
+    pinned = (capabilities or caps_for(None)).sessions_keep_provider
     facts: dict[str, Any] = {}
+    in_use = len(find_sessions(paths.codex_home).for_provider(pid))
 
     def transform(snap: Snapshot) -> str:
         providers = _providers_of(snap.data)
@@ -380,6 +424,13 @@ def remove_provider(paths: Paths, pid: str, *, force: bool = False, dry_run: boo
                 f"`{pid}` is the active provider (model_provider = \"{pid}\")",
                 hint="Switch first with `codexprov use OTHER`, or pass --force (model_provider is then removed and Codex falls back to openai).",
             )
+        if in_use and pinned and not force:
+            raise ConflictError(
+                f"{in_use} Codex session{'s' if in_use != 1 else ''} {'were' if in_use != 1 else 'was'} started with `{pid}`; "
+                "Codex cannot resume them once its table is gone",
+                hint=f"See them with `codexprov sessions --provider {pid}`. Pass --force to remove it anyway (the sessions "
+                f"stay on disk and can be resumed again once a provider `{pid}` is configured).",
+            )
         facts["active"] = active
         facts["source"] = key_source(pid, providers[pid])
         text = edit.remove_table(snap.text, ("model_providers", pid))
@@ -392,7 +443,7 @@ def remove_provider(paths: Paths, pid: str, *, force: bool = False, dry_run: boo
         return data
 
     result = apply_edit(paths, paths.config_file, transform, dry_run=dry_run, description=f"remove provider {pid}", expect=expect)
-    return RemoveResult(result, facts["active"], facts["source"])
+    return RemoveResult(result, facts["active"], facts["source"], in_use, pinned)
 
 
 def update_provider_fields(
@@ -418,7 +469,7 @@ def update_provider_fields(
             if key in table:
                 del table[key]
         for key, value in set_fields.items():
-            table[key] = edit._tomlkit_value(value, inline=not edit._is_subtable(key, value))
+            edit.assign(table, key, value)
 
     def transform(snap: Snapshot) -> str:
         providers = _providers_of(snap.data)

@@ -85,6 +85,7 @@ _TOP_FIELDS = frozenset(
         "builtin_fields",
         "auth_command",
         "extra",
+        "rejects",
         "bridge",
     }
 )
@@ -175,6 +176,9 @@ class Recipe:
     builtin_fields: dict[str, Any] = field(default_factory=dict)
     auth_command: AuthCommand | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Parts of Codex's requests the endpoint refuses (codex.gateway.REQUEST_PARTS); `add --use`
+    # writes the settings that take them out.
+    rejects: tuple[str, ...] = ()
     bridge: BridgeRoute | None = None
 
     def param(self, name: str) -> RecipeParam | None:
@@ -426,6 +430,11 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
     models = data.get("models", [])
     if not isinstance(models, list) or not all(isinstance(m, str) and m for m in models):
         raise _Problem("models", "must be a list of model names")
+    from codexprov.codex.gateway import REQUEST_PARTS
+
+    rejects = data.get("rejects", [])
+    if not isinstance(rejects, list) or any(r not in REQUEST_PARTS for r in rejects):
+        raise _Problem("rejects", f"must be a list of: {', '.join(REQUEST_PARTS)}")
     default_model = _opt_str(data, "default_model")
 
     return Recipe(
@@ -453,6 +462,7 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
         builtin_fields=builtin_fields,
         auth_command=auth_command,
         extra=dict(extra),
+        rejects=tuple(dict.fromkeys(rejects)),
         bridge=bridge,
     )
 

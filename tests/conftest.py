@@ -68,10 +68,15 @@ def codex_path(version: str) -> Path:
     return CODEX_CACHE / version / "node_modules" / ".bin" / "codex"
 
 
+# bench/codex_matrix.py runs the Codex-facing tests once per Codex version by setting this; CI
+# leaves it unset and tests the pinned 0.169.0 (and 0.133.0 through codex_bin_0133).
+MATRIX_VERSION = os.environ.get("CODEXPROV_MATRIX_CODEX") or "0.169.0"
+
+
 @pytest.fixture
 def codex_bin() -> Path:
-    path = codex_path("0.169.0")
-    require(path.exists(), f"the real Codex CLI 0.169.0 is not installed at {path} (run scripts/test.sh)")
+    path = codex_path(MATRIX_VERSION)
+    require(path.exists(), f"the real Codex CLI {MATRIX_VERSION} is not installed at {path} (run scripts/test.sh)")
     return path
 
 

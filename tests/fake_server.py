@@ -9,6 +9,8 @@
   (`?client_version=…`) to refresh its own model catalogue; it cannot parse an OpenAI list as one,
   logs that, and goes on with the turn, so no extra keys are needed.
 - `POST {prefix}/chat/completions`: a minimal chat completion (streamed or not).
+- With `gateway=True`, `POST {prefix}/responses` refuses (400) any tool whose type is not
+  `function` and Codex's Responses-lite header, as gateways in front of other vendors do.
 
 Every option is an attribute that a test may change while the server runs. The pytest fixtures
 `fake_server` and `make_fake_server` are at the bottom; import them into a test module (or conftest).
@@ -62,6 +64,8 @@ class FakeServer:
         unknown_model_status: int = 404,
         function_call: bool = False,
         function_arguments: str = "{}",
+        gateway: bool = False,
+        answer: Any = None,
     ) -> None:
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.models = list(models)
@@ -75,6 +79,13 @@ class FakeServer:
         # Answer a request that offers tools with a call to its first tool (a doctor `--live` probe).
         self.function_call = function_call
         self.function_arguments = function_arguments
+        # Behave like a gateway in front of another vendor (Azure, LiteLLM, OpenRouter): 400 for any
+        # tool whose type is not `function`, and for Codex's Responses-lite requests.
+        self.gateway = gateway
+        # `answer(request, n, server)` -> (status, headers, body) or None: a scripted answer to the
+        # n-th request to that method and path (1-based); None falls back to the normal answer.
+        self.answer = answer
+        self._counts: dict[tuple[str, str], int] = {}
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -145,6 +156,16 @@ class FakeServer:
             self.requests.append(request)
 
     def _answer(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+        if self.answer is not None:
+            with self._lock:
+                n = self._counts[(req.method, req.path)] = self._counts.get((req.method, req.path), 0) + 1
+            scripted = self.answer(req, n, self)
+            if scripted is not None:
+                return scripted
+        return self.normal_answer(req)
+
+    def normal_answer(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+        """The answer an OpenAI-compatible server gives (what `answer` falls back to)."""
         if not self._authorized(req.headers):
             return _json(401, _error("Incorrect API key provided.", type_="invalid_request_error", code="invalid_api_key"))
         route = req.path[len(self.prefix) :] if req.path.startswith(self.prefix) else None
@@ -153,13 +174,24 @@ class FakeServer:
             # list keeps its "failed to decode models response" error out of stderr.
             return _json(200, {"object": "list", "data": [_model(m) for m in self.models], "models": []})
         if req.method == "POST" and route == "/responses" and self.responses_route:
-            return self._responses(req.body)
+            refused = self._gateway_refusal(req) if self.gateway else None
+            return refused or self._responses(req.body)
         if req.method == "POST" and route == "/chat/completions":
             return self._chat(req.body)
         known = route in ("/models", "/chat/completions") or (route == "/responses" and self.responses_route)
         if known:
             return _json(405, _error(f"Method not allowed ({req.method} {req.path})", type_="invalid_request_error", code=None))
         return _json(404, _error(f"Invalid URL ({req.method} {req.path})", type_="invalid_request_error", code=None))
+
+    def _gateway_refusal(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes] | None:
+        if req.headers.get("x-openai-internal-codex-responses-lite"):
+            return _json(400, _error("Unsupported header: X-OpenAI-Internal-Codex-Responses-Lite", type_="invalid_request_error", code=None))
+        tools = req.body.get("tools") if isinstance(req.body, dict) else None
+        for tool in tools or []:
+            kind = tool.get("type") if isinstance(tool, dict) else None
+            if kind != "function":
+                return _json(400, _error(f"Unsupported tool type: {kind}", type_="invalid_request_error", code=None, param="tools"))
+        return None
 
     def _authorized(self, headers: dict[str, str]) -> bool:
         if self.expected_key is None:

@@ -50,8 +50,9 @@ def test_use_switches_what_codex_talks_to(run_cli, codex_bin: Path, codex_home: 
     proc = run_codex(codex_bin, codex_home)
     assert proc.returncode == 0 and "from-first" in proc.stdout
 
-    # remove + undo give Codex back the provider exactly as it was
-    assert run_cli("remove", "second").exit_code == 0
+    # remove + undo give Codex back the provider exactly as it was (--force: a session Codex saved
+    # was started with `second`, and remove refuses to orphan it otherwise; tests/test_sessions*.py)
+    assert run_cli("remove", "second", "--force").exit_code == 0
     assert run_cli("undo").exit_code == 0
     assert run_cli("use", "second").exit_code == 0
     proc = run_codex(codex_bin, codex_home)

@@ -126,3 +126,22 @@ def test_add_custom_under_ollama_refused_on_current_codex(run_cli, config_file: 
     assert result.exit_code == 5
     assert result.stderr.splitlines()[0] == "error: 'ollama' is a Codex built-in provider id; a custom provider cannot use it"
     assert not config_file.exists()
+
+
+def test_capabilities_subtable_is_versioned():
+    table = {"name": "Acme", "capabilities": {"external_web_access": False, "cyber_access_programs": True}}
+    assert table_refusals("acme", table, V169) == []
+    assert table_refusals("acme", table, V165) == [
+        Refusal("unknown-field", "unknown capabilities: cyber_access_programs", "capabilities.cyber_access_programs", load_error=False)
+    ]
+    assert table_refusals("acme", table, capabilities((0, 160, 0))) == [
+        Refusal("unknown-field", "unknown fields: capabilities", "capabilities", load_error=False)
+    ]
+    bad = {"name": "Acme", "capabilities": {"remote_compaction": "v3"}}
+    assert table_refusals("acme", bad, V169) == [
+        Refusal(
+            "type",
+            "capabilities.remote_compaction is 'v3'; Codex takes 'unsupported' or 'v2'",
+            "capabilities.remote_compaction",
+        )
+    ]

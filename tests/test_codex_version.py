@@ -110,6 +110,12 @@ def test_capabilities_0_169():
             "websocket_connect_timeout_ms",
             "wire_api",
         ],
+        "provider_capability_keys": ["cyber_access_programs", "external_web_access", "remote_compaction"],
+        "responses_lite": True,
+        "model_catalog_json": True,
+        "sessions_keep_provider": True,
+        "provider_editor": True,
+        "web_search_setting": True,
     }
     assert caps.builtin_fields("gcp") == ("base_url", "auth", "http_headers", "project_id", "location", "credential_file")
     assert caps.builtin_fields("acme") is None
@@ -151,6 +157,12 @@ def test_capabilities_0_133():
         (lambda c: {"model_catalog_url", "gateway_oauth"} <= c.provider_fields, (0, 155, 0), (0, 160, 0)),
         (lambda c: "capabilities" in c.provider_fields, (0, 160, 0), (0, 163, 0)),
         (lambda c: {"project_id", "location", "credential_file"} <= c.provider_fields, (0, 165, 0), (0, 166, 0)),
+        (lambda c: {"external_web_access", "remote_compaction"} <= c.provider_capability_keys, (0, 160, 0), (0, 163, 0)),
+        (lambda c: "cyber_access_programs" in c.provider_capability_keys, (0, 166, 0), (0, 169, 0)),
+        (lambda c: c.responses_lite, (0, 140, 0), (0, 145, 0)),
+        (lambda c: c.model_catalog_json and c.web_search_setting, (0, 132, 0), (0, 133, 0)),
+        (lambda c: c.sessions_keep_provider, (0, 165, 0), (0, 166, 0)),
+        (lambda c: c.provider_editor, (0, 166, 0), (0, 169, 0)),
     ],
 )
 def test_capability_boundaries(check, before, since):

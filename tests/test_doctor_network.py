@@ -142,7 +142,7 @@ def test_models_route_missing_is_a_skip_not_a_failure(status: int) -> None:
     assert by_check(findings, "net.models") == Finding(
         "net.models",
         "skip",
-        f"GET https://api.example.test/v1/models is not served (HTTP {status}); the model could not be checked",
+        f"net.models skipped: GET https://api.example.test/v1/models is not served (HTTP {status}), so the model could not be checked",
         provider="acme",
     )
     assert not any(f.status == "fail" for f in findings)
@@ -174,7 +174,7 @@ def test_model_missing_without_close_match() -> None:
     assert by_check(findings, "net.models") == Finding(
         "net.models",
         "fail",
-        "`zzz` is not among the 1 models the server lists",
+        "`zzz` is not among the 1 model the server lists",
         provider="acme",
         fix="codexprov use acme --model MODEL (one listed by GET https://api.example.test/v1/models)",
     )
@@ -185,7 +185,7 @@ def test_model_missing_without_close_match() -> None:
     [
         (models_list(), "m-1", ("ok", "lists no models; `m-1` could not be checked")),
         (models_list("a", "b"), None, ("ok", "lists 2 models; no model is configured to check")),
-        (httpx.Response(200, json={"data": [{"id": "models/gemini-2.0-flash"}]}), "gemini-2.0-flash", ("ok", "serves `gemini-2.0-flash` (1 models listed)")),
+        (httpx.Response(200, json={"data": [{"id": "models/gemini-2.0-flash"}]}), "gemini-2.0-flash", ("ok", "serves `gemini-2.0-flash` (1 model listed)")),
         (httpx.Response(200, json={"models": [{"name": "qwen3:8b"}, "llama3"]}), "llama3", ("ok", "serves `llama3` (2 models listed)")),
         (httpx.Response(200, text="<html>hi</html>"), "m-1", ("warn", "GET https://api.example.test/v1/models did not return a model list")),
     ],
@@ -247,7 +247,7 @@ def test_responses_refusing_key_when_models_cannot_tell() -> None:
     )
 
 
-@pytest.mark.parametrize("status", [500, 429, 418])
+@pytest.mark.parametrize("status", [418, 409])
 def test_responses_unclear_status_warns(status: int) -> None:
     findings, _ = run({**HEALTHY, ("POST", "/v1/responses"): err(status, "busy")})
     assert by_check(findings, "net.responses-route") == Finding(
@@ -274,11 +274,12 @@ def test_base_url_ending_in_a_route_is_not_doubled(suffix: str) -> None:
 )
 def test_unreachable_fails_once_and_skips_the_rest(error: Exception, why: str) -> None:
     findings, _ = run({("GET", "/v1/models"): error, ("POST", "/v1/responses"): error}, live=True)
+    fix = "if the server is only slow, give it longer: codexprov doctor --timeout 15" if "no answer" in why else None
     assert findings == [
-        Finding("net.reachable", "fail", f"cannot reach https://api.example.test/v1: {why}", provider="acme"),
-        Finding("net.models", "skip", "skipped: acme is unreachable", provider="acme"),
-        Finding("net.responses-route", "skip", "skipped: acme is unreachable", provider="acme"),
-        Finding("net.live", "skip", "skipped: acme is unreachable", provider="acme"),
+        Finding("net.reachable", "fail", f"cannot reach https://api.example.test/v1: {why}", provider="acme", fix=fix),
+        Finding("net.models", "skip", "net.models skipped: acme is unreachable (net.reachable)", provider="acme"),
+        Finding("net.responses-route", "skip", "net.responses-route skipped: acme is unreachable (net.reachable)", provider="acme"),
+        Finding("net.live", "skip", "net.live skipped: acme is unreachable (net.reachable)", provider="acme"),
     ]
 
 
@@ -291,7 +292,7 @@ def test_one_route_timing_out_is_not_unreachable() -> None:
 def test_base_url_without_scheme_is_left_to_the_static_checks() -> None:
     findings, mock = run(HEALTHY, target(base_url="api.example.test/v1"))
     assert brief(findings) == [("net.reachable", "skip"), ("net.models", "skip"), ("net.responses-route", "skip")]
-    assert findings[0].message == "not probed: base URL `api.example.test/v1` is not an http(s) URL (see the config checks)"
+    assert findings[0].message == "not probed: base URL `api.example.test/v1` is not an http(s) URL (see provider.base-url-scheme)"
     assert mock.seen == []
 
 
@@ -357,9 +358,10 @@ def test_live_ok_with_function_call() -> None:
     assert re.fullmatch(r"a turn completed in \d+ ms \(first event after \d+ ms\); function call `ping` came back", live.message)
     [real] = [r for r in mock.seen if r.method == "POST" and json.loads(r.content).get("input")]
     body = json.loads(real.content)
-    assert body["stream"] is True and body["model"] == "m-1" and body["tool_choice"] == "required"
-    assert [t["name"] for t in body["tools"]] == ["ping"]
-    assert real.headers["accept"] == "text/event-stream"
+    assert body["stream"] is True and body["model"] == "m-1" and body["tool_choice"] == "auto"
+    assert [(t["type"], t.get("name")) for t in body["tools"]] == [("function", "ping"), ("namespace", "codexprov_probe"), ("web_search", None)]
+    assert real.headers["accept"] == "text/event-stream" and real.headers["originator"] == "codex_exec"
+    assert "x-openai-internal-codex-responses-lite" not in real.headers
 
 
 def test_live_warns_without_function_call() -> None:
@@ -408,9 +410,9 @@ def test_live_parses_data_only_sse_and_done_marker() -> None:
 @pytest.mark.parametrize(
     "routes,t,message",
     [
-        ({("GET", "/v1/models"): models_list("m-1")}, target(), "skipped: no /responses route to call"),
-        ({("GET", "/v1/models"): err(401, "no"), ("POST", "/v1/responses"): err(401, "no")}, target(), "skipped: the key was refused"),
-        (HEALTHY, target(model=None), "skipped: no model configured for this provider"),
+        ({("GET", "/v1/models"): models_list("m-1")}, target(), "net.live skipped: no /responses route to call (net.responses-route)"),
+        ({("GET", "/v1/models"): err(401, "no"), ("POST", "/v1/responses"): err(401, "no")}, target(), "net.live skipped: the key was refused"),
+        (HEALTHY, target(model=None), "net.live skipped: no model is configured for this provider"),
     ],
 )
 def test_live_skipped_when_it_cannot_work(routes, t, message: str) -> None:
@@ -578,3 +580,119 @@ def test_tls_context_trusts_nothing_when_no_target_is_https() -> None:
     assert isinstance(ctx, ssl.SSLContext)
     assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname and ctx.cert_store_stats()["x509_ca"] == 0
     assert _tls_context([target(base_url="http://127.0.0.1:1234/v1"), target(base_url="HTTPS://api.example.test/v1")]) is True
+
+
+# ---------------------------------------------------------------------------- every answer has a meaning
+
+
+def sequence(*answers: httpx.Response) -> Callable[[httpx.Request], httpx.Response]:
+    """A route that gives these answers in turn, then the last one forever."""
+    left = list(answers)
+
+    def answer(_: httpx.Request) -> httpx.Response:
+        return left.pop(0) if len(left) > 1 else left[0]
+
+    return answer
+
+
+QUOTA = httpx.Response(
+    429, json={"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota", "code": "insufficient_quota"}}
+)
+RATE = httpx.Response(
+    429, headers={"Retry-After": "20"}, json={"error": {"message": "Rate limit reached.", "type": "requests", "code": "rate_limit_exceeded"}}
+)
+
+
+def test_quota_429_fails_and_is_not_asked_again() -> None:
+    findings, mock = run({**HEALTHY, ("POST", "/v1/responses"): QUOTA}, live=True)
+    assert brief(findings) == [
+        ("net.reachable", "ok"),
+        ("net.models", "ok"),
+        ("net.responses-route", "skip"),
+        ("net.quota", "fail"),
+        ("net.live", "skip"),
+    ]
+    assert by_check(findings, "net.quota").message == (
+        "the server answers HTTP 429 (You exceeded your current quota.): the account is out of quota or credit, "
+        "which waiting does not fix; Codex stops at once (`Quota exceeded`)"
+    )
+    assert by_check(findings, "net.live").message == "net.live skipped: see net.quota"
+    assert len([r for r in mock.seen if r.url.path == "/v1/responses"]) == 1
+
+
+def test_rate_limit_that_stays_warns_with_retry_after() -> None:
+    findings, mock = run({**HEALTHY, ("POST", "/v1/responses"): RATE})
+    assert brief(findings) == [("net.reachable", "ok"), ("net.models", "ok"), ("net.responses-route", "skip"), ("net.rate-limit", "warn")]
+    assert by_check(findings, "net.rate-limit").message == (
+        "POST https://api.example.test/v1/responses is rate-limited right now (HTTP 429, Retry-After 20 s, 3 tries): "
+        "Codex retries a few times, then stops; a limit like this clears by itself (Rate limit reached.)"
+    )
+    assert len([r for r in mock.seen if r.url.path == "/v1/responses"]) == 3
+
+
+def test_rate_limit_that_clears_is_ok() -> None:
+    findings, _ = run({**HEALTHY, ("POST", "/v1/responses"): sequence(RATE, err(400, "Missing required parameter: 'model'."))})
+    assert brief(findings) == [("net.reachable", "ok"), ("net.models", "ok"), ("net.responses-route", "ok"), ("net.rate-limit", "ok")]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_upstream_failing_fails(status: int) -> None:
+    findings, _ = run({**HEALTHY, ("POST", "/v1/responses"): err(status, "upstream connect error")})
+    assert brief(findings) == [("net.reachable", "ok"), ("net.models", "ok"), ("net.responses-route", "skip"), ("net.upstream", "fail")]
+    assert by_check(findings, "net.upstream").message == (
+        f"POST https://api.example.test/v1/responses answered HTTP {status} 3 times (upstream connect error): "
+        "the server, or the service behind it, is failing; Codex retries, then stops"
+    )
+
+
+def test_upstream_failing_once_is_ok() -> None:
+    findings, _ = run({**HEALTHY, ("POST", "/v1/responses"): sequence(err(502, "blip"), err(400, "no model"))})
+    assert brief(findings) == [("net.reachable", "ok"), ("net.models", "ok"), ("net.responses-route", "ok"), ("net.upstream", "ok")]
+
+
+def redirect(status: int, to: str) -> httpx.Response:
+    return httpx.Response(status, headers={"Location": to})
+
+
+@pytest.mark.parametrize("status", [301, 302, 303])
+def test_redirect_that_turns_the_post_into_a_get_fails(status: int) -> None:
+    routes = {
+        ("GET", "/v1/models"): models_list("m-1"),
+        ("POST", "/v1/responses"): redirect(status, "/v2/responses"),
+        ("GET", "/v2/responses"): err(405, "Method not allowed"),
+    }
+    findings, mock = run(routes)
+    assert brief(findings) == [("net.reachable", "ok"), ("net.models", "ok"), ("net.responses-route", "skip"), ("net.redirect", "fail")]
+    assert by_check(findings, "net.redirect") == Finding(
+        "net.redirect",
+        "fail",
+        f"POST https://api.example.test/v1/responses is redirected (HTTP {status} to https://api.example.test/v2/responses); "
+        f"Codex follows a {status} as a GET without the request, and the turn fails",
+        provider="acme",
+        fix='base_url = "https://api.example.test/v2"',
+    )
+    assert [(r.method, r.url.path) for r in mock.seen if "responses" in r.url.path] == [("POST", "/v1/responses"), ("GET", "/v2/responses")]
+
+
+@pytest.mark.parametrize("status", [307, 308])
+def test_redirect_that_keeps_the_post_is_healthy(status: int) -> None:
+    routes = {
+        ("GET", "/v1/models"): models_list("m-1"),
+        ("POST", "/v1/responses"): redirect(status, "/v2/responses"),
+        ("POST", "/v2/responses"): err(400, "Missing required parameter: 'model'."),
+    }
+    findings, _ = run(routes)
+    assert brief(findings) == [("net.reachable", "ok"), ("net.models", "ok"), ("net.responses-route", "ok"), ("net.redirect", "ok")]
+
+
+def test_redirect_to_another_host_drops_the_key() -> None:
+    routes = {
+        ("GET", "/v1/models"): models_list("m-1"),
+        ("POST", "/v1/responses"): lambda r: redirect(307, "https://other.example.test/v1/responses")
+        if r.url.host == "api.example.test"
+        else err(401, "no key"),
+    }
+    findings, mock = run(routes)
+    other = [r for r in mock.seen if r.url.host == "other.example.test"]
+    assert len(other) == 1 and "authorization" not in other[0].headers
+    assert by_check(findings, "net.responses-route").status == "fail"

@@ -105,7 +105,7 @@ def test_model_not_served(codex_bin: Path, codex_home: Path, make_fake_server) -
     findings = check_network([setup.target()])
     assert fails(findings) == ["net.models"]
     models = next(f for f in findings if f.check == "net.models")
-    assert models.message == "`fake-modle` is not among the 1 models the server lists; close: fake-model"
+    assert models.message == "`fake-modle` is not among the 1 model the server lists; close: fake-model"
     assert models.fix == "codexprov use acme --model fake-model"
 
 

@@ -126,14 +126,38 @@ def render(outcome, *, dry_run_message: str = "dry run: nothing was written") ->
         say(text, style=_NOTE_STYLE.get(note.level))
 
 
-def show_diff(diff: str) -> None:
-    """A unified diff on stdout (it is the data of --dry-run), through the redaction boundary."""
-    from codexprov.output import write
+_DIFF_STYLE = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
+
+
+def show_diff(diff: str, *, stderr: bool = False) -> None:
+    """A unified diff on stdout (it is the data of --dry-run), through the redaction boundary;
+    control characters from the file neutralised; coloured on a terminal."""
+    from codexprov.output import neutralise, styled, write
 
     if not diff:
-        say("no change")
+        if not stderr:
+            say("no change")
         return
-    write(diff if diff.endswith("\n") else diff + "\n")
+    stream = sys.stderr if stderr else sys.stdout
+    lines = []
+    for line in neutralise(diff).splitlines():
+        style = next((s for prefix, s in _DIFF_STYLE if line.startswith(prefix)), None)
+        lines.append(styled(line, style, stream) if style else line)
+    write("\n".join(lines) + "\n", stderr=stderr)
+
+
+def read_stdin_line(provider_id: str) -> str:
+    """One line of standard input holding a key; bytes that are not UTF-8 are a usage error, not a
+    traceback (the key is not echoed)."""
+    from codexprov.errors import UsageError
+
+    try:
+        return sys.stdin.readline()
+    except UnicodeDecodeError:
+        raise UsageError(
+            "the key on standard input is not valid UTF-8 text; nothing was stored or written",
+            hint=f"Pipe the key as plain text, e.g. `printf '%s\\n' \"$KEY\" | codexprov key set {provider_id} --stdin`.",
+        ) from None
 
 
 def confirm(question: str, *, yes: bool) -> None:
@@ -154,7 +178,7 @@ def confirm(question: str, *, yes: bool) -> None:
 
 def register_commands() -> None:
     """Import the command modules: each registers its commands on `app` when imported."""
-    from codexprov.cli import bridge, completion, doctor, keys, profiles, providers, recipes  # noqa: F401
+    from codexprov.cli import bridge, completion, doctor, keys, profiles, providers, recipes, sessions  # noqa: F401
 
 
 def _show_click_error(err: Any, argv: list[str]) -> None:

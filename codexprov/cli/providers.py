@@ -49,7 +49,9 @@ def show_cmd(
 
 @app.command("add")
 def add_cmd(
-    recipe: str = typer.Argument(..., metavar="RECIPE", help="A recipe id (`codexprov recipes`), e.g. custom, groq, azure."),
+    recipe: str | None = typer.Argument(
+        None, metavar="RECIPE", help="A recipe id (`codexprov recipes`), e.g. custom, groq, azure. None on a terminal: guided."
+    ),
     provider_id: str | None = typer.Option(None, "--id", metavar="ID", help="Provider id to write (default: the recipe id)."),
     base_url: str | None = typer.Option(None, "--base-url", metavar="URL", help="Base URL (overrides the recipe's URL template)."),
     name: str | None = typer.Option(None, "--name", metavar="NAME", help="Display name."),
@@ -69,11 +71,29 @@ def add_cmd(
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    allow_plaintext: bool = typer.Option(
+        False, "--allow-plaintext", help="Write a key given in --header/--query/--base-url into the config as it is (warned)."
+    ),
 ) -> None:
     """Add a provider from a recipe (`custom` for any OpenAI-compatible endpoint)."""
     from codexprov import adding, recipes
 
     paths = state.paths
+    answers = None
+    if recipe is None:
+        from codexprov.cli import guided
+
+        if not guided.interactive():
+            from codexprov.errors import UsageError
+
+            raise UsageError(
+                "missing RECIPE (the guided add needs a terminal)",
+                hint="Pass a recipe id (`codexprov recipes` lists them), e.g. "
+                "`codexprov add groq --key-stdin --use --model MODEL`, or `codexprov add custom --base-url URL --id ID`.",
+            )
+        answers = guided.walk_add(paths)
+        recipe, provider_id, base_url, model, use = answers.recipe, answers.provider_id, answers.base_url, answers.model, answers.use
+        param = [f"{k}={v}" for k, v in answers.params.items()]
     the_recipe = recipes.load_catalog(paths).get(recipe)
     params = adding.parse_pairs(param, "--param")
     request = adding.AddRequest(
@@ -90,6 +110,7 @@ def add_cmd(
         use=use,
         replace=replace,
         dry_run=dry_run,
+        allow_plaintext=allow_plaintext,
         bridge=bridge,
     )
     from codexprov.bridge import layout as bridge_layout
@@ -99,17 +120,31 @@ def add_cmd(
     layout = bridge_layout.resolve()
     codex = detect(paths, explicit=state.codex_binary)
     prepared = adding.prepare_add(
-        paths, the_recipe, request, token_auth=_token_auth, capabilities=codex.capabilities, codex_label=_codex_label(codex),
+        paths,
+        the_recipe,
+        request,
+        token_auth=_token_auth,
+        capabilities=codex.capabilities,
+        codex_label=_codex_label(codex),
+        codex_binary=codex.path,
         bridge_url=lambda: bridge_manage.planned_base_url(layout),
     )
     store = key = None
-    if prepared.needs_store:
+    if answers is not None:
+        store, key = answers.store, answers.key
+    if prepared.needs_store and store is None:
         from codexprov import credentials
 
         store = credentials.open_store()  # before the prompt: no usable keyring, no question
-    if prepared.needs_key:
-        key = _read_key(prepared.plan.provider_id, key_stdin)
-    if replace and not dry_run:
+    if prepared.needs_key and answers is None:
+        # A key given in an Authorization/api-key header goes to the keyring instead of the file.
+        key = prepared.plan.moved_key or _read_key(prepared.plan.provider_id, key_stdin)
+    if answers is not None and not dry_run:
+        from codexprov.cli import guided
+
+        show_diff(prepared.preview.diff)
+        guided.confirm_write(f"Write {paths.config_file} as shown?")
+    elif replace and not dry_run:
         # --replace always shows what it changes, and asks unless --yes.
         show_diff(prepared.preview.diff)
         if prepared.kept_note:
@@ -146,9 +181,10 @@ def _ask_missing(recipe, params: dict[str, str], base_url_given: bool) -> dict[s
 
 
 def _read_key(provider_id: str, key_stdin: bool) -> str | None:
+    from codexprov.cli import read_stdin_line
+
     if key_stdin:
-        line = sys.stdin.readline().strip()
-        return line or None
+        return read_stdin_line(provider_id).strip() or None
     if sys.stdin.isatty():
         value = typer.prompt(f"API key for {provider_id} (hidden; empty to set it later)", default="", hide_input=True, show_default=False, err=True)
         return value.strip() or None
@@ -175,23 +211,59 @@ def use_cmd(
         _edit_done(profiles.use_profile(state.paths, profile, info, dry_run=dry_run))
         return
     if provider_id is None:
-        raise UsageError("missing provider ID", hint="Usage: codexprov use ID [--model MODEL] | codexprov use --profile NAME")
+        from codexprov.cli import guided
+
+        if model is not None or not guided.interactive():
+            raise UsageError(
+                "missing provider ID (the numbered pick needs a terminal)",
+                hint="Usage: codexprov use ID [--model MODEL] | codexprov use --profile NAME",
+            )
+        choice = guided.pick_use(state.paths, state.codex_binary)
+        if choice.profile is not None:
+            from codexprov import profiles
+            from codexprov.codex.version import detect
+
+            info = detect(state.paths, explicit=state.codex_binary)
+            _edit_done(profiles.use_profile(state.paths, choice.profile, info, dry_run=dry_run))
+            return
+        provider_id = choice.provider_id
+        assert provider_id is not None
     from codexprov import providers
 
-    _edit_done(providers.use_provider(state.paths, provider_id, model=model, dry_run=dry_run))
+    result = providers.use_provider(state.paths, provider_id, model=model, dry_run=dry_run)
+    _edit_done(result)
+    if result.changed and not dry_run:
+        _note_sessions_elsewhere(provider_id)
+
+
+def _note_sessions_elsewhere(provider_id: str) -> None:
+    """On a Codex that pins sessions to their provider, say that switching does not move them."""
+    from codexprov.codex.version import detect
+    from codexprov.sessions import find_sessions
+
+    if not detect(state.paths, explicit=state.codex_binary).capabilities.sessions_keep_provider:
+        return
+    others = {p: n for p, n in find_sessions(state.paths.codex_home).counts().items() if p != provider_id}
+    if others:
+        listed = ", ".join(f"{n} on {p}" for p, n in others.items())
+        say(f"note: earlier sessions keep the provider they were started with ({listed}); `codex resume` continues each there")
 
 
 @app.command("remove")
 def remove_cmd(
     provider_id: str = typer.Argument(..., metavar="ID"),
-    force: bool = typer.Option(False, "--force", help="Remove even the active provider (model_provider is then removed too)."),
+    force: bool = typer.Option(
+        False, "--force", help="Remove even the active provider (model_provider is then removed too), or one that saved Codex sessions use."
+    ),
     keep_key: bool = typer.Option(False, "--keep-key", help="Keep its key in the OS keyring."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
 ) -> None:
     """Remove a provider's table (and its keyring entry)."""
     from codexprov import providers
+    from codexprov.codex.version import detect
 
-    removed = providers.remove_provider(state.paths, provider_id, force=force, dry_run=dry_run)
+    codex = detect(state.paths, explicit=state.codex_binary)
+    removed = providers.remove_provider(state.paths, provider_id, force=force, dry_run=dry_run, capabilities=codex.capabilities)
     _edit_done(removed.edit)
     if not dry_run:
         from codexprov.bridge import layout, manage
@@ -200,6 +272,15 @@ def remove_cmd(
             say(f"{provider_id} removed from the bridge")
     if removed.was_active:
         say(f"note: {provider_id} was active; model_provider removed, so Codex now uses openai", style="yellow")
+    if removed.sessions:
+        plural = "s" if removed.sessions != 1 else ""
+        if removed.sessions_pinned:
+            say(
+                f"note: {removed.sessions} session{plural} started with {provider_id} cannot be resumed until a provider `{provider_id}` is configured again",
+                style="yellow",
+            )
+        else:
+            say(f"note: {removed.sessions} session{plural} started with {provider_id}; this Codex resumes them on the current provider")
     if removed.key_source.kind == "keyring" and not keep_key:
         if dry_run:
             say(f"would also delete the keyring entry for {provider_id}")
@@ -207,7 +288,13 @@ def remove_cmd(
         from codexprov import credentials
 
         deleted = credentials.open_store().delete(provider_id)
-        say(f"deleted the key for {provider_id} from the OS keyring" if deleted else f"no key for {provider_id} was in the keyring")
+        if deleted:
+            say(
+                f"deleted the key for {provider_id} from the OS keyring (`codexprov undo` brings the provider back "
+                f"without it; pass --keep-key to keep it)"
+            )
+        else:
+            say(f"no key for {provider_id} was in the keyring")
 
 
 @app.command("undo")
@@ -218,10 +305,39 @@ def undo_cmd(
     """Put back the config as it was before codexprov's last change."""
     from codexprov.config.transaction import undo
 
-    result = undo(state.paths, force=force, dry_run=dry_run)
+    result = undo(state.paths, force=force, dry_run=dry_run, key_for=_keyring_reader())
     if dry_run:
         show_diff(result.diff)
         say("dry run: nothing was written")
-        return
-    what = "removed (it did not exist before)" if result.removed_file else "restored"
-    say(f"undid `{result.description}`: {result.path} {what}")
+    else:
+        what = "removed (it did not exist before)" if result.removed_file else "restored"
+        say(f"undid `{result.description}`: {result.path} {what}")
+    would = "would be" if dry_run else "are"
+    if result.keys_restored:
+        ids = ", ".join(result.keys_restored)
+        say(
+            f"warning: the keys that had moved into the keyring ({ids}) {would} in plain text in {result.path} again "
+            "(the keyring keeps its copies); `codexprov key migrate` moves them back",
+            style="yellow",
+        )
+    for pid in result.keys_missing:
+        say(
+            f"warning: {pid} reads its key from the keyring, which has none for it (`remove` deleted it); "
+            f"store it again with `codexprov key set {pid}`",
+            style="yellow",
+        )
+
+
+def _keyring_reader():
+    """`undo`'s access to the keyring, opened only if the restored file needs a key from it."""
+    store = None
+
+    def key_for(provider_id: str) -> str | None:
+        nonlocal store
+        if store is None:
+            from codexprov import credentials
+
+            store = credentials.open_store()
+        return store.get(provider_id)
+
+    return key_for

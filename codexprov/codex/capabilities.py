@@ -25,6 +25,21 @@ RESERVED_IDS_SINCE: Version = (0, 115, 0)  # a table under openai/ollama/lmstudi
 STRICT_CONFIG_SINCE: Version = (0, 131, 0)  # `codex exec --strict-config`
 DOCTOR_SINCE: Version = (0, 131, 0)  # `codex doctor`
 FREE_REASONING_EFFORT_SINCE: Version = (0, 140, 0)  # verified enum on 0.134.0, free-form on 0.140.0
+# For the slugs its bundled catalog marks `use_responses_lite` (gpt-5.6-*, gpt-6-*, gpt-6.1-*) Codex
+# sends `X-OpenAI-Internal-Codex-Responses-Lite: true` and no `tools`, even to a custom base_url.
+# Not on 0.140.0, seen on 0.145.0.
+RESPONSES_LITE_SINCE: Version = (0, 145, 0)
+# `model_catalog_json = PATH` (a catalog file in `codex debug models --bundled` form) replaces the
+# bundled catalog; seen working on 0.133.0 (the oldest release probed) and every later one.
+MODEL_CATALOG_JSON_SINCE: Version = (0, 133, 0)
+# `codex exec resume` / `codex resume` continue a session on the provider it was started with
+# (refusing when that provider's table is gone). 0.165.0 moved it to the current provider.
+SESSIONS_KEEP_PROVIDER_SINCE: Version = (0, 166, 0)
+# Codex's own provider editor: app-server `modelProvider/list`, `modelProvider/config/write`.
+PROVIDER_EDITOR_SINCE: Version = (0, 169, 0)
+# Top-level `web_search = "disabled"` drops the web_search tool; the oldest release probed (0.133.0)
+# has it.
+WEB_SEARCH_SETTING_SINCE: Version = (0, 133, 0)
 
 # Built into every Codex this tool supports; from RESERVED_IDS_SINCE a table under them is refused,
 # before it a table under them overrides the built-in like any custom provider.
@@ -95,6 +110,16 @@ _PROVIDER_FIELDS_SINCE: dict[str, Version] = {
 }
 
 
+# Keys of [model_providers.ID.capabilities], by the first release seen accepting them (unknown keys
+# are a load error under --strict-config). remote_compaction takes "unsupported" or "v2".
+_PROVIDER_CAPABILITY_KEYS_SINCE: dict[str, Version] = {
+    "external_web_access": (0, 163, 0),
+    "remote_compaction": (0, 163, 0),
+    "cyber_access_programs": (0, 169, 0),  # unknown on 0.166.0
+}
+REMOTE_COMPACTION_VALUES = ("unsupported", "v2")
+
+
 def format_version(version: Version) -> str:
     return ".".join(map(str, version))
 
@@ -113,6 +138,12 @@ class Capabilities:
     doctor: bool
     reasoning_efforts: tuple[str, ...] | None  # None: any string is accepted
     provider_fields: frozenset[str]  # the fields a [model_providers.ID] table may have
+    provider_capability_keys: frozenset[str]  # keys of [model_providers.ID.capabilities]
+    responses_lite: bool  # Responses-lite requests for the catalog's use_responses_lite models
+    model_catalog_json: bool
+    sessions_keep_provider: bool
+    provider_editor: bool
+    web_search_setting: bool
 
     def builtin_fields(self, provider_id: str) -> tuple[str, ...] | None:
         """The fields a table under this built-in may set, or None when it is not partially reserved."""
@@ -146,6 +177,12 @@ class Capabilities:
             "doctor": self.doctor,
             "reasoning_efforts": list(self.reasoning_efforts) if self.reasoning_efforts is not None else None,
             "provider_fields": sorted(self.provider_fields),
+            "provider_capability_keys": sorted(self.provider_capability_keys),
+            "responses_lite": self.responses_lite,
+            "model_catalog_json": self.model_catalog_json,
+            "sessions_keep_provider": self.sessions_keep_provider,
+            "provider_editor": self.provider_editor,
+            "web_search_setting": self.web_search_setting,
         }
 
 
@@ -169,6 +206,12 @@ def capabilities(version: Version | None) -> Capabilities:
         doctor=v >= DOCTOR_SINCE,
         reasoning_efforts=None if v >= FREE_REASONING_EFFORT_SINCE else REASONING_EFFORTS,
         provider_fields=frozenset(_PROVIDER_FIELDS_BASE) | {f for f, since in _PROVIDER_FIELDS_SINCE.items() if v >= since},
+        provider_capability_keys=frozenset(k for k, since in _PROVIDER_CAPABILITY_KEYS_SINCE.items() if v >= since),
+        responses_lite=v >= RESPONSES_LITE_SINCE,
+        model_catalog_json=v >= MODEL_CATALOG_JSON_SINCE,
+        sessions_keep_provider=v >= SESSIONS_KEEP_PROVIDER_SINCE,
+        provider_editor=v >= PROVIDER_EDITOR_SINCE,
+        web_search_setting=v >= WEB_SEARCH_SETTING_SINCE,
     )
 
 

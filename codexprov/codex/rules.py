@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codexprov.codex.builtins import BUILTIN_DISPLAY_NAMES
-from codexprov.codex.capabilities import Capabilities
+from codexprov.codex.capabilities import REMOTE_COMPACTION_VALUES, Capabilities
 
 # Fields that cannot sit beside an `auth` table (Codex: "auth cannot be combined with …").
 AUTH_CONFLICTS = ("env_key", "experimental_bearer_token", "requires_openai_auth")
@@ -89,6 +89,25 @@ def table_refusals(provider_id: str, table: Mapping[str, Any], caps: Capabilitie
     unknown = sorted(k for k in table if k not in caps.provider_fields)
     if unknown:
         found.append(Refusal("unknown-field", f"unknown fields: {', '.join(unknown)}", unknown[0], load_error=False))
+    caps_table = table.get("capabilities")
+    if "capabilities" in caps.provider_fields and caps_table is not None:
+        if not isinstance(caps_table, Mapping):
+            found.append(Refusal("type", "capabilities must be a table", "capabilities"))
+        else:
+            unknown_caps = sorted(k for k in caps_table if k not in caps.provider_capability_keys)
+            if unknown_caps:
+                found.append(
+                    Refusal("unknown-field", f"unknown capabilities: {', '.join(unknown_caps)}", f"capabilities.{unknown_caps[0]}", load_error=False)
+                )
+            compaction = caps_table.get("remote_compaction")
+            if compaction is not None and compaction not in REMOTE_COMPACTION_VALUES:
+                found.append(
+                    Refusal(
+                        "type",
+                        f"capabilities.remote_compaction is {compaction!r}; Codex takes {' or '.join(map(repr, REMOTE_COMPACTION_VALUES))}",
+                        "capabilities.remote_compaction",
+                    )
+                )
     if "aws" in table:
         found.append(Refusal("aws-field", "`aws` is only accepted for the amazon-bedrock built-ins", "aws"))
     if isinstance(table.get("auth"), Mapping):

@@ -26,7 +26,7 @@ from codexprov.doctor.locate import Location, provider_field
 class ResolvedKey:
     provider_id: str
     source: str  # "env" | "keyring" | "command" | "plaintext"
-    value: str = field(repr=False)
+    value: str = field(repr=False)  # exactly what Codex sends after `Bearer ` (an env var: untrimmed)
 
 
 @dataclass

@@ -22,24 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codexprov.config.document import TOMLDecodeError, loads
+from codexprov.config.textedit import Duplicate, find_duplicate, remove_duplicate, rename_table
 from codexprov.doctor.findings import FixKind, Report
 from codexprov.errors import CodexprovError
-
-
-@dataclass(frozen=True)
-class Definition:
-    line: int  # 1-based
-    start: int  # text offsets of the span removed when this definition goes
-    end: int
-    first_line: str  # the definition's first line, secrets masked
-
-
-@dataclass(frozen=True)
-class Duplicate:
-    kind: str  # "key" | "table"
-    name: str  # e.g. `model` or `[model_providers.acme]`
-    definitions: tuple[Definition, ...]
 
 
 @dataclass(frozen=True)
@@ -95,136 +80,6 @@ def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
     return sorted(actions, key=lambda a: a.kind.rank)
 
 
-# ---------------------------------------------------------------------------- duplicates
-
-
-def find_duplicate(text: str) -> Duplicate | None:
-    """The duplicate the reader stops at, with every definition of it, or None (parses, or another error)."""
-    from codexprov.config.document import config_error_from
-    from codexprov.config.scan import scan
-
-    try:
-        loads(text)
-        return None
-    except TOMLDecodeError as err:
-        error = config_error_from(err, text, Path("config.toml"))
-    if error.line is None:
-        return None
-    lines = text.splitlines(keepends=True)
-    if error.line > len(lines):
-        return None
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
-    shown = lines[error.line - 1]
-    try:
-        sections = scan(text)
-    except (ValueError, IndexError):
-        return None
-    if error.reason.endswith("declared twice") or shown.lstrip().startswith("["):
-        return _duplicate_table(text, shown, sections)
-    if error.reason == "duplicate key":
-        return _duplicate_key(text, lines, offsets, error.line, sections)
-    return None
-
-
-def _duplicate_table(text: str, shown: str, sections: list[Any]) -> Duplicate | None:
-    from codexprov.config.scan import parse_key
-
-    body = shown.strip()
-    if body.startswith("[["):
-        return None
-    try:
-        parts, _ = parse_key(body[1:])
-    except ValueError:
-        return None
-    found = [s for s in sections[1:] if s.header == parts and not s.is_array]
-    if len(found) < 2:
-        return None
-    defs = tuple(
-        Definition(text.count("\n", 0, s.header_start) + 1, s.start, s.end, _first_line(text, s.header_start)) for s in found
-    )
-    return Duplicate("table", "[" + ".".join(parts) + "]", defs)
-
-
-def _duplicate_key(text: str, lines: list[str], offsets: list[int], line_no: int, sections: list[Any]) -> Duplicate | None:
-    from codexprov.config.scan import parse_key
-
-    def key_of(line: str) -> tuple[str, ...] | None:
-        stripped = line.lstrip()
-        if not stripped or stripped[0] in "#[":
-            return None
-        try:
-            parts, after = parse_key(stripped)
-        except ValueError:
-            return None
-        return parts if stripped[after:].lstrip().startswith("=") else None
-
-    wanted = key_of(lines[line_no - 1])
-    if wanted is None:
-        return None
-    at = offsets[line_no - 1]
-    section = sections[0]
-    for s in sections[1:]:
-        if s.header_start <= at:
-            section = s
-    lo = section.header_start if section is not sections[0] else 0
-    hi = section.end
-    defs = []
-    index = next(i for i, off in enumerate(offsets) if off >= lo)
-    while index < len(lines) and offsets[index] < hi:
-        if key_of(lines[index]) == wanted:
-            end = _value_end(lines, index, offsets, hi)
-            if end is None:
-                return None
-            defs.append(Definition(index + 1, offsets[index], offsets[end], _first_line(text, offsets[index])))
-            index = end
-            continue
-        index += 1
-    if len(defs) < 2:
-        return None
-    return Duplicate("key", ".".join(wanted), tuple(defs))
-
-
-def _value_end(lines: list[str], index: int, offsets: list[int], hi: int) -> int | None:
-    """Index of the line after the key/value starting at `index` (it may span lines)."""
-    for end in range(index + 1, min(len(lines), index + 400) + 1):
-        if offsets[end - 1] >= hi and end - 1 > index:
-            return None
-        try:
-            loads("".join(lines[index:end]))
-            return end
-        except TOMLDecodeError:
-            continue
-    return None
-
-
-def _first_line(text: str, start: int) -> str:
-    from codexprov.redact import redact_text
-
-    end = text.find("\n", start)
-    return redact_text(text[start : end if end >= 0 else len(text)].rstrip("\r"))
-
-
-def remove_duplicate(text: str, dup: Duplicate, keep: int) -> str:
-    """`text` with every definition of `dup` but `keep` (an index; -1 = the last) removed."""
-    keep = keep % len(dup.definitions)
-    out = text
-    for i, d in reversed(list(enumerate(dup.definitions))):
-        if i != keep:
-            out = out[: d.start] + out[d.end :]
-    try:
-        loads(out)
-    except TOMLDecodeError as err:
-        again = find_duplicate(out)
-        if again is None:
-            raise CodexprovError(
-                f"removing the duplicate {dup.name} would leave the file invalid ({err}); nothing was written",
-                hint="Edit the file by hand.",
-            ) from None
-    return out
-
-
 # ---------------------------------------------------------------------------- applying
 
 
@@ -278,31 +133,6 @@ def free_id(taken: set[str], wanted: str) -> str:
     return candidate
 
 
-def rename_table_text(text: str, old: str, new: str) -> str:
-    """Rewrite the headers of [model_providers.OLD] and its sub-tables to NEW (everything else kept)."""
-    import tomlkit
-
-    from codexprov.config.edit import EditImpossible, _defines_under
-    from codexprov.config.scan import parse_key, scan
-
-    prefix = ("model_providers", old)
-    sections = scan(text)
-    targets = [s for s in sections[1:] if s.under(prefix)]
-    if not targets or any(_defines_under(s, prefix) for s in sections if s not in targets):
-        raise EditImpossible(f"[model_providers.{old}] is written as dotted keys or an inline table")
-    out = text
-    for s in reversed(targets):
-        end = text.find("\n", s.header_start)
-        end = len(text) if end < 0 else end
-        line = text[s.header_start : end]
-        opener = "[[" if s.is_array else "["
-        inner = line[len(opener) :]
-        parts, after = parse_key(inner)
-        key = ".".join(tomlkit.key(k).as_string() for k in ("model_providers", new, *parts[2:]))
-        out = out[: s.header_start] + opener + key + inner[after:] + out[end:]
-    return out
-
-
 def _rename(paths: Any, action: FixAction, dry_run: bool) -> tuple[Any, ...]:
     from codexprov.config import edit
     from codexprov.config.document import load
@@ -316,7 +146,7 @@ def _rename(paths: Any, action: FixAction, dry_run: bool) -> tuple[Any, ...]:
     description = f"rename provider {old} to {new} (a reserved built-in id)"
 
     def transform(snap: Any) -> str:
-        text = rename_table_text(snap.text, old, new)
+        text = rename_table(snap.text, ("model_providers", old), ("model_providers", new))
         if snap.data.get("model_provider") == old:
             text = edit.set_root_keys(text, {"model_provider": new})
         return text

@@ -52,8 +52,8 @@ def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
         return
     env_key = table.get("env_key")
     if isinstance(env_key, str) and env_key:
-        value = (ctx.env.get(env_key) or "").strip()
-        if not value:
+        raw = ctx.env.get(env_key) or ""
+        if not raw.strip():
             file, line, _ = provider.where("env_key")
             state = "empty" if env_key in ctx.env else "not set"
             ctx.add(
@@ -67,12 +67,14 @@ def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
                 key="env_key",
             )
         else:
-            ctx.keys[pid] = ResolvedKey(pid, "env", value)
-            ctx.add("key.source", "ok", f"key from ${env_key} ({mask(value)})", provider=pid)
+            ctx.keys[pid] = ResolvedKey(pid, "env", raw)
+            ctx.add("key.source", "ok", f"key from ${env_key} ({mask(raw.strip())})", provider=pid)
+            key_format(ctx, provider, f"${env_key}", raw, "env_key", f"set ${env_key} to the bare key: export {env_key}='sk-…' (no quotes inside, no newline, no `Bearer `)")
         return
     token = table.get("experimental_bearer_token")
     if isinstance(token, str) and token.strip():
-        ctx.keys[pid] = ResolvedKey(pid, "plaintext", token.strip())
+        ctx.keys[pid] = ResolvedKey(pid, "plaintext", token)
+        key_format(ctx, provider, "experimental_bearer_token", token, "experimental_bearer_token", f"codexprov key set {pid}  (paste the bare key)")
         return
     if table.get("requires_openai_auth"):
         ctx.add("key.source", "ok", "key from codex login (requires_openai_auth)", provider=pid)
@@ -83,6 +85,27 @@ def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
         ctx.add("key.source", "ok", "key from http headers", provider=pid)
     elif not plaintext:
         ctx.add("key.source", "ok", "no key configured: Codex sends no Authorization header", provider=pid)
+
+
+def key_format(ctx: CheckContext, provider: ProviderTable, what: str, sent: str, field: str, fix: str) -> None:
+    """The key as Codex sends it (`Bearer ` + these bytes): whitespace, a newline, quotes or a
+    `Bearer ` prefix inside it make the provider refuse it."""
+    from codexprov.wire import key_problems
+
+    problems = key_problems(sent)
+    if not problems:
+        return
+    file, line, _ = provider.where(field)
+    ctx.add(
+        "key.format",
+        "fail",
+        f"the key in {what} is not sent as you think: {'; '.join(problems)}; the provider will refuse it",
+        provider=provider.id,
+        file=file,
+        line=line,
+        fix=fix,
+        key=field,
+    )
 
 
 def builtin_key_checks(ctx: CheckContext, pid: str) -> None:
@@ -158,6 +181,7 @@ def _keyring_check(ctx: CheckContext, provider: ProviderTable, auth: dict[str, A
         return
     ctx.keys[pid] = ResolvedKey(pid, "keyring", value.strip())
     ctx.add("key.source", "ok", f"key from the OS keyring ({mask(value)})", provider=pid)
+    key_format(ctx, provider, "the keyring entry", value.strip(), "auth", f"codexprov key set {pid}  (paste the bare key)")
 
 
 def auth_cwd(ctx: CheckContext, auth: dict[str, Any], file: str | None) -> Path:
@@ -208,6 +232,7 @@ def _command_check(ctx: CheckContext, provider: ProviderTable, auth: dict[str, A
         return
     ctx.keys[pid] = ResolvedKey(pid, "command", outcome.token)
     ctx.add("key.source", "ok", f"key from the auth command `{shown}` ({mask(outcome.token)})", provider=pid)
+    key_format(ctx, provider, f"the output of `{shown}`", outcome.token, "auth", f"make `{shown}` print the bare key")
 
 
 def plan_command(

@@ -27,6 +27,8 @@ from codexprov.redact import redact_text
 LIVE_MIN_TIMEOUT = 30.0
 LIVE_TOOL = "ping"
 LITELLM_URL = "http://localhost:4000/v1"
+# Waits before asking again after a 429 rate limit or a 5xx (Codex retries those, with backoff).
+RETRY_WAITS = (0.25, 0.5)
 _MAX_SERVER_TEXT = 160
 
 
@@ -39,6 +41,29 @@ class _Answer:
     error: str | None = None  # "timeout" | "connect" | "tls" | "invalid-url" | "other"
     detail: str = ""
     elapsed: float = 0.0
+    redirects: tuple[tuple[int, str], ...] = ()  # (status, Location) per hop followed, in order
+    method_changed: bool = False  # a 301/302/303 turned the POST into a GET (as Codex's client does)
+    retry_after: str | None = None
+    attempts: int = 1  # how often it was asked (429 and 5xx are asked again, as Codex does)
+    first_status: int | None = None  # the first answer's status, when it was asked again
+
+    @property
+    def quota(self) -> bool:
+        """A 429 that will not clear by waiting: the account is out of quota or credit."""
+        if self.status != 429:
+            return False
+        data = self.json()
+        err = data.get("error") if isinstance(data, dict) else None
+        fields = [str(err.get(k) or "") for k in ("code", "type")] if isinstance(err, dict) else []
+        if any(f in ("insufficient_quota", "billing_hard_limit_reached", "quota_exceeded") for f in fields):
+            return True
+        text = self.server_text().lower()
+        return "quota" in text or "billing" in text or "credit" in text
+
+    @property
+    def transient(self) -> bool:
+        """An answer Codex retries: a rate limit that clears, or the server failing (5xx)."""
+        return self.status is not None and ((self.status == 429 and not self.quota) or self.status >= 500)
 
     def json(self) -> Any:
         try:
@@ -93,14 +118,20 @@ def _why_unreachable(answer: _Answer, timeout: float) -> str:
 
 
 def check_network(
-    targets: list[ProviderTarget], *, timeout: float = 5.0, live: bool = False, transport: Any = None
+    targets: list[ProviderTarget],
+    *,
+    timeout: float = 5.0,
+    live: bool = False,
+    transport: Any = None,
+    codex_version: str | None = None,
 ) -> list[Finding]:
-    """Probe every target concurrently; findings in target order, checks in a fixed order each."""
+    """Probe every target concurrently; findings in target order, checks in a fixed order each.
+    `codex_version` goes into the --live request's User-Agent, as Codex puts its own."""
     import asyncio
 
     if not targets:
         return []
-    coro = _check_all(list(targets), timeout, live, transport)
+    coro = _check_all(list(targets), timeout, live, transport, codex_version)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -146,49 +177,102 @@ def _tls_context(targets: list[ProviderTarget]) -> Any:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
-async def _check_all(targets: list[ProviderTarget], timeout: float, live: bool, transport: Any) -> list[Finding]:
+async def _check_all(
+    targets: list[ProviderTarget], timeout: float, live: bool, transport: Any, codex_version: str | None = None
+) -> list[Finding]:
     import asyncio
 
     httpx = _import_httpx()
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     verify = _tls_context(targets)
-    async with httpx.AsyncClient(transport=transport, limits=limits, follow_redirects=True, verify=verify) as client:
-        prober = _Prober(client, timeout)
+    async with httpx.AsyncClient(transport=transport, limits=limits, follow_redirects=False, verify=verify) as client:
+        prober = _Prober(client, timeout, codex_version)
         results = await asyncio.gather(*(prober.provider(t, live) for t in targets))
     return [finding for findings in results for finding in findings]
 
 
 class _Prober:
-    def __init__(self, client: Any, timeout: float) -> None:
+    def __init__(self, client: Any, timeout: float, codex_version: str | None = None) -> None:
         self.client = client
         self.timeout = timeout
+        self.codex_version = codex_version
 
     async def request(self, method: str, url: str, target: ProviderTarget, deadline: float, body: Any = None) -> _Answer:
+        """One request the way Codex's HTTP client makes it: redirects followed (at most 10; a
+        301/302/303 turns a POST into a bodiless GET; another host gets no Authorization)."""
+        start = time.monotonic()
+        headers = {"Accept": "application/json", **target.headers}
+        params: Any = target.query_params or None
+        hops: list[tuple[int, str]] = []
+        changed = False
+        while True:
+            answer, location = await self._once(method, url, params, headers, body, deadline)
+            if location is None or answer.status is None or len(hops) >= 10:
+                break
+            hops.append((answer.status, location))
+            new_url = _join(url, location)
+            if answer.status in (301, 302, 303) and method == "POST":
+                method, body, changed = "GET", None, True
+            if _origin(new_url) != _origin(url):
+                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            url, params = new_url, None  # the Location carries its own query
+        return _Answer(
+            answer.status,
+            answer.body,
+            answer.error,
+            answer.detail,
+            time.monotonic() - start,
+            tuple(hops),
+            changed,
+            answer.retry_after,
+        )
+
+    async def _once(
+        self, method: str, url: str, params: Any, headers: dict[str, Any], body: Any, deadline: float
+    ) -> tuple[_Answer, str | None]:
         import asyncio
 
         import httpx
 
         left = deadline - time.monotonic()
         if left <= 0:
-            return _Answer(error="timeout")
-        headers = {"Accept": "application/json", **target.headers}
+            return _Answer(error="timeout"), None
         start = time.monotonic()
         try:
             response = await asyncio.wait_for(
-                self.client.request(
-                    method, url, params=target.query_params or None, headers=headers, json=body, timeout=httpx.Timeout(left)
-                ),
+                self.client.request(method, url, params=params, headers=headers, json=body, timeout=httpx.Timeout(left)),
                 left,
             )
         except (TimeoutError, httpx.TimeoutException):
-            return _Answer(error="timeout", elapsed=time.monotonic() - start)
+            return _Answer(error="timeout", elapsed=time.monotonic() - start), None
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as err:
-            return _Answer(error="invalid-url", detail=_one_line(str(err)))
+            return _Answer(error="invalid-url", detail=_one_line(str(err))), None
         except httpx.ConnectError as err:
-            return _Answer(error=_connect_kind(err), detail=_connect_detail(err), elapsed=time.monotonic() - start)
+            return _Answer(error=_connect_kind(err), detail=_connect_detail(err), elapsed=time.monotonic() - start), None
         except httpx.HTTPError as err:
-            return _Answer(error="other", detail=_one_line(f"{type(err).__name__}: {err}"), elapsed=time.monotonic() - start)
-        return _Answer(status=response.status_code, body=response.content, elapsed=time.monotonic() - start)
+            return _Answer(error="other", detail=_one_line(f"{type(err).__name__}: {err}"), elapsed=time.monotonic() - start), None
+        location = response.headers.get("location") if response.status_code in (301, 302, 303, 307, 308) else None
+        answer = _Answer(
+            status=response.status_code,
+            body=response.content,
+            elapsed=time.monotonic() - start,
+            retry_after=response.headers.get("retry-after"),
+        )
+        return answer, location
+
+    async def asked_again(self, method: str, url: str, target: ProviderTarget, deadline: float, first: _Answer, body: Any) -> _Answer:
+        """Ask again after a 429 rate limit or a 5xx, as Codex retries them (short waits, within the deadline)."""
+        import asyncio
+        import dataclasses
+
+        answer, attempts = first, 1
+        for wait in RETRY_WAITS:
+            if not answer.transient or time.monotonic() + wait >= deadline:
+                break
+            await asyncio.sleep(wait)
+            answer = await self.request(method, url, target, deadline, body=body)
+            attempts += 1
+        return dataclasses.replace(answer, attempts=attempts, first_status=first.status)
 
     async def provider(self, target: ProviderTarget, live: bool) -> list[Finding]:
         import asyncio
@@ -197,9 +281,9 @@ class _Prober:
         root = _root(target.base_url)
         checks = ["net.models", "net.responses-route"] + (["net.live"] if live else [])
         if not _is_http_url(root):
-            why = f"not probed: base URL `{_shown(target.base_url)}` is not an http(s) URL (see the config checks)"
+            why = f"not probed: base URL `{_shown(target.base_url)}` is not an http(s) URL (see provider.base-url-scheme)"
             return [Finding("net.reachable", "skip", why, provider=pid)] + [
-                Finding(c, "skip", "skipped: not probed", provider=pid) for c in checks
+                Finding(c, "skip", f"{c} skipped: the base URL is not an http(s) URL", provider=pid) for c in checks
             ]
         deadline = time.monotonic() + self.timeout
         models_url, responses_url, chat_url = root + "/models", root + "/responses", root + "/chat/completions"
@@ -207,15 +291,15 @@ class _Prober:
             self.request("GET", models_url, target, deadline),
             self.request("POST", responses_url, target, deadline, body={}),
         )
+        if models.transient or responses.transient:
+            models, responses = await asyncio.gather(
+                self.asked_again("GET", models_url, target, deadline, models, None),
+                self.asked_again("POST", responses_url, target, deadline, responses, {}),
+            )
         answered = [a for a in (models, responses) if a.status is not None]
         if not answered:
-            first = models
-            message = f"cannot reach {_shown(root)}: {_why_unreachable(first, self.timeout)}"
-            fix = None
-            if first.error == "connect" and _is_loopback(root):
-                fix = f"start the local server behind {_shown(root)}, or fix base_url of `{pid}`"
-            return [Finding("net.reachable", "fail", message, provider=pid, fix=fix)] + [
-                Finding(c, "skip", f"skipped: {pid} is unreachable", provider=pid) for c in checks
+            return [_unreachable(target, root, models, self.timeout)] + [
+                Finding(c, "skip", f"{c} skipped: {pid} is unreachable (net.reachable)", provider=pid) for c in checks
             ]
         fastest = min(a.elapsed for a in answered)
         findings = [Finding("net.reachable", "ok", f"{_shown(root)} answers ({fastest * 1000:.0f} ms)", provider=pid)]
@@ -223,17 +307,21 @@ class _Prober:
         key_failed = models.status in (401, 403)
         findings.append(_models_finding(target, models_url, models))
         chat = None
-        if responses.status in (404, 405):
+        if responses.status in (404, 405) and not responses.method_changed:
             chat = await self.request("POST", chat_url, target, deadline, body={})
-        route = _responses_finding(target, responses_url, responses, chat, key_failed)
-        findings.append(route)
+        findings.append(_responses_finding(target, responses_url, responses, chat, key_failed))
+        conditions = _condition_findings(target, responses_url, models, responses)
+        findings += conditions
         if live:
-            if responses.status in (404, 405):
-                findings.append(Finding("net.live", "skip", "skipped: no /responses route to call", provider=pid))
+            blocking = next((f for f in conditions if f.status == "fail"), None)
+            if responses.status in (404, 405) and not responses.method_changed:
+                findings.append(Finding("net.live", "skip", "net.live skipped: no /responses route to call (net.responses-route)", provider=pid))
             elif key_failed or responses.status in (401, 403):
-                findings.append(Finding("net.live", "skip", "skipped: the key was refused", provider=pid))
+                findings.append(Finding("net.live", "skip", "net.live skipped: the key was refused", provider=pid))
+            elif blocking is not None:
+                findings.append(Finding("net.live", "skip", f"net.live skipped: see {blocking.check}", provider=pid))
             elif not target.model:
-                findings.append(Finding("net.live", "skip", "skipped: no model configured for this provider", provider=pid))
+                findings.append(Finding("net.live", "skip", "net.live skipped: no model is configured for this provider", provider=pid))
             else:
                 findings.append(await self.live(target, responses_url))
         return findings
@@ -244,27 +332,25 @@ class _Prober:
 
         import httpx
 
+        from codexprov.wire import request_shape
+
         pid = target.id
         limit = max(self.timeout, LIVE_MIN_TIMEOUT)
+        shape_headers, shape = request_shape(target.model, self.codex_version)
+        wants_call = bool(shape.get("tools"))
+        ask = f"Call the `{LIVE_TOOL}` tool once, with no arguments." if wants_call else "Answer with the single word: pong."
         body = {
             "model": target.model,
-            "instructions": f"You are a connectivity probe. Call the `{LIVE_TOOL}` tool once, with no arguments.",
-            "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": f"Call {LIVE_TOOL}."}]}],
-            "tools": [
-                {
-                    "type": "function",
-                    "name": LIVE_TOOL,
-                    "description": "Answers pong. Takes no arguments.",
-                    "parameters": {"type": "object", "properties": {}, "additionalProperties": False},
-                    "strict": False,
-                }
-            ],
-            "tool_choice": "required",
             "stream": True,
+            "input": [
+                {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": f"You are a connectivity probe. {ask}"}]},
+                {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "ping"}]},
+            ],
+            **shape,
         }
-        headers = {"Accept": "text/event-stream", **target.headers}
+        headers = {**shape_headers, **target.headers}
         start = time.monotonic()
-        state = _SseState()
+        state = _SseState(wants_call=wants_call)
         try:
             async with asyncio.timeout(limit):
                 async with self.client.stream(
@@ -291,7 +377,8 @@ class _Prober:
 class _SseState:
     """Reads a Responses SSE stream line by line and remembers what matters to the doctor."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, wants_call: bool = True) -> None:
+        self.wants_call = wants_call
         self.first_event: float | None = None
         self.data: list[str] = []
         self.event: str | None = None
@@ -368,6 +455,8 @@ class _SseState:
         if not self.completed:
             ended = f"no response.completed within {limit:g} s" if self.timed_out else "the stream ended without response.completed"
             return Finding("net.live", "fail", f"{ended} ({first}, {self.events} events)", provider=pid)
+        if not self.wants_call:
+            return Finding("net.live", "ok", f"a turn completed in {total * 1000:.0f} ms ({first}), sent as Codex sends it for this model", provider=pid)
         if not self.calls:
             return Finding(
                 "net.live",
@@ -390,25 +479,27 @@ def _models_finding(target: ProviderTarget, url: str, answer: _Answer) -> Findin
     if answer.status in (401, 403):
         return _key_finding("net.models", target, answer)
     if answer.status in (404, 405):
-        return Finding("net.models", "skip", f"GET {shown} is not served (HTTP {answer.status}); the model could not be checked", provider=pid)
+        return Finding("net.models", "skip", f"net.models skipped: GET {shown} is not served (HTTP {answer.status}), so the model could not be checked", provider=pid)
+    if answer.quota:
+        return Finding("net.models", "skip", "net.models skipped: the account is out of quota (net.quota)", provider=pid)
     if not 200 <= answer.status < 300:
         return Finding("net.models", "warn", f"GET {shown} answered HTTP {answer.status}: {answer.server_text()}", provider=pid)
     ids = _model_ids(answer.json())
     if ids is None:
         return Finding("net.models", "warn", f"GET {shown} did not return a model list", provider=pid)
     if not target.model:
-        return Finding("net.models", "ok", f"lists {len(ids)} models; no model is configured to check", provider=pid)
+        return Finding("net.models", "ok", f"lists {_count(len(ids), 'model')}; no model is configured to check", provider=pid)
     if not ids:
         return Finding("net.models", "ok", f"lists no models; `{target.model}` could not be checked", provider=pid)
     if _serves(target.model, ids):
-        return Finding("net.models", "ok", f"serves `{target.model}` ({len(ids)} models listed)", provider=pid)
+        return Finding("net.models", "ok", f"serves `{target.model}` ({_count(len(ids), 'model')} listed)", provider=pid)
     import difflib
 
     close = difflib.get_close_matches(target.model, ids, n=3, cutoff=0.5)
     hint = f"; close: {', '.join(close)}" if close else ""
     fix = f"codexprov use {pid} --model {close[0]}" if close else f"codexprov use {pid} --model MODEL (one listed by GET {shown})"
     return Finding(
-        "net.models", "fail", f"`{_one_line(target.model)}` is not among the {len(ids)} models the server lists{hint}", provider=pid, fix=fix
+        "net.models", "fail", f"`{_one_line(target.model)}` is not among the {_count(len(ids), 'model')} the server lists{hint}", provider=pid, fix=fix
     )
 
 
@@ -465,6 +556,16 @@ def _responses_finding(
     status = answer.status
     if status is None:
         return Finding("net.responses-route", "warn", f"POST {shown}: {_no_answer(answer)}", provider=pid)
+    if answer.method_changed:
+        return Finding("net.responses-route", "skip", "net.responses-route skipped: the POST is redirected as a GET (net.redirect)", provider=pid)
+    if answer.quota or answer.transient:
+        why = "net.quota" if answer.quota else ("net.rate-limit" if status == 429 else "net.upstream")
+        return Finding(
+            "net.responses-route",
+            "skip",
+            f"net.responses-route skipped: the server answers HTTP {status}, so whether the route exists is unknown ({why})",
+            provider=pid,
+        )
     if status in (400, 422) or 200 <= status < 300:
         return Finding("net.responses-route", "ok", f"POST {shown} exists (HTTP {status} to an empty probe)", provider=pid)
     if status in (401, 403):
@@ -550,3 +651,119 @@ def _is_loopback(url: str) -> bool:
 
     host = (urlsplit(url).hostname or "").lower()
     return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def _join(url: str, location: str) -> str:
+    from urllib.parse import urljoin
+
+    return urljoin(url, location)
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+
+
+def _unreachable(target: ProviderTarget, root: str, answer: _Answer, timeout: float) -> Finding:
+    pid = target.id
+    message = f"cannot reach {_shown(root)}: {_why_unreachable(answer, timeout)}"
+    fix = None
+    detail = answer.detail.lower().replace("_", " ")
+    if answer.error == "connect" and _is_loopback(root):
+        fix = f"start the local server behind {_shown(root)}, or fix base_url of `{pid}`"
+    elif answer.error == "tls" and any(w in detail for w in ("wrong version", "record layer", "packet length", "http request")):
+        message += "; the server speaks plain HTTP, not HTTPS"
+        fix = f'base_url = "{_shown(root).replace("https://", "http://", 1)}"'
+    elif answer.error == "tls" and "certificate" in detail:
+        message += "; Codex refuses this certificate too"
+        fix = "give the server a certificate a trusted CA signed (or add its CA to the system trust store)"
+    elif answer.error == "timeout":
+        fix = f"if the server is only slow, give it longer: codexprov doctor --timeout {max(10, int(timeout * 3))}"
+    return Finding("net.reachable", "fail", message, provider=pid, fix=fix)
+
+
+def _condition_findings(target: ProviderTarget, url: str, models: _Answer, responses: _Answer) -> list[Finding]:
+    """What the answers say beyond "the route exists": quota, rate limits, a failing upstream, redirects."""
+    pid, shown = target.id, _shown(url)
+    out: list[Finding] = []
+    quota = next((a for a in (responses, models) if a.quota), None)
+    if quota is not None:
+        out.append(
+            Finding(
+                "net.quota",
+                "fail",
+                f"the server answers HTTP 429 ({quota.server_text()}): the account is out of quota or credit, which waiting "
+                "does not fix; Codex stops at once (`Quota exceeded`)",
+                provider=pid,
+                fix="add credit or raise the quota at the provider (or switch provider: codexprov use ID)",
+            )
+        )
+    elif responses.status == 429:
+        after = f", Retry-After {responses.retry_after} s" if responses.retry_after else ""
+        out.append(
+            Finding(
+                "net.rate-limit",
+                "warn",
+                f"POST {shown} is rate-limited right now (HTTP 429{after}, {_count(responses.attempts, 'try', 'tries')}): "
+                f"Codex retries a few times, then stops; a limit like this clears by itself ({responses.server_text()})",
+                provider=pid,
+                fix="wait and try again, or ask the provider for a higher rate limit",
+            )
+        )
+    elif responses.first_status == 429:
+        out.append(
+            Finding("net.rate-limit", "ok", "rate-limited once (HTTP 429), answered when asked again, as Codex retries", provider=pid)
+        )
+    if responses.status is not None and responses.status >= 500:
+        out.append(
+            Finding(
+                "net.upstream",
+                "fail",
+                f"POST {shown} answered HTTP {responses.status} {_count(responses.attempts, 'time')} ({responses.server_text()}): "
+                "the server, or the service behind it, is failing; Codex retries, then stops",
+                provider=pid,
+                fix="check the server (its log or status page); `codexprov doctor --live` asks Codex itself",
+            )
+        )
+    elif responses.first_status is not None and responses.first_status >= 500:
+        out.append(
+            Finding(
+                "net.upstream",
+                "ok",
+                f"failed once (HTTP {responses.first_status}), answered when asked again, as Codex retries",
+                provider=pid,
+            )
+        )
+    if responses.redirects:
+        code, location = responses.redirects[0]
+        final = _join(url, responses.redirects[-1][1]).split("?", 1)[0]
+        new_base = final[: -len("/responses")] if final.rstrip("/").endswith("/responses") else None
+        fix = f'base_url = "{redact_text(new_base)}"' if new_base else None
+        if responses.method_changed:
+            out.append(
+                Finding(
+                    "net.redirect",
+                    "fail",
+                    f"POST {shown} is redirected (HTTP {code} to {_shown(_join(url, location))}); Codex follows a {code} "
+                    "as a GET without the request, and the turn fails",
+                    provider=pid,
+                    fix=fix or "point base_url at the address the server redirects to",
+                )
+            )
+        else:
+            out.append(
+                Finding(
+                    "net.redirect",
+                    "ok",
+                    f"POST {shown} is redirected (HTTP {code} to {_shown(_join(url, location))}); Codex follows it with the same request",
+                    provider=pid,
+                    fix=fix,
+                )
+            )
+    return out

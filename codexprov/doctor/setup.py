@@ -140,6 +140,37 @@ def legacy_profiles(ctx: CheckContext, setup: Setup) -> None:
 
 
 @setup_check("after-providers")
+def shared_env_key(ctx: CheckContext, setup: Setup) -> None:
+    """Two providers reading one env var get one key: `env` exports it once, `run` gives both the same."""
+    from codexprov.adding import default_env_key
+
+    readers: dict[str, list[str]] = {}
+    for pid, table in setup.tables.items():
+        env_key = table.get("env_key")
+        auth = table.get("auth")
+        if isinstance(env_key, str) and env_key and not (isinstance(auth, dict) and auth.get("command")):
+            readers.setdefault(env_key, []).append(pid)
+    for env_key, pids in readers.items():
+        if len(pids) < 2:
+            continue
+        for pid in pids:
+            if setup.only not in (None, pid):
+                continue
+            others = ", ".join(f"`{p}`" for p in pids if p != pid)
+            file, line, _ = ProviderTable(pid, setup.tables[pid], setup.base).where("env_key")
+            ctx.add(
+                "provider.env-key-shared",
+                "warn",
+                f"${env_key} is also read by {others}: both get the same key (if they need different keys, one gets the other's)",
+                provider=pid,
+                file=file,
+                line=line,
+                fix=f'give each its own variable, e.g. env_key = "{default_env_key(pid)}" in [model_providers.{pid}]',
+                key="env_key",
+            )
+
+
+@setup_check("after-providers")
 def profile_files(ctx: CheckContext, setup: Setup) -> None:
     """Each NAME.config.toml: what it names, whether this Codex reads it, the tables it defines."""
     from codexprov.doctor.tables import run_table_checks

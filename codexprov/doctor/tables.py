@@ -17,6 +17,7 @@ from codexprov.codex.rules import AUTH_FIELDS, builtin_field_refusals
 from codexprov.doctor.context import TABLE_CHECKS, CheckContext, ProviderTable, table_check
 from codexprov.doctor.findings import FixKind
 from codexprov.doctor.locate import auth_field
+from codexprov.wire import base_url_problem, header_name_problem, header_value_problem
 
 # Keys people write that Codex does not read, and what they meant. A target of None: no such field.
 ALIASES: dict[str, str | None] = {
@@ -280,12 +281,14 @@ def base_url(ctx: CheckContext, provider: ProviderTable) -> None:
         return
     parts = urlsplit(url.strip())
     common: dict[str, Any] = dict(provider=pid, file=file, line=line, key="base_url")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    problem = base_url_problem(url)
+    if problem is not None:
+        no_scheme = problem.startswith("it has no scheme")
         ctx.add(
             "provider.base-url-scheme",
             "fail",
-            f"base_url {url!r} is not an http(s) URL: Codex cannot reach it",
-            fix=f'write the full URL, e.g. base_url = "https://{url.strip().lstrip("/")}"',
+            f"base_url {url!r} is not an http(s) URL ({problem}): Codex cannot reach it",
+            fix=f'base_url = "https://{url.strip().lstrip("/")}"' if no_scheme else "set base_url to the server's http:// or https:// address",
             **common,
         )
         return
@@ -330,3 +333,36 @@ def base_url(ctx: CheckContext, provider: ProviderTable) -> None:
                     "(or use base_url …/openai/v1)",
                     **common,
                 )
+
+
+@table_check
+def http_headers(ctx: CheckContext, provider: ProviderTable) -> None:
+    """Headers Codex cannot send are dropped silently (and the turn goes on without them)."""
+    pid, table = provider.id, provider.table
+    for field in ("http_headers", "env_http_headers"):
+        headers = table.get(field)
+        if not isinstance(headers, dict):
+            continue
+        for raw_name, value in headers.items():
+            name = str(raw_name)
+            problem = header_name_problem(name)
+            if problem is None and field == "http_headers":
+                problem = header_value_problem(str(value))
+            elif problem is None and isinstance(value, str) and ctx.env.get(value):
+                problem = header_value_problem(ctx.env[value])
+                problem = problem and problem.replace("the value", f"${value}")
+            if problem is None:
+                continue
+            file, line, _ = provider.where(field)
+            carries_key = name.lower() in KEY_HEADERS
+            ctx.add(
+                "provider.http-header",
+                "warn",
+                f"{field} `{name}`: {problem}, so Codex drops this header silently and sends the rest"
+                + (" (it carries the key: none is sent)" if carries_key else ""),
+                provider=pid,
+                file=file,
+                line=line,
+                fix=f"fix or remove `{name}` in {field} of [model_providers.{pid}]",
+                key=field,
+            )

@@ -1,0 +1,245 @@
+"""Codex's saved sessions, by the provider each was started with. Read-only, always.
+
+Codex records each session twice (seen on 0.133.0 and 0.169.0): a rollout file
+`$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl` (archived ones under `archived_sessions/`) whose
+first line is `{"type": "session_meta", "payload": {"id", "model_provider", "cwd", "cli_version", ...}}`,
+and a row in the `threads` table of its state database `$CODEX_HOME/state_N.sqlite` (id,
+model_provider, rollout_path, archived, ...). From 0.166 Codex resumes a session only on the
+provider it was started with, and refuses ("This chat uses model provider `X`, which is no longer
+configured") once that provider's table is gone; older releases moved it to the current provider.
+
+Nothing here writes: rollout files are opened for reading, and the database is read from a copy
+(with its `-wal` file) in a temporary folder. Even a read-only SQLite connection creates and
+updates the `-shm` index beside a WAL database, and `immutable=1` would miss rows still in the WAL;
+a copy touches nothing of Codex's and sees everything written so far.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from codexprov.paths import Paths
+
+ROLLOUT_FOLDERS = (("sessions", False), ("archived_sessions", True))
+_FIRST_LINE_LIMIT = 4 * 1024 * 1024  # session_meta holds the base instructions: tens of KB
+_STATE_DB = re.compile(r"^state_(\d+)\.sqlite$")
+_THREAD_COLUMNS = ("id", "model_provider", "rollout_path", "archived", "created_at", "cwd", "cli_version")
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    provider: str | None  # None: the session does not say (Codex versions before model_provider was recorded)
+    started: str | None  # ISO timestamp
+    cwd: str | None
+    cli_version: str | None
+    archived: bool
+    path: str | None  # the rollout file, when known
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "provider": self.provider,
+            "started": self.started,
+            "cwd": self.cwd,
+            "cli_version": self.cli_version,
+            "archived": self.archived,
+            "path": self.path,
+        }
+
+
+@dataclass(frozen=True)
+class SessionList:
+    codex_home: str
+    sessions: tuple[Session, ...]  # oldest first
+    state_db: str | None  # the state database read, if any
+    problems: tuple[str, ...]  # files that could not be read (skipped), for a warning
+
+    def for_provider(self, provider_id: str) -> tuple[Session, ...]:
+        return tuple(s for s in self.sessions if s.provider == provider_id)
+
+    def counts(self) -> dict[str, int]:
+        """provider id -> number of sessions, most used first (sessions with no provider left out)."""
+        counted = Counter(s.provider for s in self.sessions if s.provider is not None)
+        return dict(sorted(counted.items(), key=lambda item: (-item[1], item[0])))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "codex_home": self.codex_home,
+            "state_db": self.state_db,
+            "by_provider": self.counts(),
+            "sessions": [s.to_json() for s in self.sessions],
+            "problems": list(self.problems),
+        }
+
+
+def find_sessions(codex_home: Path) -> SessionList:
+    """Every session under this Codex home, from the rollout files and the state database."""
+    problems: list[str] = []
+    found: dict[str, Session] = {}
+    for folder, archived in ROLLOUT_FOLDERS:
+        root = codex_home / folder
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("rollout-*.jsonl")):
+            session = _read_rollout(path, archived)
+            if session is None:
+                problems.append(f"{path}: no session_meta on its first line")
+            else:
+                found.setdefault(session.id, session)
+    db = _state_db(codex_home)
+    if db is not None:
+        try:
+            rows = _read_threads(db)
+        except sqlite3.Error as err:
+            problems.append(f"{db}: {err}")
+            rows = []
+        for row in rows:
+            current = found.get(row.id)
+            found[row.id] = row if current is None else _merge(current, row)
+    sessions = sorted(found.values(), key=lambda s: (s.started or "", s.id))
+    return SessionList(str(codex_home), tuple(sessions), str(db) if db else None, tuple(problems))
+
+
+def _read_rollout(path: Path, archived: bool) -> Session | None:
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(_FIRST_LINE_LIMIT)
+        record = json.loads(first)
+    except (OSError, ValueError):
+        return None
+    payload = record.get("payload") if isinstance(record, dict) and record.get("type") == "session_meta" else None
+    if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
+        return None
+    return Session(
+        id=payload["id"],
+        provider=_text(payload.get("model_provider")),
+        started=_text(payload.get("timestamp")) or _text(record.get("timestamp")),
+        cwd=_text(payload.get("cwd")),
+        cli_version=_text(payload.get("cli_version")),
+        archived=archived,
+        path=str(path),
+    )
+
+
+def _state_db(codex_home: Path) -> Path | None:
+    """The newest `state_N.sqlite` (Codex bumps N when the schema changes)."""
+    try:
+        candidates = [(int(m.group(1)), p) for p in codex_home.iterdir() if (m := _STATE_DB.match(p.name)) and p.is_file()]
+    except OSError:
+        return None
+    return max(candidates)[1] if candidates else None
+
+
+def _read_threads(db: Path) -> list[Session]:
+    """The threads table, read from a copy of the database (see the module docstring)."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="codexprov-state-") as tmp:
+        copy = Path(tmp) / db.name
+        try:
+            shutil.copyfile(db, copy)
+            wal = db.with_name(db.name + "-wal")
+            if wal.is_file():
+                shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        except OSError as err:
+            raise sqlite3.OperationalError(f"cannot read it: {err.strerror or err}") from err
+        conn = sqlite3.connect(copy, timeout=2)
+        try:
+            present = {row[1] for row in conn.execute("PRAGMA table_info(threads)")}
+            if not {"id", "model_provider"} <= present:
+                return []
+            columns = [c for c in _THREAD_COLUMNS if c in present]
+            rows = conn.execute(f"SELECT {', '.join(columns)} FROM threads").fetchall()
+        finally:
+            conn.close()
+    sessions = []
+    for row in rows:
+        values = dict(zip(columns, row, strict=True))
+        if not isinstance(values.get("id"), str):
+            continue
+        sessions.append(
+            Session(
+                id=values["id"],
+                provider=_text(values.get("model_provider")),
+                started=_started(values.get("created_at")),
+                cwd=_text(values.get("cwd")),
+                cli_version=_text(values.get("cli_version")),
+                archived=bool(values.get("archived")),
+                path=_text(values.get("rollout_path")),
+            )
+        )
+    return sessions
+
+
+def _merge(rollout: Session, row: Session) -> Session:
+    """The database is Codex's index and wins where it has a value; the rollout fills the gaps."""
+    return Session(
+        id=rollout.id,
+        provider=row.provider or rollout.provider,
+        started=rollout.started or row.started,
+        cwd=row.cwd or rollout.cwd,
+        cli_version=rollout.cli_version or row.cli_version,
+        archived=row.archived or rollout.archived,
+        path=rollout.path or row.path,
+    )
+
+
+def _started(value: Any) -> str | None:
+    """created_at is seconds since the epoch in the state database."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        from datetime import UTC, datetime
+
+        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _text(value)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    """What `codexprov sessions` shows: the sessions (all, or one provider's), and which of their
+    providers the config no longer defines (Codex cannot resume those sessions)."""
+
+    listing: SessionList
+    provider: str | None
+    unconfigured: frozenset[str]
+
+    @property
+    def sessions(self) -> tuple[Session, ...]:
+        if self.provider is None:
+            return self.listing.sessions
+        return self.listing.for_provider(self.provider)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "codex_home": self.listing.codex_home,
+            "state_db": self.listing.state_db,
+            "provider": self.provider,
+            "by_provider": self.listing.counts(),
+            "unconfigured_providers": sorted(self.unconfigured),
+            "sessions": [s.to_json() | {"provider_configured": s.provider not in self.unconfigured} for s in self.sessions],
+            "problems": list(self.listing.problems),
+        }
+
+
+def session_report(paths: Paths, provider: str | None = None) -> SessionReport:
+    from codexprov.codex.capabilities import capabilities
+    from codexprov.config.document import load
+
+    listing = find_sessions(paths.codex_home)
+    data = load(paths.config_file, paths.cache_dir).data
+    tables = data.get("model_providers") if isinstance(data.get("model_providers"), dict) else {}
+    known = set(tables or {}) | capabilities(None).builtin_ids()
+    used = {s.provider for s in listing.sessions if s.provider is not None}
+    return SessionReport(listing, provider, frozenset(used - known))
