@@ -16,7 +16,7 @@ with `-m timing`.
 
 Shared fixtures: `codex_home`, `config_file`, `codex_bin`, `codex_bin_0133`, `run_cli` (codexprov
 in-process), `run_exe` (the installed executable), `memory_keyring`, `secret_service`,
-`fake_server`, `make_fake_server`, and `bridged` (tests/bridge_fixtures.py). Test modules never
+`provider_id` (a fresh id for a real-keyring test), `fake_server`, `make_fake_server`, and `bridged` (tests/bridge_fixtures.py). Test modules never
 import fixtures from each other.
 Under CI=true a missing real part is a failure, never a skip.
 """
@@ -281,6 +281,19 @@ def secret_service(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
         with contextlib.suppress(KeyError):
             keyring.backend.get_all_keyring.reset()
     return os.environ["DBUS_SESSION_BUS_ADDRESS"]
+
+
+@pytest.fixture
+def provider_id(secret_service: str) -> Iterator[str]:
+    """A fresh provider id for a real-keyring test (the private keyring lives for the whole
+    session); its key is deleted afterwards."""
+    import uuid
+
+    from codexprov import credentials
+
+    pid = "t" + uuid.uuid4().hex[:10]
+    yield pid
+    credentials.open_store().delete(pid)
 
 
 @pytest.fixture

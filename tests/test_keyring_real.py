@@ -25,14 +25,6 @@ pytestmark = pytest.mark.keyring
 KEY = "sk-test-real-keyring-" + uuid.uuid4().hex
 
 
-@pytest.fixture
-def provider_id(secret_service):
-    """A fresh id (the private keyring lives for the whole session); its key is deleted afterwards."""
-    pid = "t" + uuid.uuid4().hex[:10]
-    yield pid
-    credentials.open_store().delete(pid)
-
-
 def write_provider(config_file: Path, pid: str, base_url: str = "http://127.0.0.1:9/v1") -> None:
     config_file.write_text(
         f'model = "fake-model"\nmodel_provider = "{pid}"\n\n[model_providers.{pid}]\n'
