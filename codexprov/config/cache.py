@@ -8,12 +8,16 @@ codexprov writes there, and an unreadable or stale entry is simply ignored.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import tempfile
 from pathlib import Path
 from typing import Any
+
+try:  # the interpreter's own sha256: `import hashlib` loads OpenSSL (~2 ms), and `list` is a hot path
+    from _sha256 import sha256  # type: ignore[import-not-found]  # no stub; a C module of CPython 3.11
+except ImportError:  # pragma: no cover - Python 3.12+ names it _sha2; other builds may lack both
+    from hashlib import sha256
 
 _VERSION = 1
 
@@ -23,7 +27,7 @@ def _signature(st: os.stat_result) -> tuple[int, ...]:
 
 
 def _entry(cache_dir: Path, path: Path) -> Path:
-    return cache_dir / "parsed" / (hashlib.sha256(str(path).encode("utf-8")).hexdigest()[:24] + ".pickle")
+    return cache_dir / "parsed" / (sha256(str(path).encode("utf-8")).hexdigest()[:24] + ".pickle")
 
 
 def get(cache_dir: Path | None, path: Path, st: os.stat_result) -> dict[str, Any] | None:
