@@ -67,6 +67,13 @@ def read_file(path: Path) -> tuple[str, bool, bool]:
     except IsADirectoryError:
         raise FileAccessError(f"{path} is a directory, not a config file") from None
     except OSError as err:
+        import errno
+
+        if err.errno == errno.ELOOP:
+            raise FileAccessError(
+                f"cannot read {path}: it is a symbolic link that loops (it leads back to itself)",
+                hint=f"Point {path} at a real file (`ls -l {path}` shows where it leads).",
+            ) from None
         raise FileAccessError(
             f"cannot read {path}: {err.strerror or err}",
             hint="Check the file's permissions (codexprov needs to read it as the user who runs Codex).",
