@@ -184,6 +184,15 @@ class Recipe:
     def param(self, name: str) -> RecipeParam | None:
         return next((p for p in self.params if p.name == name), None)
 
+    def matches_url(self, url: str) -> bool:
+        """Whether a provider's base URL is one this recipe writes (any param values)."""
+        if not self.base_url:
+            return False
+        pattern = "".join(
+            "[^/]+" if i % 2 else re.escape(part) for i, part in enumerate(_PLACEHOLDER.split(self.base_url))
+        )
+        return re.fullmatch(pattern, url.rstrip("/"), flags=re.IGNORECASE) is not None
+
     def url_only_params(self) -> frozenset[str]:
         """Params that only shape the base URL (or the built-in table): `--base-url` makes them moot."""
         other = set()
