@@ -763,6 +763,8 @@ def _render(
         and recipe.builtin in capabilities.restricted_ids()
         and base_url is None
         and provider_id in (recipe.id, recipe.builtin)
+        # Codex 0.165 has the gcp built-in but not yet its project_id/location: a custom provider then.
+        and set(recipe.builtin_fields) <= set(capabilities.builtin_top_fields(recipe.builtin) or ())
     )
     if use_builtin:
         assert recipe.builtin is not None
@@ -806,7 +808,7 @@ def _render(
     instructions = recipe.env_key_instructions if key_var is not None else None
     if recipe.builtin == "gcp" and recipe.auth_command is not None and auth is not None:
         warnings.append(
-            "this Codex has no built-in `gcp` provider, so the key comes from "
+            "this Codex has no built-in `gcp` provider that takes a project (0.166 and newer have), so the key comes from "
             f"`{recipe.auth_command.command} {' '.join(recipe.auth_command.args)}`; "
             "Vertex's OpenAI-compatible endpoint is not verified to serve /v1/responses"
         )
