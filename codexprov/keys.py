@@ -14,7 +14,6 @@ from typing import Any
 from codexprov.credentials import KeyStore, check_provider_id, check_secret, is_token_auth, token_auth
 from codexprov.errors import KeyringUnavailableError, UsageError
 from codexprov.model import PROVIDER_ID_RE, AuthCommand
-from codexprov.redact import redact_text
 from codexprov.result import Note, Outcome
 
 #
@@ -346,20 +345,13 @@ def _headers_without_plaintext(provider_id: str, table: dict[str, Any]) -> dict[
     return {k: v for k, v in headers.items() if k not in moved}
 
 
-def backup_redactor(secrets: list[str]):
-    """For transactions that remove plain-text keys: the backup keeps each key masked, never whole.
+def keyring_backup(moved: dict[str, str]):
+    """For transactions that take plain-text keys out of a file because the keyring now holds the
+    provider's key: the backup gets a keyring placeholder where each key was (never the key, never a
+    mask that `undo` would write back). `moved`: secret -> provider id. `undo` puts the keyring's key there (config.backups)."""
+    from codexprov.config.backups import scrub_text
 
-    (So `codexprov undo` of such an edit puts back the masked text, not the key: the key itself is
-    in the keyring.)
-    """
-    from codexprov.redact import mask
-
-    def redact(text: str) -> str:
-        for secret in sorted(set(secrets), key=len, reverse=True):
-            text = text.replace(secret, mask(secret))
-        return redact_text(text)
-
-    return redact
+    return lambda text: scrub_text(text, moved)
 
 
 @dataclass(frozen=True)
@@ -402,8 +394,12 @@ def set_key(
             list(plan.delete_fields),
             dry_run=dry_run,
             description=f"wire {provider_id} to the keyring",
-            backup_text=backup_redactor(old_secrets),
+            backup_text=keyring_backup(dict.fromkeys(old_secrets, provider_id)),
         )
+    if not dry_run and secret is not None:
+        from codexprov.config.transaction import scrub_backups
+
+        scrub_backups(paths, {secret: provider_id})  # earlier backups must not hold a key the keyring has
     return SetKeyResult(provider_id, mask(secret) if secret else ELLIPSIS, plan, result)
 
 
@@ -428,6 +424,7 @@ class MigrationResult:
     items: tuple[MigrationItem, ...]
     edit: Any  # EditResult | None (None: nothing to move)
     stored: tuple[str, ...]  # provider ids whose key was written to the keyring
+    scrubbed: int = 0  # earlier backups the moved keys were taken out of
 
 
 def plan_migration(data: dict[str, Any], store: KeyStore | None, provider_id: str | None = None) -> list[MigrationItem]:
@@ -490,7 +487,8 @@ def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, 
     """Move plain-text keys from config.toml into the keyring and rewire their providers.
 
     Keys go into the keyring first, then one transaction rewrites the config; its backup keeps
-    the keys masked (see `backup_redactor`). With dry_run nothing is stored or written, and
+    keyring placeholders instead of the keys (see `keyring_backup`), and so does every earlier
+    backup in the journal (`scrubbed` counts those changed). With dry_run nothing is stored or written, and
     `store` may be None (the keyring is then not consulted).
     """
     from codexprov.config import edit as config_edit
@@ -511,7 +509,7 @@ def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, 
                 if key in table:
                     del table[key]
             for key, value in wiring.set_fields.items():
-                table[key] = config_edit.toml_item(key, value)
+                config_edit.assign(table, key, value)
 
     def transform(snap: Any) -> str:
         again = {i.provider_id: i for i in plan_migration(snap.data, None, provider_id)}
@@ -532,6 +530,10 @@ def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, 
             table.update(wiring.set_fields)
         return data
 
+    moved: dict[str, str] = {}  # secret -> the (first) provider whose keyring entry now holds it
+    for item, _wiring in todo:
+        for found in item.found:
+            moved.setdefault(found.secret, item.provider_id)
     stored: list[str] = []
     if not dry_run:
         assert store is not None
@@ -546,9 +548,14 @@ def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, 
         dry_run=dry_run,
         description="move plain-text keys into the keyring (" + ", ".join(i.provider_id for i, _w in todo) + ")",
         expect=expect,
-        backup_text=backup_redactor([p.secret for i, _w in todo for p in i.found]),
+        backup_text=keyring_backup(moved),
     )
-    return MigrationResult(tuple(items), result, tuple(stored))
+    scrubbed = 0
+    if not dry_run:
+        from codexprov.config.transaction import scrub_backups
+
+        scrubbed = scrub_backups(paths, moved)
+    return MigrationResult(tuple(items), result, tuple(stored), scrubbed)
 
 
 # ---------------------------------------------------------------------------- use cases: migrate, run
@@ -571,10 +578,11 @@ def commit_migration(paths: Any, store: KeyStore, provider_id: str | None = None
     result = migrate(paths, store, provider_id, dry_run=False)
     notes = [Note(f"stored the key for {pid} in the OS keyring ({store.label})") for pid in result.stored]
     if result.edit is not None and result.edit.backup:
+        earlier = f"; taken out of {result.scrubbed} earlier backup{'s' if result.scrubbed != 1 else ''} too" if result.scrubbed else ""
         notes.append(
             Note(
-                "the backup keeps the keys masked: `codexprov undo` restores the old layout but not the "
-                "plain-text keys, which now live in the keyring"
+                f"no backup holds the moved keys (the new backup names their keyring entries instead{earlier}); "
+                "`codexprov undo` puts them back from the keyring, in plain text"
             )
         )
     return Outcome((result.edit,) if result.edit is not None else (), tuple(notes))

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from codexprov.errors import LockError
+from codexprov.errors import FileAccessError, LockError
 
 
 class FileLock:
@@ -18,8 +18,15 @@ class FileLock:
         self._fd: int | None = None
 
     def __enter__(self) -> FileLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as err:
+            # Taken before anything is written: nothing has changed yet.
+            raise FileAccessError(
+                f"cannot create the lock file {self.path} in codexprov's state folder: {err.strerror or err}; nothing was changed",
+                hint="Set CODEXPROV_STATE_DIR to a folder you can write, or fix the permissions of the state folder.",
+            ) from None
         deadline = time.monotonic() + self.timeout
         while True:
             try:

@@ -311,7 +311,7 @@ def _replace_table(doc, pid: str, table: dict[str, Any], owned: frozenset[str] |
     for key, value in table.items():
         if key in current and _plain(current[key]) == value:
             continue  # unchanged: keep its formatting and comment
-        current[key] = edit.toml_item(key, value)
+        edit.assign(current, key, value)
 
 
 def _plain(item: Any) -> Any:
@@ -469,7 +469,7 @@ def update_provider_fields(
             if key in table:
                 del table[key]
         for key, value in set_fields.items():
-            table[key] = edit.toml_item(key, value)
+            edit.assign(table, key, value)
 
     def transform(snap: Snapshot) -> str:
         providers = _providers_of(snap.data)

@@ -169,6 +169,8 @@ def _redact_multiline(match: re.Match[str]) -> str:
 
 def _redact_userinfo(match: re.Match[str]) -> str:
     user, sep, password = match.group("info").partition(":")
+    if ELLIPSIS in (password if sep else user):
+        return match.group(0)  # already masked by value
     if sep:
         return f"{match.group('pre')}{user}:{mask(password)}@"
     return f"{match.group('pre')}{mask(user)}@"

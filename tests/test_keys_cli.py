@@ -234,11 +234,16 @@ def test_key_migrate_moves_every_plaintext_key(run_cli, config_file, isolated_ho
     assert files_containing(isolated_home, KEY) == []
     assert files_containing(isolated_home, OTHER) == []
 
-    # Undo puts the old layout back, with the keys masked: they live in the keyring now.
+    # Undo puts the old file back as it was, the keys taken from the keyring (never placeholders),
+    # and says that they are in plain text again.
     undone = run_cli("undo")
     assert undone.exit_code == 0
-    restored = config_file.read_text(encoding="utf-8")
-    assert restored == LEAKY.replace(KEY, "sk-…cdef").replace(OTHER, "gsk_…RKEY")
+    assert config_file.read_text(encoding="utf-8") == LEAKY
+    assert undone.stderr.splitlines()[1:] == [
+        f"warning: the keys that had moved into the keyring (acme, az) are in plain text in {config_file} again "
+        "(the keyring keeps its copies); `codexprov key migrate` moves them back"
+    ]
+    assert_no_key(undone, KEY, OTHER)
 
 
 def test_key_migrate_dry_run_changes_nothing(run_cli, config_file, memory_keyring):  # noqa: F811

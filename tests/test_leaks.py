@@ -18,6 +18,7 @@ file at all, backups and caches included.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
@@ -132,6 +133,8 @@ def pid_of(index: int) -> str:
 class _Echo(BaseHTTPRequestHandler):
     """Answers 401 with every credential it was sent in the error message (a careless gateway)."""
 
+    seen: list[str]
+
     def log_message(self, *args):
         pass
 
@@ -140,6 +143,7 @@ class _Echo(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         echoed = "; ".join(f"{k}: {v}" for k, v in self.headers.items()) + f"; url: {self.path}"
+        self.seen.append(echoed)
         body = json.dumps(
             {"error": {"message": f"Incorrect API key provided: {echoed}", "type": "invalid_request_error"}}
         )
@@ -152,14 +156,25 @@ class _Echo(BaseHTTPRequestHandler):
     do_GET = do_POST = _answer
 
 
-@pytest.fixture
-def echo_port():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+@contextlib.contextmanager
+def echo_server_port():
+    """(port, what the server was sent) of a running echo server."""
+    seen: list[str] = []
+    handler = type("Echo", (_Echo,), {"seen": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server.server_address[1], seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def echo_port():
+    with echo_server_port() as (port, _seen):
+        yield port
 
 
 # ------------------------------------------------------------------------------ the world
@@ -295,6 +310,24 @@ def writing_commands(world: World) -> list[list[str]]:
     ]
 
 
+def migrate(run_cli, world: World, hits: Hits, keyring_backend) -> set[str]:
+    """`key migrate --yes`; the canaries it moved now live in the keyring, and no file may hold them."""
+    before = set(keyring_backend.entries.values())
+    result = run_cli("key", "migrate", "--yes")
+    assert result.exit_code == 0, result.stderr
+    hits.output("key migrate --yes", result.stdout + result.stderr)
+    moved = (set(keyring_backend.entries.values()) - before) & set(world.canaries)
+    moved |= {
+        c
+        for c in world.canaries
+        if c in before and c not in world.keyring_canaries and c in keyring_backend.entries.values()
+    }
+    assert moved, "key migrate moved no canary"
+    world.keyring_canaries |= moved
+    hits.files("key migrate --yes")
+    return moved
+
+
 def error_commands(world: World) -> list[list[str]]:
     canaries = list(world.canaries)
     one = canaries[0]
@@ -325,23 +358,43 @@ def test_no_canary_leaks_from_a_valid_config(run_cli, isolated_home, echo_port, 
     hits = Hits(world)
     run_all(run_cli, world, hits, read_only_commands(world))
     run_all(run_cli, world, hits, error_commands(world))
-    # key migrate moves every plain-text key it knows into the keyring: from then on, no file may hold them.
-    migrated_before = set(memory_keyring.entries.values())
     run_all(run_cli, world, hits, writing_commands(world)[:5])
-    result = run_cli("key", "migrate", "--yes")
-    assert result.exit_code == 0, result.stderr
-    hits.output("key migrate --yes", result.stdout + result.stderr)
-    moved = set(memory_keyring.entries.values()) - migrated_before
-    world.keyring_canaries |= moved & set(world.canaries)
-    assert moved & set(world.canaries), "key migrate moved no canary"
-    hits.files("key migrate --yes")
-    run_all(run_cli, world, hits, writing_commands(world)[6:])
+    first = world.ids[0]
+    moved = migrate(run_cli, world, hits, memory_keyring)
+    run_all(run_cli, world, hits, [["key", "list", "--json"], ["undo", "--dry-run"]])
+    # undo across the migrate: the keys come back from the keyring into the config (warned), so
+    # from here they are plain-text keys again, which the file and its copies may hold.
+    undone = run_cli("undo")
+    assert undone.exit_code == 0, undone.stderr
+    assert "in plain text in" in undone.stderr
+    hits.output("undo (across key migrate)", undone.stdout + undone.stderr)
+    world.keyring_canaries -= moved
+    hits.files("undo (across key migrate)")
+    migrate(run_cli, world, hits, memory_keyring)
+    run_all(
+        run_cli,
+        world,
+        hits,
+        [
+            ["remove", first, "--force"],
+            ["undo"],
+            ["doctor", "--offline", "--fix", "--yes"],
+            ["list", "--json"],
+            ["key", "list"],
+        ],
+    )
     _report(hits)
 
 
 @pytest.mark.parametrize("index,row", list(enumerate(BROKEN, 1)), ids=[r.name for r in BROKEN])
 def test_no_canary_leaks_from_a_broken_config(
-    run_cli, isolated_home, echo_port, memory_keyring, monkeypatch, index, row  # noqa: F811
+    run_cli,
+    isolated_home,
+    echo_port,
+    memory_keyring,  # noqa: F811
+    monkeypatch,
+    index,
+    row,
 ):
     world = build([(index, row)], isolated_home, echo_port, memory_keyring, monkeypatch)
     world.ids = [pid_of(index)]

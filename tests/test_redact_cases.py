@@ -9,6 +9,7 @@ import pytest
 
 from codexprov import redact
 from codexprov.redact import mask, redact_data, redact_text, secrets_in_toml
+from tests.test_credentials import memory_keyring  # noqa: F401  (fixture)
 
 KEY = "sk-proj-abcdefghijklmnop1234"
 GROQ = "gsk_abcdefgh12345678wxyz"
@@ -187,3 +188,250 @@ def test_case7_usage_errors_mask_arguments_that_look_like_keys(run_cli):
 def test_mask_shape():
     assert mask(KEY) == "sk-proj-…1234"
     assert mask("short") == "…"
+
+
+# ------------------------------------------------------------------------------ cases 3 and 8: backups, undo, remove
+
+PLAIN = 'model = "m"\nmodel_provider = "acme"\n\n[model_providers.acme]\nname = "Acme"\nbase_url = "http://127.0.0.1:9/v1"\nexperimental_bearer_token = "{key}"\n'
+
+
+def _files_with(root, secret: str) -> list:
+    return sorted(p for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes())
+
+
+def test_case3_key_migrate_scrubs_every_earlier_backup(run_cli, config_file, isolated_home, memory_keyring):  # noqa: F811
+    config_file.write_text(PLAIN.format(key=KEY), encoding="utf-8")
+    for model in ("m1", "m2"):  # two edits: two backups that hold the plain-text key
+        assert run_cli("use", "acme", "--model", model).exit_code == 0
+    backups = sorted((isolated_home / ".local" / "state").rglob("*-config.toml"))
+    assert len(backups) == 2 and all(KEY in b.read_text(encoding="utf-8") for b in backups)
+    result = run_cli("key", "migrate", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert memory_keyring.entries == {("codexprov", "acme"): KEY}
+    assert (
+        "no backup holds the moved keys (the new backup names their keyring entries instead; taken out of 2 earlier "
+        "backups too); `codexprov undo` puts them back from the keyring, in plain text"
+    ) in result.stderr
+    assert _files_with(isolated_home, KEY) == []
+    assert [b.read_text(encoding="utf-8").count("{{codexprov-keyring:acme}}") for b in backups] == [1, 1]
+
+
+def test_case8_undo_across_migrate_puts_the_key_back_from_the_keyring(run_cli, config_file, memory_keyring):  # noqa: F811
+    config_file.write_text(PLAIN.format(key=KEY), encoding="utf-8")
+    assert run_cli("use", "acme", "--model", "m1").exit_code == 0
+    assert run_cli("key", "migrate", "--yes").exit_code == 0
+    first = run_cli("undo")
+    assert first.exit_code == 0, first.stderr
+    assert config_file.read_text(encoding="utf-8") == PLAIN.format(key=KEY).replace('model = "m"', 'model = "m1"')
+    assert first.stderr == (
+        f"undid `move plain-text keys into the keyring (acme)`: {config_file} restored\n"
+        f"warning: the keys that had moved into the keyring (acme) are in plain text in {config_file} again "
+        "(the keyring keeps its copies); `codexprov key migrate` moves them back\n"
+    )
+    # The chain goes on: the earlier (scrubbed) backup gets its key back too.
+    second = run_cli("undo")
+    assert second.exit_code == 0, second.stderr
+    assert config_file.read_text(encoding="utf-8") == PLAIN.format(key=KEY)
+    assert "{{codexprov" not in config_file.read_text(encoding="utf-8")
+    assert KEY not in first.stdout + first.stderr + second.stdout + second.stderr
+
+
+def test_case8_undo_refuses_when_the_keyring_lost_the_key(run_cli, config_file, memory_keyring):  # noqa: F811
+    config_file.write_text(PLAIN.format(key=KEY), encoding="utf-8")
+    assert run_cli("key", "migrate", "--yes").exit_code == 0
+    migrated = config_file.read_text(encoding="utf-8")
+    memory_keyring.entries.clear()
+    result = run_cli("undo")
+    assert result.exit_code == 4
+    assert result.stderr == (
+        "error: cannot undo `move plain-text keys into the keyring (acme)`: the file it restores held the key of acme, "
+        "which moved into the keyring, and the keyring has no key for it now; nothing was changed\n"
+        "hint: Store it again with `codexprov key set acme`, then run `codexprov undo` again.\n"
+    )
+    assert config_file.read_text(encoding="utf-8") == migrated
+
+
+def test_case8_undo_of_remove_says_the_key_is_gone(run_cli, config_file, memory_keyring):  # noqa: F811
+    config_file.write_text(PLAIN.format(key=KEY), encoding="utf-8")
+    assert run_cli("key", "migrate", "--yes").exit_code == 0
+    removed = run_cli("remove", "acme", "--force")
+    assert removed.exit_code == 0, removed.stderr
+    assert memory_keyring.entries == {}
+    assert (
+        "deleted the key for acme from the OS keyring (`codexprov undo` brings the provider back without it; pass --keep-key to keep it)"
+        in removed.stderr
+    )
+    undone = run_cli("undo")
+    assert undone.exit_code == 0
+    assert undone.stderr.splitlines()[-1] == (
+        "warning: acme reads its key from the keyring, which has none for it (`remove` deleted it); "
+        "store it again with `codexprov key set acme`"
+    )
+
+
+# ------------------------------------------------------------------------------ cases 4 and 5: keys in URLs and headers
+
+
+def test_case4_url_credentials_are_masked_in_list_show_and_json(run_cli, config_file):
+    config_file.write_text(
+        '[model_providers.u]\nname = "U"\nbase_url = "https://me:pw0123456789abcd@h.example/v1?api_key=q0123456789abcdef&v=1"\n',
+        encoding="utf-8",
+    )
+    for argv in (["list"], ["list", "--json"], ["show", "u"], ["show", "u", "--json"]):
+        result = run_cli(*argv)
+        assert result.exit_code == 0
+        assert "pw0123456789abcd" not in result.stdout + result.stderr
+        assert "q0123456789abcdef" not in result.stdout + result.stderr
+    assert "https://me:…abcd@h.example/v1?api_key=…cdef&v=1" in run_cli("list").stdout
+
+
+def test_case4_key_migrate_and_doctor_flag_url_credentials(run_cli, config_file, memory_keyring):  # noqa: F811
+    config_file.write_text(
+        '[model_providers.u]\nname = "U"\nbase_url = "https://h.example/v1?key=q0123456789abcdef"\n', encoding="utf-8"
+    )
+    result = run_cli("add", "custom", "--id", "v", "--base-url", "https://me:pw0123456789abcd@h.example/v1")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "error: refusing to write a key in plain text into the config (base_url (user:password@), given on the command line); nothing was written\n"
+    )
+    assert "pw0123456789abcd" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "option,where",
+    [
+        (["--header", "x-goog-api-key=hk0123456789abcdef"], "http_headers.x-goog-api-key"),
+        (["--query", "api_key=qk0123456789abcdef"], "query_params.api_key"),
+        (["--header", "Authorization=Bearer ak0123456789abcdef", "--key-mode", "env"], "http_headers.Authorization"),
+    ],
+)
+def test_case5_add_refuses_plaintext_keys(run_cli, config_file, memory_keyring, option, where):  # noqa: F811
+    result = run_cli("add", "custom", "--id", "h", "--base-url", "http://127.0.0.1:9/v1", *option)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        f"error: refusing to write a key in plain text into the config ({where}, given on the command line); nothing was written"
+    )
+    assert not config_file.exists()
+    assert memory_keyring.entries == {}
+
+
+def test_case5_add_moves_an_authorization_header_into_the_keyring(run_cli, config_file, memory_keyring):  # noqa: F811
+    result = run_cli(
+        "add",
+        "custom",
+        "--id",
+        "h",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--header",
+        "Authorization=Bearer ak0123456789abcdef",
+        "--header",
+        "X-Org=o1",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert memory_keyring.entries == {("codexprov", "h"): "ak0123456789abcdef"}
+    text = config_file.read_text(encoding="utf-8")
+    assert "ak0123456789abcdef" not in text
+    assert 'http_headers = {X-Org = "o1"}\n' in text
+    assert "ak0123456789abcdef" not in result.stdout + result.stderr
+
+
+def test_case5_allow_plaintext_writes_it_with_a_warning(run_cli, config_file, memory_keyring):  # noqa: F811
+    result = run_cli(
+        "add",
+        "custom",
+        "--id",
+        "h",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--query",
+        "api_key=qk0123456789abcdef",
+        "--key-mode",
+        "none",
+        "--allow-plaintext",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "qk0123456789abcdef" in config_file.read_text(encoding="utf-8")
+    assert (
+        "warning: --allow-plaintext: writing a key in plain text into the config (query_params.api_key); anyone who can "
+        "read the file or its backups can use it. `codexprov key migrate` moves header keys into the keyring later."
+    ) in result.stderr.splitlines()
+    assert "qk0123456789abcdef" not in result.stdout + result.stderr
+
+
+def test_case5_recipe_fixed_header_with_a_key_is_refused(run_cli, config_file, isolated_home, memory_keyring):  # noqa: F811
+    recipes = isolated_home / ".config" / "codexprov" / "recipes"
+    recipes.mkdir(parents=True)
+    (recipes / "team.toml").write_text(
+        'name = "Team gateway"\nkind = "gateway"\nresponses = "native"\nresponses_checked = "2026-11-22"\n'
+        'base_url = "http://127.0.0.1:9/v1"\nenv_key = "TEAM_API_KEY"\n\n[http_headers]\n"X-Team-Token" = "tt0123456789abcdef"\n',
+        encoding="utf-8",
+    )
+    result = run_cli("add", "team")
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "error: refusing to write a key in plain text into the config (http_headers.X-Team-Token, set by recipe `team`); nothing was written"
+    )
+    assert "tt0123456789abcdef" not in result.stderr
+
+
+# ------------------------------------------------------------------------------ case 6: server bodies
+
+
+def test_case6_doctor_masks_a_key_the_server_echoes(run_cli, config_file, memory_keyring, monkeypatch):  # noqa: F811
+    from tests.test_leaks import echo_server_port
+
+    with echo_server_port() as (port, seen):
+        config_file.write_text(
+            f'model_provider = "e"\n[model_providers.e]\nname = "E"\nbase_url = "http://127.0.0.1:{port}/v1"\nenv_key = "E_KEY"\n',
+            encoding="utf-8",
+        )
+        monkeypatch.setenv("E_KEY", "ek0123456789abcdefgh")
+        text = run_cli("doctor", "--timeout", "3")
+        as_json = run_cli("doctor", "--json", "--timeout", "3")
+    assert any("ek0123456789abcdefgh" in s for s in seen), "the server was not asked with the key"
+    assert "ek0123456789abcdefgh" not in text.stdout + text.stderr + as_json.stdout + as_json.stderr
+    assert "…efgh" in text.stdout + as_json.stdout
+
+
+# ------------------------------------------------------------------------------ case 9: the parse cache
+
+
+def test_case9_parse_cache_is_plain_data_checked_before_loading(tmp_path):
+    import os
+    import pickle
+
+    from codexprov.config import cache
+    from codexprov.config.document import load
+
+    config = tmp_path / "config.toml"
+    config.write_text('model = "m"\n', encoding="utf-8")
+    cache_dir = tmp_path / "state" / "cache"
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    entry = cache._entry(cache_dir, config)
+    entry.parent.mkdir(parents=True, mode=0o700)
+    cache_dir.chmod(0o700)
+    entry.write_bytes(pickle.dumps(Evil()))
+    entry.with_suffix(".pickle").write_bytes(pickle.dumps(Evil()))
+    assert load(config, cache_dir).data == {"model": "m"}
+    assert not marker.exists()
+    assert not entry.with_suffix(".pickle").exists()
+    assert entry.read_bytes().split(b"\n", 1)[1] == b'{"model":"m"}'
+
+    # A well-formed entry whose signature does not match is not parsed at all.
+    entry.write_bytes(b'[0]\n{"model": "planted"')
+    assert load(config, cache_dir).data == {"model": "m"}
+    # In a folder others can write, the cache is not used.
+    st = os.stat(config)
+    import json as json_mod
+
+    entry.write_bytes(json_mod.dumps(cache._signature(st)).encode() + b'\n{"model": "planted"}')
+    assert cache.get(cache_dir, config, st) == {"model": "planted"}
+    entry.parent.chmod(0o777)
+    assert cache.get(cache_dir, config, st) is None
+    entry.parent.chmod(0o700)

@@ -8,6 +8,7 @@ from pathlib import Path
 from codexprov import paths as paths_mod
 from codexprov import providers
 from codexprov.config.document import loads, same_data
+from tests.test_credentials import memory_keyring  # noqa: F401 - a fixture
 
 HEADERS = """[model_providers.acme]
 name = "Acme"
@@ -93,3 +94,34 @@ def test_doctor_does_not_call_toml_11_an_error(run_cli, config_file: Path) -> No
     result = run_cli("doctor", "--offline", "--json")
     checks = {f["check"] for f in json.loads(result.stdout)["findings"]}
     assert not {c for c in checks if c.startswith("config.")} - {"config.ok"}, checks
+
+
+def test_moving_a_key_out_of_a_multi_line_inline_table_keeps_its_other_lines(run_cli, config_file: Path, memory_keyring) -> None:  # noqa: F811
+    key = "sk-test-multiline-0123456789abcdef"
+    config_file.write_text(
+        '[model_providers.acme]\nname = "Acme"\nbase_url = "http://127.0.0.1:9/v1"\nwire_api = "responses"\n'
+        f'http_headers = {{\n  x-team = "blue",  # who pays\n  Authorization = "Bearer {key}",\n  x-org = "org-1",\n}}\n'
+    )
+    result = run_cli("key", "migrate", "--yes")
+    assert result.exit_code == 0, result.stderr
+    text = config_file.read_text()
+    assert '\nhttp_headers = {\n  x-team = "blue",  # who pays\n  x-org = "org-1",\n}\n' in text
+    assert key not in text
+    assert memory_keyring.entries == {("codexprov", "acme"): key}
+
+
+def test_assign_follows_a_multi_line_inline_table() -> None:
+    import tomlkit
+
+    from codexprov.config.edit import assign
+
+    src = 'h = {\n  "a=b" = "1", # c\n  y = "2"  # no comma\n}\n'
+    doc = tomlkit.parse(src)
+    assign(doc, "h", {"a=b": "9", "y": "2", "n": 1})
+    assert doc.as_string() == 'h = {\n  "a=b" = "9", # c\n  y = "2",  # no comma\n  n = 1,\n}\n'
+    doc = tomlkit.parse(src)
+    assign(doc, "h", {"y": "2"})
+    assert doc.as_string() == 'h = {\n  y = "2"  # no comma\n}\n'
+    doc = tomlkit.parse('h = {\n  a = [\n    1,\n  ],\n}\n')  # a value over several lines: rendered afresh
+    assign(doc, "h", {"a": [2]})
+    assert doc.as_string() == "h = {a = [2]}\n"

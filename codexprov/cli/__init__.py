@@ -146,6 +146,20 @@ def show_diff(diff: str, *, stderr: bool = False) -> None:
     write("\n".join(lines) + "\n", stderr=stderr)
 
 
+def read_stdin_line(provider_id: str) -> str:
+    """One line of standard input holding a key; bytes that are not UTF-8 are a usage error, not a
+    traceback (the key is not echoed)."""
+    from codexprov.errors import UsageError
+
+    try:
+        return sys.stdin.readline()
+    except UnicodeDecodeError:
+        raise UsageError(
+            "the key on standard input is not valid UTF-8 text; nothing was stored or written",
+            hint=f"Pipe the key as plain text, e.g. `printf '%s\\n' \"$KEY\" | codexprov key set {provider_id} --stdin`.",
+        ) from None
+
+
 def confirm(question: str, *, yes: bool) -> None:
     from codexprov.errors import CancelledError
 

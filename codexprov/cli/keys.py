@@ -24,10 +24,11 @@ app.add_typer(key_app, name="key")
 
 def _read_secret(provider_id: str, from_stdin: bool) -> str:
     """Hidden prompt on a terminal; otherwise (or with --stdin) one line of standard input."""
+    from codexprov.cli import read_stdin_line
     from codexprov.errors import UsageError
 
     if from_stdin or not sys.stdin.isatty():
-        line = sys.stdin.readline()
+        line = read_stdin_line(provider_id)
         if not line.strip():
             raise UsageError("no key on standard input; nothing was stored", hint=f"echo \"$KEY\" | codexprov key set {provider_id} --stdin")
         return line

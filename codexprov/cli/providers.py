@@ -71,6 +71,9 @@ def add_cmd(
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    allow_plaintext: bool = typer.Option(
+        False, "--allow-plaintext", help="Write a key given in --header/--query/--base-url into the config as it is (warned)."
+    ),
 ) -> None:
     """Add a provider from a recipe (`custom` for any OpenAI-compatible endpoint)."""
     from codexprov import adding, recipes
@@ -107,6 +110,7 @@ def add_cmd(
         use=use,
         replace=replace,
         dry_run=dry_run,
+        allow_plaintext=allow_plaintext,
         bridge=bridge,
     )
     from codexprov.bridge import layout as bridge_layout
@@ -133,7 +137,8 @@ def add_cmd(
 
         store = credentials.open_store()  # before the prompt: no usable keyring, no question
     if prepared.needs_key and answers is None:
-        key = _read_key(prepared.plan.provider_id, key_stdin)
+        # A key given in an Authorization/api-key header goes to the keyring instead of the file.
+        key = prepared.plan.moved_key or _read_key(prepared.plan.provider_id, key_stdin)
     if answers is not None and not dry_run:
         from codexprov.cli import guided
 
@@ -176,9 +181,10 @@ def _ask_missing(recipe, params: dict[str, str], base_url_given: bool) -> dict[s
 
 
 def _read_key(provider_id: str, key_stdin: bool) -> str | None:
+    from codexprov.cli import read_stdin_line
+
     if key_stdin:
-        line = sys.stdin.readline().strip()
-        return line or None
+        return read_stdin_line(provider_id).strip() or None
     if sys.stdin.isatty():
         value = typer.prompt(f"API key for {provider_id} (hidden; empty to set it later)", default="", hide_input=True, show_default=False, err=True)
         return value.strip() or None
@@ -282,7 +288,13 @@ def remove_cmd(
         from codexprov import credentials
 
         deleted = credentials.open_store().delete(provider_id)
-        say(f"deleted the key for {provider_id} from the OS keyring" if deleted else f"no key for {provider_id} was in the keyring")
+        if deleted:
+            say(
+                f"deleted the key for {provider_id} from the OS keyring (`codexprov undo` brings the provider back "
+                f"without it; pass --keep-key to keep it)"
+            )
+        else:
+            say(f"no key for {provider_id} was in the keyring")
 
 
 @app.command("undo")
@@ -293,10 +305,39 @@ def undo_cmd(
     """Put back the config as it was before codexprov's last change."""
     from codexprov.config.transaction import undo
 
-    result = undo(state.paths, force=force, dry_run=dry_run)
+    result = undo(state.paths, force=force, dry_run=dry_run, key_for=_keyring_reader())
     if dry_run:
         show_diff(result.diff)
         say("dry run: nothing was written")
-        return
-    what = "removed (it did not exist before)" if result.removed_file else "restored"
-    say(f"undid `{result.description}`: {result.path} {what}")
+    else:
+        what = "removed (it did not exist before)" if result.removed_file else "restored"
+        say(f"undid `{result.description}`: {result.path} {what}")
+    would = "would be" if dry_run else "are"
+    if result.keys_restored:
+        ids = ", ".join(result.keys_restored)
+        say(
+            f"warning: the keys that had moved into the keyring ({ids}) {would} in plain text in {result.path} again "
+            "(the keyring keeps its copies); `codexprov key migrate` moves them back",
+            style="yellow",
+        )
+    for pid in result.keys_missing:
+        say(
+            f"warning: {pid} reads its key from the keyring, which has none for it (`remove` deleted it); "
+            f"store it again with `codexprov key set {pid}`",
+            style="yellow",
+        )
+
+
+def _keyring_reader():
+    """`undo`'s access to the keyring, opened only if the restored file needs a key from it."""
+    store = None
+
+    def key_for(provider_id: str) -> str | None:
+        nonlocal store
+        if store is None:
+            from codexprov import credentials
+
+            store = credentials.open_store()
+        return store.get(provider_id)
+
+    return key_for

@@ -2,51 +2,86 @@
 6,000-line config that rarely changes. An entry is valid only while the file's size, mtime, ctime
 and inode are exactly those it was made from; codexprov refreshes it after each of its own writes.
 
-Entries are pickles in codexprov's own state folder (created 0700, files 0600): only this user's
-codexprov writes there, and an unreadable or stale entry is simply ignored.
+An entry is plain data, never code: its first line is the signature as JSON, the rest the parsed
+document as JSON. The signature is compared before the data is parsed at all, and nothing in an
+entry can run code (JSON has no objects, only data), so a planted entry can at worst be a wrong
+answer for a file whose size, times and inode it matches - and it is only read from a folder that
+belongs to this user and that no one else can write (otherwise the cache is simply not used).
+A document JSON cannot hold exactly (TOML dates and times) is not cached.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
-_VERSION = 1
+_VERSION = 2  # 1 was a pickle; those entries (*.pickle) are ignored and removed on the next write
 
 
-def _signature(st: os.stat_result) -> tuple[int, ...]:
-    return (_VERSION, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+def _signature(st: os.stat_result) -> list[int]:
+    return [_VERSION, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
 
 
 def _entry(cache_dir: Path, path: Path) -> Path:
-    return cache_dir / "parsed" / (hashlib.sha256(str(path).encode("utf-8")).hexdigest()[:24] + ".pickle")
+    return cache_dir / "parsed" / (hashlib.sha256(str(path).encode("utf-8")).hexdigest()[:24] + ".json")
+
+
+def _private(folder: Path) -> bool:
+    """The folder and the cache dir above it belong to this user and only this user can write them."""
+    if not hasattr(os, "getuid"):
+        return True  # Windows: the folder is under the user's own profile, ACL'd to them
+    uid = os.getuid()
+    for path in (folder, folder.parent):
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return False
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != uid or st.st_mode & 0o022:
+            return False
+    return True
 
 
 def get(cache_dir: Path | None, path: Path, st: os.stat_result) -> dict[str, Any] | None:
     if cache_dir is None:
         return None
-    try:
-        with open(_entry(cache_dir, path), "rb") as handle:
-            signature, data = pickle.load(handle)
-    except Exception:  # noqa: BLE001 - any unreadable entry is a miss, never an error
+    entry = _entry(cache_dir, path)
+    if not _private(entry.parent):
         return None
-    return data if signature == _signature(st) else None
+    try:
+        with open(entry, "rb") as handle:
+            head = handle.readline()
+            if json.loads(head) != _signature(st):
+                return None
+            data = json.loads(handle.read())
+    except (OSError, ValueError, RecursionError):
+        return None  # any unreadable entry is a miss, never an error
+    return data if isinstance(data, dict) else None
 
 
 def put(cache_dir: Path | None, path: Path, data: dict[str, Any]) -> None:
     if cache_dir is None:
         return
     try:
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return  # dates and times: JSON would not give them back as they were; parse each time
+    try:
         st = os.stat(path)
         entry = _entry(cache_dir, path)
-        entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        entry.parent.mkdir(exist_ok=True, mode=0o700)
+        if not _private(entry.parent):
+            return
+        old = entry.with_suffix(".pickle")
+        old.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump((_signature(st), data), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(json.dumps(_signature(st)).encode("utf-8") + b"\n" + body.encode("utf-8"))
         os.replace(tmp, entry)
     except OSError:
         pass  # a cache that cannot be written only costs speed

@@ -12,14 +12,24 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import tomli
+from typing import TYPE_CHECKING, Any
 
 from codexprov.errors import ConfigError, FileAccessError
 
-TOMLDecodeError = tomli.TOMLDecodeError
+if TYPE_CHECKING:
+    from tomli import TOMLDecodeError  # noqa: F401 - re-exported (at run time by __getattr__)
+
 BOM = "\ufeff"
+
+
+def __getattr__(name: str) -> Any:
+    # `list` on an unchanged config reads the parse cache and never parses: tomli is imported only
+    # when something parses (or asks for TOMLDecodeError, e.g. `from ... import TOMLDecodeError`).
+    if name == "TOMLDecodeError":
+        import tomli
+
+        return tomli.TOMLDecodeError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _POSITION = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+)\)$", re.S)
 _AT_END = re.compile(r"^(?P<msg>.*?) \(at end of document\)$", re.S)
@@ -57,6 +67,13 @@ def read_file(path: Path) -> tuple[str, bool, bool]:
     except IsADirectoryError:
         raise FileAccessError(f"{path} is a directory, not a config file") from None
     except OSError as err:
+        import errno
+
+        if err.errno == errno.ELOOP:
+            raise FileAccessError(
+                f"cannot read {path}: it is a symbolic link that loops (it leads back to itself)",
+                hint=f"Point {path} at a real file (`ls -l {path}` shows where it leads).",
+            ) from None
         raise FileAccessError(
             f"cannot read {path}: {err.strerror or err}",
             hint="Check the file's permissions (codexprov needs to read it as the user who runs Codex).",
@@ -94,6 +111,8 @@ def loads(text: str) -> dict[str, Any]:
     - a leap second (`23:59:60`) is accepted (Python's datetime cannot hold it, so tomli refuses it);
       it is read as :59, which is only ever compared with another reading of the same text.
     """
+    from tomli import TOMLDecodeError
+
     if text.startswith(BOM):
         text = text[1:]
     try:
@@ -112,6 +131,9 @@ _LEAP_SECOND = re.compile(r"(?<=[0-9]{2}:[0-9]{2}):60(?=[.Zz+ \t\r\n,\]}#-]|\Z)"
 
 
 def _loads(text: str) -> dict[str, Any]:
+    import tomli
+    from tomli import TOMLDecodeError
+
     overflowed: list[str] = []
 
     def parse_float(literal: str) -> float:
@@ -162,6 +184,8 @@ def same_data(a: Any, b: Any) -> bool:
 
 def parse(text: str, path: Path) -> dict[str, Any]:
     """`loads`, with its errors turned into ConfigError naming the key's line and column."""
+    from tomli import TOMLDecodeError
+
     try:
         data = loads(text)
     except TOMLDecodeError as err:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from codexprov.config.document import TOMLDecodeError, loads, same_data
-from codexprov.config.scan import Section, newline_of, scan
+from codexprov.config.scan import Section, newline_of, parse_key, scan
 
 _LONE_LF = re.compile(r"(?<!\r)\n")
 
@@ -63,6 +63,105 @@ def toml_item(key: str, value: Any):
     """The tomlkit item codexprov writes for `key = value` in a table: small maps inline, the auth
     command and nested maps as their own [a.b.c] sections. For edits made with `scoped_edit`."""
     return _tomlkit_value(value, inline=not _is_subtable(key, value))
+
+
+def assign(table: Any, key: str, value: Any) -> None:
+    """`table[key] = value` in a tomlkit table, for edits made with `scoped_edit`. An inline table
+    already there keeps its layout: a multi-line one (TOML 1.1) keeps its lines, comments and
+    trailing comma; removed keys lose their line, changed ones are rewritten in place, new ones are
+    added after the last entry in the same indentation. A layout it cannot follow is rewritten."""
+    import tomlkit
+    import tomlkit.items
+
+    current = table.get(key) if key in table else None
+    if isinstance(current, tomlkit.items.InlineTable) and isinstance(value, dict) and not _is_subtable(key, value):
+        kept = _edit_inline_text(current.as_string(), value)
+        if kept is not None:
+            table[key] = tomlkit.parse(f"t = {kept}\n")["t"]
+            return
+    table[key] = toml_item(key, value)
+
+
+_COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#')
+
+
+def _comment_at(line: str) -> int:
+    """Offset of the comment on a one-line entry (outside strings), or len(line)."""
+    for m in _COMMENT_OR_STRING.finditer(line):
+        if m.group() == "#":
+            return m.start()
+    return len(line)
+
+
+def _entry(line: str) -> tuple[str, Any] | None:
+    """(key, value) when the line is exactly one complete `key = value,` entry of an inline table."""
+    if not line.strip() or line.lstrip().startswith("#"):
+        return None
+    try:
+        data = loads("t = {\n" + line + "\n}")["t"]
+    except TOMLDecodeError:
+        return None
+    if len(data) != 1:
+        return None
+    ((k, v),) = data.items()
+    return (k, v) if not isinstance(v, dict) else None
+
+
+def _edit_inline_text(text: str, new: dict[str, Any]) -> str | None:
+    """The inline table `text` changed to hold `new`, every line it keeps as it was; None when its
+    layout is not one entry per line (then the caller renders the table afresh)."""
+    import tomlkit
+
+    lines = text.split("\n")
+    if len(lines) < 3 or "{" not in lines[0] or lines[-1].strip() != "}":
+        return None  # one line: tomlkit keeps that layout by itself, but simpler to render it again
+    cr = "\r" if lines[0].endswith("\r") else ""
+    out = [lines[0]]
+    seen: set[str] = set()
+    indent = "  "
+    last = None  # index in `out` of the last entry line
+    for line in lines[1:-1]:
+        bare = line.rstrip("\r")
+        if not bare.strip() or bare.lstrip().startswith("#"):
+            out.append(line)
+            continue
+        entry = _entry(bare)
+        if entry is None:
+            return None  # a value over several lines, or two entries on one line
+        k, v = entry
+        indent = bare[: len(bare) - len(bare.lstrip())]
+        if k not in new:
+            continue
+        seen.add(k)
+        if same_data(v, new[k]):
+            out.append(line)
+        else:
+            at = _comment_at(bare)
+            comment = bare[at:]
+            body = bare[:at].rstrip()
+            key_text = bare[: len(indent) + parse_key(bare[len(indent) :])[1]].rstrip()
+            gap = bare[len(body) : at] if comment else ""
+            value_text = tomlkit.item(new[k]).as_string()
+            out.append(f"{key_text} = {value_text}{',' if body.endswith(',') else ''}{gap}{comment}{cr}")
+        last = len(out) - 1
+    added = [f"{indent}{tomlkit.key(k).as_string()} = {tomlkit.item(v).as_string()},{cr}" for k, v in new.items() if k not in seen]
+    if added:
+        if last is not None:
+            bare = out[last].rstrip("\r")
+            at = _comment_at(bare)
+            body = bare[:at].rstrip()
+            if not body.endswith(","):
+                out[last] = body + "," + bare[len(body) :] + cr
+        position = last + 1 if last is not None else len(out)
+        out[position:position] = added
+    out.append(lines[-1])
+    result = "\n".join(out)
+    try:
+        if not same_data(loads(f"t = {result}\n")["t"], new):
+            return None
+    except TOMLDecodeError:
+        return None
+    return result
 
 
 def render_section(key_path: tuple[str, ...], table: dict[str, Any]) -> str:

@@ -148,10 +148,10 @@ def _commit(
     if snap.exists:
         refuse_read_only(paths, target)
     remove_stale_temp_files(target)
-    backup = _backup(paths, target, snap, backup_text)
     written = (BOM if snap.bom else "") + new_text  # a file that had a byte-order mark keeps it
-    write_atomic(target, written, existed=snap.exists)
-    _journal_append(paths, target, backup, written, description)
+    backup = _journaled(
+        paths, target, snap, backup_text, written, description, lambda: write_atomic(target, written, existed=snap.exists)
+    )
     cache.put(paths.cache_dir, file, new_data)
     return EditResult(file, snap.text, new_text, None, True, backup, False, description, new_data)
 
@@ -166,12 +166,13 @@ def delete_file(paths: Paths, file: Path, *, dry_run: bool, description: str) ->
         if dry_run:
             return EditResult(file, snap.text, "", None, True, None, True, description)
         refuse_read_only(paths, target)
-        backup = _backup(paths, target, snap, None)
-        try:
-            target.unlink()
-        except OSError as err:
-            raise FileAccessError(f"cannot delete {target}: {err.strerror or err}") from None
-        _journal_append(paths, target, backup, None, description)
+        def unlink() -> None:
+            try:
+                target.unlink()
+            except OSError as err:
+                raise FileAccessError(f"cannot delete {target}: {err.strerror or err}; it was not changed") from None
+
+        backup = _journaled(paths, target, snap, None, None, description, unlink)
         return EditResult(file, snap.text, "", None, True, backup, False, description)
 
 
@@ -282,12 +283,36 @@ def _journal_lock(paths: Paths) -> FileLock:
 
 
 def _read_journal(paths: Paths) -> list[dict[str, Any]]:
+    path = _journal_path(paths)
     try:
-        return json.loads(_journal_path(paths).read_text(encoding="utf-8"))
+        entries = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return []
-    except (OSError, ValueError):
-        return []
+    except OSError as err:
+        raise FileAccessError(
+            f"cannot read codexprov's undo journal {path}: {err.strerror or err}",
+            hint=f"Check the permissions of {path.parent} (codexprov's state folder).",
+        ) from None
+    except (ValueError, RecursionError):
+        entries = None
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("file"), str) and isinstance(e.get("description", ""), str) for e in entries
+    ):
+        raise FileAccessError(
+            f"codexprov's undo journal {path} is damaged (not the list of edits codexprov writes)",
+            hint=f"Move it aside to start a new undo history (`mv {path} {path}.bad`); the backups in "
+            f"{paths.backup_dir} stay where they are.",
+        )
+    return entries
+
+
+def scrub_backups(paths: Paths, moved: dict[str, str]) -> int:
+    """After keys moved into the keyring (secret -> provider id): replace them in every backup
+    the journal lists with keyring placeholders (codexprov.config.backups); how many changed."""
+    from codexprov.config.backups import scrub_journal_backups
+
+    with _journal_lock(paths):
+        return scrub_journal_backups(_read_journal(paths), moved, lambda p, t: write_atomic(p, t, existed=True))
 
 
 def _write_journal(paths: Paths, entries: list[dict[str, Any]]) -> None:
@@ -298,7 +323,13 @@ def _backup(paths: Paths, target: Path, snap: Snapshot, backup_text) -> Path | N
     if not snap.exists:
         return None
     folder = paths.backup_dir / _key(target)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as err:
+        raise FileAccessError(
+            f"cannot create the backup folder {folder}: {err.strerror or err}; {target} was not changed",
+            hint="Set CODEXPROV_STATE_DIR to a folder you can write, or fix the permissions of codexprov's state folder.",
+        ) from None
     name = f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}-{target.name}"
     text = (BOM if snap.bom else "") + (backup_text(snap.text) if backup_text else snap.text)
     path = folder / name
@@ -310,24 +341,65 @@ def _home_key(paths: Paths) -> str:
     return os.path.realpath(paths.codex_home)
 
 
-def _journal_append(paths: Paths, target: Path, backup: Path | None, new_text: str | None, description: str) -> None:
+def _journaled(
+    paths: Paths,
+    target: Path,
+    snap: Snapshot,
+    backup_text: Callable[[str], str] | None,
+    new_text: str | None,
+    description: str,
+    change: Callable[[], None],
+) -> Path | None:
+    """Back up, journal, then `change()` the file: the journal entry comes first, so an edit that
+    cannot be journaled is not made, and a change that fails takes its entry back out."""
+    backup = _backup(paths, target, snap, backup_text)
+    try:
+        entry = _journal_append(paths, target, backup, new_text, description)
+    except CodexprovError as err:
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+        raise type(err)(
+            f"{err.message}; {target} was not changed (codexprov writes the undo journal first)", hint=err.hint
+        ) from None
+    try:
+        change()
+    except BaseException:
+        with contextlib.suppress(CodexprovError, OSError):
+            _journal_remove(paths, entry)
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+        raise
+    return backup
+
+
+def _journal_append(
+    paths: Paths, target: Path, backup: Path | None, new_text: str | None, description: str
+) -> dict[str, Any]:
     """new_text None: the file was deleted (undo expects it absent, then puts the backup back)."""
+    entry = {
+        "file": str(target),
+        "codex_home": _home_key(paths),
+        "backup": str(backup) if backup else None,
+        "after_sha256": None if new_text is None else hashlib.sha256(new_text.encode("utf-8")).hexdigest(),
+        "description": description,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
     with _journal_lock(paths):
         entries = _read_journal(paths)
-        entries.append(
-            {
-                "file": str(target),
-                "codex_home": _home_key(paths),
-                "backup": str(backup) if backup else None,
-                "after_sha256": None if new_text is None else hashlib.sha256(new_text.encode("utf-8")).hexdigest(),
-                "description": description,
-                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            }
-        )
+        entries.append(entry)
+        _write_journal(paths, entries[-MAX_BACKUPS:])
         for dropped in entries[:-MAX_BACKUPS]:
             if dropped.get("backup"):
                 Path(dropped["backup"]).unlink(missing_ok=True)
-        _write_journal(paths, entries[-MAX_BACKUPS:])
+    return entry
+
+
+def _journal_remove(paths: Paths, entry: dict[str, Any]) -> None:
+    with _journal_lock(paths):
+        entries = _read_journal(paths)
+        if entry in entries:
+            entries.remove(entry)
+            _write_journal(paths, entries)
 
 
 @dataclass(frozen=True)
@@ -337,6 +409,10 @@ class UndoResult:
     diff: str
     removed_file: bool
     dry_run: bool
+    # Providers whose keys came back from the keyring into the restored file (plain text again).
+    keys_restored: tuple[str, ...] = ()
+    # Providers the restored file reads through `codexprov token` whose keyring entry is gone.
+    keys_missing: tuple[str, ...] = ()
 
 
 def _belongs_to(entry: dict[str, Any], home: str) -> bool:
@@ -349,11 +425,21 @@ def _last_for_home(entries: list[dict[str, Any]], home: str) -> int | None:
     return next((i for i in range(len(entries) - 1, -1, -1) if _belongs_to(entries[i], home)), None)
 
 
-def undo(paths: Paths, *, force: bool = False, dry_run: bool = False) -> UndoResult:
+def undo(
+    paths: Paths,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    key_for: Callable[[str], str | None] | None = None,
+) -> UndoResult:
     """Put back the file codexprov changed last in this codex home, as it was before that change.
 
     The journal is shared by every codex home (it lives in codexprov's state folder); undo only
-    ever acts on an entry of the selected home (--codex-home / CODEX_HOME)."""
+    ever acts on an entry of the selected home (--codex-home / CODEX_HOME).
+
+    `key_for(provider_id)` reads the keyring (it may raise KeyringUnavailableError); it is called
+    only when the backup stands for keys that moved into the keyring (codexprov.config.backups),
+    which are then put back, or when the restored file reads keys through `codexprov token`."""
     # Lock order everywhere: the file's lock first, then the journal's (apply_edit does the same).
     home = _home_key(paths)
     entries = _read_journal(paths)
@@ -370,15 +456,22 @@ def undo(paths: Paths, *, force: bool = False, dry_run: bool = False) -> UndoRes
         if index is None or Path(entries[index]["file"]) != target:
             raise CodexprovError("another codexprov changed the undo journal meanwhile", hint="Run `codexprov undo` again.")
         entry = entries[index]
-        current = target.read_bytes() if target.exists() else None
+        try:
+            current = target.read_bytes() if target.exists() else None
+        except OSError as err:
+            raise FileAccessError(f"cannot read {target}: {err.strerror or err}; nothing was changed") from None
         current_hash = hashlib.sha256(current).hexdigest() if current is not None else None
-        if current_hash != entry["after_sha256"] and not force:
+        if current_hash != entry.get("after_sha256") and not force:
             raise CodexprovError(
                 f"{target} changed after codexprov's last edit ({entry['description']}); not undoing",
                 hint="Run `codexprov undo --force` to restore the backup anyway (your later edits are lost).",
             )
-        # Bytes, not read_text: text mode would turn a CRLF file's line ends into LF.
-        before = Path(entry["backup"]).read_bytes().decode("utf-8") if entry["backup"] else None
+        before = _read_backup(paths, entry)
+        filled: tuple[str, ...] = ()
+        missing: tuple[str, ...] = ()
+        if before is not None:
+            before, filled = _put_keys_back(before, entry, key_for)
+            missing = _wired_without_key(before, key_for)
         now = current.decode("utf-8", "replace") if current is not None else ""
         diff = make_diff(now, before or "", target)
         if not dry_run:
@@ -389,6 +482,81 @@ def undo(paths: Paths, *, force: bool = False, dry_run: bool = False) -> UndoRes
                 target.unlink(missing_ok=True)
             else:
                 write_atomic(target, before, existed=current is not None)
+            try:
+                _write_journal(paths, entries[:index] + entries[index + 1 :])
+            except FileAccessError as err:
+                raise FileAccessError(
+                    f"{target} was restored as it was before `{entry['description']}`, but the undo journal "
+                    f"could not be updated ({err.message}); the backup {entry['backup']} is kept",
+                    hint="Fix the state folder's permissions; until then `codexprov undo` will report that the file changed.",
+                ) from None
+            if entry.get("backup"):
                 Path(entry["backup"]).unlink(missing_ok=True)
-            _write_journal(paths, entries[:index] + entries[index + 1 :])
-    return UndoResult(target, entry["description"], diff, before is None, dry_run)
+    return UndoResult(target, entry["description"], diff, before is None, dry_run, filled, missing)
+
+
+def _read_backup(paths: Paths, entry: dict[str, Any]) -> str | None:
+    if not entry.get("backup"):
+        return None
+    path = Path(entry["backup"])
+    try:
+        # Bytes, not read_text: text mode would turn a CRLF file's line ends into LF.
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise NotFoundError(
+            f"cannot undo `{entry['description']}`: its backup {path} is missing; nothing was changed",
+            hint=f"Restore {entry['file']} by hand, or move the undo journal {_journal_path(paths)} aside to start a new history.",
+        ) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise FileAccessError(
+            f"cannot read the backup {path}: {getattr(err, 'strerror', None) or err}; nothing was changed"
+        ) from None
+
+
+def _put_keys_back(text: str, entry: dict[str, Any], key_for) -> tuple[str, tuple[str, ...]]:
+    """A backup taken before keys moved into the keyring holds placeholders: the keys go back in,
+    or the undo is refused. A placeholder is never written to a config file."""
+    from codexprov.config.backups import fill, placeholders_in
+
+    if not placeholders_in(text):
+        return text, ()
+    if key_for is None:
+        raise CodexprovError(f"cannot undo `{entry['description']}` without the keyring; nothing was changed")
+    text, filled, missing = fill(text, key_for)
+    if missing:
+        ids = ", ".join(missing)
+        raise NotFoundError(
+            f"cannot undo `{entry['description']}`: the file it restores held the key of {ids}, which moved "
+            "into the keyring, and the keyring has no key for it now; nothing was changed",
+            hint=" ".join(f"Store it again with `codexprov key set {pid}`," for pid in missing) + " then run `codexprov undo` again.",
+        )
+    try:
+        parse(text, Path(entry["file"]))
+    except ConfigError:
+        raise CodexprovError(
+            f"cannot undo `{entry['description']}`: a key from the keyring cannot be written back into the "
+            "file as it was (it holds characters that would need TOML escaping); nothing was changed",
+            hint="Restore the file by hand, or keep the keys in the keyring as they are.",
+        ) from None
+    return text, filled
+
+
+def _wired_without_key(text: str, key_for) -> tuple[str, ...]:
+    """Providers in `text` that read their key through `codexprov token` and have none in the keyring."""
+    import tomllib
+
+    if key_for is None or "token" not in text:
+        return ()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return ()
+    from codexprov.credentials import is_token_auth
+    from codexprov.errors import KeyringUnavailableError
+
+    tables = data.get("model_providers")
+    wired = [pid for pid, t in (tables.items() if isinstance(tables, dict) else ()) if isinstance(t, dict) and is_token_auth(t.get("auth"), pid)]
+    try:
+        return tuple(pid for pid in wired if key_for(pid) is None)
+    except KeyringUnavailableError:
+        return ()
