@@ -123,3 +123,63 @@ def tool_types(model: str | None) -> tuple[str, ...]:
     if model == "gpt-5.5":
         return _TOOLS_FULL
     return _TOOLS_DEFAULT
+
+
+def request_shape(model: str | None, codex_version: str | None = None) -> tuple[dict[str, str], dict[str, object]]:
+    """(headers, body fields) of a Codex 0.169.0 turn for this model, as `doctor --live` sends
+    them: the tools are tiny stand-ins of the same types, so a gateway that refuses a type (or the
+    Responses-Lite header) refuses the probe too. Per-request ids are fresh uuids."""
+    import uuid
+
+    session = str(uuid.uuid4())
+    version = codex_version or "0.169.0"
+    headers = {
+        "Accept": "text/event-stream",
+        "originator": "codex_exec",
+        "User-Agent": f"codex_exec/{version} (codexprov doctor --live)",
+        "session-id": session,
+        "x-client-request-id": session,
+    }
+    lite = uses_responses_lite(model)
+    if lite:
+        headers[RESPONSES_LITE_HEADER] = "true"
+    empty = {"type": "object", "properties": {}, "additionalProperties": False}
+    stand_ins: dict[str, dict[str, object]] = {
+        "function": {"type": "function", "name": PROBE_TOOL, "description": "Answers pong. Takes no arguments.", "strict": False, "parameters": empty},
+        "namespace": {
+            "type": "namespace",
+            "name": "codexprov_probe",
+            "description": "Probe tools.",
+            "tools": [{"type": "function", "name": "noop", "description": "Does nothing.", "strict": False, "parameters": empty}],
+        },
+        "custom": {"type": "custom", "name": "echo", "description": "Echoes its input. A FREEFORM tool.", "format": {"type": "text"}},
+        "tool_search": {
+            "type": "tool_search",
+            "execution": "client",
+            "description": "Searches deferred tools.",
+            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"], "additionalProperties": False},
+        },
+        "web_search": {"type": "web_search", "external_web_access": False},
+    }
+    body: dict[str, object] = {
+        "tool_choice": "auto",
+        "parallel_tool_calls": not lite,
+        "store": False,
+        "include": ["reasoning.encrypted_content"],
+        "prompt_cache_key": session,
+    }
+    tools = [stand_ins[t] for t in tool_types(model)]
+    if tools:
+        body["tools"] = tools
+    if lite:
+        body["reasoning"] = {"effort": "low", "context": "all_turns"}
+        body["text"] = {"verbosity": "low"}
+    elif model == "gpt-5.5":
+        body["reasoning"] = {"effort": "medium"}
+        body["text"] = {"verbosity": "low"}
+    else:
+        body["reasoning"] = {"summary": "auto"}
+    return headers, body
+
+
+PROBE_TOOL = "ping"

@@ -358,9 +358,10 @@ def test_live_ok_with_function_call() -> None:
     assert re.fullmatch(r"a turn completed in \d+ ms \(first event after \d+ ms\); function call `ping` came back", live.message)
     [real] = [r for r in mock.seen if r.method == "POST" and json.loads(r.content).get("input")]
     body = json.loads(real.content)
-    assert body["stream"] is True and body["model"] == "m-1" and body["tool_choice"] == "required"
-    assert [t["name"] for t in body["tools"]] == ["ping"]
-    assert real.headers["accept"] == "text/event-stream"
+    assert body["stream"] is True and body["model"] == "m-1" and body["tool_choice"] == "auto"
+    assert [(t["type"], t.get("name")) for t in body["tools"]] == [("function", "ping"), ("namespace", "codexprov_probe"), ("web_search", None)]
+    assert real.headers["accept"] == "text/event-stream" and real.headers["originator"] == "codex_exec"
+    assert "x-openai-internal-codex-responses-lite" not in real.headers
 
 
 def test_live_warns_without_function_call() -> None:

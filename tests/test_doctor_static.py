@@ -346,6 +346,7 @@ def test_cli_exit_codes_json_and_escaped_output(run_cli, config_file: Path) -> N
             "fixable": True,
             "key": "wire_api",
             "fix_kind": "set-wire-api",
+            "scope": "used",
         }
     ]
     text = run_cli("doctor", "--offline")
@@ -353,7 +354,7 @@ def test_cli_exit_codes_json_and_escaped_output(run_cli, config_file: Path) -> N
     assert "provider acme (active)\n" in text.stdout
     assert '      fix: codexprov doctor --fix  (sets wire_api = "responses" in [model_providers.acme])\n' in text.stdout
     assert f"  ✗ wire_api = \"chat\": Codex 0.169.0 accepts only 'responses' and refuses to load the config ({config_file}:7)\n" in text.stdout
-    assert text.stdout.endswith("FAIL: 1 failed, 1 warnings, 1 ok\n")
+    assert text.stdout.endswith("FAIL: 1 failed, 1 warning, 1 ok\n")
 
 
 def test_cli_exit_zero_and_usage_errors(run_cli, config_file: Path) -> None:

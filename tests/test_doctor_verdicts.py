@@ -4,6 +4,7 @@ with the real binary (tests/test_doctor_verdicts_codex.py)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,63 @@ def test_add_refuses_a_variable_another_provider_reads(run_cli, config_file: Pat
     third = run_cli("add", "groq", "--id", "groq3", "--key-mode", "env", "--env-key", "GROQ_API_KEY", "--yes")
     assert third.exit_code == 0
     assert "$GROQ_API_KEY is also read by `groq`: both providers get the same key" in third.stderr
+
+
+# ---------------------------------------------------------------------------- the verdict's scope
+
+
+UNUSED = '\n[model_providers.spare]\nname = "Spare"\nbase_url = "http://127.0.0.1:9/v1"\nenv_key = "SPARE_KEY"\n'
+
+
+def test_an_unused_broken_provider_does_not_fail_the_verdict_unless_all() -> None:
+    report = doctor(ACME + UNUSED)
+    [missing] = [f for f in report.findings if f.check == "key.env-missing"]
+    assert (missing.provider, missing.status, missing.scope) == ("spare", "fail", "other")
+    assert report.in_use == ("acme",)
+    assert report.exit_code == 0
+    data = report.to_json()
+    assert (data["status"], data["counts"]["fail"], data["counted"]["fail"], data["all"]) == ("ok", 1, 0, False)
+    assert doctor(ACME + UNUSED, all_=True).exit_code == 1
+    # naming it puts it in scope
+    named = doctor(ACME + UNUSED, provider="spare")
+    assert named.in_use == ("acme", "spare") and named.exit_code == 1
+
+
+def test_a_profile_counts_only_when_selected(config_file: Path) -> None:
+    profile = config_file.parent / "work.config.toml"
+    profile.parent.mkdir(parents=True, exist_ok=True)
+    profile.write_text('model_provider = "nope"\n')
+    report = doctor(ACME)
+    [undefined] = [f for f in report.findings if f.check == "config.model-provider"]
+    assert (undefined.file, undefined.scope) == (str(profile), "other")
+    assert report.exit_code == 0
+    assert doctor(ACME, profile="work").exit_code == 1
+    assert doctor(ACME, all_=True).exit_code == 1
+
+
+def test_an_unknown_profile_is_an_error(run_cli, config_file: Path) -> None:
+    config_file.write_text(ACME)
+    result = run_cli("doctor", "--offline", "--profile", "nope")
+    assert result.exit_code == 4
+    assert result.stderr.startswith(f"error: no profile `nope`: {config_file.parent / 'nope.config.toml'} does not exist\n")
+
+
+def test_cli_reports_unused_findings_under_their_own_heading(run_cli, config_file: Path) -> None:
+    config_file.write_text(ACME + UNUSED)
+    result = run_cli("doctor", "--offline")
+    assert result.exit_code == 0, result.stdout
+    assert "\nnot used by plain `codex` here (not counted; --all counts them)\n  provider spare\n" in result.stdout
+    # (the warning: no Codex on this test's PATH)
+    assert result.stdout.endswith("OK, with warnings: 0 failed, 1 warning, 1 ok (1 failure in unused providers or profiles not counted)\n")
+    every = run_cli("doctor", "--offline", "--all")
+    assert every.exit_code == 1
+    assert "(counted, --all)" in every.stdout and every.stdout.endswith("FAIL: 1 failed, 1 warning, 1 ok\n")
+    listed = json.loads(run_cli("doctor", "--offline", "--json").stdout)
+    assert [(f["check"], f["provider"], f["scope"]) for f in listed["findings"] if f["status"] == "fail"] == [("key.env-missing", "spare", "other")]
+
+
+def test_help_says_what_the_verdict_is_about(run_cli) -> None:
+    result = run_cli("doctor", "--help")
+    text = " ".join(result.stdout.split())
+    assert "what plain `codex` uses from this directory" in text
+    assert "count toward the exit status only with --all" in text

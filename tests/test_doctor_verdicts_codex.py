@@ -9,7 +9,6 @@ look-alikes share the broken ones' server quirks or spelling and must stay free 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from codexprov.codex.capabilities import capabilities
 from codexprov.codex.version import CodexInfo
 from codexprov.doctor import Report, run_doctor
 from codexprov.errors import KeyringUnavailableError
-from tests.codexrun import run_codex, write_minimal_config
+from tests.codexrun import codex_env, run_codex, write_minimal_config
 from tests.fake_server import _error, _json
 
 pytestmark = pytest.mark.codex
@@ -79,16 +78,19 @@ class Outcome:
     codex_stderr: str
     report: Report
     server: Any
+    requests: list[Any]  # what the doctor's probes sent
+    live: Report  # `doctor --live`, with its Codex run
 
     def fails(self) -> list[str]:
-        return [f.check for f in self.report.findings if f.status == "fail"]
+        """The failures that count: about what plain `codex` uses here."""
+        return [f.check for f in self.report.findings if f.status == "fail" and f.scope == "used"]
 
     def finding(self, check: str) -> Any:
         [found] = [f for f in self.report.findings if f.check == check]
         return found
 
 
-def judge(scenario: Scenario, codex_bin: Path, codex_home: Path, make_fake_server, tmp_path: Path) -> Outcome:
+def judge(scenario: Scenario, codex_bin: Path, codex_home: Path, make_fake_server, tmp_path: Path, after: list[str] = ()) -> Outcome:
     server = make_fake_server(expected_key=KEY, **scenario.server)
     base_url = server.base_url.replace("http://", "https://") if scenario.https else server.base_url
     extra = list(scenario.extra)
@@ -96,20 +98,40 @@ def judge(scenario: Scenario, codex_bin: Path, codex_home: Path, make_fake_serve
         extra += [f"request_max_retries = {scenario.retries}", f"stream_max_retries = {scenario.retries}"]
     if scenario.retries is not None and scenario.env_key is None:
         extra = extra[-2:] + extra[:-2]  # retries belong to [model_providers.acme], before an [….auth] table
-    write_minimal_config(codex_home, base_url, env_key=scenario.env_key, extra_provider_lines=extra, no_retries=False)
+    write_minimal_config(codex_home, base_url, env_key=scenario.env_key, extra_provider_lines=extra + list(after), no_retries=False)
     env = {"ACME_API_KEY": scenario.key} if scenario.key is not None else {}
     try:
         proc = run_codex(codex_bin, codex_home, "say pong", env_extra=env, timeout=scenario.codex_timeout, strict=False)
         finished, stderr = proc.returncode == 0 and "pong" in proc.stdout, proc.stderr
     except subprocess.TimeoutExpired:
         finished, stderr = False, "(timed out)"
+    return _doctor(finished, stderr, server, env, codex_bin, codex_home, tmp_path, scenario.codex_timeout)
+
+
+def sessions(codex_home: Path) -> list[Path]:
+    """Every session file (a rollout) under a codex home."""
+    return sorted(p.relative_to(codex_home) for p in codex_home.rglob("*.jsonl"))
+
+
+def _doctor(finished, stderr, server, env, codex_bin, codex_home, tmp_path, codex_timeout) -> Outcome:
+    """The doctor on the same setup, then `doctor --live`, whose Codex run must agree with `codex exec`."""
     server.clear()
     info = CodexInfo(codex_bin, (0, 169, 0), capabilities((0, 169, 0)), False)
-    doctor_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(codex_home.parent), **env}
+    doctor_env = codex_env(codex_home, env)
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
     report = run_doctor(paths_mod.resolve(), codex_info=info, env=doctor_env, cwd=work, open_store=no_keyring, timeout=5)
-    return Outcome(finished, stderr, report, server)
+    probes = list(server.requests)
+    before = sessions(codex_home)
+    live = run_doctor(
+        paths_mod.resolve(), codex_info=info, env=doctor_env, cwd=work, open_store=no_keyring, timeout=5,
+        live=True, codex_run=True, codex_timeout=min(codex_timeout, 30),
+    )
+    [ran] = [f for f in live.findings if f.check == "codex.run"]
+    assert (ran.status == "ok") is finished, (ran, stderr[-1500:])
+    # the Codex run left no session in the user's codex home
+    assert sessions(codex_home) == before
+    return Outcome(finished, stderr, report, server, probes, live)
 
 
 # ---------------------------------------------------------------------------- broken: Codex fails, doctor fails
@@ -155,7 +177,7 @@ def test_key_not_sent_as_written(key, problem, codex_bin, codex_home, make_fake_
         f"the key in $ACME_API_KEY is not sent as you think: {problem}; the provider will refuse it"
     )
     # the probe sent what Codex sends
-    sent = {r.headers.get("authorization") for r in out.server.requests}
+    sent = {r.headers.get("authorization") for r in out.requests}
     assert sent == ({None} if "\n" in key else {f"Bearer {key}".rstrip()})
     assert KEY not in json.dumps(out.report.to_json())
 
@@ -226,7 +248,7 @@ def test_key_with_a_tab_inside_quotes_in_header_values_and_unsendable_headers(co
         ("provider.http-header", "warn", "http_headers `X Org`: the name holds a space, which no HTTP header name may, so Codex drops this header silently and sends the rest"),
         ("provider.http-header", "warn", "http_headers `X-Line`: the value holds a newline, so Codex drops this header silently and sends the rest"),
     ]
-    probe = out.server.requests[0].headers
+    probe = out.requests[0].headers
     assert probe["x-utf"] == "é".encode().decode("latin-1") and probe["x-quoted"] == '"q"' and "x-line" not in probe
 
 
@@ -239,7 +261,7 @@ def test_auth_command_output_with_whitespace_is_trimmed(codex_bin, codex_home, m
     out = judge(Scenario(key=None, env_key=None, extra=auth), codex_bin, codex_home, make_fake_server, tmp_path)
     healthy(out)
     assert "key.format" not in [f.check for f in out.report.findings]
-    assert {r.headers.get("authorization") for r in out.server.requests} == {f"Bearer {KEY}"}
+    assert {r.headers.get("authorization") for r in out.requests} == {f"Bearer {KEY}"}
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -269,3 +291,66 @@ def _every_other(answer: tuple[int, dict[str, str], bytes]) -> Callable[..., Any
         return None
 
     return script
+
+
+# ---------------------------------------------------------------------------- the verdict is about what `codex` uses
+
+
+def test_unused_provider_pointing_nowhere(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
+    spare = ["", "[model_providers.spare]", 'name = "Spare"', 'base_url = "http://127.0.0.1:9/v1"', 'env_key = "SPARE_KEY"']
+    out = judge(Scenario(extra=[], server={}), codex_bin, codex_home, make_fake_server, tmp_path, after=spare)
+    healthy(out)
+    others = sorted({(f.check, f.provider) for f in out.report.findings if f.status == "fail" and f.scope == "other"})
+    assert others == [("key.env-missing", "spare"), ("net.reachable", "spare")]
+    assert out.report.in_use == ("acme",)
+
+
+def test_profile_never_selected(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
+    (codex_home).mkdir(parents=True, exist_ok=True)
+    (codex_home / "work.config.toml").write_text('model_provider = "nope"\n')
+    out = judge(Scenario(), codex_bin, codex_home, make_fake_server, tmp_path)
+    healthy(out)
+    # `codex -p work` fails, and so does the doctor asked about that profile
+    proc = run_codex(codex_bin, codex_home, "say pong", args=("-p", "work"), env_extra={"ACME_API_KEY": KEY}, timeout=60, strict=False)
+    assert proc.returncode != 0
+    info = CodexInfo(codex_bin, (0, 169, 0), capabilities((0, 169, 0)), False)
+    named = run_doctor(paths_mod.resolve(), codex_info=info, env=codex_env(codex_home, {"ACME_API_KEY": KEY}), cwd=tmp_path / "work", open_store=no_keyring, profile="work", offline=True)
+    assert [(f.check, f.status, f.scope) for f in named.findings if f.status == "fail"] == [("config.model-provider", "fail", "used")]
+    assert named.exit_code == 1
+
+
+# ---------------------------------------------------------------------------- --live looks like Codex
+
+
+@pytest.mark.parametrize("model", ["fake-model", "gpt-5.5", "gpt-5.6-sol"])
+def test_live_request_is_shaped_like_codex(model, codex_bin, codex_home, make_fake_server, tmp_path) -> None:
+    from codexprov.doctor import ProviderTarget
+    from codexprov.doctor.network import check_network
+
+    server = make_fake_server(models=(model,), function_call=False)
+    write_minimal_config(codex_home, server.base_url, model=model)
+    proc = run_codex(codex_bin, codex_home, "say pong", env_extra={"ACME_API_KEY": KEY}, timeout=60, strict=False)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    [codex] = server.requests_to("/responses", "POST")
+    server.clear()
+    target = ProviderTarget("acme", server.base_url, headers={"Authorization": f"Bearer {KEY}"}, model=model, has_key=True)
+    findings = check_network([target], live=True, codex_version="0.169.0")
+    ours = [r for r in server.requests_to("/responses", "POST") if r.body and r.body.get("input")]
+    assert len(ours) == 1
+    mine = ours[0]
+
+    def shape(request: Any) -> tuple[Any, ...]:
+        body, headers = request.body, request.headers
+        return (
+            list(dict.fromkeys(t["type"] for t in body.get("tools", []))),
+            headers.get("x-openai-internal-codex-responses-lite"),
+            headers.get("accept"),
+            headers.get("originator"),
+            headers["user-agent"].split(" ")[0],
+            {k: body.get(k) for k in ("stream", "store", "tool_choice", "parallel_tool_calls", "reasoning", "text", "include")},
+        )
+
+    assert shape(mine) == shape(codex)
+    assert sorted(set(mine.body) - {"input"}) == sorted(set(codex.body) - {"input", "client_metadata"})
+    live = next(f for f in findings if f.check == "net.live")
+    assert live.status in ("ok", "warn") and live.status == ("ok" if model == "gpt-5.6-sol" else "warn")

@@ -19,16 +19,29 @@ _SYMBOL = {"ok": "[green]✓[/]", "warn": "[yellow]⚠[/]", "fail": "[bold red]�
 
 @app.command("doctor")
 def doctor_cmd(
-    provider_id: str | None = typer.Argument(None, metavar="ID", help="Check only this provider."),
+    provider_id: str | None = typer.Argument(None, metavar="ID", help="Check only this provider (it then counts toward the verdict)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable report (check ids, status, message, fix)."),
     offline: bool = typer.Option(False, "--offline", help="Static checks only; no network."),
-    live: bool = typer.Option(False, "--live", help="Also send one real streamed request per provider (costs a few tokens)."),
+    live: bool = typer.Option(
+        False,
+        "--live",
+        help="Also send one real streamed request per provider, shaped like Codex's, and run the installed Codex for one "
+        "turn on a throwaway copy of this setup: the ground truth (costs a few tokens).",
+    ),
+    profile: str | None = typer.Option(None, "--profile", "-p", metavar="NAME", help="Judge `codex -p NAME`: the profile file and its provider count toward the verdict."),
+    all_: bool = typer.Option(False, "--all", help="Let every provider and profile count toward the exit status, not only what `codex` uses here."),
     fix: bool = typer.Option(False, "--fix", help="Apply the fixes that are safe to automate (diff, backup, confirmation)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; a duplicate keeps its last definition."),
     dry_run: bool = typer.Option(False, "--dry-run", help="With --fix: print each fix's diff; write nothing."),
     timeout: float = typer.Option(5.0, "--timeout", metavar="SECONDS", help="Seconds each provider gets to answer all its probes (default 5; --live allows at least 30)."),
 ) -> None:
-    """Tell a working provider setup from a broken one, and say the fix. Exit 1 when a check fails."""
+    """Tell a working provider setup from a broken one, and say the fix.
+
+    The verdict (exit 1 when a check fails) is about what plain `codex` uses from this directory:
+    config.toml, the project config, the active provider and model, plus what is named here (ID,
+    --profile). Other providers and profile files are checked too and reported under their own
+    heading; they count toward the exit status only with --all.
+    """
     from codexprov.codex.version import detect
     from codexprov.doctor import run_doctor
     from codexprov.errors import UsageError
@@ -41,9 +54,12 @@ def doctor_cmd(
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
     paths = state.paths
     info = detect(paths, explicit=state.codex_binary)
-    common: dict[str, Any] = {"provider": provider_id, "codex_info": info, "cwd": Path.cwd()}
+    common: dict[str, Any] = {"provider": provider_id, "codex_info": info, "cwd": Path.cwd(), "profile": profile}
     applied = _run_fixes(paths, common, yes=yes, talk_only=as_json, dry_run=dry_run) if fix else None
-    report = run_doctor(paths, offline=offline, live=live, timeout=timeout, **common)
+    with _Progress(enabled=not as_json) as progress:
+        report = run_doctor(
+            paths, offline=offline, live=live, codex_run=live, timeout=timeout, all_=all_, progress=progress.say, **common
+        )
     if as_json:
         data = report.to_json()
         if applied is not None:
@@ -79,24 +95,96 @@ def _render(console: Any, report: Any) -> None:
     def escape(text: str) -> str:
         return escape_markup(neutralise(text))
 
-    groups: dict[str | None, list[Any]] = {None: []}
-    for pid in report.providers:
-        groups[pid] = []
-    for finding in report.findings:
-        groups.setdefault(finding.provider, []).append(finding)
-    for pid, findings in groups.items():
-        if not findings:
-            continue
-        title = "setup" if pid is None else f"provider {pid}" + (" (active)" if pid == report.active else "")
-        console.print(f"[bold]{escape(title)}[/]")
-        for f in findings:
-            where = f" [dim]({escape(f.file)}{':' + str(f.line) if f.line else ''})[/]" if f.file and f.status != "ok" else ""
-            console.print(f"  {_SYMBOL.get(f.status, '?')} {escape(f.message)}{where}")
-            if f.status in ("warn", "fail") and f.fix:
-                console.print(f"      fix: {escape(f.fix)}")
-    counts = report.to_json()["counts"]
-    verdict = "[bold red]FAIL[/]" if report.failed else ("[yellow]OK, with warnings[/]" if counts["warn"] else "[green]OK[/]")
-    console.print(f"{verdict}: {counts['fail']} failed, {counts['warn']} warnings, {counts['ok']} ok")
+    def groups(findings: list[Any]) -> dict[tuple[str | None, str | None], list[Any]]:
+        out: dict[tuple[str | None, str | None], list[Any]] = {(None, None): []}
+        for pid in report.providers:
+            out[(pid, None)] = []
+        for finding in findings:
+            file = finding.file if finding.provider is None and finding.scope == "other" else None
+            out.setdefault((finding.provider, file), []).append(finding)
+        return out
+
+    def show(findings: list[Any], indent: str) -> None:
+        for (pid, file), items in groups(findings).items():
+            if not items:
+                continue
+            if pid is not None:
+                title = f"provider {pid}" + (" (active)" if pid == report.active else "")
+            else:
+                title = f"profile file {file}" if file else "setup"
+            console.print(f"{indent}[bold]{escape(title)}[/]")
+            for f in items:
+                where = f" [dim]({escape(f.file)}{':' + str(f.line) if f.line else ''})[/]" if f.file and f.status != "ok" else ""
+                console.print(f"{indent}  {_SYMBOL.get(f.status, '?')} {escape(f.message)}{where}")
+                if f.status in ("warn", "fail") and f.fix:
+                    console.print(f"{indent}      fix: {escape(f.fix)}")
+
+    used = [f for f in report.findings if f.scope == "used"]
+    other = [f for f in report.findings if f.scope != "used"]
+    show(used, "")
+    if other:
+        counts_note = "counted, --all" if report.all else "not counted; --all counts them"
+        console.print(f"[bold]not used by plain `codex` here[/] [dim]({counts_note})[/]")
+        show(other, "  ")
+    counted = report.to_json()["counted"]
+    verdict = "[bold red]FAIL[/]" if report.failed else ("[yellow]OK, with warnings[/]" if counted["warn"] else "[green]OK[/]")
+    line = f"{verdict}: {counted['fail']} failed, {_plural(counted['warn'], 'warning')}, {counted['ok']} ok"
+    ignored = sum(1 for f in other if f.status == "fail") if not report.all else 0
+    if ignored:
+        line += f" ({_plural(ignored, 'failure')} in unused providers or profiles not counted)"
+    console.print(line)
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+class _Progress:
+    """What doctor is doing, on stderr, when stderr is a terminal and the run lasts more than a
+    second; nothing at all when piped (and nothing left on the screen afterwards)."""
+
+    DELAY = 1.0
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.text = "checking"
+        self._status: Any = None
+        self._timer: Any = None
+        self._done = False
+        import threading
+
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            import threading
+
+            self._timer = threading.Timer(self.DELAY, self._start)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def _start(self) -> None:
+        from rich.console import Console
+
+        with self._lock:
+            if self._done:
+                return
+            self._status = Console(stderr=True).status(f"doctor: {self.text}…")
+            self._status.start()
+
+    def say(self, text: str) -> None:
+        self.text = text
+        if self._status is not None:
+            self._status.update(f"doctor: {text}…")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            self._done = True
+            if self._status is not None:
+                self._status.stop()
 
 
 # ---------------------------------------------------------------------------- --fix

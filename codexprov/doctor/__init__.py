@@ -34,6 +34,11 @@ def run_doctor(
     cwd: Path | None = None,
     system_config: Path | None = None,
     open_store: Callable[[], Any] | None = None,
+    profile: str | None = None,
+    all_: bool = False,
+    codex_run: bool = False,
+    codex_timeout: float = 60.0,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Static checks over every config file Codex reads, then (unless offline) the network checks.
 
@@ -41,6 +46,12 @@ def run_doctor(
     project config is looked for from (default: none); `system_config` replaces
     /etc/codex/config.toml (also $CODEXPROV_SYSTEM_CONFIG). `store` is the keyring (opened with
     `open_store` only when a provider reads its key from it).
+
+    The verdict is about what plain `codex` uses from `cwd` (config.toml, the project config, the
+    active provider) plus what was named (`provider`, `profile`); findings about other providers
+    and profile files are kept with scope "other" and count only with `all_`. `codex_run` (with
+    `live`) also runs the installed Codex on a throwaway copy of the setup (doctor/codexrun.py).
+    `progress` is told what is being done, for a terminal to show.
     """
     from codexprov.doctor import static
     from codexprov.doctor.layers import load_layers
@@ -64,11 +75,51 @@ def run_doctor(
         from codexprov.providers import not_found
 
         raise not_found(provider, sorted(set(result.tables) | static.builtin_ids(codex_info)), str(paths.config_file))
+    if profile is not None and not any(layer.kind == "profile" and layer.name == profile for layer in layers):
+        from codexprov.errors import NotFoundError
+
+        raise NotFoundError(
+            f"no profile `{profile}`: {paths.codex_home / (profile + '.config.toml')} does not exist",
+            hint="`codexprov profile list` shows the profiles.",
+        )
     findings = [*result.findings[:1], *load_findings, *result.findings[1:]]
+    from codexprov.doctor.bridge import check_bridge
+
+    findings += check_bridge(result, env, offline=offline, timeout=timeout, transport=transport)
     if not offline:
         targets = build_targets(result, env)
-        findings += _network(targets, timeout=timeout, live=live, transport=transport)
-    return Report(tuple(findings), codex_info.to_json(), result.order, result.active)
+        if progress is not None and targets:
+            progress(f"probing {len(targets)} provider{'s' if len(targets) != 1 else ''}")
+        findings += _network(targets, timeout=timeout, live=live, transport=transport, codex_version=codex_info.version_text)
+    in_use = _in_use(result, layers, provider, profile)
+    if live and codex_run:
+        from codexprov.doctor.codexrun import run_codex_turn
+
+        if progress is not None:
+            progress("running Codex for one turn")
+        runs = in_use[-1] if profile is not None else result.active
+        findings.append(
+            run_codex_turn(paths, codex_info, env=env, cwd=cwd, profile=profile, timeout=codex_timeout, findings=findings, active=runs)
+        )
+    scoped = tuple(_scoped(f, set(in_use), layers, profile) for f in findings)
+    return Report(scoped, codex_info.to_json(), result.order, result.active, tuple(in_use), all_)
+
+
+def _in_use(result: Any, layers: list[Any], provider: str | None, profile: str | None) -> list[str]:
+    """The providers plain `codex` uses from here (first), then what the command line named."""
+    used = [result.active, provider]
+    for layer in layers:
+        if layer.kind == "profile" and layer.name == profile and isinstance((layer.data or {}).get("model_provider"), str):
+            used.append(layer.data["model_provider"])
+    return list(dict.fromkeys(p for p in used if p is not None))
+
+
+def _scoped(finding: Finding, in_use: set[str], layers: list[Any], profile: str | None) -> Finding:
+    import dataclasses
+
+    unused_profiles = {str(layer.path) for layer in layers if layer.kind == "profile" and layer.name != profile}
+    other = (finding.provider is not None and finding.provider not in in_use) or (finding.file in unused_profiles)
+    return dataclasses.replace(finding, scope="other") if other else finding
 
 
 def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
@@ -138,9 +189,11 @@ def _wire_value(value: str) -> str | bytes:
     return value if value.isascii() else value.encode("utf-8")
 
 
-def _network(targets: list[ProviderTarget], *, timeout: float, live: bool, transport: Any) -> list[Finding]:
+def _network(
+    targets: list[ProviderTarget], *, timeout: float, live: bool, transport: Any, codex_version: str | None
+) -> list[Finding]:
     if not targets:
         return []
     from codexprov.doctor.network import check_network
 
-    return list(check_network(targets, timeout=timeout, live=live, transport=transport))
+    return list(check_network(targets, timeout=timeout, live=live, transport=transport, codex_version=codex_version))

@@ -39,6 +39,9 @@ class Finding:
     fix: str | None = None  # the exact command (or edit) that fixes it
     fix_kind: FixKind | None = None  # set when `doctor --fix` can apply the fix itself
     key: str | None = None  # the config key concerned (e.g. "wire_api", "api_key")
+    # "used": about what plain `codex` uses from here (or what the command line named);
+    # "other": a provider or profile it does not use, which counts toward the exit only with --all.
+    scope: str = "used"
 
     @property
     def fixable(self) -> bool:
@@ -56,6 +59,7 @@ class Finding:
             "fixable": self.fixable,
             "key": self.key,
             "fix_kind": self.fix_kind.value if self.fix_kind is not None else None,
+            "scope": self.scope,
         }
 
 
@@ -77,10 +81,16 @@ class Report:
     codex: dict[str, Any] = field(default_factory=dict)  # path, version, assumed
     providers: tuple[str, ...] = ()  # the providers checked, active first
     active: str | None = None  # the provider Codex uses (model_provider, or openai)
+    in_use: tuple[str, ...] = ()  # the providers the verdict is about (active, and what was named)
+    all: bool = False  # --all: findings about unused providers and profiles count too
+
+    def counts(self, finding: Finding) -> bool:
+        """Whether this finding counts toward the verdict and the exit status."""
+        return self.all or finding.scope == "used"
 
     @property
     def failed(self) -> bool:
-        return any(f.status == "fail" for f in self.findings)
+        return any(f.status == "fail" and self.counts(f) for f in self.findings)
 
     @property
     def exit_code(self) -> int:
@@ -88,11 +98,15 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         counts = {s: sum(1 for f in self.findings if f.status == s) for s in STATUSES}
+        counted = {s: sum(1 for f in self.findings if f.status == s and self.counts(f)) for s in STATUSES}
         return {
-            "status": "fail" if self.failed else ("warn" if counts["warn"] else "ok"),
+            "status": "fail" if self.failed else ("warn" if counted["warn"] else "ok"),
             "counts": counts,
+            "counted": counted,
             "codex": self.codex,
             "providers": list(self.providers),
             "active": self.active,
+            "in_use": list(self.in_use),
+            "all": self.all,
             "findings": [f.to_json() for f in self.findings],
         }

@@ -118,14 +118,20 @@ def _why_unreachable(answer: _Answer, timeout: float) -> str:
 
 
 def check_network(
-    targets: list[ProviderTarget], *, timeout: float = 5.0, live: bool = False, transport: Any = None
+    targets: list[ProviderTarget],
+    *,
+    timeout: float = 5.0,
+    live: bool = False,
+    transport: Any = None,
+    codex_version: str | None = None,
 ) -> list[Finding]:
-    """Probe every target concurrently; findings in target order, checks in a fixed order each."""
+    """Probe every target concurrently; findings in target order, checks in a fixed order each.
+    `codex_version` goes into the --live request's User-Agent, as Codex puts its own."""
     import asyncio
 
     if not targets:
         return []
-    coro = _check_all(list(targets), timeout, live, transport)
+    coro = _check_all(list(targets), timeout, live, transport, codex_version)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -171,22 +177,25 @@ def _tls_context(targets: list[ProviderTarget]) -> Any:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
-async def _check_all(targets: list[ProviderTarget], timeout: float, live: bool, transport: Any) -> list[Finding]:
+async def _check_all(
+    targets: list[ProviderTarget], timeout: float, live: bool, transport: Any, codex_version: str | None = None
+) -> list[Finding]:
     import asyncio
 
     httpx = _import_httpx()
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     verify = _tls_context(targets)
     async with httpx.AsyncClient(transport=transport, limits=limits, follow_redirects=False, verify=verify) as client:
-        prober = _Prober(client, timeout)
+        prober = _Prober(client, timeout, codex_version)
         results = await asyncio.gather(*(prober.provider(t, live) for t in targets))
     return [finding for findings in results for finding in findings]
 
 
 class _Prober:
-    def __init__(self, client: Any, timeout: float) -> None:
+    def __init__(self, client: Any, timeout: float, codex_version: str | None = None) -> None:
         self.client = client
         self.timeout = timeout
+        self.codex_version = codex_version
 
     async def request(self, method: str, url: str, target: ProviderTarget, deadline: float, body: Any = None) -> _Answer:
         """One request the way Codex's HTTP client makes it: redirects followed (at most 10; a
@@ -323,27 +332,25 @@ class _Prober:
 
         import httpx
 
+        from codexprov.wire import request_shape
+
         pid = target.id
         limit = max(self.timeout, LIVE_MIN_TIMEOUT)
+        shape_headers, shape = request_shape(target.model, self.codex_version)
+        wants_call = bool(shape.get("tools"))
+        ask = f"Call the `{LIVE_TOOL}` tool once, with no arguments." if wants_call else "Answer with the single word: pong."
         body = {
             "model": target.model,
-            "instructions": f"You are a connectivity probe. Call the `{LIVE_TOOL}` tool once, with no arguments.",
-            "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": f"Call {LIVE_TOOL}."}]}],
-            "tools": [
-                {
-                    "type": "function",
-                    "name": LIVE_TOOL,
-                    "description": "Answers pong. Takes no arguments.",
-                    "parameters": {"type": "object", "properties": {}, "additionalProperties": False},
-                    "strict": False,
-                }
-            ],
-            "tool_choice": "required",
             "stream": True,
+            "input": [
+                {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": f"You are a connectivity probe. {ask}"}]},
+                {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "ping"}]},
+            ],
+            **shape,
         }
-        headers = {"Accept": "text/event-stream", **target.headers}
+        headers = {**shape_headers, **target.headers}
         start = time.monotonic()
-        state = _SseState()
+        state = _SseState(wants_call=wants_call)
         try:
             async with asyncio.timeout(limit):
                 async with self.client.stream(
@@ -370,7 +377,8 @@ class _Prober:
 class _SseState:
     """Reads a Responses SSE stream line by line and remembers what matters to the doctor."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, wants_call: bool = True) -> None:
+        self.wants_call = wants_call
         self.first_event: float | None = None
         self.data: list[str] = []
         self.event: str | None = None
@@ -447,6 +455,8 @@ class _SseState:
         if not self.completed:
             ended = f"no response.completed within {limit:g} s" if self.timed_out else "the stream ended without response.completed"
             return Finding("net.live", "fail", f"{ended} ({first}, {self.events} events)", provider=pid)
+        if not self.wants_call:
+            return Finding("net.live", "ok", f"a turn completed in {total * 1000:.0f} ms ({first}), sent as Codex sends it for this model", provider=pid)
         if not self.calls:
             return Finding(
                 "net.live",
@@ -757,3 +767,8 @@ def _condition_findings(target: ProviderTarget, url: str, models: _Answer, respo
                 )
             )
     return out
+
+
+# Public names for the model-list rules, used by `codexprov models` (codexprov/served_models.py).
+model_ids = _model_ids
+serves = _serves
