@@ -134,7 +134,13 @@ inherit = "core"
 """
     report = doctor(config, env={"AZ_KEY": "azkey-0123456789abcdef"})
     # Two providers reading one variable share one key: said, never failed (it may be intended).
-    assert problems(report) == [("warn", "provider.env-key-shared", "az", 12), ("warn", "provider.env-key-shared", "azv1", 23)]
+    # The active one is an Azure endpoint without the settings that keep Codex's tool types and
+    # Responses-lite requests away from it (tests/test_doctor_codex_rules.py): a warning.
+    assert problems(report) == [
+        ("warn", "provider.env-key-shared", "az", 12),
+        ("warn", "provider.env-key-shared", "azv1", 23),
+        ("warn", "provider.gateway-requests", "az", None),
+    ]
     assert report.exit_code == 0
     assert report.providers == ("az", "local", "azv1")
 
