@@ -206,6 +206,15 @@ class Recipe:
     def param(self, name: str) -> RecipeParam | None:
         return next((p for p in self.params if p.name == name), None)
 
+    def matches_url(self, url: str) -> bool:
+        """Whether a provider's base URL is one this recipe writes (any param values)."""
+        if not self.base_url:
+            return False
+        pattern = "".join(
+            "[^/]+" if i % 2 else re.escape(part) for i, part in enumerate(_PLACEHOLDER.split(self.base_url))
+        )
+        return re.fullmatch(pattern, url.rstrip("/"), flags=re.IGNORECASE) is not None
+
     def url_only_params(self) -> frozenset[str]:
         """Params that only shape the base URL (or the built-in table): `--base-url` makes them moot."""
         other = set()
@@ -348,15 +357,17 @@ def load_catalog(paths: Paths, env: Mapping[str, str] | None = None) -> Catalog:
 
 def load_recipe_file(path: Path, source: str = "shipped") -> Recipe:
     """Parse and check one recipe file. Raises `_Problem` (an internal error type) on any fault."""
-    import tomllib
+    # The config reader (TOML 1.1, compiled tomli): a recipe may be written like a Codex config,
+    # and the catalog's 25 files parse about three times faster than with tomllib.
+    from codexprov.config.document import TOMLDecodeError, loads
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = loads(path.read_text(encoding="utf-8"))
     except OSError as err:
         raise _Problem(None, f"cannot read: {err.strerror or err}") from None
     except UnicodeDecodeError:
         raise _Problem(None, "not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as err:
+    except TOMLDecodeError as err:
         raise _Problem(None, f"invalid TOML: {err}") from None
     return parse_recipe(data, path=path, source=source)
 
@@ -778,6 +789,8 @@ def _render(
         and recipe.builtin in capabilities.restricted_ids()
         and base_url is None
         and provider_id in (recipe.id, recipe.builtin)
+        # Codex 0.165 has the gcp built-in but not yet its project_id/location: a custom provider then.
+        and set(recipe.builtin_fields) <= set(capabilities.builtin_top_fields(recipe.builtin) or ())
     )
     if use_builtin:
         assert recipe.builtin is not None
@@ -821,7 +834,7 @@ def _render(
     instructions = recipe.env_key_instructions if key_var is not None else None
     if recipe.builtin == "gcp" and recipe.auth_command is not None and auth is not None:
         warnings.append(
-            "this Codex has no built-in `gcp` provider, so the key comes from "
+            "this Codex has no built-in `gcp` provider that takes a project (0.166 and newer have), so the key comes from "
             f"`{recipe.auth_command.command} {' '.join(recipe.auth_command.args)}`; "
             "Vertex's OpenAI-compatible endpoint is not verified to serve /v1/responses"
         )

@@ -240,7 +240,10 @@ def test_up_without_litellm_says_how_to_install(bridge_layout, store):
     assert caught.value.hint == "Run `codexprov bridge install` (it creates a virtualenv of its own; codexprov's stays as it is)."
 
 
-def test_token_for_bridged_provider_without_litellm_is_one_line(bridge_layout, store, tmp_path):
+@pytest.mark.keyring
+def test_token_for_bridged_provider_without_litellm_is_one_line(bridge_layout, store, tmp_path, secret_service):
+    # The child `codexprov token` reads the bridge's master key from the keyring before it looks for
+    # LiteLLM: the private Secret Service.
     import subprocess
 
     manage.register(bridge_layout, Upstream("claude", "anthropic", None, "ANTHROPIC_API_KEY"), store, port=24568)
