@@ -179,7 +179,7 @@ def test_no_bridge_writes_the_direct_config_and_warns():
     assert plan.bridge is None
     assert plan.spec.base_url == "https://api.anthropic.com/v1"
     assert plan.warnings == (
-        "Anthropic does not serve /v1/responses (checked 2026-11-22): Codex will fail on the first turn. "
+        "Anthropic does not serve /v1/responses (per its docs, read 2026-11-22): Codex will fail on the first turn. "
         "Drop --no-bridge to route it through codexprov's bridge (`codexprov add anthropic --id anthropic --replace`).",
     )
 
