@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
+
 
 def _fake_codex(tmp_path: Path, version: str) -> Path:
     script = tmp_path / f"codex-{version}"
@@ -13,6 +15,7 @@ def _fake_codex(tmp_path: Path, version: str) -> Path:
     return script
 
 
+@pytest.mark.codex
 def test_vertex_on_a_codex_without_gcp_builtin_writes_a_custom_provider(run_cli, config_file: Path, codex_bin_0133: Path) -> None:
     result = run_cli("--codex", str(codex_bin_0133), "add", "vertex", "--param", "project=my-project-123", "--param", "location=us-central1", "--yes")
     assert result.exit_code == 0, result.stderr
@@ -21,6 +24,7 @@ def test_vertex_on_a_codex_without_gcp_builtin_writes_a_custom_provider(run_cli,
     assert "gcp" not in tomllib.loads(config_file.read_text())["model_providers"]
 
 
+@pytest.mark.codex
 def test_vertex_on_current_codex_configures_the_gcp_builtin(run_cli, config_file: Path, codex_bin: Path) -> None:
     result = run_cli("--codex", str(codex_bin), "add", "vertex", "--param", "project=my-project-123", "--param", "location=us-central1", "--yes")
     assert result.exit_code == 0, result.stderr
