@@ -118,12 +118,20 @@ def _key_cell(status) -> str:
 
 
 @key_app.command("rm")
-def key_rm(provider_id: str = typer.Argument(..., metavar="ID")) -> None:
+def key_rm(
+    provider_id: str = typer.Argument(..., metavar="ID"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say whether there is a key to delete; delete nothing."),
+) -> None:
     """Delete a provider's key from the OS keyring (the config is not changed)."""
     from codexprov import credentials, providers
     from codexprov.errors import NotFoundError
 
     store = credentials.open_store()
+    if dry_run:
+        if store.get(provider_id) is None:
+            raise NotFoundError(f"no key for `{provider_id}` in the OS keyring ({store.label}); nothing to delete")
+        say(f"dry run: would delete the key for {provider_id} from the OS keyring ({store.label})")
+        return
     if not store.delete(provider_id):
         raise NotFoundError(f"no key for `{provider_id}` in the OS keyring ({store.label}); nothing deleted")
     say(f"deleted the key for {provider_id} from the OS keyring ({store.label})")
