@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_keyring_real are parameters here)
 """Issue 9 against the real parts: gnome-keyring's Secret Service (started by scripts/test.sh) for
 key migrate, undo and remove round trips, and the real Codex 0.169.0 completing a turn after
 `key migrate` and after `undo`. Everything runs through the installed `codexprov` executable."""
@@ -9,8 +8,7 @@ import pytest
 
 from codexprov import credentials
 from tests.codexrun import run_codex
-from tests.fake_server import make_fake_server  # noqa: F401  (a fixture)
-from tests.test_keyring_real import KEY, files_containing, provider_id, secret_service, write_provider  # noqa: F401
+from tests.test_keyring_real import KEY, files_containing, write_provider
 
 pytestmark = pytest.mark.keyring
 
@@ -34,14 +32,7 @@ def _turn(codex_bin, codex_home, dbus: str, server) -> None:
 
 @pytest.mark.codex
 def test_migrate_then_undo_with_the_real_keyring_and_codex(
-    run_exe,
-    codex_bin,
-    codex_home,
-    config_file,
-    isolated_home,
-    provider_id,
-    secret_service,
-    make_fake_server,
+    run_exe, codex_bin, codex_home, config_file, isolated_home, provider_id, secret_service, make_fake_server
 ):
     server = make_fake_server(expected_key=KEY)
     original = _plaintext_config(config_file, provider_id, server.base_url)
