@@ -459,7 +459,7 @@ def test_case9_parse_cache_is_plain_data_checked_before_loading(tmp_path):
     entry.parent.chmod(0o700)
 
 
-def test_bridge_logs_mask_the_keyring_keys_they_quote(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_bridge_logs_mask_the_keyring_keys_they_quote(run_cli, config_file, memory_keyring):
     from codexprov.bridge.layout import resolve
 
     config_file.write_text(
