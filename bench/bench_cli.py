@@ -4,7 +4,12 @@ Targets (issue 2): list ≤ 150 ms median, use ≤ 300 ms median, on the 2-core 
 `list` faster than 6.0x the `python -c pass` floor measured in the same run; "list (config
 changed)" touches the file before each run, so the parse cache misses and the TOML reader runs.
 Each run is a fresh process, as a user typing the command gets. Usage:
-    python bench/bench_cli.py [--runs N]
+    python bench/bench_cli.py [--runs N] [--compare DIR]
+
+--compare DIR (issue 9: `list` within 10% of before a change): also times `python -m codexprov
+list` and `list --json` run from DIR (a checkout of the code before the change, e.g. made with
+`git archive COMMIT codexprov | tar -x -C DIR`) against the same from this repo, alternating run by
+run on the same config, each with its own state dir (parse cache warmed first), and prints the ratio.
 """
 
 from __future__ import annotations
@@ -54,9 +59,38 @@ def timed_after_touch(cmd: list[str], env: dict[str, str], config: Path, runs: i
     return times
 
 
+def compare(other: Path, home: Path, tmp: Path, runs: int, floor: float) -> bool:
+    """This repo's `list` against DIR's, alternating so that machine load hits both alike."""
+    repo = Path(__file__).resolve().parent.parent
+    ok = True
+    for extra in ([], ["--json"]):
+        sides = {}
+        for label, code in (("before", other), ("after", repo)):
+            env = dict(os.environ, CODEX_HOME=str(home), CODEXPROV_STATE_DIR=str(tmp / f"state-{label}"), NO_COLOR="1")
+            env["PYTHONPATH"] = str(code)
+            sides[label] = ([sys.executable, "-m", "codexprov", "list", *extra], env, [])
+            timed(sides[label][0], env, 2)  # warm its parse cache
+        for i in range(runs):
+            order = ["before", "after"] if i % 2 == 0 else ["after", "before"]
+            for label in order:
+                cmd, env, sink = sides[label]
+                sink += timed(cmd, env, 1)
+        before = statistics.median(sides["before"][2]) * 1000
+        after = statistics.median(sides["after"][2]) * 1000
+        ratio = after / before
+        name = "list " + " ".join(extra)
+        print(
+            f"{name:<12} before {before:7.1f} ms ({before / floor:4.1f}x floor)  after {after:7.1f} ms "
+            f"({after / floor:4.1f}x floor)  ratio {ratio:4.2f}  target ≤ 1.10  {'OK' if ratio <= 1.10 else 'OVER'}"
+        )
+        ok &= ratio <= 1.10
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--compare", type=Path, metavar="DIR", help="a checkout of the code before a change")
     args = parser.parse_args()
     exe = shutil.which("codexprov")
     cmd = [exe] if exe else [sys.executable, "-m", "codexprov"]
@@ -69,6 +103,8 @@ def main() -> int:
         baseline = timed([sys.executable, "-c", "pass"], env, args.runs)
         floor = statistics.median(baseline) * 1000
         print(f"{'python -c pass (floor)':<32} median {floor:7.1f} ms")
+        if args.compare is not None:
+            return 0 if compare(args.compare.resolve(), home, Path(tmp), args.runs, floor) else 1
         ok = report("codexprov list", timed([*cmd, "list"], env, args.runs), 150, floor)
         ok &= report("codexprov list --json", timed([*cmd, "list", "--json"], env, args.runs), 150, floor)
         ok &= report(

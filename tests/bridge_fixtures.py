@@ -53,6 +53,7 @@ def require_bridge_parts() -> str:
 # (recipe, model Codex asks for, the API the stand-in speaks for it, extra add args)
 BRIDGED_RECIPES = (
     ("anthropic", "claude-sonnet-4-5", "anthropic"),
+    ("gemini", "gemini-2.5-pro", "gemini"),
     ("cerebras", "gpt-oss-120b", "chat"),
     ("mistral", "devstral-medium-latest", "chat"),
     ("deepseek", "deepseek-v4-pro", "chat"),
@@ -127,7 +128,7 @@ def bridged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridged]:
             if key:
                 setup.keys[provider_id] = key
             # The Anthropic stand-in serves /v1/messages at its root, as api.anthropic.com does.
-            base = server.root_url if api == "anthropic" else server.base_url
+            base = {"anthropic": server.root_url, "gemini": server.root_url + "/v1beta"}.get(api, server.base_url)
             args = ["add", recipe, "--id", provider_id, "--base-url", base]
             if recipe in ("deepseek", "nvidia-nim", "llama-cpp", "custom"):
                 args.append("--bridge")  # "unknown" Responses support: direct unless asked
@@ -136,6 +137,13 @@ def bridged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridged]:
             proc = setup.codexprov(*args, input=(key + "\n") if key else None)
             assert proc.returncode == 0, proc.stderr
             setup.add_outputs[provider_id] = proc
+        # One more chat endpoint, which the doctor test takes down.
+        down_id = f"b-down-{tag}"
+        server = ToolTurnServer().start()
+        setup.servers[down_id], setup.models[down_id], setup.ids["down"] = server, "down-model", down_id
+        proc = setup.codexprov("add", "custom", "--id", down_id, "--base-url", server.base_url, "--bridge", "--key-mode", "none")
+        assert proc.returncode == 0, proc.stderr
+        setup.add_outputs[down_id] = proc
         yield setup
     finally:
         setup.codexprov("bridge", "down", timeout=60)

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
@@ -33,11 +36,17 @@ def test_bridged_recipe_completes_a_tool_turn(recipe, bridged, codex_bin):
     turns = server.turn_requests()[before[provider_id]:]
     assert len(turns) == 2, [(r.path, r.body and r.body.get("model")) for r in turns]
     first, second = turns
-    assert first.body["model"] == second.body["model"] == bridged.models[provider_id]
+    if recipe != "gemini":  # Gemini names the model in the path
+        assert first.body["model"] == second.body["model"] == bridged.models[provider_id]
     if recipe == "anthropic":
         assert first.path == second.path == "/v1/messages"
         assert first.headers["x-api-key"] == bridged.keys[provider_id]
         assert "authorization" not in first.headers
+    elif recipe == "gemini":
+        model = bridged.models[provider_id]
+        assert first.path == second.path == f"/v1beta/models/{model}:streamGenerateContent"
+        assert first.query == {"alt": "sse"}
+        assert first.headers["x-goog-api-key"] == bridged.keys[provider_id]
     else:
         assert first.path == second.path == "/v1/chat/completions"
         expected = f"Bearer {bridged.keys[provider_id]}" if provider_id in bridged.keys else "Bearer none"
@@ -45,8 +54,9 @@ def test_bridged_recipe_completes_a_tool_turn(recipe, bridged, codex_bin):
         # Codex 0.169 sends client_metadata; the bridge drops it before the upstream sees it.
         assert "client_metadata" not in first.body
     # The second call carries the tool's output (Codex ran `echo bridge-tool-$((6*7))`).
-    assert TOOL_OUTPUT in json.dumps(second.body["messages"])
-    assert TOOL_OUTPUT not in json.dumps(first.body["messages"])
+    conversation = "contents" if recipe == "gemini" else "messages"
+    assert TOOL_OUTPUT in json.dumps(second.body[conversation])
+    assert TOOL_OUTPUT not in json.dumps(first.body[conversation])
     # Routing: no other upstream saw anything of this turn.
     others = {pid: len(s.turn_requests()) - before[pid] for pid, s in bridged.servers.items() if pid != provider_id}
     assert others == dict.fromkeys(others, 0)
@@ -116,3 +126,50 @@ def test_no_secret_anywhere_the_bridge_writes_or_shows(bridged, codex_bin):
             assert secret not in path.read_text(errors="replace"), path
         assert secret not in ps
         assert secret not in shown
+
+
+def _litellm_pid(runner_pid: int) -> int:
+    children = Path(f"/proc/{runner_pid}/task/{runner_pid}/children").read_text().split()
+    assert len(children) == 1, children
+    return int(children[0])
+
+
+def test_bridge_crash_next_codex_turn_recovers(bridged, codex_bin):
+    provider_id = bridged.ids["mistral"]
+    first = bridged.codex(codex_bin, provider_id)
+    assert first.returncode == 0, first.stderr[-2000:]
+    runner = json.loads((bridged.bridge_dir / "run.json").read_text())["pid"]
+    os.kill(_litellm_pid(runner), signal.SIGKILL)  # LiteLLM dies; its runner follows
+    deadline = time.monotonic() + 20
+    while Path(f"/proc/{runner}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    status = json.loads(bridged.codexprov("bridge", "status", "--json").stdout)
+    assert (status["health"], status["pid"]) == ("down", None)
+
+    again = bridged.codex(codex_bin, provider_id)
+
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert final_text(TOOL_OUTPUT) in again.stdout
+    status = json.loads(bridged.codexprov("bridge", "status", "--json").stdout)
+    assert status["health"] == "up" and status["pid"] not in (None, runner)
+    log = bridged.codexprov("bridge", "logs", "-n", "2000").stdout
+    assert log.count("--- codexprov bridge starting") >= 2
+
+
+def test_doctor_tells_upstream_down_from_bridge_up(bridged):
+    healthy, down = bridged.ids["custom"], bridged.ids["down"]
+    down_url = bridged.servers[down].base_url
+    bridged.servers[down].stop()
+
+    report = bridged.codexprov("doctor", down, "--json", "--timeout", "20")
+    findings = [f for f in json.loads(report.stdout)["findings"] if f["check"].startswith("bridge.")]
+    by_check = {f["check"]: (f["status"], f["message"], f["provider"]) for f in findings}
+    assert by_check["bridge.running"][0] == "ok"
+    assert by_check["bridge.upstream"] == (
+        "fail", f"upstream down: the bridge is up but cannot reach {down_url}", down
+    )
+    assert report.returncode == 1
+
+    report = bridged.codexprov("doctor", healthy, "--json", "--timeout", "20")
+    findings = {f["check"]: (f["status"], f["message"]) for f in json.loads(report.stdout)["findings"] if f["check"].startswith("bridge.")}
+    assert findings["bridge.upstream"] == ("ok", f"upstream answers through the bridge ({bridged.servers[healthy].base_url})")

@@ -41,6 +41,8 @@ def secret_service(monkeypatch: pytest.MonkeyPatch):
     # without a session bus would otherwise leave the fail backend chosen. Let this test choose afresh.
     monkeypatch.setattr(keyring.core, "_keyring_backend", None)
     if hasattr(keyring.backend.get_all_keyring, "reset"):
+        # reset() raises KeyError when nothing was cached yet (this test runs first, or alone).
+        keyring.backend.get_all_keyring()
         keyring.backend.get_all_keyring.reset()
     return os.environ["DBUS_SESSION_BUS_ADDRESS"]
 

@@ -5,6 +5,8 @@
   OpenAI-compatible providers (`custom_openai/`, `gemini/`, `mistral/`, `deepseek/`, `cerebras/` with an
   `api_base`) call. It has no `/responses` route: it is a chat-only endpoint.
 - The Anthropic Messages API (`POST /v1/messages`, streamed or not): what LiteLLM's `anthropic/` calls.
+- The Gemini API (`POST /v1beta/models/MODEL:generateContent`, or `:streamGenerateContent?alt=sse`):
+  what LiteLLM's `gemini/` calls with `api_base` = `http://127.0.0.1:PORT/v1beta`.
 
 Each conversation goes the way a real agent turn does: when no tool result is in the request yet, the
 answer is a call of Codex's shell tool (`exec_command`, or `shell` for older Codex) running
@@ -12,13 +14,15 @@ answer is a call of Codex's shell tool (`exec_command`, or `shell` for older Cod
 reply of `tool said: bridge-tool-42` proves that Codex ran the command (the model never wrote "42")
 and that the output travelled back through the bridge.
 
-The key must arrive as `Authorization: Bearer KEY` (chat) or `x-api-key: KEY` (Anthropic) when
+The key must arrive as `Authorization: Bearer KEY` (chat), `x-api-key: KEY` (Anthropic) or
+`x-goog-api-key: KEY` (Gemini) when
 `expected_key` is set. Requests are recorded like FakeServer's.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -27,6 +31,7 @@ from tests.fake_server import FakeServer, RecordedRequest, _error, _json
 
 TOOL_COMMAND = "echo bridge-tool-$((6*7))"
 TOOL_OUTPUT = "bridge-tool-42"
+GEMINI_ROUTE = re.compile(r"^/v1beta/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$")
 
 
 def final_text(tool_output: str) -> str:
@@ -45,7 +50,40 @@ class ToolTurnServer(FakeServer):
                 body = {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
                 return _json(401, body)
             return self._messages(req.body)
+        gemini = GEMINI_ROUTE.match(req.path) if req.method == "POST" else None
+        if gemini is not None:
+            if self.expected_key is not None and req.headers.get("x-goog-api-key") != self.expected_key:
+                body = {"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT"}}
+                return _json(400, body)
+            return self._gemini(req.body, gemini["model"], stream=gemini["method"] == "streamGenerateContent")
         return super()._answer(req)
+
+    # -- Gemini --------------------------------------------------------------------------------
+
+    def _gemini(self, body: Any, model: str, *, stream: bool) -> tuple[int, dict[str, str], bytes]:
+        if not isinstance(body, dict) or "contents" not in body:
+            return _json(400, {"error": {"code": 400, "message": "contents is required", "status": "INVALID_ARGUMENT"}})
+        # LiteLLM writes the snake_case spelling, which the API accepts as well as camelCase.
+        outputs = [
+            json.dumps((part.get("functionResponse") or part.get("function_response") or {}).get("response"))
+            for content in body["contents"]
+            for part in content.get("parts", [])
+            if isinstance(part, dict) and ("functionResponse" in part or "function_response" in part)
+        ]
+        if outputs:
+            part: dict[str, Any] = {"text": final_text(_found(outputs[-1]))}
+        else:
+            names = [d.get("name") for tool in body.get("tools") or [] for d in tool.get("functionDeclarations") or tool.get("function_declarations") or []]
+            tool = _shell_tool(names)
+            part = {"functionCall": {"name": tool, "args": _shell_arguments(tool)}}
+        reply = {
+            "candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 2, "totalTokenCount": 12},
+            "modelVersion": model,
+        }
+        if not stream:
+            return _json(200, reply)
+        return 200, {"Content-Type": "text/event-stream"}, b"data: " + json.dumps(reply).encode() + b"\n\n"
 
     # -- Chat Completions ----------------------------------------------------------------------
 
@@ -135,7 +173,10 @@ class ToolTurnServer(FakeServer):
         """The model calls (chat or Messages) in order."""
         with self._lock:
             seen = list(self.requests)
-        return [r for r in seen if r.method == "POST" and r.path in (self.prefix + "/chat/completions", "/v1/messages")]
+        return [
+            r for r in seen
+            if r.method == "POST" and (r.path in (self.prefix + "/chat/completions", "/v1/messages") or GEMINI_ROUTE.match(r.path))
+        ]
 
 
 def _shell_tool(names: list[str | None]) -> str:

@@ -65,7 +65,11 @@ def probe(port: int, *, timeout: float = 1.0) -> Probe:
 
 
 def port_free(port: int) -> bool:
+    """Whether the bridge could listen on the port. SO_REUSEADDR as uvicorn sets it: connections
+    of a bridge that just died (TIME_WAIT) do not make the port taken, a listener does."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if os.name != "nt":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:

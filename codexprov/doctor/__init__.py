@@ -83,6 +83,9 @@ def run_doctor(
             hint="`codexprov profile list` shows the profiles.",
         )
     findings = [*result.findings[:1], *load_findings, *result.findings[1:]]
+    from codexprov.doctor.bridge import check_bridge
+
+    findings += check_bridge(result, env, offline=offline, timeout=timeout, transport=transport)
     if not offline:
         targets = build_targets(result, env)
         if progress is not None and targets:

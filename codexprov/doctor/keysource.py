@@ -159,6 +159,10 @@ def _keyring_check(ctx: CheckContext, provider: ProviderTable, auth: dict[str, A
             fix="start or unlock the keyring (see `codexprov key list`), or use an env var: codexprov add … --key-mode env",
         )
         return
+    from codexprov.doctor.bridge import bridged_key_check
+
+    if bridged_key_check(ctx, pid, store, file, line):
+        return  # Codex gets the bridge's master key; the upstream key is the bridge's to use
     try:
         value = store.get(pid)
     except KeyringUnavailableError as err:
