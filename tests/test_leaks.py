@@ -33,7 +33,6 @@ from pathlib import Path
 import pytest
 
 from codexprov import redact
-from tests.test_credentials import memory_keyring  # noqa: F401  (fixture)
 
 
 @dataclass(frozen=True)
@@ -366,7 +365,7 @@ def _report(hits: Hits) -> None:
     assert not hits.found, "secrets leaked:\n" + "\n".join(sorted(set(hits.found)))
 
 
-def test_no_canary_leaks_from_a_valid_config(run_cli, isolated_home, echo_port, memory_keyring, monkeypatch):  # noqa: F811
+def test_no_canary_leaks_from_a_valid_config(run_cli, isolated_home, echo_port, memory_keyring, monkeypatch):
     rows = list(enumerate(ROWS, 1))
     world = build(rows, isolated_home, echo_port, memory_keyring, monkeypatch)
     hits = Hits(world)
@@ -405,7 +404,7 @@ def test_no_canary_leaks_from_a_broken_config(
     run_cli,
     isolated_home,
     echo_port,
-    memory_keyring,  # noqa: F811
+    memory_keyring,
     monkeypatch,
     index,
     row,

@@ -8,8 +8,7 @@ import pytest
 
 from codexprov import credentials
 from tests.codexrun import run_codex
-from tests.fake_server import make_fake_server  # noqa: F401  (a fixture)
-from tests.test_keyring_real import KEY, files_containing, provider_id, secret_service, write_provider  # noqa: F401
+from tests.test_keyring_real import KEY, files_containing, write_provider
 
 pytestmark = pytest.mark.keyring
 
@@ -33,7 +32,7 @@ def _turn(codex_bin, codex_home, dbus: str, server) -> None:
 
 @pytest.mark.codex
 def test_migrate_then_undo_with_the_real_keyring_and_codex(
-    run_exe, codex_bin, codex_home, config_file, isolated_home, provider_id, secret_service, make_fake_server  # noqa: F811
+    run_exe, codex_bin, codex_home, config_file, isolated_home, provider_id, secret_service, make_fake_server
 ):
     server = make_fake_server(expected_key=KEY)
     original = _plaintext_config(config_file, provider_id, server.base_url)
@@ -62,7 +61,7 @@ def test_migrate_then_undo_with_the_real_keyring_and_codex(
     assert config_file.read_text(encoding="utf-8") == original
 
 
-def test_remove_then_undo_says_the_key_is_gone(run_exe, config_file, isolated_home, provider_id, secret_service):  # noqa: F811
+def test_remove_then_undo_says_the_key_is_gone(run_exe, config_file, isolated_home, provider_id, secret_service):
     _plaintext_config(config_file, provider_id, "http://127.0.0.1:9/v1")
     assert run_exe("key", "migrate", "--yes").exit_code == 0
     removed = run_exe("remove", provider_id, "--force")
@@ -79,7 +78,7 @@ def test_remove_then_undo_says_the_key_is_gone(run_exe, config_file, isolated_ho
     assert files_containing(isolated_home, KEY) == []
 
 
-def test_undo_across_migrate_refuses_when_the_keyring_lost_the_key(run_exe, config_file, provider_id, secret_service):  # noqa: F811
+def test_undo_across_migrate_refuses_when_the_keyring_lost_the_key(run_exe, config_file, provider_id, secret_service):
     _plaintext_config(config_file, provider_id, "http://127.0.0.1:9/v1")
     assert run_exe("key", "migrate", "--yes").exit_code == 0
     migrated = config_file.read_text(encoding="utf-8")
