@@ -324,7 +324,7 @@ def test_profile_never_selected(codex_bin, codex_home, make_fake_server, tmp_pat
     healthy(out)
     # `codex -p work` fails, and so does the doctor asked about that profile
     proc = run_codex(codex_bin, codex_home, "say pong", args=("-p", "work"), env_extra={"ACME_API_KEY": KEY}, timeout=60, strict=False)
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     info = CodexInfo(codex_bin, (0, 169, 0), capabilities((0, 169, 0)), False)
     named = run_doctor(paths_mod.resolve(), codex_info=info, env=codex_env(codex_home, {"ACME_API_KEY": KEY}), cwd=tmp_path / "work", open_store=no_keyring, profile="work", offline=True)
     assert [(f.check, f.status, f.scope) for f in named.findings if f.status == "fail"] == [("config.model-provider", "fail", "used")]
