@@ -97,3 +97,18 @@ def test_port_taken_codex_says_which_port_and_the_way_out(own_bridge, codex_bin,
     assert f"codexprov token: port {port} on 127.0.0.1, the bridge's, is taken by another program" in stderr
     assert "codexprov bridge restart --new-port" in stderr
     assert not fake_server.requests
+
+
+def test_remove_takes_the_provider_off_the_bridge(own_bridge, fake_server):
+    _home, env, codexprov = own_bridge
+    for pid in ("keep", "gone"):
+        add = _add(codexprov, pid, fake_server.base_url)
+        _, talk = add.communicate(timeout=120)
+        assert add.returncode == 0, talk
+    removed = codexprov("remove", "gone")
+    _, talk = removed.communicate(timeout=120)
+    assert removed.returncode == 0, talk
+    assert "gone removed from the bridge" in talk
+    bridge_dir = Path(env["CODEXPROV_BRIDGE_DIR"])
+    assert [u["provider_id"] for u in json.loads((bridge_dir / "state.json").read_text())["upstreams"]] == ["keep"]
+    assert '"gone"' not in (bridge_dir / "litellm.yaml").read_text()
