@@ -77,7 +77,7 @@ def main() -> int:
         for _ in range(args.warmup):
             timed(token_cmd)
             timed(bare_cmd)
-        token_times, bare_times = [], []
+        token_times, bare_times, floor_times = [], [], []
         for i in range(args.runs):
             # Alternate which goes first, so neither always runs on a warmer cache.
             pair = [(token_cmd, token_times), (bare_cmd, bare_times)]
@@ -86,6 +86,7 @@ def main() -> int:
                 sink.append(elapsed)
                 if output != store.get(args.provider):
                     raise SystemExit("bench: the two commands printed different keys")
+            floor_times.append(timed([python, "-c", "pass"])[0])
     finally:
         if created:
             store.delete(args.provider)
@@ -96,6 +97,7 @@ def main() -> int:
             f"   stdev {statistics.stdev(times) * 1000:6.1f} ms   (n={len(times)})"
         )
 
+    print(row("floor", floor_times) + "   (python -c pass)")
     print(row("token", token_times))
     print(row("bare", bare_times))
     ratio = statistics.median(token_times) / statistics.median(bare_times)

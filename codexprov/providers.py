@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -160,6 +159,8 @@ def get_provider(paths: Paths, pid: str) -> ProviderInfo:
 
 
 def not_found(pid: str, known: list[str], where: str) -> NotFoundError:
+    import difflib
+
     close = difflib.get_close_matches(pid, known, n=3)
     hint = f"Did you mean: {', '.join(close)}?" if close else "Run `codexprov list` to see the providers."
     return NotFoundError(f"no provider `{pid}` in {where}", hint=hint)

@@ -38,6 +38,7 @@ RECIPES_PATH_ENV = "CODEXPROV_RECIPES_PATH"
 
 KINDS = ("hosted", "local", "gateway", "built-in")
 RESPONSES_SUPPORT = ("native", "no", "unknown")
+RESPONSES_BASES = ("docs", "request", "none")
 
 # What a recipe's `extra` table may add to a custom provider (the rest has its own recipe field).
 EXTRA_FIELDS = frozenset(
@@ -70,6 +71,7 @@ _TOP_FIELDS = frozenset(
         "responses",
         "responses_checked",
         "responses_source",
+        "responses_basis",
         "base_url",
         "env_key",
         "env_key_instructions",
@@ -168,6 +170,10 @@ class Recipe:
     notes: str = ""
     summary: str = ""
     responses_source: str | None = None
+    # What the responses verdict rests on: "docs" (the provider's documentation, read on
+    # responses_checked), "request" (a real request, made by `codexprov doctor --live` on that
+    # date), "none" (nothing to check: any endpoint), "unstated" (a recipe that does not say).
+    responses_basis: str = "unstated"
     source: str = "shipped"
     path: Path | None = None
     overrides: Path | None = None
@@ -181,8 +187,33 @@ class Recipe:
     rejects: tuple[str, ...] = ()
     bridge: BridgeRoute | None = None
 
+    @property
+    def verdict_basis(self) -> str:
+        """What the /v1/responses verdict rests on, in words, e.g. `per its docs, read 2026-11-22`."""
+        return {
+            "docs": f"per its docs, read {self.responses_checked}",
+            "request": f"seen in a real request by `codexprov doctor --live` on {self.responses_checked}",
+            "none": "not checked: it depends on the endpoint",
+        }.get(self.responses_basis, f"dated {self.responses_checked}; what it rests on is not stated")
+
+    @property
+    def verdict_short(self) -> str:
+        """The basis for a table cell: `docs 2026-11-22`, `request 2026-11-22`, `-`."""
+        if self.responses_basis in ("docs", "request"):
+            return f"{self.responses_basis} {self.responses_checked}"
+        return "-" if self.responses_basis == "none" else f"unstated {self.responses_checked}"
+
     def param(self, name: str) -> RecipeParam | None:
         return next((p for p in self.params if p.name == name), None)
+
+    def matches_url(self, url: str) -> bool:
+        """Whether a provider's base URL is one this recipe writes (any param values)."""
+        if not self.base_url:
+            return False
+        pattern = "".join(
+            "[^/]+" if i % 2 else re.escape(part) for i, part in enumerate(_PLACEHOLDER.split(self.base_url))
+        )
+        return re.fullmatch(pattern, url.rstrip("/"), flags=re.IGNORECASE) is not None
 
     def url_only_params(self) -> frozenset[str]:
         """Params that only shape the base URL (or the built-in table): `--base-url` makes them moot."""
@@ -326,15 +357,17 @@ def load_catalog(paths: Paths, env: Mapping[str, str] | None = None) -> Catalog:
 
 def load_recipe_file(path: Path, source: str = "shipped") -> Recipe:
     """Parse and check one recipe file. Raises `_Problem` (an internal error type) on any fault."""
-    import tomllib
+    # The config reader (TOML 1.1, compiled tomli): a recipe may be written like a Codex config,
+    # and the catalog's 25 files parse about three times faster than with tomllib.
+    from codexprov.config.document import TOMLDecodeError, loads
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = loads(path.read_text(encoding="utf-8"))
     except OSError as err:
         raise _Problem(None, f"cannot read: {err.strerror or err}") from None
     except UnicodeDecodeError:
         raise _Problem(None, "not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as err:
+    except TOMLDecodeError as err:
         raise _Problem(None, f"invalid TOML: {err}") from None
     return parse_recipe(data, path=path, source=source)
 
@@ -370,6 +403,7 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
     checked = _req_str(data, "responses_checked")
     if not _DATE.fullmatch(checked):
         raise _Problem("responses_checked", f"{checked!r} is not a date (YYYY-MM-DD)")
+    basis = _choice(data, "responses_basis", RESPONSES_BASES) if "responses_basis" in data else "unstated"
 
     params = _parse_params(data.get("params", {}))
     declared = {p.name for p in params}
@@ -444,6 +478,7 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
         responses=responses,
         responses_checked=checked,
         responses_source=_opt_str(data, "responses_source"),
+        responses_basis=basis,
         base_url=base_url,
         params=params,
         env_key=env_key,
@@ -754,6 +789,8 @@ def _render(
         and recipe.builtin in capabilities.restricted_ids()
         and base_url is None
         and provider_id in (recipe.id, recipe.builtin)
+        # Codex 0.165 has the gcp built-in but not yet its project_id/location: a custom provider then.
+        and set(recipe.builtin_fields) <= set(capabilities.builtin_top_fields(recipe.builtin) or ())
     )
     if use_builtin:
         assert recipe.builtin is not None
@@ -797,7 +834,7 @@ def _render(
     instructions = recipe.env_key_instructions if key_var is not None else None
     if recipe.builtin == "gcp" and recipe.auth_command is not None and auth is not None:
         warnings.append(
-            "this Codex has no built-in `gcp` provider, so the key comes from "
+            "this Codex has no built-in `gcp` provider that takes a project (0.166 and newer have), so the key comes from "
             f"`{recipe.auth_command.command} {' '.join(recipe.auth_command.args)}`; "
             "Vertex's OpenAI-compatible endpoint is not verified to serve /v1/responses"
         )
@@ -886,13 +923,13 @@ def responses_warnings(recipe: Recipe, provider_id: str) -> list[str]:
     """What `add` says about a direct (not bridged) provider whose endpoint may lack /v1/responses."""
     if recipe.responses == "no" and recipe.bridge is not None:
         return [
-            f"{recipe.name} does not serve /v1/responses (checked {recipe.responses_checked}): Codex will "
+            f"{recipe.name} does not serve /v1/responses ({recipe.verdict_basis}): Codex will "
             f"fail on the first turn. Drop --no-bridge to route it through codexprov's bridge "
             f"(`codexprov add {recipe.id} --id {provider_id} --replace`)."
         ]
     if recipe.responses == "no":
         return [
-            f"{recipe.name} does not serve /v1/responses (checked {recipe.responses_checked}): Codex will "
+            f"{recipe.name} does not serve /v1/responses ({recipe.verdict_basis}): Codex will "
             f"fail on the first turn. Route it through codexprov's bridge: `codexprov add {recipe.id} --id {provider_id} --bridge --replace`."
         ]
     if recipe.responses == "unknown":
@@ -901,7 +938,7 @@ def responses_warnings(recipe: Recipe, provider_id: str) -> list[str]:
             f"`codexprov doctor {provider_id}` checks it, and `--bridge` routes it through codexprov's bridge if not "
             f"(`codexprov add custom --id {provider_id} --base-url URL --bridge --replace`)."
         ] if recipe.id == "custom" else [
-            f"it is not known whether {recipe.name} serves /v1/responses (checked {recipe.responses_checked}); "
+            f"it is not known whether {recipe.name} serves /v1/responses ({recipe.verdict_basis}); "
             f"if Codex fails with 404 on /responses, route it through codexprov's bridge "
             f"(`codexprov add {recipe.id} --id {provider_id} --bridge --replace`)."
         ]

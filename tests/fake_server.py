@@ -13,7 +13,7 @@
   `function` and Codex's Responses-lite header, as gateways in front of other vendors do.
 
 Every option is an attribute that a test may change while the server runs. The pytest fixtures
-`fake_server` and `make_fake_server` are at the bottom; import them into a test module (or conftest).
+`fake_server` and `make_fake_server` (in conftest.py) start them and stop them after the test.
 """
 
 from __future__ import annotations
@@ -24,13 +24,11 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
-
-import pytest
 
 
 @dataclass(frozen=True)
@@ -371,23 +369,3 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
-
-@pytest.fixture
-def make_fake_server() -> Iterator[Any]:
-    """Factory: `make_fake_server(**options)` starts a FakeServer; all are stopped after the test."""
-    servers: list[FakeServer] = []
-
-    def _make(**options: Any) -> FakeServer:
-        server = FakeServer(**options).start()
-        servers.append(server)
-        return server
-
-    yield _make
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
-def fake_server(make_fake_server: Any) -> FakeServer:
-    """A started FakeServer with the defaults (`base_url` = http://127.0.0.1:PORT/v1)."""
-    return make_fake_server()

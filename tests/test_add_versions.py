@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
+
 
 def _fake_codex(tmp_path: Path, version: str) -> Path:
     script = tmp_path / f"codex-{version}"
@@ -13,6 +15,7 @@ def _fake_codex(tmp_path: Path, version: str) -> Path:
     return script
 
 
+@pytest.mark.codex
 def test_vertex_on_a_codex_without_gcp_builtin_writes_a_custom_provider(run_cli, config_file: Path, codex_bin_0133: Path) -> None:
     result = run_cli("--codex", str(codex_bin_0133), "add", "vertex", "--param", "project=my-project-123", "--param", "location=us-central1", "--yes")
     assert result.exit_code == 0, result.stderr
@@ -21,6 +24,7 @@ def test_vertex_on_a_codex_without_gcp_builtin_writes_a_custom_provider(run_cli,
     assert "gcp" not in tomllib.loads(config_file.read_text())["model_providers"]
 
 
+@pytest.mark.codex
 def test_vertex_on_current_codex_configures_the_gcp_builtin(run_cli, config_file: Path, codex_bin: Path) -> None:
     result = run_cli("--codex", str(codex_bin), "add", "vertex", "--param", "project=my-project-123", "--param", "location=us-central1", "--yes")
     assert result.exit_code == 0, result.stderr
@@ -43,3 +47,13 @@ def test_reserved_runtime_id_refused(run_cli, config_file: Path) -> None:
     result = run_cli("add", "custom", "--id", "amazon-bedrock-runtime", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "none")
     assert result.exit_code == 5
     assert not config_file.exists()
+
+
+def test_vertex_on_0165_whose_gcp_builtin_takes_no_project_writes_a_custom_provider(run_cli, config_file: Path, tmp_path: Path) -> None:
+    codex = _fake_codex(tmp_path, "0.165.0")
+    result = run_cli("--codex", str(codex), "add", "vertex", "--param", "project=my-project-123", "--param", "location=us-central1", "--yes")
+    assert result.exit_code == 0, result.stderr
+    providers = tomllib.loads(config_file.read_text())["model_providers"]
+    assert list(providers) == ["vertex"]
+    assert providers["vertex"]["auth"]["command"] == "gcloud"
+    assert "this Codex has no built-in `gcp` provider that takes a project (0.166 and newer have)" in result.stderr

@@ -179,7 +179,7 @@ def test_no_bridge_writes_the_direct_config_and_warns():
     assert plan.bridge is None
     assert plan.spec.base_url == "https://api.anthropic.com/v1"
     assert plan.warnings == (
-        "Anthropic does not serve /v1/responses (checked 2026-11-22): Codex will fail on the first turn. "
+        "Anthropic does not serve /v1/responses (per its docs, read 2026-11-22): Codex will fail on the first turn. "
         "Drop --no-bridge to route it through codexprov's bridge (`codexprov add anthropic --id anthropic --replace`).",
     )
 
@@ -240,7 +240,10 @@ def test_up_without_litellm_says_how_to_install(bridge_layout, store):
     assert caught.value.hint == "Run `codexprov bridge install` (it creates a virtualenv of its own; codexprov's stays as it is)."
 
 
-def test_token_for_bridged_provider_without_litellm_is_one_line(bridge_layout, store, tmp_path):
+@pytest.mark.keyring
+def test_token_for_bridged_provider_without_litellm_is_one_line(bridge_layout, store, tmp_path, secret_service):
+    # The child `codexprov token` reads the bridge's master key from the keyring before it looks for
+    # LiteLLM: the private Secret Service.
     import subprocess
 
     manage.register(bridge_layout, Upstream("claude", "anthropic", None, "ANTHROPIC_API_KEY"), store, port=24568)

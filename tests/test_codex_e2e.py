@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.codexrun import run_codex
+
+pytestmark = pytest.mark.codex
 
 
 def test_add_custom_use_then_codex_completes_a_turn(run_cli, codex_bin: Path, codex_home: Path, fake_server) -> None:

@@ -1,5 +1,5 @@
 """The keyring wrapper (codexprov.credentials) and masking (codexprov.redact), on an in-memory
-backend. `MemoryKeyring` and the `memory_keyring` fixture are imported by the other key tests."""
+backend (`memory_keyring`, from conftest.py)."""
 
 from __future__ import annotations
 
@@ -17,60 +17,14 @@ from codexprov import credentials, keys, token
 from codexprov.errors import KeyringUnavailableError, UsageError
 from codexprov.model import AuthCommand
 from codexprov.redact import mask, redact_text
+from tests.keyrings import PlaintextKeyring
 
 SECRET = "sk-test-credentials-0123456789abcd"
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A real KeyringBackend that keeps passwords in a dict (units never touch an OS keyring)."""
-
-    # KeyringBackend's metaclass registers every subclass for keyring's own discovery: a negative
-    # priority keeps these test backends out of it (and out of the chainer) in the real-keyring tests.
-    priority = -1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-        self.fail_with: Exception | None = None
-
-    def _check(self) -> None:
-        if self.fail_with is not None:
-            raise self.fail_with
-
-    def get_password(self, service, username):
-        self._check()
-        return self.entries.get((service, username))
-
-    def set_password(self, service, username, password):
-        self._check()
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self._check()
-        if (service, username) not in self.entries:
-            raise keyring.errors.PasswordDeleteError("not found")
-        del self.entries[(service, username)]
-
-
-class PlaintextKeyring(MemoryKeyring):
-    """Stands in for keyrings.alt's PlaintextKeyring (matched by name)."""
-
-
-@pytest.fixture
-def memory_keyring(monkeypatch: pytest.MonkeyPatch):
-    """keyring.set_keyring(MemoryKeyring()) for the test; no D-Bus, no keyring configuration."""
-    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
-    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
-    previous = keyring.core._keyring_backend
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.core._keyring_backend = previous
-
-
 def test_round_trip_set_get_delete(memory_keyring):
     store = credentials.open_store()
-    assert store.backend_name == "tests.test_credentials.MemoryKeyring"
+    assert store.backend_name == "tests.keyrings.MemoryKeyring"
     assert store.get("acme") is None
     store.set("acme", f"  {SECRET}\n")
     assert memory_keyring.entries == {("codexprov", "acme"): SECRET}
@@ -170,7 +124,7 @@ def test_backend_errors_are_translated_and_redacted(memory_keyring):
     with pytest.raises(KeyringUnavailableError) as info:
         credentials.open_store().set("acme", SECRET)
     assert info.value.message == (
-        "the keyring (test_credentials MemoryKeyring) failed to store the key for 'acme': refused token=sk-…abcd"
+        "the keyring (keyrings MemoryKeyring) failed to store the key for 'acme': refused token=sk-…abcd"
     )
     assert SECRET not in info.value.message
 

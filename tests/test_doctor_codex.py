@@ -59,10 +59,18 @@ BROKEN = [
 ]
 
 
+@pytest.mark.codex
 @pytest.mark.parametrize("name, breakage, check, strict", BROKEN, ids=[b[0] for b in BROKEN])
 def test_codex_fails_and_doctor_names_why(
     name, breakage, check, strict, run_cli, codex_bin: Path, codex_home: Path, make_fake_server
 ) -> None:
+    if name == "legacy-profile":
+        from codexprov.codex.capabilities import capabilities
+        from codexprov.codex.version import parse_version
+        from tests.codexrun import codex_version
+
+        if capabilities(parse_version(codex_version(codex_bin))).profile_form == "table":
+            pytest.skip("this Codex reads `profile = …` (bench/codex_matrix.py runs older versions)")
     server = make_fake_server(expected_key=KEY)
     breakage = dict(breakage)
     top = breakage.pop("top", "")
@@ -84,6 +92,7 @@ def test_codex_fails_and_doctor_names_why(
     assert KEY not in json.dumps(report)
 
 
+@pytest.mark.codex
 def test_api_key_field_really_sends_no_key(codex_bin: Path, codex_home: Path, make_fake_server) -> None:
     server = make_fake_server(expected_key=KEY)
     write_config(codex_home, server.base_url, f'api_key = "{KEY}"\n')
@@ -122,6 +131,7 @@ def _working(tmp_path: Path, make_fake_server, case: str):
 WORKING = ["env-key", "auth-command", "no-auth", "azure-style-query-params", "path-prefix", "comments-and-unrelated-tables"]
 
 
+@pytest.mark.codex
 @pytest.mark.parametrize("case", WORKING)
 def test_working_setup_codex_completes_and_doctor_is_clean(
     case, run_cli, codex_bin: Path, codex_home: Path, tmp_path: Path, make_fake_server, monkeypatch: pytest.MonkeyPatch
@@ -141,6 +151,7 @@ def test_working_setup_codex_completes_and_doctor_is_clean(
     assert KEY not in result.stdout + result.stderr
 
 
+@pytest.mark.codex
 def test_fix_makes_a_broken_config_work_for_codex(run_cli, codex_bin: Path, codex_home: Path, make_fake_server) -> None:
     server = make_fake_server()
     write_config(codex_home, server.base_url, 'wire_api = "chat"\n', pid="ollama")

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from codexprov.doctor.fix import find_duplicate, remove_duplicate
-from tests.test_credentials import memory_keyring  # noqa: F401  (fixture)
 
 KEY = "sk-test-doctor-fix-0123456789"
 
@@ -103,7 +102,7 @@ def test_wire_api_rename_reserved_and_drop_ignored_fields(run_cli, config_file: 
     assert "printed nothing" in result.stdout
 
 
-def test_plaintext_keys_move_to_the_keyring(run_cli, config_file: Path, memory_keyring) -> None:  # noqa: F811
+def test_plaintext_keys_move_to_the_keyring(run_cli, config_file: Path, memory_keyring) -> None:
     config_file.write_text(ACME + f'api_key = "{KEY}"\n')
     result = fix(run_cli)
     assert result.exit_code == 0, result.stdout + result.stderr

@@ -16,7 +16,6 @@ from codexprov.codex.version import CodexInfo
 from codexprov.credentials import KeyStore
 from codexprov.doctor import Report, run_doctor
 from codexprov.errors import KeyringUnavailableError, NotFoundError
-from tests.test_credentials import memory_keyring  # noqa: F401  (fixture)
 
 KEY = "sk-test-doctor-0123456789abcd"
 V169 = CodexInfo(Path("/opt/codex"), (0, 169, 0), capabilities((0, 169, 0)), False)
@@ -135,12 +134,18 @@ inherit = "core"
 """
     report = doctor(config, env={"AZ_KEY": "azkey-0123456789abcdef"})
     # Two providers reading one variable share one key: said, never failed (it may be intended).
-    assert problems(report) == [("warn", "provider.env-key-shared", "az", 12), ("warn", "provider.env-key-shared", "azv1", 23)]
+    # The active one is an Azure endpoint without the settings that keep Codex's tool types and
+    # Responses-lite requests away from it (tests/test_doctor_codex_rules.py): a warning.
+    assert problems(report) == [
+        ("warn", "provider.env-key-shared", "az", 12),
+        ("warn", "provider.env-key-shared", "azv1", 23),
+        ("warn", "provider.gateway-requests", "az", None),
+    ]
     assert report.exit_code == 0
     assert report.providers == ("az", "local", "azv1")
 
 
-def test_keyring_token_auth_with_a_stored_key_is_healthy(memory_keyring) -> None:  # noqa: F811
+def test_keyring_token_auth_with_a_stored_key_is_healthy(memory_keyring) -> None:
     from codexprov.credentials import token_auth
 
     auth = token_auth("acme")
@@ -236,7 +241,7 @@ def test_auth_command_failing_or_timing_out(tmp_path: Path) -> None:
     ]
 
 
-def test_keyring_missing_entry_and_unusable_keyring(memory_keyring) -> None:  # noqa: F811
+def test_keyring_missing_entry_and_unusable_keyring(memory_keyring) -> None:
     from codexprov.credentials import token_auth
 
     auth = token_auth("acme")

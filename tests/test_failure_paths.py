@@ -8,8 +8,6 @@ import sys
 
 import keyring.errors
 
-from tests.test_credentials import memory_keyring  # noqa: F401  (fixture)
-
 ADD = ["add", "custom", "--id", "a", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "none"]
 CONFIG = '[model_providers.a]\nname = "a"\nbase_url = "http://127.0.0.1:9/v1"\nwire_api = "responses"\n'
 
@@ -96,7 +94,7 @@ def _bytes_stdin(monkeypatch, data: bytes) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
 
 
-def test_non_utf8_key_on_stdin(run_cli, config_file, memory_keyring, monkeypatch):  # noqa: F811
+def test_non_utf8_key_on_stdin(run_cli, config_file, memory_keyring, monkeypatch):
     config_file.write_text(CONFIG, encoding="utf-8")
     for argv in (
         ["key", "set", "a", "--stdin"],
@@ -114,7 +112,7 @@ def test_non_utf8_key_on_stdin(run_cli, config_file, memory_keyring, monkeypatch
     assert config_file.read_text(encoding="utf-8") == CONFIG
 
 
-def test_add_key_stdin_stores_the_key_before_writing_the_config(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_add_key_stdin_stores_the_key_before_writing_the_config(run_cli, config_file, memory_keyring):
     memory_keyring.fail_with = keyring.errors.KeyringError("the collection is gone")
     result = run_cli(
         "add",

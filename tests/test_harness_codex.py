@@ -113,11 +113,13 @@ def test_fake_server_delay_and_hang_stop_cleanly() -> None:
 # -- the real Codex CLIs ----------------------------------------------------------------------
 
 
+@pytest.mark.codex
 def test_pinned_versions(codex_bin: Path, codex_bin_0133: Path) -> None:
     assert codex_version(codex_bin) == "0.169.0"
     assert codex_version(codex_bin_0133) == "0.133.0"
 
 
+@pytest.mark.codex
 def test_hand_written_provider_completes_a_turn(any_codex: Path, codex_home: Path, fake_server: FakeServer) -> None:
     write_minimal_config(
         codex_home,
@@ -136,6 +138,7 @@ def test_hand_written_provider_completes_a_turn(any_codex: Path, codex_home: Pat
     assert (request.body["model"], request.body["stream"], type(request.body["input"])) == ("fake-model", True, list)
 
 
+@pytest.mark.codex
 def test_any_path_prefix(any_codex: Path, codex_home: Path, make_fake_server) -> None:
     server = make_fake_server(prefix="/openai/v1", reply_text="hello from azure")
     write_minimal_config(codex_home, server.base_url)
@@ -144,6 +147,7 @@ def test_any_path_prefix(any_codex: Path, codex_home: Path, make_fake_server) ->
     assert [r.path for r in server.requests] == ["/openai/v1/responses"]
 
 
+@pytest.mark.codex
 def test_chat_only_server_fails_fast_with_404(any_codex: Path, codex_home: Path, make_fake_server) -> None:
     server = make_fake_server(responses_route=False)
     write_minimal_config(codex_home, server.base_url)
@@ -156,6 +160,7 @@ def test_chat_only_server_fails_fast_with_404(any_codex: Path, codex_home: Path,
     assert [(r.method, r.path) for r in server.requests] == [("POST", "/v1/responses")]
 
 
+@pytest.mark.codex
 def test_wrong_key_is_a_401(any_codex: Path, codex_home: Path, make_fake_server) -> None:
     server = make_fake_server(expected_key=KEY)
     write_minimal_config(codex_home, server.base_url)
@@ -165,6 +170,7 @@ def test_wrong_key_is_a_401(any_codex: Path, codex_home: Path, make_fake_server)
     assert _stderr_errors(proc.stderr) == [expected, expected]
 
 
+@pytest.mark.codex
 def test_missing_env_key(any_codex: Path, codex_home: Path, fake_server: FakeServer) -> None:
     write_minimal_config(codex_home, fake_server.base_url)
     proc = run_codex(any_codex, codex_home, env_extra={"ACME_API_KEY": "  "})
@@ -173,6 +179,7 @@ def test_missing_env_key(any_codex: Path, codex_home: Path, fake_server: FakeSer
     assert fake_server.requests_to("/responses") == []
 
 
+@pytest.mark.codex
 def test_outer_provider_variables_do_not_leak(
     any_codex: Path, codex_home: Path, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -184,6 +191,7 @@ def test_outer_provider_variables_do_not_leak(
     assert "ERROR: Missing environment variable: `ACME_API_KEY`." in _stderr_errors(proc.stderr)
 
 
+@pytest.mark.codex
 def test_auth_command_supplies_the_bearer(any_codex: Path, codex_home: Path, fake_server: FakeServer, tmp_path: Path) -> None:
     helper = tmp_path / "token-helper"
     helper.write_text(f'#!/bin/sh\nprintf "  {KEY}-%s\\n\\n" "$1"\n')
@@ -208,6 +216,7 @@ def test_auth_command_supplies_the_bearer(any_codex: Path, codex_home: Path, fak
     assert "failed to decode models response" not in proc.stderr
 
 
+@pytest.mark.codex
 def test_auth_command_that_cannot_start(any_codex: Path, codex_home: Path, make_fake_server) -> None:
     server = make_fake_server(expected_key=KEY)
     write_minimal_config(

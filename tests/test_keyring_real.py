@@ -19,38 +19,10 @@ import pytest
 
 from codexprov import credentials
 from tests.codexrun import run_codex
-from tests.conftest import require
-from tests.fake_server import make_fake_server  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.keyring
 
 KEY = "sk-test-real-keyring-" + uuid.uuid4().hex
-
-
-@pytest.fixture
-def secret_service(monkeypatch: pytest.MonkeyPatch):
-    require(
-        os.environ.get("CODEXPROV_TEST_SECRET_SERVICE") == "1" and bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")),
-        "no private Secret Service (run the suite through scripts/test.sh, which starts gnome-keyring under dbus-run-session)",
-    )
-    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
-    import keyring.backend
-    import keyring.core
-
-    # keyring caches its choice, and its list of viable backends, per process; an earlier unit test
-    # without a session bus would otherwise leave the fail backend chosen. Let this test choose afresh.
-    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
-    if hasattr(keyring.backend.get_all_keyring, "reset"):
-        keyring.backend.get_all_keyring.reset()
-    return os.environ["DBUS_SESSION_BUS_ADDRESS"]
-
-
-@pytest.fixture
-def provider_id(secret_service):
-    """A fresh id (the private keyring lives for the whole session); its key is deleted afterwards."""
-    pid = "t" + uuid.uuid4().hex[:10]
-    yield pid
-    credentials.open_store().delete(pid)
 
 
 def write_provider(config_file: Path, pid: str, base_url: str = "http://127.0.0.1:9/v1") -> None:
@@ -131,7 +103,7 @@ def test_migrate_moves_a_plaintext_key_into_the_secret_service(run_exe, config_f
 
 @pytest.mark.codex
 def test_codex_gets_the_key_from_the_keyring_end_to_end(
-    run_exe, codex_bin, codex_home, config_file, isolated_home, provider_id, secret_service, make_fake_server  # noqa: F811
+    run_exe, codex_bin, codex_home, config_file, isolated_home, provider_id, secret_service, make_fake_server
 ):
     server = make_fake_server(expected_key=KEY)
     added = run_exe(
@@ -158,7 +130,7 @@ def test_codex_gets_the_key_from_the_keyring_end_to_end(
 
 
 @pytest.mark.codex
-def test_codex_shows_why_the_key_is_missing(codex_bin, codex_home, config_file, provider_id, secret_service, make_fake_server):  # noqa: F811
+def test_codex_shows_why_the_key_is_missing(codex_bin, codex_home, config_file, provider_id, secret_service, make_fake_server):
     server = make_fake_server()
     write_provider(config_file, provider_id, server.base_url)
     auth = credentials.token_auth(provider_id).to_table()

@@ -13,7 +13,6 @@ import pytest
 
 from codexprov import credentials, keys
 from codexprov.errors import UsageError
-from tests.test_credentials import memory_keyring  # noqa: F401  (fixture)
 
 KEY = "sk-test-keys-0123456789abcdef"
 OTHER = "gsk_test0123456789OTHERKEY"
@@ -51,7 +50,7 @@ def files_containing(root: Path, secret: str) -> list[Path]:
 # ------------------------------------------------------------------------------ key set
 
 
-def test_key_set_stores_and_wires_an_unwired_provider(run_cli, config_file, isolated_home, memory_keyring):  # noqa: F811
+def test_key_set_stores_and_wires_an_unwired_provider(run_cli, config_file, isolated_home, memory_keyring):
     write(config_file, BASE)
     result = run_cli("key", "set", "plain", input=KEY + "\n")
     assert result.exit_code == 0, result.stderr
@@ -59,7 +58,7 @@ def test_key_set_stores_and_wires_an_unwired_provider(run_cli, config_file, isol
     assert config_file.read_text(encoding="utf-8") == BASE + "\n" + auth_lines("plain")
     assert result.stdout.startswith("--- ")
     assert "+[model_providers.plain.auth]\n" in result.stdout
-    assert result.stderr.splitlines()[0] == "stored the key for plain in the OS keyring (test_credentials MemoryKeyring): sk-…cdef"
+    assert result.stderr.splitlines()[0] == "stored the key for plain in the OS keyring (keyrings MemoryKeyring): sk-…cdef"
     assert result.stderr.splitlines()[-1] == "plain: Codex will run `codexprov token` for the key"
     assert_no_key(result)
     assert files_containing(isolated_home, KEY) == []
@@ -71,7 +70,7 @@ def test_key_set_stores_and_wires_an_unwired_provider(run_cli, config_file, isol
     assert memory_keyring.entries == {("codexprov", "plain"): OTHER}
 
 
-def test_key_set_keeps_env_mode_unless_wire(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_key_set_keeps_env_mode_unless_wire(run_cli, config_file, memory_keyring):
     text = BASE + 'env_key = "PLAIN_API_KEY"\n'
     write(config_file, text)
     result = run_cli("key", "set", "plain", "--stdin", input=KEY + "\n")
@@ -86,7 +85,7 @@ def test_key_set_keeps_env_mode_unless_wire(run_cli, config_file, memory_keyring
     assert config_file.read_text(encoding="utf-8") == BASE + "\n" + auth_lines("plain")
 
 
-def test_key_set_replaces_a_plaintext_key_and_the_backup_keeps_it_masked(run_cli, config_file, isolated_home, memory_keyring):  # noqa: F811
+def test_key_set_replaces_a_plaintext_key_and_the_backup_keeps_it_masked(run_cli, config_file, isolated_home, memory_keyring):
     write(config_file, BASE + f'experimental_bearer_token = "{OTHER}"\n')
     result = run_cli("key", "set", "plain", input=KEY + "\n")
     assert result.exit_code == 0
@@ -96,7 +95,7 @@ def test_key_set_replaces_a_plaintext_key_and_the_backup_keeps_it_masked(run_cli
     assert files_containing(isolated_home, KEY) == []
 
 
-def test_key_set_dry_run_stores_and_writes_nothing(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_key_set_dry_run_stores_and_writes_nothing(run_cli, config_file, memory_keyring):
     write(config_file, BASE)
     result = run_cli("key", "set", "plain", "--dry-run")
     assert result.exit_code == 0
@@ -113,7 +112,7 @@ def test_key_set_dry_run_stores_and_writes_nothing(run_cli, config_file, memory_
         (("key", "set", "plain"), "\n", 2, "error: no key on standard input; nothing was stored"),
     ],
 )
-def test_key_set_errors(run_cli, config_file, memory_keyring, args, stdin, code, message):  # noqa: F811
+def test_key_set_errors(run_cli, config_file, memory_keyring, args, stdin, code, message):
     write(config_file, BASE)
     result = run_cli(*args, input=stdin)
     assert result.exit_code == code
@@ -125,7 +124,7 @@ def test_key_set_errors(run_cli, config_file, memory_keyring, args, stdin, code,
 # ------------------------------------------------------------------------------ key list / rm
 
 
-def test_key_list_json(run_cli, config_file, memory_keyring, monkeypatch):  # noqa: F811
+def test_key_list_json(run_cli, config_file, memory_keyring, monkeypatch):
     monkeypatch.setenv("ENVY_API_KEY", OTHER)
     write(
         config_file,
@@ -141,7 +140,7 @@ def test_key_list_json(run_cli, config_file, memory_keyring, monkeypatch):  # no
     result = run_cli("key", "list", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
-        "keyring_backend": "tests.test_credentials.MemoryKeyring",
+        "keyring_backend": "tests.keyrings.MemoryKeyring",
         "keyring_problem": None,
         "providers": [
             {"id": "plain", "source": "keyring", "detail": "codexprov token plain", "keyring": True, "masked": "sk-…cdef", "env_set": None, "plaintext_fields": []},
@@ -160,7 +159,7 @@ def test_key_list_json(run_cli, config_file, memory_keyring, monkeypatch):  # no
     assert_no_key(table, KEY, OTHER)
 
 
-def test_key_list_without_a_keyring_still_lists(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_key_list_without_a_keyring_still_lists(run_cli, config_file, memory_keyring):
     import keyring
     from keyring.backends import fail
 
@@ -174,17 +173,17 @@ def test_key_list_without_a_keyring_still_lists(run_cli, config_file, memory_key
     assert data["providers"][0]["keyring"] is None
 
 
-def test_key_rm(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_key_rm(run_cli, config_file, memory_keyring):
     write(config_file, BASE + "\n" + auth_lines("plain"))
     memory_keyring.entries[("codexprov", "plain")] = KEY
     result = run_cli("key", "rm", "plain")
     assert result.exit_code == 0
     assert memory_keyring.entries == {}
-    assert result.stderr.splitlines()[0] == "deleted the key for plain from the OS keyring (test_credentials MemoryKeyring)"
+    assert result.stderr.splitlines()[0] == "deleted the key for plain from the OS keyring (keyrings MemoryKeyring)"
     assert result.stderr.splitlines()[1].startswith("note: Codex still runs `codexprov token plain`")
     again = run_cli("key", "rm", "plain")
     assert again.exit_code == 4
-    assert again.stderr.splitlines()[0] == "error: no key for `plain` in the OS keyring (test_credentials MemoryKeyring); nothing deleted"
+    assert again.stderr.splitlines()[0] == "error: no key for `plain` in the OS keyring (keyrings MemoryKeyring); nothing deleted"
 
 
 # ------------------------------------------------------------------------------ key migrate
@@ -218,7 +217,7 @@ def migrated() -> str:
     )
 
 
-def test_key_migrate_moves_every_plaintext_key(run_cli, config_file, isolated_home, memory_keyring):  # noqa: F811
+def test_key_migrate_moves_every_plaintext_key(run_cli, config_file, isolated_home, memory_keyring):
     write(config_file, LEAKY)
     result = run_cli("key", "migrate", "--yes")
     assert result.exit_code == 0, result.stderr
@@ -246,7 +245,7 @@ def test_key_migrate_moves_every_plaintext_key(run_cli, config_file, isolated_ho
     assert_no_key(undone, KEY, OTHER)
 
 
-def test_key_migrate_dry_run_changes_nothing(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_key_migrate_dry_run_changes_nothing(run_cli, config_file, memory_keyring):
     write(config_file, LEAKY)
     result = run_cli("key", "migrate", "--dry-run")
     assert result.exit_code == 0
@@ -257,7 +256,7 @@ def test_key_migrate_dry_run_changes_nothing(run_cli, config_file, memory_keyrin
     assert_no_key(result, KEY, OTHER)
 
 
-def test_key_migrate_asks_first(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_key_migrate_asks_first(run_cli, config_file, memory_keyring):
     write(config_file, LEAKY)
     result = run_cli("key", "migrate", input="")
     assert result.exit_code == 9
@@ -265,7 +264,7 @@ def test_key_migrate_asks_first(run_cli, config_file, memory_keyring):  # noqa: 
     assert memory_keyring.entries == {}
 
 
-def test_key_migrate_one_provider_and_refusals(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_key_migrate_one_provider_and_refusals(run_cli, config_file, memory_keyring):
     write(config_file, LEAKY)
     memory_keyring.entries[("codexprov", "acme")] = OTHER
     refused = run_cli("key", "migrate", "acme", "--yes")
@@ -280,7 +279,7 @@ def test_key_migrate_one_provider_and_refusals(run_cli, config_file, memory_keyr
     assert f'experimental_bearer_token = "{KEY}"' in config_file.read_text(encoding="utf-8")
 
 
-def test_key_migrate_nothing_to_do(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_key_migrate_nothing_to_do(run_cli, config_file, memory_keyring):
     write(config_file, BASE)
     result = run_cli("key", "migrate", "--yes")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "no plain-text key to move\n")
@@ -291,7 +290,7 @@ def test_key_migrate_nothing_to_do(run_cli, config_file, memory_keyring):  # noq
 ENVY = BASE + '\n[model_providers.envy]\nname = "Envy"\nenv_key = "ENVY_API_KEY"\n'
 
 
-def test_env_prints_exports(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_env_prints_exports(run_cli, config_file, memory_keyring):
     write(config_file, ENVY)
     memory_keyring.entries[("codexprov", "envy")] = KEY
     result = run_cli("env")
@@ -309,7 +308,7 @@ def test_env_quotes_for_the_shell():
     assert keys.shell_exports(plan, reveal=False) == "export X_KEY='…'\n"
 
 
-def test_run_puts_keys_in_the_child_environment_only(run_cli, config_file, memory_keyring, monkeypatch):  # noqa: F811
+def test_run_puts_keys_in_the_child_environment_only(run_cli, config_file, memory_keyring, monkeypatch):
     write(config_file, ENVY)
     monkeypatch.delenv("ENVY_API_KEY", raising=False)
     memory_keyring.entries[("codexprov", "envy")] = KEY
@@ -319,7 +318,7 @@ def test_run_puts_keys_in_the_child_environment_only(run_cli, config_file, memor
     assert config_file.read_text(encoding="utf-8") == ENVY
 
 
-def test_run_refuses_provider_for_a_non_codex_command(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_run_refuses_provider_for_a_non_codex_command(run_cli, config_file, memory_keyring):
     write(config_file, ENVY)
     result = run_cli("run", "--provider", "envy", "--", "echo", "hi")
     assert result.exit_code == 2

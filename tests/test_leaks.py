@@ -7,6 +7,9 @@ codexprov refuse), never a new test. `{C}` in a row is its canary, `{PORT}` the 
 echoes every credential it receives back in its error body (what a careless gateway does), and
 `{ID}` the row's own provider id.
 
+Every command is run (most with --json and --dry-run too, doctor with and without network)
+except `env` and `token`, whose job is to print a key (`env` masks on a terminal).
+
 What may legitimately hold a canary (and nothing else may):
 - the user's own files we planted it in, and codexprov's copies of them (backups, parse cache),
   as long as the key is not in the keyring: a backup exists to give the file back;
@@ -30,7 +33,6 @@ from pathlib import Path
 import pytest
 
 from codexprov import redact
-from tests.test_credentials import memory_keyring  # noqa: F401  (fixture)
 
 
 @dataclass(frozen=True)
@@ -286,7 +288,18 @@ def read_only_commands(world: World) -> list[list[str]]:
         ["key", "migrate", "--dry-run"],
         ["add", "custom", "--id", "fresh", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "env", "--dry-run"],
         ["recipes"],
+        ["recipes", "show", "custom"],
+        ["profile", "show", "work"],
+        ["profile", "migrate", "--dry-run"],
+        ["sessions"],
+        ["sessions", "--json"],
+        ["bridge", "status"],
+        ["bridge", "status", "--json"],
+        ["completion", "bash"],
+        ["run", "--", sys.executable, "-c", "pass"],
     ]
+    if world.ids:
+        commands += [["profile", "add", "p2", "--provider", world.ids[0], "--dry-run"], ["profile", "rm", "work", "--dry-run"]]
     for pid in world.ids:
         commands += [["show", pid], ["show", pid, "--json"], ["use", pid, "--dry-run"], ["remove", pid, "--dry-run"]]
     return commands
@@ -352,7 +365,7 @@ def _report(hits: Hits) -> None:
     assert not hits.found, "secrets leaked:\n" + "\n".join(sorted(set(hits.found)))
 
 
-def test_no_canary_leaks_from_a_valid_config(run_cli, isolated_home, echo_port, memory_keyring, monkeypatch):  # noqa: F811
+def test_no_canary_leaks_from_a_valid_config(run_cli, isolated_home, echo_port, memory_keyring, monkeypatch):
     rows = list(enumerate(ROWS, 1))
     world = build(rows, isolated_home, echo_port, memory_keyring, monkeypatch)
     hits = Hits(world)
@@ -391,7 +404,7 @@ def test_no_canary_leaks_from_a_broken_config(
     run_cli,
     isolated_home,
     echo_port,
-    memory_keyring,  # noqa: F811
+    memory_keyring,
     monkeypatch,
     index,
     row,

@@ -102,6 +102,12 @@ model = "other-model"
 
 
 def test_migrated_legacy_setup_loads_in_0169(codex_bin, run_cli, codex_home, make_fake_server):
+    from codexprov.codex.capabilities import capabilities
+    from codexprov.codex.version import parse_version
+    from tests.codexrun import codex_version
+
+    if capabilities(parse_version(codex_version(codex_bin))).profile_form == "table":
+        pytest.skip("this Codex reads the legacy form (bench/codex_matrix.py runs older versions)")
     server = make_fake_server(expected_key=KEY)
     (codex_home / "config.toml").write_text(LEGACY.format(base_url=server.base_url))
     env = {"ACME_API_KEY": KEY}

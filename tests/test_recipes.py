@@ -62,6 +62,8 @@ def test_every_shipped_recipe_loads(paths):
     for recipe in cat.recipes:
         assert recipe.source == "shipped" and recipe.overrides is None
         assert recipe.responses_checked == "2026-11-22"
+        # every shipped verdict says what it rests on; none was seen in a real request yet
+        assert recipe.responses_basis == ("none" if recipe.id == "custom" else "docs"), recipe.id
         assert recipe.notes, recipe.id
         assert recipe.name.strip(), recipe.id
         for p in recipe.missing_params({}, base_url_given=False):
@@ -174,7 +176,7 @@ def test_responses_no_warns_about_a_bridge(paths):
     got = render(catalog(paths).get("mistral"), provider_id="mistral", params={}, base_url=None, model=None,
                  name=None, env_key=None, headers={}, query={})
     assert got.warnings == (
-        "Mistral AI does not serve /v1/responses (checked 2026-11-22): Codex will fail on the first turn. "
+        "Mistral AI does not serve /v1/responses (per its docs, read 2026-11-22): Codex will fail on the first turn. "
         "Drop --no-bridge to route it through codexprov's bridge (`codexprov add mistral --id mistral --replace`).",
     )
 
@@ -265,11 +267,16 @@ def test_cli_list_marks_overrides_and_warns_about_broken(run_cli, paths):
     bad = write(paths.user_recipes_dir, "bad.toml", GROQ_OVERRIDE.replace('responses = "native"', 'responses = "yes"'))
     result = run_cli("recipes")
     assert result.exit_code == 0
-    assert result.stderr == f"warning: skipped recipe {bad}: field `responses`: 'yes' is not one of: native, no, unknown\n"
+    assert result.stderr == (
+        f"warning: skipped recipe {bad}: field `responses`: 'yes' is not one of: native, no, unknown\n"
+        "VERDICT FROM: the provider's docs read on that date, or a real request (`codexprov doctor --live`)\n"
+    )
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["ID", "NAME", "KIND", "RESPONSES", "SOURCE"]
+    assert lines[0].split() == ["ID", "NAME", "KIND", "RESPONSES", "VERDICT", "FROM", "SOURCE"]
+    assert next(line for line in lines if line.startswith("mistral ")).split()[4:7] == ["no", "docs", "2026-11-22"]
+    assert next(line for line in lines if line.startswith("custom ")).split()[4:6] == ["unknown", "-"]
     groq = next(line for line in lines if line.startswith("groq "))
-    assert groq.split() == ["groq", "Groq", "(team", "mirror)", "gateway", "native", "user", "(overrides",
+    assert groq.split() == ["groq", "Groq", "(team", "mirror)", "gateway", "native", "unstated", "2026-11-01", "user", "(overrides",
                             f"{shipped_recipes_dir() / 'groq.toml'})"]
     assert len(lines) == 1 + len(SHIPPED_IDS)
     listed = json.loads(run_cli("recipes", "--json").stdout)
@@ -283,7 +290,8 @@ def test_cli_show(run_cli):
     assert result.stderr == ""
     head = result.stdout.split("\n\nParameters")[0]
     assert head == textwrap.dedent(f"""\
-        # OpenAI (data residency) (openai-data-residency): hosted, /v1/responses: native (checked 2026-11-22)
+        # OpenAI (data residency) (openai-data-residency): hosted, /v1/responses: native (per its docs, read 2026-11-22)
+        # verdict from: https://developers.openai.com/codex/config-advanced (data residency)
         # source: shipped: {shipped_recipes_dir() / 'openai-data-residency.toml'}
         model = "gpt-5.5"
         model_provider = "openai-data-residency"

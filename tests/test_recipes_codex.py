@@ -13,7 +13,6 @@ import pytest
 from codexprov import paths as paths_mod
 from codexprov.recipes import load_catalog
 from tests.codexrun import run_codex
-from tests.fake_server import make_fake_server  # noqa: F401  (a fixture)
 from tests.test_recipes import SHIPPED_IDS
 
 pytestmark = pytest.mark.codex
@@ -23,7 +22,7 @@ GATEWAY_AUTH = "Bearer cf-gateway-token"
 
 
 @pytest.mark.parametrize("recipe_id", SHIPPED_IDS)
-def test_recipe_drives_real_codex(recipe_id, run_cli, codex_bin, codex_home, make_fake_server):  # noqa: F811
+def test_recipe_drives_real_codex(recipe_id, run_cli, codex_bin, codex_home, make_fake_server):
     server = make_fake_server(expected_key=KEY)
     recipe = load_catalog(paths_mod.resolve()).get(recipe_id)
     provider_id = f"t-{recipe_id}"

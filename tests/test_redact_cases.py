@@ -9,7 +9,6 @@ import pytest
 
 from codexprov import redact
 from codexprov.redact import mask, redact_data, redact_text, secrets_in_toml
-from tests.test_credentials import memory_keyring  # noqa: F401  (fixture)
 
 KEY = "sk-proj-abcdefghijklmnop1234"
 GROQ = "gsk_abcdefgh12345678wxyz"
@@ -199,7 +198,7 @@ def _files_with(root, secret: str) -> list:
     return sorted(p for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes())
 
 
-def test_case3_key_migrate_scrubs_every_earlier_backup(run_cli, config_file, isolated_home, memory_keyring):  # noqa: F811
+def test_case3_key_migrate_scrubs_every_earlier_backup(run_cli, config_file, isolated_home, memory_keyring):
     config_file.write_text(PLAIN.format(key=KEY), encoding="utf-8")
     for model in ("m1", "m2"):  # two edits: two backups that hold the plain-text key
         assert run_cli("use", "acme", "--model", model).exit_code == 0
@@ -216,7 +215,7 @@ def test_case3_key_migrate_scrubs_every_earlier_backup(run_cli, config_file, iso
     assert [b.read_text(encoding="utf-8").count("{{codexprov-keyring:acme}}") for b in backups] == [1, 1]
 
 
-def test_case8_undo_across_migrate_puts_the_key_back_from_the_keyring(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_case8_undo_across_migrate_puts_the_key_back_from_the_keyring(run_cli, config_file, memory_keyring):
     config_file.write_text(PLAIN.format(key=KEY), encoding="utf-8")
     assert run_cli("use", "acme", "--model", "m1").exit_code == 0
     assert run_cli("key", "migrate", "--yes").exit_code == 0
@@ -236,7 +235,7 @@ def test_case8_undo_across_migrate_puts_the_key_back_from_the_keyring(run_cli, c
     assert KEY not in first.stdout + first.stderr + second.stdout + second.stderr
 
 
-def test_case8_undo_refuses_when_the_keyring_lost_the_key(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_case8_undo_refuses_when_the_keyring_lost_the_key(run_cli, config_file, memory_keyring):
     config_file.write_text(PLAIN.format(key=KEY), encoding="utf-8")
     assert run_cli("key", "migrate", "--yes").exit_code == 0
     migrated = config_file.read_text(encoding="utf-8")
@@ -251,7 +250,7 @@ def test_case8_undo_refuses_when_the_keyring_lost_the_key(run_cli, config_file, 
     assert config_file.read_text(encoding="utf-8") == migrated
 
 
-def test_case8_undo_of_remove_says_the_key_is_gone(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_case8_undo_of_remove_says_the_key_is_gone(run_cli, config_file, memory_keyring):
     config_file.write_text(PLAIN.format(key=KEY), encoding="utf-8")
     assert run_cli("key", "migrate", "--yes").exit_code == 0
     removed = run_cli("remove", "acme", "--force")
@@ -285,7 +284,7 @@ def test_case4_url_credentials_are_masked_in_list_show_and_json(run_cli, config_
     assert "https://me:…abcd@h.example/v1?api_key=…cdef&v=1" in run_cli("list").stdout
 
 
-def test_case4_key_migrate_and_doctor_flag_url_credentials(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_case4_key_migrate_and_doctor_flag_url_credentials(run_cli, config_file, memory_keyring):
     config_file.write_text(
         '[model_providers.u]\nname = "U"\nbase_url = "https://h.example/v1?key=q0123456789abcdef"\n', encoding="utf-8"
     )
@@ -305,7 +304,7 @@ def test_case4_key_migrate_and_doctor_flag_url_credentials(run_cli, config_file,
         (["--header", "Authorization=Bearer ak0123456789abcdef", "--key-mode", "env"], "http_headers.Authorization"),
     ],
 )
-def test_case5_add_refuses_plaintext_keys(run_cli, config_file, memory_keyring, option, where):  # noqa: F811
+def test_case5_add_refuses_plaintext_keys(run_cli, config_file, memory_keyring, option, where):
     result = run_cli("add", "custom", "--id", "h", "--base-url", "http://127.0.0.1:9/v1", *option)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == (
@@ -315,7 +314,7 @@ def test_case5_add_refuses_plaintext_keys(run_cli, config_file, memory_keyring, 
     assert memory_keyring.entries == {}
 
 
-def test_case5_add_moves_an_authorization_header_into_the_keyring(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_case5_add_moves_an_authorization_header_into_the_keyring(run_cli, config_file, memory_keyring):
     result = run_cli(
         "add",
         "custom",
@@ -336,7 +335,7 @@ def test_case5_add_moves_an_authorization_header_into_the_keyring(run_cli, confi
     assert "ak0123456789abcdef" not in result.stdout + result.stderr
 
 
-def test_case5_allow_plaintext_writes_it_with_a_warning(run_cli, config_file, memory_keyring):  # noqa: F811
+def test_case5_allow_plaintext_writes_it_with_a_warning(run_cli, config_file, memory_keyring):
     result = run_cli(
         "add",
         "custom",
@@ -359,7 +358,7 @@ def test_case5_allow_plaintext_writes_it_with_a_warning(run_cli, config_file, me
     assert "qk0123456789abcdef" not in result.stdout + result.stderr
 
 
-def test_case5_recipe_fixed_header_with_a_key_is_refused(run_cli, config_file, isolated_home, memory_keyring):  # noqa: F811
+def test_case5_recipe_fixed_header_with_a_key_is_refused(run_cli, config_file, isolated_home, memory_keyring):
     recipes = isolated_home / ".config" / "codexprov" / "recipes"
     recipes.mkdir(parents=True)
     (recipes / "team.toml").write_text(
@@ -378,7 +377,7 @@ def test_case5_recipe_fixed_header_with_a_key_is_refused(run_cli, config_file, i
 # ------------------------------------------------------------------------------ case 6: server bodies
 
 
-def test_case6_doctor_masks_a_key_the_server_echoes(run_cli, config_file, memory_keyring, monkeypatch):  # noqa: F811
+def test_case6_doctor_masks_a_key_the_server_echoes(run_cli, config_file, memory_keyring, monkeypatch):
     from tests.test_leaks import echo_server_port
 
     with echo_server_port() as (port, seen):

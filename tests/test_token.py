@@ -19,7 +19,6 @@ import pytest
 from keyring.backends import fail
 
 from codexprov.__main__ import main
-from tests.test_credentials import memory_keyring  # noqa: F401  (fixture)
 
 KEY = "sk-test-token-0123456789abcdef"
 REPO = Path(__file__).resolve().parent.parent
@@ -46,7 +45,7 @@ STUB = textwrap.dedent(
 )
 
 
-def test_prints_the_key_alone(memory_keyring, capfd):  # noqa: F811
+def test_prints_the_key_alone(memory_keyring, capfd):
     memory_keyring.entries[("codexprov", "acme")] = KEY
     assert main(["token", "acme"]) == 0
     captured = capfd.readouterr()
@@ -54,17 +53,17 @@ def test_prints_the_key_alone(memory_keyring, capfd):  # noqa: F811
     assert captured.err == ""
 
 
-def test_missing_key_is_one_line_on_stderr(memory_keyring, capfd):  # noqa: F811
+def test_missing_key_is_one_line_on_stderr(memory_keyring, capfd):
     assert main(["token", "acme"]) == 4
     captured = capfd.readouterr()
     assert captured.out == ""
     assert captured.err == (
-        "codexprov token: no key for provider 'acme' in the keyring (test_credentials MemoryKeyring); "
+        "codexprov token: no key for provider 'acme' in the keyring (keyrings MemoryKeyring); "
         "store one with `codexprov key set acme`\n"
     )
 
 
-def test_no_usable_keyring_is_one_line_on_stderr(memory_keyring, capfd):  # noqa: F811
+def test_no_usable_keyring_is_one_line_on_stderr(memory_keyring, capfd):
     keyring.set_keyring(fail.Keyring())
     assert main(["token", "acme"]) == 6
     captured = capfd.readouterr()

@@ -8,7 +8,6 @@ from pathlib import Path
 from codexprov import paths as paths_mod
 from codexprov import providers
 from codexprov.config.document import loads, same_data
-from tests.test_credentials import memory_keyring  # noqa: F401 - a fixture
 
 HEADERS = """[model_providers.acme]
 name = "Acme"
@@ -96,7 +95,7 @@ def test_doctor_does_not_call_toml_11_an_error(run_cli, config_file: Path) -> No
     assert not {c for c in checks if c.startswith("config.")} - {"config.ok"}, checks
 
 
-def test_moving_a_key_out_of_a_multi_line_inline_table_keeps_its_other_lines(run_cli, config_file: Path, memory_keyring) -> None:  # noqa: F811
+def test_moving_a_key_out_of_a_multi_line_inline_table_keeps_its_other_lines(run_cli, config_file: Path, memory_keyring) -> None:
     key = "sk-test-multiline-0123456789abcdef"
     config_file.write_text(
         '[model_providers.acme]\nname = "Acme"\nbase_url = "http://127.0.0.1:9/v1"\nwire_api = "responses"\n'

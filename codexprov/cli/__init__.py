@@ -178,7 +178,7 @@ def confirm(question: str, *, yes: bool) -> None:
 
 def register_commands() -> None:
     """Import the command modules: each registers its commands on `app` when imported."""
-    from codexprov.cli import bridge, completion, doctor, keys, profiles, providers, recipes, sessions  # noqa: F401
+    from codexprov.cli import bridge, completion, doctor, keys, models, profiles, providers, recipes, sessions  # noqa: F401
 
 
 def _show_click_error(err: Any, argv: list[str]) -> None:

@@ -201,6 +201,7 @@ LIVE: dict[tuple[str, str], Callable[[str | None], list[str]]] = {
     ("use", "profile"): profile_names,
     ("remove", "provider_id"): configured_ids,
     ("doctor", "provider_id"): provider_ids,
+    ("models", "provider_id"): provider_ids,
     ("doctor", "profile"): profile_names,
     ("add", "recipe"): recipe_ids,
     ("add", "key_mode"): _fixed("keyring", "env", "none"),

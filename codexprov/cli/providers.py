@@ -152,6 +152,15 @@ def add_cmd(
         if prepared.preview.changed:
             confirm(f"Replace provider {prepared.plan.provider_id} as shown?", yes=yes)
     render(adding.commit_add(prepared, paths, store=store, key=key, bridge_layout=layout))
+    if use and prepared.plan.model and not dry_run:
+        # add is not a hot path: ask the provider now (3 s at most) whether it serves the model.
+        import os
+
+        from codexprov.served_models import check_live
+
+        warning = check_live(paths, prepared.plan.provider_id, prepared.plan.model, env=dict(os.environ))
+        if warning:
+            say(f"warning: {warning}", style="yellow")
 
 
 def _codex_label(codex) -> str:
@@ -232,6 +241,13 @@ def use_cmd(
 
     result = providers.use_provider(state.paths, provider_id, model=model, dry_run=dry_run)
     _edit_done(result)
+    if model is not None:
+        # No network here (use is typed often): the list `codexprov models ID` or `add` last fetched.
+        from codexprov.served_models import check_remembered
+
+        warning = check_remembered(state.paths, provider_id, model, result.data)
+        if warning:
+            say(f"warning: {warning}", style="yellow")
     if result.changed and not dry_run:
         _note_sessions_elsewhere(provider_id)
 

@@ -46,8 +46,9 @@ def recipes_list(
     if json_:
         out_json([_summary(r) for r in catalog.recipes])
         return
-    rows = [[r.id, r.name, r.kind, r.responses, _origin(r)] for r in catalog.recipes]
-    out_table(["ID", "NAME", "KIND", "RESPONSES", "SOURCE"], rows)
+    rows = [[r.id, r.name, r.kind, r.responses, r.verdict_short, _origin(r)] for r in catalog.recipes]
+    out_table(["ID", "NAME", "KIND", "RESPONSES", "VERDICT FROM", "SOURCE"], rows)
+    say("VERDICT FROM: the provider's docs read on that date, or a real request (`codexprov doctor --live`)")
 
 
 @recipes_app.command("show")
@@ -63,8 +64,9 @@ def recipes_show(
     if json_:
         out_json(_summary(recipe) | {"toml": shown.toml, "warnings": list(shown.rendered.warnings)})
         return
-    out(f"# {recipe.name} ({recipe.id}): {recipe.kind}, /v1/responses: {recipe.responses} "
-        f"(checked {recipe.responses_checked})")
+    out(f"# {recipe.name} ({recipe.id}): {recipe.kind}, /v1/responses: {recipe.responses} ({recipe.verdict_basis})")
+    if recipe.responses_source:
+        out(f"# verdict from: {recipe.responses_source}")
     out(f"# source: {_origin(recipe)}: {recipe.path}")
     out(shown.toml.rstrip("\n"))
     if recipe.params:
@@ -94,6 +96,8 @@ def _summary(recipe: Any) -> dict[str, Any]:
         "kind": recipe.kind,
         "responses": recipe.responses,
         "responses_checked": recipe.responses_checked,
+        "responses_basis": recipe.responses_basis,
+        "responses_source": recipe.responses_source,
         "source": recipe.source,
         "path": str(recipe.path) if recipe.path else None,
         "overrides": str(recipe.overrides) if recipe.overrides else None,

@@ -12,13 +12,17 @@ A document JSON cannot hold exactly (TOML dates and times) is not cached.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
 import tempfile
 from pathlib import Path
 from typing import Any
+
+try:  # the interpreter's own sha256: `import hashlib` loads OpenSSL (~2 ms), and `list` is a hot path
+    from _sha256 import sha256  # type: ignore[import-not-found]  # no stub; a C module of CPython 3.11
+except ImportError:  # pragma: no cover - Python 3.12+ names it _sha2; other builds may lack both
+    from hashlib import sha256
 
 _VERSION = 2  # 1 was a pickle; those entries (*.pickle) are ignored and removed on the next write
 
@@ -28,7 +32,7 @@ def _signature(st: os.stat_result) -> list[int]:
 
 
 def _entry(cache_dir: Path, path: Path) -> Path:
-    return cache_dir / "parsed" / (hashlib.sha256(str(path).encode("utf-8")).hexdigest()[:24] + ".json")
+    return cache_dir / "parsed" / (sha256(str(path).encode("utf-8")).hexdigest()[:24] + ".json")
 
 
 def _private(folder: Path) -> bool:

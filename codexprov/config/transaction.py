@@ -138,7 +138,7 @@ def _commit(
     """The tail both apply functions share, run under the file's lock: verify, back up, write, journal."""
     new_text = keep_missing_final_newline(snap.text, new_text)
     if new_text == snap.text:
-        return EditResult(file, snap.text, new_text, "", False, None, dry_run, description)
+        return EditResult(file, snap.text, new_text, "", False, None, dry_run, description, snap.data or None)
     if reuse is not None and reuse.data is not None and (reuse.old_text, reuse.new_text) == (snap.text, new_text):
         new_data = reuse.data
     else:

@@ -766,3 +766,8 @@ def _condition_findings(target: ProviderTarget, url: str, models: _Answer, respo
                 )
             )
     return out
+
+
+# Public names for the model-list rules, used by `codexprov models` (codexprov/served_models.py).
+model_ids = _model_ids
+serves = _serves

@@ -251,3 +251,35 @@ def permissions(ctx: CheckContext, setup: Setup) -> None:
                 fix=f"chmod 600 {layer.path}  (better: codexprov key migrate)",
             )
 
+
+
+@setup_check("after-providers")
+def gateway_request_shape(ctx: CheckContext, setup: Setup) -> None:
+    """The active provider is a gateway (by its recipe's URL) that refuses parts of Codex's requests
+    (codex.gateway), and the settings that take them out are missing."""
+    from codexprov.codex import gateway
+    from codexprov.recipes import load_catalog
+
+    table = setup.tables.get(setup.active)
+    url = table.get("base_url") if isinstance(table, dict) else None
+    if not isinstance(url, str):
+        return
+    recipe = next((r for r in load_catalog(ctx.paths).recipes if r.rejects and r.matches_url(url)), None)
+    if recipe is None:
+        return
+    effective: dict = {}
+    for layer in setup.base:
+        effective |= layer.data or {}
+    fix = gateway.gateway_fix(recipe.rejects, ctx.caps, ctx.paths.codex_home)
+    absent = gateway.missing(fix, effective)
+    if not absent:
+        return
+    ctx.add(
+        "provider.gateway-requests",
+        "warn",
+        f"`{setup.active}` is a {recipe.name} endpoint, which refuses parts of the requests Codex {ctx.version} sends "
+        f"({', '.join(s.why for s in absent)})",
+        provider=setup.active,
+        fix="set " + "; ".join(s.text for s in absent) + f" in config.toml  (`codexprov add {recipe.id} --id {setup.active} "
+        f"--base-url {url} --use --replace` writes them, and the model catalog file)",
+    )

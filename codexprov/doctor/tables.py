@@ -366,3 +366,56 @@ def http_headers(ctx: CheckContext, provider: ProviderTable) -> None:
                 fix=f"fix or remove `{name}` in {field} of [model_providers.{pid}]",
                 key=field,
             )
+
+
+@table_check
+def capabilities_table(ctx: CheckContext, provider: ProviderTable) -> None:
+    """[model_providers.ID.capabilities] keys and values this Codex does not take (codex.rules)."""
+    from codexprov.codex.rules import table_refusals
+
+    if not isinstance(provider.table.get("capabilities"), dict) or "capabilities" not in ctx.caps.provider_fields:
+        return
+    for refusal in table_refusals(provider.id, provider.table, ctx.caps):
+        field = refusal.field or ""
+        if not field.startswith("capabilities."):
+            continue
+        file, line, _ = provider.where("capabilities")
+        ctx.add(
+            "provider.capabilities",
+            "fail" if refusal.load_error else "warn",
+            f"[model_providers.{provider.id}.capabilities]: {refusal.message} (Codex {ctx.version})",
+            provider=provider.id,
+            file=file,
+            line=line,
+            fix=f"remove `{field.split('.', 1)[1]}` from [model_providers.{provider.id}.capabilities]"
+            if refusal.kind == "unknown-field"
+            else 'set remote_compaction to "unsupported" or "v2"',
+            key=field,
+        )
+
+
+# What Codex's own provider editor (0.169: TUI /config, app-server modelProvider/config/write)
+# writes for a new custom provider, in the order it writes them.
+_EDITOR_FIELDS = ("base_url", "env_key", "name", "wire_api")
+
+
+@table_check
+def editor_env_key(ctx: CheckContext, provider: ProviderTable) -> None:
+    """A provider made by Codex's editor keeps its key in a plain environment variable; offer the keyring."""
+    table = provider.table
+    keys = list(table)
+    env_key = table.get("env_key")
+    if not isinstance(env_key, str) or not env_key or "name" not in table or keys != sorted(keys) or not set(keys) <= set(_EDITOR_FIELDS):
+        return
+    file, line, _ = provider.where("env_key")
+    ctx.add(
+        "key.editor-env",
+        "warn",
+        f"`{provider.id}` looks made by Codex's provider editor: its key sits in the plain environment variable ${env_key}",
+        provider=provider.id,
+        file=file,
+        line=line,
+        fix=f"codexprov key set {provider.id} --wire  (stores the key in the OS keyring and points Codex at it; "
+        f"with the key in ${env_key}: printenv {env_key} | codexprov key set {provider.id} --stdin --wire)",
+        key="env_key",
+    )

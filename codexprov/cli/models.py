@@ -1,0 +1,31 @@
+"""CLI: `codexprov models ID [--json]` (core: codexprov.served_models)."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from codexprov.cli import app, out, out_json, say, state
+
+
+@app.command("models")
+def models_cmd(
+    provider_id: str = typer.Argument(..., metavar="ID"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    timeout: float = typer.Option(10.0, "--timeout", metavar="SECONDS", help="How long the provider gets to answer."),
+) -> None:
+    """The models a provider serves (its GET /models, asked with the key Codex would send), so
+    --model is not guesswork. Exit 1 when the provider cannot be asked."""
+    from codexprov import served_models
+    from codexprov.errors import UsageError
+
+    if not timeout > 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
+    listing = served_models.fetch(state.paths, provider_id, env=dict(os.environ), timeout=timeout)
+    if as_json:
+        out_json(listing.to_json())
+        return
+    for model in listing.ids:
+        out(model)
+    say(f"{len(listing.ids)} models from GET {listing.url} (key: {listing.key_from})")
