@@ -103,7 +103,7 @@ def test_codex_batch_write_keeps_codexprov_auth_tables(run_cli, codex_bin: Path,
     }
     # codexprov sees the outside edit: undo will not silently throw it away
     undone = run_cli("undo")
-    assert undone.exit_code != 0
+    assert undone.exit_code == 1
     assert config.read_text(encoding="utf-8") != before
     shown = json.loads(run_cli("show", "acme", "--json").stdout)
     assert (shown["key_source"], shown["table"]["request_max_retries"]) == ({"kind": "keyring", "detail": "acme"}, 2)

@@ -45,7 +45,7 @@ def _codex_stderr(codex_bin: Path, home: Path, pid: str, env_extra: dict[str, st
         proc = run_codex(codex_bin, home / ".codex", args=["-c", f"model_provider={pid}"], env_extra=env_extra, timeout=12)
     except subprocess.TimeoutExpired as err:
         return (err.stderr or b"").decode() if isinstance(err.stderr, bytes) else (err.stderr or "")
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     return proc.stderr
 
 

@@ -160,6 +160,8 @@ def test_capabilities_0_133():
         (lambda c: {"external_web_access", "remote_compaction"} <= c.provider_capability_keys, (0, 160, 0), (0, 163, 0)),
         (lambda c: "cyber_access_programs" in c.provider_capability_keys, (0, 166, 0), (0, 169, 0)),
         (lambda c: c.responses_lite, (0, 140, 0), (0, 145, 0)),
+        (lambda c: c.builtin_fields("amazon-bedrock-runtime") is not None, (0, 145, 0), (0, 150, 0)),
+        (lambda c: "aws.credential_export" in (c.builtin_fields("amazon-bedrock-runtime") or ()), (0, 150, 0), (0, 155, 0)),
         (lambda c: c.model_catalog_json and c.web_search_setting, (0, 132, 0), (0, 133, 0)),
         (lambda c: c.sessions_keep_provider, (0, 165, 0), (0, 166, 0)),
         (lambda c: c.provider_editor, (0, 166, 0), (0, 169, 0)),

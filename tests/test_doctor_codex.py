@@ -82,7 +82,7 @@ def test_codex_fails_and_doctor_names_why(
     else:
         write_config(codex_home, server.base_url, top=top, **breakage)
     proc = run_codex(codex_bin, codex_home, strict=strict, timeout=60)
-    assert proc.returncode != 0, proc.stdout
+    assert proc.returncode == 1, proc.stdout
     assert "pong" not in proc.stdout
     code, report = doctor_json(run_cli, codex_bin)
     assert code == 1
@@ -97,7 +97,7 @@ def test_api_key_field_really_sends_no_key(codex_bin: Path, codex_home: Path, ma
     server = make_fake_server(expected_key=KEY)
     write_config(codex_home, server.base_url, f'api_key = "{KEY}"\n')
     proc = run_codex(codex_bin, codex_home, strict=False)
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     posts = server.requests_to("/responses", "POST")
     assert posts and all("authorization" not in p.headers for p in posts)
 
@@ -156,7 +156,7 @@ def test_fix_makes_a_broken_config_work_for_codex(run_cli, codex_bin: Path, code
     server = make_fake_server()
     write_config(codex_home, server.base_url, 'wire_api = "chat"\n', pid="ollama")
     (codex_home / "config.toml").write_text((codex_home / "config.toml").read_text() + 'model = "fake-model"\n')
-    assert run_codex(codex_bin, codex_home).returncode != 0
+    assert run_codex(codex_bin, codex_home).returncode == 1
     result = run_cli("--codex", str(codex_bin), "doctor", "--offline", "--fix", "--yes")
     assert result.exit_code == 0, result.stdout + result.stderr
     proc = run_codex(codex_bin, codex_home)

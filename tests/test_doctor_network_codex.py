@@ -75,7 +75,7 @@ def test_no_responses_route(codex_bin: Path, codex_home: Path, make_fake_server)
     setup = Setup(make_fake_server(responses_route=False))
     setup.write(codex_home)
     proc = setup.codex(codex_bin, codex_home)
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert "404 Not Found" in proc.stderr and f"{setup.server.base_url}/responses" in proc.stderr
     findings = check_network([setup.target()])
     assert fails(findings) == ["net.responses-route"]
@@ -88,7 +88,7 @@ def test_wrong_key(codex_bin: Path, codex_home: Path, make_fake_server) -> None:
     setup = Setup(make_fake_server(expected_key=RIGHT_KEY), key=WRONG_KEY)
     setup.write(codex_home)
     proc = setup.codex(codex_bin, codex_home)
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert "401 Unauthorized" in proc.stderr
     findings = check_network([setup.target()])
     assert fails(findings) == ["net.models"]
@@ -100,7 +100,7 @@ def test_model_not_served(codex_bin: Path, codex_home: Path, make_fake_server) -
     setup = Setup(make_fake_server(unknown_model_error=True), model="fake-modle")
     setup.write(codex_home)
     proc = setup.codex(codex_bin, codex_home)
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert "The model `fake-modle` does not exist" in proc.stderr
     findings = check_network([setup.target()])
     assert fails(findings) == ["net.models"]

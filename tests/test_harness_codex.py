@@ -96,8 +96,21 @@ def test_fake_server_modes(make_fake_server) -> None:
 
 def test_fake_server_delay_and_hang_stop_cleanly() -> None:
     slow = FakeServer(delay=0.3).start()
-    started = time.monotonic()
     assert httpx.get(f"{slow.base_url}/models").status_code == 200
+    slow.stop()
+
+    hung = FakeServer(hang=True).start()
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(f"{hung.base_url}/models", timeout=0.3)
+    hung.stop()
+    assert [r.path for r in hung.requests] == ["/v1/models"]
+
+
+@pytest.mark.timing
+def test_fake_server_delay_and_stop_take_the_time_they_should() -> None:
+    slow = FakeServer(delay=0.3).start()
+    started = time.monotonic()
+    httpx.get(f"{slow.base_url}/models")
     assert time.monotonic() - started >= 0.3
     slow.stop()
 
@@ -107,7 +120,6 @@ def test_fake_server_delay_and_hang_stop_cleanly() -> None:
     started = time.monotonic()
     hung.stop()
     assert time.monotonic() - started < 2
-    assert [r.path for r in hung.requests] == ["/v1/models"]
 
 
 # -- the real Codex CLIs ----------------------------------------------------------------------
@@ -151,9 +163,7 @@ def test_any_path_prefix(any_codex: Path, codex_home: Path, make_fake_server) ->
 def test_chat_only_server_fails_fast_with_404(any_codex: Path, codex_home: Path, make_fake_server) -> None:
     server = make_fake_server(responses_route=False)
     write_minimal_config(codex_home, server.base_url)
-    started = time.monotonic()
     proc = run_codex(any_codex, codex_home, env_extra={"ACME_API_KEY": KEY})
-    assert time.monotonic() - started < 10
     assert (proc.returncode, proc.stdout) == (1, "")
     expected = f"ERROR: unexpected status 404 Not Found: Invalid URL (POST /v1/responses), url: {server.base_url}/responses"
     assert _stderr_errors(proc.stderr) == [expected, expected]

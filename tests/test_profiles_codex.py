@@ -112,7 +112,7 @@ def test_migrated_legacy_setup_loads_in_0169(codex_bin, run_cli, codex_home, mak
     (codex_home / "config.toml").write_text(LEGACY.format(base_url=server.base_url))
     env = {"ACME_API_KEY": KEY}
     proc = run_codex(codex_bin, codex_home, env_extra=env, timeout=90)
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert 'legacy `profile = "work"` config is no longer supported' in proc.stderr
 
     migrated = run_cli("--codex", str(codex_bin), "profile", "migrate", "--yes")

@@ -229,3 +229,14 @@ def test_a_killed_writer_leaves_no_temp_file_after_the_next_edit(config_file: Pa
     providers.use_provider(paths_mod.resolve(), "lmstudio")
     assert sorted(p.name for p in config_file.parent.iterdir()) == ["config.toml"]
     assert config_file.read_text() == 'model = "m"\nmodel_provider = "lmstudio"\n'
+
+
+def test_a_journal_temp_file_left_by_a_killed_write_goes_with_the_next_entry(run_cli, config_file: Path) -> None:
+    config_file.write_text('model = "m"\n')
+    assert run_cli("use", "ollama").exit_code == 0
+    state = paths_mod.resolve().state_dir
+    stale = state / ".journal.json.q1w2e3r4.tmp"
+    stale.write_text("[")
+    assert run_cli("use", "lmstudio").exit_code == 0
+    assert not stale.exists()
+    assert sorted(p.name for p in state.iterdir() if p.name.startswith(".journal")) == []

@@ -60,10 +60,11 @@ _PARTIAL_BUILTINS: dict[str, tuple[tuple[Version, tuple[str, ...]], ...]] = {
             ("base_url", "auth", "http_headers", "aws.profile", "aws.region", "aws.credential_export", "aws.auth_refresh"),
         ),
     ),
-    # Seen restricted in 0.169.0 (an ordinary id in 0.133.0); the versions between were not probed.
+    # An ordinary id on 0.145.0; restricted like amazon-bedrock from 0.150.0.
     "amazon-bedrock-runtime": (
+        ((0, 150, 0), ("base_url", "auth", "http_headers", "aws.profile", "aws.region", "aws.auth_refresh")),
         (
-            (0, 169, 0),
+            (0, 155, 0),
             ("base_url", "auth", "http_headers", "aws.profile", "aws.region", "aws.credential_export", "aws.auth_refresh"),
         ),
     ),

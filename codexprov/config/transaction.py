@@ -316,6 +316,8 @@ def scrub_backups(paths: Paths, moved: dict[str, str]) -> int:
 
 
 def _write_journal(paths: Paths, entries: list[dict[str, Any]]) -> None:
+    """Callers hold the journal's lock (so temp files a killed writer left can go)."""
+    remove_stale_temp_files(_journal_path(paths))
     write_atomic(_journal_path(paths), json.dumps(entries, indent=1), existed=_journal_path(paths).exists())
 
 
