@@ -167,8 +167,14 @@ def key_migrate(
             say(f"{item.provider_id}: {found.field} = {found.masked}{note}")
         if item.skipped:
             say(f"{item.provider_id}: skipped: {item.skipped}", style="yellow")
+    for found in preview.unmovable:
+        say(
+            f"warning: {found.provider_id}: {found.field} holds a key in plain text ({found.masked}) that cannot move: "
+            f"{found.note}; use a header key instead if the server takes one (`codexprov key set {found.provider_id}`)",
+            style="yellow",
+        )
     if preview.edit is None or not preview.edit.changed:
-        say("no plain-text key to move" if not preview.items else "nothing to move")
+        say("no plain-text key to move" if not preview.items and not preview.unmovable else "nothing to move")
         return
     show_diff(preview.edit.diff)
     if dry_run:
