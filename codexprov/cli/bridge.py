@@ -31,7 +31,9 @@ def install_cmd(upgrade: bool = typer.Option(False, "--upgrade", help="Upgrade w
     from codexprov.bridge import install
 
     layout = _layout()
-    say(f"installing {install.LITELLM_REQUIREMENT} into {layout.venv} (a minute or two)…")
+    current = install.installed_version(layout)
+    if upgrade or current is None or not install.in_tested_range(current):
+        say(f"installing {install.LITELLM_REQUIREMENT} into {layout.venv} (a minute or two)…")
     result = install.install(layout, upgrade=upgrade)
     verb = "installed" if result.changed else "already installed"
     say(f"LiteLLM {result.version} {verb} in {result.venv}")

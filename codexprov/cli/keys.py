@@ -70,6 +70,10 @@ def key_set(
     if result.edit is not None and result.edit.changed:
         say(edit_line(result.edit))
     say(f"{provider_id}: {result.wiring.reason}")
+    from codexprov.bridge import layout, manage
+
+    if manage.key_changed(layout.resolve(), provider_id, store):
+        say(f"the bridge was restarted to use the new key for {provider_id}")
 
 
 @key_app.command("list")
