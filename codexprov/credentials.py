@@ -209,6 +209,18 @@ class KeyStore:
         return True
 
 
+def remember_stored_keys(provider_ids: list[str]) -> None:
+    """Make the redaction boundary know the keyring's keys for these ids, for output that can quote
+    a key codexprov did not read itself (the bridge's log). Reading them is the point: the keyring
+    is opened only by commands that show such output, never by `list`. No keyring: nothing to know."""
+    try:
+        store = open_store()
+        for provider_id in provider_ids:
+            store.get(provider_id)  # KeyStore.get remembers what it reads
+    except (KeyringUnavailableError, UsageError):
+        return
+
+
 def open_store(backend: Any | None = None) -> KeyStore:
     """The keyring as codexprov uses it, or KeyringUnavailableError saying why not and what to do.
 

@@ -96,6 +96,35 @@ def find_plaintext(provider_id: str, table: dict[str, Any]) -> list[PlaintextKey
     return found
 
 
+def find_unmovable(provider_id: str, table: dict[str, Any]) -> list[PlaintextKey]:
+    """Keys in a provider table that Codex can only take in plain text, so `key migrate` cannot move
+    them: a password (or token) in the base URL, secret-named query parameters in the URL or in
+    query_params."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    found: list[PlaintextKey] = []
+    note = "Codex cannot read a key in the URL or a query parameter from the keyring or an env var"
+    base_url = table.get("base_url")
+    if isinstance(base_url, str) and "://" in base_url:
+        try:
+            parts = urlsplit(base_url.strip())
+            password, username = parts.password, parts.username
+        except ValueError:
+            parts, password, username = None, None, None
+        if parts is not None:
+            if password or (username and "@" in parts.netloc):
+                found.append(PlaintextKey(provider_id, "base_url (user:password@)", password or username or "", note))
+            for name, value in parse_qsl(parts.query):
+                if _looks_like_secret_name(name) and value.strip():
+                    found.append(PlaintextKey(provider_id, f"base_url (query parameter {name})", value.strip(), note))
+    query = table.get("query_params")
+    if isinstance(query, dict):
+        for name, value in query.items():
+            if isinstance(value, str) and value.strip() and _looks_like_secret_name(name):
+                found.append(PlaintextKey(provider_id, f"query_params.{name}", value.strip(), note))
+    return found
+
+
 @dataclass(frozen=True)
 class KeyStatus:
     provider_id: str
@@ -425,6 +454,7 @@ class MigrationResult:
     edit: Any  # EditResult | None (None: nothing to move)
     stored: tuple[str, ...]  # provider ids whose key was written to the keyring
     scrubbed: int = 0  # earlier backups the moved keys were taken out of
+    unmovable: tuple[PlaintextKey, ...] = ()  # keys only the URL or query can carry (find_unmovable)
 
 
 def plan_migration(data: dict[str, Any], store: KeyStore | None, provider_id: str | None = None) -> list[MigrationItem]:
@@ -496,10 +526,17 @@ def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, 
     from codexprov.config.transaction import apply_edit
     from codexprov.errors import ConflictError
 
-    items = plan_migration(load(paths.config_file).data, store, provider_id)
+    data = load(paths.config_file).data
+    items = plan_migration(data, store, provider_id)
+    unmovable = tuple(
+        found
+        for pid, table in (data.get("model_providers") or {}).items()
+        if isinstance(table, dict) and provider_id in (None, pid)
+        for found in find_unmovable(pid, table)
+    )
     todo = [(i, i.wiring) for i in items if i.skipped is None and i.wiring is not None]
     if not todo:
-        return MigrationResult(tuple(items), None, ())
+        return MigrationResult(tuple(items), None, (), 0, unmovable)
 
     def change(doc: Any) -> None:
         providers_table = doc["model_providers"]
@@ -555,7 +592,7 @@ def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, 
         from codexprov.config.transaction import scrub_backups
 
         scrubbed = scrub_backups(paths, moved)
-    return MigrationResult(tuple(items), result, tuple(stored), scrubbed)
+    return MigrationResult(tuple(items), result, tuple(stored), scrubbed, unmovable)
 
 
 # ---------------------------------------------------------------------------- use cases: migrate, run

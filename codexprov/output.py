@@ -94,9 +94,12 @@ def say(text: str, style: str | None = None) -> None:
 
 def out_json(data: Any) -> None:
     """JSON on stdout: values under secret-named keys masked, then every string through the boundary."""
-    from codexprov.redact import redact_data
+    from codexprov.redact import redact_data, redact_text
 
-    sys.stdout.write(_redact(json.dumps(redact_data(data), indent=2, sort_keys=False, ensure_ascii=False)) + "\n")
+    text = redact_text(json.dumps(redact_data(data), indent=2, sort_keys=False, ensure_ascii=False))
+    # json.dumps leaves DEL, C1 and bidi controls raw (only inside strings): escape them the JSON
+    # way, `\u007f`, which parses back to the same text (`\x7f` would make the output invalid JSON).
+    sys.stdout.write(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 def out_table(columns: list[str], rows: list[list[str]], *, highlight: frozenset[int] = frozenset()) -> None:

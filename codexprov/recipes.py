@@ -930,8 +930,7 @@ def responses_warnings(recipe: Recipe, provider_id: str) -> list[str]:
     if recipe.responses == "no":
         return [
             f"{recipe.name} does not serve /v1/responses ({recipe.verdict_basis}): Codex will "
-            "fail on the first turn. Put a bridge in front: run a LiteLLM proxy for it and "
-            "`codexprov add litellm`."
+            f"fail on the first turn. Route it through codexprov's bridge: `codexprov add {recipe.id} --id {provider_id} --bridge --replace`."
         ]
     if recipe.responses == "unknown":
         return [

@@ -146,6 +146,10 @@ def _mask_value(value: str) -> str:
         return value
     if _FIELD_NAME.match(stripped):
         return value
+    if " " in stripped and not _split_scheme(stripped) and quote and closed:
+        # Words with spaces are a description (`"key": "base_url (user:password@)"`), not a key;
+        # a passphrase read from a config file is still masked by value (remember_source).
+        return value
     if not quote and (_BARE_PLAIN.match(stripped) or not _UNQUOTED_SECRET.search(stripped)):
         # Unquoted text after `name:` is often prose ("SecretService: not enough values"); a key
         # written without quotes still has length and digits (a short number is a setting).

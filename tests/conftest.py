@@ -2,7 +2,7 @@
 
 Guards (autouse, for every test):
 - `isolated_home`: HOME, CODEX_HOME and the XDG folders point into the test's tmp_path; after the
-  test, the real home's Codex and codexprov folders must be exactly as before.
+  test, nothing may have appeared or changed in the real home's Codex, codexprov or keyring folders.
 - `no_real_keyring`: keyring's fail backend in this process and, through PYTHON_KEYRING_BACKEND, in
   every child process, and no D-Bus session address (so `codexprov token`'s direct Secret Service
   path stays off too). Only a test marked `keyring` (required with `secret_service` and `bridged`)
@@ -16,7 +16,7 @@ with `-m timing`.
 
 Shared fixtures: `codex_home`, `config_file`, `codex_bin`, `codex_bin_0133`, `run_cli` (codexprov
 in-process), `run_exe` (the installed executable), `memory_keyring`, `secret_service`,
-`provider_id` (a fresh id for a real-keyring test), `fake_server`, `make_fake_server`, and `bridged` (tests/bridge_fixtures.py). Test modules never
+`provider_id` (a fresh id for a real-keyring test), `no_outside_configs` (for doctor runs), `fake_server`, `make_fake_server`, and `bridged` (tests/bridge_fixtures.py). Test modules never
 import fixtures from each other.
 Under CI=true a missing real part is a failure, never a skip.
 """
@@ -93,9 +93,19 @@ def _snapshot(roots: list[Path]) -> dict[str, tuple[int, int] | str]:
     return state
 
 
+def _is_fixture(obj: object) -> bool:
+    # pytest >= 8.4 wraps a fixture in a FixtureFunctionDefinition; older ones mark the function.
+    return type(obj).__name__ == "FixtureFunctionDefinition" or hasattr(obj, "_pytestfixturefunction")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test that uses the real Codex or the real Secret Service carries the marker saying so."""
+    """A test that uses the real Codex or the real Secret Service carries the marker saying so, and
+    a test module defines its own fixtures or takes them from conftest.py, never imports them."""
     missing = []
+    for module in {item.module for item in items if isinstance(item, pytest.Function) and item.module is not None}:
+        for name, obj in vars(module).items():
+            if _is_fixture(obj) and getattr(obj, "__module__", module.__name__) != module.__name__:
+                missing.append(f"  {module.__name__}: imports the fixture `{name}`; shared fixtures live in tests/conftest.py")
     for item in items:
         for fixture in getattr(item, "fixturenames", ()):
             for marker in MARKERS_FOR_FIXTURE.get(fixture, ()):
@@ -103,7 +113,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     continue
                 missing.append(f"  {item.nodeid.split('[')[0]}: uses `{fixture}`, add @pytest.mark.{marker}")
     if missing:
-        raise pytest.UsageError("tests without the marker their real parts need:\n" + "\n".join(sorted(set(missing))))
+        raise pytest.UsageError("test plumbing rules broken:\n" + "\n".join(sorted(set(missing))))
 
 
 def _require_marker(request: pytest.FixtureRequest, marker: str, what: str) -> None:
@@ -145,9 +155,11 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     redact.forget_all()  # secrets remembered by an earlier test must not mask this one's output
     before = _snapshot(REAL_HOME_WATCH)
     yield home
+    # What appeared or changed; a disappearance is left out, because on a shared machine someone
+    # else tidying their own home is no sign that this test wrote there.
     after = _snapshot(REAL_HOME_WATCH)
-    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-    assert not changed, f"the test changed the real home ({REAL_HOME}): {changed}"
+    written = sorted(k for k, v in after.items() if v not in ("missing", "unreadable") and before.get(k) != v)
+    assert not written, f"the test wrote into the real home ({REAL_HOME}): {written}"
 
 
 @pytest.fixture(autouse=True)
@@ -241,6 +253,17 @@ def run_exe():
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return _run
+
+
+@pytest.fixture
+def no_outside_configs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No /etc/codex and no project config from the real cwd in a doctor run: the system layer
+    points into tmp_path and the cwd is a fresh git work tree there."""
+    monkeypatch.setenv("CODEXPROV_SYSTEM_CONFIG", str(tmp_path / "etc" / "codex" / "config.toml"))
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / ".git").mkdir()
+    monkeypatch.chdir(work)
 
 
 @pytest.fixture

@@ -173,3 +173,23 @@ def test_doctor_tells_upstream_down_from_bridge_up(bridged):
     report = bridged.codexprov("doctor", healthy, "--json", "--timeout", "20")
     findings = {f["check"]: (f["status"], f["message"]) for f in json.loads(report.stdout)["findings"] if f["check"].startswith("bridge.")}
     assert findings["bridge.upstream"] == ("ok", f"upstream answers through the bridge ({bridged.servers[healthy].base_url})")
+
+
+def test_key_set_restarts_the_bridge_with_the_new_upstream_key(bridged, codex_bin):
+    provider_id = bridged.ids["cerebras"]
+    server = bridged.servers[provider_id]
+    new_key = "sk-upstream-rotated-" + os.urandom(8).hex()
+    server.expected_key = new_key
+    bridged.keys[provider_id] = new_key  # the leak check and later tests know the new one
+    runner = json.loads(bridged.codexprov("bridge", "status", "--json").stdout)["pid"]
+
+    stored = bridged.codexprov("key", "set", provider_id, "--stdin", input=new_key + "\n")
+
+    assert stored.returncode == 0, stored.stderr
+    assert f"the bridge was restarted to use the new key for {provider_id}" in stored.stderr
+    assert new_key not in stored.stdout + stored.stderr
+    status = json.loads(bridged.codexprov("bridge", "status", "--json").stdout)
+    assert status["health"] == "up" and status["pid"] != runner
+    proc = bridged.codex(codex_bin, provider_id)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert server.turn_requests()[-1].headers["authorization"] == f"Bearer {new_key}"

@@ -97,3 +97,35 @@ def test_port_taken_codex_says_which_port_and_the_way_out(own_bridge, codex_bin,
     assert f"codexprov token: port {port} on 127.0.0.1, the bridge's, is taken by another program" in stderr
     assert "codexprov bridge restart --new-port" in stderr
     assert not fake_server.requests
+
+    # The way out it names: the bridge moves, config.toml follows, and Codex gets through.
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        moved = codexprov("bridge", "restart", "--new-port")
+        _, talk = moved.communicate(timeout=120)
+    assert moved.returncode == 0, talk
+    new_port = json.loads((Path(env["CODEXPROV_BRIDGE_DIR"]) / "state.json").read_text())["port"]
+    assert new_port != port
+    assert f"bridge restarted on http://127.0.0.1:{new_port}/v1" in talk
+    assert "point squat at the bridge: wrote" in talk
+    assert f'base_url = "http://127.0.0.1:{new_port}/v1"' in (home / ".codex" / "config.toml").read_text()
+    proc = run_codex(codex_bin, home / ".codex", args=["-c", "model_provider=squat", "-c", 'model="fake-model"'], env_extra=extra, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "pong" in proc.stdout
+    assert fake_server.requests_to("/chat/completions", "POST")
+
+
+def test_remove_takes_the_provider_off_the_bridge(own_bridge, fake_server):
+    _home, env, codexprov = own_bridge
+    for pid in ("keep", "gone"):
+        add = _add(codexprov, pid, fake_server.base_url)
+        _, talk = add.communicate(timeout=120)
+        assert add.returncode == 0, talk
+    removed = codexprov("remove", "gone")
+    _, talk = removed.communicate(timeout=120)
+    assert removed.returncode == 0, talk
+    assert "gone removed from the bridge" in talk
+    bridge_dir = Path(env["CODEXPROV_BRIDGE_DIR"])
+    assert [u["provider_id"] for u in json.loads((bridge_dir / "state.json").read_text())["upstreams"]] == ["keep"]
+    assert '"gone"' not in (bridge_dir / "litellm.yaml").read_text()

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from codexprov import paths as paths_mod
 from codexprov.codex.capabilities import capabilities
 from codexprov.codex.version import CodexInfo
-from tests.test_doctor_static import _no_outside_configs, doctor, problems  # noqa: F401  (fixture)
+from tests.test_doctor_static import doctor, problems
+
+pytestmark = pytest.mark.usefixtures("no_outside_configs")
 
 V165 = CodexInfo(Path("/opt/codex"), (0, 165, 0), capabilities((0, 165, 0)), False)
 ENV = {"ACME_KEY": "sk-test-doctor-0123456789abcd"}

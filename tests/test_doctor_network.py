@@ -16,7 +16,7 @@ from codexprov.doctor.network import check_network
 
 BASE = "https://api.example.test/v1"
 KEY = "sk-test-doctor-net-000000000001"
-BRIDGE_FIX = "run a LiteLLM proxy in front of it, then: codexprov add litellm --base-url http://localhost:4000/v1 --model m-1 --use"
+BRIDGE_FIX = "codexprov add custom --id acme --base-url https://api.example.test/v1 --bridge --replace"
 WRONG_KEY_FIX = "codexprov key set acme (or, if it reads an env var, set that variable to the right key)"
 
 
@@ -454,7 +454,7 @@ def test_real_chat_only_server_gets_the_bridge_advice(make_fake_server) -> None:
         f"no POST {server.base_url}/responses (HTTP 404): this endpoint speaks only Chat Completions, "
         "and Codex needs the Responses API; put a bridge in front",
         provider="acme",
-        fix="run a LiteLLM proxy in front of it, then: codexprov add litellm --base-url http://localhost:4000/v1 --model fake-model --use",
+        fix=f"codexprov add custom --id acme --base-url {server.base_url} --bridge --replace",
     )
     assert [r.body for r in server.requests_to("/chat/completions", "POST")] == [{}]
 

@@ -81,7 +81,7 @@ def test_no_responses_route(codex_bin: Path, codex_home: Path, make_fake_server)
     assert fails(findings) == ["net.responses-route"]
     route = next(f for f in findings if f.check == "net.responses-route")
     assert "speaks only Chat Completions" in route.message
-    assert route.fix.endswith("codexprov add litellm --base-url http://localhost:4000/v1 --model fake-model --use")
+    assert route.fix == f"codexprov add custom --id {setup.target().id} --base-url {setup.server.base_url} --bridge --replace"
 
 
 def test_wrong_key(codex_bin: Path, codex_home: Path, make_fake_server) -> None:

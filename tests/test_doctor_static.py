@@ -22,14 +22,7 @@ V169 = CodexInfo(Path("/opt/codex"), (0, 169, 0), capabilities((0, 169, 0)), Fal
 V133 = CodexInfo(Path("/opt/codex"), (0, 133, 0), capabilities((0, 133, 0)), False)
 
 
-@pytest.fixture(autouse=True)
-def _no_outside_configs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No /etc/codex and no project config from the real cwd in any doctor run."""
-    monkeypatch.setenv("CODEXPROV_SYSTEM_CONFIG", str(tmp_path / "etc" / "codex" / "config.toml"))
-    work = tmp_path / "work"
-    work.mkdir()
-    (work / ".git").mkdir()
-    monkeypatch.chdir(work)
+pytestmark = pytest.mark.usefixtures("no_outside_configs")
 
 
 def no_keyring():

@@ -191,3 +191,47 @@ def test_help_says_what_the_verdict_is_about(run_cli) -> None:
     text = " ".join(result.stdout.split())
     assert "what plain `codex` uses from this directory" in text
     assert "count toward the exit status only with --all" in text
+
+
+# ---------------------------------------------------------------------------- progress: a terminal sees it, a pipe does not
+
+
+def _doctor_exe(config_file: Path, server, *, stderr_tty: bool) -> tuple[int, str, str]:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    config_file.write_text(ACME.replace("http://127.0.0.1:9/v1", server.base_url))
+    args = [sys.executable, "-m", "codexprov"]
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "xterm"}
+    if not stderr_tty:
+        proc = subprocess.run([*args, "doctor"], capture_output=True, text=True, env=env, timeout=60, check=False)
+        return proc.returncode, proc.stdout, proc.stderr
+    main, child = pty.openpty()
+    proc = subprocess.Popen([*args, "doctor"], stdout=subprocess.PIPE, stderr=child, text=True, env=env)
+    os.close(child)
+    out, _ = proc.communicate(timeout=60)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    return proc.returncode, out, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_a_slow_run_shows_progress_on_a_terminal_only(config_file: Path, make_fake_server) -> None:
+    server = make_fake_server(delay=1.5)
+    code, out, err = _doctor_exe(config_file, server, stderr_tty=True)
+    assert code == 0, out
+    assert "doctor: probing 1 provider…" in err
+    quick = _doctor_exe(config_file, make_fake_server(), stderr_tty=True)
+    assert quick[0] == 0 and "doctor:" not in quick[2]  # under a second: no flicker
+    piped = _doctor_exe(config_file, server, stderr_tty=False)
+    assert piped[0] == 0 and piped[2] == ""
+    assert piped[1].splitlines()[-1] == out.splitlines()[-1]

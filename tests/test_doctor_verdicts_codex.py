@@ -85,6 +85,11 @@ class Outcome:
         """The failures that count: about what plain `codex` uses here."""
         return [f.check for f in self.report.findings if f.status == "fail" and f.scope == "used"]
 
+    def ran(self) -> Any:
+        """The `codex.run` finding of `doctor --live`."""
+        [found] = [f for f in self.live.findings if f.check == "codex.run"]
+        return found
+
     def finding(self, check: str) -> Any:
         [found] = [f for f in self.report.findings if f.check == check]
         return found
@@ -142,12 +147,16 @@ def test_quota_exhausted(codex_bin, codex_home, make_fake_server, tmp_path) -> N
     assert not out.finished and "Quota exceeded" in out.codex_stderr
     assert out.fails() == ["net.quota"]
     assert out.report.exit_code == 1
+    assert out.ran().message == (
+        "Codex did not finish the turn (exit 1): Quota exceeded. Check your plan and billing details. (explained by net.quota)"
+    )
 
 
 def test_upstream_failing(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
     out = judge(Scenario(server={"answer": on_responses(DOWN)}, retries=1), codex_bin, codex_home, make_fake_server, tmp_path)
     assert not out.finished and "503 Service Unavailable" in out.codex_stderr
     assert out.fails() == ["net.upstream"]
+    assert out.ran().message.endswith("(explained by net.upstream)")
 
 
 @pytest.mark.parametrize("code", [301, 302])
@@ -157,6 +166,7 @@ def test_redirect_that_drops_the_post(code, codex_bin, codex_home, make_fake_ser
     out = judge(scenario, codex_bin, codex_home, make_fake_server, tmp_path)
     assert not out.finished and "405 Method Not Allowed" in out.codex_stderr
     assert out.fails() == ["net.redirect"]
+    assert out.ran().message.endswith("(explained by net.redirect)") and out.ran().fix == out.finding("net.redirect").fix
     assert out.finding("net.redirect").fix == f'base_url = "{out.server.root_url}/v2"'
 
 
@@ -173,6 +183,7 @@ def test_key_not_sent_as_written(key, problem, codex_bin, codex_home, make_fake_
     out = judge(Scenario(key=key), codex_bin, codex_home, make_fake_server, tmp_path)
     assert not out.finished and "401 Unauthorized" in out.codex_stderr
     assert out.fails() == ["key.format", "net.models"]
+    assert out.ran().message.endswith("(explained by key.format)")
     assert out.finding("key.format").message == (
         f"the key in $ACME_API_KEY is not sent as you think: {problem}; the provider will refuse it"
     )
@@ -186,6 +197,7 @@ def test_https_to_a_plain_http_server(codex_bin, codex_home, make_fake_server, t
     out = judge(Scenario(https=True, codex_timeout=12), codex_bin, codex_home, make_fake_server, tmp_path)
     assert not out.finished
     assert out.fails() == ["net.reachable"]
+    assert out.ran().message.startswith("Codex did not finish a turn within 12 s") and out.ran().message.endswith("(explained by net.reachable)")
     reachable = out.finding("net.reachable")
     assert reachable.message.endswith("; the server speaks plain HTTP, not HTTPS")
     assert reachable.fix == f'base_url = "{out.server.base_url}"'

@@ -47,3 +47,14 @@ def test_doctor_dry_run_without_fix_is_a_usage_error(run_cli, config_file: Path,
     assert result.stderr == (
         "error: --dry-run shows what --fix would write; doctor alone writes nothing\nhint: Pass --fix --dry-run.\n"
     )
+
+
+def test_key_rm_dry_run_deletes_nothing(run_cli, memory_keyring) -> None:
+    memory_keyring.entries[("codexprov", "acme")] = "sk-dry-run-key-0123456789"
+    result = run_cli("key", "rm", "acme", "--dry-run")
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == "dry run: would delete the key for acme from the OS keyring (keyrings MemoryKeyring)\n"
+    assert memory_keyring.entries == {("codexprov", "acme"): "sk-dry-run-key-0123456789"}
+    none = run_cli("key", "rm", "other", "--dry-run")
+    assert none.exit_code == 4
+    assert none.stderr == "error: no key for `other` in the OS keyring (keyrings MemoryKeyring); nothing to delete\n"

@@ -299,7 +299,10 @@ def read_only_commands(world: World) -> list[list[str]]:
         ["run", "--", sys.executable, "-c", "pass"],
     ]
     if world.ids:
-        commands += [["profile", "add", "p2", "--provider", world.ids[0], "--dry-run"], ["profile", "rm", "work", "--dry-run"]]
+        commands += [
+            ["profile", "add", "p2", "--provider", world.ids[0], "--dry-run"],
+            ["profile", "rm", "work", "--dry-run"],
+        ]
     for pid in world.ids:
         commands += [["show", pid], ["show", pid, "--json"], ["use", pid, "--dry-run"], ["remove", pid, "--dry-run"]]
     return commands

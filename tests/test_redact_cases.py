@@ -286,8 +286,31 @@ def test_case4_url_credentials_are_masked_in_list_show_and_json(run_cli, config_
 
 def test_case4_key_migrate_and_doctor_flag_url_credentials(run_cli, config_file, memory_keyring):
     config_file.write_text(
-        '[model_providers.u]\nname = "U"\nbase_url = "https://h.example/v1?key=q0123456789abcdef"\n', encoding="utf-8"
+        '[model_providers.u]\nname = "U"\nbase_url = "https://me:pw0123456789abcd@h.example/v1?key=q0123456789abcdef"\n'
+        'wire_api = "responses"\n',
+        encoding="utf-8",
     )
+    note = "Codex cannot read a key in the URL or a query parameter from the keyring or an env var"
+    migrate = run_cli("key", "migrate", "--dry-run")
+    assert migrate.exit_code == 0
+    assert migrate.stderr.splitlines() == [
+        f"warning: u: base_url (user:password@) holds a key in plain text (…abcd) that cannot move: {note}; "
+        "use a header key instead if the server takes one (`codexprov key set u`)",
+        f"warning: u: base_url (query parameter key) holds a key in plain text (…cdef) that cannot move: {note}; "
+        "use a header key instead if the server takes one (`codexprov key set u`)",
+        "nothing to move",
+    ]
+    doctor = run_cli("doctor", "--offline", "--json", "u")
+    flagged = [
+        (f["check"], f["status"], f["key"])
+        for f in json.loads(doctor.stdout)["findings"]
+        if f["check"] == "key.plaintext"
+    ]
+    assert flagged == [
+        ("key.plaintext", "warn", "base_url (user:password@)"),
+        ("key.plaintext", "warn", "base_url (query parameter key)"),
+    ]
+    assert "pw0123456789abcd" not in doctor.stdout + migrate.stderr
     result = run_cli("add", "custom", "--id", "v", "--base-url", "https://me:pw0123456789abcd@h.example/v1")
     assert result.exit_code == 2
     assert result.stderr.startswith(
@@ -434,3 +457,19 @@ def test_case9_parse_cache_is_plain_data_checked_before_loading(tmp_path):
     entry.parent.chmod(0o777)
     assert cache.get(cache_dir, config, st) is None
     entry.parent.chmod(0o700)
+
+
+def test_bridge_logs_mask_the_keyring_keys_they_quote(run_cli, config_file, memory_keyring):
+    from codexprov.bridge.layout import resolve
+
+    config_file.write_text(
+        '[model_providers.acme]\nname = "Acme"\nbase_url = "http://127.0.0.1:9/v1"\n', encoding="utf-8"
+    )
+    memory_keyring.entries[("codexprov", "acme")] = "upstreamplain0123456789"
+    memory_keyring.entries[("codexprov", "master-key")] = "masterplain0123456789"
+    log = resolve().log_file
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("calling upstream with upstreamplain0123456789\nmaster masterplain0123456789 ok\n", encoding="utf-8")
+    result = run_cli("bridge", "logs")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "calling upstream with …6789\nmaster …6789 ok\n"

@@ -11,6 +11,7 @@ one file per corpus folder also goes through the CLI, to see exit code and messa
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -116,3 +117,14 @@ def test_cli_refuses_an_invalid_file(name: str, run_cli, config_file: Path) -> N
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
     assert config_file.read_bytes() == raw
+
+
+def test_doctor_json_stays_json_when_the_bad_line_holds_control_characters(run_cli, config_file: Path) -> None:
+    raw = (CORPUS / "invalid/control/string-del.toml").read_bytes()
+    config_file.write_bytes(raw)
+    result = run_cli("doctor", "--offline", "--json")
+    findings = json.loads(result.stdout)["findings"]
+    invalid = next(f for f in findings if f["check"] == "config.invalid")
+    assert invalid["line"] == 1
+    assert '"null\x7f"' in invalid["message"]  # the DEL comes back as it is in the file, JSON-escaped on the way
+    assert "\x7f" not in result.stdout

@@ -282,3 +282,11 @@ def forget(layout: Layout, provider_id: str, store: Any = None) -> bool:
         return False
     reload_if_running(layout, store)
     return True
+
+
+def key_changed(layout: Layout, provider_id: str, store: Any = None) -> bool:
+    """After `key set ID`: a running bridge gets the new upstream key (its environment is fixed at
+    start, so it is restarted). False when ID is not bridged or the bridge is not running."""
+    if provider_id not in bridged_ids(layout):
+        return False
+    return reload_if_running(layout, store)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import typer
 
-from codexprov.cli import app, out, out_json, say
+from codexprov.cli import app, out, out_json, say, state
+from codexprov.errors import CodexprovError
 
 bridge_app = typer.Typer(
     name="bridge",
@@ -29,7 +31,9 @@ def install_cmd(upgrade: bool = typer.Option(False, "--upgrade", help="Upgrade w
     from codexprov.bridge import install
 
     layout = _layout()
-    say(f"installing {install.LITELLM_REQUIREMENT} into {layout.venv} (a minute or two)…")
+    current = install.installed_version(layout)
+    if upgrade or current is None or not install.in_tested_range(current):
+        say(f"installing {install.LITELLM_REQUIREMENT} into {layout.venv} (a minute or two)…")
     result = install.install(layout, upgrade=upgrade)
     verb = "installed" if result.changed else "already installed"
     say(f"LiteLLM {result.version} {verb} in {result.venv}")
@@ -65,6 +69,23 @@ def status_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-reada
             out(f"  {upstream.provider_id}: {upstream.litellm_prefix}/MODEL at {target}; {key}")
 
 
+def _know_bridge_keys(layout: Any) -> None:
+    """The log can quote the upstream keys and the master key, which this command never reads
+    otherwise: the redaction boundary learns them from the keyring first."""
+    from codexprov.bridge.layout import MASTER_KEY_USER
+    from codexprov.config.document import load
+    from codexprov.credentials import remember_stored_keys
+
+    ids = [MASTER_KEY_USER]
+    try:
+        providers_table = load(state.paths.config_file).data.get("model_providers")
+    except CodexprovError:
+        providers_table = None
+    if isinstance(providers_table, dict):
+        ids += [str(pid) for pid in providers_table]
+    remember_stored_keys(ids)
+
+
 @bridge_app.command("logs")
 def logs_cmd(
     lines: int = typer.Option(50, "--lines", "-n", help="How many lines from the end."),
@@ -75,6 +96,7 @@ def logs_cmd(
     from codexprov.redact import redact_text
 
     layout = _layout()
+    _know_bridge_keys(layout)
     text = process.log_tail(layout, lines)
     if text:
         out(text)

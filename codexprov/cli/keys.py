@@ -70,6 +70,10 @@ def key_set(
     if result.edit is not None and result.edit.changed:
         say(edit_line(result.edit))
     say(f"{provider_id}: {result.wiring.reason}")
+    from codexprov.bridge import layout, manage
+
+    if manage.key_changed(layout.resolve(), provider_id, store):
+        say(f"the bridge was restarted to use the new key for {provider_id}")
 
 
 @key_app.command("list")
@@ -118,12 +122,20 @@ def _key_cell(status) -> str:
 
 
 @key_app.command("rm")
-def key_rm(provider_id: str = typer.Argument(..., metavar="ID")) -> None:
+def key_rm(
+    provider_id: str = typer.Argument(..., metavar="ID"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say whether there is a key to delete; delete nothing."),
+) -> None:
     """Delete a provider's key from the OS keyring (the config is not changed)."""
     from codexprov import credentials, providers
     from codexprov.errors import NotFoundError
 
     store = credentials.open_store()
+    if dry_run:
+        if store.get(provider_id) is None:
+            raise NotFoundError(f"no key for `{provider_id}` in the OS keyring ({store.label}); nothing to delete")
+        say(f"dry run: would delete the key for {provider_id} from the OS keyring ({store.label})")
+        return
     if not store.delete(provider_id):
         raise NotFoundError(f"no key for `{provider_id}` in the OS keyring ({store.label}); nothing deleted")
     say(f"deleted the key for {provider_id} from the OS keyring ({store.label})")
@@ -163,8 +175,14 @@ def key_migrate(
             say(f"{item.provider_id}: {found.field} = {found.masked}{note}")
         if item.skipped:
             say(f"{item.provider_id}: skipped: {item.skipped}", style="yellow")
+    for found in preview.unmovable:
+        say(
+            f"warning: {found.provider_id}: {found.field} holds a key in plain text ({found.masked}) that cannot move: "
+            f"{found.note}; use a header key instead if the server takes one (`codexprov key set {found.provider_id}`)",
+            style="yellow",
+        )
     if preview.edit is None or not preview.edit.changed:
-        say("no plain-text key to move" if not preview.items else "nothing to move")
+        say("no plain-text key to move" if not preview.items and not preview.unmovable else "nothing to move")
         return
     show_diff(preview.edit.diff)
     if dry_run:

@@ -43,6 +43,20 @@ def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
             fix_kind=provider.fix_kind(kind, FixKind.MIGRATE_KEY),
             key=found.field,
         )
+    from codexprov.keys import find_unmovable
+
+    for found in find_unmovable(pid, table):
+        file, line, _kind = provider.where(found.field.split(" ", 1)[0].split(".", 1)[0])
+        ctx.add(
+            "key.plaintext",
+            "warn",
+            f"a key is written in plain text in {found.field} ({found.masked}); {found.note}",
+            provider=pid,
+            file=file,
+            line=line,
+            fix=f"use a header key if the server accepts one (`codexprov key set {pid}`), then remove it from the URL by hand",
+            key=found.field,
+        )
     auth = table.get("auth")
     if isinstance(auth, dict) and auth.get("command"):
         if is_token_auth(auth, pid):

@@ -26,7 +26,6 @@ from codexprov.redact import redact_text
 # A real model may take several seconds to its first token; the probes' timeout is too short for it.
 LIVE_MIN_TIMEOUT = 30.0
 LIVE_TOOL = "ping"
-LITELLM_URL = "http://localhost:4000/v1"
 # Waits before asking again after a 429 rate limit or a 5xx (Codex retries those, with backoff).
 RETRY_WAITS = (0.25, 0.5)
 _MAX_SERVER_TEXT = 160
@@ -577,13 +576,13 @@ def _responses_finding(
     if status in (404, 405):
         chat_status = chat.status if chat is not None else None
         if chat_status is not None and (chat_status in (400, 401, 403, 422) or 200 <= chat_status < 300):
-            model = f" --model {target.model}" if target.model else ""
             return Finding(
                 "net.responses-route",
                 "fail",
                 f"no POST {shown} (HTTP {status}): this endpoint speaks only Chat Completions, and Codex needs the Responses API; put a bridge in front",
                 provider=pid,
-                fix=f"run a LiteLLM proxy in front of it, then: codexprov add litellm --base-url {LITELLM_URL}{model} --use",
+                # codexprov's bridge (LiteLLM on 127.0.0.1) in front of the same endpoint.
+                fix=f"codexprov add custom --id {pid} --base-url {target.base_url} --bridge --replace",
             )
         return Finding(
             "net.responses-route",

@@ -1,0 +1,172 @@
+"""What the bridge costs: added latency per request, and the autostart on Codex's first turn.
+
+    dbus-run-session -- bash scripts/in-session.sh --run .venv/bin/python bench/bench_bridge.py [--requests 200] [--cold-runs 3]
+
+Sets up everything in a throwaway HOME (needs the keyring that command starts, and LiteLLM in
+.cache/litellm/venv, which scripts/test.sh installs): a chat-completions-only server on 127.0.0.1
+(tests/fake_server.py, answering "pong" at once), `codexprov add custom --bridge` in front of it.
+
+1. Latency, bridge up and warm, one keep-alive client, requests alternating between the paths so
+   that machine load hits them alike: `POST /v1/chat/completions` straight to the server, the same
+   through the bridge, and `POST /v1/responses` through the bridge (what Codex sends; LiteLLM turns
+   it into a chat call). p50 and p95 of each, and the bridge's added p50/p95 over direct.
+2. Autostart: wall time from starting `codex exec` until the server gets the model call, with the
+   bridge down (the auth command starts it) and with it up (warm), medians of --cold-runs each.
+3. The floor: `python -c pass`, in the same run.
+
+The machine is shared (2 cores, other jobs): read the medians, not single runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.codexrun import QUIET_ARGS, codex_env  # noqa: E402 - needs the repo on sys.path
+from tests.fake_server import FakeServer  # noqa: E402
+
+KEY = "sk-bench-upstream-0123456789abcdef"
+CODEX = REPO / ".cache" / "codex" / "0.169.0" / "node_modules" / ".bin" / "codex"
+LITELLM_VENV = REPO / ".cache" / "litellm" / "venv"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def floor_ms(runs: int = 15) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--cold-runs", type=int, default=3)
+    args = parser.parse_args()
+    exe = shutil.which("codexprov") or str(Path(sys.executable).parent / "codexprov")
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        raise SystemExit("bench: needs the test keyring: dbus-run-session -- bash scripts/in-session.sh --run …")
+
+    root = Path(tempfile.mkdtemp(prefix="bench-bridge-"))
+    home = root / "home"
+    (home / ".codex").mkdir(parents=True)
+    env = {
+        **codex_env(home / ".codex"),
+        "DBUS_SESSION_BUS_ADDRESS": os.environ["DBUS_SESSION_BUS_ADDRESS"],
+        "CODEXPROV_BRIDGE_DIR": str(root / "bridge"),
+        "CODEXPROV_BRIDGE_VENV": str(LITELLM_VENV),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+        "CODEXPROV_CODEX": str(CODEX),
+    }
+
+    def cli(*argv: str, input: str | None = None) -> str:
+        proc = subprocess.run([exe, *argv], env=env, input=input, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise SystemExit(f"bench: codexprov {' '.join(argv)} failed: {proc.stderr.strip()}")
+        return proc.stdout
+
+    server = FakeServer(responses_route=False, expected_key=KEY).start()
+    try:
+        cli("add", "custom", "--id", "bench", "--base-url", server.base_url, "--bridge", "--key-stdin", "--use", "--model", "fake-model", input=KEY + "\n")
+        cli("bridge", "up")
+        port = json.loads(cli("bridge", "status", "--json"))["port"]
+        master = cli("token", "bench").strip()
+        results = latency(server, port, master, args.requests)
+        cold, warm = autostart(cli, env, home, server, args.cold_runs)
+        floor = floor_ms()
+    finally:
+        subprocess.run([exe, "bridge", "down"], env=env, capture_output=True, check=False)
+        subprocess.run([exe, "key", "rm", "bench"], env=env, capture_output=True, check=False)
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+    print(f"python -c pass (floor): {floor:.1f} ms median")
+    print(f"latency over {args.requests} requests each (ms):")
+    direct = results["direct chat"]
+    for name, values in results.items():
+        line = f"  {name:<24} p50 {pct(values, 0.5) * 1000:7.1f}   p95 {pct(values, 0.95) * 1000:7.1f}"
+        if name != "direct chat":
+            line += f"   added p50 {(pct(values, 0.5) - pct(direct, 0.5)) * 1000:+7.1f}   added p95 {(pct(values, 0.95) - pct(direct, 0.95)) * 1000:+7.1f}"
+        print(line)
+    print(f"codex exec start -> model call at the upstream, median of {args.cold_runs}:")
+    print(f"  bridge down (autostart): {statistics.median(cold):6.2f} s   runs {', '.join(f'{t:.2f}' for t in cold)}")
+    print(f"  bridge up (warm):        {statistics.median(warm):6.2f} s   runs {', '.join(f'{t:.2f}' for t in warm)}")
+    print(f"  autostart cost:          {statistics.median(cold) - statistics.median(warm):6.2f} s")
+    return 0
+
+
+def latency(server: FakeServer, port: int, master: str, count: int) -> dict[str, list[float]]:
+    import httpx
+
+    chat = {"model": "fake-model", "messages": [{"role": "user", "content": "ping"}]}
+    bridge_headers = {"Authorization": f"Bearer {master}", "x-litellm-tags": "bench"}
+    paths = {
+        "direct chat": (f"{server.base_url}/chat/completions", chat, {"Authorization": f"Bearer {KEY}"}),
+        "bridge chat": (f"http://127.0.0.1:{port}/v1/chat/completions", chat, bridge_headers),
+        "bridge responses": (f"http://127.0.0.1:{port}/v1/responses", {"model": "fake-model", "input": "ping"}, bridge_headers),
+    }
+    results: dict[str, list[float]] = {name: [] for name in paths}
+    with httpx.Client(timeout=30) as client:
+        for round_ in range(count + 20):
+            for name, (url, body, headers) in paths.items():
+                start = time.perf_counter()
+                response = client.post(url, json=body, headers=headers)
+                elapsed = time.perf_counter() - start
+                if response.status_code != 200:
+                    raise SystemExit(f"bench: {name} answered {response.status_code}: {response.text[:300]}")
+                if round_ >= 20:  # warm-up rounds are not counted
+                    results[name].append(elapsed)
+    return results
+
+
+def autostart(cli, env: dict[str, str], home: Path, server: FakeServer, runs: int) -> tuple[list[float], list[float]]:
+    cold: list[float] = []
+    warm: list[float] = []
+    for _ in range(runs):
+        for bucket, bridge_up in ((cold, False), (warm, True)):
+            cli("bridge", "up" if bridge_up else "down")
+            bucket.append(first_call(env, home, server))
+    return cold, warm
+
+
+def first_call(env: dict[str, str], home: Path, server: FakeServer) -> float:
+    """Seconds from starting `codex exec` until the upstream sees the first model call."""
+    before = len(server.requests_to("/chat/completions", "POST"))
+    cwd = tempfile.mkdtemp(prefix="cwd-", dir=home)
+    command = [str(CODEX), "exec", "--skip-git-repo-check", *QUIET_ARGS, "say pong"]
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        while len(server.requests_to("/chat/completions", "POST")) == before:
+            if proc.poll() is not None or time.perf_counter() - start > 120:
+                raise SystemExit(f"bench: codex exited or hung before the model call: {proc.stderr.read().decode()[-800:] if proc.stderr else ''}")
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - start
+        proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return elapsed
+
+
+if __name__ == "__main__":
+    sys.exit(main())

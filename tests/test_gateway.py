@@ -1,0 +1,84 @@
+"""codex.gateway and `add --use` for a gateway recipe, without the real Codex: settings merged
+into an existing config (a [features] table, a web_search value), the catalog built from a
+bundled one, and what happens when no catalog can be had."""
+
+from __future__ import annotations
+
+import json
+import stat
+import tomllib
+from pathlib import Path
+
+from codexprov.codex.capabilities import capabilities
+from codexprov.codex.gateway import Setting, gateway_catalog, gateway_fix, missing
+
+
+def test_gateway_fix_by_version(tmp_path: Path) -> None:
+    parts = ("web_search", "namespace", "custom", "responses_lite")
+    newest = gateway_fix(parts, capabilities((0, 169, 0)), tmp_path)
+    assert [s.text for s in newest.settings] == [
+        'web_search = "disabled"',
+        "features.multi_agent = false",
+        f'model_catalog_json = "{tmp_path / "codexprov-model-catalog.json"}"',
+    ]
+    assert newest.notes == ()
+    old = gateway_fix(("web_search", "responses_lite"), capabilities((0, 120, 0)), tmp_path)
+    assert (old.settings, old.catalog_path) == ((), None)
+    assert old.notes == ("this Codex cannot turn its web_search tool off (`web_search` setting: 0.133 and newer)",)
+    # Responses-lite alone needs no catalog before Codex sent it (0.145)
+    assert gateway_fix(("responses_lite",), capabilities((0, 140, 0)), tmp_path).settings == ()
+
+
+def test_missing_settings() -> None:
+    fix = gateway_fix(("web_search", "namespace"), capabilities((0, 169, 0)), Path("/x"))
+    assert missing(fix, {"web_search": "disabled", "features": {"multi_agent": True}}) == [
+        Setting(("features", "multi_agent"), False, "the gateway refuses namespace tools (multi-agent)")
+    ]
+    assert missing(fix, {"web_search": "disabled", "features": {"multi_agent": False}}) == []
+
+
+def test_gateway_catalog_turns_off_what_gateways_refuse() -> None:
+    bundled = {"models": [{"slug": "gpt-5.6-sol", "use_responses_lite": True, "tool_mode": "code_mode_only",
+                           "multi_agent_version": "v2", "apply_patch_tool_type": "freeform", "display_name": "Sol"}]}
+    assert json.loads(gateway_catalog(bundled)) == {"models": [{
+        "slug": "gpt-5.6-sol", "use_responses_lite": False, "tool_mode": None, "multi_agent_version": None,
+        "apply_patch_tool_type": None, "display_name": "Sol",
+    }]}
+
+
+def _codex_without_catalog(tmp_path: Path) -> Path:
+    script = tmp_path / "codex"
+    script.write_text("#!/bin/sh\necho 'codex-cli 0.169.0'\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script
+
+
+def test_add_use_merges_settings_into_an_existing_config(run_cli, config_file: Path, tmp_path: Path) -> None:
+    config_file.write_text('web_search = "live"\n\n[features]\nshell_snapshot = true\n', encoding="utf-8")
+    added = run_cli(
+        "--codex", str(_codex_without_catalog(tmp_path)), "add", "litellm", "--base-url", "http://127.0.0.1:4000/v1",
+        "--key-mode", "env", "--use", "--yes",
+    )
+    assert added.exit_code == 0, added.stderr
+    data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    assert data["web_search"] == "disabled"
+    assert data["features"] == {"shell_snapshot": True, "multi_agent": False}
+    assert data["model_provider"] == "litellm"
+    # The fake codex has no `debug models`: no catalog, and the config does not point at one.
+    assert "model_catalog_json" not in data
+    assert not (config_file.parent / "codexprov-model-catalog.json").exists()
+    assert "warning: no model catalog written (" in added.stderr
+
+
+def test_add_without_use_only_says_what_it_would_write(run_cli, config_file: Path, tmp_path: Path) -> None:
+    added = run_cli(
+        "--codex", str(_codex_without_catalog(tmp_path)), "add", "openrouter", "--key-mode", "env", "--yes",
+    )
+    assert added.exit_code == 0, added.stderr
+    data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    assert "web_search" not in data and "features" not in data
+    catalog = config_file.parent / "codexprov-model-catalog.json"
+    assert (
+        "openrouter is a gateway that refuses parts of Codex's requests: with `--use` add also writes "
+        f'web_search = "disabled"; features.multi_agent = false; model_catalog_json = "{catalog}"'
+    ) in added.stderr
