@@ -86,7 +86,20 @@ def main() -> int:
 
     server = FakeServer(responses_route=False, expected_key=KEY).start()
     try:
-        cli("add", "custom", "--id", "bench", "--base-url", server.base_url, "--bridge", "--key-stdin", "--use", "--model", "fake-model", input=KEY + "\n")
+        cli(
+            "add",
+            "custom",
+            "--id",
+            "bench",
+            "--base-url",
+            server.base_url,
+            "--bridge",
+            "--key-stdin",
+            "--use",
+            "--model",
+            "fake-model",
+            input=KEY + "\n",
+        )
         cli("bridge", "up")
         port = json.loads(cli("bridge", "status", "--json"))["port"]
         master = cli("token", "bench").strip()
@@ -122,7 +135,11 @@ def latency(server: FakeServer, port: int, master: str, count: int) -> dict[str,
     paths = {
         "direct chat": (f"{server.base_url}/chat/completions", chat, {"Authorization": f"Bearer {KEY}"}),
         "bridge chat": (f"http://127.0.0.1:{port}/v1/chat/completions", chat, bridge_headers),
-        "bridge responses": (f"http://127.0.0.1:{port}/v1/responses", {"model": "fake-model", "input": "ping"}, bridge_headers),
+        "bridge responses": (
+            f"http://127.0.0.1:{port}/v1/responses",
+            {"model": "fake-model", "input": "ping"},
+            bridge_headers,
+        ),
     }
     results: dict[str, list[float]] = {name: [] for name in paths}
     with httpx.Client(timeout=30) as client:
@@ -154,11 +171,15 @@ def first_call(env: dict[str, str], home: Path, server: FakeServer) -> float:
     cwd = tempfile.mkdtemp(prefix="cwd-", dir=home)
     command = [str(CODEX), "exec", "--skip-git-repo-check", *QUIET_ARGS, "say pong"]
     start = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         while len(server.requests_to("/chat/completions", "POST")) == before:
             if proc.poll() is not None or time.perf_counter() - start > 120:
-                raise SystemExit(f"bench: codex exited or hung before the model call: {proc.stderr.read().decode()[-800:] if proc.stderr else ''}")
+                raise SystemExit(
+                    f"bench: codex exited or hung before the model call: {proc.stderr.read().decode()[-800:] if proc.stderr else ''}"
+                )
             time.sleep(0.01)
         elapsed = time.perf_counter() - start
         proc.communicate(timeout=120)

@@ -53,7 +53,13 @@ def line(name: str, times: list[float], target: float | None = None) -> str:
 def config_text(servers) -> str:
     lines = ['model = "fake-model"', 'model_provider = "p0"', ""]
     for i, server in enumerate(servers):
-        lines += [f"[model_providers.p{i}]", f'name = "Bench {i}"', f'base_url = "{server.base_url}"', 'wire_api = "responses"', ""]
+        lines += [
+            f"[model_providers.p{i}]",
+            f'name = "Bench {i}"',
+            f'base_url = "{server.base_url}"',
+            'wire_api = "responses"',
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -83,7 +89,9 @@ def main() -> int:
     ok = True
     try:
         targets = [ProviderTarget(f"p{i}", s.base_url, model="fake-model") for i, s in enumerate(servers)]
-        print(f"10 providers on 127.0.0.1, each answering after 300 ms; probe timeout {args.timeout:g} s; {os.cpu_count()} CPUs")
+        print(
+            f"10 providers on 127.0.0.1, each answering after 300 ms; probe timeout {args.timeout:g} s; {os.cpu_count()} CPUs"
+        )
 
         cold_start = time.perf_counter()
         findings = check_network(targets, timeout=args.timeout)
@@ -127,7 +135,14 @@ def main() -> int:
                     subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
                     floor.append(time.perf_counter() - start)
                     start = time.perf_counter()
-                    proc = subprocess.run([*cmd, "doctor", "--all", "--json"], env=env, capture_output=True, text=True, timeout=60, check=False)
+                    proc = subprocess.run(
+                        [*cmd, "doctor", "--all", "--json"],
+                        env=env,
+                        capture_output=True,
+                        text=True,
+                        timeout=60,
+                        check=False,
+                    )
                     whole.append(time.perf_counter() - start)
                     codes.add(proc.returncode)
                     try:
@@ -137,7 +152,10 @@ def main() -> int:
                     except ValueError:
                         checks.add(-1)
                 print(line("python -c pass (floor, same run)", floor))
-                print(line("codexprov doctor --all --json (every check)", whole, DOCTOR_TARGET_S) + f"  exit codes {sorted(codes)}, findings {sorted(checks)}")
+                print(
+                    line("codexprov doctor --all --json (every check)", whole, DOCTOR_TARGET_S)
+                    + f"  exit codes {sorted(codes)}, findings {sorted(checks)}"
+                )
                 ok &= statistics.median(whole) <= DOCTOR_TARGET_S
 
         hang = FakeServer(hang=True).start()
@@ -150,7 +168,9 @@ def main() -> int:
             hang.stop()
         hung = [f.status for f in findings if f.provider == "hanging"]
         once = 2.0 <= elapsed < 2.0 + 0.6
-        print(f"{'9 providers + 1 that never answers, timeout 2 s':<44} {elapsed * 1000:7.1f} ms  hanging: {hung}  {'OK (one timeout)' if once else 'OVER'}")
+        print(
+            f"{'9 providers + 1 that never answers, timeout 2 s':<44} {elapsed * 1000:7.1f} ms  hanging: {hung}  {'OK (one timeout)' if once else 'OVER'}"
+        )
         ok &= once and hung[0] == "fail"
     finally:
         for server in servers:

@@ -45,7 +45,16 @@ def install(version: str) -> Path:
     if not binary.exists():
         prefix.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            ["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(prefix), f"@openai/codex@{version}"],
+            [
+                "npm",
+                "install",
+                "--silent",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(prefix),
+                f"@openai/codex@{version}",
+            ],
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -56,7 +65,16 @@ def run_version(version: str, pytest_args: list[str]) -> tuple[dict[str, int], f
     env = dict(os.environ, CODEXPROV_MATRIX_CODEX=version, CI="")
     python = REPO / ".venv" / "bin" / "python"
     files = [f for f in CODEX_TESTS if (REPO / f).exists()]
-    command = [str(python if python.exists() else sys.executable), "-m", "pytest", "-q", "-p", "no:cacheprovider", *files, *pytest_args]
+    command = [
+        str(python if python.exists() else sys.executable),
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *files,
+        *pytest_args,
+    ]
     if shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon"):
         # The same private Secret Service as scripts/test.sh, for tests that store a key.
         command = ["dbus-run-session", "--", "bash", "scripts/in-session.sh", *command[3:]]
@@ -74,7 +92,9 @@ def run_version(version: str, pytest_args: list[str]) -> tuple[dict[str, int], f
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("versions", nargs="*", default=list(DEFAULT_VERSIONS))
-    parser.add_argument("--no-install", action="store_true", help="Skip versions that are not installed instead of installing them.")
+    parser.add_argument(
+        "--no-install", action="store_true", help="Skip versions that are not installed instead of installing them."
+    )
     parser.add_argument("--show-failures", action="store_true", help="Print pytest's output for each failing version.")
     args, pytest_args = parser.parse_known_args()
     pytest_args = [a for a in pytest_args if a != "--"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-HEAD = '''# Codex config
+HEAD = """# Codex config
 model = "gpt-5-codex"
 model_provider = "openai"
 approval_policy = "on-request"
@@ -26,7 +26,7 @@ wire_api = "responses"
 [tui]
 notifications = true
 
-'''
+"""
 
 
 def make(n_projects: int = 2000) -> str:

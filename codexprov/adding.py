@@ -95,7 +95,9 @@ def parse_pairs(values: list[str] | None, option: str) -> dict[str, str]:
     for value in values or []:
         key, sep, val = value.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"{option} expects KEY=VALUE, got `{value}`", hint=f"Example: {option} api-version=2025-04-01-preview")
+            raise UsageError(
+                f"{option} expects KEY=VALUE, got `{value}`", hint=f"Example: {option} api-version=2025-04-01-preview"
+            )
         pairs[key.strip()] = val
     return pairs
 
@@ -146,13 +148,25 @@ def plan_add(
     warnings = list(rendered.warnings)
     if rendered.spec is None:
         if request.key_mode == "keyring":
-            warnings.append(f"the built-in `{rendered.builtin_id}` provider gets its credentials from Codex itself; --key-mode keyring was ignored")
+            warnings.append(
+                f"the built-in `{rendered.builtin_id}` provider gets its credentials from Codex itself; --key-mode keyring was ignored"
+            )
         if request.bridge:
             raise UsageError(
                 f"Codex's built-in `{rendered.builtin_id}` provider cannot go through the bridge",
                 hint="Pass --id NAME to write a custom provider from this recipe, or leave out --bridge.",
             )
-        return AddPlan(provider_id, recipe.id, None, rendered.builtin_id, rendered.builtin_table, rendered.model, "none", tuple(warnings), capabilities)
+        return AddPlan(
+            provider_id,
+            recipe.id,
+            None,
+            rendered.builtin_id,
+            rendered.builtin_table,
+            rendered.model,
+            "none",
+            tuple(warnings),
+            capabilities,
+        )
     check_sendable(rendered.spec)  # the direct table, or the upstream a bridge will call
     if wants_bridge(recipe, request):
         return _plan_bridged(recipe, request, rendered, provider_id, token_auth, capabilities, codex_label, bridge_url)
@@ -171,12 +185,25 @@ def plan_add(
             raise ValueError("key mode keyring needs the token auth command")
         spec = dataclasses.replace(spec, env_key=None, env_key_instructions=None, auth=token_auth(provider_id))
     elif key_mode == "env":
-        spec = dataclasses.replace(spec, env_key=request.env_key or spec.env_key or default_env_key(provider_id), auth=None)
+        spec = dataclasses.replace(
+            spec, env_key=request.env_key or spec.env_key or default_env_key(provider_id), auth=None
+        )
     else:
         # No key from codexprov; a recipe's own auth command (vertex: gcloud) stays.
         spec = dataclasses.replace(spec, env_key=None, env_key_instructions=None)
     check_sendable(spec)
-    return AddPlan(provider_id, recipe.id, spec, None, None, rendered.model, key_mode, tuple(warnings), capabilities, moved_key=moved_key)
+    return AddPlan(
+        provider_id,
+        recipe.id,
+        spec,
+        None,
+        None,
+        rendered.model,
+        key_mode,
+        tuple(warnings),
+        capabilities,
+        moved_key=moved_key,
+    )
 
 
 # Headers whose key Codex can send from the keyring (auth command: `Authorization: Bearer …`; Azure
@@ -230,7 +257,11 @@ def _keep_keys_out_of_the_file(
                 "file or its backups can use it. `codexprov key migrate` moves header keys into the keyring later."
             ],
         )
-    movable = [(w, s) for w, s in found if w.split(".", 1)[-1].lower() in _BEARER_HEADERS + _KEY_HEADERS and w.startswith("http_headers.")]
+    movable = [
+        (w, s)
+        for w, s in found
+        if w.split(".", 1)[-1].lower() in _BEARER_HEADERS + _KEY_HEADERS and w.startswith("http_headers.")
+    ]
     from_options = {**request.headers, **request.query}
     in_url = bool(request.base_url) and any(w.startswith("base_url") for w, _s in found)
     given = in_url or any(w.split(".", 1)[-1] in from_options for w, _s in found)
@@ -254,7 +285,9 @@ def _keep_keys_out_of_the_file(
             f"Drop --key-mode {key_mode} and the key from the command: keyring mode stores it in the OS keyring and "
             "Codex sends it as `Authorization: Bearer`. Or pass --allow-plaintext to write it anyway."
         )
-    raise UsageError(f"refusing to write a key in plain text into the config ({where}, {origin}); nothing was written", hint=hint)
+    raise UsageError(
+        f"refusing to write a key in plain text into the config ({where}, {origin}); nothing was written", hint=hint
+    )
 
 
 def check_sendable(spec: ProviderSpec) -> None:
@@ -366,7 +399,18 @@ def _plan_bridged(recipe, request, rendered, provider_id, token_auth, capabiliti
     # The direct config's "Codex will fail" warnings do not apply; say where the turns go instead.
     dropped = set(recipes_mod.responses_warnings(recipe, provider_id))
     warnings = [w for w in rendered.warnings if w not in dropped]
-    return AddPlan(provider_id, recipe.id, spec, None, None, rendered.model, key_mode, tuple(warnings), capabilities, bridge=upstream)
+    return AddPlan(
+        provider_id,
+        recipe.id,
+        spec,
+        None,
+        None,
+        rendered.model,
+        key_mode,
+        tuple(warnings),
+        capabilities,
+        bridge=upstream,
+    )
 
 
 def bridge_note(plan: AddPlan, recipe) -> str:
@@ -406,7 +450,12 @@ def prepare_add(
             hint=f"Pass --use to switch to this provider now, or later: `codexprov use {request.provider_id or recipe.id} --model {request.model}`.",
         )
     plan = plan_add(
-        recipe, request, token_auth=token_auth, capabilities=capabilities, codex_label=codex_label, bridge_url=bridge_url
+        recipe,
+        request,
+        token_auth=token_auth,
+        capabilities=capabilities,
+        codex_label=codex_label,
+        bridge_url=bridge_url,
     )
     shared = check_env_key_free(paths, plan, request)
     if shared:
@@ -428,7 +477,11 @@ def _gateway(paths: Paths, recipe, plan: AddPlan, request: AddRequest, codex_bin
     notes = [warning(n) for n in fix.notes]
     if not request.use:
         listed = "; ".join(s.text for s in fix.settings)
-        notes.append(next_step(f"{plan.provider_id} is a gateway that refuses parts of Codex's requests: with `--use` add also writes {listed}"))
+        notes.append(
+            next_step(
+                f"{plan.provider_id} is a gateway that refuses parts of Codex's requests: with `--use` add also writes {listed}"
+            )
+        )
         return None, None, tuple(notes)
     catalog_text = None
     if fix.catalog_path is not None:
@@ -437,13 +490,23 @@ def _gateway(paths: Paths, recipe, plan: AddPlan, request: AddRequest, codex_bin
                 raise OSError("no `codex` found")
             catalog_text = gateway.gateway_catalog(gateway.bundled_catalog(codex_binary))
         except (OSError, ValueError, subprocess.SubprocessError) as err:
-            fix = dataclasses.replace(fix, settings=tuple(s for s in fix.settings if s.path != ("model_catalog_json",)), catalog_path=None)
-            notes.append(warning(f"no model catalog written ({err}): Codex's catalog models may still get Responses-lite requests and freeform tools"))
-    notes.append(info(f"for the {recipe.id} gateway, also set (for every provider): " + "; ".join(s.text for s in fix.settings)))
+            fix = dataclasses.replace(
+                fix, settings=tuple(s for s in fix.settings if s.path != ("model_catalog_json",)), catalog_path=None
+            )
+            notes.append(
+                warning(
+                    f"no model catalog written ({err}): Codex's catalog models may still get Responses-lite requests and freeform tools"
+                )
+            )
+    notes.append(
+        info(f"for the {recipe.id} gateway, also set (for every provider): " + "; ".join(s.text for s in fix.settings))
+    )
     return fix, catalog_text, tuple(notes)
 
 
-def commit_add(prepared: PreparedAdd, paths: Paths, *, store=None, key: str | None = None, bridge_layout=None) -> Outcome:
+def commit_add(
+    prepared: PreparedAdd, paths: Paths, *, store=None, key: str | None = None, bridge_layout=None
+) -> Outcome:
     """Do what prepare_add previewed. In keyring mode the key is stored first, so a failing keyring
     leaves the config untouched (never pointing Codex at a key that does not exist). A bridged
     provider is registered with the bridge before config.toml points at it, and a running bridge
@@ -492,13 +555,17 @@ def commit_add(prepared: PreparedAdd, paths: Paths, *, store=None, key: str | No
 
         if key:
             notes.append(
-                info(f"key for {plan.provider_id} stored in the OS keyring ({mask(key)}); Codex gets it from `codexprov token {plan.provider_id}`")
+                info(
+                    f"key for {plan.provider_id} stored in the OS keyring ({mask(key)}); Codex gets it from `codexprov token {plan.provider_id}`"
+                )
             )
         else:
             notes.append(next_step(f"next: store the key with `codexprov key set {plan.provider_id}`"))
     elif plan.key_mode == "env" and plan.spec is not None:
         notes.append(
-            info(f"Codex reads the key from ${plan.spec.env_key}: set it in the environment Codex starts from (or use `codexprov run -- codex`)")
+            info(
+                f"Codex reads the key from ${plan.spec.env_key}: set it in the environment Codex starts from (or use `codexprov run -- codex`)"
+            )
         )
     return Outcome((written.edit,), tuple(notes))
 
@@ -507,20 +574,34 @@ def _bridge_after(layout, store) -> list[Note]:
     from codexprov.bridge import install, manage
 
     if install.installed_version(layout) is None:
-        return [next_step("next: install the bridge's LiteLLM with `codexprov bridge install` (a virtualenv of its own)")]
+        return [
+            next_step("next: install the bridge's LiteLLM with `codexprov bridge install` (a virtualenv of its own)")
+        ]
     if manage.reload_if_running(layout, store):
         return [info("the bridge was restarted to serve it")]
     return [info("the bridge starts by itself when Codex next starts (or now: `codexprov bridge up`)")]
 
 
 def _write(
-    paths: Paths, plan: AddPlan, request: AddRequest, *, dry_run: bool, reuse: EditResult | None = None, gateway: GatewayFix | None = None
+    paths: Paths,
+    plan: AddPlan,
+    request: AddRequest,
+    *,
+    dry_run: bool,
+    reuse: EditResult | None = None,
+    gateway: GatewayFix | None = None,
 ) -> providers.AddEdit:
     model = plan.model if request.use else None
     if plan.spec is None:
         assert plan.builtin_id in BUILTIN_PROVIDERS
         edit = providers.configure_builtin(
-            paths, plan.builtin_id, plan.builtin_table, use=request.use, model=model, dry_run=dry_run, reuse=reuse,
+            paths,
+            plan.builtin_id,
+            plan.builtin_table,
+            use=request.use,
+            model=model,
+            dry_run=dry_run,
+            reuse=reuse,
             capabilities=plan.capabilities,
         )
         return providers.AddEdit(edit, ())

@@ -88,7 +88,9 @@ def _linux_diagnosis() -> list[str]:
     """Why no Secret Service was found, in the user's terms (Linux and other D-Bus systems)."""
     lines = []
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
-        lines.append("DBUS_SESSION_BUS_ADDRESS is not set: there is no D-Bus session (typical over SSH, in WSL or in a container).")
+        lines.append(
+            "DBUS_SESSION_BUS_ADDRESS is not set: there is no D-Bus session (typical over SSH, in WSL or in a container)."
+        )
     else:
         try:
             from keyring.backends import SecretService
@@ -107,7 +109,10 @@ def _linux_diagnosis() -> list[str]:
 def unavailable_error(backend: Any, reason: str, *, origin: str | None = None) -> KeyringUnavailableError:
     origin = origin or _backend_origin()
     detail = [f"backend: {backend_name(backend)} (chosen by {origin})"]
-    if sys.platform.startswith("linux") and type(backend).__module__ in ("keyring.backends.fail", "keyring.backends.chainer"):
+    if sys.platform.startswith("linux") and type(backend).__module__ in (
+        "keyring.backends.fail",
+        "keyring.backends.chainer",
+    ):
         detail += _linux_diagnosis()
     return KeyringUnavailableError(
         f"no usable keyring: {reason}; codexprov will not store keys in a file instead",
@@ -150,8 +155,6 @@ def _translated(store: KeyStore, action: str, provider_id: str) -> Iterator[None
             detail=f"backend: {store.backend_name}",
             hint="Check that the keyring daemon is running and unlocked. " + WAYS_OUT,
         ) from None
-
-
 
 
 def check_secret(secret: str) -> str:

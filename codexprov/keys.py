@@ -92,7 +92,9 @@ def find_plaintext(provider_id: str, table: dict[str, Any]) -> list[PlaintextKey
     for name, value in table.items():
         if name in NEWEST_PROVIDER_FIELDS or not _looks_like_secret_name(name) or not _looks_like_key(value):
             continue
-        found.append(PlaintextKey(provider_id, name, value.strip(), note="Codex ignores this field: no key was being sent"))
+        found.append(
+            PlaintextKey(provider_id, name, value.strip(), note="Codex ignores this field: no key was being sent")
+        )
     return found
 
 
@@ -184,9 +186,7 @@ def key_report(paths: Any, env: dict[str, str], store: KeyStore | None, store_er
             masked = mask(value) if env_set else None
         elif plaintext:
             kind, detail, masked = "plaintext", ", ".join(p.field for p in plaintext), plaintext[0].masked
-        statuses.append(
-            KeyStatus(pid, kind, detail, stored, masked, env_set, tuple(p.field for p in plaintext))
-        )
+        statuses.append(KeyStatus(pid, kind, detail, stored, masked, env_set, tuple(p.field for p in plaintext)))
     return KeyReport(tuple(statuses), store.backend_name if store is not None else None, problem)
 
 
@@ -288,7 +288,9 @@ def shell_exports(plan: EnvPlan, *, reveal: bool = True) -> str:
 def codex_command(argv: list[str], *, provider_id: str | None, profile: str | None) -> list[str]:
     """`argv` with `-c model_provider="ID"` and/or `-p NAME` after the codex executable."""
     if not argv:
-        raise UsageError("no command to run", hint="Usage: codexprov run [--provider ID] [--profile NAME] -- codex ARGS…")
+        raise UsageError(
+            "no command to run", hint="Usage: codexprov run [--provider ID] [--profile NAME] -- codex ARGS…"
+        )
     if provider_id is None and profile is None:
         return list(argv)
     if not Path(argv[0]).name.lower().startswith("codex") or Path(argv[0]).name.lower().startswith("codexprov"):
@@ -337,14 +339,14 @@ def plan_wiring(
         )
     caps = capabilities or caps_for(None)
     if provider_id in caps.builtin_ids() and "auth" not in (caps.builtin_top_fields(provider_id) or ()):
-        return WirePlan(provider_id, False, f"`{provider_id}` is built into Codex; its table cannot take an auth command")
+        return WirePlan(
+            provider_id, False, f"`{provider_id}` is built into Codex; its table cannot take an auth command"
+        )
     current = table.get("auth")
     if is_token_auth(current, provider_id):
         return WirePlan(provider_id, False, "already reads its key from the keyring")
     if isinstance(current, dict) and current.get("command") and not force:
-        return WirePlan(
-            provider_id, False, "it has its own auth command; pass --wire to replace it with the keyring"
-        )
+        return WirePlan(provider_id, False, "it has its own auth command; pass --wire to replace it with the keyring")
     if table.get("env_key") and not force:
         return WirePlan(
             provider_id,
@@ -354,7 +356,9 @@ def plan_wiring(
         )
     auth = auth or token_auth(provider_id)
     deletes = tuple(k for k in _CONFLICTS_WITH_AUTH if k in table)
-    deletes += tuple(p.field for p in find_plaintext(provider_id, table) if "." not in p.field and p.field not in deletes)
+    deletes += tuple(
+        p.field for p in find_plaintext(provider_id, table) if "." not in p.field and p.field not in deletes
+    )
     set_fields: dict[str, Any] = {"auth": auth.to_table()}
     headers = _headers_without_plaintext(provider_id, table)
     if headers is not None:
@@ -368,7 +372,9 @@ def plan_wiring(
 def _headers_without_plaintext(provider_id: str, table: dict[str, Any]) -> dict[str, Any] | None:
     """http_headers minus the plain-text key headers, or None when there are none to remove."""
     headers = table.get("http_headers")
-    moved = {p.field.split(".", 1)[1] for p in find_plaintext(provider_id, table) if p.field.startswith("http_headers.")}
+    moved = {
+        p.field.split(".", 1)[1] for p in find_plaintext(provider_id, table) if p.field.startswith("http_headers.")
+    }
     if not isinstance(headers, dict) or not moved:
         return None
     return {k: v for k, v in headers.items() if k not in moved}
@@ -392,7 +398,13 @@ class SetKeyResult:
 
 
 def set_key(
-    paths: Any, store: KeyStore | None, provider_id: str, secret: str | None, *, wire: bool = False, dry_run: bool = False
+    paths: Any,
+    store: KeyStore | None,
+    provider_id: str,
+    secret: str | None,
+    *,
+    wire: bool = False,
+    dry_run: bool = False,
 ) -> SetKeyResult:
     """Store a provider's key and, unless it reads its key otherwise on purpose, wire it to the
     keyring. The key is stored first: a config that points at the keyring never lacks its key
@@ -463,7 +475,9 @@ def plan_migration(data: dict[str, Any], store: KeyStore | None, provider_id: st
 
     tables: dict[str, Any] = data.get("model_providers") or {}
     if provider_id is not None and provider_id not in tables:
-        raise NotFoundError(f"no provider `{provider_id}` in the config", hint="Run `codexprov key list` to see the providers.")
+        raise NotFoundError(
+            f"no provider `{provider_id}` in the config", hint="Run `codexprov key list` to see the providers."
+        )
     items = []
     for pid, table in tables.items():
         if (provider_id is not None and pid != provider_id) or not isinstance(table, dict):
@@ -475,10 +489,14 @@ def plan_migration(data: dict[str, Any], store: KeyStore | None, provider_id: st
     return items
 
 
-def _plan_item(pid: str, table: dict[str, Any], found: tuple[PlaintextKey, ...], store: KeyStore | None) -> MigrationItem:
+def _plan_item(
+    pid: str, table: dict[str, Any], found: tuple[PlaintextKey, ...], store: KeyStore | None
+) -> MigrationItem:
     if len({p.secret for p in found}) > 1:
         fields = ", ".join(p.field for p in found)
-        return MigrationItem(pid, found, skipped=f"its plain-text fields ({fields}) hold different keys; keep one by hand, then migrate")
+        return MigrationItem(
+            pid, found, skipped=f"its plain-text fields ({fields}) hold different keys; keep one by hand, then migrate"
+        )
     current = table.get("auth")
     if isinstance(current, dict) and current.get("command") and not is_token_auth(current, pid):
         return MigrationItem(pid, found, skipped="it has its own auth command; remove the plain-text key by hand")
@@ -513,7 +531,9 @@ def _plan_item(pid: str, table: dict[str, Any], found: tuple[PlaintextKey, ...],
     return MigrationItem(pid, found, None, store_needed, wiring)
 
 
-def migrate(paths: Any, store: KeyStore | None, provider_id: str | None = None, *, dry_run: bool = False) -> MigrationResult:
+def migrate(
+    paths: Any, store: KeyStore | None, provider_id: str | None = None, *, dry_run: bool = False
+) -> MigrationResult:
     """Move plain-text keys from config.toml into the keyring and rewire their providers.
 
     Keys go into the keyring first, then one transaction rewrites the config; its backup keeps
@@ -615,7 +635,11 @@ def commit_migration(paths: Any, store: KeyStore, provider_id: str | None = None
     result = migrate(paths, store, provider_id, dry_run=False)
     notes = [Note(f"stored the key for {pid} in the OS keyring ({store.label})") for pid in result.stored]
     if result.edit is not None and result.edit.backup:
-        earlier = f"; taken out of {result.scrubbed} earlier backup{'s' if result.scrubbed != 1 else ''} too" if result.scrubbed else ""
+        earlier = (
+            f"; taken out of {result.scrubbed} earlier backup{'s' if result.scrubbed != 1 else ''} too"
+            if result.scrubbed
+            else ""
+        )
         notes.append(
             Note(
                 f"no backup holds the moved keys (the new backup names their keyring entries instead{earlier}); "
@@ -633,11 +657,19 @@ class RunPlan:
 
     @property
     def notes(self) -> tuple[Note, ...]:
-        return tuple(Note(f"no key for {pid} in the keyring (codexprov key set {pid})", "warning") for pid in self.missing)
+        return tuple(
+            Note(f"no key for {pid} in the keyring (codexprov key set {pid})", "warning") for pid in self.missing
+        )
 
 
 def plan_run(
-    paths: Any, open_keystore: Any, command: list[str], *, provider_id: str | None, profile: str | None, environ: dict[str, str]
+    paths: Any,
+    open_keystore: Any,
+    command: list[str],
+    *,
+    provider_id: str | None,
+    profile: str | None,
+    environ: dict[str, str],
 ) -> RunPlan:
     """`codexprov run`: the command (with -c model_provider / -p for codex) and its environment."""
     argv = codex_command(list(command), provider_id=provider_id, profile=profile)

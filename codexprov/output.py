@@ -37,7 +37,9 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 def neutralise(text: str) -> str:
     """Text from a config file, a recipe or a server, made harmless for a terminal: each control
     character shown as its escape (`\\x1b`, `\\u202e`), so it can be seen and cannot act."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+    return _CONTROL.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
+    )
 
 
 def style_enabled(stream: Any) -> bool:
@@ -71,7 +73,16 @@ def out(text: str = "") -> None:
     sys.stdout.write(_redact(text) + "\n")
 
 
-_ANSI = {"yellow": "33", "red": "31", "green": "32", "cyan": "36", "bold": "1", "bold red": "1;31", "bold green": "1;32", "dim": "2"}
+_ANSI = {
+    "yellow": "33",
+    "red": "31",
+    "green": "32",
+    "cyan": "36",
+    "bold": "1",
+    "bold red": "1;31",
+    "bold green": "1;32",
+    "dim": "2",
+}
 
 
 def _color_ok() -> bool:
@@ -107,7 +118,9 @@ def out_table(columns: list[str], rows: list[list[str]], *, highlight: frozenset
     the header is bold and the rows numbered in `highlight` (e.g. the active provider) green."""
     rows = [[_redact(str(cell)) for cell in row] for row in rows]
     widths = [max(len(str(r[i])) for r in [columns, *rows]) for i in range(len(columns))]
-    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [columns, *rows]]
+    lines = [
+        "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [columns, *rows]
+    ]
     if highlight or lines:
         lines[0] = styled(lines[0], "bold", sys.stdout)
         for index in highlight:

@@ -223,7 +223,7 @@ def add_profile(
     if name in legacy or config.data.get("profile") == name:
         # Codex refuses `-p NAME` while config.toml still holds a legacy [profiles.NAME] / profile = NAME.
         raise ConflictError(
-            f"{paths.config_file} still has a legacy `[profiles.{name}]` table or `profile = \"{name}\"`",
+            f'{paths.config_file} still has a legacy `[profiles.{name}]` table or `profile = "{name}"`',
             hint="Run `codexprov profile migrate` first; Codex refuses `-p NAME` while both exist.",
         )
     target = paths.profile_file(name)
@@ -260,7 +260,9 @@ def _add_table(paths: Paths, name: str, selection: dict[str, Any], dry_run: bool
     )
 
 
-def remove_profile(paths: Paths, name: str, info: CodexInfo, *, force: bool = False, dry_run: bool = False) -> EditResult:
+def remove_profile(
+    paths: Paths, name: str, info: CodexInfo, *, force: bool = False, dry_run: bool = False
+) -> EditResult:
     check_name(name)
     if info.capabilities.profile_form == "table":
         return _remove_table(paths, name, info, force, dry_run)
@@ -282,7 +284,7 @@ def _remove_table(paths: Paths, name: str, info: CodexInfo, force: bool, dry_run
         if snap.data.get("profile") == name:
             if not force:
                 raise ConflictError(
-                    f"`{name}` is the default profile (profile = \"{name}\")",
+                    f'`{name}` is the default profile (profile = "{name}")',
                     hint="Pick another with `codexprov use --profile OTHER`, or pass --force (profile = … is then removed).",
                 )
             text = edit.set_root_keys(text, {"profile": None})
@@ -418,7 +420,9 @@ def migrate(paths: Paths, info: CodexInfo, dry_run: bool = False) -> MigrateResu
     skipped: list[str] = []
     for name, table in tables.items():
         if not isinstance(table, dict):
-            raise ConflictError(f"`profiles.{name}` in {paths.config_file} is not a table", hint="Fix it by hand first.")
+            raise ConflictError(
+                f"`profiles.{name}` in {paths.config_file} is not a table", hint="Fix it by hand first."
+            )
         check_name(name)
         file_text = _file_text_for(config.text, name, table)
         target = paths.profile_file(name)
@@ -443,7 +447,7 @@ def migrate(paths: Paths, info: CodexInfo, dry_run: bool = False) -> MigrateResu
                 else:
                     default_values[key] = value
         else:
-            warnings.append(f"`profile = \"{default}\"` named no [profiles.{default}] table; it is removed")
+            warnings.append(f'`profile = "{default}"` named no [profiles.{default}] table; it is removed')
 
     edits: list[EditResult] = []
     for name, target, file_text in plans:
@@ -461,7 +465,7 @@ def migrate(paths: Paths, info: CodexInfo, dry_run: bool = False) -> MigrateResu
 
     def transform(snap: Snapshot) -> str:
         text = snap.text
-        for name in (snap.data.get("profiles") or {}):
+        for name in snap.data.get("profiles") or {}:
             text = edit.remove_table(text, ("profiles", name))
         if "profiles" in loads(text):
             text = edit.remove_table(text, ("profiles",))
@@ -480,8 +484,9 @@ def migrate(paths: Paths, info: CodexInfo, dry_run: bool = False) -> MigrateResu
     )
     if not dry_run and default is not None and default in tables:
         _record_active(paths, default)
-    return MigrateResult(tuple(edits), tuple(n for n, _t, _x in plans), default, tuple(skipped), tuple(warnings), dry_run)
-
+    return MigrateResult(
+        tuple(edits), tuple(n for n, _t, _x in plans), default, tuple(skipped), tuple(warnings), dry_run
+    )
 
 
 def _copy_of(expected: dict[str, Any], _data: dict[str, Any]) -> dict[str, Any]:

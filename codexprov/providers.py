@@ -256,7 +256,9 @@ def write_provider(
         kept.clear()
         if existing is not None:
             kept.update({k: v for k, v in existing.items() if k not in owned and k not in table})
-            text = edit.scoped_edit(snap.text, ("model_providers", spec.id), lambda doc: _replace_table(doc, spec.id, table, owned))
+            text = edit.scoped_edit(
+                snap.text, ("model_providers", spec.id), lambda doc: _replace_table(doc, spec.id, table, owned)
+            )
         else:
             text = edit.add_table(snap.text, ("model_providers", spec.id), table)
         text = edit.set_root_keys(text, root) if root else text
@@ -274,7 +276,13 @@ def write_provider(
 
     verb = "replace" if replace else "add"
     result = apply_edit(
-        paths, paths.config_file, transform, dry_run=dry_run, description=f"{verb} provider {spec.id}", expect=expect, reuse=reuse
+        paths,
+        paths.config_file,
+        transform,
+        dry_run=dry_run,
+        description=f"{verb} provider {spec.id}",
+        expect=expect,
+        reuse=reuse,
     )
     return AddEdit(result, tuple(kept))
 
@@ -350,7 +358,9 @@ def configure_builtin(
         text = snap.text
         if table:
             if builtin_id in _providers_of(snap.data):
-                text = edit.scoped_edit(text, ("model_providers", builtin_id), lambda doc: _replace_table(doc, builtin_id, table))
+                text = edit.scoped_edit(
+                    text, ("model_providers", builtin_id), lambda doc: _replace_table(doc, builtin_id, table)
+                )
             else:
                 text = edit.add_table(text, ("model_providers", builtin_id), table)
         return edit.set_root_keys(text, root) if root else text
@@ -363,7 +373,13 @@ def configure_builtin(
         return data
 
     return apply_edit(
-        paths, paths.config_file, transform, dry_run=dry_run, description=f"configure {builtin_id}", expect=expect, reuse=reuse
+        paths,
+        paths.config_file,
+        transform,
+        dry_run=dry_run,
+        description=f"configure {builtin_id}",
+        expect=expect,
+        reuse=reuse,
     )
 
 
@@ -422,7 +438,7 @@ def remove_provider(
         active = snap.data.get("model_provider") == pid
         if active and not force:
             raise ConflictError(
-                f"`{pid}` is the active provider (model_provider = \"{pid}\")",
+                f'`{pid}` is the active provider (model_provider = "{pid}")',
                 hint="Switch first with `codexprov use OTHER`, or pass --force (model_provider is then removed and Codex falls back to openai).",
             )
         if in_use and pinned and not force:
@@ -443,7 +459,9 @@ def remove_provider(
             del data["model_provider"]
         return data
 
-    result = apply_edit(paths, paths.config_file, transform, dry_run=dry_run, description=f"remove provider {pid}", expect=expect)
+    result = apply_edit(
+        paths, paths.config_file, transform, dry_run=dry_run, description=f"remove provider {pid}", expect=expect
+    )
     return RemoveResult(result, facts["active"], facts["source"], in_use, pinned)
 
 
@@ -462,7 +480,6 @@ def update_provider_fields(
     in config.toml or, with `file`, another config layer (a profile file)."""
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
-
 
     def change(doc) -> None:
         table = doc["model_providers"][pid]
@@ -502,7 +519,9 @@ def set_provider_auth(
     """Point a provider at an auth command (Codex forbids env_key beside it), or remove its auth."""
     delete = ["env_key"] if drop_env_key or auth is not None else []
     if auth is None:
-        return update_provider_fields(paths, pid, {}, ["auth"], dry_run=dry_run, description=f"remove auth command of {pid}")
+        return update_provider_fields(
+            paths, pid, {}, ["auth"], dry_run=dry_run, description=f"remove auth command of {pid}"
+        )
     return update_provider_fields(
         paths, pid, {"auth": auth.to_table()}, delete, dry_run=dry_run, description=f"wire {pid} to an auth command"
     )

@@ -230,9 +230,7 @@ class Recipe:
         """
         skip = self.url_only_params() if base_url_given else frozenset()
         return [
-            p
-            for p in self.params
-            if p.required and p.default is None and p.name not in params and p.name not in skip
+            p for p in self.params if p.required and p.default is None and p.name not in params and p.name not in skip
         ]
 
 
@@ -267,9 +265,7 @@ class Catalog:
                 return recipe
         close = difflib.get_close_matches(recipe_id, self.ids(), n=3, cutoff=0.5)
         hint = (
-            f"Did you mean {' or '.join(repr(c) for c in close)}? "
-            if close
-            else ""
+            f"Did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
         ) + "`codexprov recipes` lists them all."
         broken = [p for p in self.problems if p.path.stem == recipe_id]
         detail = "\n".join(str(p) for p in broken) or None
@@ -445,7 +441,9 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
     auth_command = _parse_auth(data.get("auth_command"))
     bridge = _parse_bridge(data.get("bridge"), declared)
     if auth_command is not None and needs_key:
-        raise _Problem("needs_key", "a recipe with `auth_command` gets its token from the command: set needs_key = false")
+        raise _Problem(
+            "needs_key", "a recipe with `auth_command` gets its token from the command: set needs_key = false"
+        )
     if needs_key and env_key is None:
         raise _Problem("env_key", "missing (needed because needs_key is true)")
     if builtin is None and base_url is None:
@@ -456,10 +454,14 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
         raise _Problem("extra", "must be a table")
     for key, value in extra.items():
         if key not in EXTRA_FIELDS:
-            raise _Problem(f"extra.{key}", f"not a field this recipe may set (allowed: {', '.join(sorted(EXTRA_FIELDS))})")
+            raise _Problem(
+                f"extra.{key}", f"not a field this recipe may set (allowed: {', '.join(sorted(EXTRA_FIELDS))})"
+            )
         expected = bool if key == "supports_websockets" else int
         if not isinstance(value, expected) or (expected is int and (isinstance(value, bool) or value < 0)):
-            raise _Problem(f"extra.{key}", f"must be {'true or false' if expected is bool else 'a non-negative integer'}")
+            raise _Problem(
+                f"extra.{key}", f"must be {'true or false' if expected is bool else 'a non-negative integer'}"
+            )
 
     models = data.get("models", [])
     if not isinstance(models, list) or not all(isinstance(m, str) and m for m in models):
@@ -556,7 +558,7 @@ def _parse_bridge(raw: Any, declared: set[str]) -> BridgeRoute | None:
     model = raw.get("model")
     match = _BRIDGE_MODEL.fullmatch(model) if isinstance(model, str) else None
     if match is None:
-        raise _Problem("bridge.model", "must be LiteLLM's provider prefix and {model}, e.g. \"anthropic/{model}\"")
+        raise _Problem("bridge.model", 'must be LiteLLM\'s provider prefix and {model}, e.g. "anthropic/{model}"')
     env_key = raw.get("env_key")
     if env_key is not None and (not isinstance(env_key, str) or not _ENV_VAR.fullmatch(env_key)):
         raise _Problem("bridge.env_key", "must be an environment variable name")
@@ -756,7 +758,11 @@ def _resolve_params(recipe: Recipe, params: Mapping[str, str], *, base_url_given
             f"recipe `{recipe.id}` needs: {', '.join(p.name for p in missing)}",
             detail=listing,
             hint="Pass each as --param NAME=VALUE"
-            + (" (or --base-url to give the whole URL)" if any(p.name in recipe.url_only_params() for p in missing) else "")
+            + (
+                " (or --base-url to give the whole URL)"
+                if any(p.name in recipe.url_only_params() for p in missing)
+                else ""
+            )
             + ", or run on a terminal to be asked.",
         )
     values = {p.name: p.default for p in recipe.params if p.default is not None}
@@ -795,11 +801,7 @@ def _render(
     if use_builtin:
         assert recipe.builtin is not None
         table = _builtin_table(recipe, values, headers, capabilities, placeholders)
-        refused = [
-            flag
-            for flag, given in (("--name", name), ("--env-key", env_key), ("--query", query))
-            if given
-        ]
+        refused = [flag for flag, given in (("--name", name), ("--env-key", env_key), ("--query", query)) if given]
         if refused:
             raise UsageError(
                 f"{' and '.join(refused)} cannot be applied to Codex's built-in {recipe.builtin!r} provider",
@@ -866,7 +868,11 @@ def _render(
 
 
 def _builtin_table(
-    recipe: Recipe, values: Mapping[str, str], headers: dict[str, str], capabilities: Capabilities, placeholders: bool = False
+    recipe: Recipe,
+    values: Mapping[str, str],
+    headers: dict[str, str],
+    capabilities: Capabilities,
+    placeholders: bool = False,
 ) -> dict[str, Any]:
     """The built-in's table: each templated field whose params all have values (others left out)."""
     if placeholders:
@@ -933,15 +939,19 @@ def responses_warnings(recipe: Recipe, provider_id: str) -> list[str]:
             f"fail on the first turn. Route it through codexprov's bridge: `codexprov add {recipe.id} --id {provider_id} --bridge --replace`."
         ]
     if recipe.responses == "unknown":
-        return [
-            f"codexprov cannot know whether this endpoint serves /v1/responses (Codex needs it); "
-            f"`codexprov doctor {provider_id}` checks it, and `--bridge` routes it through codexprov's bridge if not "
-            f"(`codexprov add custom --id {provider_id} --base-url URL --bridge --replace`)."
-        ] if recipe.id == "custom" else [
-            f"it is not known whether {recipe.name} serves /v1/responses ({recipe.verdict_basis}); "
-            f"if Codex fails with 404 on /responses, route it through codexprov's bridge "
-            f"(`codexprov add {recipe.id} --id {provider_id} --bridge --replace`)."
-        ]
+        return (
+            [
+                f"codexprov cannot know whether this endpoint serves /v1/responses (Codex needs it); "
+                f"`codexprov doctor {provider_id}` checks it, and `--bridge` routes it through codexprov's bridge if not "
+                f"(`codexprov add custom --id {provider_id} --base-url URL --bridge --replace`)."
+            ]
+            if recipe.id == "custom"
+            else [
+                f"it is not known whether {recipe.name} serves /v1/responses ({recipe.verdict_basis}); "
+                f"if Codex fails with 404 on /responses, route it through codexprov's bridge "
+                f"(`codexprov add {recipe.id} --id {provider_id} --bridge --replace`)."
+            ]
+        )
     return []
 
 

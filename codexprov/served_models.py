@@ -59,10 +59,14 @@ def _key(paths: Paths, pid: str, table: dict[str, Any], env: Mapping[str, str]) 
         command = resolve_command(str(auth["command"]), cwd, env)
         shown = " ".join([str(auth["command"]), *map(str, auth.get("args") or [])])
         if command is None:
-            raise CodexprovError(f"the auth command `{shown}` of {pid} is not found", hint=f"Fix it: `codexprov doctor {pid}` says how.")
+            raise CodexprovError(
+                f"the auth command `{shown}` of {pid} is not found", hint=f"Fix it: `codexprov doctor {pid}` says how."
+            )
         timeout_ms = auth.get("timeout_ms")
         timeout = (timeout_ms if isinstance(timeout_ms, int) and timeout_ms > 0 else DEFAULT_AUTH_TIMEOUT_MS) / 1000
-        outcome = run_auth_command([command, *map(str, auth.get("args") or [])], cwd=cwd, env=dict(env), timeout=timeout)
+        outcome = run_auth_command(
+            [command, *map(str, auth.get("args") or [])], cwd=cwd, env=dict(env), timeout=timeout
+        )
         if outcome.error is not None:
             raise CodexprovError(
                 f"the auth command `{shown}` of {pid} {outcome.error}, so there is no key to ask with",
@@ -82,7 +86,9 @@ def _key(paths: Paths, pid: str, table: dict[str, Any], env: Mapping[str, str]) 
         return str(table["experimental_bearer_token"]), "experimental_bearer_token (plain text in config.toml)"
     if pid == "openai" or table.get("requires_openai_auth"):
         value = env.get("OPENAI_API_KEY", "").strip()
-        return (value or None), ("$OPENAI_API_KEY" if value else "no key (codexprov cannot use a `codex login` session)")
+        return (value or None), (
+            "$OPENAI_API_KEY" if value else "no key (codexprov cannot use a `codex login` session)"
+        )
     return None, "no key"
 
 
@@ -142,8 +148,13 @@ def fetch(
     except ValueError:
         ids = None
     if ids is None:
-        raise CodexprovError(f"GET {shown} did not return a model list", hint="Codex works without /models; pick the model from the provider's documentation.")
-    listing = ModelList(provider_id, str(info.base_url), shown, tuple(ids), key_from, time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        raise CodexprovError(
+            f"GET {shown} did not return a model list",
+            hint="Codex works without /models; pick the model from the provider's documentation.",
+        )
+    listing = ModelList(
+        provider_id, str(info.base_url), shown, tuple(ids), key_from, time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    )
     if remember:
         _remember(paths, listing)
     return listing
@@ -160,8 +171,14 @@ def _remember(paths: Paths, listing: ModelList) -> None:
     target = _cache_file(paths, listing.provider_id)
     try:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        data = {"provider": listing.provider_id, "base_url": listing.base_url, "url": listing.url, "models": list(listing.ids),
-                "key_from": listing.key_from, "fetched": listing.fetched}
+        data = {
+            "provider": listing.provider_id,
+            "base_url": listing.base_url,
+            "url": listing.url,
+            "models": list(listing.ids),
+            "key_from": listing.key_from,
+            "fetched": listing.fetched,
+        }
         write_atomic(target, json.dumps(data, indent=1) + "\n", existed=target.exists())
     except (OSError, CodexprovError):
         pass  # a list that cannot be kept only means `use` cannot warn
@@ -174,7 +191,14 @@ def remembered(paths: Paths, provider_id: str, base_url: str) -> ModelList | Non
         data = json.loads(_cache_file(paths, provider_id).read_text(encoding="utf-8"))
         if data["base_url"] != base_url:
             return None
-        return ModelList(provider_id, base_url, str(data["url"]), tuple(map(str, data["models"])), str(data["key_from"]), str(data["fetched"]))
+        return ModelList(
+            provider_id,
+            base_url,
+            str(data["url"]),
+            tuple(map(str, data["models"])),
+            str(data["key_from"]),
+            str(data["fetched"]),
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -202,7 +226,9 @@ def check_remembered(paths: Paths, provider_id: str, model: str, data: Mapping[s
     return unserved_warning(listing, model) if listing is not None else None
 
 
-def check_live(paths: Paths, provider_id: str, model: str, *, env: Mapping[str, str], timeout: float = CHECK_TIMEOUT) -> str | None:
+def check_live(
+    paths: Paths, provider_id: str, model: str, *, env: Mapping[str, str], timeout: float = CHECK_TIMEOUT
+) -> str | None:
     """For `add --use --model M`: ask now (short timeout); warn only when the provider's list lacks it."""
     try:
         listing = fetch(paths, provider_id, env=env, timeout=timeout)

@@ -132,7 +132,9 @@ def _read_rollout(path: Path, archived: bool) -> Session | None:
 def _state_db(codex_home: Path) -> Path | None:
     """The newest `state_N.sqlite` (Codex bumps N when the schema changes)."""
     try:
-        candidates = [(int(m.group(1)), p) for p in codex_home.iterdir() if (m := _STATE_DB.match(p.name)) and p.is_file()]
+        candidates = [
+            (int(m.group(1)), p) for p in codex_home.iterdir() if (m := _STATE_DB.match(p.name)) and p.is_file()
+        ]
     except OSError:
         return None
     return max(candidates)[1] if candidates else None
@@ -228,7 +230,9 @@ class SessionReport:
             "provider": self.provider,
             "by_provider": self.listing.counts(),
             "unconfigured_providers": sorted(self.unconfigured),
-            "sessions": [s.to_json() | {"provider_configured": s.provider not in self.unconfigured} for s in self.sessions],
+            "sessions": [
+                s.to_json() | {"provider_configured": s.provider not in self.unconfigured} for s in self.sessions
+            ],
             "problems": list(self.listing.problems),
         }
 

@@ -93,7 +93,9 @@ def key_problems(sent: str) -> list[str]:
     problems = []
     unsendable = header_value_problem(sent)
     if unsendable is not None:
-        problems.append(unsendable.replace("the value holds", "it holds") + ", so Codex sends no Authorization header at all")
+        problems.append(
+            unsendable.replace("the value holds", "it holds") + ", so Codex sends no Authorization header at all"
+        )
     elif sent != sent.strip():
         problems.append("it has whitespace around it, which Codex sends as part of the key")
     inner = sent.strip()
@@ -145,19 +147,43 @@ def request_shape(model: str | None, codex_version: str | None = None) -> tuple[
         headers[RESPONSES_LITE_HEADER] = "true"
     empty = {"type": "object", "properties": {}, "additionalProperties": False}
     stand_ins: dict[str, dict[str, object]] = {
-        "function": {"type": "function", "name": PROBE_TOOL, "description": "Answers pong. Takes no arguments.", "strict": False, "parameters": empty},
+        "function": {
+            "type": "function",
+            "name": PROBE_TOOL,
+            "description": "Answers pong. Takes no arguments.",
+            "strict": False,
+            "parameters": empty,
+        },
         "namespace": {
             "type": "namespace",
             "name": "codexprov_probe",
             "description": "Probe tools.",
-            "tools": [{"type": "function", "name": "noop", "description": "Does nothing.", "strict": False, "parameters": empty}],
+            "tools": [
+                {
+                    "type": "function",
+                    "name": "noop",
+                    "description": "Does nothing.",
+                    "strict": False,
+                    "parameters": empty,
+                }
+            ],
         },
-        "custom": {"type": "custom", "name": "echo", "description": "Echoes its input. A FREEFORM tool.", "format": {"type": "text"}},
+        "custom": {
+            "type": "custom",
+            "name": "echo",
+            "description": "Echoes its input. A FREEFORM tool.",
+            "format": {"type": "text"},
+        },
         "tool_search": {
             "type": "tool_search",
             "execution": "client",
             "description": "Searches deferred tools.",
-            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"], "additionalProperties": False},
+            "parameters": {
+                "type": "object",
+                "properties": {"query": {"type": "string"}},
+                "required": ["query"],
+                "additionalProperties": False,
+            },
         },
         "web_search": {"type": "web_search", "external_web_access": False},
     }

@@ -22,6 +22,10 @@ if ! .venv/bin/ruff check --quiet; then
   echo "error: ruff check failed (problems above); \`.venv/bin/ruff check --fix\` repairs the safe ones" >&2
   exit 1
 fi
+if ! .venv/bin/ruff format --check --quiet; then
+  echo "error: files are not formatted (listed above); \`.venv/bin/ruff format\` formats them" >&2
+  exit 1
+fi
 if ! .venv/bin/mypy; then
   echo "error: mypy found type errors in codexprov/ (above)" >&2
   exit 1

@@ -41,7 +41,10 @@ def require_bridge_parts() -> str:
     from codexprov.bridge import install, layout
 
     venv_layout = layout.Layout(root=LITELLM_VENV.parent, venv=LITELLM_VENV)
-    _require(install.installed_version(venv_layout) is not None, f"LiteLLM is not installed in {LITELLM_VENV} (run scripts/test.sh)")
+    _require(
+        install.installed_version(venv_layout) is not None,
+        f"LiteLLM is not installed in {LITELLM_VENV} (run scripts/test.sh)",
+    )
     _require(
         os.environ.get("CODEXPROV_TEST_SECRET_SERVICE") == "1" and bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")),
         "no private Secret Service (run the suite through scripts/test.sh)",
@@ -78,17 +81,35 @@ class Bridged:
     def codexprov(self, *args: str, input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         exe = shutil.which("codexprov")
         assert exe is not None
-        return subprocess.run([exe, *args], input=input, capture_output=True, text=True, env=self.env, timeout=timeout, check=False)
+        return subprocess.run(
+            [exe, *args], input=input, capture_output=True, text=True, env=self.env, timeout=timeout, check=False
+        )
 
-    def codex(self, codex_bin: Path, provider_id: str, prompt: str = "run the check", timeout: float = 150) -> subprocess.CompletedProcess[str]:
+    def codex(
+        self, codex_bin: Path, provider_id: str, prompt: str = "run the check", timeout: float = 150
+    ) -> subprocess.CompletedProcess[str]:
         # The tool turn needs Codex to run `echo`; the container has no user namespaces for Codex's
         # sandbox, so the command runs unsandboxed (in the test's throwaway folder).
-        args = ["-c", f"model_provider={provider_id}", "-c", f'model="{self.models[provider_id]}"', "-s", "danger-full-access"]
+        args = [
+            "-c",
+            f"model_provider={provider_id}",
+            "-c",
+            f'model="{self.models[provider_id]}"',
+            "-s",
+            "danger-full-access",
+        ]
         return run_codex(codex_bin, self.codex_home, prompt, args=args, env_extra=self.codex_extra, timeout=timeout)
 
     @property
     def codex_extra(self) -> dict[str, str]:
-        keep = ("DBUS_SESSION_BUS_ADDRESS", "CODEXPROV_BRIDGE_DIR", "CODEXPROV_BRIDGE_VENV", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME")
+        keep = (
+            "DBUS_SESSION_BUS_ADDRESS",
+            "CODEXPROV_BRIDGE_DIR",
+            "CODEXPROV_BRIDGE_VENV",
+            "XDG_DATA_HOME",
+            "XDG_CONFIG_HOME",
+            "XDG_STATE_HOME",
+        )
         return {k: self.env[k] for k in keep if k in self.env}
 
 
@@ -141,7 +162,9 @@ def bridged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridged]:
         down_id = f"b-down-{tag}"
         server = ToolTurnServer().start()
         setup.servers[down_id], setup.models[down_id], setup.ids["down"] = server, "down-model", down_id
-        proc = setup.codexprov("add", "custom", "--id", down_id, "--base-url", server.base_url, "--bridge", "--key-mode", "none")
+        proc = setup.codexprov(
+            "add", "custom", "--id", down_id, "--base-url", server.base_url, "--bridge", "--key-mode", "none"
+        )
         assert proc.returncode == 0, proc.stderr
         setup.add_outputs[down_id] = proc
         yield setup

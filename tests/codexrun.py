@@ -93,7 +93,7 @@ def run_codex(
 
 
 def codex_version(codex_bin: Path) -> str:
-    """"0.169.0" from `codex --version` (which prints `codex-cli 0.169.0`)."""
+    """ "0.169.0" from `codex --version` (which prints `codex-cli 0.169.0`)."""
     out = subprocess.run([str(codex_bin), "--version"], capture_output=True, text=True, timeout=30, check=True)
     return out.stdout.split()[-1]
 

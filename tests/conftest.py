@@ -105,7 +105,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for module in {item.module for item in items if isinstance(item, pytest.Function) and item.module is not None}:
         for name, obj in vars(module).items():
             if _is_fixture(obj) and getattr(obj, "__module__", module.__name__) != module.__name__:
-                missing.append(f"  {module.__name__}: imports the fixture `{name}`; shared fixtures live in tests/conftest.py")
+                missing.append(
+                    f"  {module.__name__}: imports the fixture `{name}`; shared fixtures live in tests/conftest.py"
+                )
     for item in items:
         for fixture in getattr(item, "fixturenames", ()):
             for marker in MARKERS_FOR_FIXTURE.get(fixture, ()):

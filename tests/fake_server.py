@@ -165,7 +165,9 @@ class FakeServer:
     def normal_answer(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
         """The answer an OpenAI-compatible server gives (what `answer` falls back to)."""
         if not self._authorized(req.headers):
-            return _json(401, _error("Incorrect API key provided.", type_="invalid_request_error", code="invalid_api_key"))
+            return _json(
+                401, _error("Incorrect API key provided.", type_="invalid_request_error", code="invalid_api_key")
+            )
         route = req.path[len(self.prefix) :] if req.path.startswith(self.prefix) else None
         if req.method == "GET" and route == "/models":
             # `models` is what Codex itself decodes from this route (its own catalogue format); an empty
@@ -178,33 +180,60 @@ class FakeServer:
             return self._chat(req.body)
         known = route in ("/models", "/chat/completions") or (route == "/responses" and self.responses_route)
         if known:
-            return _json(405, _error(f"Method not allowed ({req.method} {req.path})", type_="invalid_request_error", code=None))
+            return _json(
+                405, _error(f"Method not allowed ({req.method} {req.path})", type_="invalid_request_error", code=None)
+            )
         return _json(404, _error(f"Invalid URL ({req.method} {req.path})", type_="invalid_request_error", code=None))
 
     def _gateway_refusal(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes] | None:
         if req.headers.get("x-openai-internal-codex-responses-lite"):
-            return _json(400, _error("Unsupported header: X-OpenAI-Internal-Codex-Responses-Lite", type_="invalid_request_error", code=None))
+            return _json(
+                400,
+                _error(
+                    "Unsupported header: X-OpenAI-Internal-Codex-Responses-Lite",
+                    type_="invalid_request_error",
+                    code=None,
+                ),
+            )
         tools = req.body.get("tools") if isinstance(req.body, dict) else None
         for tool in tools or []:
             kind = tool.get("type") if isinstance(tool, dict) else None
             if kind != "function":
-                return _json(400, _error(f"Unsupported tool type: {kind}", type_="invalid_request_error", code=None, param="tools"))
+                return _json(
+                    400,
+                    _error(f"Unsupported tool type: {kind}", type_="invalid_request_error", code=None, param="tools"),
+                )
         return None
 
     def _authorized(self, headers: dict[str, str]) -> bool:
         if self.expected_key is None:
             return True
-        return headers.get("authorization") == f"Bearer {self.expected_key}" or headers.get("api-key") == self.expected_key
+        return (
+            headers.get("authorization") == f"Bearer {self.expected_key}" or headers.get("api-key") == self.expected_key
+        )
 
     def _bad_body(self, body: Any, required: str) -> tuple[int, dict[str, str], bytes] | None:
         if not isinstance(body, dict):
-            return _json(400, _error("We could not parse the JSON body of your request.", type_="invalid_request_error", code=None))
+            return _json(
+                400,
+                _error("We could not parse the JSON body of your request.", type_="invalid_request_error", code=None),
+            )
         for name in ("model", required):
             if name not in body:
-                return _json(400, _error(f"Missing required parameter: '{name}'.", type_="invalid_request_error", code="missing_required_parameter", param=name))
+                return _json(
+                    400,
+                    _error(
+                        f"Missing required parameter: '{name}'.",
+                        type_="invalid_request_error",
+                        code="missing_required_parameter",
+                        param=name,
+                    ),
+                )
         if self.unknown_model_error and body["model"] not in self.models:
             message = f"The model `{body['model']}` does not exist or you do not have access to it."
-            return _json(self.unknown_model_status, _error(message, type_="invalid_request_error", code="model_not_found"))
+            return _json(
+                self.unknown_model_status, _error(message, type_="invalid_request_error", code="model_not_found")
+            )
         return None
 
     def _responses(self, body: Any) -> tuple[int, dict[str, str], bytes]:
@@ -268,7 +297,11 @@ class FakeServer:
         finish = "stop"
         if self.function_call and tools:
             name = (tools[0].get("function") or {}).get("name") or tools[0].get("name") or "unknown"
-            call = {"id": "call_" + uuid.uuid4().hex[:24], "type": "function", "function": {"name": name, "arguments": self.function_arguments}}
+            call = {
+                "id": "call_" + uuid.uuid4().hex[:24],
+                "type": "function",
+                "function": {"name": name, "arguments": self.function_arguments},
+            }
             message = {"role": "assistant", "content": None, "tool_calls": [call]}
             finish = "tool_calls"
         common = {"id": completion_id, "created": int(time.time()), "model": body["model"]}
@@ -280,8 +313,16 @@ class FakeServer:
         if "tool_calls" in delta:
             delta["tool_calls"] = [{"index": 0, **delta["tool_calls"][0]}]
         chunks = [
-            {**common, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": None}]},
-            {**common, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]},
+            {
+                **common,
+                "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+            },
+            {
+                **common,
+                "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": {}, "finish_reason": finish}],
+            },
         ]
         payload = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
         return 200, {"Content-Type": "text/event-stream"}, payload
@@ -368,4 +409,3 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-

@@ -63,7 +63,9 @@ def test_replace_keeps_fields_the_recipe_does_not_own(run_cli, config_file: Path
 
 def test_model_without_use_is_refused(run_cli, config_file: Path) -> None:
     config_file.write_text(USER_TABLE)
-    result = run_cli("add", "custom", "--id", "acme", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "none", "--model", "m1")
+    result = run_cli(
+        "add", "custom", "--id", "acme", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "none", "--model", "m1"
+    )
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
         "error: --model sets the model Codex uses, which `add` writes only together with --use\n"
@@ -71,7 +73,17 @@ def test_model_without_use_is_refused(run_cli, config_file: Path) -> None:
     )
     assert config_file.read_text() == USER_TABLE
     with_use = run_cli(
-        "add", "custom", "--id", "acme", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "none", "--model", "m1", "--use"
+        "add",
+        "custom",
+        "--id",
+        "acme",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--key-mode",
+        "none",
+        "--model",
+        "m1",
+        "--use",
     )
     assert with_use.exit_code == 0, with_use.stderr
     assert config_file.read_text() == (

@@ -41,18 +41,42 @@ def test_codex_provider_editor_and_codexprov_share_the_file(run_cli, codex_bin: 
         assert [(p["id"], p["baseUrl"]) for p in listed["data"] if p["canEdit"]] == [("acme", "http://127.0.0.1:9/v1")]
         edited = server.call(
             "modelProvider/config/write",
-            {"settings": {"type": "customGateway", "providerId": "acme", "name": "Acme EU", "baseUrl": "http://127.0.0.1:8/v1"}},
+            {
+                "settings": {
+                    "type": "customGateway",
+                    "providerId": "acme",
+                    "name": "Acme EU",
+                    "baseUrl": "http://127.0.0.1:8/v1",
+                }
+            },
         )
         assert edited["provider"]["id"] == "acme"
         created = server.call(
             "modelProvider/config/write",
-            {"settings": {"type": "customGateway", "name": "New GW", "baseUrl": "http://127.0.0.1:7/v1", "envKey": "NEWGW_KEY"}},
+            {
+                "settings": {
+                    "type": "customGateway",
+                    "name": "New GW",
+                    "baseUrl": "http://127.0.0.1:7/v1",
+                    "envKey": "NEWGW_KEY",
+                }
+            },
         )
         assert created["provider"]["id"] == "new-gw"
 
     tables = tomllib.loads(config.read_text(encoding="utf-8"))["model_providers"]
-    assert tables["acme"] == {"name": "Acme EU", "base_url": "http://127.0.0.1:8/v1", "wire_api": "responses", "auth": auth}
-    assert tables["new-gw"] == {"base_url": "http://127.0.0.1:7/v1", "env_key": "NEWGW_KEY", "name": "New GW", "wire_api": "responses"}
+    assert tables["acme"] == {
+        "name": "Acme EU",
+        "base_url": "http://127.0.0.1:8/v1",
+        "wire_api": "responses",
+        "auth": auth,
+    }
+    assert tables["new-gw"] == {
+        "base_url": "http://127.0.0.1:7/v1",
+        "env_key": "NEWGW_KEY",
+        "name": "New GW",
+        "wire_api": "responses",
+    }
 
     # codexprov reads what Codex wrote
     listing = json.loads(run_cli("list", "--json").stdout)
@@ -99,7 +123,11 @@ def test_codex_batch_write_keeps_codexprov_auth_tables(run_cli, codex_bin: Path,
     data = tomllib.loads(config.read_text(encoding="utf-8"))
     assert data["model"] == "other-model"
     assert data["model_providers"]["acme"] == {
-        "name": "Acme", "base_url": "http://127.0.0.1:9/v1", "wire_api": "responses", "request_max_retries": 2, "auth": auth
+        "name": "Acme",
+        "base_url": "http://127.0.0.1:9/v1",
+        "wire_api": "responses",
+        "request_max_retries": 2,
+        "auth": auth,
     }
     # codexprov sees the outside edit: undo will not silently throw it away
     undone = run_cli("undo")

@@ -147,14 +147,35 @@ def test_recipes_without_responses_route_through_the_bridge_by_default():
 @pytest.mark.parametrize(
     ("table", "field", "message"),
     [
-        ({"model": "anthropic"}, "bridge.model", 'must be LiteLLM\'s provider prefix and {model}, e.g. "anthropic/{model}"'),
+        (
+            {"model": "anthropic"},
+            "bridge.model",
+            'must be LiteLLM\'s provider prefix and {model}, e.g. "anthropic/{model}"',
+        ),
         ({"model": "anthropic/{model}", "key": "X"}, "bridge.key", "unknown field (known: api_base, env_key, model)"),
-        ({"model": "anthropic/{model}", "env_key": "not a var"}, "bridge.env_key", "must be an environment variable name"),
-        ({"model": "custom_openai/{model}", "api_base": "http://{host}/v1"}, "bridge.api_base", "uses {host}, which is not a param of this recipe (params: none declared)"),
+        (
+            {"model": "anthropic/{model}", "env_key": "not a var"},
+            "bridge.env_key",
+            "must be an environment variable name",
+        ),
+        (
+            {"model": "custom_openai/{model}", "api_base": "http://{host}/v1"},
+            "bridge.api_base",
+            "uses {host}, which is not a param of this recipe (params: none declared)",
+        ),
     ],
 )
 def test_bad_bridge_table_is_a_load_problem(tmp_path, table, field, message):
-    data = {"id": "x", "name": "X", "kind": "hosted", "responses": "no", "responses_checked": "2026-12-01", "base_url": "https://x/v1", "env_key": "X_KEY", "bridge": table}
+    data = {
+        "id": "x",
+        "name": "X",
+        "kind": "hosted",
+        "responses": "no",
+        "responses_checked": "2026-12-01",
+        "base_url": "https://x/v1",
+        "env_key": "X_KEY",
+        "bridge": table,
+    }
     with pytest.raises(recipes._Problem) as caught:
         recipes.parse_recipe(data)
     assert (caught.value.field, caught.value.message) == (field, message)
@@ -200,7 +221,10 @@ def test_a_recipe_without_route_bridges_as_a_chat_endpoint():
 @pytest.mark.parametrize(
     ("request_", "message"),
     [
-        ({"key_mode": "env"}, "a provider behind the bridge gets its key from the keyring (the bridge reads it there), not from an environment variable"),
+        (
+            {"key_mode": "env"},
+            "a provider behind the bridge gets its key from the keyring (the bridge reads it there), not from an environment variable",
+        ),
         ({"headers": {"X-A": "1"}}, "--header and --query are not passed through the bridge yet"),
     ],
 )
@@ -217,9 +241,13 @@ def test_builtin_cannot_be_bridged():
 
 
 def test_register_keeps_port_and_separates_key_variables(bridge_layout, store):
-    first = manage.register(bridge_layout, Upstream("claude", "anthropic", None, "ANTHROPIC_API_KEY"), store, port=24567)
+    first = manage.register(
+        bridge_layout, Upstream("claude", "anthropic", None, "ANTHROPIC_API_KEY"), store, port=24567
+    )
     assert first.port == 24567
-    second = manage.register(bridge_layout, Upstream("claude-work", "anthropic", None, "ANTHROPIC_API_KEY"), store, port=29999)
+    second = manage.register(
+        bridge_layout, Upstream("claude-work", "anthropic", None, "ANTHROPIC_API_KEY"), store, port=29999
+    )
     assert second.port == 24567
     assert [u.key_var for u in second.upstreams] == ["ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY_CLAUDE_WORK"]
     master = store.backend[("codexprov-bridge", "master-key")]
@@ -237,7 +265,10 @@ def test_up_without_litellm_says_how_to_install(bridge_layout, store):
     with pytest.raises(NotFoundError) as caught:
         manage.up(bridge_layout, store)
     assert caught.value.message == f"the bridge's LiteLLM is not installed (looked in {bridge_layout.venv})"
-    assert caught.value.hint == "Run `codexprov bridge install` (it creates a virtualenv of its own; codexprov's stays as it is)."
+    assert (
+        caught.value.hint
+        == "Run `codexprov bridge install` (it creates a virtualenv of its own; codexprov's stays as it is)."
+    )
 
 
 @pytest.mark.keyring
@@ -247,7 +278,9 @@ def test_token_for_bridged_provider_without_litellm_is_one_line(bridge_layout, s
     import subprocess
 
     manage.register(bridge_layout, Upstream("claude", "anthropic", None, "ANTHROPIC_API_KEY"), store, port=24568)
-    proc = subprocess.run([sys.executable, "-m", "codexprov", "token", "claude"], capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "codexprov", "token", "claude"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert proc.returncode == 4
     assert proc.stdout == ""
     assert proc.stderr == (

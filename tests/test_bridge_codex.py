@@ -33,7 +33,7 @@ def test_bridged_recipe_completes_a_tool_turn(recipe, bridged, codex_bin):
 
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert final_text(TOOL_OUTPUT) in proc.stdout
-    turns = server.turn_requests()[before[provider_id]:]
+    turns = server.turn_requests()[before[provider_id] :]
     assert len(turns) == 2, [(r.path, r.body and r.body.get("model")) for r in turns]
     first, second = turns
     if recipe != "gemini":  # Gemini names the model in the path
@@ -98,7 +98,11 @@ def test_no_secret_anywhere_the_bridge_writes_or_shows(bridged, codex_bin):
     assert proc.returncode == 0, proc.stderr[-2000:]
     master = subprocess.run(
         ["secret-tool", "lookup", "service", "codexprov-bridge", "username", "master-key"],
-        capture_output=True, text=True, env={**os.environ}, timeout=30, check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=30,
+        check=False,
     ).stdout.strip()
     assert master.startswith("sk-bridge-")
     secrets = [master, *bridged.keys.values()]
@@ -165,14 +169,19 @@ def test_doctor_tells_upstream_down_from_bridge_up(bridged):
     findings = [f for f in json.loads(report.stdout)["findings"] if f["check"].startswith("bridge.")]
     by_check = {f["check"]: (f["status"], f["message"], f["provider"]) for f in findings}
     assert by_check["bridge.running"][0] == "ok"
-    assert by_check["bridge.upstream"] == (
-        "fail", f"upstream down: the bridge is up but cannot reach {down_url}", down
-    )
+    assert by_check["bridge.upstream"] == ("fail", f"upstream down: the bridge is up but cannot reach {down_url}", down)
     assert report.returncode == 1
 
     report = bridged.codexprov("doctor", healthy, "--json", "--timeout", "20")
-    findings = {f["check"]: (f["status"], f["message"]) for f in json.loads(report.stdout)["findings"] if f["check"].startswith("bridge.")}
-    assert findings["bridge.upstream"] == ("ok", f"upstream answers through the bridge ({bridged.servers[healthy].base_url})")
+    findings = {
+        f["check"]: (f["status"], f["message"])
+        for f in json.loads(report.stdout)["findings"]
+        if f["check"].startswith("bridge.")
+    }
+    assert findings["bridge.upstream"] == (
+        "ok",
+        f"upstream answers through the bridge ({bridged.servers[healthy].base_url})",
+    )
 
 
 def test_key_set_restarts_the_bridge_with_the_new_upstream_key(bridged, codex_bin):

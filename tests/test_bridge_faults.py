@@ -42,7 +42,9 @@ def _codex_stderr(codex_bin: Path, home: Path, pid: str, env_extra: dict[str, st
     then waits for the network without end (nothing answers on the bridge's port), so the run is
     cut after a few seconds and its stderr read."""
     try:
-        proc = run_codex(codex_bin, home / ".codex", args=["-c", f"model_provider={pid}"], env_extra=env_extra, timeout=12)
+        proc = run_codex(
+            codex_bin, home / ".codex", args=["-c", f"model_provider={pid}"], env_extra=env_extra, timeout=12
+        )
     except subprocess.TimeoutExpired as err:
         return (err.stderr or b"").decode() if isinstance(err.stderr, bytes) else (err.stderr or "")
     assert proc.returncode == 1
@@ -92,7 +94,10 @@ def test_port_taken_codex_says_which_port_and_the_way_out(own_bridge, codex_bin,
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", port))
         squatter.listen()
-        extra = {k: env[k] for k in ("DBUS_SESSION_BUS_ADDRESS", "CODEXPROV_BRIDGE_DIR", "CODEXPROV_BRIDGE_VENV", "XDG_DATA_HOME")}
+        extra = {
+            k: env[k]
+            for k in ("DBUS_SESSION_BUS_ADDRESS", "CODEXPROV_BRIDGE_DIR", "CODEXPROV_BRIDGE_VENV", "XDG_DATA_HOME")
+        }
         stderr = _codex_stderr(codex_bin, home, "squat", extra)
     assert f"codexprov token: port {port} on 127.0.0.1, the bridge's, is taken by another program" in stderr
     assert "codexprov bridge restart --new-port" in stderr
@@ -110,7 +115,13 @@ def test_port_taken_codex_says_which_port_and_the_way_out(own_bridge, codex_bin,
     assert f"bridge restarted on http://127.0.0.1:{new_port}/v1" in talk
     assert "point squat at the bridge: wrote" in talk
     assert f'base_url = "http://127.0.0.1:{new_port}/v1"' in (home / ".codex" / "config.toml").read_text()
-    proc = run_codex(codex_bin, home / ".codex", args=["-c", "model_provider=squat", "-c", 'model="fake-model"'], env_extra=extra, timeout=120)
+    proc = run_codex(
+        codex_bin,
+        home / ".codex",
+        args=["-c", "model_provider=squat", "-c", 'model="fake-model"'],
+        env_extra=extra,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "pong" in proc.stdout
     assert fake_server.requests_to("/chat/completions", "POST")

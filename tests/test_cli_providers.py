@@ -8,9 +8,24 @@ from pathlib import Path
 
 import pytest
 
-ADD = ["add", "custom", "--id", "acme", "--base-url", "http://127.0.0.1:9/v1", "--name", "Acme", "--key-mode", "env", "--env-key", "ACME_API_KEY"]
+ADD = [
+    "add",
+    "custom",
+    "--id",
+    "acme",
+    "--base-url",
+    "http://127.0.0.1:9/v1",
+    "--name",
+    "Acme",
+    "--key-mode",
+    "env",
+    "--env-key",
+    "ACME_API_KEY",
+]
 
-BASE = '# my config\nmodel = "gpt-5"\n\n[model_providers.local]\nname = "Local"\nbase_url = "http://127.0.0.1:8080/v1"\n'
+BASE = (
+    '# my config\nmodel = "gpt-5"\n\n[model_providers.local]\nname = "Local"\nbase_url = "http://127.0.0.1:8080/v1"\n'
+)
 
 
 def test_list_empty_home_shows_builtins(run_cli) -> None:
@@ -33,7 +48,9 @@ def test_list_table(run_cli, config_file: Path) -> None:
 
 def test_add_use_show_remove_undo_cycle(run_cli, config_file: Path) -> None:
     config_file.write_text(BASE)
-    result = run_cli(*ADD, "--header", "X-Org=org-1", "--query", "api-version=2025-04-01-preview", "--use", "--model", "m1")
+    result = run_cli(
+        *ADD, "--header", "X-Org=org-1", "--query", "api-version=2025-04-01-preview", "--use", "--model", "m1"
+    )
     assert result.exit_code == 0, result.stderr
     text = config_file.read_text()
     assert text == (
@@ -101,12 +118,32 @@ def test_dry_run_prints_diff_and_writes_nothing(run_cli, config_file: Path) -> N
         (["remove", "nope"], 4, "error: no provider `nope`"),
         (["remove", "ollama"], 4, "built into Codex"),
         (["show", "nope"], 4, "error: no provider `nope`"),
-        (["add", "custom", "--id", "ollama", "--base-url", "http://x/v1", "--key-mode", "none"], 5, "is a Codex built-in provider id"),
-        (["add", "custom", "--id", "openai", "--base-url", "http://x/v1", "--key-mode", "none"], 5, "is a Codex built-in provider id"),
-        (["add", "custom", "--id", "has space", "--base-url", "http://x/v1", "--key-mode", "none"], 2, "is not a valid provider id"),
-        (["add", "custom", "--id", "a.b", "--base-url", "http://x/v1", "--key-mode", "none"], 2, "is not a valid provider id"),
+        (
+            ["add", "custom", "--id", "ollama", "--base-url", "http://x/v1", "--key-mode", "none"],
+            5,
+            "is a Codex built-in provider id",
+        ),
+        (
+            ["add", "custom", "--id", "openai", "--base-url", "http://x/v1", "--key-mode", "none"],
+            5,
+            "is a Codex built-in provider id",
+        ),
+        (
+            ["add", "custom", "--id", "has space", "--base-url", "http://x/v1", "--key-mode", "none"],
+            2,
+            "is not a valid provider id",
+        ),
+        (
+            ["add", "custom", "--id", "a.b", "--base-url", "http://x/v1", "--key-mode", "none"],
+            2,
+            "is not a valid provider id",
+        ),
         (["add", "custom", "--id", "local", "--base-url", "http://x/v1", "--key-mode", "none"], 5, "already exists"),
-        (["add", "custom", "--id", "x", "--base-url", "http://x/v1", "--key-mode", "none", "--header", "novalue"], 2, "--header expects KEY=VALUE"),
+        (
+            ["add", "custom", "--id", "x", "--base-url", "http://x/v1", "--key-mode", "none", "--header", "novalue"],
+            2,
+            "--header expects KEY=VALUE",
+        ),
         (["add", "custom", "--id", "x", "--base-url", "http://x/v1", "--key-mode", "bogus"], 2, "unknown key mode"),
         (["use"], 2, "missing provider ID"),
     ],
@@ -124,8 +161,12 @@ def test_bad_input_is_refused_and_changes_nothing(run_cli, config_file: Path, ar
 @pytest.mark.parametrize(
     ("content", "where", "reason"),
     [
-        ('model = "a"\nmodel = "b"\n', ":2:1: duplicate key", "    2 | model = \"b\""),
-        ('[model_providers.a]\nname = "A"\n\n[model_providers.a]\nname = "B"\n', ":4:1: table [model_providers.a] is declared twice", "    4 | [model_providers.a]"),
+        ('model = "a"\nmodel = "b"\n', ":2:1: duplicate key", '    2 | model = "b"'),
+        (
+            '[model_providers.a]\nname = "A"\n\n[model_providers.a]\nname = "B"\n',
+            ":4:1: table [model_providers.a] is declared twice",
+            "    4 | [model_providers.a]",
+        ),
         ('[model_providers.a]\nname = "A"\n  name = "B"\n', ":3:3: duplicate key", '    3 |   name = "B"'),
         ("model = \n", ":1:9: invalid TOML", "    1 | model = "),
         ("model_providers = 3\n", ":1: `model_providers` must be a table", None),
@@ -148,7 +189,11 @@ def test_invalid_config_refused_with_line(run_cli, config_file: Path, content, w
 def test_config_that_is_a_directory(run_cli, config_file: Path) -> None:
     config_file.mkdir()
     result = run_cli("list")
-    assert (result.exit_code, result.stdout, result.stderr) == (8, "", f"error: {config_file} is a directory, not a config file\n")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        8,
+        "",
+        f"error: {config_file} is a directory, not a config file\n",
+    )
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root (and Windows) read a mode-0 file anyway")
@@ -189,7 +234,10 @@ def test_list_shows_the_active_profile(run_cli, config_file: Path, tmp_path: Pat
     fake.write_text("#!/bin/sh\necho 'codex-cli 0.169.0'\n")
     fake.chmod(0o755)
     config_file.write_text(BASE)
-    assert run_cli("--codex", str(fake), "profile", "add", "work", "--provider", "local", "--model", "m-work").exit_code == 0
+    assert (
+        run_cli("--codex", str(fake), "profile", "add", "work", "--provider", "local", "--model", "m-work").exit_code
+        == 0
+    )
     assert json.loads(run_cli("list", "--json").stdout)["active_profile"] is None
     assert run_cli("--codex", str(fake), "use", "--profile", "work").exit_code == 0
     listed = run_cli("list", "--json")
@@ -227,7 +275,9 @@ def test_replace_shows_the_diff_keeps_comments_and_asks(run_cli, config_file: Pa
     assert done.exit_code == 0
     assert '-base_url = "https://old.example/v1"' in done.stdout
     text = config_file.read_text()
-    assert text.startswith('[model_providers.groq]\nname = "Groq"  # keep me\nbase_url = "https://api.groq.com/openai/v1"\n')
+    assert text.startswith(
+        '[model_providers.groq]\nname = "Groq"  # keep me\nbase_url = "https://api.groq.com/openai/v1"\n'
+    )
     again = run_cli("add", "groq", "--key-mode", "env", "--replace")
     assert again.exit_code == 0 and "nothing changed" in again.stderr
     assert config_file.read_text() == text

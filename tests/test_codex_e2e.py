@@ -17,10 +17,25 @@ def test_add_custom_use_then_codex_completes_a_turn(run_cli, codex_bin: Path, co
         '# hand-written\napproval_policy = "never"\n\n[projects."/tmp"]\ntrust_level = "trusted"\n'
     )
     result = run_cli(
-        "add", "custom", "--id", "acme", "--name", "Acme", "--base-url", fake_server.base_url,
-        "--key-mode", "env", "--env-key", "ACME_API_KEY",
-        "--query", "api-version=2025-04-01-preview", "--header", "X-Org=org-1",
-        "--model", "fake-model", "--use",
+        "add",
+        "custom",
+        "--id",
+        "acme",
+        "--name",
+        "Acme",
+        "--base-url",
+        fake_server.base_url,
+        "--key-mode",
+        "env",
+        "--env-key",
+        "ACME_API_KEY",
+        "--query",
+        "api-version=2025-04-01-preview",
+        "--header",
+        "X-Org=org-1",
+        "--model",
+        "fake-model",
+        "--use",
     )
     assert result.exit_code == 0, result.stderr
     proc = run_codex(codex_bin, codex_home, "say pong", env_extra={"ACME_API_KEY": "sk-test-e2e-0001"})

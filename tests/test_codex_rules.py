@@ -76,7 +76,9 @@ def test_table_refusals_lists_every_problem():
 def test_table_refusals_fields_are_versioned():
     table = {"name": "Acme", "base_url": "http://x/v1", "capabilities": {}, "project_id": "p"}
     assert table_refusals("acme", table, V169) == []
-    assert table_refusals("acme", table, V165) == [Refusal("unknown-field", "unknown fields: project_id", "project_id", load_error=False)]
+    assert table_refusals("acme", table, V165) == [
+        Refusal("unknown-field", "unknown fields: project_id", "project_id", load_error=False)
+    ]
     assert table_refusals("acme", table, V133) == [
         Refusal("unknown-field", "unknown fields: capabilities, project_id", "capabilities", load_error=False)
     ]
@@ -93,7 +95,12 @@ def test_table_refusals_builtins():
         Refusal("builtin-fields", "fields the amazon-bedrock built-in does not accept: name, aws.bogus", "name")
     ]
     assert table_refusals("acme", {"name": "Amazon Bedrock"}, V169) == [
-        Refusal("builtin-name", "name 'Amazon Bedrock' makes Codex treat the provider as its built-in", "name", load_error=False)
+        Refusal(
+            "builtin-name",
+            "name 'Amazon Bedrock' makes Codex treat the provider as its built-in",
+            "name",
+            load_error=False,
+        )
     ]
 
 
@@ -108,7 +115,16 @@ def test_add_custom_under_ollama_on_a_codex_before_reserved_ids(run_cli, config_
     """Regression: Codex 0.110 (and codexprov's doctor) accept [model_providers.ollama]; add refused it."""
     old = _fake_codex(tmp_path, "0.110.0")
     result = run_cli(
-        "--codex", str(old), "add", "custom", "--id", "ollama", "--base-url", "http://127.0.0.1:11434/v1", "--key-mode", "none"
+        "--codex",
+        str(old),
+        "add",
+        "custom",
+        "--id",
+        "ollama",
+        "--base-url",
+        "http://127.0.0.1:11434/v1",
+        "--key-mode",
+        "none",
     )
     assert result.exit_code == 0, result.stderr
     assert tomllib.loads(config_file.read_text())["model_providers"] == {
@@ -121,10 +137,22 @@ def test_add_custom_under_ollama_on_a_codex_before_reserved_ids(run_cli, config_
 def test_add_custom_under_ollama_refused_on_current_codex(run_cli, config_file: Path, tmp_path: Path) -> None:
     new = _fake_codex(tmp_path, "0.169.0")
     result = run_cli(
-        "--codex", str(new), "add", "custom", "--id", "ollama", "--base-url", "http://127.0.0.1:11434/v1", "--key-mode", "none"
+        "--codex",
+        str(new),
+        "add",
+        "custom",
+        "--id",
+        "ollama",
+        "--base-url",
+        "http://127.0.0.1:11434/v1",
+        "--key-mode",
+        "none",
     )
     assert result.exit_code == 5
-    assert result.stderr.splitlines()[0] == "error: 'ollama' is a Codex built-in provider id; a custom provider cannot use it"
+    assert (
+        result.stderr.splitlines()[0]
+        == "error: 'ollama' is a Codex built-in provider id; a custom provider cannot use it"
+    )
     assert not config_file.exists()
 
 
@@ -132,7 +160,12 @@ def test_capabilities_subtable_is_versioned():
     table = {"name": "Acme", "capabilities": {"external_web_access": False, "cyber_access_programs": True}}
     assert table_refusals("acme", table, V169) == []
     assert table_refusals("acme", table, V165) == [
-        Refusal("unknown-field", "unknown capabilities: cyber_access_programs", "capabilities.cyber_access_programs", load_error=False)
+        Refusal(
+            "unknown-field",
+            "unknown capabilities: cyber_access_programs",
+            "capabilities.cyber_access_programs",
+            load_error=False,
+        )
     ]
     assert table_refusals("acme", table, capabilities((0, 160, 0))) == [
         Refusal("unknown-field", "unknown fields: capabilities", "capabilities", load_error=False)

@@ -117,7 +117,14 @@ def test_capabilities_0_169():
         "provider_editor": True,
         "web_search_setting": True,
     }
-    assert caps.builtin_fields("gcp") == ("base_url", "auth", "http_headers", "project_id", "location", "credential_file")
+    assert caps.builtin_fields("gcp") == (
+        "base_url",
+        "auth",
+        "http_headers",
+        "project_id",
+        "location",
+        "credential_file",
+    )
     assert caps.builtin_fields("acme") is None
 
 
@@ -157,11 +164,19 @@ def test_capabilities_0_133():
         (lambda c: {"model_catalog_url", "gateway_oauth"} <= c.provider_fields, (0, 155, 0), (0, 160, 0)),
         (lambda c: "capabilities" in c.provider_fields, (0, 160, 0), (0, 163, 0)),
         (lambda c: {"project_id", "location", "credential_file"} <= c.provider_fields, (0, 165, 0), (0, 166, 0)),
-        (lambda c: {"external_web_access", "remote_compaction"} <= c.provider_capability_keys, (0, 160, 0), (0, 163, 0)),
+        (
+            lambda c: {"external_web_access", "remote_compaction"} <= c.provider_capability_keys,
+            (0, 160, 0),
+            (0, 163, 0),
+        ),
         (lambda c: "cyber_access_programs" in c.provider_capability_keys, (0, 166, 0), (0, 169, 0)),
         (lambda c: c.responses_lite, (0, 140, 0), (0, 145, 0)),
         (lambda c: c.builtin_fields("amazon-bedrock-runtime") is not None, (0, 145, 0), (0, 150, 0)),
-        (lambda c: "aws.credential_export" in (c.builtin_fields("amazon-bedrock-runtime") or ()), (0, 150, 0), (0, 155, 0)),
+        (
+            lambda c: "aws.credential_export" in (c.builtin_fields("amazon-bedrock-runtime") or ()),
+            (0, 150, 0),
+            (0, 155, 0),
+        ),
         (lambda c: c.model_catalog_json and c.web_search_setting, (0, 132, 0), (0, 133, 0)),
         (lambda c: c.sessions_keep_provider, (0, 165, 0), (0, 166, 0)),
         (lambda c: c.provider_editor, (0, 166, 0), (0, 169, 0)),
@@ -268,7 +283,11 @@ def test_a_binary_that_fails_is_assumed_newest(paths, tmp_path):
     binary.write_text("#!/bin/sh\nexit 3\n")
     binary.chmod(0o755)
     info = cv.detect(paths, env={"PATH": str(bindir)})
-    assert (info.version, info.assumed, info.reason) == (None, True, f"`{binary} --version` failed (CalledProcessError)")
+    assert (info.version, info.assumed, info.reason) == (
+        None,
+        True,
+        f"`{binary} --version` failed (CalledProcessError)",
+    )
 
 
 @pytest.mark.codex

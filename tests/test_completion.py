@@ -186,7 +186,14 @@ def test_real_bash(sealed: Path, isolated_home: Path) -> None:
         'COMP_WORDS=(codexprov use ""); COMP_CWORD=2; _codexprov_complete; printf "%s\\n" "${COMPREPLY[@]}"\n'
         "COMP_WORDS=(codexprov profile show f); COMP_CWORD=3; _codexprov_complete; printf '%s\\n' \"${COMPREPLY[@]}\"\n"
     )
-    done = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], check=False, capture_output=True, text=True, env=_shell_env(isolated_home), timeout=60)
+    done = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", script],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=_shell_env(isolated_home),
+        timeout=60,
+    )
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.splitlines() == [*BUILTINS, "acme", "kept", "fast"]
 
@@ -203,7 +210,14 @@ def test_real_zsh(sealed: Path, isolated_home: Path) -> None:
         "words=(codexprov add gro); CURRENT=3; _codexprov\n"
         "words=(codexprov --codex-home); CURRENT=3; words+=(''); _codexprov\n"
     )
-    done = subprocess.run(["zsh", "-f", "-c", script], check=False, capture_output=True, text=True, env=_shell_env(isolated_home), timeout=60)
+    done = subprocess.run(
+        ["zsh", "-f", "-c", script],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=_shell_env(isolated_home),
+        timeout=60,
+    )
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.splitlines() == ["kept", "groq", "FILES"]
 
@@ -213,6 +227,8 @@ def test_real_fish(sealed: Path, isolated_home: Path) -> None:
     script = 'codexprov completion fish | source\ncomplete -C"codexprov use --profile "\ncomplete -C"codexprov remove "\ncomplete -C"codexprov k"\n'
     env = _shell_env(isolated_home)
     env["XDG_CONFIG_HOME"] = str(isolated_home / ".config")
-    done = subprocess.run(["fish", "--no-config", "-c", script], check=False, capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        ["fish", "--no-config", "-c", script], check=False, capture_output=True, text=True, env=env, timeout=60
+    )
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.splitlines() == ["fast", "slow", "acme", "kept", "key"]

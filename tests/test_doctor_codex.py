@@ -52,9 +52,19 @@ BROKEN = [
     ("wire-api-chat", dict(table='wire_api = "chat"\n'), "provider.wire-api", True),
     ("reserved-id", dict(pid="ollama"), "provider.reserved-id", True),
     ("undefined-model-provider", dict(top='model_provider = "acmee"\n', table=""), "config.model-provider", True),
-    ("legacy-profile", dict(top='profile = "work"\n', table='\n[profiles.work]\nmodel = "fake-model"\n'), "profile.legacy-default", True),
+    (
+        "legacy-profile",
+        dict(top='profile = "work"\n', table='\n[profiles.work]\nmodel = "fake-model"\n'),
+        "profile.legacy-default",
+        True,
+    ),
     ("missing-env-var", dict(table='env_key = "ACME_API_KEY"\n'), "key.env-missing", True),
-    ("auth-command-missing", dict(table='\n[model_providers.acme.auth]\ncommand = "no-such-token-helper"\n'), "key.auth-command", True),
+    (
+        "auth-command-missing",
+        dict(table='\n[model_providers.acme.auth]\ncommand = "no-such-token-helper"\n'),
+        "key.auth-command",
+        True,
+    ),
     ("api-key-only", dict(table=f'api_key = "{KEY}"\n'), "provider.unknown-key", False),
 ]
 
@@ -77,7 +87,9 @@ def test_codex_fails_and_doctor_names_why(
     if name == "undefined-model-provider":
         # model_provider appears twice otherwise: keep only the broken one
         write_config(codex_home, server.base_url, **breakage)
-        text = (codex_home / "config.toml").read_text().replace('model_provider = "acme"\n', 'model_provider = "acmee"\n')
+        text = (
+            (codex_home / "config.toml").read_text().replace('model_provider = "acme"\n', 'model_provider = "acmee"\n')
+        )
         (codex_home / "config.toml").write_text(text)
     else:
         write_config(codex_home, server.base_url, top=top, **breakage)
@@ -110,12 +122,22 @@ def _working(tmp_path: Path, make_fake_server, case: str):
     if case == "auth-command":
         server = make_fake_server(expected_key=KEY)
         helper = token_helper(tmp_path, KEY)
-        return server, f'\n[model_providers.acme.auth]\ncommand = "{helper}"\nargs = ["acme"]\ntimeout_ms = 5000\n', "", {}
+        return (
+            server,
+            f'\n[model_providers.acme.auth]\ncommand = "{helper}"\nargs = ["acme"]\ntimeout_ms = 5000\n',
+            "",
+            {},
+        )
     if case == "no-auth":
         return make_fake_server(), "", "", {}
     if case == "azure-style-query-params":
         server = make_fake_server(prefix="/openai", expected_key=KEY)
-        return server, 'env_key = "ACME_API_KEY"\nquery_params = { api-version = "2025-04-01-preview" }\n', "", {"ACME_API_KEY": KEY}
+        return (
+            server,
+            'env_key = "ACME_API_KEY"\nquery_params = { api-version = "2025-04-01-preview" }\n',
+            "",
+            {"ACME_API_KEY": KEY},
+        )
     if case == "path-prefix":
         return make_fake_server(prefix="/api/paas/v4"), "", "", {}
     if case == "comments-and-unrelated-tables":
@@ -128,7 +150,14 @@ def _working(tmp_path: Path, make_fake_server, case: str):
     raise AssertionError(case)
 
 
-WORKING = ["env-key", "auth-command", "no-auth", "azure-style-query-params", "path-prefix", "comments-and-unrelated-tables"]
+WORKING = [
+    "env-key",
+    "auth-command",
+    "no-auth",
+    "azure-style-query-params",
+    "path-prefix",
+    "comments-and-unrelated-tables",
+]
 
 
 @pytest.mark.codex

@@ -38,7 +38,10 @@ remote_compaction = "v9"
         "[model_providers.acme.capabilities]: capabilities.remote_compaction is 'v9'; Codex takes 'unsupported' or 'v2' (Codex 0.169.0)"
     ]
     older = doctor(None, env=ENV, info=V165)
-    assert problems(older) == [("warn", "provider.capabilities", "acme", 8), ("fail", "provider.capabilities", "acme", 8)]
+    assert problems(older) == [
+        ("warn", "provider.capabilities", "acme", 8),
+        ("fail", "provider.capabilities", "acme", 8),
+    ]
     assert [f.message for f in older.findings if f.status == "warn"] == [
         "[model_providers.acme.capabilities]: unknown capabilities: cyber_access_programs (Codex 0.165.0)"
     ]
@@ -59,7 +62,11 @@ def test_gateway_without_its_settings_is_flagged_with_the_fix() -> None:
         f'set web_search = "disabled"; features.multi_agent = false; model_catalog_json = "{catalog}" in config.toml  '
         f"(`codexprov add openrouter --id or --base-url {url} --use --replace` writes them, and the model catalog file)"
     )
-    fixed = 'web_search = "disabled"\nmodel_catalog_json = "/x/catalog.json"\n' + config + "\n[features]\nmulti_agent = false\n"
+    fixed = (
+        'web_search = "disabled"\nmodel_catalog_json = "/x/catalog.json"\n'
+        + config
+        + "\n[features]\nmulti_agent = false\n"
+    )
     assert [f for f in doctor(fixed, env=ENV).findings if f.check == "provider.gateway-requests"] == []
 
 
@@ -76,11 +83,17 @@ wire_api = "responses"
     report = doctor(config, env=ENV)
     assert problems(report) == [("warn", "key.editor-env", "new-gw", 5)]
     [finding] = [f for f in report.findings if f.check == "key.editor-env"]
-    assert finding.message == "`new-gw` looks made by Codex's provider editor: its key sits in the plain environment variable $ACME_KEY"
+    assert (
+        finding.message
+        == "`new-gw` looks made by Codex's provider editor: its key sits in the plain environment variable $ACME_KEY"
+    )
     assert finding.fix == (
         "codexprov key set new-gw --wire  (stores the key in the OS keyring and points Codex at it; "
         "with the key in $ACME_KEY: printenv ACME_KEY | codexprov key set new-gw --stdin --wire)"
     )
     # codexprov's own --key-mode env tables (name first) are not taken for the editor's
-    own = config.replace('base_url = "http://127.0.0.1:9/v1"\nenv_key = "ACME_KEY"\nname = "New GW"\n', 'name = "New GW"\nbase_url = "http://127.0.0.1:9/v1"\nenv_key = "ACME_KEY"\n')
+    own = config.replace(
+        'base_url = "http://127.0.0.1:9/v1"\nenv_key = "ACME_KEY"\nname = "New GW"\n',
+        'name = "New GW"\nbase_url = "http://127.0.0.1:9/v1"\nenv_key = "ACME_KEY"\n',
+    )
     assert problems(doctor(own, env=ENV)) == []

@@ -43,14 +43,16 @@ def test_duplicate_key_keeps_the_last_and_undo_puts_it_back(run_cli, config_file
     result = fix(run_cli)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert config_file.read_text() == ACME.replace('name = "Acme"\n', "") + 'name = "Acme 2"\n'
-    assert "-name = \"Acme\"\n" in result.stdout
+    assert '-name = "Acme"\n' in result.stdout
     assert "fixed: remove the duplicate name in config.toml: wrote" in result.stderr
     assert run_cli("undo").exit_code == 0
     assert config_file.read_text() == before
 
 
 def test_duplicate_table_keeps_the_last_definition(run_cli, config_file: Path) -> None:
-    config_file.write_text(ACME + '\n# again\n[model_providers.acme]\nname = "Acme"\nbase_url = "http://127.0.0.1:8/v1"\n')
+    config_file.write_text(
+        ACME + '\n# again\n[model_providers.acme]\nname = "Acme"\nbase_url = "http://127.0.0.1:8/v1"\n'
+    )
     result = fix(run_cli, "--json")
     assert result.exit_code == 0, result.stderr
     assert config_file.read_text() == (
@@ -61,7 +63,12 @@ def test_duplicate_table_keeps_the_last_definition(run_cli, config_file: Path) -
     assert data["counts"]["fail"] == 0
     assert [f["check"] for f in data["findings"] if f["status"] != "ok"] in ([], ["codex.installed"])
     assert data["fixes"] == [
-        {"check": "config.duplicate-table", "provider": None, "file": str(config_file), "fix": "remove the duplicate [model_providers.acme] in config.toml"}
+        {
+            "check": "config.duplicate-table",
+            "provider": None,
+            "file": str(config_file),
+            "fix": "remove the duplicate [model_providers.acme] in config.toml",
+        }
     ]
 
 
@@ -109,7 +116,7 @@ def test_plaintext_keys_move_to_the_keyring(run_cli, config_file: Path, memory_k
     assert memory_keyring.entries == {("codexprov", "acme"): KEY}
     text = config_file.read_text()
     assert KEY not in text and "api_key" not in text
-    assert '[model_providers.acme.auth]\n' in text and '"token", "acme"]' in text
+    assert "[model_providers.acme.auth]\n" in text and '"token", "acme"]' in text
     assert KEY not in result.stdout + result.stderr
 
 
@@ -122,11 +129,53 @@ def test_fixes_are_chosen_by_fix_kind_not_by_advice_text(tmp_path: Path) -> None
     said = "any words at all"
     report = Report(
         (
-            Finding("provider.unknown-key", "warn", said, provider="acme", file=str(config), fix=said, fix_kind=FixKind.MIGRATE_KEY, key="apikey"),
-            Finding("provider.unknown-key", "warn", said, provider="acme", file=str(config), fix=said, fix_kind=FixKind.DROP_FIELD, key="x"),
-            Finding("provider.unknown-key", "warn", said, provider="acme", file=str(config), fix="codexprov key migrate acme", key="y"),
-            Finding("provider.wire-api", "fail", said, provider="acme", file=str(config), fix=said, fix_kind=FixKind.SET_WIRE_API),
-            Finding("provider.reserved-id", "fail", said, provider="acme", file=str(config), fix=said, fix_kind=FixKind.RENAME_RESERVED),
+            Finding(
+                "provider.unknown-key",
+                "warn",
+                said,
+                provider="acme",
+                file=str(config),
+                fix=said,
+                fix_kind=FixKind.MIGRATE_KEY,
+                key="apikey",
+            ),
+            Finding(
+                "provider.unknown-key",
+                "warn",
+                said,
+                provider="acme",
+                file=str(config),
+                fix=said,
+                fix_kind=FixKind.DROP_FIELD,
+                key="x",
+            ),
+            Finding(
+                "provider.unknown-key",
+                "warn",
+                said,
+                provider="acme",
+                file=str(config),
+                fix="codexprov key migrate acme",
+                key="y",
+            ),
+            Finding(
+                "provider.wire-api",
+                "fail",
+                said,
+                provider="acme",
+                file=str(config),
+                fix=said,
+                fix_kind=FixKind.SET_WIRE_API,
+            ),
+            Finding(
+                "provider.reserved-id",
+                "fail",
+                said,
+                provider="acme",
+                file=str(config),
+                fix=said,
+                fix_kind=FixKind.RENAME_RESERVED,
+            ),
         )
     )
     actions = plan_fixes(None, report)

@@ -21,7 +21,13 @@ WRONG_KEY_FIX = "codexprov key set acme (or, if it reads an env var, set that va
 
 
 def target(**overrides) -> ProviderTarget:
-    values = {"id": "acme", "base_url": BASE, "headers": {"Authorization": f"Bearer {KEY}"}, "model": "m-1", "has_key": True}
+    values = {
+        "id": "acme",
+        "base_url": BASE,
+        "headers": {"Authorization": f"Bearer {KEY}"},
+        "model": "m-1",
+        "has_key": True,
+    }
     values.update(overrides)
     return ProviderTarget(**values)
 
@@ -84,7 +90,10 @@ def test_healthy_provider_all_ok_and_probes_send_no_input() -> None:
     assert re.fullmatch(r"https://api\.example\.test/v1 answers \(\d+ ms\)", findings[0].message)
     assert findings[1] == Finding("net.models", "ok", "serves `m-1` (2 models listed)", provider="acme")
     assert findings[2] == Finding(
-        "net.responses-route", "ok", "POST https://api.example.test/v1/responses exists (HTTP 400 to an empty probe)", provider="acme"
+        "net.responses-route",
+        "ok",
+        "POST https://api.example.test/v1/responses exists (HTTP 400 to an empty probe)",
+        provider="acme",
     )
     assert sorted((r.method, r.url.path) for r in mock.seen) == [("GET", "/v1/models"), ("POST", "/v1/responses")]
     post = next(r for r in mock.seen if r.method == "POST")
@@ -124,7 +133,10 @@ def test_models_refusing_the_key_fails_with_the_key_fix(status: int) -> None:
 
 
 def test_no_key_configured_and_server_wants_one() -> None:
-    routes = {("GET", "/v1/models"): err(401, "You didn't provide an API key."), ("POST", "/v1/responses"): err(401, "no key")}
+    routes = {
+        ("GET", "/v1/models"): err(401, "You didn't provide an API key."),
+        ("POST", "/v1/responses"): err(401, "no key"),
+    }
     findings, mock = run(routes, target(headers={}, has_key=False))
     assert by_check(findings, "net.models") == Finding(
         "net.models",
@@ -159,7 +171,9 @@ def test_models_server_error_warns_with_redacted_server_text() -> None:
 
 
 def test_model_missing_from_list_fails_with_close_matches() -> None:
-    findings, _ = run({**HEALTHY, ("GET", "/v1/models"): models_list("gpt-4o", "gpt-4o-mini", "o3")}, target(model="gpt4o-mini"))
+    findings, _ = run(
+        {**HEALTHY, ("GET", "/v1/models"): models_list("gpt-4o", "gpt-4o-mini", "o3")}, target(model="gpt4o-mini")
+    )
     assert by_check(findings, "net.models") == Finding(
         "net.models",
         "fail",
@@ -185,9 +199,21 @@ def test_model_missing_without_close_match() -> None:
     [
         (models_list(), "m-1", ("ok", "lists no models; `m-1` could not be checked")),
         (models_list("a", "b"), None, ("ok", "lists 2 models; no model is configured to check")),
-        (httpx.Response(200, json={"data": [{"id": "models/gemini-2.0-flash"}]}), "gemini-2.0-flash", ("ok", "serves `gemini-2.0-flash` (1 model listed)")),
-        (httpx.Response(200, json={"models": [{"name": "qwen3:8b"}, "llama3"]}), "llama3", ("ok", "serves `llama3` (2 models listed)")),
-        (httpx.Response(200, text="<html>hi</html>"), "m-1", ("warn", "GET https://api.example.test/v1/models did not return a model list")),
+        (
+            httpx.Response(200, json={"data": [{"id": "models/gemini-2.0-flash"}]}),
+            "gemini-2.0-flash",
+            ("ok", "serves `gemini-2.0-flash` (1 model listed)"),
+        ),
+        (
+            httpx.Response(200, json={"models": [{"name": "qwen3:8b"}, "llama3"]}),
+            "llama3",
+            ("ok", "serves `llama3` (2 models listed)"),
+        ),
+        (
+            httpx.Response(200, text="<html>hi</html>"),
+            "m-1",
+            ("warn", "GET https://api.example.test/v1/models did not return a model list"),
+        ),
     ],
 )
 def test_model_list_shapes(answer: httpx.Response, model: str | None, expected: tuple[str, str]) -> None:
@@ -243,7 +269,11 @@ def test_responses_refusing_key_when_models_cannot_tell() -> None:
     findings, _ = run(routes)
     assert brief(findings) == [("net.reachable", "ok"), ("net.models", "skip"), ("net.responses-route", "fail")]
     assert by_check(findings, "net.responses-route") == Finding(
-        "net.responses-route", "fail", "the key is wrong: the server refused it (HTTP 401: Invalid token)", provider="acme", fix=WRONG_KEY_FIX
+        "net.responses-route",
+        "fail",
+        "the key is wrong: the server refused it (HTTP 401: Invalid token)",
+        provider="acme",
+        fix=WRONG_KEY_FIX,
     )
 
 
@@ -278,7 +308,12 @@ def test_unreachable_fails_once_and_skips_the_rest(error: Exception, why: str) -
     assert findings == [
         Finding("net.reachable", "fail", f"cannot reach https://api.example.test/v1: {why}", provider="acme", fix=fix),
         Finding("net.models", "skip", "net.models skipped: acme is unreachable (net.reachable)", provider="acme"),
-        Finding("net.responses-route", "skip", "net.responses-route skipped: acme is unreachable (net.reachable)", provider="acme"),
+        Finding(
+            "net.responses-route",
+            "skip",
+            "net.responses-route skipped: acme is unreachable (net.reachable)",
+            provider="acme",
+        ),
         Finding("net.live", "skip", "net.live skipped: acme is unreachable (net.reachable)", provider="acme"),
     ]
 
@@ -292,7 +327,10 @@ def test_one_route_timing_out_is_not_unreachable() -> None:
 def test_base_url_without_scheme_is_left_to_the_static_checks() -> None:
     findings, mock = run(HEALTHY, target(base_url="api.example.test/v1"))
     assert brief(findings) == [("net.reachable", "skip"), ("net.models", "skip"), ("net.responses-route", "skip")]
-    assert findings[0].message == "not probed: base URL `api.example.test/v1` is not an http(s) URL (see provider.base-url-scheme)"
+    assert (
+        findings[0].message
+        == "not probed: base URL `api.example.test/v1` is not an http(s) URL (see provider.base-url-scheme)"
+    )
     assert mock.seen == []
 
 
@@ -332,7 +370,14 @@ def sse(*events: dict) -> httpx.Response:
     return httpx.Response(200, headers={"Content-Type": "text/event-stream"}, content=body.encode())
 
 
-CALL = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "ping", "arguments": "{}", "status": "completed"}
+CALL = {
+    "type": "function_call",
+    "id": "fc_1",
+    "call_id": "call_1",
+    "name": "ping",
+    "arguments": "{}",
+    "status": "completed",
+}
 MESSAGE = {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "pong"}]}
 
 
@@ -355,11 +400,17 @@ def test_live_ok_with_function_call() -> None:
     findings, mock = run(live_routes(stream), live=True)
     live = by_check(findings, "net.live")
     assert live.status == "ok"
-    assert re.fullmatch(r"a turn completed in \d+ ms \(first event after \d+ ms\); function call `ping` came back", live.message)
+    assert re.fullmatch(
+        r"a turn completed in \d+ ms \(first event after \d+ ms\); function call `ping` came back", live.message
+    )
     [real] = [r for r in mock.seen if r.method == "POST" and json.loads(r.content).get("input")]
     body = json.loads(real.content)
     assert body["stream"] is True and body["model"] == "m-1" and body["tool_choice"] == "auto"
-    assert [(t["type"], t.get("name")) for t in body["tools"]] == [("function", "ping"), ("namespace", "codexprov_probe"), ("web_search", None)]
+    assert [(t["type"], t.get("name")) for t in body["tools"]] == [
+        ("function", "ping"),
+        ("namespace", "codexprov_probe"),
+        ("web_search", None),
+    ]
     assert real.headers["accept"] == "text/event-stream" and real.headers["originator"] == "codex_exec"
     assert "x-openai-internal-codex-responses-lite" not in real.headers
 
@@ -375,27 +426,42 @@ def test_live_fails_without_response_completed() -> None:
     stream = sse({"type": "response.created"}, {"type": "response.output_item.done", "item": MESSAGE})
     live = by_check(run(live_routes(stream), live=True)[0], "net.live")
     assert live.status == "fail"
-    assert re.fullmatch(r"the stream ended without response\.completed \(first event after \d+ ms, 2 events\)", live.message)
+    assert re.fullmatch(
+        r"the stream ended without response\.completed \(first event after \d+ ms, 2 events\)", live.message
+    )
 
 
 def test_live_fails_on_response_failed() -> None:
-    stream = sse({"type": "response.created"}, {"type": "response.failed", "response": {"error": {"message": "model overloaded"}}})
+    stream = sse(
+        {"type": "response.created"},
+        {"type": "response.failed", "response": {"error": {"message": "model overloaded"}}},
+    )
     live = by_check(run(live_routes(stream), live=True)[0], "net.live")
     assert live.status == "fail"
-    assert re.fullmatch(r"the model answered with an error \(first event after \d+ ms\): model overloaded", live.message)
+    assert re.fullmatch(
+        r"the model answered with an error \(first event after \d+ ms\): model overloaded", live.message
+    )
 
 
 def test_live_fails_on_error_status() -> None:
     live = by_check(run(live_routes(err(404, "The model `m-1` does not exist")), live=True)[0], "net.live")
     assert live == Finding(
-        "net.live", "fail", "a streamed Responses request failed: HTTP 404: The model `m-1` does not exist", provider="acme"
+        "net.live",
+        "fail",
+        "a streamed Responses request failed: HTTP 404: The model `m-1` does not exist",
+        provider="acme",
     )
 
 
 def test_live_incomplete_warns() -> None:
-    stream = sse({"type": "response.created"}, {"type": "response.incomplete", "response": {"incomplete_details": {"reason": "max_output_tokens"}}})
+    stream = sse(
+        {"type": "response.created"},
+        {"type": "response.incomplete", "response": {"incomplete_details": {"reason": "max_output_tokens"}}},
+    )
     live = by_check(run(live_routes(stream), live=True)[0], "net.live")
-    assert live.status == "warn" and live.message.startswith("the response stopped incomplete (max_output_tokens); first event after ")
+    assert live.status == "warn" and live.message.startswith(
+        "the response stopped incomplete (max_output_tokens); first event after "
+    )
 
 
 def test_live_parses_data_only_sse_and_done_marker() -> None:
@@ -410,8 +476,16 @@ def test_live_parses_data_only_sse_and_done_marker() -> None:
 @pytest.mark.parametrize(
     "routes,t,message",
     [
-        ({("GET", "/v1/models"): models_list("m-1")}, target(), "net.live skipped: no /responses route to call (net.responses-route)"),
-        ({("GET", "/v1/models"): err(401, "no"), ("POST", "/v1/responses"): err(401, "no")}, target(), "net.live skipped: the key was refused"),
+        (
+            {("GET", "/v1/models"): models_list("m-1")},
+            target(),
+            "net.live skipped: no /responses route to call (net.responses-route)",
+        ),
+        (
+            {("GET", "/v1/models"): err(401, "no"), ("POST", "/v1/responses"): err(401, "no")},
+            target(),
+            "net.live skipped: the key was refused",
+        ),
         (HEALTHY, target(model=None), "net.live skipped: no model is configured for this provider"),
     ],
 )
@@ -489,7 +563,12 @@ def test_real_unknown_model_fails_with_close_match(make_fake_server) -> None:
 
 def test_real_path_prefix_other_than_v1_and_query_params(make_fake_server) -> None:
     server = make_fake_server(prefix="/openai/deployments")
-    t = real(server, query_params={"api-version": "2025-04-01-preview"}, headers={"api-key": "sk-azure-key-000000000003"}, has_key=True)
+    t = real(
+        server,
+        query_params={"api-version": "2025-04-01-preview"},
+        headers={"api-key": "sk-azure-key-000000000003"},
+        has_key=True,
+    )
     findings = check_network([t])
     assert [f.status for f in findings] == ["ok", "ok", "ok"]
     seen = server.requests_to("/models") + server.requests_to("/responses")
@@ -518,9 +597,14 @@ def test_real_hanging_server_costs_one_timeout(make_fake_server) -> None:
     # One deadline for the provider: its two route probes start together, nothing after them is tried.
     assert sorted(r.path for r in hanging.requests) == ["/v1/models", "/v1/responses"]
     assert brief([f for f in findings if f.provider == "slow"]) == [
-        ("net.reachable", "fail"), ("net.models", "skip"), ("net.responses-route", "skip"), ("net.live", "skip")
+        ("net.reachable", "fail"),
+        ("net.models", "skip"),
+        ("net.responses-route", "skip"),
+        ("net.live", "skip"),
     ]
-    assert by_check(findings, "net.reachable", "slow").message == f"cannot reach {hanging.base_url}: no answer within 1 s"
+    assert (
+        by_check(findings, "net.reachable", "slow").message == f"cannot reach {hanging.base_url}: no answer within 1 s"
+    )
     assert [f.status for f in findings if f.provider == "fine"] == ["ok", "ok", "ok", "warn"]
 
 
@@ -563,7 +647,12 @@ def test_timing_ten_slow_providers_within_budget(make_fake_server, responses_rou
 def test_real_live_with_function_call(make_fake_server) -> None:
     server = make_fake_server(function_call=True)
     findings = check_network([real(server)], live=True)
-    assert brief(findings) == [("net.reachable", "ok"), ("net.models", "ok"), ("net.responses-route", "ok"), ("net.live", "ok")]
+    assert brief(findings) == [
+        ("net.reachable", "ok"),
+        ("net.models", "ok"),
+        ("net.responses-route", "ok"),
+        ("net.live", "ok"),
+    ]
     assert re.fullmatch(
         r"a turn completed in \d+ ms \(first event after \d+ ms\); function call `ping` came back", findings[3].message
     )
@@ -596,7 +685,10 @@ def test_tls_context_trusts_nothing_when_no_target_is_https() -> None:
     ctx = _tls_context([target(base_url="http://127.0.0.1:1234/v1")])
     assert isinstance(ctx, ssl.SSLContext)
     assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname and ctx.cert_store_stats()["x509_ca"] == 0
-    assert _tls_context([target(base_url="http://127.0.0.1:1234/v1"), target(base_url="HTTPS://api.example.test/v1")]) is True
+    assert (
+        _tls_context([target(base_url="http://127.0.0.1:1234/v1"), target(base_url="HTTPS://api.example.test/v1")])
+        is True
+    )
 
 
 # ---------------------------------------------------------------------------- every answer has a meaning
@@ -613,10 +705,19 @@ def sequence(*answers: httpx.Response) -> Callable[[httpx.Request], httpx.Respon
 
 
 QUOTA = httpx.Response(
-    429, json={"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota", "code": "insufficient_quota"}}
+    429,
+    json={
+        "error": {
+            "message": "You exceeded your current quota.",
+            "type": "insufficient_quota",
+            "code": "insufficient_quota",
+        }
+    },
 )
 RATE = httpx.Response(
-    429, headers={"Retry-After": "20"}, json={"error": {"message": "Rate limit reached.", "type": "requests", "code": "rate_limit_exceeded"}}
+    429,
+    headers={"Retry-After": "20"},
+    json={"error": {"message": "Rate limit reached.", "type": "requests", "code": "rate_limit_exceeded"}},
 )
 
 
@@ -639,7 +740,12 @@ def test_quota_429_fails_and_is_not_asked_again() -> None:
 
 def test_rate_limit_that_stays_warns_with_retry_after() -> None:
     findings, mock = run({**HEALTHY, ("POST", "/v1/responses"): RATE})
-    assert brief(findings) == [("net.reachable", "ok"), ("net.models", "ok"), ("net.responses-route", "skip"), ("net.rate-limit", "warn")]
+    assert brief(findings) == [
+        ("net.reachable", "ok"),
+        ("net.models", "ok"),
+        ("net.responses-route", "skip"),
+        ("net.rate-limit", "warn"),
+    ]
     assert by_check(findings, "net.rate-limit").message == (
         "POST https://api.example.test/v1/responses is rate-limited right now (HTTP 429, Retry-After 20 s, 3 tries): "
         "Codex retries a few times, then stops; a limit like this clears by itself (Rate limit reached.)"
@@ -648,14 +754,26 @@ def test_rate_limit_that_stays_warns_with_retry_after() -> None:
 
 
 def test_rate_limit_that_clears_is_ok() -> None:
-    findings, _ = run({**HEALTHY, ("POST", "/v1/responses"): sequence(RATE, err(400, "Missing required parameter: 'model'."))})
-    assert brief(findings) == [("net.reachable", "ok"), ("net.models", "ok"), ("net.responses-route", "ok"), ("net.rate-limit", "ok")]
+    findings, _ = run(
+        {**HEALTHY, ("POST", "/v1/responses"): sequence(RATE, err(400, "Missing required parameter: 'model'."))}
+    )
+    assert brief(findings) == [
+        ("net.reachable", "ok"),
+        ("net.models", "ok"),
+        ("net.responses-route", "ok"),
+        ("net.rate-limit", "ok"),
+    ]
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_upstream_failing_fails(status: int) -> None:
     findings, _ = run({**HEALTHY, ("POST", "/v1/responses"): err(status, "upstream connect error")})
-    assert brief(findings) == [("net.reachable", "ok"), ("net.models", "ok"), ("net.responses-route", "skip"), ("net.upstream", "fail")]
+    assert brief(findings) == [
+        ("net.reachable", "ok"),
+        ("net.models", "ok"),
+        ("net.responses-route", "skip"),
+        ("net.upstream", "fail"),
+    ]
     assert by_check(findings, "net.upstream").message == (
         f"POST https://api.example.test/v1/responses answered HTTP {status} 3 times (upstream connect error): "
         "the server, or the service behind it, is failing; Codex retries, then stops"
@@ -664,7 +782,12 @@ def test_upstream_failing_fails(status: int) -> None:
 
 def test_upstream_failing_once_is_ok() -> None:
     findings, _ = run({**HEALTHY, ("POST", "/v1/responses"): sequence(err(502, "blip"), err(400, "no model"))})
-    assert brief(findings) == [("net.reachable", "ok"), ("net.models", "ok"), ("net.responses-route", "ok"), ("net.upstream", "ok")]
+    assert brief(findings) == [
+        ("net.reachable", "ok"),
+        ("net.models", "ok"),
+        ("net.responses-route", "ok"),
+        ("net.upstream", "ok"),
+    ]
 
 
 def redirect(status: int, to: str) -> httpx.Response:
@@ -679,7 +802,12 @@ def test_redirect_that_turns_the_post_into_a_get_fails(status: int) -> None:
         ("GET", "/v2/responses"): err(405, "Method not allowed"),
     }
     findings, mock = run(routes)
-    assert brief(findings) == [("net.reachable", "ok"), ("net.models", "ok"), ("net.responses-route", "skip"), ("net.redirect", "fail")]
+    assert brief(findings) == [
+        ("net.reachable", "ok"),
+        ("net.models", "ok"),
+        ("net.responses-route", "skip"),
+        ("net.redirect", "fail"),
+    ]
     assert by_check(findings, "net.redirect") == Finding(
         "net.redirect",
         "fail",
@@ -688,7 +816,10 @@ def test_redirect_that_turns_the_post_into_a_get_fails(status: int) -> None:
         provider="acme",
         fix='base_url = "https://api.example.test/v2"',
     )
-    assert [(r.method, r.url.path) for r in mock.seen if "responses" in r.url.path] == [("POST", "/v1/responses"), ("GET", "/v2/responses")]
+    assert [(r.method, r.url.path) for r in mock.seen if "responses" in r.url.path] == [
+        ("POST", "/v1/responses"),
+        ("GET", "/v2/responses"),
+    ]
 
 
 @pytest.mark.parametrize("status", [307, 308])
@@ -699,15 +830,22 @@ def test_redirect_that_keeps_the_post_is_healthy(status: int) -> None:
         ("POST", "/v2/responses"): err(400, "Missing required parameter: 'model'."),
     }
     findings, _ = run(routes)
-    assert brief(findings) == [("net.reachable", "ok"), ("net.models", "ok"), ("net.responses-route", "ok"), ("net.redirect", "ok")]
+    assert brief(findings) == [
+        ("net.reachable", "ok"),
+        ("net.models", "ok"),
+        ("net.responses-route", "ok"),
+        ("net.redirect", "ok"),
+    ]
 
 
 def test_redirect_to_another_host_drops_the_key() -> None:
     routes = {
         ("GET", "/v1/models"): models_list("m-1"),
-        ("POST", "/v1/responses"): lambda r: redirect(307, "https://other.example.test/v1/responses")
-        if r.url.host == "api.example.test"
-        else err(401, "no key"),
+        ("POST", "/v1/responses"): lambda r: (
+            redirect(307, "https://other.example.test/v1/responses")
+            if r.url.host == "api.example.test"
+            else err(401, "no key")
+        ),
     }
     findings, mock = run(routes)
     other = [r for r in mock.seen if r.url.host == "other.example.test"]

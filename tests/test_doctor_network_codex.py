@@ -41,7 +41,12 @@ class Setup:
         if self.headers:
             extra.append("http_headers = { " + ", ".join(f'"{k}" = "{v}"' for k, v in self.headers.items()) + " }")
         write_minimal_config(
-            codex_home, self.server.base_url, env_key=self.env_key, model=self.model, extra_provider_lines=extra, no_retries=True
+            codex_home,
+            self.server.base_url,
+            env_key=self.env_key,
+            model=self.model,
+            extra_provider_lines=extra,
+            no_retries=True,
         )
         text = (codex_home / "config.toml").read_text()
         assert "request_max_retries = 0" in text and "stream_max_retries = 0" in text
@@ -81,7 +86,10 @@ def test_no_responses_route(codex_bin: Path, codex_home: Path, make_fake_server)
     assert fails(findings) == ["net.responses-route"]
     route = next(f for f in findings if f.check == "net.responses-route")
     assert "speaks only Chat Completions" in route.message
-    assert route.fix == f"codexprov add custom --id {setup.target().id} --base-url {setup.server.base_url} --bridge --replace"
+    assert (
+        route.fix
+        == f"codexprov add custom --id {setup.target().id} --base-url {setup.server.base_url} --bridge --replace"
+    )
 
 
 def test_wrong_key(codex_bin: Path, codex_home: Path, make_fake_server) -> None:

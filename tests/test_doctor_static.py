@@ -29,7 +29,9 @@ def no_keyring():
     raise KeyringUnavailableError("no usable keyring: test")
 
 
-def doctor(config: str | None, *, env: dict[str, str] | None = None, info: CodexInfo = V169, store=None, **kw) -> Report:
+def doctor(
+    config: str | None, *, env: dict[str, str] | None = None, info: CodexInfo = V169, store=None, **kw
+) -> Report:
     p = paths_mod.resolve()
     if config is not None:
         p.config_file.write_text(config, encoding="utf-8")
@@ -78,7 +80,9 @@ def test_env_key_set_is_healthy() -> None:
     assert messages == ["key from $ACME_API_KEY (sk-…abcd)"]
 
 
-def test_auth_command_that_prints_a_token_is_healthy_and_runs_with_args_and_cwd(tmp_path: Path, codex_home: Path) -> None:
+def test_auth_command_that_prints_a_token_is_healthy_and_runs_with_args_and_cwd(
+    tmp_path: Path, codex_home: Path
+) -> None:
     script = helper(tmp_path, 'pwd > "$0.cwd"; echo "  $1-$2-0123456789  "')
     report = doctor(
         ACME + f'\n[model_providers.acme.auth]\ncommand = "{script}"\nargs = ["tok", "x"]\ntimeout_ms = 3000\n'
@@ -144,7 +148,8 @@ def test_keyring_token_auth_with_a_stored_key_is_healthy(memory_keyring) -> None
     auth = token_auth("acme")
     memory_keyring.set_password("codexprov", "acme", KEY)
     report = doctor(
-        ACME + f"\n[model_providers.acme.auth]\ncommand = {json.dumps(auth.command)}\nargs = {json.dumps(list(auth.args))}\n",
+        ACME
+        + f"\n[model_providers.acme.auth]\ncommand = {json.dumps(auth.command)}\nargs = {json.dumps(list(auth.args))}\n",
         store=KeyStore(memory_keyring),
     )
     assert problems(report) == []
@@ -152,7 +157,9 @@ def test_keyring_token_auth_with_a_stored_key_is_healthy(memory_keyring) -> None
 
 
 def test_builtin_partial_provider_with_allowed_fields_is_healthy() -> None:
-    report = doctor('model_provider = "amazon-bedrock"\n\n[model_providers.amazon-bedrock]\naws = { profile = "dev", region = "us-east-1" }\n')
+    report = doctor(
+        'model_provider = "amazon-bedrock"\n\n[model_providers.amazon-bedrock]\naws = { profile = "dev", region = "us-east-1" }\n'
+    )
     assert problems(report) == []
 
 
@@ -177,15 +184,35 @@ BROKEN = [
     (ACME + 'env_key = "ACME_API_KEY"\n', {"ACME_API_KEY": "  "}, ("fail", "key.env-missing", "acme", 7)),
     (ACME + f'api_key = "{KEY}"\n', {}, ("fail", "provider.unknown-key", "acme", 7)),
     (ACME + 'envKey = "ACME_API_KEY"\n', {}, ("fail", "provider.unknown-key", "acme", 7)),
-    (ACME + '\n[model_providers.acme.auth]\ncommand = "no-such-token-helper"\n', {}, ("fail", "key.auth-command", "acme", 8)),
+    (
+        ACME + '\n[model_providers.acme.auth]\ncommand = "no-such-token-helper"\n',
+        {},
+        ("fail", "key.auth-command", "acme", 8),
+    ),
     (ACME.replace('name = "Acme"\n', ""), {}, ("fail", "provider.name", "acme", 4)),
     (ACME.replace("/v1", "/v1/responses"), {}, ("fail", "provider.base-url-endpoint", "acme", 6)),
     (ACME.replace("/v1", "/v1/chat/completions"), {}, ("fail", "provider.base-url-endpoint", "acme", 6)),
     (ACME.replace("http://127.0.0.1:9/v1", "127.0.0.1:9/v1"), {}, ("fail", "provider.base-url-scheme", "acme", 6)),
-    (ACME.replace("http://127.0.0.1:9/v1", "https://res.openai.azure.com/v1"), {}, ("fail", "provider.azure-path", "acme", 6)),
-    (ACME.replace("http://127.0.0.1:9/v1", "https://res.openai.azure.com/openai"), {}, ("fail", "provider.azure-api-version", "acme", 6)),
-    (ACME + 'env_key = "K"\n\n[model_providers.acme.auth]\ncommand = "x"\n', {"K": "v"}, ("fail", "provider.auth-conflict", "acme", 9)),
-    ('model_provider = "gcp"\n\n[model_providers.gcp]\nname = "G"\nproject_id = "p"\n', {}, ("fail", "provider.builtin-fields", "gcp", 4)),
+    (
+        ACME.replace("http://127.0.0.1:9/v1", "https://res.openai.azure.com/v1"),
+        {},
+        ("fail", "provider.azure-path", "acme", 6),
+    ),
+    (
+        ACME.replace("http://127.0.0.1:9/v1", "https://res.openai.azure.com/openai"),
+        {},
+        ("fail", "provider.azure-api-version", "acme", 6),
+    ),
+    (
+        ACME + 'env_key = "K"\n\n[model_providers.acme.auth]\ncommand = "x"\n',
+        {"K": "v"},
+        ("fail", "provider.auth-conflict", "acme", 9),
+    ),
+    (
+        'model_provider = "gcp"\n\n[model_providers.gcp]\nname = "G"\nproject_id = "p"\n',
+        {},
+        ("fail", "provider.builtin-fields", "gcp", 4),
+    ),
     ('profile = "work"\n' + ACME, {}, ("fail", "profile.legacy-default", None, 1)),
 ]
 
@@ -209,7 +236,10 @@ def test_config_error_fails_with_line_and_nothing_else_is_claimed(config_file: P
 
 def test_unknown_key_beside_a_real_key_source_only_warns() -> None:
     report = doctor(ACME + 'env_key = "K"\nbase-url = "http://x/v1"\nheaders = { a = "b" }\n', env={"K": "v" * 12})
-    assert problems(report) == [("warn", "provider.unknown-key", "acme", 8), ("warn", "provider.unknown-key", "acme", 9)]
+    assert problems(report) == [
+        ("warn", "provider.unknown-key", "acme", 8),
+        ("warn", "provider.unknown-key", "acme", 9),
+    ]
     messages = [f.message for f in report.findings if f.check == "provider.unknown-key"]
     assert messages == [
         "`base-url` is not a provider field; Codex ignores it (did you mean `base_url`?)",
@@ -238,7 +268,10 @@ def test_keyring_missing_entry_and_unusable_keyring(memory_keyring) -> None:
     from codexprov.credentials import token_auth
 
     auth = token_auth("acme")
-    config = ACME + f"\n[model_providers.acme.auth]\ncommand = {json.dumps(auth.command)}\nargs = {json.dumps(list(auth.args))}\n"
+    config = (
+        ACME
+        + f"\n[model_providers.acme.auth]\ncommand = {json.dumps(auth.command)}\nargs = {json.dumps(list(auth.args))}\n"
+    )
     report = doctor(config, store=KeyStore(memory_keyring))
     assert problems(report) == [("fail", "key.keyring-missing", "acme", 8)]
     assert report.findings[-1].fix == "codexprov key set acme"
@@ -266,7 +299,9 @@ def test_legacy_profiles_and_profile_files_per_version(codex_home: Path) -> None
     report = doctor(ACME)
     assert problems(report) == [("fail", "config.model-provider", None, 1)]
     assert report.findings[-1].file == str(codex_home / "fast.config.toml")
-    (codex_home / "fast.config.toml").write_text('model_provider = "own"\n[model_providers.own]\nname = "O"\nbase_url = "http://127.0.0.1:9"\nwire_api = "chat"\n')
+    (codex_home / "fast.config.toml").write_text(
+        'model_provider = "own"\n[model_providers.own]\nname = "O"\nbase_url = "http://127.0.0.1:9"\nwire_api = "chat"\n'
+    )
     assert problems(doctor(None)) == [("fail", "provider.wire-api", "own", 5)]
 
 
@@ -277,7 +312,10 @@ def test_project_config_and_wrong_location_warn(tmp_path: Path, isolated_home: P
     (isolated_home / ".config" / "codex").mkdir(parents=True)
     (isolated_home / ".config" / "codex" / "config.toml").write_text("model = 'x'\n")
     report = doctor(ACME)
-    assert problems(report) == [("warn", "config.wrong-location", None, None), ("warn", "config.project-ignored", None, 2)]
+    assert problems(report) == [
+        ("warn", "config.wrong-location", None, None),
+        ("warn", "config.project-ignored", None, 2),
+    ]
     assert report.exit_code == 0
 
 
@@ -301,7 +339,10 @@ def test_targets_carry_resolved_keys_headers_and_model(tmp_path: Path) -> None:
     from codexprov.doctor import build_targets, static
     from codexprov.doctor.layers import load_layers
 
-    config = ACME + 'env_key = "K"\nquery_params = { v = "1" }\nhttp_headers = { "X-Org" = "o" }\nenv_http_headers = { "X-P" = "P", "X-Q" = "Q" }\n'
+    config = (
+        ACME
+        + 'env_key = "K"\nquery_params = { v = "1" }\nhttp_headers = { "X-Org" = "o" }\nenv_http_headers = { "X-P" = "P", "X-Q" = "Q" }\n'
+    )
     p = paths_mod.resolve()
     p.config_file.write_text(config)
     env = {"K": KEY, "P": "pv", "PATH": os.environ["PATH"], "HOME": os.environ["HOME"]}
@@ -345,7 +386,10 @@ def test_cli_exit_codes_json_and_escaped_output(run_cli, config_file: Path) -> N
     assert text.exit_code == 1
     assert "provider acme (active)\n" in text.stdout
     assert '      fix: codexprov doctor --fix  (sets wire_api = "responses" in [model_providers.acme])\n' in text.stdout
-    assert f"  ✗ wire_api = \"chat\": Codex 0.169.0 accepts only 'responses' and refuses to load the config ({config_file}:7)\n" in text.stdout
+    assert (
+        f"  ✗ wire_api = \"chat\": Codex 0.169.0 accepts only 'responses' and refuses to load the config ({config_file}:7)\n"
+        in text.stdout
+    )
     assert text.stdout.endswith("FAIL: 1 failed, 1 warning, 1 ok\n")
 
 

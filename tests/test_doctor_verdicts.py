@@ -32,7 +32,7 @@ def test_header_rules() -> None:
     assert header_name_problem("X-Org") is None and header_name_problem("x_api.key~1") is None
     assert header_name_problem("X Org") == "the name holds a space, which no HTTP header name may"
     assert header_name_problem("X-Org:") == "the name holds `:`, which no HTTP header name may"
-    assert header_value_problem("a\tb é \"q\"") is None
+    assert header_value_problem('a\tb é "q"') is None
     assert header_value_problem("a\nb") == "the value holds a newline"
     assert header_value_problem("a\x7f") == "the value holds the control byte 0x7f"
 
@@ -51,7 +51,10 @@ def test_key_rules() -> None:
 def test_scheme_advice_matches_what_codex_does() -> None:
     report = doctor(ACME.replace("http://127.0.0.1:9/v1", "ftp://x/y"))
     [finding] = [f for f in report.findings if f.check == "provider.base-url-scheme"]
-    assert finding.message == "base_url 'ftp://x/y' is not an http(s) URL (Codex speaks only http and https, not ftp://): Codex cannot reach it"
+    assert (
+        finding.message
+        == "base_url 'ftp://x/y' is not an http(s) URL (Codex speaks only http and https, not ftp://): Codex cannot reach it"
+    )
     assert finding.fix == "set base_url to the server's http:// or https:// address"
     report = doctor(ACME.replace("http://127.0.0.1:9/v1", "api.example.com/v1"))
     [finding] = [f for f in report.findings if f.check == "provider.base-url-scheme"]
@@ -63,7 +66,10 @@ def test_unsendable_env_header_value_is_a_warning_and_a_good_one_is_not() -> Non
     report = doctor(config, env={"ORG": "org-1\n", "TEAM": "team é"})
     assert problems(report) == [("warn", "provider.http-header", "acme", 7)]
     [finding] = [f for f in report.findings if f.check == "provider.http-header"]
-    assert finding.message == "env_http_headers `X-Org`: $ORG holds a newline, so Codex drops this header silently and sends the rest"
+    assert (
+        finding.message
+        == "env_http_headers `X-Org`: $ORG holds a newline, so Codex drops this header silently and sends the rest"
+    )
 
 
 def test_a_key_header_codex_cannot_send_says_no_key_is_sent() -> None:
@@ -86,16 +92,27 @@ def test_env_key_as_codex_sends_it(value: str, problem: str) -> None:
     report = doctor(ACME + 'env_key = "ACME_API_KEY"\n', env={"ACME_API_KEY": value})
     assert problems(report) == [("fail", "key.format", "acme", 7)]
     [finding] = [f for f in report.findings if f.check == "key.format"]
-    assert finding.message == f"the key in $ACME_API_KEY is not sent as you think: {problem}; the provider will refuse it"
+    assert (
+        finding.message == f"the key in $ACME_API_KEY is not sent as you think: {problem}; the provider will refuse it"
+    )
     assert KEY not in repr(report)
 
 
 def test_two_env_providers_on_one_variable_are_flagged_not_failed() -> None:
-    config = ACME + 'env_key = "GROQ_API_KEY"\n\n[model_providers.groq2]\nname = "G2"\nbase_url = "https://api.groq.com/openai/v1"\nenv_key = "GROQ_API_KEY"\n'
+    config = (
+        ACME
+        + 'env_key = "GROQ_API_KEY"\n\n[model_providers.groq2]\nname = "G2"\nbase_url = "https://api.groq.com/openai/v1"\nenv_key = "GROQ_API_KEY"\n'
+    )
     report = doctor(config, env={"GROQ_API_KEY": KEY})
-    assert problems(report) == [("warn", "provider.env-key-shared", "acme", 7), ("warn", "provider.env-key-shared", "groq2", 12)]
+    assert problems(report) == [
+        ("warn", "provider.env-key-shared", "acme", 7),
+        ("warn", "provider.env-key-shared", "groq2", 12),
+    ]
     [first, second] = [f for f in report.findings if f.check == "provider.env-key-shared"]
-    assert first.message == "$GROQ_API_KEY is also read by `groq2`: both get the same key (if they need different keys, one gets the other's)"
+    assert (
+        first.message
+        == "$GROQ_API_KEY is also read by `groq2`: both get the same key (if they need different keys, one gets the other's)"
+    )
     assert second.fix == 'give each its own variable, e.g. env_key = "GROQ2_API_KEY" in [model_providers.groq2]'
     assert report.exit_code == 0
 
@@ -106,15 +123,21 @@ def test_two_env_providers_on_one_variable_are_flagged_not_failed() -> None:
 def test_add_refuses_a_base_url_that_is_not_http(run_cli, config_file: Path) -> None:
     result = run_cli("add", "custom", "--id", "x", "--base-url", "ftp://x/y", "--key-mode", "none", "--yes")
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: base URL 'ftp://x/y' is not an http(s) URL: Codex speaks only http and https, not ftp://\n")
+    assert result.stderr.startswith(
+        "error: base URL 'ftp://x/y' is not an http(s) URL: Codex speaks only http and https, not ftp://\n"
+    )
     assert "hint: Codex speaks only http:// and https://, e.g. --base-url https://api.example.com/v1" in result.stderr
     assert not config_file.exists()
 
 
 def test_add_refuses_a_header_codex_cannot_send(run_cli, config_file: Path) -> None:
-    result = run_cli("add", "custom", "--id", "x", "--base-url", "https://h/v1", "--header", "X Org=1", "--key-mode", "none", "--yes")
+    result = run_cli(
+        "add", "custom", "--id", "x", "--base-url", "https://h/v1", "--header", "X Org=1", "--key-mode", "none", "--yes"
+    )
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: header `X Org` cannot be sent: the name holds a space, which no HTTP header name may\n")
+    assert result.stderr.startswith(
+        "error: header `X Org` cannot be sent: the name holds a space, which no HTTP header name may\n"
+    )
     assert not config_file.exists()
 
 
@@ -127,7 +150,10 @@ def test_add_refuses_a_variable_another_provider_reads(run_cli, config_file: Pat
     assert "hint: Pass --env-key with a variable of its own, e.g. --env-key GROQ2_API_KEY" in second.stderr
     assert config_file.read_bytes() == before
     # naming a variable of its own works; naming the shared one on purpose is allowed, with a warning
-    assert run_cli("add", "groq", "--id", "groq2", "--key-mode", "env", "--env-key", "GROQ2_API_KEY", "--yes").exit_code == 0
+    assert (
+        run_cli("add", "groq", "--id", "groq2", "--key-mode", "env", "--env-key", "GROQ2_API_KEY", "--yes").exit_code
+        == 0
+    )
     third = run_cli("add", "groq", "--id", "groq3", "--key-mode", "env", "--env-key", "GROQ_API_KEY", "--yes")
     assert third.exit_code == 0
     assert "$GROQ_API_KEY is also read by `groq`: both providers get the same key" in third.stderr
@@ -169,7 +195,9 @@ def test_an_unknown_profile_is_an_error(run_cli, config_file: Path) -> None:
     config_file.write_text(ACME)
     result = run_cli("doctor", "--offline", "--profile", "nope")
     assert result.exit_code == 4
-    assert result.stderr.startswith(f"error: no profile `nope`: {config_file.parent / 'nope.config.toml'} does not exist\n")
+    assert result.stderr.startswith(
+        f"error: no profile `nope`: {config_file.parent / 'nope.config.toml'} does not exist\n"
+    )
 
 
 def test_cli_reports_unused_findings_under_their_own_heading(run_cli, config_file: Path) -> None:
@@ -178,12 +206,16 @@ def test_cli_reports_unused_findings_under_their_own_heading(run_cli, config_fil
     assert result.exit_code == 0, result.stdout
     assert "\nnot used by plain `codex` here (not counted; --all counts them)\n  provider spare\n" in result.stdout
     # (the warning: no Codex on this test's PATH)
-    assert result.stdout.endswith("OK, with warnings: 0 failed, 1 warning, 1 ok (1 failure in unused providers or profiles not counted)\n")
+    assert result.stdout.endswith(
+        "OK, with warnings: 0 failed, 1 warning, 1 ok (1 failure in unused providers or profiles not counted)\n"
+    )
     every = run_cli("doctor", "--offline", "--all")
     assert every.exit_code == 1
     assert "(counted, --all)" in every.stdout and every.stdout.endswith("FAIL: 1 failed, 1 warning, 1 ok\n")
     listed = json.loads(run_cli("doctor", "--offline", "--json").stdout)
-    assert [(f["check"], f["provider"], f["scope"]) for f in listed["findings"] if f["status"] == "fail"] == [("key.env-missing", "spare", "other")]
+    assert [(f["check"], f["provider"], f["scope"]) for f in listed["findings"] if f["status"] == "fail"] == [
+        ("key.env-missing", "spare", "other")
+    ]
 
 
 def test_help_says_what_the_verdict_is_about(run_cli) -> None:

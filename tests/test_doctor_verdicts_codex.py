@@ -56,8 +56,17 @@ def status(code: int, payload: Any, headers: dict[str, str] | None = None) -> tu
     return code, {**base, **(headers or {})}, body
 
 
-QUOTA = status(429, _error("You exceeded your current quota, please check your plan and billing details.", type_="insufficient_quota", code="insufficient_quota"))
-RATE = status(429, _error("Rate limit reached for requests", type_="requests", code="rate_limit_exceeded"), {"Retry-After": "1"})
+QUOTA = status(
+    429,
+    _error(
+        "You exceeded your current quota, please check your plan and billing details.",
+        type_="insufficient_quota",
+        code="insufficient_quota",
+    ),
+)
+RATE = status(
+    429, _error("Rate limit reached for requests", type_="requests", code="rate_limit_exceeded"), {"Retry-After": "1"}
+)
 DOWN = status(503, {"error": {"message": "upstream connect error", "type": "server_error"}})
 
 
@@ -95,7 +104,9 @@ class Outcome:
         return found
 
 
-def judge(scenario: Scenario, codex_bin: Path, codex_home: Path, make_fake_server, tmp_path: Path, after: list[str] = ()) -> Outcome:
+def judge(
+    scenario: Scenario, codex_bin: Path, codex_home: Path, make_fake_server, tmp_path: Path, after: list[str] = ()
+) -> Outcome:
     server = make_fake_server(expected_key=KEY, **scenario.server)
     base_url = server.base_url.replace("http://", "https://") if scenario.https else server.base_url
     extra = list(scenario.extra)
@@ -103,7 +114,9 @@ def judge(scenario: Scenario, codex_bin: Path, codex_home: Path, make_fake_serve
         extra += [f"request_max_retries = {scenario.retries}", f"stream_max_retries = {scenario.retries}"]
     if scenario.retries is not None and scenario.env_key is None:
         extra = extra[-2:] + extra[:-2]  # retries belong to [model_providers.acme], before an [….auth] table
-    write_minimal_config(codex_home, base_url, env_key=scenario.env_key, extra_provider_lines=extra + list(after), no_retries=False)
+    write_minimal_config(
+        codex_home, base_url, env_key=scenario.env_key, extra_provider_lines=extra + list(after), no_retries=False
+    )
     env = {"ACME_API_KEY": scenario.key} if scenario.key is not None else {}
     try:
         proc = run_codex(codex_bin, codex_home, "say pong", env_extra=env, timeout=scenario.codex_timeout, strict=False)
@@ -125,12 +138,21 @@ def _doctor(finished, stderr, server, env, codex_bin, codex_home, tmp_path, code
     doctor_env = codex_env(codex_home, env)
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
-    report = run_doctor(paths_mod.resolve(), codex_info=info, env=doctor_env, cwd=work, open_store=no_keyring, timeout=5)
+    report = run_doctor(
+        paths_mod.resolve(), codex_info=info, env=doctor_env, cwd=work, open_store=no_keyring, timeout=5
+    )
     probes = list(server.requests)
     before = sessions(codex_home)
     live = run_doctor(
-        paths_mod.resolve(), codex_info=info, env=doctor_env, cwd=work, open_store=no_keyring, timeout=5,
-        live=True, codex_run=True, codex_timeout=min(codex_timeout, 30),
+        paths_mod.resolve(),
+        codex_info=info,
+        env=doctor_env,
+        cwd=work,
+        open_store=no_keyring,
+        timeout=5,
+        live=True,
+        codex_run=True,
+        codex_timeout=min(codex_timeout, 30),
     )
     [ran] = [f for f in live.findings if f.check == "codex.run"]
     assert (ran.status == "ok") is finished, (ran, stderr[-1500:])
@@ -143,7 +165,13 @@ def _doctor(finished, stderr, server, env, codex_bin, codex_home, tmp_path, code
 
 
 def test_quota_exhausted(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
-    out = judge(Scenario(server={"answer": on_responses(QUOTA)}, retries=None), codex_bin, codex_home, make_fake_server, tmp_path)
+    out = judge(
+        Scenario(server={"answer": on_responses(QUOTA)}, retries=None),
+        codex_bin,
+        codex_home,
+        make_fake_server,
+        tmp_path,
+    )
     assert not out.finished and "Quota exceeded" in out.codex_stderr
     assert out.fails() == ["net.quota"]
     assert out.report.exit_code == 1
@@ -153,7 +181,9 @@ def test_quota_exhausted(codex_bin, codex_home, make_fake_server, tmp_path) -> N
 
 
 def test_upstream_failing(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
-    out = judge(Scenario(server={"answer": on_responses(DOWN)}, retries=1), codex_bin, codex_home, make_fake_server, tmp_path)
+    out = judge(
+        Scenario(server={"answer": on_responses(DOWN)}, retries=1), codex_bin, codex_home, make_fake_server, tmp_path
+    )
     assert not out.finished and "503 Service Unavailable" in out.codex_stderr
     assert out.fails() == ["net.upstream"]
     assert out.ran().message.endswith("(explained by net.upstream)")
@@ -166,7 +196,9 @@ def test_redirect_that_drops_the_post(code, codex_bin, codex_home, make_fake_ser
     out = judge(scenario, codex_bin, codex_home, make_fake_server, tmp_path)
     assert not out.finished and "405 Method Not Allowed" in out.codex_stderr
     assert out.fails() == ["net.redirect"]
-    assert out.ran().message.endswith("(explained by net.redirect)") and out.ran().fix == out.finding("net.redirect").fix
+    assert (
+        out.ran().message.endswith("(explained by net.redirect)") and out.ran().fix == out.finding("net.redirect").fix
+    )
     assert out.finding("net.redirect").fix == f'base_url = "{out.server.root_url}/v2"'
 
 
@@ -197,7 +229,9 @@ def test_https_to_a_plain_http_server(codex_bin, codex_home, make_fake_server, t
     out = judge(Scenario(https=True, codex_timeout=12), codex_bin, codex_home, make_fake_server, tmp_path)
     assert not out.finished
     assert out.fails() == ["net.reachable"]
-    assert out.ran().message.startswith("Codex did not finish a turn within 12 s") and out.ran().message.endswith("(explained by net.reachable)")
+    assert out.ran().message.startswith("Codex did not finish a turn within 12 s") and out.ran().message.endswith(
+        "(explained by net.reachable)"
+    )
     reachable = out.finding("net.reachable")
     assert reachable.message.endswith("; the server speaks plain HTTP, not HTTPS")
     assert reachable.fix == f'base_url = "{out.server.base_url}"'
@@ -224,13 +258,17 @@ def healthy(out: Outcome) -> None:
 
 
 def test_rate_limit_that_clears(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
-    out = judge(Scenario(server={"answer": _every_other(RATE)}, retries=None), codex_bin, codex_home, make_fake_server, tmp_path)
+    out = judge(
+        Scenario(server={"answer": _every_other(RATE)}, retries=None), codex_bin, codex_home, make_fake_server, tmp_path
+    )
     healthy(out)
     assert out.finding("net.rate-limit").status == "ok"
 
 
 def test_upstream_blip_that_clears(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
-    out = judge(Scenario(server={"answer": _every_other(DOWN)}, retries=None), codex_bin, codex_home, make_fake_server, tmp_path)
+    out = judge(
+        Scenario(server={"answer": _every_other(DOWN)}, retries=None), codex_bin, codex_home, make_fake_server, tmp_path
+    )
     healthy(out)
     assert out.finding("net.upstream").status == "ok"
 
@@ -249,7 +287,9 @@ def test_slow_is_not_down(codex_bin, codex_home, make_fake_server, tmp_path) -> 
     assert [f.status for f in out.report.findings if f.check.startswith("net.")] == ["ok", "ok", "ok"]
 
 
-def test_key_with_a_tab_inside_quotes_in_header_values_and_unsendable_headers(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
+def test_key_with_a_tab_inside_quotes_in_header_values_and_unsendable_headers(
+    codex_bin, codex_home, make_fake_server, tmp_path
+) -> None:
     """Headers Codex cannot send are dropped and the turn works: a warning, no failure; quotes
     elsewhere in a header value are just part of it."""
     extra = ['http_headers = { "X Org" = "a", "X-Line" = "a\\nb", "X-Utf" = "é", "X-Quoted" = "\\"q\\"" }']
@@ -257,8 +297,16 @@ def test_key_with_a_tab_inside_quotes_in_header_values_and_unsendable_headers(co
     healthy(out)
     warned = [(f.check, f.status, f.message) for f in out.report.findings if f.check == "provider.http-header"]
     assert warned == [
-        ("provider.http-header", "warn", "http_headers `X Org`: the name holds a space, which no HTTP header name may, so Codex drops this header silently and sends the rest"),
-        ("provider.http-header", "warn", "http_headers `X-Line`: the value holds a newline, so Codex drops this header silently and sends the rest"),
+        (
+            "provider.http-header",
+            "warn",
+            "http_headers `X Org`: the name holds a space, which no HTTP header name may, so Codex drops this header silently and sends the rest",
+        ),
+        (
+            "provider.http-header",
+            "warn",
+            "http_headers `X-Line`: the value holds a newline, so Codex drops this header silently and sends the rest",
+        ),
     ]
     probe = out.requests[0].headers
     assert probe["x-utf"] == "é".encode().decode("latin-1") and probe["x-quoted"] == '"q"' and "x-line" not in probe
@@ -287,7 +335,9 @@ def _moved(moved: tuple[int, dict[str, str], bytes]) -> Callable[..., Any]:
         if req.path == "/v1/responses":
             return moved
         if req.path.startswith("/v2/"):
-            return server.normal_answer(RecordedRequest(req.method, "/v1" + req.path[3:], req.query, req.headers, req.body, req.raw_body))
+            return server.normal_answer(
+                RecordedRequest(req.method, "/v1" + req.path[3:], req.query, req.headers, req.body, req.raw_body)
+            )
         return None
 
     return answer
@@ -309,7 +359,13 @@ def _every_other(answer: tuple[int, dict[str, str], bytes]) -> Callable[..., Any
 
 
 def test_unused_provider_pointing_nowhere(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
-    spare = ["", "[model_providers.spare]", 'name = "Spare"', 'base_url = "http://127.0.0.1:9/v1"', 'env_key = "SPARE_KEY"']
+    spare = [
+        "",
+        "[model_providers.spare]",
+        'name = "Spare"',
+        'base_url = "http://127.0.0.1:9/v1"',
+        'env_key = "SPARE_KEY"',
+    ]
     out = judge(Scenario(extra=[], server={}), codex_bin, codex_home, make_fake_server, tmp_path, after=spare)
     healthy(out)
     others = sorted({(f.check, f.provider) for f in out.report.findings if f.status == "fail" and f.scope == "other"})
@@ -323,11 +379,29 @@ def test_profile_never_selected(codex_bin, codex_home, make_fake_server, tmp_pat
     out = judge(Scenario(), codex_bin, codex_home, make_fake_server, tmp_path)
     healthy(out)
     # `codex -p work` fails, and so does the doctor asked about that profile
-    proc = run_codex(codex_bin, codex_home, "say pong", args=("-p", "work"), env_extra={"ACME_API_KEY": KEY}, timeout=60, strict=False)
+    proc = run_codex(
+        codex_bin,
+        codex_home,
+        "say pong",
+        args=("-p", "work"),
+        env_extra={"ACME_API_KEY": KEY},
+        timeout=60,
+        strict=False,
+    )
     assert proc.returncode == 1
     info = CodexInfo(codex_bin, (0, 169, 0), capabilities((0, 169, 0)), False)
-    named = run_doctor(paths_mod.resolve(), codex_info=info, env=codex_env(codex_home, {"ACME_API_KEY": KEY}), cwd=tmp_path / "work", open_store=no_keyring, profile="work", offline=True)
-    assert [(f.check, f.status, f.scope) for f in named.findings if f.status == "fail"] == [("config.model-provider", "fail", "used")]
+    named = run_doctor(
+        paths_mod.resolve(),
+        codex_info=info,
+        env=codex_env(codex_home, {"ACME_API_KEY": KEY}),
+        cwd=tmp_path / "work",
+        open_store=no_keyring,
+        profile="work",
+        offline=True,
+    )
+    assert [(f.check, f.status, f.scope) for f in named.findings if f.status == "fail"] == [
+        ("config.model-provider", "fail", "used")
+    ]
     assert named.exit_code == 1
 
 
@@ -345,7 +419,9 @@ def test_live_request_is_shaped_like_codex(model, codex_bin, codex_home, make_fa
     assert proc.returncode == 0, proc.stderr[-1500:]
     [codex] = server.requests_to("/responses", "POST")
     server.clear()
-    target = ProviderTarget("acme", server.base_url, headers={"Authorization": f"Bearer {KEY}"}, model=model, has_key=True)
+    target = ProviderTarget(
+        "acme", server.base_url, headers={"Authorization": f"Bearer {KEY}"}, model=model, has_key=True
+    )
     findings = check_network([target], live=True, codex_version="0.169.0")
     ours = [r for r in server.requests_to("/responses", "POST") if r.body and r.body.get("input")]
     assert len(ours) == 1
@@ -359,7 +435,10 @@ def test_live_request_is_shaped_like_codex(model, codex_bin, codex_home, make_fa
             headers.get("accept"),
             headers.get("originator"),
             headers["user-agent"].split(" ")[0],
-            {k: body.get(k) for k in ("stream", "store", "tool_choice", "parallel_tool_calls", "reasoning", "text", "include")},
+            {
+                k: body.get(k)
+                for k in ("stream", "store", "tool_choice", "parallel_tool_calls", "reasoning", "text", "include")
+            },
         )
 
     assert shape(mine) == shape(codex)

@@ -10,16 +10,22 @@ from hypothesis import strategies as st
 
 from codexprov.config import edit
 
-KEY = st.from_regex(r"[a-z][a-z0-9_-]{0,8}", fullmatch=True).filter(lambda k: k not in ("model", "model_provider", "model_providers", "projects"))
+KEY = st.from_regex(r"[a-z][a-z0-9_-]{0,8}", fullmatch=True).filter(
+    lambda k: k not in ("model", "model_provider", "model_providers", "projects")
+)
 VALUE = st.one_of(
     st.integers(-5, 5000).map(str),
-    st.text(st.characters(codec="utf-8", exclude_characters='"\\\r\n', exclude_categories=("Cc", "Cs")), max_size=12).map(lambda s: f'"{s}"'),
+    st.text(
+        st.characters(codec="utf-8", exclude_characters='"\\\r\n', exclude_categories=("Cc", "Cs")), max_size=12
+    ).map(lambda s: f'"{s}"'),
     st.just("true"),
     st.just('[1, 2, "[x]"]'),
     st.just('"""\n[model_providers.fake]\n"""'),
-    st.just("{ a = 1, b = \"[c]\" }"),
+    st.just('{ a = 1, b = "[c]" }'),
 )
-COMMENT = st.text(st.characters(codec="utf-8", exclude_characters="\r\n", exclude_categories=("Cc", "Cs")), max_size=15).map(lambda s: "# " + s)
+COMMENT = st.text(
+    st.characters(codec="utf-8", exclude_characters="\r\n", exclude_categories=("Cc", "Cs")), max_size=15
+).map(lambda s: "# " + s)
 SPACE = st.sampled_from([" = ", "=", "  =  ", "\t= "])
 
 
@@ -87,7 +93,13 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 def test_add_provider(case) -> None:
     text, _, _ = case
     tomllib.loads(text)
-    table = {"name": "New", "base_url": "http://n/v1", "wire_api": "responses", "query_params": {"v": "1"}, "auth": {"command": "/bin/x", "args": ["token", "new"]}}
+    table = {
+        "name": "New",
+        "base_url": "http://n/v1",
+        "wire_api": "responses",
+        "query_params": {"v": "1"},
+        "auth": {"command": "/bin/x", "args": ["token", "new"]},
+    }
     after = edit.add_table(text, ("model_providers", "new"), table)
     expected = tomllib.loads(text)
     expected.setdefault("model_providers", {})["new"] = table
@@ -120,7 +132,11 @@ def test_remove_provider(case) -> None:
     if not expected["model_providers"] and "model_providers" not in got:
         del expected["model_providers"]
     assert got == expected
-    _check_other_lines_kept(text, after, lambda line: line in owned[pid] or not line.strip() or line.startswith("#") or "model_providers" in line)
+    _check_other_lines_kept(
+        text,
+        after,
+        lambda line: line in owned[pid] or not line.strip() or line.startswith("#") or "model_providers" in line,
+    )
 
 
 @SETTINGS

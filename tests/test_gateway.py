@@ -38,12 +38,30 @@ def test_missing_settings() -> None:
 
 
 def test_gateway_catalog_turns_off_what_gateways_refuse() -> None:
-    bundled = {"models": [{"slug": "gpt-5.6-sol", "use_responses_lite": True, "tool_mode": "code_mode_only",
-                           "multi_agent_version": "v2", "apply_patch_tool_type": "freeform", "display_name": "Sol"}]}
-    assert json.loads(gateway_catalog(bundled)) == {"models": [{
-        "slug": "gpt-5.6-sol", "use_responses_lite": False, "tool_mode": None, "multi_agent_version": None,
-        "apply_patch_tool_type": None, "display_name": "Sol",
-    }]}
+    bundled = {
+        "models": [
+            {
+                "slug": "gpt-5.6-sol",
+                "use_responses_lite": True,
+                "tool_mode": "code_mode_only",
+                "multi_agent_version": "v2",
+                "apply_patch_tool_type": "freeform",
+                "display_name": "Sol",
+            }
+        ]
+    }
+    assert json.loads(gateway_catalog(bundled)) == {
+        "models": [
+            {
+                "slug": "gpt-5.6-sol",
+                "use_responses_lite": False,
+                "tool_mode": None,
+                "multi_agent_version": None,
+                "apply_patch_tool_type": None,
+                "display_name": "Sol",
+            }
+        ]
+    }
 
 
 def _codex_without_catalog(tmp_path: Path) -> Path:
@@ -56,8 +74,16 @@ def _codex_without_catalog(tmp_path: Path) -> Path:
 def test_add_use_merges_settings_into_an_existing_config(run_cli, config_file: Path, tmp_path: Path) -> None:
     config_file.write_text('web_search = "live"\n\n[features]\nshell_snapshot = true\n', encoding="utf-8")
     added = run_cli(
-        "--codex", str(_codex_without_catalog(tmp_path)), "add", "litellm", "--base-url", "http://127.0.0.1:4000/v1",
-        "--key-mode", "env", "--use", "--yes",
+        "--codex",
+        str(_codex_without_catalog(tmp_path)),
+        "add",
+        "litellm",
+        "--base-url",
+        "http://127.0.0.1:4000/v1",
+        "--key-mode",
+        "env",
+        "--use",
+        "--yes",
     )
     assert added.exit_code == 0, added.stderr
     data = tomllib.loads(config_file.read_text(encoding="utf-8"))
@@ -72,7 +98,13 @@ def test_add_use_merges_settings_into_an_existing_config(run_cli, config_file: P
 
 def test_add_without_use_only_says_what_it_would_write(run_cli, config_file: Path, tmp_path: Path) -> None:
     added = run_cli(
-        "--codex", str(_codex_without_catalog(tmp_path)), "add", "openrouter", "--key-mode", "env", "--yes",
+        "--codex",
+        str(_codex_without_catalog(tmp_path)),
+        "add",
+        "openrouter",
+        "--key-mode",
+        "env",
+        "--yes",
     )
     assert added.exit_code == 0, added.stderr
     data = tomllib.loads(config_file.read_text(encoding="utf-8"))

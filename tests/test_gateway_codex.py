@@ -54,23 +54,41 @@ def test_a_hand_written_provider_trips_the_gateway(model, codex_bin: Path, codex
 
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("recipe_id", GATEWAYS)
-def test_gateway_recipe_passes_a_real_turn(recipe_id, model, run_cli, codex_bin: Path, codex_home: Path, make_fake_server) -> None:
+def test_gateway_recipe_passes_a_real_turn(
+    recipe_id, model, run_cli, codex_bin: Path, codex_home: Path, make_fake_server
+) -> None:
     server = make_fake_server(gateway=True, expected_key=KEY, models=[model])
     added = run_cli(
-        "--codex", str(codex_bin), "add", recipe_id, "--id", f"t-{recipe_id}", "--base-url", server.base_url,
-        "--model", model, "--key-mode", "env", "--env-key", "T_KEY", "--use", "--yes",
+        "--codex",
+        str(codex_bin),
+        "add",
+        recipe_id,
+        "--id",
+        f"t-{recipe_id}",
+        "--base-url",
+        server.base_url,
+        "--model",
+        model,
+        "--key-mode",
+        "env",
+        "--env-key",
+        "T_KEY",
+        "--use",
+        "--yes",
     )
     assert added.exit_code == 0, added.stderr
     catalog = codex_home / CATALOG_FILE
     config = tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8"))
     assert (config["web_search"], config["features"], config["model_catalog_json"]) == (
-        "disabled", {"multi_agent": False}, str(catalog)
+        "disabled",
+        {"multi_agent": False},
+        str(catalog),
     )
     entries = json.loads(catalog.read_text(encoding="utf-8"))["models"]
     assert entries and all(not m["use_responses_lite"] and m["apply_patch_tool_type"] is None for m in entries)
     assert (
-        "for the " + recipe_id + " gateway, also set (for every provider): web_search = \"disabled\"; "
-        f"features.multi_agent = false; model_catalog_json = \"{catalog}\""
+        "for the " + recipe_id + ' gateway, also set (for every provider): web_search = "disabled"; '
+        f'features.multi_agent = false; model_catalog_json = "{catalog}"'
     ) in added.stderr
 
     proc = run_codex(codex_bin, codex_home, env_extra={"T_KEY": KEY}, timeout=90)

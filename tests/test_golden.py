@@ -50,7 +50,9 @@ def test_untouched_lines_stay(case: Path, op: str) -> None:
     before = (case / "before.toml").read_bytes().splitlines(keepends=True)
     after = (case / f"after-{op}.toml").read_bytes().splitlines(keepends=True)
     matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
-    removed = [line for tag, i1, i2, _, _ in matcher.get_opcodes() if tag in ("delete", "replace") for line in before[i1:i2]]
+    removed = [
+        line for tag, i1, i2, _, _ in matcher.get_opcodes() if tag in ("delete", "replace") for line in before[i1:i2]
+    ]
     for line in removed:
         text = line.decode()
         concerned = (
@@ -63,7 +65,9 @@ def test_untouched_lines_stay(case: Path, op: str) -> None:
 
 
 def _big_config() -> str:
-    spec = importlib.util.spec_from_file_location("make_big_config", Path(__file__).parent.parent / "bench" / "make_big_config.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_big_config", Path(__file__).parent.parent / "bench" / "make_big_config.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.make()
@@ -80,7 +84,9 @@ def test_big_file_edits_touch_only_their_lines(tmp_path: Path) -> None:
     paths = Paths(codex_home=tmp_path / "big", state_dir=tmp_path / "state", config_dir=tmp_path / "cfg")
     providers.use_provider(paths, "acme", model="m9")
     after = config.read_text(encoding="utf-8")
-    assert after == text.replace('model = "gpt-5-codex"\nmodel_provider = "openai"', 'model = "m9"\nmodel_provider = "acme"')
+    assert after == text.replace(
+        'model = "gpt-5-codex"\nmodel_provider = "openai"', 'model = "m9"\nmodel_provider = "acme"'
+    )
     providers.add_provider(paths, NEW_SPEC)
     providers.remove_provider(paths, "local")
     data = tomllib.loads(config.read_text(encoding="utf-8"))

@@ -70,7 +70,10 @@ def test_fake_server_modes(make_fake_server) -> None:
     chat_only = make_fake_server(responses_route=False, prefix="/openai/v1")
     assert chat_only.base_url.endswith("/openai/v1")
     assert httpx.post(f"{chat_only.base_url}/responses", json={"model": "m", "input": []}).status_code == 404
-    assert httpx.post(f"{chat_only.base_url}/chat/completions", json={"model": "fake-model", "messages": []}).status_code == 200
+    assert (
+        httpx.post(f"{chat_only.base_url}/chat/completions", json={"model": "fake-model", "messages": []}).status_code
+        == 200
+    )
 
     locked = make_fake_server(expected_key=KEY)
     url = f"{locked.base_url}/models"
@@ -90,7 +93,9 @@ def test_fake_server_modes(make_fake_server) -> None:
     item = httpx.post(f"{tool.base_url}/responses", json=body).json()["output"][0]
     assert (item["type"], item["name"], item["arguments"]) == ("function_call", "ping", '{"ok":true}')
     chat_tools = [{"type": "function", "function": {"name": "ping", "parameters": {}}}]
-    chat = httpx.post(f"{tool.base_url}/chat/completions", json={"model": "fake-model", "messages": [], "tools": chat_tools})
+    chat = httpx.post(
+        f"{tool.base_url}/chat/completions", json={"model": "fake-model", "messages": [], "tools": chat_tools}
+    )
     assert chat.json()["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == "ping"
 
 
@@ -136,7 +141,10 @@ def test_hand_written_provider_completes_a_turn(any_codex: Path, codex_home: Pat
     write_minimal_config(
         codex_home,
         fake_server.base_url,
-        extra_provider_lines=['query_params = { api-version = "2025-04-01-preview" }', 'http_headers = { "X-Org" = "org-1" }'],
+        extra_provider_lines=[
+            'query_params = { api-version = "2025-04-01-preview" }',
+            'http_headers = { "X-Org" = "org-1" }',
+        ],
     )
     proc = run_codex(any_codex, codex_home, env_extra={"ACME_API_KEY": KEY})
     assert (proc.returncode, proc.stdout) == (0, "pong\n"), proc.stderr
@@ -165,7 +173,9 @@ def test_chat_only_server_fails_fast_with_404(any_codex: Path, codex_home: Path,
     write_minimal_config(codex_home, server.base_url)
     proc = run_codex(any_codex, codex_home, env_extra={"ACME_API_KEY": KEY})
     assert (proc.returncode, proc.stdout) == (1, "")
-    expected = f"ERROR: unexpected status 404 Not Found: Invalid URL (POST /v1/responses), url: {server.base_url}/responses"
+    expected = (
+        f"ERROR: unexpected status 404 Not Found: Invalid URL (POST /v1/responses), url: {server.base_url}/responses"
+    )
     assert _stderr_errors(proc.stderr) == [expected, expected]
     assert [(r.method, r.path) for r in server.requests] == [("POST", "/v1/responses")]
 
@@ -176,7 +186,9 @@ def test_wrong_key_is_a_401(any_codex: Path, codex_home: Path, make_fake_server)
     write_minimal_config(codex_home, server.base_url)
     proc = run_codex(any_codex, codex_home, env_extra={"ACME_API_KEY": "sk-wrong"})
     assert (proc.returncode, proc.stdout) == (1, "")
-    expected = f"ERROR: unexpected status 401 Unauthorized: Incorrect API key provided., url: {server.base_url}/responses"
+    expected = (
+        f"ERROR: unexpected status 401 Unauthorized: Incorrect API key provided., url: {server.base_url}/responses"
+    )
     assert _stderr_errors(proc.stderr) == [expected, expected]
 
 
@@ -202,7 +214,9 @@ def test_outer_provider_variables_do_not_leak(
 
 
 @pytest.mark.codex
-def test_auth_command_supplies_the_bearer(any_codex: Path, codex_home: Path, fake_server: FakeServer, tmp_path: Path) -> None:
+def test_auth_command_supplies_the_bearer(
+    any_codex: Path, codex_home: Path, fake_server: FakeServer, tmp_path: Path
+) -> None:
     helper = tmp_path / "token-helper"
     helper.write_text(f'#!/bin/sh\nprintf "  {KEY}-%s\\n\\n" "$1"\n')
     helper.chmod(0o755)
@@ -210,7 +224,13 @@ def test_auth_command_supplies_the_bearer(any_codex: Path, codex_home: Path, fak
         codex_home,
         fake_server.base_url,
         env_key=None,
-        extra_provider_lines=["", "[model_providers.acme.auth]", f'command = "{helper}"', 'args = ["acme"]', "timeout_ms = 5000"],
+        extra_provider_lines=[
+            "",
+            "[model_providers.acme.auth]",
+            f'command = "{helper}"',
+            'args = ["acme"]',
+            "timeout_ms = 5000",
+        ],
     )
     proc = run_codex(any_codex, codex_home)
     assert (proc.returncode, proc.stdout) == (0, "pong\n"), proc.stderr
@@ -237,5 +257,7 @@ def test_auth_command_that_cannot_start(any_codex: Path, codex_home: Path, make_
     )
     proc = run_codex(any_codex, codex_home)
     assert (proc.returncode, proc.stdout) == (1, "")
-    expected = "ERROR: provider auth command `no-such-token-helper` failed to start: No such file or directory (os error 2)"
+    expected = (
+        "ERROR: provider auth command `no-such-token-helper` failed to start: No such file or directory (os error 2)"
+    )
     assert _stderr_errors(proc.stderr) == [expected, expected]

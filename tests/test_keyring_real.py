@@ -39,7 +39,9 @@ def run_auth_command(config_file: Path, pid: str, dbus: str) -> subprocess.Compl
     auth = tomllib.loads(config_file.read_text(encoding="utf-8"))["model_providers"][pid]["auth"]
     assert Path(auth["command"]).is_absolute()
     env = {"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"], "DBUS_SESSION_BUS_ADDRESS": dbus}
-    return subprocess.run([auth["command"], *auth["args"]], capture_output=True, text=True, env=env, timeout=60, check=False)
+    return subprocess.run(
+        [auth["command"], *auth["args"]], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
 
 
 def files_containing(root: Path, secret: str) -> list[Path]:
@@ -89,7 +91,9 @@ def test_token_without_a_session_bus_explains(run_exe, provider_id, secret_servi
     assert proc.stderr.startswith("codexprov token: no usable keyring: ")
 
 
-def test_migrate_moves_a_plaintext_key_into_the_secret_service(run_exe, config_file, isolated_home, provider_id, secret_service):
+def test_migrate_moves_a_plaintext_key_into_the_secret_service(
+    run_exe, config_file, isolated_home, provider_id, secret_service
+):
     write_provider(config_file, provider_id)
     with config_file.open("a", encoding="utf-8") as handle:
         handle.write(f'experimental_bearer_token = "{KEY}"\n')
@@ -107,8 +111,19 @@ def test_codex_gets_the_key_from_the_keyring_end_to_end(
 ):
     server = make_fake_server(expected_key=KEY)
     added = run_exe(
-        "add", "custom", "--id", provider_id, "--base-url", server.base_url, "--model", "fake-model",
-        "--key-mode", "keyring", "--use", "--yes", input="",
+        "add",
+        "custom",
+        "--id",
+        provider_id,
+        "--base-url",
+        server.base_url,
+        "--model",
+        "fake-model",
+        "--key-mode",
+        "keyring",
+        "--use",
+        "--yes",
+        input="",
     )
     assert added.exit_code == 0, added.stderr
     stored = run_exe("key", "set", provider_id, "--stdin", input=KEY + "\n")
@@ -130,12 +145,16 @@ def test_codex_gets_the_key_from_the_keyring_end_to_end(
 
 
 @pytest.mark.codex
-def test_codex_shows_why_the_key_is_missing(codex_bin, codex_home, config_file, provider_id, secret_service, make_fake_server):
+def test_codex_shows_why_the_key_is_missing(
+    codex_bin, codex_home, config_file, provider_id, secret_service, make_fake_server
+):
     server = make_fake_server()
     write_provider(config_file, provider_id, server.base_url)
     auth = credentials.token_auth(provider_id).to_table()
     with config_file.open("a", encoding="utf-8") as handle:
-        handle.write(f"\n[model_providers.{provider_id}.auth]\ncommand = {json.dumps(auth['command'])}\nargs = {json.dumps(auth['args'])}\n")
+        handle.write(
+            f"\n[model_providers.{provider_id}.auth]\ncommand = {json.dumps(auth['command'])}\nargs = {json.dumps(auth['args'])}\n"
+        )
     proc = run_codex(codex_bin, codex_home, env_extra={"DBUS_SESSION_BUS_ADDRESS": secret_service}, timeout=90)
     assert (
         f"codexprov token: no key for provider '{provider_id}' in the keyring (SecretService); "

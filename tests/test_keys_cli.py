@@ -34,7 +34,7 @@ def write(config_file: Path, text: str) -> None:
 def auth_lines(provider_id: str) -> str:
     command, *prefix = credentials.codexprov_executable()
     args = json.dumps([*prefix, "token", provider_id]).replace('","', '", "')
-    return f'[model_providers.{provider_id}.auth]\ncommand = {json.dumps(command)}\nargs = {args}\n'
+    return f"[model_providers.{provider_id}.auth]\ncommand = {json.dumps(command)}\nargs = {args}\n"
 
 
 def assert_no_key(result, *keys: str) -> None:
@@ -58,7 +58,9 @@ def test_key_set_stores_and_wires_an_unwired_provider(run_cli, config_file, isol
     assert config_file.read_text(encoding="utf-8") == BASE + "\n" + auth_lines("plain")
     assert result.stdout.startswith("--- ")
     assert "+[model_providers.plain.auth]\n" in result.stdout
-    assert result.stderr.splitlines()[0] == "stored the key for plain in the OS keyring (keyrings MemoryKeyring): sk-…cdef"
+    assert (
+        result.stderr.splitlines()[0] == "stored the key for plain in the OS keyring (keyrings MemoryKeyring): sk-…cdef"
+    )
     assert result.stderr.splitlines()[-1] == "plain: Codex will run `codexprov token` for the key"
     assert_no_key(result)
     assert files_containing(isolated_home, KEY) == []
@@ -85,7 +87,9 @@ def test_key_set_keeps_env_mode_unless_wire(run_cli, config_file, memory_keyring
     assert config_file.read_text(encoding="utf-8") == BASE + "\n" + auth_lines("plain")
 
 
-def test_key_set_replaces_a_plaintext_key_and_the_backup_keeps_it_masked(run_cli, config_file, isolated_home, memory_keyring):
+def test_key_set_replaces_a_plaintext_key_and_the_backup_keeps_it_masked(
+    run_cli, config_file, isolated_home, memory_keyring
+):
     write(config_file, BASE + f'experimental_bearer_token = "{OTHER}"\n')
     result = run_cli("key", "set", "plain", input=KEY + "\n")
     assert result.exit_code == 0
@@ -143,11 +147,51 @@ def test_key_list_json(run_cli, config_file, memory_keyring, monkeypatch):
         "keyring_backend": "tests.keyrings.MemoryKeyring",
         "keyring_problem": None,
         "providers": [
-            {"id": "plain", "source": "keyring", "detail": "codexprov token plain", "keyring": True, "masked": "sk-…cdef", "env_set": None, "plaintext_fields": []},
-            {"id": "envy", "source": "env", "detail": "ENVY_API_KEY", "keyring": False, "masked": "gsk_…RKEY", "env_set": True, "plaintext_fields": []},
-            {"id": "leak", "source": "plaintext", "detail": "experimental_bearer_token", "keyring": False, "masked": "sk-…cdef", "env_set": None, "plaintext_fields": ["experimental_bearer_token"]},
-            {"id": "cmd", "source": "command", "detail": "/usr/bin/pass show x", "keyring": False, "masked": None, "env_set": None, "plaintext_fields": []},
-            {"id": "bare", "source": "none", "detail": "", "keyring": False, "masked": None, "env_set": None, "plaintext_fields": []},
+            {
+                "id": "plain",
+                "source": "keyring",
+                "detail": "codexprov token plain",
+                "keyring": True,
+                "masked": "sk-…cdef",
+                "env_set": None,
+                "plaintext_fields": [],
+            },
+            {
+                "id": "envy",
+                "source": "env",
+                "detail": "ENVY_API_KEY",
+                "keyring": False,
+                "masked": "gsk_…RKEY",
+                "env_set": True,
+                "plaintext_fields": [],
+            },
+            {
+                "id": "leak",
+                "source": "plaintext",
+                "detail": "experimental_bearer_token",
+                "keyring": False,
+                "masked": "sk-…cdef",
+                "env_set": None,
+                "plaintext_fields": ["experimental_bearer_token"],
+            },
+            {
+                "id": "cmd",
+                "source": "command",
+                "detail": "/usr/bin/pass show x",
+                "keyring": False,
+                "masked": None,
+                "env_set": None,
+                "plaintext_fields": [],
+            },
+            {
+                "id": "bare",
+                "source": "none",
+                "detail": "",
+                "keyring": False,
+                "masked": None,
+                "env_set": None,
+                "plaintext_fields": [],
+            },
         ],
     }
     assert_no_key(result, KEY, OTHER)
@@ -183,7 +227,10 @@ def test_key_rm(run_cli, config_file, memory_keyring):
     assert result.stderr.splitlines()[1].startswith("note: Codex still runs `codexprov token plain`")
     again = run_cli("key", "rm", "plain")
     assert again.exit_code == 4
-    assert again.stderr.splitlines()[0] == "error: no key for `plain` in the OS keyring (keyrings MemoryKeyring); nothing deleted"
+    assert (
+        again.stderr.splitlines()[0]
+        == "error: no key for `plain` in the OS keyring (keyrings MemoryKeyring); nothing deleted"
+    )
 
 
 # ------------------------------------------------------------------------------ key migrate
@@ -211,9 +258,12 @@ api_key = "{KEY}"
 def migrated() -> str:
     return (
         'model = "m"\n\n[model_providers.acme]\nname = "Acme"\nbase_url = "http://127.0.0.1:9/v1"\n'
-        'http_headers = { "X-Org" = "org-1" }\n\n' + auth_lines("acme")
-        + '[model_providers.az]\nname = "Azure"\nhttp_headers = {X-Org = "o"}\n\n' + auth_lines("az")
-        + '[model_providers.ign]\nname = "Ignored"\n\n' + auth_lines("ign")
+        'http_headers = { "X-Org" = "org-1" }\n\n'
+        + auth_lines("acme")
+        + '[model_providers.az]\nname = "Azure"\nhttp_headers = {X-Org = "o"}\n\n'
+        + auth_lines("az")
+        + '[model_providers.ign]\nname = "Ignored"\n\n'
+        + auth_lines("ign")
     )
 
 
@@ -269,7 +319,9 @@ def test_key_migrate_one_provider_and_refusals(run_cli, config_file, memory_keyr
     memory_keyring.entries[("codexprov", "acme")] = OTHER
     refused = run_cli("key", "migrate", "acme", "--yes")
     assert refused.exit_code == 5
-    assert refused.stderr.splitlines()[-1].startswith("error: not migrating acme: the keyring already holds a different key for it")
+    assert refused.stderr.splitlines()[-1].startswith(
+        "error: not migrating acme: the keyring already holds a different key for it"
+    )
     assert config_file.read_text(encoding="utf-8") == LEAKY
 
     only = run_cli("key", "migrate", "ign", "--yes")
@@ -327,7 +379,13 @@ def test_run_refuses_provider_for_a_non_codex_command(run_cli, config_file, memo
 
 def test_codex_command_adds_provider_and_profile():
     assert keys.codex_command(["codex", "exec", "hi"], provider_id="groq", profile="work") == [
-        "codex", "-c", 'model_provider="groq"', "-p", "work", "exec", "hi",
+        "codex",
+        "-c",
+        'model_provider="groq"',
+        "-p",
+        "work",
+        "exec",
+        "hi",
     ]
     assert keys.codex_command(["/opt/codex"], provider_id=None, profile=None) == ["/opt/codex"]
     with pytest.raises(UsageError):

@@ -16,10 +16,16 @@ def table(pid: str, base_url: str, extra: str = "") -> str:
     return f'[model_providers.{pid}]\nname = "{pid}"\nbase_url = "{base_url}"\n{extra}'
 
 
-def test_models_lists_what_the_provider_serves(run_cli, config_file: Path, make_fake_server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_models_lists_what_the_provider_serves(
+    run_cli, config_file: Path, make_fake_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     server = make_fake_server(models=("m-one", "m-two"), expected_key=KEY)
     config_file.write_text(
-        table("acme", server.base_url, 'env_key = "ACME_KEY"\nquery_params = { api-version = "7" }\nhttp_headers = { X-Org = "o1" }\n')
+        table(
+            "acme",
+            server.base_url,
+            'env_key = "ACME_KEY"\nquery_params = { api-version = "7" }\nhttp_headers = { X-Org = "o1" }\n',
+        )
     )
     monkeypatch.setenv("ACME_KEY", KEY)
     result = run_cli("models", "acme")
@@ -40,15 +46,21 @@ def test_models_lists_what_the_provider_serves(run_cli, config_file: Path, make_
 
 def test_models_key_from_an_auth_command(run_cli, config_file: Path, make_fake_server) -> None:
     server = make_fake_server(models=("m-cmd",), expected_key=KEY)
-    config_file.write_text(table("cmd", server.base_url) + f'\n[model_providers.cmd.auth]\ncommand = "sh"\nargs = ["-c", "echo {KEY}"]\n')
+    config_file.write_text(
+        table("cmd", server.base_url) + f'\n[model_providers.cmd.auth]\ncommand = "sh"\nargs = ["-c", "echo {KEY}"]\n'
+    )
     result = run_cli("models", "cmd")
     assert (result.exit_code, result.stdout) == (0, "m-cmd\n")
-    assert result.stderr == f"1 models from GET {server.base_url}/models (key: the auth command `sh -c echo sk-…cdef`)\n"
+    assert (
+        result.stderr == f"1 models from GET {server.base_url}/models (key: the auth command `sh -c echo sk-…cdef`)\n"
+    )
 
 
 def test_models_errors_say_why(run_cli, config_file: Path, make_fake_server, monkeypatch: pytest.MonkeyPatch) -> None:
     server = make_fake_server(expected_key=KEY)
-    config_file.write_text(table("acme", server.base_url, 'env_key = "ACME_KEY"\n') + "\n" + table("down", "http://127.0.0.1:9/v1"))
+    config_file.write_text(
+        table("acme", server.base_url, 'env_key = "ACME_KEY"\n') + "\n" + table("down", "http://127.0.0.1:9/v1")
+    )
     unset = run_cli("models", "acme")
     assert (unset.exit_code, unset.stdout) == (1, "")
     assert unset.stderr == (

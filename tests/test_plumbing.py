@@ -24,7 +24,10 @@ def test_a_plain_test_gets_the_fail_keyring_in_process_and_in_children(isolated_
         credentials.open_store()
     child = subprocess.run(
         [sys.executable, "-c", "import keyring; print(type(keyring.get_keyring()).__module__)"],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     assert child.stdout == "keyring.backends.fail\n"
 

@@ -76,7 +76,7 @@ def test_add_file_profile_exact_bytes(paths, config):
 def test_add_file_profile_dry_run_writes_nothing(paths, config):
     result = profiles.add_profile(paths, "local", NEW, provider="openai", dry_run=True)
     assert result.dry_run and result.changed
-    assert "+model_provider = \"openai\"\n" in result.diff
+    assert '+model_provider = "openai"\n' in result.diff
     assert not paths.profile_file("local").exists()
 
 
@@ -383,7 +383,10 @@ def test_cli_migrate_needs_yes_without_a_tty(run_cli, paths, tmp_path):
     assert r.exit_code == 0, r.stderr
     assert sorted(snapshot(paths.codex_home)) == ["config.toml", "home.config.toml", "work.config.toml"]
     r = run_cli("--codex", codex, "profile", "migrate", "--yes")
-    assert (r.exit_code, r.stderr) == (0, "nothing to migrate: no legacy `profile = …` or [profiles.*] in config.toml\n")
+    assert (r.exit_code, r.stderr) == (
+        0,
+        "nothing to migrate: no legacy `profile = …` or [profiles.*] in config.toml\n",
+    )
 
 
 def test_cli_says_when_no_codex_is_found(run_cli, config, monkeypatch, tmp_path):

@@ -36,8 +36,17 @@ def test_profile_add_use_and_refusal(codex_first_on_path, run_cli, codex_home, m
     codex = codex_first_on_path
     server = make_fake_server(expected_key=KEY)
     added = run_cli(
-        "add", "custom", "--id", "acme", "--base-url", server.base_url,
-        "--key-mode", "env", "--env-key", "ACME_API_KEY", "--yes",
+        "add",
+        "custom",
+        "--id",
+        "acme",
+        "--base-url",
+        server.base_url,
+        "--key-mode",
+        "env",
+        "--env-key",
+        "ACME_API_KEY",
+        "--yes",
     )
     assert added.exit_code == 0, added.stderr
     made = run_cli("profile", "add", "local", "--provider", "acme", "--model", "fake-model")
@@ -49,7 +58,9 @@ def test_profile_add_use_and_refusal(codex_first_on_path, run_cli, codex_home, m
         assert not (codex_home / "local.config.toml").exists()
     else:
         assert "[profiles" not in config
-        assert (codex_home / "local.config.toml").read_text().endswith('model_provider = "acme"\nmodel = "fake-model"\n')
+        assert (
+            (codex_home / "local.config.toml").read_text().endswith('model_provider = "acme"\nmodel = "fake-model"\n')
+        )
 
     env = {"ACME_API_KEY": KEY}
     proc = run_codex(codex, codex_home, args=("-p", "local"), env_extra=env, timeout=90)
@@ -118,9 +129,7 @@ def test_migrated_legacy_setup_loads_in_0169(codex_bin, run_cli, codex_home, mak
     migrated = run_cli("--codex", str(codex_bin), "profile", "migrate", "--yes")
     assert migrated.exit_code == 0, migrated.stderr
     assert (codex_home / "work.config.toml").read_text() == (
-        "# the default: Acme's work model\n"
-        'model_provider = "acme"\n'
-        'model = "work-model" # the one we pay for\n'
+        '# the default: Acme\'s work model\nmodel_provider = "acme"\nmodel = "work-model" # the one we pay for\n'
     )
     assert (codex_home / "other.config.toml").read_text() == 'model_provider = "acme"\nmodel = "other-model"\n'
 

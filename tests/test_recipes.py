@@ -75,25 +75,57 @@ def test_every_recipe_renders_what_codex_accepts(paths, recipe_id):
     recipe = catalog(paths).get(recipe_id)
     params = example_params(recipe)
     # As `add RECIPE` writes it by default.
-    default = render(recipe, provider_id=recipe.id, params=params, base_url=None, model=None, name=None,
-                     env_key=None, headers={}, query={})
+    default = render(
+        recipe,
+        provider_id=recipe.id,
+        params=params,
+        base_url=None,
+        model=None,
+        name=None,
+        env_key=None,
+        headers={},
+        query={},
+    )
     assert check_against_codex(default) == []
     assert default.model == recipe.default_model
     if recipe.builtin is None:
         assert default.spec is not None and default.spec.wire_api == "responses"
     # As the Codex test writes it: another id and base URL always give a custom provider.
-    custom = render(recipe, provider_id=f"t-{recipe.id}", params={}, base_url="http://127.0.0.1:1/v1",
-                    model="m", name=None, env_key="T_KEY", headers={"X-Test": "1"}, query={})
+    custom = render(
+        recipe,
+        provider_id=f"t-{recipe.id}",
+        params={},
+        base_url="http://127.0.0.1:1/v1",
+        model="m",
+        name=None,
+        env_key="T_KEY",
+        headers={"X-Test": "1"},
+        query={},
+    )
     assert check_against_codex(custom) == []
     assert custom.spec is not None
     assert (custom.spec.id, custom.spec.base_url, custom.spec.env_key, custom.spec.auth) == (
-        f"t-{recipe.id}", "http://127.0.0.1:1/v1", "T_KEY", None)
+        f"t-{recipe.id}",
+        "http://127.0.0.1:1/v1",
+        "T_KEY",
+        None,
+    )
     assert custom.spec.http_headers["X-Test"] == "1"
     # On a Codex from before any reserved id (0.110.0): every recipe is a custom provider, even
     # under a built-in's id, and that Codex takes it.
     every = {p.name: p.example for p in recipe.params if p.example and p.default is None}
-    old = render(recipe, provider_id=recipe.id, params=every, base_url=None, model=None, name=None,
-                 env_key=None, headers={}, query={}, capabilities=capabilities((0, 110, 0)))
+    old = render(
+        recipe,
+        provider_id=recipe.id,
+        params=every,
+        base_url=None,
+        model=None,
+        name=None,
+        env_key=None,
+        headers={},
+        query={},
+        capabilities=capabilities((0, 110, 0)),
+    )
     assert old.spec is not None and old.spec.id == recipe.id
     assert check_against_codex(old, capabilities((0, 110, 0))) == []
     # `recipes show` never fails.
@@ -102,8 +134,17 @@ def test_every_recipe_renders_what_codex_accepts(paths, recipe_id):
 
 def test_azure_renders_api_version_query(paths):
     recipe = catalog(paths).get("azure")
-    got = render(recipe, provider_id="azure", params={"resource": "contoso"}, base_url=None, model="gpt-5.5-prod",
-                 name=None, env_key=None, headers={}, query={})
+    got = render(
+        recipe,
+        provider_id="azure",
+        params={"resource": "contoso"},
+        base_url=None,
+        model="gpt-5.5-prod",
+        name=None,
+        env_key=None,
+        headers={},
+        query={},
+    )
     assert got == Rendered(
         spec=ProviderSpec(
             id="azure",
@@ -119,33 +160,103 @@ def test_azure_renders_api_version_query(paths):
         warnings=(),
     )
     # A --base-url makes the resource moot; api-version is still written; --query adds to it.
-    got = render(recipe, provider_id="az2", params={"api-version": "preview"}, base_url="https://x.example/openai/v1",
-                 model=None, name="Mine", env_key=None, headers={}, query={"extra": "1"})
+    got = render(
+        recipe,
+        provider_id="az2",
+        params={"api-version": "preview"},
+        base_url="https://x.example/openai/v1",
+        model=None,
+        name="Mine",
+        env_key=None,
+        headers={},
+        query={"extra": "1"},
+    )
     assert (got.spec.name, got.spec.base_url, got.spec.query_params) == (
-        "Mine", "https://x.example/openai/v1", {"api-version": "preview", "extra": "1"})
+        "Mine",
+        "https://x.example/openai/v1",
+        {"api-version": "preview", "extra": "1"},
+    )
 
 
 def test_builtin_recipes_configure_the_builtin(paths):
     cat = catalog(paths)
     with pytest.raises(UsageError, match=r"a custom provider from this recipe needs --param region=…"):
-        render(cat.get("amazon-bedrock"), provider_id="bedrock2", params={}, base_url=None, model=None, name=None,
-               env_key=None, headers={}, query={})
-    bedrock = render(cat.get("amazon-bedrock"), provider_id="amazon-bedrock", params={"profile": "dev"},
-                     base_url=None, model=None, name=None, env_key=None, headers={}, query={})
-    assert (bedrock.spec, bedrock.builtin_id, bedrock.builtin_table) == (None, "amazon-bedrock", {"aws": {"profile": "dev"}})
-    nothing = render(cat.get("amazon-bedrock"), provider_id="amazon-bedrock", params={}, base_url=None,
-                     model=None, name=None, env_key=None, headers={}, query={})
+        render(
+            cat.get("amazon-bedrock"),
+            provider_id="bedrock2",
+            params={},
+            base_url=None,
+            model=None,
+            name=None,
+            env_key=None,
+            headers={},
+            query={},
+        )
+    bedrock = render(
+        cat.get("amazon-bedrock"),
+        provider_id="amazon-bedrock",
+        params={"profile": "dev"},
+        base_url=None,
+        model=None,
+        name=None,
+        env_key=None,
+        headers={},
+        query={},
+    )
+    assert (bedrock.spec, bedrock.builtin_id, bedrock.builtin_table) == (
+        None,
+        "amazon-bedrock",
+        {"aws": {"profile": "dev"}},
+    )
+    nothing = render(
+        cat.get("amazon-bedrock"),
+        provider_id="amazon-bedrock",
+        params={},
+        base_url=None,
+        model=None,
+        name=None,
+        env_key=None,
+        headers={},
+        query={},
+    )
     assert nothing.builtin_table == {}
-    ollama = render(cat.get("ollama"), provider_id="ollama", params={}, base_url=None, model=None, name=None,
-                    env_key=None, headers={}, query={})
+    ollama = render(
+        cat.get("ollama"),
+        provider_id="ollama",
+        params={},
+        base_url=None,
+        model=None,
+        name=None,
+        env_key=None,
+        headers={},
+        query={},
+    )
     assert (ollama.spec, ollama.builtin_id, ollama.builtin_table, ollama.model) == (None, "ollama", {}, "gpt-oss:20b")
     vertex = cat.get("vertex")
-    gcp = render(vertex, provider_id="vertex", params={"project": "proj-123"}, base_url=None, model=None,
-                 name=None, env_key=None, headers={}, query={})
+    gcp = render(
+        vertex,
+        provider_id="vertex",
+        params={"project": "proj-123"},
+        base_url=None,
+        model=None,
+        name=None,
+        env_key=None,
+        headers={},
+        query={},
+    )
     assert (gcp.builtin_id, gcp.builtin_table) == ("gcp", {"project_id": "proj-123", "location": "global"})
-    fallback = render(vertex, provider_id="vertex", params={"project": "proj-123", "location": "us-central1"},
-                      base_url=None, model=None, name=None, env_key=None, headers={}, query={},
-                      capabilities=capabilities((0, 133, 0)))
+    fallback = render(
+        vertex,
+        provider_id="vertex",
+        params={"project": "proj-123", "location": "us-central1"},
+        base_url=None,
+        model=None,
+        name=None,
+        env_key=None,
+        headers={},
+        query={},
+        capabilities=capabilities((0, 133, 0)),
+    )
     assert fallback.spec == ProviderSpec(
         id="vertex",
         name="Google Vertex AI",
@@ -159,22 +270,67 @@ def test_builtin_recipes_configure_the_builtin(paths):
 def test_builtin_refuses_what_codex_would_reject(paths):
     cat = catalog(paths)
     with pytest.raises(UsageError, match="--env-key cannot be applied to Codex's built-in 'openai'"):
-        render(cat.get("openai"), provider_id="openai", params={}, base_url=None, model=None, name=None,
-               env_key="MY_KEY", headers={}, query={})
+        render(
+            cat.get("openai"),
+            provider_id="openai",
+            params={},
+            base_url=None,
+            model=None,
+            name=None,
+            env_key="MY_KEY",
+            headers={},
+            query={},
+        )
     with pytest.raises(UsageError, match="does not accept headers for its built-in 'ollama'"):
-        render(cat.get("ollama"), provider_id="ollama", params={}, base_url=None, model=None, name=None,
-               env_key=None, headers={"X": "1"}, query={})
+        render(
+            cat.get("ollama"),
+            provider_id="ollama",
+            params={},
+            base_url=None,
+            model=None,
+            name=None,
+            env_key=None,
+            headers={"X": "1"},
+            query={},
+        )
     with pytest.raises(ConflictError, match="'lmstudio' is a Codex built-in provider id"):
-        render(cat.get("groq"), provider_id="lmstudio", params={}, base_url=None, model=None, name=None,
-               env_key=None, headers={}, query={})
+        render(
+            cat.get("groq"),
+            provider_id="lmstudio",
+            params={},
+            base_url=None,
+            model=None,
+            name=None,
+            env_key=None,
+            headers={},
+            query={},
+        )
     with pytest.raises(ConflictError, match="'ollama' is a Codex built-in"):
-        render(cat.get("ollama"), provider_id="ollama", params={}, base_url="http://127.0.0.1:1/v1", model=None,
-               name=None, env_key=None, headers={}, query={})
+        render(
+            cat.get("ollama"),
+            provider_id="ollama",
+            params={},
+            base_url="http://127.0.0.1:1/v1",
+            model=None,
+            name=None,
+            env_key=None,
+            headers={},
+            query={},
+        )
 
 
 def test_responses_no_warns_about_a_bridge(paths):
-    got = render(catalog(paths).get("mistral"), provider_id="mistral", params={}, base_url=None, model=None,
-                 name=None, env_key=None, headers={}, query={})
+    got = render(
+        catalog(paths).get("mistral"),
+        provider_id="mistral",
+        params={},
+        base_url=None,
+        model=None,
+        name=None,
+        env_key=None,
+        headers={},
+        query={},
+    )
     assert got.warnings == (
         "Mistral AI does not serve /v1/responses (per its docs, read 2026-11-22): Codex will fail on the first turn. "
         "Drop --no-bridge to route it through codexprov's bridge (`codexprov add mistral --id mistral --replace`).",
@@ -194,15 +350,27 @@ def test_bad_param_name_value_and_missing(paths):
     with pytest.raises(UsageError) as err:
         render(catalog(paths).get("cloudflare-ai-gateway"), params={}, **kwargs)
     assert err.value.message == "recipe `cloudflare-ai-gateway` needs: account, gateway"
-    assert err.value.detail == "  --param account=…  your Cloudflare account id\n  --param gateway=…  the AI Gateway id (its name in the dashboard)"
+    assert (
+        err.value.detail
+        == "  --param account=…  your Cloudflare account id\n  --param gateway=…  the AI Gateway id (its name in the dashboard)"
+    )
     assert recipe.missing_params({}, base_url_given=True) == []
 
 
 def test_custom_recipe_needs_a_base_url(paths):
     recipe = catalog(paths).get("custom")
     assert [p.name for p in recipe.missing_params({}, base_url_given=False)] == ["base_url"]
-    got = render(recipe, provider_id="acme", params={"base_url": "https://api.acme.example/v1"}, base_url=None,
-                 model="m1", name="Acme", env_key=None, headers={}, query={})
+    got = render(
+        recipe,
+        provider_id="acme",
+        params={"base_url": "https://api.acme.example/v1"},
+        base_url=None,
+        model="m1",
+        name="Acme",
+        env_key=None,
+        headers={},
+        query={},
+    )
     assert got.spec.to_table() == {
         "name": "Acme",
         "base_url": "https://api.acme.example/v1",
@@ -276,8 +444,19 @@ def test_cli_list_marks_overrides_and_warns_about_broken(run_cli, paths):
     assert next(line for line in lines if line.startswith("mistral ")).split()[4:7] == ["no", "docs", "2026-11-22"]
     assert next(line for line in lines if line.startswith("custom ")).split()[4:6] == ["unknown", "-"]
     groq = next(line for line in lines if line.startswith("groq "))
-    assert groq.split() == ["groq", "Groq", "(team", "mirror)", "gateway", "native", "unstated", "2026-11-01", "user", "(overrides",
-                            f"{shipped_recipes_dir() / 'groq.toml'})"]
+    assert groq.split() == [
+        "groq",
+        "Groq",
+        "(team",
+        "mirror)",
+        "gateway",
+        "native",
+        "unstated",
+        "2026-11-01",
+        "user",
+        "(overrides",
+        f"{shipped_recipes_dir() / 'groq.toml'})",
+    ]
     assert len(lines) == 1 + len(SHIPPED_IDS)
     listed = json.loads(run_cli("recipes", "--json").stdout)
     assert [r["id"] for r in listed] == SHIPPED_IDS
@@ -292,7 +471,7 @@ def test_cli_show(run_cli):
     assert head == textwrap.dedent(f"""\
         # OpenAI (data residency) (openai-data-residency): hosted, /v1/responses: native (per its docs, read 2026-11-22)
         # verdict from: https://developers.openai.com/codex/config-advanced (data residency)
-        # source: shipped: {shipped_recipes_dir() / 'openai-data-residency.toml'}
+        # source: shipped: {shipped_recipes_dir() / "openai-data-residency.toml"}
         model = "gpt-5.5"
         model_provider = "openai-data-residency"
 
@@ -302,7 +481,10 @@ def test_cli_show(run_cli):
         env_key = "OPENAI_API_KEY"
         env_key_instructions = "Use a key from an OpenAI project that has data residency in this region (https://platform.openai.com/api-keys)."
         wire_api = "responses\"""")
-    assert "\nParameters (--param NAME=VALUE):\n  region  data residency region prefix of your OpenAI project (required; e.g. eu)\n" in result.stdout
+    assert (
+        "\nParameters (--param NAME=VALUE):\n  region  data residency region prefix of your OpenAI project (required; e.g. eu)\n"
+        in result.stdout
+    )
     assert "\nKnown models: gpt-5.5, gpt-5.4, gpt-5.4-mini\n" in result.stdout
     shown = json.loads(run_cli("recipes", "show", "mistral", "--json").stdout)
     assert shown["responses"] == "no" and shown["warnings"][0].startswith("Mistral AI does not serve /v1/responses")
@@ -311,7 +493,10 @@ def test_cli_show(run_cli):
 def test_cli_show_unknown(run_cli):
     result = run_cli("recipes", "show", "azur")
     assert (result.exit_code, result.stdout) == (4, "")
-    assert result.stderr == "error: no recipe named 'azur'\nhint: Did you mean 'azure'? `codexprov recipes` lists them all.\n"
+    assert (
+        result.stderr
+        == "error: no recipe named 'azur'\nhint: Did you mean 'azure'? `codexprov recipes` lists them all.\n"
+    )
 
 
 # ---------------------------------------------------------------------------- bad input through `add`
@@ -330,7 +515,9 @@ def test_add_missing_params_without_a_tty(run_cli, config_file):
 
 
 def test_add_bad_param(run_cli, config_file):
-    result = run_cli("add", "azure", "--param", "resource=contoso", "--param", "regoin=eu", "--key-mode", "env", "--yes")
+    result = run_cli(
+        "add", "azure", "--param", "resource=contoso", "--param", "regoin=eu", "--key-mode", "env", "--yes"
+    )
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
         "error: recipe 'azure' has no param 'regoin'\n"
@@ -345,7 +532,9 @@ def test_add_bad_param(run_cli, config_file):
 def test_add_unknown_recipe_and_existing_id(run_cli, config_file):
     result = run_cli("add", "grok", "--key-mode", "env", "--yes")
     assert (result.exit_code, result.stderr) == (
-        4, "error: no recipe named 'grok'\nhint: Did you mean 'groq'? `codexprov recipes` lists them all.\n")
+        4,
+        "error: no recipe named 'grok'\nhint: Did you mean 'groq'? `codexprov recipes` lists them all.\n",
+    )
     assert run_cli("add", "groq", "--key-mode", "env", "--yes").exit_code == 0
     before = config_file.read_bytes()
     again = run_cli("add", "groq", "--key-mode", "env", "--yes")
@@ -356,9 +545,30 @@ def test_add_unknown_recipe_and_existing_id(run_cli, config_file):
 
 def test_add_refuses_a_builtin_display_name(paths):
     with pytest.raises(UsageError, match="is the display name of a Codex built-in"):
-        render(catalog(paths).get("groq"), provider_id="groq", params={}, base_url=None, model=None,
-               name="Amazon Bedrock", env_key=None, headers={}, query={})
-    got = render(catalog(paths).get("amazon-bedrock"), provider_id="bedrock-key", params={"region": "eu-west-1"},
-                 base_url=None, model=None, name=None, env_key=None, headers={}, query={})
+        render(
+            catalog(paths).get("groq"),
+            provider_id="groq",
+            params={},
+            base_url=None,
+            model=None,
+            name="Amazon Bedrock",
+            env_key=None,
+            headers={},
+            query={},
+        )
+    got = render(
+        catalog(paths).get("amazon-bedrock"),
+        provider_id="bedrock-key",
+        params={"region": "eu-west-1"},
+        base_url=None,
+        model=None,
+        name=None,
+        env_key=None,
+        headers={},
+        query={},
+    )
     assert (got.spec.name, got.spec.base_url, got.spec.env_key) == (
-        "Amazon Bedrock (custom)", "https://bedrock-mantle.eu-west-1.api.aws/v1", "AWS_BEARER_TOKEN_BEDROCK")
+        "Amazon Bedrock (custom)",
+        "https://bedrock-mantle.eu-west-1.api.aws/v1",
+        "AWS_BEARER_TOKEN_BEDROCK",
+    )

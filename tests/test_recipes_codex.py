@@ -27,8 +27,21 @@ def test_recipe_drives_real_codex(recipe_id, run_cli, codex_bin, codex_home, mak
     recipe = load_catalog(paths_mod.resolve()).get(recipe_id)
     provider_id = f"t-{recipe_id}"
     added = run_cli(
-        "add", recipe_id, "--id", provider_id, "--base-url", server.base_url, "--model", "fake-model",
-        "--key-mode", "env", "--env-key", "T_KEY", "--use", "--yes", "--no-bridge",
+        "add",
+        recipe_id,
+        "--id",
+        provider_id,
+        "--base-url",
+        server.base_url,
+        "--model",
+        "fake-model",
+        "--key-mode",
+        "env",
+        "--env-key",
+        "T_KEY",
+        "--use",
+        "--yes",
+        "--no-bridge",
     )
     assert added.exit_code == 0, added.stderr
     assert KEY not in added.stdout + added.stderr

@@ -14,11 +14,15 @@ import pytest
 
 from codexprov.sessions import Session, find_sessions
 
-ACME = '[model_providers.acme]\nname = "Acme"\nbase_url = "http://127.0.0.1:9/v1"\nwire_api = "responses"\nenv_key = "K"\n'
+ACME = (
+    '[model_providers.acme]\nname = "Acme"\nbase_url = "http://127.0.0.1:9/v1"\nwire_api = "responses"\nenv_key = "K"\n'
+)
 OTHER = '[model_providers.other]\nname = "Other"\nbase_url = "http://127.0.0.1:9/v1"\nwire_api = "responses"\nenv_key = "K"\n'
 
 
-def write_rollout(codex_home: Path, session_id: str, provider: str | None, *, archived: bool = False, day: str = "2026/11/20") -> Path:
+def write_rollout(
+    codex_home: Path, session_id: str, provider: str | None, *, archived: bool = False, day: str = "2026/11/20"
+) -> Path:
     folder = codex_home / ("archived_sessions" if archived else "sessions") / day
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"rollout-2026-11-20T10-00-00-{session_id}.jsonl"
@@ -27,7 +31,11 @@ def write_rollout(codex_home: Path, session_id: str, provider: str | None, *, ar
         payload["model_provider"] = provider
     lines = [
         {"timestamp": "2026-11-20T10:00:00.001Z", "type": "session_meta", "payload": payload},
-        {"timestamp": "2026-11-20T10:00:01.000Z", "type": "event_msg", "payload": {"type": "user_message", "message": "hi"}},
+        {
+            "timestamp": "2026-11-20T10:00:01.000Z",
+            "type": "event_msg",
+            "payload": {"type": "user_message", "message": "hi"},
+        },
     ]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     return path
@@ -72,16 +80,28 @@ def test_find_sessions_reads_rollouts_and_state_db_without_writing(codex_home: P
         Session("s-4", "acme", "2026-11-18T11:06:40Z", "/db", "0.169.0", True, "/gone/rollout-s-4.jsonl"),
         Session("s-1", "acme", "2026-11-20T10:00:00.000Z", "/db", "0.169.0", False, str(first)),
         Session(
-            "s-2", "other", "2026-11-20T10:00:00.000Z", "/work", "0.169.0", True,
+            "s-2",
+            "other",
+            "2026-11-20T10:00:00.000Z",
+            "/work",
+            "0.169.0",
+            True,
             str(codex_home / "archived_sessions/2026/11/20/rollout-2026-11-20T10-00-00-s-2.jsonl"),
         ),
         Session(
-            "s-3", None, "2026-11-20T10:00:00.000Z", "/work", "0.169.0", False,
+            "s-3",
+            None,
+            "2026-11-20T10:00:00.000Z",
+            "/work",
+            "0.169.0",
+            False,
             str(codex_home / "sessions/2026/11/20/rollout-2026-11-20T10-00-00-s-3.jsonl"),
         ),
     )
     assert found.counts() == {"acme": 2, "other": 1}
-    assert found.problems == (f"{codex_home}/sessions/2026/11/20/rollout-broken.jsonl: no session_meta on its first line",)
+    assert found.problems == (
+        f"{codex_home}/sessions/2026/11/20/rollout-broken.jsonl: no session_meta on its first line",
+    )
     assert found.state_db == str(codex_home / "state_5.sqlite")
 
 
@@ -125,12 +145,17 @@ def test_remove_refuses_to_orphan_sessions(run_cli, codex_home: Path, config_fil
 
     forced = run_cli("--codex", codex, "remove", "acme", "--force")
     assert forced.exit_code == 0, forced.stderr
-    assert "note: 2 sessions started with acme cannot be resumed until a provider `acme` is configured again" in forced.stderr
+    assert (
+        "note: 2 sessions started with acme cannot be resumed until a provider `acme` is configured again"
+        in forced.stderr
+    )
     assert "[model_providers.acme]" not in config_file.read_text()
     assert fingerprint(codex_home / "sessions") == sessions_before
 
 
-def test_remove_on_a_codex_that_moves_sessions_only_notes_them(run_cli, codex_home: Path, config_file: Path, tmp_path: Path) -> None:
+def test_remove_on_a_codex_that_moves_sessions_only_notes_them(
+    run_cli, codex_home: Path, config_file: Path, tmp_path: Path
+) -> None:
     config_file.write_text('model_provider = "other"\n\n' + ACME + "\n" + OTHER, encoding="utf-8")
     write_rollout(codex_home, "s-1", "acme")
     removed = run_cli("--codex", _fake_codex(tmp_path, "0.165.0"), "remove", "acme")
@@ -138,7 +163,9 @@ def test_remove_on_a_codex_that_moves_sessions_only_notes_them(run_cli, codex_ho
     assert "note: 1 session started with acme; this Codex resumes them on the current provider" in removed.stderr
 
 
-def test_remove_without_sessions_is_not_asked_for_force(run_cli, codex_home: Path, config_file: Path, tmp_path: Path) -> None:
+def test_remove_without_sessions_is_not_asked_for_force(
+    run_cli, codex_home: Path, config_file: Path, tmp_path: Path
+) -> None:
     config_file.write_text('model_provider = "other"\n\n' + ACME + "\n" + OTHER, encoding="utf-8")
     write_rollout(codex_home, "s-1", "other")
     removed = run_cli("--codex", _fake_codex(tmp_path, "0.169.0"), "remove", "acme")
@@ -158,7 +185,10 @@ def test_sessions_command_table_and_json(run_cli, codex_home: Path, config_file:
         "s-1  acme                   2026-11-20T10:00:00.000Z            /work",
         "s-2  gone (not configured)  2026-11-20T10:00:00.000Z            /work",
     ]
-    assert table.stderr == "note: Codex cannot resume sessions whose provider is not configured (gone) until it is configured again\n"
+    assert (
+        table.stderr
+        == "note: Codex cannot resume sessions whose provider is not configured (gone) until it is configured again\n"
+    )
 
     only = run_cli("sessions", "--provider", "acme", "--json")
     assert only.exit_code == 0, only.stderr
@@ -173,7 +203,9 @@ def test_sessions_command_table_and_json(run_cli, codex_home: Path, config_file:
 
 
 @pytest.mark.parametrize(("version", "noted"), [("0.169.0", True), ("0.165.0", False)])
-def test_use_says_old_sessions_keep_their_provider(run_cli, codex_home: Path, config_file: Path, tmp_path: Path, version: str, noted: bool) -> None:
+def test_use_says_old_sessions_keep_their_provider(
+    run_cli, codex_home: Path, config_file: Path, tmp_path: Path, version: str, noted: bool
+) -> None:
     config_file.write_text('model_provider = "acme"\n\n' + ACME + "\n" + OTHER, encoding="utf-8")
     write_rollout(codex_home, "s-1", "acme")
     write_rollout(codex_home, "s-2", "acme", day="2026/11/21")

@@ -61,11 +61,14 @@ def test_remove_never_orphans_a_real_session(run_cli, codex_bin: Path, codex_hom
         removed = run_cli("--codex", str(codex_bin), "remove", "acme", "--force")
     assert removed.exit_code == 0, removed.stderr
     assert "[model_providers.acme]" not in (codex_home / "config.toml").read_text(encoding="utf-8")
-    assert (fingerprint(codex_home / "sessions") | {
-        k: v for k, v in fingerprint(codex_home).items() if Path(k).name.startswith("state_")
-    }) == untouched
+    assert (
+        fingerprint(codex_home / "sessions")
+        | {k: v for k, v in fingerprint(codex_home).items() if Path(k).name.startswith("state_")}
+    ) == untouched
 
-    resumed = run_codex(codex_bin, codex_home, "again", args=["resume", session_id], env_extra={"T_KEY": KEY}, timeout=90)
+    resumed = run_codex(
+        codex_bin, codex_home, "again", args=["resume", session_id], env_extra={"T_KEY": KEY}, timeout=90
+    )
     if caps.sessions_keep_provider:
         assert resumed.returncode == 1
         assert "This chat uses model provider “acme”, which is no longer configured" in resumed.stderr

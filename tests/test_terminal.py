@@ -53,10 +53,17 @@ def test_piped_output_is_plain_and_force_color_styles_it(exe: str, env: dict[str
     for args in COMMANDS:
         piped = subprocess.run([exe, *args], capture_output=True, text=True, env=env, check=False, timeout=60)
         assert "\x1b" not in piped.stdout + piped.stderr, args
-    forced = subprocess.run([exe, "list"], capture_output=True, text=True, env={**env, "FORCE_COLOR": "1"}, check=False, timeout=60)
+    forced = subprocess.run(
+        [exe, "list"], capture_output=True, text=True, env={**env, "FORCE_COLOR": "1"}, check=False, timeout=60
+    )
     assert next(line for line in forced.stdout.splitlines() if "acme" in line).startswith("\x1b[1;32m*  acme")
     both = subprocess.run(
-        [exe, "list"], capture_output=True, text=True, env={**env, "FORCE_COLOR": "1", "NO_COLOR": "1"}, check=False, timeout=60
+        [exe, "list"],
+        capture_output=True,
+        text=True,
+        env={**env, "FORCE_COLOR": "1", "NO_COLOR": "1"},
+        check=False,
+        timeout=60,
     )
     assert "\x1b" not in both.stdout + both.stderr  # NO_COLOR wins
 
@@ -68,7 +75,7 @@ def test_colour_on_a_terminal(exe: str, env: dict[str, str]) -> None:
     assert lines[0].startswith("\x1b[1m")  # bold header
     assert next(line for line in lines if "acme" in line).startswith("\x1b[1;32m*  acme")
     code, shown = terminal.run([exe, "use", "evil", "--dry-run"], env=env)
-    assert "\x1b[31m-model_provider = \"acme\"\x1b[0m" in shown and "\x1b[32m+model_provider = \"evil\"\x1b[0m" in shown
+    assert '\x1b[31m-model_provider = "acme"\x1b[0m' in shown and '\x1b[32m+model_provider = "evil"\x1b[0m' in shown
     code, shown = terminal.run([exe, "doctor", "--offline"], env=env)
     assert code == 1 and "\x1b[1;31m✗\x1b[0m" in shown
 
@@ -79,14 +86,18 @@ def test_control_characters_from_the_config_are_shown_not_obeyed(exe: str, env: 
     assert "\x1b" not in listed.stdout + listed.stderr
     shown = subprocess.run([exe, "show", "evil"], capture_output=True, text=True, env=env, check=False, timeout=60)
     assert "\x1b" not in shown.stdout and "Evil\\u001b[2J" in shown.stdout  # TOML escapes, as in the file
-    doctor = subprocess.run([exe, "doctor", "--offline"], capture_output=True, text=True, env=env, check=False, timeout=60)
+    doctor = subprocess.run(
+        [exe, "doctor", "--offline"], capture_output=True, text=True, env=env, check=False, timeout=60
+    )
     assert "\x1b" not in doctor.stdout + doctor.stderr and "\r" not in doctor.stdout
 
 
 # ---------------------------------------------------------------------------- guided flows
 
 
-def test_use_without_an_id_offers_a_numbered_pick(exe: str, env: dict[str, str], config_file: Path, codex_home: Path) -> None:
+def test_use_without_an_id_offers_a_numbered_pick(
+    exe: str, env: dict[str, str], config_file: Path, codex_home: Path
+) -> None:
     (codex_home / "fast.config.toml").write_text('model_provider = "acme"\nmodel = "m-fast"\n')
     term = terminal.Terminal([exe, "use"], env={**env, "NO_COLOR": "1"})
     shown = term.expect(r"Pick a number \[6\]: $")
@@ -111,7 +122,9 @@ def test_use_without_an_id_offers_a_numbered_pick(exe: str, env: dict[str, str],
 
 
 def test_use_without_an_id_and_without_a_terminal_names_the_flags(exe: str, env: dict[str, str]) -> None:
-    done = subprocess.run([exe, "use"], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False, timeout=60)
+    done = subprocess.run(
+        [exe, "use"], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False, timeout=60
+    )
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == (
         "error: missing provider ID (the numbered pick needs a terminal)\n"
@@ -120,7 +133,9 @@ def test_use_without_an_id_and_without_a_terminal_names_the_flags(exe: str, env:
 
 
 def test_add_without_a_recipe_and_without_a_terminal_names_the_flags(exe: str, env: dict[str, str]) -> None:
-    done = subprocess.run([exe, "add"], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False, timeout=60)
+    done = subprocess.run(
+        [exe, "add"], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False, timeout=60
+    )
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == (
         "error: missing RECIPE (the guided add needs a terminal)\n"
@@ -160,7 +175,9 @@ def test_guided_add_walks_through_and_the_key_is_not_echoed(exe: str, env: dict[
     assert term.wait() == 0, term.output
     assert key not in term.output  # the prompt did not echo it, and nothing printed it
     text = config_file.read_text()
-    assert text.startswith(f'model_provider = "{pid}"\nmodel = "m-guided"\n') and f"[model_providers.{pid}.auth]" in text
+    assert (
+        text.startswith(f'model_provider = "{pid}"\nmodel = "m-guided"\n') and f"[model_providers.{pid}.auth]" in text
+    )
     token = subprocess.run([exe, "token", pid], capture_output=True, text=True, env=environ, check=False, timeout=60)
     assert (token.returncode, token.stdout) == (0, key + "\n")
     subprocess.run([exe, "key", "rm", pid], capture_output=True, env=environ, check=False, timeout=60)

@@ -75,7 +75,9 @@ def test_no_usable_keyring_is_one_line_on_stderr(memory_keyring, capfd):
     assert "--key-mode env" in captured.err
 
 
-@pytest.mark.parametrize(("argv", "code"), [(["token"], 2), (["token", "a", "b"], 2), (["token", "--bogus"], 2), (["token", "--help"], 0)])
+@pytest.mark.parametrize(
+    ("argv", "code"), [(["token"], 2), (["token", "a", "b"], 2), (["token", "--bogus"], 2), (["token", "--help"], 0)]
+)
 def test_usage(argv, code, capfd):
     assert main(argv) == code
     captured = capfd.readouterr()
@@ -94,7 +96,12 @@ def _stub_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def _token(env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *flags, "-m", "codexprov", "token", "acme"], capture_output=True, text=True, env=env, timeout=60, check=False
+        [sys.executable, *flags, "-m", "codexprov", "token", "acme"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
 
 

@@ -31,14 +31,22 @@ def test_list_reads_a_multi_line_inline_table(run_cli, config_file: Path) -> Non
 def test_an_edit_in_the_table_keeps_the_multi_line_inline_table_as_written(config_file: Path) -> None:
     config_file.write_text(HEADERS)
     providers.update_provider_fields(paths_mod.resolve(), "acme", {"base_url": "http://127.0.0.1:8/v1"}, ["wire_api"])
-    assert config_file.read_text() == HEADERS.replace("127.0.0.1:9", "127.0.0.1:8").replace('wire_api = "responses"\n', "")
+    assert config_file.read_text() == HEADERS.replace("127.0.0.1:9", "127.0.0.1:8").replace(
+        'wire_api = "responses"\n', ""
+    )
 
 
 def test_toml_11_escapes_and_times_without_seconds(run_cli, config_file: Path) -> None:
     old = 'greeting = "\\e[1mhi\\x21"\nstart = 07:30\n'
     config_file.write_text(old)
-    assert run_cli("add", "custom", "--id", "acme", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "none").exit_code == 0
-    assert config_file.read_text() == old + '\n[model_providers.acme]\nname = "acme"\nbase_url = "http://127.0.0.1:9/v1"\nwire_api = "responses"\n'
+    assert (
+        run_cli("add", "custom", "--id", "acme", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "none").exit_code
+        == 0
+    )
+    assert (
+        config_file.read_text()
+        == old + '\n[model_providers.acme]\nname = "acme"\nbase_url = "http://127.0.0.1:9/v1"\nwire_api = "responses"\n'
+    )
 
 
 def test_nan_and_inf_do_not_break_the_meaning_check(run_cli, config_file: Path) -> None:
@@ -64,9 +72,13 @@ def test_a_byte_order_mark_is_accepted_and_kept(run_cli, config_file: Path) -> N
     old = '\ufeffmodel = "m"\r\n'
     config_file.write_bytes(old.encode("utf-8"))
     assert run_cli("list").exit_code == 0
-    assert run_cli("add", "custom", "--id", "acme", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "none").exit_code == 0
+    assert (
+        run_cli("add", "custom", "--id", "acme", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "none").exit_code
+        == 0
+    )
     assert config_file.read_bytes() == (
-        old + '\r\n[model_providers.acme]\r\nname = "acme"\r\nbase_url = "http://127.0.0.1:9/v1"\r\nwire_api = "responses"\r\n'
+        old
+        + '\r\n[model_providers.acme]\r\nname = "acme"\r\nbase_url = "http://127.0.0.1:9/v1"\r\nwire_api = "responses"\r\n'
     ).encode("utf-8")
     assert run_cli("undo").exit_code == 0
     assert config_file.read_bytes() == old.encode("utf-8")
@@ -89,13 +101,17 @@ def test_a_leap_second_is_read_as_codex_reads_it() -> None:
 
 
 def test_doctor_does_not_call_toml_11_an_error(run_cli, config_file: Path) -> None:
-    config_file.write_bytes(("\ufeffmodel_provider = \"acme\"\nmodel = \"m\"\n\n" + HEADERS + 'env_key = "ACME_KEY"\n').encode("utf-8"))
+    config_file.write_bytes(
+        ('\ufeffmodel_provider = "acme"\nmodel = "m"\n\n' + HEADERS + 'env_key = "ACME_KEY"\n').encode("utf-8")
+    )
     result = run_cli("doctor", "--offline", "--json")
     checks = {f["check"] for f in json.loads(result.stdout)["findings"]}
     assert not {c for c in checks if c.startswith("config.")} - {"config.ok"}, checks
 
 
-def test_moving_a_key_out_of_a_multi_line_inline_table_keeps_its_other_lines(run_cli, config_file: Path, memory_keyring) -> None:
+def test_moving_a_key_out_of_a_multi_line_inline_table_keeps_its_other_lines(
+    run_cli, config_file: Path, memory_keyring
+) -> None:
     key = "sk-test-multiline-0123456789abcdef"
     config_file.write_text(
         '[model_providers.acme]\nname = "Acme"\nbase_url = "http://127.0.0.1:9/v1"\nwire_api = "responses"\n'
@@ -121,6 +137,6 @@ def test_assign_follows_a_multi_line_inline_table() -> None:
     doc = tomlkit.parse(src)
     assign(doc, "h", {"y": "2"})
     assert doc.as_string() == 'h = {\n  y = "2"  # no comma\n}\n'
-    doc = tomlkit.parse('h = {\n  a = [\n    1,\n  ],\n}\n')  # a value over several lines: rendered afresh
+    doc = tomlkit.parse("h = {\n  a = [\n    1,\n  ],\n}\n")  # a value over several lines: rendered afresh
     assign(doc, "h", {"a": [2]})
     assert doc.as_string() == "h = {a = [2]}\n"

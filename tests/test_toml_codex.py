@@ -20,9 +20,7 @@ from tests.test_toml_corpus import CORPUS, FILES, INVALID, _one_per_folder
 
 pytestmark = pytest.mark.codex
 
-NEW_IN_11 = sorted(
-    set(FILES) - set((CORPUS / "files-toml-1.0.0").read_text(encoding="utf-8").splitlines())
-)
+NEW_IN_11 = sorted(set(FILES) - set((CORPUS / "files-toml-1.0.0").read_text(encoding="utf-8").splitlines()))
 
 
 def codex_reads(codex_bin: Path, config: bytes) -> tuple[bool, str]:
@@ -32,7 +30,12 @@ def codex_reads(codex_bin: Path, config: bytes) -> tuple[bool, str]:
         home.mkdir()
         (home / "config.toml").write_bytes(config)
         proc = subprocess.run(
-            [str(codex_bin), "mcp", "list"], env=codex_env(home), capture_output=True, text=True, timeout=60, check=False
+            [str(codex_bin), "mcp", "list"],
+            env=codex_env(home),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
     return proc.returncode == 0, proc.stderr
 
@@ -43,7 +46,9 @@ def test_codex_reads_the_toml_11_files_and_refuses_invalid_ones(codex_bin: Path)
     assert len(valid_11) == 57
     with ThreadPoolExecutor(2) as pool:
         files = valid_11 + invalid
-        read = dict(zip(files, pool.map(lambda f: codex_reads(codex_bin, (CORPUS / f).read_bytes())[0], files), strict=True))
+        read = dict(
+            zip(files, pool.map(lambda f: codex_reads(codex_bin, (CORPUS / f).read_bytes())[0], files), strict=True)
+        )
     assert [f for f in valid_11 if not read[f]] == []
     assert [f for f in invalid if read[f]] == []
 
@@ -51,7 +56,7 @@ def test_codex_reads_the_toml_11_files_and_refuses_invalid_ones(codex_bin: Path)
 def test_codex_and_codexprov_agree_where_tomli_alone_would_not(codex_bin: Path, run_cli, config_file: Path) -> None:
     """The rules document.loads adds on top of tomli, each checked against the binary."""
     cases = {
-        b"\xef\xbb\xbfmodel = \"m\"\n": True,  # one byte-order mark
+        b'\xef\xbb\xbfmodel = "m"\n': True,  # one byte-order mark
         b"t = 1990-12-31T23:59:60Z\n": True,  # a leap second
         b"f = 1e400\n": False,  # overflows a double
         b"i = 9223372036854775808\n": False,  # over 64 bits

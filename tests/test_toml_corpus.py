@@ -101,7 +101,9 @@ def test_cli_add_and_remove_on_a_valid_file(name: str, run_cli, config_file: Pat
     raw = (CORPUS / name).read_bytes()
     config_file.write_bytes(raw)
     added = run_cli(*ADD)
-    assert (added.exit_code, added.stderr.startswith(f"add provider corpus: wrote {config_file}")) == (0, True), added.stderr
+    assert (added.exit_code, added.stderr.startswith(f"add provider corpus: wrote {config_file}")) == (0, True), (
+        added.stderr
+    )
     removed = run_cli("remove", "corpus", "--keep-key")
     assert removed.exit_code == 0, removed.stderr
     assert config_file.read_bytes() == raw

@@ -29,7 +29,19 @@ def test_eight_concurrent_adds_leave_eight_providers(config_file: Path) -> None:
     env = dict(os.environ)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "codexprov", "add", "custom", "--id", f"p{i}", "--base-url", f"http://127.0.0.1:9/p{i}/v1", "--key-mode", "none"],
+            [
+                sys.executable,
+                "-m",
+                "codexprov",
+                "add",
+                "custom",
+                "--id",
+                f"p{i}",
+                "--base-url",
+                f"http://127.0.0.1:9/p{i}/v1",
+                "--key-mode",
+                "none",
+            ],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -203,7 +215,11 @@ def test_temp_files_left_by_a_killed_write_are_cleaned_under_the_lock(run_cli, c
     other = config_file.parent / ".work.config.toml.abcdefgh.tmp"
     other.write_text("another file's")
     assert run_cli("use", "ollama").exit_code == 0
-    assert sorted(p.name for p in config_file.parent.iterdir()) == [".config.toml.mine.tmp", ".work.config.toml.abcdefgh.tmp", "config.toml"]
+    assert sorted(p.name for p in config_file.parent.iterdir()) == [
+        ".config.toml.mine.tmp",
+        ".work.config.toml.abcdefgh.tmp",
+        "config.toml",
+    ]
 
 
 def test_a_killed_writer_leaves_no_temp_file_after_the_next_edit(config_file: Path) -> None:

@@ -53,7 +53,13 @@ class ToolTurnServer(FakeServer):
         gemini = GEMINI_ROUTE.match(req.path) if req.method == "POST" else None
         if gemini is not None:
             if self.expected_key is not None and req.headers.get("x-goog-api-key") != self.expected_key:
-                body = {"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT"}}
+                body = {
+                    "error": {
+                        "code": 400,
+                        "message": "API key not valid. Please pass a valid API key.",
+                        "status": "INVALID_ARGUMENT",
+                    }
+                }
                 return _json(400, body)
             return self._gemini(req.body, gemini["model"], stream=gemini["method"] == "streamGenerateContent")
         return super()._answer(req)
@@ -73,7 +79,11 @@ class ToolTurnServer(FakeServer):
         if outputs:
             part: dict[str, Any] = {"text": final_text(_found(outputs[-1]))}
         else:
-            names = [d.get("name") for tool in body.get("tools") or [] for d in tool.get("functionDeclarations") or tool.get("function_declarations") or []]
+            names = [
+                d.get("name")
+                for tool in body.get("tools") or []
+                for d in tool.get("functionDeclarations") or tool.get("function_declarations") or []
+            ]
             tool = _shell_tool(names)
             part = {"functionCall": {"name": tool, "args": _shell_arguments(tool)}}
         reply = {
@@ -112,8 +122,16 @@ class ToolTurnServer(FakeServer):
         if "tool_calls" in delta:
             delta["tool_calls"] = [{"index": 0, **delta["tool_calls"][0]}]
         chunks = [
-            {**common, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": None}]},
-            {**common, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]},
+            {
+                **common,
+                "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+            },
+            {
+                **common,
+                "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": {}, "finish_reason": finish}],
+            },
             {**common, "object": "chat.completion.chunk", "choices": [], "usage": usage},
         ]
         payload = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
@@ -123,7 +141,10 @@ class ToolTurnServer(FakeServer):
 
     def _messages(self, body: Any) -> tuple[int, dict[str, str], bytes]:
         if not isinstance(body, dict) or "messages" not in body or "model" not in body:
-            err = {"type": "error", "error": {"type": "invalid_request_error", "message": "model and messages are required"}}
+            err = {
+                "type": "error",
+                "error": {"type": "invalid_request_error", "message": "model and messages are required"},
+            }
             return _json(400, err)
         tool_output = _anthropic_tool_output(body["messages"])
         if tool_output is None:
@@ -157,11 +178,29 @@ class ToolTurnServer(FakeServer):
             start_block = {"type": "text", "text": ""}
             delta = {"type": "text_delta", "text": block["text"]}
         events = [
-            ("message_start", {"type": "message_start", "message": {**message, "content": [], "stop_reason": None, "usage": {"input_tokens": 10, "output_tokens": 1}}}),
+            (
+                "message_start",
+                {
+                    "type": "message_start",
+                    "message": {
+                        **message,
+                        "content": [],
+                        "stop_reason": None,
+                        "usage": {"input_tokens": 10, "output_tokens": 1},
+                    },
+                },
+            ),
             ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": start_block}),
             ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}),
             ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-            ("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}, "usage": {"output_tokens": 2}}),
+            (
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": stop, "stop_sequence": None},
+                    "usage": {"output_tokens": 2},
+                },
+            ),
             ("message_stop", {"type": "message_stop"}),
         ]
         payload = b"".join(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events)
@@ -174,8 +213,10 @@ class ToolTurnServer(FakeServer):
         with self._lock:
             seen = list(self.requests)
         return [
-            r for r in seen
-            if r.method == "POST" and (r.path in (self.prefix + "/chat/completions", "/v1/messages") or GEMINI_ROUTE.match(r.path))
+            r
+            for r in seen
+            if r.method == "POST"
+            and (r.path in (self.prefix + "/chat/completions", "/v1/messages") or GEMINI_ROUTE.match(r.path))
         ]
 
 
@@ -198,7 +239,16 @@ def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(_text_of(part.get("text") if isinstance(part, dict) and "text" in part else part.get("content") if isinstance(part, dict) else part) for part in content)
+        return "".join(
+            _text_of(
+                part.get("text")
+                if isinstance(part, dict) and "text" in part
+                else part.get("content")
+                if isinstance(part, dict)
+                else part
+            )
+            for part in content
+        )
     return "" if content is None else str(content)
 
 
@@ -217,5 +267,9 @@ def _anthropic_tool_output(messages: list[Any]) -> str | None:
     for message in messages:
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, list):
-            outputs += [_text_of(part.get("content")) for part in content if isinstance(part, dict) and part.get("type") == "tool_result"]
+            outputs += [
+                _text_of(part.get("content"))
+                for part in content
+                if isinstance(part, dict) and part.get("type") == "tool_result"
+            ]
     return _found(outputs[-1]) if outputs else None

@@ -83,7 +83,9 @@ def install(layout: Layout, *, python: str | None = None, upgrade: bool = False)
     _run([*command, LITELLM_REQUIREMENT], f"install {LITELLM_REQUIREMENT}")
     version = installed_version(layout)
     if version is None:
-        raise CodexprovError(f"pip finished but no LiteLLM is in {layout.venv}", hint="Run `codexprov bridge install` again.")
+        raise CodexprovError(
+            f"pip finished but no LiteLLM is in {layout.venv}", hint="Run `codexprov bridge install` again."
+        )
     return InstallResult(layout.venv, version, True)
 
 

@@ -112,7 +112,12 @@ class Upstream:
     key_var: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"provider_id": self.provider_id, "litellm_prefix": self.litellm_prefix, "api_base": self.api_base, "key_var": self.key_var}
+        return {
+            "provider_id": self.provider_id,
+            "litellm_prefix": self.litellm_prefix,
+            "api_base": self.api_base,
+            "key_var": self.key_var,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Upstream:

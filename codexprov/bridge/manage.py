@@ -145,7 +145,9 @@ def ensure_running(layout: Layout, *, provider_id: str | None = None, store: Any
     with _lock(layout):
         state = read_state(layout)
         if state is None:
-            raise NotFoundError("no bridge is set up yet", hint="Add a provider through it: `codexprov add RECIPE --bridge`.")
+            raise NotFoundError(
+                "no bridge is set up yet", hint="Add a provider through it: `codexprov add RECIPE --bridge`."
+            )
         if process.probe(state.port).status == "up":
             return None
         return _start_locked(layout, state, _open_store(store), provider_id)
@@ -270,7 +272,10 @@ def point_providers_at_bridge(paths: Any, layout: Layout) -> Any:
             continue
         edits.append(
             providers.update_provider_fields(
-                paths, upstream.provider_id, {"base_url": state.base_url}, description=f"point {upstream.provider_id} at the bridge"
+                paths,
+                upstream.provider_id,
+                {"base_url": state.base_url},
+                description=f"point {upstream.provider_id} at the bridge",
             )
         )
     return Outcome(tuple(edits))

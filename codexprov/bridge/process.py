@@ -30,7 +30,15 @@ from codexprov.errors import CodexprovError, ConflictError
 READY_TIMEOUT = 50.0
 # Variables that would make LiteLLM do something else than this bridge: a database, another
 # config, another master key.
-_STRIPPED_ENV = ("DATABASE_URL", "DIRECT_URL", "STORE_MODEL_IN_DB", "CONFIG_FILE_PATH", "LITELLM_MASTER_KEY", "LITELLM_CONFIG_BUCKET_NAME", "WORKER_CONFIG")
+_STRIPPED_ENV = (
+    "DATABASE_URL",
+    "DIRECT_URL",
+    "STORE_MODEL_IN_DB",
+    "CONFIG_FILE_PATH",
+    "LITELLM_MASTER_KEY",
+    "LITELLM_CONFIG_BUCKET_NAME",
+    "WORKER_CONFIG",
+)
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,9 @@ def probe(port: int, *, timeout: float = 1.0) -> Probe:
     try:
         with socket.create_connection((HOST, port), timeout=timeout) as conn:
             conn.settimeout(timeout)
-            conn.sendall(f"GET /health/liveliness HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\r\n".encode())
+            conn.sendall(
+                f"GET /health/liveliness HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\r\n".encode()
+            )
             data = b""
             while len(data) < 8192:
                 chunk = conn.recv(4096)
@@ -141,8 +151,18 @@ def start(layout: Layout, state: State, secrets: Mapping[str, str], *, timeout: 
         )
     write_private(layout.config_file, litellm_config.render_text(state))
     command = [
-        sys.executable, "-m", "codexprov.bridge.runner", str(layout.log_file), "--",
-        str(layout.litellm_exe), "--config", str(layout.config_file), "--host", HOST, "--port", str(state.port),
+        sys.executable,
+        "-m",
+        "codexprov.bridge.runner",
+        str(layout.log_file),
+        "--",
+        str(layout.litellm_exe),
+        "--config",
+        str(layout.config_file),
+        "--host",
+        HOST,
+        "--port",
+        str(state.port),
     ]
     options: dict[str, Any] = {}
     if sys.platform == "win32":  # pragma: no cover - Windows
@@ -151,8 +171,14 @@ def start(layout: Layout, state: State, secrets: Mapping[str, str], *, timeout: 
         options["start_new_session"] = True
     try:
         proc = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            cwd=layout.root, env=bridge_env(secrets), close_fds=True, **options,
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=layout.root,
+            env=bridge_env(secrets),
+            close_fds=True,
+            **options,
         )
     except OSError as err:
         raise CodexprovError(f"could not start the bridge: {err.strerror or err}") from None

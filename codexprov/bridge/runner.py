@@ -58,7 +58,9 @@ def main(argv: list[str]) -> int:
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     os.write(fd, f"--- codexprov bridge starting {stamp} (pid {os.getpid()})\n".encode())
     try:
-        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        child = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
+        )
     except OSError as err:
         os.write(fd, f"--- could not start LiteLLM: {err.strerror or err}\n".encode())
         return 127

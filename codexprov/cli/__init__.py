@@ -82,7 +82,10 @@ def _main(
         None, "--codex-home", metavar="PATH", help="Codex home folder (default: $CODEX_HOME or ~/.codex)."
     ),
     codex: str | None = typer.Option(
-        None, "--codex", metavar="PATH", help="The Codex binary to consult (default: $CODEXPROV_CODEX or `codex` on PATH)."
+        None,
+        "--codex",
+        metavar="PATH",
+        help="The Codex binary to consult (default: $CODEXPROV_CODEX or `codex` on PATH).",
     ),
     version: bool = typer.Option(
         False, "--version", "-V", is_eager=True, callback=_show_version, help="Print codexprov's version and exit."

@@ -140,7 +140,9 @@ def down_cmd() -> None:
 
 @bridge_app.command("restart")
 def restart_cmd(
-    new_port: bool = typer.Option(False, "--new-port", help="Move it to a newly picked port and update the bridged providers in config.toml."),
+    new_port: bool = typer.Option(
+        False, "--new-port", help="Move it to a newly picked port and update the bridged providers in config.toml."
+    ),
 ) -> None:
     """Restart the bridge with a freshly generated config and the current keys."""
     from codexprov.bridge import manage

@@ -124,7 +124,12 @@ def complete(words: list[str], current: str) -> list[str]:
     if expecting is not None:
         return _filter(_values(key, expecting.name, codex_home), current)
     if current.startswith("-"):
-        names = [n for p in command.params if not getattr(p, "hidden", False) and p.param_type_name == "option" for n in p.opts]
+        names = [
+            n
+            for p in command.params
+            if not getattr(p, "hidden", False) and p.param_type_name == "option"
+            for n in p.opts
+        ]
         return _filter([*names, "-h", "--help"], current)
     subcommands = getattr(command, "commands", None)
     if subcommands and positional == 0:

@@ -19,7 +19,9 @@ _SYMBOL = {"ok": "[green]✓[/]", "warn": "[yellow]⚠[/]", "fail": "[bold red]�
 
 @app.command("doctor")
 def doctor_cmd(
-    provider_id: str | None = typer.Argument(None, metavar="ID", help="Check only this provider (it then counts toward the verdict)."),
+    provider_id: str | None = typer.Argument(
+        None, metavar="ID", help="Check only this provider (it then counts toward the verdict)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable report (check ids, status, message, fix)."),
     offline: bool = typer.Option(False, "--offline", help="Static checks only; no network."),
     live: bool = typer.Option(
@@ -28,12 +30,29 @@ def doctor_cmd(
         help="Also send one real streamed request per provider, shaped like Codex's, and run the installed Codex for one "
         "turn on a throwaway copy of this setup: the ground truth (costs a few tokens).",
     ),
-    profile: str | None = typer.Option(None, "--profile", "-p", metavar="NAME", help="Judge `codex -p NAME`: the profile file and its provider count toward the verdict."),
-    all_: bool = typer.Option(False, "--all", help="Let every provider and profile count toward the exit status, not only what `codex` uses here."),
-    fix: bool = typer.Option(False, "--fix", help="Apply the fixes that are safe to automate (diff, backup, confirmation)."),
+    profile: str | None = typer.Option(
+        None,
+        "--profile",
+        "-p",
+        metavar="NAME",
+        help="Judge `codex -p NAME`: the profile file and its provider count toward the verdict.",
+    ),
+    all_: bool = typer.Option(
+        False,
+        "--all",
+        help="Let every provider and profile count toward the exit status, not only what `codex` uses here.",
+    ),
+    fix: bool = typer.Option(
+        False, "--fix", help="Apply the fixes that are safe to automate (diff, backup, confirmation)."
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; a duplicate keeps its last definition."),
     dry_run: bool = typer.Option(False, "--dry-run", help="With --fix: print each fix's diff; write nothing."),
-    timeout: float = typer.Option(5.0, "--timeout", metavar="SECONDS", help="Seconds each provider gets to answer all its probes (default 5; --live allows at least 30)."),
+    timeout: float = typer.Option(
+        5.0,
+        "--timeout",
+        metavar="SECONDS",
+        help="Seconds each provider gets to answer all its probes (default 5; --live allows at least 30).",
+    ),
 ) -> None:
     """Tell a working provider setup from a broken one, and say the fix.
 
@@ -49,7 +68,9 @@ def doctor_cmd(
     if offline and live:
         raise UsageError("--live sends a request; it cannot be combined with --offline")
     if dry_run and not fix:
-        raise UsageError("--dry-run shows what --fix would write; doctor alone writes nothing", hint="Pass --fix --dry-run.")
+        raise UsageError(
+            "--dry-run shows what --fix would write; doctor alone writes nothing", hint="Pass --fix --dry-run."
+        )
     if not timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
     paths = state.paths
@@ -58,7 +79,14 @@ def doctor_cmd(
     applied = _run_fixes(paths, common, yes=yes, talk_only=as_json, dry_run=dry_run) if fix else None
     with _Progress(enabled=not as_json) as progress:
         report = run_doctor(
-            paths, offline=offline, live=live, codex_run=live, timeout=timeout, all_=all_, progress=progress.say, **common
+            paths,
+            offline=offline,
+            live=live,
+            codex_run=live,
+            timeout=timeout,
+            all_=all_,
+            progress=progress.say,
+            **common,
         )
     if as_json:
         data = report.to_json()
@@ -114,7 +142,11 @@ def _render(console: Any, report: Any) -> None:
                 title = f"profile file {file}" if file else "setup"
             console.print(f"{indent}[bold]{escape(title)}[/]")
             for f in items:
-                where = f" [dim]({escape(f.file)}{':' + str(f.line) if f.line else ''})[/]" if f.file and f.status != "ok" else ""
+                where = (
+                    f" [dim]({escape(f.file)}{':' + str(f.line) if f.line else ''})[/]"
+                    if f.file and f.status != "ok"
+                    else ""
+                )
                 console.print(f"{indent}  {_SYMBOL.get(f.status, '?')} {escape(f.message)}{where}")
                 if f.status in ("warn", "fail") and f.fix:
                     console.print(f"{indent}      fix: {escape(f.fix)}")
@@ -127,7 +159,11 @@ def _render(console: Any, report: Any) -> None:
         console.print(f"[bold]not used by plain `codex` here[/] [dim]({counts_note})[/]")
         show(other, "  ")
     counted = report.to_json()["counted"]
-    verdict = "[bold red]FAIL[/]" if report.failed else ("[yellow]OK, with warnings[/]" if counted["warn"] else "[green]OK[/]")
+    verdict = (
+        "[bold red]FAIL[/]"
+        if report.failed
+        else ("[yellow]OK, with warnings[/]" if counted["warn"] else "[green]OK[/]")
+    )
     line = f"{verdict}: {counted['fail']} failed, {_plural(counted['warn'], 'warning')}, {counted['ok']} ok"
     ignored = sum(1 for f in other if f.status == "fail") if not report.all else 0
     if ignored:
@@ -245,12 +281,17 @@ class _Terminal:
         report_error(error)
 
 
-def _run_fixes(paths: Any, common: dict[str, Any], *, yes: bool, talk_only: bool, dry_run: bool = False) -> list[dict[str, Any]]:
+def _run_fixes(
+    paths: Any, common: dict[str, Any], *, yes: bool, talk_only: bool, dry_run: bool = False
+) -> list[dict[str, Any]]:
     from codexprov.doctor import run_doctor
     from codexprov.doctor.fix_loop import run_fixes
 
     outcome = run_fixes(
-        paths, lambda: run_doctor(paths, offline=True, **common), _Terminal(yes=yes, talk_only=talk_only), dry_run=dry_run
+        paths,
+        lambda: run_doctor(paths, offline=True, **common),
+        _Terminal(yes=yes, talk_only=talk_only),
+        dry_run=dry_run,
     )
     if dry_run:
         say("dry run: nothing was written" if outcome.applied else "nothing to fix automatically")

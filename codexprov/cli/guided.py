@@ -29,7 +29,9 @@ def _pick(title: str, entries: list[tuple[str, str]], *, default: int | None = N
         say(f"  {number:>{width}}) {neutralise(ident)}" + (f"  {neutralise(label)}" if label else ""))
     ids = [ident for ident, _label in entries]
     while True:
-        answer = typer.prompt("Pick a number", default=str(default + 1) if default is not None else None, err=True).strip()
+        answer = typer.prompt(
+            "Pick a number", default=str(default + 1) if default is not None else None, err=True
+        ).strip()
         if answer.isdigit() and 1 <= int(answer) <= len(entries):
             return int(answer) - 1
         if answer in ids:
@@ -81,7 +83,9 @@ def walk_add(paths: Any) -> AddAnswers:
 
     catalog = recipes.load_catalog(paths)
     entries = [(r.id, f"{r.name} ({r.kind})") for r in catalog.recipes]
-    recipe = catalog.recipes[_pick("Which kind of provider? (recipes: `codexprov recipes show ID` describes one)", entries)]
+    recipe = catalog.recipes[
+        _pick("Which kind of provider? (recipes: `codexprov recipes show ID` describes one)", entries)
+    ]
     while True:
         provider_id = typer.prompt("Provider id", default=recipe.id, err=True).strip()
         try:
@@ -100,17 +104,25 @@ def walk_add(paths: Any) -> AddAnswers:
         from codexprov import credentials
 
         store = credentials.open_store()  # no usable keyring: say so before asking for the key
-        key = typer.prompt(
-            f"API key for {provider_id} (hidden; stored in the OS keyring; empty to set it later)",
-            default="",
-            hide_input=True,
-            show_default=False,
-            err=True,
-        ).strip() or None
-    model = typer.prompt("Model (empty: none)", default=recipe.default_model or "", show_default=bool(recipe.default_model), err=True).strip()
+        key = (
+            typer.prompt(
+                f"API key for {provider_id} (hidden; stored in the OS keyring; empty to set it later)",
+                default="",
+                hide_input=True,
+                show_default=False,
+                err=True,
+            ).strip()
+            or None
+        )
+    model = typer.prompt(
+        "Model (empty: none)", default=recipe.default_model or "", show_default=bool(recipe.default_model), err=True
+    ).strip()
     use = typer.confirm(f"Make {provider_id} the provider Codex uses now?", default=True, err=True)
     if model and not use:
-        say(f"the model is written with the provider switch: `codexprov use {provider_id} --model {model}` when you switch", style="yellow")
+        say(
+            f"the model is written with the provider switch: `codexprov use {provider_id} --model {model}` when you switch",
+            style="yellow",
+        )
     return AddAnswers(recipe.id, provider_id, base_url, params, key, store, (model or None) if use else None, use)
 
 

@@ -30,7 +30,10 @@ def _read_secret(provider_id: str, from_stdin: bool) -> str:
     if from_stdin or not sys.stdin.isatty():
         line = read_stdin_line(provider_id)
         if not line.strip():
-            raise UsageError("no key on standard input; nothing was stored", hint=f"echo \"$KEY\" | codexprov key set {provider_id} --stdin")
+            raise UsageError(
+                "no key on standard input; nothing was stored",
+                hint=f'echo "$KEY" | codexprov key set {provider_id} --stdin',
+            )
         return line
     return typer.prompt(f"API key for {provider_id} (hidden)", hide_input=True, err=True)
 
@@ -41,7 +44,9 @@ def key_set(
     provider_id: str = typer.Argument(..., metavar="ID"),
     from_stdin: bool = typer.Option(False, "--stdin", help="Read the key from one line of standard input."),
     wire: bool = typer.Option(
-        False, "--wire", help="Make Codex read the keyring even if the provider uses an env var or its own auth command."
+        False,
+        "--wire",
+        help="Make Codex read the keyring even if the provider uses an env var or its own auth command.",
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the config change; store and write nothing."),
 ) -> None:
@@ -219,7 +224,9 @@ def env_cmd(
 )
 def run_cmd(
     command: list[str] = typer.Argument(..., metavar="-- CMD [ARGS]...", help="The command to run, e.g. codex exec …"),
-    provider_id: str | None = typer.Option(None, "--provider", metavar="ID", help='Add -c model_provider="ID" to the codex command.'),
+    provider_id: str | None = typer.Option(
+        None, "--provider", metavar="ID", help='Add -c model_provider="ID" to the codex command.'
+    ),
     profile: str | None = typer.Option(None, "--profile", metavar="NAME", help="Add -p NAME to the codex command."),
 ) -> int:
     """Run a command with env-mode providers' keys from the keyring in its environment (no file
@@ -228,7 +235,12 @@ def run_cmd(
     from codexprov.result import Outcome
 
     plan = keys.plan_run(
-        state.paths, credentials.open_store, list(command), provider_id=provider_id, profile=profile, environ=dict(os.environ)
+        state.paths,
+        credentials.open_store,
+        list(command),
+        provider_id=provider_id,
+        profile=profile,
+        environ=dict(os.environ),
     )
     render(Outcome(notes=plan.notes))
     return keys.execute(plan)

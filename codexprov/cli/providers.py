@@ -50,29 +50,50 @@ def show_cmd(
 @app.command("add")
 def add_cmd(
     recipe: str | None = typer.Argument(
-        None, metavar="RECIPE", help="A recipe id (`codexprov recipes`), e.g. custom, groq, azure. None on a terminal: guided."
+        None,
+        metavar="RECIPE",
+        help="A recipe id (`codexprov recipes`), e.g. custom, groq, azure. None on a terminal: guided.",
     ),
-    provider_id: str | None = typer.Option(None, "--id", metavar="ID", help="Provider id to write (default: the recipe id)."),
-    base_url: str | None = typer.Option(None, "--base-url", metavar="URL", help="Base URL (overrides the recipe's URL template)."),
+    provider_id: str | None = typer.Option(
+        None, "--id", metavar="ID", help="Provider id to write (default: the recipe id)."
+    ),
+    base_url: str | None = typer.Option(
+        None, "--base-url", metavar="URL", help="Base URL (overrides the recipe's URL template)."
+    ),
     name: str | None = typer.Option(None, "--name", metavar="NAME", help="Display name."),
-    model: str | None = typer.Option(None, "--model", metavar="MODEL", help="Model to use with this provider (written with --use)."),
-    key_mode: str | None = typer.Option(
-        None, "--key-mode", metavar="keyring|env|none", help="Where Codex gets the key (default: keyring when the recipe needs a key)."
+    model: str | None = typer.Option(
+        None, "--model", metavar="MODEL", help="Model to use with this provider (written with --use)."
     ),
-    env_key: str | None = typer.Option(None, "--env-key", metavar="VAR", help="Env var holding the key (--key-mode env)."),
+    key_mode: str | None = typer.Option(
+        None,
+        "--key-mode",
+        metavar="keyring|env|none",
+        help="Where Codex gets the key (default: keyring when the recipe needs a key).",
+    ),
+    env_key: str | None = typer.Option(
+        None, "--env-key", metavar="VAR", help="Env var holding the key (--key-mode env)."
+    ),
     header: list[str] | None = typer.Option(None, "--header", metavar="K=V", help="Static HTTP header (repeatable)."),
     query: list[str] | None = typer.Option(None, "--query", metavar="K=V", help="Query parameter (repeatable)."),
     param: list[str] | None = typer.Option(None, "--param", metavar="K=V", help="Recipe parameter (repeatable)."),
-    key_stdin: bool = typer.Option(False, "--key-stdin", help="Read the key (keyring mode) from one line of standard input."),
-    use: bool = typer.Option(False, "--use", help="Also make it the active provider (model_provider, and model when given)."),
+    key_stdin: bool = typer.Option(
+        False, "--key-stdin", help="Read the key (keyring mode) from one line of standard input."
+    ),
+    use: bool = typer.Option(
+        False, "--use", help="Also make it the active provider (model_provider, and model when given)."
+    ),
     replace: bool = typer.Option(False, "--replace", help="Update an existing provider from the recipe."),
     bridge: bool | None = typer.Option(
-        None, "--bridge/--no-bridge", help="Route it through codexprov's bridge (LiteLLM on 127.0.0.1), or not (default: the recipe says)."
+        None,
+        "--bridge/--no-bridge",
+        help="Route it through codexprov's bridge (LiteLLM on 127.0.0.1), or not (default: the recipe says).",
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     allow_plaintext: bool = typer.Option(
-        False, "--allow-plaintext", help="Write a key given in --header/--query/--base-url into the config as it is (warned)."
+        False,
+        "--allow-plaintext",
+        help="Write a key given in --header/--query/--base-url into the config as it is (warned).",
     ),
 ) -> None:
     """Add a provider from a recipe (`custom` for any OpenAI-compatible endpoint)."""
@@ -92,7 +113,13 @@ def add_cmd(
                 "`codexprov add groq --key-stdin --use --model MODEL`, or `codexprov add custom --base-url URL --id ID`.",
             )
         answers = guided.walk_add(paths)
-        recipe, provider_id, base_url, model, use = answers.recipe, answers.provider_id, answers.base_url, answers.model, answers.use
+        recipe, provider_id, base_url, model, use = (
+            answers.recipe,
+            answers.provider_id,
+            answers.base_url,
+            answers.model,
+            answers.use,
+        )
         param = [f"{k}={v}" for k, v in answers.params.items()]
     the_recipe = recipes.load_catalog(paths).get(recipe)
     params = adding.parse_pairs(param, "--param")
@@ -195,7 +222,13 @@ def _read_key(provider_id: str, key_stdin: bool) -> str | None:
     if key_stdin:
         return read_stdin_line(provider_id).strip() or None
     if sys.stdin.isatty():
-        value = typer.prompt(f"API key for {provider_id} (hidden; empty to set it later)", default="", hide_input=True, show_default=False, err=True)
+        value = typer.prompt(
+            f"API key for {provider_id} (hidden; empty to set it later)",
+            default="",
+            hide_input=True,
+            show_default=False,
+            err=True,
+        )
         return value.strip() or None
     return None
 
@@ -204,7 +237,9 @@ def _read_key(provider_id: str, key_stdin: bool) -> str | None:
 def use_cmd(
     provider_id: str | None = typer.Argument(None, metavar="ID"),
     model: str | None = typer.Option(None, "--model", metavar="MODEL", help="Also set the model."),
-    profile: str | None = typer.Option(None, "--profile", metavar="NAME", help="Make this profile what a plain `codex` uses."),
+    profile: str | None = typer.Option(
+        None, "--profile", metavar="NAME", help="Make this profile what a plain `codex` uses."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
 ) -> None:
     """Make a provider (or a profile) the one Codex uses."""
@@ -262,14 +297,18 @@ def _note_sessions_elsewhere(provider_id: str) -> None:
     others = {p: n for p, n in find_sessions(state.paths.codex_home).counts().items() if p != provider_id}
     if others:
         listed = ", ".join(f"{n} on {p}" for p, n in others.items())
-        say(f"note: earlier sessions keep the provider they were started with ({listed}); `codex resume` continues each there")
+        say(
+            f"note: earlier sessions keep the provider they were started with ({listed}); `codex resume` continues each there"
+        )
 
 
 @app.command("remove")
 def remove_cmd(
     provider_id: str = typer.Argument(..., metavar="ID"),
     force: bool = typer.Option(
-        False, "--force", help="Remove even the active provider (model_provider is then removed too), or one that saved Codex sessions use."
+        False,
+        "--force",
+        help="Remove even the active provider (model_provider is then removed too), or one that saved Codex sessions use.",
     ),
     keep_key: bool = typer.Option(False, "--keep-key", help="Keep its key in the OS keyring."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
@@ -279,7 +318,9 @@ def remove_cmd(
     from codexprov.codex.version import detect
 
     codex = detect(state.paths, explicit=state.codex_binary)
-    removed = providers.remove_provider(state.paths, provider_id, force=force, dry_run=dry_run, capabilities=codex.capabilities)
+    removed = providers.remove_provider(
+        state.paths, provider_id, force=force, dry_run=dry_run, capabilities=codex.capabilities
+    )
     _edit_done(removed.edit)
     if not dry_run:
         from codexprov.bridge import layout, manage
@@ -296,7 +337,9 @@ def remove_cmd(
                 style="yellow",
             )
         else:
-            say(f"note: {removed.sessions} session{plural} started with {provider_id}; this Codex resumes them on the current provider")
+            say(
+                f"note: {removed.sessions} session{plural} started with {provider_id}; this Codex resumes them on the current provider"
+            )
     if removed.key_source.kind == "keyring" and not keep_key:
         if dry_run:
             say(f"would also delete the keyring entry for {provider_id}")

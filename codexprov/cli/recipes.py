@@ -73,8 +73,11 @@ def recipes_show(
         out("")
         out("Parameters (--param NAME=VALUE):")
         for p in recipe.params:
-            need = "required" if p.required and p.default is None else (
-                f"default {p.default}" if p.default is not None else "optional")
+            need = (
+                "required"
+                if p.required and p.default is None
+                else (f"default {p.default}" if p.default is not None else "optional")
+            )
             example = f"; e.g. {p.example}" if p.example else ""
             out(f"  {p.name}  {p.description} ({need}{example})")
     if recipe.models:

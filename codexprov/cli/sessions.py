@@ -9,7 +9,9 @@ from codexprov.cli import app, out_json, out_table, say, state
 
 @app.command("sessions")
 def sessions_cmd(
-    provider_id: str | None = typer.Option(None, "--provider", metavar="ID", help="Only the sessions started with this provider."),
+    provider_id: str | None = typer.Option(
+        None, "--provider", metavar="ID", help="Only the sessions started with this provider."
+    ),
     json_: bool = typer.Option(False, "--json", help="Print the sessions as JSON."),
 ) -> None:
     """List Codex's saved sessions by the provider each was started with (Codex resumes each there)."""
@@ -39,4 +41,6 @@ def sessions_cmd(
     out_table(["ID", "PROVIDER", "STARTED", "ARCHIVED", "CWD"], rows)
     if report.unconfigured:
         missing = ", ".join(sorted(report.unconfigured))
-        say(f"note: Codex cannot resume sessions whose provider is not configured ({missing}) until it is configured again")
+        say(
+            f"note: Codex cannot resume sessions whose provider is not configured ({missing}) until it is configured again"
+        )

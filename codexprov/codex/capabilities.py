@@ -57,7 +57,15 @@ _PARTIAL_BUILTINS: dict[str, tuple[tuple[Version, tuple[str, ...]], ...]] = {
         ((0, 149, 0), ("base_url", "auth", "http_headers", "aws.profile", "aws.region", "aws.auth_refresh")),
         (
             (0, 155, 0),
-            ("base_url", "auth", "http_headers", "aws.profile", "aws.region", "aws.credential_export", "aws.auth_refresh"),
+            (
+                "base_url",
+                "auth",
+                "http_headers",
+                "aws.profile",
+                "aws.region",
+                "aws.credential_export",
+                "aws.auth_refresh",
+            ),
         ),
     ),
     # An ordinary id on 0.145.0; restricted like amazon-bedrock from 0.150.0.
@@ -65,7 +73,15 @@ _PARTIAL_BUILTINS: dict[str, tuple[tuple[Version, tuple[str, ...]], ...]] = {
         ((0, 150, 0), ("base_url", "auth", "http_headers", "aws.profile", "aws.region", "aws.auth_refresh")),
         (
             (0, 155, 0),
-            ("base_url", "auth", "http_headers", "aws.profile", "aws.region", "aws.credential_export", "aws.auth_refresh"),
+            (
+                "base_url",
+                "auth",
+                "http_headers",
+                "aws.profile",
+                "aws.region",
+                "aws.credential_export",
+                "aws.auth_refresh",
+            ),
         ),
     ),
     "gcp": (
@@ -206,7 +222,8 @@ def capabilities(version: Version | None) -> Capabilities:
         strict_config=v >= STRICT_CONFIG_SINCE,
         doctor=v >= DOCTOR_SINCE,
         reasoning_efforts=None if v >= FREE_REASONING_EFFORT_SINCE else REASONING_EFFORTS,
-        provider_fields=frozenset(_PROVIDER_FIELDS_BASE) | {f for f, since in _PROVIDER_FIELDS_SINCE.items() if v >= since},
+        provider_fields=frozenset(_PROVIDER_FIELDS_BASE)
+        | {f for f, since in _PROVIDER_FIELDS_SINCE.items() if v >= since},
         provider_capability_keys=frozenset(k for k, since in _PROVIDER_CAPABILITY_KEYS_SINCE.items() if v >= since),
         responses_lite=v >= RESPONSES_LITE_SINCE,
         model_catalog_json=v >= MODEL_CATALOG_JSON_SINCE,

@@ -77,7 +77,9 @@ def gateway_fix(rejects: tuple[str, ...] | list[str], caps: Capabilities, codex_
         else:
             notes.append("this Codex cannot turn its web_search tool off (`web_search` setting: 0.133 and newer)")
     if "namespace" in rejects:
-        settings.append(Setting(("features", "multi_agent"), False, "the gateway refuses namespace tools (multi-agent)"))
+        settings.append(
+            Setting(("features", "multi_agent"), False, "the gateway refuses namespace tools (multi-agent)")
+        )
     catalog_path = None
     if "custom" in rejects or ("responses_lite" in rejects and caps.responses_lite):
         if caps.model_catalog_json:

@@ -35,7 +35,9 @@ class Refusal:
 def custom_id_refusal(provider_id: str, caps: Capabilities) -> Refusal | None:
     """Why a custom provider table may not use this id on this Codex; None when it may."""
     if provider_id in caps.reserved_ids:
-        return Refusal("reserved-id", f"{provider_id!r} is a Codex built-in provider id; a custom provider cannot use it")
+        return Refusal(
+            "reserved-id", f"{provider_id!r} is a Codex built-in provider id; a custom provider cannot use it"
+        )
     fields = caps.builtin_fields(provider_id)
     if fields is not None:
         return Refusal(
@@ -80,11 +82,22 @@ def table_refusals(provider_id: str, table: Mapping[str, Any], caps: Capabilitie
     if not str(name or "").strip():
         found.append(Refusal("name", "provider name must not be empty", field="name"))
     elif name in BUILTIN_DISPLAY_NAMES:
-        found.append(Refusal("builtin-name", f"name {name!r} makes Codex treat the provider as its built-in", "name", load_error=False))
+        found.append(
+            Refusal(
+                "builtin-name",
+                f"name {name!r} makes Codex treat the provider as its built-in",
+                "name",
+                load_error=False,
+            )
+        )
     wire = table.get("wire_api")
     if wire is not None and wire not in caps.wire_apis:
         found.append(
-            Refusal("wire-api", f"wire_api is {wire!r}; this Codex accepts only {', '.join(map(repr, caps.wire_apis))}", "wire_api")
+            Refusal(
+                "wire-api",
+                f"wire_api is {wire!r}; this Codex accepts only {', '.join(map(repr, caps.wire_apis))}",
+                "wire_api",
+            )
         )
     unknown = sorted(k for k in table if k not in caps.provider_fields)
     if unknown:
@@ -97,7 +110,12 @@ def table_refusals(provider_id: str, table: Mapping[str, Any], caps: Capabilitie
             unknown_caps = sorted(k for k in caps_table if k not in caps.provider_capability_keys)
             if unknown_caps:
                 found.append(
-                    Refusal("unknown-field", f"unknown capabilities: {', '.join(unknown_caps)}", f"capabilities.{unknown_caps[0]}", load_error=False)
+                    Refusal(
+                        "unknown-field",
+                        f"unknown capabilities: {', '.join(unknown_caps)}",
+                        f"capabilities.{unknown_caps[0]}",
+                        load_error=False,
+                    )
                 )
             compaction = caps_table.get("remote_compaction")
             if compaction is not None and compaction not in REMOTE_COMPACTION_VALUES:
@@ -116,6 +134,8 @@ def table_refusals(provider_id: str, table: Mapping[str, Any], caps: Capabilitie
             found.append(Refusal("auth-conflict", f"auth cannot be combined with {', '.join(conflicts)}", "auth"))
     for key in _STRING_MAPS:
         value = table.get(key)
-        if value is not None and (not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values())):
+        if value is not None and (
+            not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values())
+        ):
             found.append(Refusal("type", f"{key} must map strings to strings", key))
     return found

@@ -85,7 +85,13 @@ def _stamp(binary: Path) -> dict[str, Any] | None:
         st = resolved.stat()
     except OSError:
         return None
-    return {"path": str(resolved), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "ino": st.st_ino}
+    return {
+        "path": str(resolved),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "ctime_ns": st.st_ctime_ns,
+        "ino": st.st_ino,
+    }
 
 
 def _read_cache(paths: Paths) -> dict[str, Any]:

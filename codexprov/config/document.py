@@ -31,6 +31,7 @@ def __getattr__(name: str) -> Any:
         return tomli.TOMLDecodeError
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 _POSITION = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+)\)$", re.S)
 _AT_END = re.compile(r"^(?P<msg>.*?) \(at end of document\)$", re.S)
 
@@ -253,7 +254,10 @@ def check_shape(data: dict[str, Any], path: Path, text: str) -> None:
     for key in ("model_provider", "model"):
         if key in data and not isinstance(data[key], str):
             raise ConfigError(
-                f"`{key}` must be a string", path=str(path), line=_line_of_key(text, key), hint=f'Write it as {key} = "…".'
+                f"`{key}` must be a string",
+                path=str(path),
+                line=_line_of_key(text, key),
+                hint=f'Write it as {key} = "…".',
             )
 
 

@@ -144,7 +144,11 @@ def _edit_inline_text(text: str, new: dict[str, Any]) -> str | None:
             value_text = tomlkit.item(new[k]).as_string()
             out.append(f"{key_text} = {value_text}{',' if body.endswith(',') else ''}{gap}{comment}{cr}")
         last = len(out) - 1
-    added = [f"{indent}{tomlkit.key(k).as_string()} = {tomlkit.item(v).as_string()},{cr}" for k, v in new.items() if k not in seen]
+    added = [
+        f"{indent}{tomlkit.key(k).as_string()} = {tomlkit.item(v).as_string()},{cr}"
+        for k, v in new.items()
+        if k not in seen
+    ]
     if added:
         if last is not None:
             bare = out[last].rstrip("\r")
@@ -213,7 +217,9 @@ def set_root_keys(text: str, values: dict[str, Any]) -> str:
                 doc[key] = value
         preamble = doc.as_string() if _LONE_LF.search(preamble) else _to_newline(doc.as_string(), newline)
     if new:
-        lines = "".join(f"{tomlkit.key(k).as_string()} = {tomlkit.item(v).as_string()}{newline}" for k, v in new.items())
+        lines = "".join(
+            f"{tomlkit.key(k).as_string()} = {tomlkit.item(v).as_string()}{newline}" for k, v in new.items()
+        )
         end = scan(preamble, preamble_only=True)[0].last_value_end
         if end is not None:
             head, tail = preamble[:end], preamble[end:]
@@ -250,7 +256,11 @@ def add_table(text: str, key_path: tuple[str, ...], table: dict[str, Any]) -> st
         # Keep the blank line(s) that followed the sibling where they were.
         after = text[anchor:]
         gap = _always_match(r"(?:[ \t]*\r?\n)*", after)
-        candidate = text[: anchor] + newline + block + gap + after[len(gap):] if gap else _join(text[:anchor], block, after, newline)
+        candidate = (
+            text[:anchor] + newline + block + gap + after[len(gap) :]
+            if gap
+            else _join(text[:anchor], block, after, newline)
+        )
     else:
         before = text[:anchor]
         if anchor == len(text) and before.endswith(newline * 2):

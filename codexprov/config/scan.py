@@ -48,7 +48,7 @@ class Section:
         if not self.raw_header:
             return False
         m = _BARE_KEY.match(self.raw_header.lstrip())
-        if m and not self.raw_header.lstrip().startswith(("\"", "'")) and m.group() != prefix[0]:
+        if m and not self.raw_header.lstrip().startswith(('"', "'")) and m.group() != prefix[0]:
             return False  # fast reject without parsing the whole key
         return self.header[: len(prefix)] == prefix
 
@@ -194,7 +194,15 @@ def scan(text: str, *, preamble_only: bool = False) -> list[Section]:
     for i, (start, header_start, raw, is_array) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
         sections.append(
-            Section(raw, is_array, start, header_start, end, frozenset(keys_by_section[i + 1]), end_of(last_value_line[i + 1]))
+            Section(
+                raw,
+                is_array,
+                start,
+                header_start,
+                end,
+                frozenset(keys_by_section[i + 1]),
+                end_of(last_value_line[i + 1]),
+            )
         )
     return sections
 

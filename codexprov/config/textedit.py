@@ -35,7 +35,6 @@ class Duplicate:
     definitions: tuple[Definition, ...]
 
 
-
 def find_duplicate(text: str) -> Duplicate | None:
     """The duplicate the reader stops at, with every definition of it, or None (parses, or another error)."""
     try:
@@ -75,12 +74,15 @@ def _duplicate_table(text: str, shown: str, sections: list[Any]) -> Duplicate | 
     if len(found) < 2:
         return None
     defs = tuple(
-        Definition(text.count("\n", 0, s.header_start) + 1, s.start, s.end, _first_line(text, s.header_start)) for s in found
+        Definition(text.count("\n", 0, s.header_start) + 1, s.start, s.end, _first_line(text, s.header_start))
+        for s in found
     )
     return Duplicate("table", "[" + ".".join(parts) + "]", defs)
 
 
-def _duplicate_key(text: str, lines: list[str], offsets: list[int], line_no: int, sections: list[Any]) -> Duplicate | None:
+def _duplicate_key(
+    text: str, lines: list[str], offsets: list[int], line_no: int, sections: list[Any]
+) -> Duplicate | None:
     def key_of(line: str) -> tuple[str, ...] | None:
         stripped = line.lstrip()
         if not stripped or stripped[0] in "#[":

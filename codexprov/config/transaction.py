@@ -106,7 +106,16 @@ def apply_edit(
                 hint="Nothing was written. Edit the file by hand, or report this layout as a codexprov bug.",
             ) from None
         return _commit(
-            paths, file, target, snap, new_text, expect, backup_text, dry_run=dry_run, description=description, reuse=reuse
+            paths,
+            file,
+            target,
+            snap,
+            new_text,
+            expect,
+            backup_text,
+            dry_run=dry_run,
+            description=description,
+            reuse=reuse,
         )
 
 
@@ -150,7 +159,13 @@ def _commit(
     remove_stale_temp_files(target)
     written = (BOM if snap.bom else "") + new_text  # a file that had a byte-order mark keeps it
     backup = _journaled(
-        paths, target, snap, backup_text, written, description, lambda: write_atomic(target, written, existed=snap.exists)
+        paths,
+        target,
+        snap,
+        backup_text,
+        written,
+        description,
+        lambda: write_atomic(target, written, existed=snap.exists),
     )
     cache.put(paths.cache_dir, file, new_data)
     return EditResult(file, snap.text, new_text, None, True, backup, False, description, new_data)
@@ -166,6 +181,7 @@ def delete_file(paths: Paths, file: Path, *, dry_run: bool, description: str) ->
         if dry_run:
             return EditResult(file, snap.text, "", None, True, None, True, description)
         refuse_read_only(paths, target)
+
         def unlink() -> None:
             try:
                 target.unlink()
@@ -236,7 +252,9 @@ def _copy_for_expect(data: dict[str, Any]) -> dict[str, Any]:
 
 def _normalize(data: dict[str, Any]) -> dict[str, Any]:
     """An emptied parent table may vanish with its last child (or stay as a bare header): same meaning."""
-    return {k: v for k, v in data.items() if not (isinstance(v, dict) and not v and k in ("model_providers", "profiles"))}
+    return {
+        k: v for k, v in data.items() if not (isinstance(v, dict) and not v and k in ("model_providers", "profiles"))
+    }
 
 
 def write_atomic(target: Path, text: str, *, existed: bool) -> None:
@@ -296,7 +314,8 @@ def _read_journal(paths: Paths) -> list[dict[str, Any]]:
     except (ValueError, RecursionError):
         entries = None
     if not isinstance(entries, list) or not all(
-        isinstance(e, dict) and isinstance(e.get("file"), str) and isinstance(e.get("description", ""), str) for e in entries
+        isinstance(e, dict) and isinstance(e.get("file"), str) and isinstance(e.get("description", ""), str)
+        for e in entries
     ):
         raise FileAccessError(
             f"codexprov's undo journal {path} is damaged (not the list of edits codexprov writes)",
@@ -456,7 +475,9 @@ def undo(
         entries = _read_journal(paths)
         index = _last_for_home(entries, home)
         if index is None or Path(entries[index]["file"]) != target:
-            raise CodexprovError("another codexprov changed the undo journal meanwhile", hint="Run `codexprov undo` again.")
+            raise CodexprovError(
+                "another codexprov changed the undo journal meanwhile", hint="Run `codexprov undo` again."
+            )
         entry = entries[index]
         try:
             current = target.read_bytes() if target.exists() else None
@@ -530,7 +551,8 @@ def _put_keys_back(text: str, entry: dict[str, Any], key_for) -> tuple[str, tupl
         raise NotFoundError(
             f"cannot undo `{entry['description']}`: the file it restores held the key of {ids}, which moved "
             "into the keyring, and the keyring has no key for it now; nothing was changed",
-            hint=" ".join(f"Store it again with `codexprov key set {pid}`," for pid in missing) + " then run `codexprov undo` again.",
+            hint=" ".join(f"Store it again with `codexprov key set {pid}`," for pid in missing)
+            + " then run `codexprov undo` again.",
         )
     try:
         parse(text, Path(entry["file"]))
@@ -557,7 +579,11 @@ def _wired_without_key(text: str, key_for) -> tuple[str, ...]:
     from codexprov.errors import KeyringUnavailableError
 
     tables = data.get("model_providers")
-    wired = [pid for pid, t in (tables.items() if isinstance(tables, dict) else ()) if isinstance(t, dict) and is_token_auth(t.get("auth"), pid)]
+    wired = [
+        pid
+        for pid, t in (tables.items() if isinstance(tables, dict) else ())
+        if isinstance(t, dict) and is_token_auth(t.get("auth"), pid)
+    ]
     try:
         return tuple(pid for pid in wired if key_for(pid) is None)
     except KeyringUnavailableError:

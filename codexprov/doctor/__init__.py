@@ -20,6 +20,7 @@ __all__ = ["STATUSES", "Finding", "FixKind", "ProviderTarget", "Report", "build_
 
 # ---------------------------------------------------------------------------- the orchestrator
 
+
 def run_doctor(
     paths: Any,
     *,
@@ -65,7 +66,9 @@ def run_doctor(
         system_config = Path(env["CODEXPROV_SYSTEM_CONFIG"])
     layers, load_findings = load_layers(paths, env=env, cwd=cwd, system_config=system_config)
     user_broken = any(f.file == str(paths.config_file) and f.status == "fail" for f in load_findings)
-    result = static.run_static(paths, layers, codex_info, env=env, store=store, open_store=open_store, provider=provider)
+    result = static.run_static(
+        paths, layers, codex_info, env=env, store=store, open_store=open_store, provider=provider
+    )
     if (
         provider is not None
         and provider not in result.tables
@@ -90,7 +93,9 @@ def run_doctor(
         targets = build_targets(result, env)
         if progress is not None and targets:
             progress(f"probing {len(targets)} provider{'s' if len(targets) != 1 else ''}")
-        findings += _network(targets, timeout=timeout, live=live, transport=transport, codex_version=codex_info.version_text)
+        findings += _network(
+            targets, timeout=timeout, live=live, transport=transport, codex_version=codex_info.version_text
+        )
     in_use = _in_use(result, layers, provider, profile)
     if live and codex_run:
         from codexprov.doctor.codexrun import run_codex_turn
@@ -99,7 +104,16 @@ def run_doctor(
             progress("running Codex for one turn")
         runs = in_use[-1] if profile is not None else result.active
         findings.append(
-            run_codex_turn(paths, codex_info, env=env, cwd=cwd, profile=profile, timeout=codex_timeout, findings=findings, active=runs)
+            run_codex_turn(
+                paths,
+                codex_info,
+                env=env,
+                cwd=cwd,
+                profile=profile,
+                timeout=codex_timeout,
+                findings=findings,
+                active=runs,
+            )
         )
     scoped = tuple(_scoped(f, set(in_use), layers, profile) for f in findings)
     return Report(scoped, codex_info.to_json(), result.order, result.active, tuple(in_use), all_)
@@ -109,7 +123,11 @@ def _in_use(result: Any, layers: list[Any], provider: str | None, profile: str |
     """The providers plain `codex` uses from here (first), then what the command line named."""
     used = [result.active, provider]
     for layer in layers:
-        if layer.kind == "profile" and layer.name == profile and isinstance((layer.data or {}).get("model_provider"), str):
+        if (
+            layer.kind == "profile"
+            and layer.name == profile
+            and isinstance((layer.data or {}).get("model_provider"), str)
+        ):
             used.append(layer.data["model_provider"])
     return list(dict.fromkeys(p for p in used if p is not None))
 

@@ -16,10 +16,20 @@ from typing import Any
 from codexprov.doctor.findings import Finding
 
 PROBE_MODEL = "codexprov-doctor-probe"
-_CONNECTION_WORDS = ("connection error", "connecterror", "connection refused", "cannot connect", "apiconnectionerror", "timed out", "timeout")
+_CONNECTION_WORDS = (
+    "connection error",
+    "connecterror",
+    "connection refused",
+    "cannot connect",
+    "apiconnectionerror",
+    "timed out",
+    "timeout",
+)
 
 
-def check_bridge(result: Any, env: Mapping[str, str], *, offline: bool, timeout: float, transport: Any = None) -> list[Finding]:
+def check_bridge(
+    result: Any, env: Mapping[str, str], *, offline: bool, timeout: float, transport: Any = None
+) -> list[Finding]:
     from codexprov.bridge import install, process
     from codexprov.bridge.layout import ROUTE_HEADER, read_state, resolve
 
@@ -33,21 +43,30 @@ def check_bridge(result: Any, env: Mapping[str, str], *, offline: bool, timeout:
     findings: list[Finding] = []
     version = install.installed_version(layout)
     if version is None:
-        findings.append(Finding(
-            "bridge.installed", "fail",
-            f"the bridge's LiteLLM is not installed (in {layout.venv}); {', '.join(bridged)} cannot work",
-            fix="codexprov bridge install",
-        ))
+        findings.append(
+            Finding(
+                "bridge.installed",
+                "fail",
+                f"the bridge's LiteLLM is not installed (in {layout.venv}); {', '.join(bridged)} cannot work",
+                fix="codexprov bridge install",
+            )
+        )
         return findings
-    findings.append(Finding("bridge.installed", "ok", f"LiteLLM {version} for the bridge ({install.LITELLM_REQUIREMENT})"))
+    findings.append(
+        Finding("bridge.installed", "ok", f"LiteLLM {version} for the bridge ({install.LITELLM_REQUIREMENT})")
+    )
     if offline:
         return findings
     seen = process.probe(state.port, timeout=timeout)
     if seen.status == "other":
-        findings.append(Finding(
-            "bridge.running", "fail", f"bridge down: port {state.port} is taken by another program ({seen.detail})",
-            fix="codexprov bridge restart --new-port",
-        ))
+        findings.append(
+            Finding(
+                "bridge.running",
+                "fail",
+                f"bridge down: port {state.port} is taken by another program ({seen.detail})",
+                fix="codexprov bridge restart --new-port",
+            )
+        )
         return findings
     started = ""
     if seen.status == "down":
@@ -59,11 +78,14 @@ def check_bridge(result: Any, env: Mapping[str, str], *, offline: bool, timeout:
             manage.ensure_running(layout)
             started = " (it was down; started now, as Codex would)"
         except CodexprovError as err:
-            findings.append(Finding(
-                "bridge.running", "fail",
-                f"bridge down: nothing answers on {state.base_url}, and it does not start: {err.message}",
-                fix=err.hint or "codexprov bridge up   # then: codexprov bridge logs",
-            ))
+            findings.append(
+                Finding(
+                    "bridge.running",
+                    "fail",
+                    f"bridge down: nothing answers on {state.base_url}, and it does not start: {err.message}",
+                    fix=err.hint or "codexprov bridge up   # then: codexprov bridge logs",
+                )
+            )
             return findings
     findings.append(Finding("bridge.running", "ok", f"bridge up on {state.base_url}{started}"))
     master = _master_key(result, bridged)
@@ -81,10 +103,15 @@ def check_bridge(result: Any, env: Mapping[str, str], *, offline: bool, timeout:
             try:
                 response = client.post(f"{state.base_url}/chat/completions", json=body, headers=headers)
             except httpx.HTTPError as err:
-                findings.append(Finding(
-                    "bridge.upstream", "fail", f"bridge down: the request to it failed ({type(err).__name__})",
-                    provider=pid, fix="codexprov bridge restart",
-                ))
+                findings.append(
+                    Finding(
+                        "bridge.upstream",
+                        "fail",
+                        f"bridge down: the request to it failed ({type(err).__name__})",
+                        provider=pid,
+                        fix="codexprov bridge restart",
+                    )
+                )
                 continue
             findings.append(_classify(pid, where, response.status_code, response.text))
     return findings
@@ -114,18 +141,30 @@ def bridged_key_check(ctx: Any, pid: str, store: Any, file: str | None, line: in
         return True
     if upstream.key_var and upstream_key is None:
         ctx.add(
-            "key.keyring-missing", "fail",
+            "key.keyring-missing",
+            "fail",
             f"{pid} goes through the bridge, which reaches it with the key in the keyring; the keyring has none for {pid}",
-            provider=pid, file=file, line=line, fix=f"codexprov key set {pid}",
+            provider=pid,
+            file=file,
+            line=line,
+            fix=f"codexprov key set {pid}",
         )
     elif upstream_key is not None:
-        ctx.add("key.source", "ok", f"upstream key from the OS keyring ({mask(upstream_key)}), used by the bridge", provider=pid)
+        ctx.add(
+            "key.source",
+            "ok",
+            f"upstream key from the OS keyring ({mask(upstream_key)}), used by the bridge",
+            provider=pid,
+        )
     else:
         ctx.add("key.source", "ok", "the upstream needs no key; Codex authenticates to the bridge", provider=pid)
     if master is None:
         ctx.add(
-            "key.bridge-master", "warn", "the bridge's master key is not in the keyring (a new one is made when the bridge starts)",
-            provider=pid, fix="codexprov bridge restart",
+            "key.bridge-master",
+            "warn",
+            "the bridge's master key is not in the keyring (a new one is made when the bridge starts)",
+            provider=pid,
+            fix="codexprov bridge restart",
         )
     else:
         ctx.keys[pid] = ResolvedKey(pid, "keyring", master.strip())
@@ -138,22 +177,34 @@ def _classify(pid: str, where: str, status: int, text: str) -> Finding:
         return Finding("bridge.upstream", "ok", f"upstream answers through the bridge ({where})", provider=pid)
     if "invalid proxy server token" in lowered or "litellm_master_key" in lowered:
         return Finding(
-            "bridge.upstream", "fail", "the bridge refused its own master key (the keyring and the running bridge disagree)",
-            provider=pid, fix="codexprov bridge restart",
+            "bridge.upstream",
+            "fail",
+            "the bridge refused its own master key (the keyring and the running bridge disagree)",
+            provider=pid,
+            fix="codexprov bridge restart",
         )
     if status in (401, 403):
         return Finding(
-            "bridge.upstream", "fail", f"upstream rejects the key: {where} answered HTTP {status} through the bridge",
-            provider=pid, fix=f"codexprov key set {pid}   # then: codexprov bridge restart",
+            "bridge.upstream",
+            "fail",
+            f"upstream rejects the key: {where} answered HTTP {status} through the bridge",
+            provider=pid,
+            fix=f"codexprov key set {pid}   # then: codexprov bridge restart",
         )
     if any(word in lowered for word in _CONNECTION_WORDS):
         return Finding(
-            "bridge.upstream", "fail", f"upstream down: the bridge is up but cannot reach {where}",
-            provider=pid, fix=f"check that {where} is up and reachable from this machine",
+            "bridge.upstream",
+            "fail",
+            f"upstream down: the bridge is up but cannot reach {where}",
+            provider=pid,
+            fix=f"check that {where} is up and reachable from this machine",
         )
     return Finding(
-        "bridge.upstream", "warn", f"upstream answered HTTP {status} through the bridge ({where})",
-        provider=pid, fix="codexprov bridge logs",
+        "bridge.upstream",
+        "warn",
+        f"upstream answered HTTP {status} through the bridge ({where})",
+        provider=pid,
+        fix="codexprov bridge logs",
     )
 
 

@@ -38,16 +38,25 @@ EXPLAINED_BY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
         (r"\b429\b|Too Many Requests", ("net.rate-limit",)),
         (r"Missing environment variable", ("key.env-missing",)),
         (r"auth command|failed to start", ("key.auth-command", "key.keyring-missing", "key.keyring-unavailable")),
-        (r"\b40[13]\b|Unauthorized|Forbidden", ("key.format", "key.env-missing", "key.keyring-missing", "net.models", "net.responses-route")),
+        (
+            r"\b40[13]\b|Unauthorized|Forbidden",
+            ("key.format", "key.env-missing", "key.keyring-missing", "net.models", "net.responses-route"),
+        ),
         (r"\b405\b|Method Not Allowed", ("net.redirect", "net.responses-route")),
         (r"does not exist|model_not_found|model .* not found", ("net.models",)),
-        (r"\b404\b|Not Found", ("net.responses-route", "net.models", "provider.base-url-endpoint", "provider.azure-path")),
+        (
+            r"\b404\b|Not Found",
+            ("net.responses-route", "net.models", "provider.base-url-endpoint", "provider.azure-path"),
+        ),
         (r"\b5\d\d\b|high demand|Service Unavailable|Internal Server Error|Bad Gateway", ("net.upstream",)),
         (r"duplicate key|declared twice", ("config.duplicate-key", "config.duplicate-table")),
         (r"reserved built-in", ("provider.reserved-id",)),
         (r"wire_api", ("provider.wire-api",)),
         (r"provider name must not be empty", ("provider.name",)),
-        (r"Error loading config|config\.toml", ("config.invalid", "profile.legacy-default", "provider.builtin-fields", "provider.auth-conflict")),
+        (
+            r"Error loading config|config\.toml",
+            ("config.invalid", "profile.legacy-default", "provider.builtin-fields", "provider.auth-conflict"),
+        ),
         (r"error sending request|connect|dns|tls|certificate", ("net.reachable",)),
     )
 )
@@ -141,10 +150,17 @@ def run_codex_turn(
             timed_out = True
         took = time.monotonic() - start
     if proc.returncode == 0 and not timed_out:
-        return Finding("codex.run", "ok", f"Codex finished a turn in {took:.1f} s (`codex exec {PROMPT}` on a copy of this setup)", provider=active)
+        return Finding(
+            "codex.run",
+            "ok",
+            f"Codex finished a turn in {took:.1f} s (`codex exec {PROMPT}` on a copy of this setup)",
+            provider=active,
+        )
     if timed_out:
         line = last_error(err_text or "")
-        message = f"Codex did not finish a turn within {timeout:g} s" + (f"; its last error: {redact_text(line)}" if line else "")
+        message = f"Codex did not finish a turn within {timeout:g} s" + (
+            f"; its last error: {redact_text(line)}" if line else ""
+        )
         check = explain(line, failed) if line else None
         check = check or ("net.reachable" if "net.reachable" in failed else None)
     else:

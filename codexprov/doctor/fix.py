@@ -59,14 +59,31 @@ def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
             dup = find_duplicate(text)
             if dup is not None and (kind, None, str(file)) not in seen:
                 seen.add((kind, None, str(file)))
-                actions.append(FixAction(kind, finding.check, file, None, f"remove the duplicate {dup.name} in {file.name}", duplicate=dup))
+                actions.append(
+                    FixAction(
+                        kind,
+                        finding.check,
+                        file,
+                        None,
+                        f"remove the duplicate {dup.name} in {file.name}",
+                        duplicate=dup,
+                    )
+                )
         elif finding.provider is None:
             continue  # every other fix edits one provider's table
         elif kind is FixKind.SET_WIRE_API:
-            actions.append(FixAction(kind, finding.check, file, finding.provider, f'set wire_api = "responses" for {finding.provider}'))
+            actions.append(
+                FixAction(
+                    kind, finding.check, file, finding.provider, f'set wire_api = "responses" for {finding.provider}'
+                )
+            )
         elif kind is FixKind.RENAME_RESERVED:
             new = f"{finding.provider}-custom"
-            actions.append(FixAction(kind, finding.check, file, finding.provider, f"rename provider {finding.provider} to {new}", (new,)))
+            actions.append(
+                FixAction(
+                    kind, finding.check, file, finding.provider, f"rename provider {finding.provider} to {new}", (new,)
+                )
+            )
         elif kind is FixKind.MIGRATE_KEY:
             if (kind, finding.provider, str(file)) not in seen:
                 seen.add((kind, finding.provider, str(file)))
@@ -76,14 +93,18 @@ def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
             drops.setdefault((str(file), finding.provider), []).append(finding.key)
     for (file_name, pid), fields in drops.items():
         description = f"drop {', '.join(fields)} (ignored by Codex) from {pid}"
-        actions.append(FixAction(FixKind.DROP_FIELD, "provider.unknown-key", Path(file_name), pid, description, tuple(fields)))
+        actions.append(
+            FixAction(FixKind.DROP_FIELD, "provider.unknown-key", Path(file_name), pid, description, tuple(fields))
+        )
     return sorted(actions, key=lambda a: a.kind.rank)
 
 
 # ---------------------------------------------------------------------------- applying
 
 
-def apply_fix(paths: Any, action: FixAction, *, keep: int = -1, store: Any = None, dry_run: bool = False) -> tuple[Any, ...]:
+def apply_fix(
+    paths: Any, action: FixAction, *, keep: int = -1, store: Any = None, dry_run: bool = False
+) -> tuple[Any, ...]:
     """Apply one fix (or, with dry_run, compute its diff); returns the EditResults, config.toml's first."""
     if action.kind is FixKind.REMOVE_DUPLICATE:
         assert action.duplicate is not None
@@ -111,7 +132,9 @@ def _raw_edit(paths: Any, file: Path, dup: Duplicate, keep: int, *, dry_run: boo
     def transform(text: str) -> str:
         current = find_duplicate(text)
         if current is None or current.definitions != dup.definitions:
-            raise CodexprovError(f"{file} changed meanwhile; nothing was written", hint="Run `codexprov doctor --fix` again.")
+            raise CodexprovError(
+                f"{file} changed meanwhile; nothing was written", hint="Run `codexprov doctor --fix` again."
+            )
         return remove_duplicate(text, dup, keep)
 
     return apply_text_edit(paths, file, transform, dry_run=dry_run, description=description)
@@ -177,4 +200,3 @@ def _rename(paths: Any, action: FixAction, dry_run: bool) -> tuple[Any, ...]:
             )
         )
     return tuple(results)
-

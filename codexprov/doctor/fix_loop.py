@@ -57,7 +57,12 @@ class FixOutcome:
 
 def _ident(action: fixes.FixAction) -> tuple[Any, ...]:
     if action.duplicate is not None:
-        return (action.kind, str(action.file), action.duplicate.name, tuple(d.line for d in action.duplicate.definitions))
+        return (
+            action.kind,
+            str(action.file),
+            action.duplicate.name,
+            tuple(d.line for d in action.duplicate.definitions),
+        )
     return (action.kind, str(action.file), action.provider, action.fields)
 
 

@@ -83,12 +83,26 @@ def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
         else:
             ctx.keys[pid] = ResolvedKey(pid, "env", raw)
             ctx.add("key.source", "ok", f"key from ${env_key} ({mask(raw.strip())})", provider=pid)
-            key_format(ctx, provider, f"${env_key}", raw, "env_key", f"set ${env_key} to the bare key: export {env_key}='sk-…' (no quotes inside, no newline, no `Bearer `)")
+            key_format(
+                ctx,
+                provider,
+                f"${env_key}",
+                raw,
+                "env_key",
+                f"set ${env_key} to the bare key: export {env_key}='sk-…' (no quotes inside, no newline, no `Bearer `)",
+            )
         return
     token = table.get("experimental_bearer_token")
     if isinstance(token, str) and token.strip():
         ctx.keys[pid] = ResolvedKey(pid, "plaintext", token)
-        key_format(ctx, provider, "experimental_bearer_token", token, "experimental_bearer_token", f"codexprov key set {pid}  (paste the bare key)")
+        key_format(
+            ctx,
+            provider,
+            "experimental_bearer_token",
+            token,
+            "experimental_bearer_token",
+            f"codexprov key set {pid}  (paste the bare key)",
+        )
         return
     if table.get("requires_openai_auth"):
         ctx.add("key.source", "ok", "key from codex login (requires_openai_auth)", provider=pid)
@@ -195,7 +209,9 @@ def _keyring_check(ctx: CheckContext, provider: ProviderTable, auth: dict[str, A
         return
     ctx.keys[pid] = ResolvedKey(pid, "keyring", value.strip())
     ctx.add("key.source", "ok", f"key from the OS keyring ({mask(value)})", provider=pid)
-    key_format(ctx, provider, "the keyring entry", value.strip(), "auth", f"codexprov key set {pid}  (paste the bare key)")
+    key_format(
+        ctx, provider, "the keyring entry", value.strip(), "auth", f"codexprov key set {pid}  (paste the bare key)"
+    )
 
 
 def auth_cwd(ctx: CheckContext, auth: dict[str, Any], file: str | None) -> Path:
@@ -273,7 +289,14 @@ def run_auth_command(argv: list[str], *, cwd: Path, env: dict[str, str], timeout
     """Run a provider auth command as Codex does: stdout trimmed is the token, any failure is none."""
     try:
         proc = subprocess.run(
-            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         return CommandOutcome(error=f"did not finish within its timeout ({int(timeout * 1000)} ms)")

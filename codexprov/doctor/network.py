@@ -196,7 +196,9 @@ class _Prober:
         self.timeout = timeout
         self.codex_version = codex_version
 
-    async def request(self, method: str, url: str, target: ProviderTarget, deadline: float, body: Any = None) -> _Answer:
+    async def request(
+        self, method: str, url: str, target: ProviderTarget, deadline: float, body: Any = None
+    ) -> _Answer:
         """One request the way Codex's HTTP client makes it: redirects followed (at most 10; a
         301/302/303 turns a POST into a bodiless GET; another host gets no Authorization)."""
         start = time.monotonic()
@@ -239,7 +241,9 @@ class _Prober:
         start = time.monotonic()
         try:
             response = await asyncio.wait_for(
-                self.client.request(method, url, params=params, headers=headers, json=body, timeout=httpx.Timeout(left)),
+                self.client.request(
+                    method, url, params=params, headers=headers, json=body, timeout=httpx.Timeout(left)
+                ),
                 left,
             )
         except (TimeoutError, httpx.TimeoutException):
@@ -247,9 +251,13 @@ class _Prober:
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as err:
             return _Answer(error="invalid-url", detail=_one_line(str(err))), None
         except httpx.ConnectError as err:
-            return _Answer(error=_connect_kind(err), detail=_connect_detail(err), elapsed=time.monotonic() - start), None
+            return _Answer(
+                error=_connect_kind(err), detail=_connect_detail(err), elapsed=time.monotonic() - start
+            ), None
         except httpx.HTTPError as err:
-            return _Answer(error="other", detail=_one_line(f"{type(err).__name__}: {err}"), elapsed=time.monotonic() - start), None
+            return _Answer(
+                error="other", detail=_one_line(f"{type(err).__name__}: {err}"), elapsed=time.monotonic() - start
+            ), None
         location = response.headers.get("location") if response.status_code in (301, 302, 303, 307, 308) else None
         answer = _Answer(
             status=response.status_code,
@@ -259,7 +267,9 @@ class _Prober:
         )
         return answer, location
 
-    async def asked_again(self, method: str, url: str, target: ProviderTarget, deadline: float, first: _Answer, body: Any) -> _Answer:
+    async def asked_again(
+        self, method: str, url: str, target: ProviderTarget, deadline: float, first: _Answer, body: Any
+    ) -> _Answer:
         """Ask again after a 429 rate limit or a 5xx, as Codex retries them (short waits, within the deadline)."""
         import asyncio
         import dataclasses
@@ -280,7 +290,9 @@ class _Prober:
         root = _root(target.base_url)
         checks = ["net.models", "net.responses-route"] + (["net.live"] if live else [])
         if not _is_http_url(root):
-            why = f"not probed: base URL `{_shown(target.base_url)}` is not an http(s) URL (see provider.base-url-scheme)"
+            why = (
+                f"not probed: base URL `{_shown(target.base_url)}` is not an http(s) URL (see provider.base-url-scheme)"
+            )
             return [Finding("net.reachable", "skip", why, provider=pid)] + [
                 Finding(c, "skip", f"{c} skipped: the base URL is not an http(s) URL", provider=pid) for c in checks
             ]
@@ -314,13 +326,24 @@ class _Prober:
         if live:
             blocking = next((f for f in conditions if f.status == "fail"), None)
             if responses.status in (404, 405) and not responses.method_changed:
-                findings.append(Finding("net.live", "skip", "net.live skipped: no /responses route to call (net.responses-route)", provider=pid))
+                findings.append(
+                    Finding(
+                        "net.live",
+                        "skip",
+                        "net.live skipped: no /responses route to call (net.responses-route)",
+                        provider=pid,
+                    )
+                )
             elif key_failed or responses.status in (401, 403):
                 findings.append(Finding("net.live", "skip", "net.live skipped: the key was refused", provider=pid))
             elif blocking is not None:
                 findings.append(Finding("net.live", "skip", f"net.live skipped: see {blocking.check}", provider=pid))
             elif not target.model:
-                findings.append(Finding("net.live", "skip", "net.live skipped: no model is configured for this provider", provider=pid))
+                findings.append(
+                    Finding(
+                        "net.live", "skip", "net.live skipped: no model is configured for this provider", provider=pid
+                    )
+                )
             else:
                 findings.append(await self.live(target, responses_url))
         return findings
@@ -337,12 +360,20 @@ class _Prober:
         limit = max(self.timeout, LIVE_MIN_TIMEOUT)
         shape_headers, shape = request_shape(target.model, self.codex_version)
         wants_call = bool(shape.get("tools"))
-        ask = f"Call the `{LIVE_TOOL}` tool once, with no arguments." if wants_call else "Answer with the single word: pong."
+        ask = (
+            f"Call the `{LIVE_TOOL}` tool once, with no arguments."
+            if wants_call
+            else "Answer with the single word: pong."
+        )
         body = {
             "model": target.model,
             "stream": True,
             "input": [
-                {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": f"You are a connectivity probe. {ask}"}]},
+                {
+                    "type": "message",
+                    "role": "developer",
+                    "content": [{"type": "input_text", "text": f"You are a connectivity probe. {ask}"}],
+                },
                 {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "ping"}]},
             ],
             **shape,
@@ -353,13 +384,21 @@ class _Prober:
         try:
             async with asyncio.timeout(limit):
                 async with self.client.stream(
-                    "POST", url, params=target.query_params or None, headers=headers, json=body, timeout=httpx.Timeout(limit)
+                    "POST",
+                    url,
+                    params=target.query_params or None,
+                    headers=headers,
+                    json=body,
+                    timeout=httpx.Timeout(limit),
                 ) as response:
                     if response.status_code >= 400:
                         await response.aread()
                         text = _Answer(status=response.status_code, body=response.content).server_text()
                         return Finding(
-                            "net.live", "fail", f"a streamed Responses request failed: HTTP {response.status_code}: {text}", provider=pid
+                            "net.live",
+                            "fail",
+                            f"a streamed Responses request failed: HTTP {response.status_code}: {text}",
+                            provider=pid,
                         )
                     async for line in response.aiter_lines():
                         state.feed(line, time.monotonic() - start)
@@ -369,7 +408,12 @@ class _Prober:
         except (TimeoutError, httpx.TimeoutException):
             state.timed_out = True
         except httpx.HTTPError as err:
-            return Finding("net.live", "fail", f"the streamed request broke off: {_one_line(type(err).__name__ + ': ' + str(err))}", provider=pid)
+            return Finding(
+                "net.live",
+                "fail",
+                f"the streamed request broke off: {_one_line(type(err).__name__ + ': ' + str(err))}",
+                provider=pid,
+            )
         return state.finding(pid, limit, time.monotonic() - start)
 
 
@@ -452,10 +496,19 @@ class _SseState:
             why = f" ({self.error_text})" if self.error_text else ""
             return Finding("net.live", "warn", f"the response stopped incomplete{why}; {first}", provider=pid)
         if not self.completed:
-            ended = f"no response.completed within {limit:g} s" if self.timed_out else "the stream ended without response.completed"
+            ended = (
+                f"no response.completed within {limit:g} s"
+                if self.timed_out
+                else "the stream ended without response.completed"
+            )
             return Finding("net.live", "fail", f"{ended} ({first}, {self.events} events)", provider=pid)
         if not self.wants_call:
-            return Finding("net.live", "ok", f"a turn completed in {total * 1000:.0f} ms ({first}), sent as Codex sends it for this model", provider=pid)
+            return Finding(
+                "net.live",
+                "ok",
+                f"a turn completed in {total * 1000:.0f} ms ({first}), sent as Codex sends it for this model",
+                provider=pid,
+            )
         if not self.calls:
             return Finding(
                 "net.live",
@@ -478,27 +531,48 @@ def _models_finding(target: ProviderTarget, url: str, answer: _Answer) -> Findin
     if answer.status in (401, 403):
         return _key_finding("net.models", target, answer)
     if answer.status in (404, 405):
-        return Finding("net.models", "skip", f"net.models skipped: GET {shown} is not served (HTTP {answer.status}), so the model could not be checked", provider=pid)
+        return Finding(
+            "net.models",
+            "skip",
+            f"net.models skipped: GET {shown} is not served (HTTP {answer.status}), so the model could not be checked",
+            provider=pid,
+        )
     if answer.quota:
-        return Finding("net.models", "skip", "net.models skipped: the account is out of quota (net.quota)", provider=pid)
+        return Finding(
+            "net.models", "skip", "net.models skipped: the account is out of quota (net.quota)", provider=pid
+        )
     if not 200 <= answer.status < 300:
-        return Finding("net.models", "warn", f"GET {shown} answered HTTP {answer.status}: {answer.server_text()}", provider=pid)
+        return Finding(
+            "net.models", "warn", f"GET {shown} answered HTTP {answer.status}: {answer.server_text()}", provider=pid
+        )
     ids = _model_ids(answer.json())
     if ids is None:
         return Finding("net.models", "warn", f"GET {shown} did not return a model list", provider=pid)
     if not target.model:
-        return Finding("net.models", "ok", f"lists {_count(len(ids), 'model')}; no model is configured to check", provider=pid)
+        return Finding(
+            "net.models", "ok", f"lists {_count(len(ids), 'model')}; no model is configured to check", provider=pid
+        )
     if not ids:
         return Finding("net.models", "ok", f"lists no models; `{target.model}` could not be checked", provider=pid)
     if _serves(target.model, ids):
-        return Finding("net.models", "ok", f"serves `{target.model}` ({_count(len(ids), 'model')} listed)", provider=pid)
+        return Finding(
+            "net.models", "ok", f"serves `{target.model}` ({_count(len(ids), 'model')} listed)", provider=pid
+        )
     import difflib
 
     close = difflib.get_close_matches(target.model, ids, n=3, cutoff=0.5)
     hint = f"; close: {', '.join(close)}" if close else ""
-    fix = f"codexprov use {pid} --model {close[0]}" if close else f"codexprov use {pid} --model MODEL (one listed by GET {shown})"
+    fix = (
+        f"codexprov use {pid} --model {close[0]}"
+        if close
+        else f"codexprov use {pid} --model MODEL (one listed by GET {shown})"
+    )
     return Finding(
-        "net.models", "fail", f"`{_one_line(target.model)}` is not among the {_count(len(ids), 'model')} the server lists{hint}", provider=pid, fix=fix
+        "net.models",
+        "fail",
+        f"`{_one_line(target.model)}` is not among the {_count(len(ids), 'model')} the server lists{hint}",
+        provider=pid,
+        fix=fix,
     )
 
 
@@ -556,7 +630,12 @@ def _responses_finding(
     if status is None:
         return Finding("net.responses-route", "warn", f"POST {shown}: {_no_answer(answer)}", provider=pid)
     if answer.method_changed:
-        return Finding("net.responses-route", "skip", "net.responses-route skipped: the POST is redirected as a GET (net.redirect)", provider=pid)
+        return Finding(
+            "net.responses-route",
+            "skip",
+            "net.responses-route skipped: the POST is redirected as a GET (net.redirect)",
+            provider=pid,
+        )
     if answer.quota or answer.transient:
         why = "net.quota" if answer.quota else ("net.rate-limit" if status == 429 else "net.upstream")
         return Finding(
@@ -566,11 +645,16 @@ def _responses_finding(
             provider=pid,
         )
     if status in (400, 422) or 200 <= status < 300:
-        return Finding("net.responses-route", "ok", f"POST {shown} exists (HTTP {status} to an empty probe)", provider=pid)
+        return Finding(
+            "net.responses-route", "ok", f"POST {shown} exists (HTTP {status} to an empty probe)", provider=pid
+        )
     if status in (401, 403):
         if key_failed:
             return Finding(
-                "net.responses-route", "ok", f"POST {shown} exists (HTTP {status}: the key problem is reported by net.models)", provider=pid
+                "net.responses-route",
+                "ok",
+                f"POST {shown} exists (HTTP {status}: the key problem is reported by net.models)",
+                provider=pid,
             )
         return _key_finding("net.responses-route", target, answer)
     if status in (404, 405):
@@ -676,7 +760,9 @@ def _unreachable(target: ProviderTarget, root: str, answer: _Answer, timeout: fl
     detail = answer.detail.lower().replace("_", " ")
     if answer.error == "connect" and _is_loopback(root):
         fix = f"start the local server behind {_shown(root)}, or fix base_url of `{pid}`"
-    elif answer.error == "tls" and any(w in detail for w in ("wrong version", "record layer", "packet length", "http request")):
+    elif answer.error == "tls" and any(
+        w in detail for w in ("wrong version", "record layer", "packet length", "http request")
+    ):
         message += "; the server speaks plain HTTP, not HTTPS"
         fix = f'base_url = "{_shown(root).replace("https://", "http://", 1)}"'
     elif answer.error == "tls" and "certificate" in detail:
@@ -717,7 +803,12 @@ def _condition_findings(target: ProviderTarget, url: str, models: _Answer, respo
         )
     elif responses.first_status == 429:
         out.append(
-            Finding("net.rate-limit", "ok", "rate-limited once (HTTP 429), answered when asked again, as Codex retries", provider=pid)
+            Finding(
+                "net.rate-limit",
+                "ok",
+                "rate-limited once (HTTP 429), answered when asked again, as Codex retries",
+                provider=pid,
+            )
         )
     if responses.status is not None and responses.status >= 500:
         out.append(

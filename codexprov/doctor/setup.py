@@ -65,16 +65,24 @@ def model_provider_defined(ctx: CheckContext, setup: Setup) -> None:
             break
 
 
-def undefined_provider(ctx: CheckContext, layer: Layer, value: str, known: set[str], key: str, provider: str | None = None) -> None:
+def undefined_provider(
+    ctx: CheckContext, layer: Layer, value: str, known: set[str], key: str, provider: str | None = None
+) -> None:
     close = difflib.get_close_matches(value, sorted(known), n=1)
     hint = f" (did you mean `{close[0]}`?)" if close else ""
-    fix = f"codexprov use {close[0]}" if close and layer.kind == "user" else f"codexprov add custom --id {value} --base-url URL"
+    fix = (
+        f"codexprov use {close[0]}"
+        if close and layer.kind == "user"
+        else f"codexprov add custom --id {value} --base-url URL"
+    )
     if layer.kind == "profile":
-        fix = f"set model_provider in {layer.path.name} to a defined provider{hint}, or define [model_providers.{value}]"
+        fix = (
+            f"set model_provider in {layer.path.name} to a defined provider{hint}, or define [model_providers.{value}]"
+        )
     ctx.add(
         "config.model-provider",
         "fail",
-        f"{key} = \"{value}\" names no provider: neither a Codex built-in nor a [model_providers.{value}] table{hint}",
+        f'{key} = "{value}" names no provider: neither a Codex built-in nor a [model_providers.{value}] table{hint}',
         provider=provider,
         file=str(layer.path),
         line=line_of(layer.text, (), key),
@@ -115,7 +123,7 @@ def legacy_profiles(ctx: CheckContext, setup: Setup) -> None:
             ctx.add(
                 "profile.undefined",
                 "fail",
-                f"`profile = \"{default}\"` names no [profiles.{default}] table",
+                f'`profile = "{default}"` names no [profiles.{default}] table',
                 file=str(layer.path),
                 line=line_of(layer.text, (), "profile"),
                 fix=f"codexprov profile add {default} --provider ID",
@@ -130,7 +138,7 @@ def legacy_profiles(ctx: CheckContext, setup: Setup) -> None:
                 ctx.add(
                     "config.model-provider",
                     "fail",
-                    f"[profiles.{name}] model_provider = \"{value}\" names no provider"
+                    f'[profiles.{name}] model_provider = "{value}" names no provider'
                     + (f" (did you mean `{close[0]}`?)" if close else ""),
                     file=str(layer.path),
                     line=line_of(layer.text, ("profiles", name), "model_provider"),
@@ -252,7 +260,6 @@ def permissions(ctx: CheckContext, setup: Setup) -> None:
             )
 
 
-
 @setup_check("after-providers")
 def gateway_request_shape(ctx: CheckContext, setup: Setup) -> None:
     """The active provider is a gateway (by its recipe's URL) that refuses parts of Codex's requests
@@ -280,6 +287,8 @@ def gateway_request_shape(ctx: CheckContext, setup: Setup) -> None:
         f"`{setup.active}` is a {recipe.name} endpoint, which refuses parts of the requests Codex {ctx.version} sends "
         f"({', '.join(s.why for s in absent)})",
         provider=setup.active,
-        fix="set " + "; ".join(s.text for s in absent) + f" in config.toml  (`codexprov add {recipe.id} --id {setup.active} "
+        fix="set "
+        + "; ".join(s.text for s in absent)
+        + f" in config.toml  (`codexprov add {recipe.id} --id {setup.active} "
         f"--base-url {url} --use --replace` writes them, and the model catalog file)",
     )

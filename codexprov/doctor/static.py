@@ -95,4 +95,6 @@ def run_static(
     findings = ctx.findings
     if provider is not None:
         findings = [f for f in findings if f.provider in (None, provider)]
-    return StaticResult(tuple(findings), setup.active, setup.model, tuple(order), setup.tables, ctx.keys, profile_models)
+    return StaticResult(
+        tuple(findings), setup.active, setup.model, tuple(order), setup.tables, ctx.keys, profile_models
+    )

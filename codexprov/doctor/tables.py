@@ -174,7 +174,12 @@ def unknown_keys(ctx: CheckContext, provider: ProviderTable) -> None:
         value = table[key]
         key_intent = target in KEY_FIELDS or _is_secret_name(key)
         literal = key_intent and _looks_like_key(value)
-        if target == "env_key" and isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value) and not literal:
+        if (
+            target == "env_key"
+            and isinstance(value, str)
+            and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value)
+            and not literal
+        ):
             advice = f'write env_key = "{value}" instead of {key}'
         elif literal:
             advice = f"codexprov key migrate {pid}  (moves the key into the keyring and wires it)"
@@ -211,7 +216,8 @@ def unknown_keys(ctx: CheckContext, provider: ProviderTable) -> None:
                 ctx.add(
                     "provider.unknown-key",
                     "warn",
-                    f"`auth.{key}` is not an auth field; Codex ignores it" + (f" (did you mean `{close[0]}`?)" if close else ""),
+                    f"`auth.{key}` is not an auth field; Codex ignores it"
+                    + (f" (did you mean `{close[0]}`?)" if close else ""),
                     provider=pid,
                     file=file,
                     line=line,
@@ -288,7 +294,9 @@ def base_url(ctx: CheckContext, provider: ProviderTable) -> None:
             "provider.base-url-scheme",
             "fail",
             f"base_url {url!r} is not an http(s) URL ({problem}): Codex cannot reach it",
-            fix=f'base_url = "https://{url.strip().lstrip("/")}"' if no_scheme else "set base_url to the server's http:// or https:// address",
+            fix=f'base_url = "https://{url.strip().lstrip("/")}"'
+            if no_scheme
+            else "set base_url to the server's http:// or https:// address",
             **common,
         )
         return
@@ -309,7 +317,7 @@ def base_url(ctx: CheckContext, provider: ProviderTable) -> None:
             "provider.base-url-query",
             "fail",
             f"base_url has a query string ({parts.query}); Codex appends /responses after it",
-            fix=f"move it into query_params = {{ … }} and set base_url = \"{url.split('?', 1)[0]}\"",
+            fix=f'move it into query_params = {{ … }} and set base_url = "{url.split("?", 1)[0]}"',
             **common,
         )
     host = (parts.hostname or "").lower()
@@ -405,7 +413,13 @@ def editor_env_key(ctx: CheckContext, provider: ProviderTable) -> None:
     table = provider.table
     keys = list(table)
     env_key = table.get("env_key")
-    if not isinstance(env_key, str) or not env_key or "name" not in table or keys != sorted(keys) or not set(keys) <= set(_EDITOR_FIELDS):
+    if (
+        not isinstance(env_key, str)
+        or not env_key
+        or "name" not in table
+        or keys != sorted(keys)
+        or not set(keys) <= set(_EDITOR_FIELDS)
+    ):
         return
     file, line, _ = provider.where("env_key")
     ctx.add(
