@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-CODEX_VERSIONS=(0.169.0 0.133.0)
+CODEX_VERSIONS=(0.171.0 0.133.0)  # the first is the primary Codex (tests/conftest.py PRIMARY_CODEX)
 
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.codexrun import codex_env, run_codex
+from tests.conftest import MATRIX_VERSION, codex_path
 from tests.upstream_standin import ToolTurnServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -123,7 +124,7 @@ def session_env(home: Path, bridge_dir: Path, dbus: str) -> dict[str, str]:
             "XDG_DATA_HOME": str(home / ".local" / "share"),
             "XDG_CONFIG_HOME": str(home / ".config"),
             "XDG_STATE_HOME": str(home / ".local" / "state"),
-            "CODEXPROV_CODEX": str(REPO / ".cache" / "codex" / "0.169.0" / "node_modules" / ".bin" / "codex"),
+            "CODEXPROV_CODEX": str(codex_path(MATRIX_VERSION)),
         }
     )
     return env

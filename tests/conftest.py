@@ -192,9 +192,11 @@ def codex_path(version: str) -> Path:
     return CODEX_CACHE / version / "node_modules" / ".bin" / "codex"
 
 
+# The Codex users run (npm `latest`), the first of scripts/test.sh's CODEX_VERSIONS.
+PRIMARY_CODEX = "0.171.0"
 # bench/codex_matrix.py runs the Codex-facing tests once per Codex version by setting this; CI
-# leaves it unset and tests the pinned 0.169.0 (and 0.133.0 through codex_bin_0133).
-MATRIX_VERSION = os.environ.get("CODEXPROV_MATRIX_CODEX") or "0.169.0"
+# leaves it unset and tests the primary release (and 0.133.0 through codex_bin_0133).
+MATRIX_VERSION = os.environ.get("CODEXPROV_MATRIX_CODEX") or PRIMARY_CODEX
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from codexprov import paths as paths_mod
 from codexprov.codex import capabilities as caps_mod
 from codexprov.codex import version as cv
 from codexprov.errors import NotFoundError
+from tests.conftest import MATRIX_VERSION
 
 
 @pytest.fixture
@@ -115,7 +116,10 @@ def test_capabilities_0_169():
         "model_catalog_json": True,
         "sessions_keep_provider": True,
         "provider_editor": True,
+        "provider_default_set": False,
         "web_search_setting": True,
+        "top_level_tables": [],
+        "top_level_tables_unknown": ["code_mode", "responses", "rollout_trace"],
     }
     assert caps.builtin_fields("gcp") == (
         "base_url",
@@ -180,6 +184,14 @@ def test_capabilities_0_133():
         (lambda c: c.model_catalog_json and c.web_search_setting, (0, 132, 0), (0, 133, 0)),
         (lambda c: c.sessions_keep_provider, (0, 165, 0), (0, 166, 0)),
         (lambda c: c.provider_editor, (0, 166, 0), (0, 169, 0)),
+        (lambda c: c.provider_default_set, (0, 170, 0), (0, 171, 0)),
+        (
+            lambda c: (
+                c.top_level_tables == {"responses", "code_mode", "rollout_trace"} and not c.top_level_tables_unknown
+            ),
+            (0, 170, 0),
+            (0, 171, 0),
+        ),
     ],
 )
 def test_capability_boundaries(check, before, since):
@@ -201,7 +213,7 @@ def test_unknown_and_newer_versions_get_the_newest_behaviour():
     assert caps_mod.capabilities(None) == newest
     newer = caps_mod.capabilities((0, 200, 0))
     assert newer.version == (0, 200, 0)
-    assert newer.to_json() | {"version": "0.169.0"} == newest.to_json()
+    assert newer.to_json() | {"version": caps_mod.format_version(caps_mod.NEWEST_VERIFIED)} == newest.to_json()
 
 
 def test_no_codex_on_path_assumes_newest(paths, tmp_path):
@@ -210,7 +222,7 @@ def test_no_codex_on_path_assumes_newest(paths, tmp_path):
     assert info.version is None
     assert info.assumed is True
     assert info.capabilities == caps_mod.capabilities(None)
-    assert info.describe() == "no `codex` found on PATH; assuming the newest behaviour known (Codex 0.169.0)"
+    assert info.describe() == "no `codex` found on PATH; assuming the newest behaviour known (Codex 0.171.0)"
 
 
 def test_detects_codex_on_path_and_caches_it(paths, tmp_path):
@@ -295,7 +307,34 @@ def test_a_binary_that_fails_is_assumed_newest(paths, tmp_path):
 def test_real_codex_versions(paths, request, fixture):
     binary = request.getfixturevalue(fixture)
     info = cv.detect(paths, explicit=str(binary))
-    expected = (0, 169, 0) if fixture == "codex_bin" else (0, 133, 0)
+    expected = cv.parse_version(MATRIX_VERSION) if fixture == "codex_bin" else (0, 133, 0)
     assert (info.version, info.assumed) == (expected, False)
     assert info.capabilities.profile_form == ("file" if fixture == "codex_bin" else "table")
     assert cv.detect(paths, explicit=str(binary)).cached is True
+
+
+@pytest.mark.codex
+@pytest.mark.parametrize(
+    ("table", "body"),
+    [
+        ("responses", 'process_mode = "after_complete_response"'),
+        ("code_mode", "heartbeat_interval_s = 5"),
+        ("rollout_trace", ""),
+    ],
+)
+def test_top_level_tables_as_the_binary_reads_them(codex_bin, codex_home, fake_server, table, body):
+    """Capabilities.top_level_tables says which tables this Codex loads; `--strict-config` agrees."""
+    from tests.codexrun import run_codex, write_minimal_config
+
+    config = write_minimal_config(codex_home, fake_server.base_url)
+    lines = config.read_text(encoding="utf-8").count("\n")
+    with config.open("a", encoding="utf-8") as f:
+        f.write(f"\n[{table}]\n{body}\n")
+    proc = run_codex(codex_bin, codex_home, env_extra={"ACME_API_KEY": "sk-test-0123456789"})
+    caps = caps_mod.capabilities(cv.parse_version(MATRIX_VERSION))
+    if table in caps.top_level_tables:
+        assert proc.returncode == 0, proc.stderr
+    else:
+        assert table in caps.top_level_tables_unknown
+        assert proc.returncode == 1
+        assert f"config.toml:{lines + 2}:2: unknown configuration field `{table}`" in proc.stderr

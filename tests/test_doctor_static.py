@@ -371,7 +371,7 @@ def test_cli_exit_codes_json_and_escaped_output(run_cli, config_file: Path) -> N
         {
             "check": "provider.wire-api",
             "status": "fail",
-            "message": "wire_api = \"chat\": Codex 0.169.0 accepts only 'responses' and refuses to load the config",
+            "message": "wire_api = \"chat\": Codex 0.171.0 accepts only 'responses' and refuses to load the config",
             "provider": "acme",
             "file": str(config_file),
             "line": 7,
@@ -387,7 +387,7 @@ def test_cli_exit_codes_json_and_escaped_output(run_cli, config_file: Path) -> N
     assert "provider acme (active)\n" in text.stdout
     assert '      fix: codexprov doctor --fix  (sets wire_api = "responses" in [model_providers.acme])\n' in text.stdout
     assert (
-        f"  ✗ wire_api = \"chat\": Codex 0.169.0 accepts only 'responses' and refuses to load the config ({config_file}:7)\n"
+        f"  ✗ wire_api = \"chat\": Codex 0.171.0 accepts only 'responses' and refuses to load the config ({config_file}:7)\n"
         in text.stdout
     )
     assert text.stdout.endswith("FAIL: 1 failed, 1 warning, 1 ok\n")

@@ -1,4 +1,4 @@
-"""The test harness itself: the fake provider, and the real Codex CLIs (0.169.0, 0.133.0) talking to it.
+"""The test harness itself: the fake provider, and the real Codex CLIs (the primary release, 0.133.0) talking to it.
 
 Configs here are written by hand, not by codexprov, so that a failure points at the harness. Every
 Codex run sets `stream_max_retries = 0`: without it a failed request is retried 5 times (~7 s).
@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.codexrun import codex_version, run_codex, write_minimal_config
+from tests.conftest import MATRIX_VERSION
 from tests.fake_server import FakeServer
 
 KEY = "sk-test-0123456789abcd"
@@ -132,7 +133,7 @@ def test_fake_server_delay_and_stop_take_the_time_they_should() -> None:
 
 @pytest.mark.codex
 def test_pinned_versions(codex_bin: Path, codex_bin_0133: Path) -> None:
-    assert codex_version(codex_bin) == "0.169.0"
+    assert codex_version(codex_bin) == MATRIX_VERSION
     assert codex_version(codex_bin_0133) == "0.133.0"
 
 

@@ -394,5 +394,5 @@ def test_cli_says_when_no_codex_is_found(run_cli, config, monkeypatch, tmp_path)
     r = run_cli("profile", "list")
     assert r.exit_code == 0
     assert r.stderr.splitlines()[0] == (
-        "note: no `codex` found on PATH; assuming the newest behaviour known (Codex 0.169.0)"
+        "note: no `codex` found on PATH; assuming the newest behaviour known (Codex 0.171.0)"
     )

@@ -15,7 +15,7 @@ from typing import Any
 Version = tuple[int, int, int]
 
 # The newest release verified; a newer (or undetectable) Codex is assumed to behave like it.
-NEWEST_VERIFIED: Version = (0, 169, 0)
+NEWEST_VERIFIED: Version = (0, 171, 0)
 
 PROFILE_FILES_SINCE: Version = (0, 134, 0)  # `-p NAME` layers NAME.config.toml; `profile = …` is a load error
 PROFILE_V2_FLAG: tuple[Version, Version] = ((0, 131, 0), (0, 134, 0))  # `--profile-v2 NAME` in [from, to)
@@ -37,6 +37,9 @@ MODEL_CATALOG_JSON_SINCE: Version = (0, 133, 0)
 SESSIONS_KEEP_PROVIDER_SINCE: Version = (0, 166, 0)
 # Codex's own provider editor: app-server `modelProvider/list`, `modelProvider/config/write`.
 PROVIDER_EDITOR_SINCE: Version = (0, 169, 0)
+# app-server `modelProvider/default/set {providerId}`: writes `model_provider` to config.toml (not in
+# 0.170.0's `app-server generate-json-schema`, in 0.171.0's).
+PROVIDER_DEFAULT_SET_SINCE: Version = (0, 171, 0)
 # Top-level `web_search = "disabled"` drops the web_search tool; the oldest release probed (0.133.0)
 # has it.
 WEB_SEARCH_SETTING_SINCE: Version = (0, 133, 0)
@@ -92,7 +95,7 @@ _PARTIAL_BUILTINS: dict[str, tuple[tuple[Version, tuple[str, ...]], ...]] = {
 
 # Fields of a [model_providers.ID] table (Codex's ModelProviderInfo) that every supported Codex
 # accepts: probed with `codex exec --strict-config` on 0.133.0 (the oldest release with that flag)
-# through 0.169.0. `aws` is a load error on any id but the Bedrock built-ins.
+# through 0.171.0. `aws` is a load error on any id but the Bedrock built-ins.
 _PROVIDER_FIELDS_BASE = (
     "name",
     "base_url",
@@ -114,7 +117,8 @@ _PROVIDER_FIELDS_BASE = (
     "supports_websockets",
 )
 # Fields added later, with the first release seen accepting them (`--strict-config` calls them
-# unknown before). Probed releases: 0.133, 0.140, 0.145, 0.150, 0.155, 0.160, 0.163, 0.165, 0.166, 0.169.
+# unknown before). Probed releases: 0.133, 0.140, 0.145, 0.150, 0.155, 0.160, 0.163, 0.165, 0.166, 0.169,
+# 0.170, 0.171.
 _PROVIDER_FIELDS_SINCE: dict[str, Version] = {
     "supports_standalone_web_search": (0, 150, 0),  # unknown on 0.145.0
     "model_catalog_url": (0, 160, 0),  # unknown on 0.155.0
@@ -135,6 +139,15 @@ _PROVIDER_CAPABILITY_KEYS_SINCE: dict[str, Version] = {
     "cyber_access_programs": (0, 169, 0),  # unknown on 0.166.0
 }
 REMOTE_COMPACTION_VALUES = ("unsupported", "v2")
+
+# Top-level tables of config.toml that arrived in a release codexprov verified, by the first release
+# seen accepting them (`--strict-config` calls them unknown before: probed on 0.169.0, 0.170.0, 0.171.0).
+# `[responses] process_mode` takes "streaming" or "after_complete_response".
+_TOP_LEVEL_TABLES_SINCE: dict[str, Version] = {
+    "responses": (0, 171, 0),
+    "code_mode": (0, 171, 0),
+    "rollout_trace": (0, 171, 0),
+}
 
 
 def format_version(version: Version) -> str:
@@ -160,7 +173,11 @@ class Capabilities:
     model_catalog_json: bool
     sessions_keep_provider: bool
     provider_editor: bool
+    provider_default_set: bool  # app-server `modelProvider/default/set`
     web_search_setting: bool
+    # Top-level tables of _TOP_LEVEL_TABLES_SINCE this Codex accepts; the others are unknown to it.
+    top_level_tables: frozenset[str]
+    top_level_tables_unknown: frozenset[str]
 
     def builtin_fields(self, provider_id: str) -> tuple[str, ...] | None:
         """The fields a table under this built-in may set, or None when it is not partially reserved."""
@@ -199,7 +216,10 @@ class Capabilities:
             "model_catalog_json": self.model_catalog_json,
             "sessions_keep_provider": self.sessions_keep_provider,
             "provider_editor": self.provider_editor,
+            "provider_default_set": self.provider_default_set,
             "web_search_setting": self.web_search_setting,
+            "top_level_tables": sorted(self.top_level_tables),
+            "top_level_tables_unknown": sorted(self.top_level_tables_unknown),
         }
 
 
@@ -229,7 +249,10 @@ def capabilities(version: Version | None) -> Capabilities:
         model_catalog_json=v >= MODEL_CATALOG_JSON_SINCE,
         sessions_keep_provider=v >= SESSIONS_KEEP_PROVIDER_SINCE,
         provider_editor=v >= PROVIDER_EDITOR_SINCE,
+        provider_default_set=v >= PROVIDER_DEFAULT_SET_SINCE,
         web_search_setting=v >= WEB_SEARCH_SETTING_SINCE,
+        top_level_tables=frozenset(t for t, since in _TOP_LEVEL_TABLES_SINCE.items() if v >= since),
+        top_level_tables_unknown=frozenset(t for t, since in _TOP_LEVEL_TABLES_SINCE.items() if v < since),
     )
 
 
