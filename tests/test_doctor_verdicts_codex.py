@@ -22,7 +22,7 @@ from codexprov.codex.capabilities import capabilities
 from codexprov.codex.version import CodexInfo
 from codexprov.doctor import Report, run_doctor
 from codexprov.errors import KeyringUnavailableError
-from tests.codexrun import codex_env, run_codex, write_minimal_config
+from tests.codexrun import codex_env, codex_version, run_codex, write_minimal_config
 from tests.fake_server import _error, _json
 
 pytestmark = pytest.mark.codex
@@ -422,7 +422,7 @@ def test_live_request_is_shaped_like_codex(model, codex_bin, codex_home, make_fa
     target = ProviderTarget(
         "acme", server.base_url, headers={"Authorization": f"Bearer {KEY}"}, model=model, has_key=True
     )
-    findings = check_network([target], live=True, codex_version="0.169.0")
+    findings = check_network([target], live=True, codex_version=codex_version(codex_bin))
     ours = [r for r in server.requests_to("/responses", "POST") if r.body and r.body.get("input")]
     assert len(ours) == 1
     mine = ours[0]
