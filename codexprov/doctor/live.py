@@ -22,7 +22,7 @@ async def live_turn(prober: Transport, target: ProviderTarget, url: str) -> Find
 
     import httpx
 
-    from codexprov.wire import request_shape
+    from codexprov.codex.wire import request_shape
 
     pid = target.id
     limit = max(prober.timeout, LIVE_MIN_TIMEOUT)
