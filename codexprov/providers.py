@@ -287,6 +287,27 @@ def write_provider(
     return AddEdit(result, tuple(kept))
 
 
+def set_settings(
+    paths: Paths, settings: dict[tuple[str, ...], Any], *, description: str, dry_run: bool = False
+) -> EditResult:
+    """Set top-level values of config.toml (paths of one or two keys, as write_provider's
+    `settings`), e.g. the ones a gateway needs (codex.gateway), in one transaction."""
+    from codexprov.config.transaction import apply_edit
+
+    def transform(snap: Snapshot) -> str:
+        return _apply_settings(snap.text, snap.data, settings)
+
+    def expect(data: dict[str, Any]) -> dict[str, Any]:
+        for path, value in settings.items():
+            node = data
+            for key in path[:-1]:
+                node = node.setdefault(key, {})
+            node[path[-1]] = value
+        return data
+
+    return apply_edit(paths, paths.config_file, transform, dry_run=dry_run, description=description, expect=expect)
+
+
 def _apply_settings(text: str, data: dict[str, Any], settings: dict[tuple[str, ...], Any]) -> str:
     """Set top-level values (one key) and values of top-level tables (two keys, e.g. [features])."""
     from codexprov.config import edit

@@ -10,7 +10,8 @@
   logs that, and goes on with the turn, so no extra keys are needed.
 - `POST {prefix}/chat/completions`: a minimal chat completion (streamed or not).
 - With `gateway=True`, `POST {prefix}/responses` refuses (400) any tool whose type is not
-  `function` and Codex's Responses-lite header, as gateways in front of other vendors do.
+  `function` and Codex's Responses-lite header, as gateways in front of other vendors do; with
+  `gateway={"namespace", "web_search", "responses_lite"}`, exactly those tool types and that header.
 
 Every option is an attribute that a test may change while the server runs. The pytest fixtures
 `fake_server` and `make_fake_server` (in conftest.py) start them and stop them after the test.
@@ -24,7 +25,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -62,7 +63,7 @@ class FakeServer:
         unknown_model_status: int = 404,
         function_call: bool = False,
         function_arguments: str = "{}",
-        gateway: bool = False,
+        gateway: bool | Collection[str] = False,
         answer: Any = None,
     ) -> None:
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
@@ -77,8 +78,9 @@ class FakeServer:
         # Answer a request that offers tools with a call to its first tool (a doctor `--live` probe).
         self.function_call = function_call
         self.function_arguments = function_arguments
-        # Behave like a gateway in front of another vendor (Azure, LiteLLM, OpenRouter): 400 for any
-        # tool whose type is not `function`, and for Codex's Responses-lite requests.
+        # Behave like a gateway in front of another vendor (Azure, LiteLLM, OpenRouter): True, 400
+        # for any tool whose type is not `function` and for Codex's Responses-lite requests; a
+        # collection, 400 for exactly those tool types and (with "responses_lite") that header.
         self.gateway = gateway
         # `answer(request, n, server)` -> (status, headers, body) or None: a scripted answer to the
         # n-th request to that method and path (1-based); None falls back to the normal answer.
@@ -186,7 +188,10 @@ class FakeServer:
         return _json(404, _error(f"Invalid URL ({req.method} {req.path})", type_="invalid_request_error", code=None))
 
     def _gateway_refusal(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes] | None:
-        if req.headers.get("x-openai-internal-codex-responses-lite"):
+        refused = None if self.gateway is True else set(self.gateway or ())
+        if req.headers.get("x-openai-internal-codex-responses-lite") and (
+            refused is None or "responses_lite" in refused
+        ):
             return _json(
                 400,
                 _error(
@@ -198,7 +203,7 @@ class FakeServer:
         tools = req.body.get("tools") if isinstance(req.body, dict) else None
         for tool in tools or []:
             kind = tool.get("type") if isinstance(tool, dict) else None
-            if kind != "function":
+            if (kind != "function") if refused is None else (kind in refused):
                 return _json(
                     400,
                     _error(f"Unsupported tool type: {kind}", type_="invalid_request_error", code=None, param="tools"),

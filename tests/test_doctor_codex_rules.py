@@ -10,6 +10,7 @@ import pytest
 from codexprov import paths as paths_mod
 from codexprov.codex.capabilities import capabilities
 from codexprov.codex.version import CodexInfo
+from codexprov.doctor.findings import FixKind
 from tests.test_doctor_static import doctor, problems
 
 pytestmark = pytest.mark.usefixtures("no_outside_configs")
@@ -56,11 +57,16 @@ def test_gateway_without_its_settings_is_flagged_with_the_fix() -> None:
     assert (finding.status, finding.provider) == ("warn", "or")
     assert finding.message == (
         "`or` is a OpenRouter endpoint, which refuses parts of the requests Codex 0.169.0 sends (the gateway has no "
-        "web_search tool, the gateway refuses namespace tools (multi-agent), no Responses-lite requests and no freeform tools)"
+        "web_search tool, the gateway refuses namespace tools (multi-agent), no Responses-lite requests and no "
+        "freeform or namespace tools from the model catalog)"
     )
     assert finding.fix == (
-        f'set web_search = "disabled"; features.multi_agent = false; model_catalog_json = "{catalog}" in config.toml  '
-        f"(`codexprov add openrouter --id or --base-url {url} --use --replace` writes them, and the model catalog file)"
+        f'codexprov doctor --fix  (sets web_search = "disabled"; features.multi_agent = false; model_catalog_json = "{catalog}" '
+        "in config.toml, and writes the model catalog file)"
+    )
+    assert (finding.fix_kind, finding.refused) == (
+        FixKind.GATEWAY_SETTINGS,
+        ("web_search", "namespace", "custom", "responses_lite"),
     )
     fixed = (
         'web_search = "disabled"\nmodel_catalog_json = "/x/catalog.json"\n'

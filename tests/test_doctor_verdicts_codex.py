@@ -19,7 +19,7 @@ import pytest
 
 from codexprov import paths as paths_mod
 from codexprov.codex.capabilities import capabilities
-from codexprov.codex.version import CodexInfo
+from codexprov.codex.version import CodexInfo, parse_version
 from codexprov.doctor import Report, run_doctor
 from codexprov.errors import KeyringUnavailableError
 from tests.codexrun import codex_env, codex_version, run_codex, write_minimal_config
@@ -134,7 +134,8 @@ def sessions(codex_home: Path) -> list[Path]:
 def _doctor(finished, stderr, server, env, codex_bin, codex_home, tmp_path, codex_timeout) -> Outcome:
     """The doctor on the same setup, then `doctor --live`, whose Codex run must agree with `codex exec`."""
     server.clear()
-    info = CodexInfo(codex_bin, (0, 169, 0), capabilities((0, 169, 0)), False)
+    version = parse_version(codex_version(codex_bin))
+    info = CodexInfo(codex_bin, version, capabilities(version), False)
     doctor_env = codex_env(codex_home, env)
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
@@ -389,7 +390,8 @@ def test_profile_never_selected(codex_bin, codex_home, make_fake_server, tmp_pat
         strict=False,
     )
     assert proc.returncode == 1
-    info = CodexInfo(codex_bin, (0, 169, 0), capabilities((0, 169, 0)), False)
+    version = parse_version(codex_version(codex_bin))
+    info = CodexInfo(codex_bin, version, capabilities(version), False)
     named = run_doctor(
         paths_mod.resolve(),
         codex_info=info,
@@ -419,8 +421,16 @@ def test_live_request_is_shaped_like_codex(model, codex_bin, codex_home, make_fa
     assert proc.returncode == 0, proc.stderr[-1500:]
     [codex] = server.requests_to("/responses", "POST")
     server.clear()
+    from codexprov.codex import catalog, request
+
+    bundled = catalog.bundled(paths_mod.resolve(), codex_bin, codex_version(codex_bin))
     target = ProviderTarget(
-        "acme", server.base_url, headers={"Authorization": f"Bearer {KEY}"}, model=model, has_key=True
+        "acme",
+        server.base_url,
+        headers={"Authorization": f"Bearer {KEY}"},
+        model=model,
+        has_key=True,
+        request=request.from_catalog(model, bundled, {}),
     )
     findings = check_network([target], live=True, codex_version=codex_version(codex_bin))
     ours = [r for r in server.requests_to("/responses", "POST") if r.body and r.body.get("input")]

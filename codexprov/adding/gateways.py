@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from pathlib import Path
 
 from codexprov.adding.model import AddPlan, AddRequest
@@ -31,11 +30,16 @@ def gateway_settings(paths: Paths, recipe, plan: AddPlan, request: AddRequest, c
         return None, None, tuple(notes)
     catalog_text = None
     if fix.catalog_path is not None:
+        from codexprov.codex import catalog
+        from codexprov.codex.capabilities import format_version
+
         try:
             if codex_binary is None:
-                raise OSError("no `codex` found")
-            catalog_text = gateway.gateway_catalog(gateway.bundled_catalog(codex_binary))
-        except (OSError, ValueError, subprocess.SubprocessError) as err:
+                raise catalog.CatalogError("no `codex` found")
+            caps = plan.capabilities or caps_for(None)
+            bundled = catalog.bundled(paths, codex_binary, format_version(caps.version))
+            catalog_text = bundled.for_server_text(rejects)
+        except catalog.CatalogError as err:
             fix = dataclasses.replace(
                 fix, settings=tuple(s for s in fix.settings if s.path != ("model_catalog_json",)), catalog_path=None
             )

@@ -76,7 +76,7 @@ def doctor_cmd(
     paths = state.paths
     info = detect(paths, explicit=state.codex_binary)
     common: dict[str, Any] = {"provider": provider_id, "codex_info": info, "cwd": Path.cwd(), "profile": profile}
-    applied = _run_fixes(paths, common, yes=yes, talk_only=as_json, dry_run=dry_run) if fix else None
+    applied = _run_fixes(paths, common, yes=yes, talk_only=as_json, dry_run=dry_run, live=live) if fix else None
     with _Progress(enabled=not as_json) as progress:
         report = run_doctor(
             paths,
@@ -282,14 +282,29 @@ class _Terminal:
 
 
 def _run_fixes(
-    paths: Any, common: dict[str, Any], *, yes: bool, talk_only: bool, dry_run: bool = False
+    paths: Any, common: dict[str, Any], *, yes: bool, talk_only: bool, dry_run: bool = False, live: bool = False
 ) -> list[dict[str, Any]]:
     from codexprov.doctor import run_doctor
     from codexprov.doctor.fix_loop import run_fixes
 
+    refusals: tuple[Any, ...] = ()
+    if live:
+        # What a server refuses is only seen by --live: probe once, and let the fix loop (offline
+        # rounds) act on those findings too.
+        from codexprov.doctor.findings import FixKind
+
+        probed = run_doctor(paths, live=True, **common)
+        refusals = tuple(f for f in probed.findings if f.fix_kind is FixKind.GATEWAY_SETTINGS)
+
+    def check() -> Any:
+        import dataclasses
+
+        report = run_doctor(paths, offline=True, **common)
+        return dataclasses.replace(report, findings=report.findings + refusals) if refusals else report
+
     outcome = run_fixes(
         paths,
-        lambda: run_doctor(paths, offline=True, **common),
+        check,
         _Terminal(yes=yes, talk_only=talk_only),
         dry_run=dry_run,
     )

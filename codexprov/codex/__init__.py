@@ -5,8 +5,12 @@
   fields, reserved and partly reserved built-in ids, ...), by the first release that behaves so.
 - `builtins`: the built-in providers' display data (name, default URL, where their key comes from).
 - `rules`: why Codex would refuse a provider table, and whether a custom provider may use an id.
+- `catalog`: the installed Codex's model catalog (`codex debug models --bundled`, cached per build):
+  entries found as Codex finds them, Responses-Lite slugs, the catalog a gateway needs.
+- `request`: what a turn carries for one provider and model (Lite header, tool types), captured
+  from the real Codex on a copy of the setup, or read from the catalog.
 - `wire`: what Codex puts on the wire: which header names, values and base URLs it can send, the
-  key bytes it sends, and the request shape (headers, tools) of a turn per model.
+  key bytes it sends, and the probe request built from a `request.RequestPlan`.
 
 Supporting a new Codex release means editing this package and its tests, nothing else. The
 modules import nothing heavy, and this file imports none of them, so `list` and `token` stay fast.

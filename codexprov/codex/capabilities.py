@@ -25,7 +25,7 @@ RESERVED_IDS_SINCE: Version = (0, 115, 0)  # a table under openai/ollama/lmstudi
 STRICT_CONFIG_SINCE: Version = (0, 131, 0)  # `codex exec --strict-config`
 DOCTOR_SINCE: Version = (0, 131, 0)  # `codex doctor`
 FREE_REASONING_EFFORT_SINCE: Version = (0, 140, 0)  # verified enum on 0.134.0, free-form on 0.140.0
-# For the slugs its bundled catalog marks `use_responses_lite` (gpt-5.6-*, gpt-6-*, gpt-6.1-*) Codex
+# For the slugs its bundled catalog marks `use_responses_lite` (read from the binary: codex/catalog.py) Codex
 # sends `X-OpenAI-Internal-Codex-Responses-Lite: true` and no `tools`, even to a custom base_url.
 # Not on 0.140.0, seen on 0.145.0.
 RESPONSES_LITE_SINCE: Version = (0, 145, 0)

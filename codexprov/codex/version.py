@@ -17,7 +17,7 @@ from codexprov.codex.capabilities import NEWEST_VERIFIED, Capabilities, Version,
 from codexprov.errors import NotFoundError
 from codexprov.paths import Paths
 
-__all__ = ["CodexInfo", "Version", "detect", "find_binary", "format_version", "parse_version", "run_version"]
+__all__ = ["CodexInfo", "Version", "detect", "find_binary", "format_version", "parse_version", "run_version", "stamp"]
 
 _VERSION_RE = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 CACHE_FILE = "codex-version.json"
@@ -78,8 +78,8 @@ def find_binary(explicit: str | None, env: Mapping[str, str]) -> Path | None:
     return Path(found) if found else None
 
 
-def _stamp(binary: Path) -> dict[str, Any] | None:
-    """What identifies this build of the binary; any reinstall changes it (ctime cannot be set back)."""
+def stamp(binary: Path) -> dict[str, Any] | None:
+    """What identifies this build of the binary (also the catalog cache's key); any reinstall changes it (ctime cannot be set back)."""
     try:
         resolved = binary.resolve()
         st = resolved.stat()
@@ -133,11 +133,11 @@ def detect(paths: Paths, explicit: str | None = None, *, env: Mapping[str, str] 
     binary = find_binary(explicit, env)
     if binary is None:
         return CodexInfo(None, None, capabilities(None), True, "no `codex` found on PATH")
-    stamp = _stamp(binary)
+    mark = stamp(binary)
     cache = _read_cache(paths)
-    if stamp is not None:
-        entry = cache.get(stamp["path"])
-        if isinstance(entry, dict) and {k: entry.get(k) for k in stamp} == stamp:
+    if mark is not None:
+        entry = cache.get(mark["path"])
+        if isinstance(entry, dict) and {k: entry.get(k) for k in mark} == mark:
             version = parse_version(str(entry.get("version", "")))
             if version is not None:
                 return CodexInfo(binary, version, capabilities(version), False, None, cached=True)
@@ -149,7 +149,7 @@ def detect(paths: Paths, explicit: str | None = None, *, env: Mapping[str, str] 
     version = parse_version(text)
     if version is None:
         return CodexInfo(binary, None, capabilities(None), True, f"`{binary} --version` printed no version")
-    if stamp is not None:
-        cache[stamp["path"]] = {**stamp, "version": format_version(version)}
+    if mark is not None:
+        cache[mark["path"]] = {**mark, "version": format_version(version)}
         _write_cache(paths, cache)
     return CodexInfo(binary, version, capabilities(version), False, None)

@@ -9,38 +9,25 @@ Verified with Codex 0.169.0 and a logging server on 127.0.0.1 (see tests/test_do
   holding a newline means no Authorization header at all.
 - The key from `env_key` is sent byte for byte (`Bearer ` + the value: spaces, quotes, a `Bearer `
   prefix are all sent); the output of an auth command is trimmed of surrounding whitespace first.
-- Slugs the bundled catalogue marks `use_responses_lite` get
-  `X-OpenAI-Internal-Codex-Responses-Lite: true` and no tools; others get function tools, a
-  `namespace` tool and `web_search` (gpt-5.5 also `custom` and `tool_search`).
+- What a turn carries per model (the Responses-Lite header, the tool types) is not kept here: it
+  comes from the installed Codex (`codex.request`, `codex.catalog`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+from codexprov.codex.capabilities import NEWEST_VERIFIED, format_version
+
+if TYPE_CHECKING:
+    from codexprov.codex.request import RequestPlan
 
 # RFC 9110 token characters: what the `http` crate accepts in a header name.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 RESPONSES_LITE_HEADER = "X-OpenAI-Internal-Codex-Responses-Lite"
-# Codex 0.169.0's bundled model catalogue: the slugs marked use_responses_lite.
-RESPONSES_LITE_SLUGS = frozenset(
-    {
-        "gpt-5.6-sol",
-        "gpt-5.6-terra",
-        "gpt-5.6-luna",
-        "gpt-6-astra",
-        "gpt-6-sol",
-        "gpt-6-luna",
-        "gpt-6.1-sol",
-        "gpt-6.1-terra",
-        "gpt-daybreak-blue-latest",
-        "gpt-daybreak-red-latest",
-        "codex-auto-review",
-    }
-)
-# Tool types per model family, in the order Codex 0.169.0 sends them.
-_TOOLS_FULL = ("function", "custom", "tool_search", "web_search")  # gpt-5.5
-_TOOLS_DEFAULT = ("function", "namespace", "web_search")  # a model the catalogue does not know
 
 
 def header_name_problem(name: str) -> str | None:
@@ -114,27 +101,19 @@ def authorization_value(sent: str) -> str | None:
     return f"Bearer {sent}".rstrip(" \t")
 
 
-def uses_responses_lite(model: str | None) -> bool:
-    return model in RESPONSES_LITE_SLUGS
-
-
-def tool_types(model: str | None) -> tuple[str, ...]:
-    """The tool types Codex 0.169.0 sends with this model (none for Responses-Lite slugs)."""
-    if uses_responses_lite(model):
-        return ()
-    if model == "gpt-5.5":
-        return _TOOLS_FULL
-    return _TOOLS_DEFAULT
-
-
-def request_shape(model: str | None, codex_version: str | None = None) -> tuple[dict[str, str], dict[str, object]]:
-    """(headers, body fields) of a Codex 0.169.0 turn for this model, as `doctor --live` sends
-    them: the tools are tiny stand-ins of the same types, so a gateway that refuses a type (or the
-    Responses-Lite header) refuses the probe too. Per-request ids are fresh uuids."""
+def request_shape(
+    plan: RequestPlan, codex_version: str | None = None, *, leave_out: Collection[str] = ()
+) -> tuple[dict[str, str], dict[str, object]]:
+    """(headers, body fields) of the Codex turn `plan` describes (codex.request: captured from the
+    installed Codex, or read from its catalog), as `doctor --live` sends them: the tools are tiny
+    stand-ins of the same types, so a gateway that refuses a type (or the Responses-Lite header)
+    refuses the probe too. `leave_out` drops request parts (catalog.REQUEST_PARTS; `tool_search`
+    goes with `namespace`, as `[features] multi_agent = false` takes both out), to find which one a
+    server refuses. Per-request ids are fresh uuids."""
     import uuid
 
     session = str(uuid.uuid4())
-    version = codex_version or "0.169.0"
+    version = codex_version or format_version(NEWEST_VERIFIED)
     headers = {
         "Accept": "text/event-stream",
         "originator": "codex_exec",
@@ -142,7 +121,7 @@ def request_shape(model: str | None, codex_version: str | None = None) -> tuple[
         "session-id": session,
         "x-client-request-id": session,
     }
-    lite = uses_responses_lite(model)
+    lite = plan.lite and "responses_lite" not in leave_out
     if lite:
         headers[RESPONSES_LITE_HEADER] = "true"
     empty = {"type": "object", "properties": {}, "additionalProperties": False}
@@ -187,24 +166,21 @@ def request_shape(model: str | None, codex_version: str | None = None) -> tuple[
         },
         "web_search": {"type": "web_search", "external_web_access": False},
     }
+    dropped = set(leave_out) | ({"tool_search"} if "namespace" in leave_out else set())
     body: dict[str, object] = {
         "tool_choice": "auto",
-        "parallel_tool_calls": not lite,
+        "parallel_tool_calls": not plan.lite,
         "store": False,
         "include": ["reasoning.encrypted_content"],
+        **{k: v for k, v in plan.body.items() if k in ("tool_choice", "parallel_tool_calls", "store", "include")},
         "prompt_cache_key": session,
     }
-    tools = [stand_ins[t] for t in tool_types(model)]
+    tools = [stand_ins.get(t, stand_ins["function"]) for t in plan.tool_types if t not in dropped]
     if tools:
-        body["tools"] = tools
-    if lite:
-        body["reasoning"] = {"effort": "low", "context": "all_turns"}
-        body["text"] = {"verbosity": "low"}
-    elif model == "gpt-5.5":
-        body["reasoning"] = {"effort": "medium"}
-        body["text"] = {"verbosity": "low"}
-    else:
-        body["reasoning"] = {"summary": "auto"}
+        body["tools"] = list({id(t): t for t in tools}.values())
+    for key in ("reasoning", "text"):
+        if key in plan.body:
+            body[key] = plan.body[key]
     return headers, body
 
 

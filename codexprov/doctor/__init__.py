@@ -89,14 +89,20 @@ def run_doctor(
     from codexprov.doctor.bridge import check_bridge
 
     findings += check_bridge(result, env, offline=offline, timeout=timeout, transport=transport)
+    in_use = _in_use(result, layers, provider, profile)
     if not offline:
         targets = build_targets(result, env)
+        if live and targets:
+            if progress is not None:
+                progress("asking Codex what it sends")
+            targets = with_requests(
+                paths, codex_info, layers, result, targets, env=env, cwd=cwd, profile=profile, in_use=in_use
+            )
         if progress is not None and targets:
             progress(f"probing {len(targets)} provider{'s' if len(targets) != 1 else ''}")
         findings += _network(
             targets, timeout=timeout, live=live, transport=transport, codex_version=codex_info.version_text
         )
-    in_use = _in_use(result, layers, provider, profile)
     if live and codex_run:
         from codexprov.doctor.codexrun import run_codex_turn
 
@@ -180,6 +186,67 @@ def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
             )
         )
     return targets
+
+
+def with_requests(
+    paths: Any,
+    info: Any,
+    layers: list[Any],
+    result: Any,
+    targets: list[ProviderTarget],
+    *,
+    env: Mapping[str, str],
+    cwd: Path | None,
+    profile: str | None,
+    in_use: list[str],
+) -> list[ProviderTarget]:
+    """Each target with what Codex sends it (codex.request): captured from the installed Codex for
+    the providers in use, else read from the catalog Codex would use (the `model_catalog_json`
+    file, else the binary's bundled one) and the top-level settings."""
+    import dataclasses
+
+    from codexprov.codex import catalog, request
+
+    effective: dict[str, Any] = {}
+    for layer in layers:
+        if layer.data is not None and (
+            layer.kind in ("system", "user") or (layer.kind == "profile" and layer.name == profile)
+        ):
+            effective |= layer.data
+    binary = None if info.assumed else info.path
+    found: catalog.Catalog | None = None
+    catalog_file = effective.get("model_catalog_json")
+    try:
+        if isinstance(catalog_file, str) and catalog_file and info.capabilities.model_catalog_json:
+            found = catalog.read_file(Path(catalog_file).expanduser())
+        elif binary is not None:
+            found = catalog.bundled(paths, binary, info.version_text)
+    except catalog.CatalogError:
+        found = None
+    out = []
+    for target in targets:
+        plan = None
+        if (
+            binary is not None
+            and target.model
+            and target.id in in_use
+            and isinstance(result.tables.get(target.id), dict)
+        ):
+            plan = request.capture(
+                binary,
+                paths.codex_home,
+                target.id,
+                result.tables[target.id],
+                env=env,
+                cwd=cwd,
+                profile=profile,
+                model=target.model,
+                version=info.version_text,
+            )
+        if plan is None:
+            plan = request.from_catalog(target.model, found, effective, lite_supported=info.capabilities.responses_lite)
+        out.append(dataclasses.replace(target, request=plan))
+    return out
 
 
 def sendable_headers(table: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, str | bytes]:

@@ -22,6 +22,9 @@ class FixKind(str, enum.Enum):
     SET_WIRE_API = "set-wire-api"  # wire_api = "responses"
     DROP_FIELD = "drop-field"  # a provider field Codex ignores (finding.key names it)
     MIGRATE_KEY = "migrate-key"  # a plain-text key -> the keyring (codexprov key migrate)
+    # The top-level settings (and model catalog file) that take out what a server refuses
+    # (finding.refused: catalog.REQUEST_PARTS), as codex.gateway says.
+    GATEWAY_SETTINGS = "gateway-settings"
 
     @property
     def rank(self) -> int:
@@ -42,6 +45,8 @@ class Finding:
     # "used": about what plain `codex` uses from here (or what the command line named);
     # "other": a provider or profile it does not use, which counts toward the exit only with --all.
     scope: str = "used"
+    # The parts of Codex's requests the provider refuses (catalog.REQUEST_PARTS), for GATEWAY_SETTINGS.
+    refused: tuple[str, ...] = ()
 
     @property
     def fixable(self) -> bool:
@@ -60,7 +65,7 @@ class Finding:
             "key": self.key,
             "fix_kind": self.fix_kind.value if self.fix_kind is not None else None,
             "scope": self.scope,
-        }
+        } | ({"refused": list(self.refused)} if self.refused else {})
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,8 @@ class ProviderTarget:
     headers: dict[str, str | bytes] = field(default_factory=dict)  # static + env headers + Authorization, as sent
     model: str | None = None  # the model Codex would use with it (active provider or profile)
     has_key: bool = False
+    # What Codex sends in a turn to it (codex.request.RequestPlan); None: Codex's defaults.
+    request: Any = None
 
 
 @dataclass(frozen=True)

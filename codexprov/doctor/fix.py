@@ -36,6 +36,7 @@ class FixAction:
     description: str
     fields: tuple[str, ...] = ()
     duplicate: Duplicate | None = None
+    codex: tuple[str | None, str | None] = (None, None)  # the Codex binary and version (GATEWAY_SETTINGS)
 
 
 # ---------------------------------------------------------------------------- planning
@@ -46,8 +47,12 @@ def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
     actions: list[FixAction] = []
     seen: set[tuple[FixKind, str | None, str]] = set()
     drops: dict[tuple[str, str], list[str]] = {}
+    gateway_parts: list[str] = []
     for finding in report.findings:
         kind = finding.fix_kind
+        if kind is FixKind.GATEWAY_SETTINGS:
+            gateway_parts += [p for p in finding.refused if p not in gateway_parts]
+            continue
         if kind is None or finding.file is None:
             continue
         file = Path(finding.file)
@@ -96,6 +101,19 @@ def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
         actions.append(
             FixAction(FixKind.DROP_FIELD, "provider.unknown-key", Path(file_name), pid, description, tuple(fields))
         )
+    if gateway_parts:
+        codex = report.codex or {}
+        actions.append(
+            FixAction(
+                FixKind.GATEWAY_SETTINGS,
+                "provider.gateway-requests",
+                paths.config_file,
+                None,
+                "set what takes " + ", ".join(gateway_parts) + " out of Codex's requests",
+                tuple(gateway_parts),
+                codex=(codex.get("path"), codex.get("version")),
+            )
+        )
     return sorted(actions, key=lambda a: a.kind.rank)
 
 
@@ -122,7 +140,48 @@ def apply_fix(
             store = credentials.open_store()
         result = keys.migrate(paths, store, action.provider, dry_run=dry_run)
         return (result.edit,) if result.edit is not None else ()
+    if action.kind is FixKind.GATEWAY_SETTINGS:
+        return (_gateway_settings(paths, action, dry_run),)
     raise ValueError(action.kind)
+
+
+def _gateway_settings(paths: Any, action: FixAction, dry_run: bool) -> Any:
+    """The settings codex.gateway names for the refused parts (action.fields), and the model catalog
+    file they point at: the catalog Codex uses now (the current model_catalog_json, else the
+    binary's bundled one) with those parts switched off. The catalog first, then the config."""
+    from codexprov.codex import catalog, gateway
+    from codexprov.codex.capabilities import capabilities
+    from codexprov.codex.version import parse_version
+    from codexprov.config.document import load
+    from codexprov.providers import set_settings
+
+    binary, version = action.codex
+    caps = capabilities(parse_version(version or ""))
+    fix = gateway.gateway_fix(action.fields, caps, paths.codex_home)
+    settings = fix.as_root()
+    if fix.catalog_path is not None:
+        try:
+            current = load(paths.config_file).data.get("model_catalog_json")
+        except CodexprovError:
+            current = None
+        try:
+            if isinstance(current, str) and current and Path(current).expanduser() != fix.catalog_path:
+                source = catalog.read_file(Path(current).expanduser())
+            elif binary:
+                source = catalog.bundled(paths, Path(binary), version)
+            else:
+                raise catalog.CatalogError("no `codex` found to read its model catalog from")
+        except catalog.CatalogError as err:
+            raise CodexprovError(
+                f"cannot write the model catalog file: {err}",
+                hint="Pass --codex PATH to the Codex you use, then run `codexprov doctor --live --fix` again.",
+            ) from err
+        if not dry_run:
+            from codexprov.config.transaction import write_atomic
+
+            fix.catalog_path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(fix.catalog_path, source.for_server_text(action.fields), existed=fix.catalog_path.exists())
+    return set_settings(paths, settings, description=action.description, dry_run=dry_run)
 
 
 def _raw_edit(paths: Any, file: Path, dup: Duplicate, keep: int, *, dry_run: bool, description: str) -> Any:

@@ -17,34 +17,20 @@ LIVE_TOOL = "ping"
 
 
 async def live_turn(prober: Transport, target: ProviderTarget, url: str) -> Finding:
-    """One real streamed turn with a tiny function tool: time to first event, did a call come back."""
+    """One real streamed turn shaped as Codex's (target.request: the Responses-Lite header, the
+    tool types, as tiny stand-ins): time to first event, did a call come back. When the server
+    refuses it, find which parts it refuses (codex.request / catalog.REQUEST_PARTS) and say so."""
     import asyncio
 
     import httpx
 
-    from codexprov.codex.wire import request_shape
+    from codexprov.codex.request import from_catalog
 
     pid = target.id
+    plan = target.request or from_catalog(target.model, None, {})
     limit = max(prober.timeout, LIVE_MIN_TIMEOUT)
-    shape_headers, shape = request_shape(target.model, prober.codex_version)
-    wants_call = bool(shape.get("tools"))
-    ask = (
-        f"Call the `{LIVE_TOOL}` tool once, with no arguments." if wants_call else "Answer with the single word: pong."
-    )
-    body = {
-        "model": target.model,
-        "stream": True,
-        "input": [
-            {
-                "type": "message",
-                "role": "developer",
-                "content": [{"type": "input_text", "text": f"You are a connectivity probe. {ask}"}],
-            },
-            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "ping"}]},
-        ],
-        **shape,
-    }
-    headers = {**shape_headers, **target.headers}
+    headers, body = _live_request(prober, target, plan, ())
+    wants_call = bool(body.get("tools"))
     start = time.monotonic()
     state = SseState(wants_call=wants_call)
     try:
@@ -60,12 +46,13 @@ async def live_turn(prober: Transport, target: ProviderTarget, url: str) -> Find
                 if response.status_code >= 400:
                     await response.aread()
                     text = Answer(status=response.status_code, body=response.content).server_text()
-                    return Finding(
-                        "net.live",
-                        "fail",
-                        f"a streamed Responses request failed: HTTP {response.status_code}: {text}",
-                        provider=pid,
-                    )
+                    message = f"a streamed Responses request failed: HTTP {response.status_code}: {text}"
+                    refused: tuple[str, ...] = ()
+                    if response.status_code in (400, 422) and plan.parts():
+                        refused = await refused_parts(prober, target, url, plan, limit)
+                    if refused:
+                        return _refusal_finding(pid, target.model, plan, refused, message)
+                    return Finding("net.live", "fail", message, provider=pid)
                 async for line in response.aiter_lines():
                     state.feed(line, time.monotonic() - start)
                     if state.done:
@@ -81,6 +68,101 @@ async def live_turn(prober: Transport, target: ProviderTarget, url: str) -> Find
             provider=pid,
         )
     return state.finding(pid, limit, time.monotonic() - start)
+
+
+def _live_request(
+    prober: Transport, target: ProviderTarget, plan: Any, leave_out: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    from codexprov.codex.wire import request_shape
+
+    shape_headers, shape = request_shape(plan, prober.codex_version, leave_out=leave_out)
+    ask = (
+        f"Call the `{LIVE_TOOL}` tool once, with no arguments."
+        if shape.get("tools")
+        else "Answer with the single word: pong."
+    )
+    body = {
+        "model": target.model,
+        "stream": True,
+        "input": [
+            {
+                "type": "message",
+                "role": "developer",
+                "content": [{"type": "input_text", "text": f"You are a connectivity probe. {ask}"}],
+            },
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "ping"}]},
+        ],
+        **shape,
+    }
+    return {**shape_headers, **target.headers}, body
+
+
+async def refused_parts(
+    prober: Transport, target: ProviderTarget, url: str, plan: Any, limit: float
+) -> tuple[str, ...]:
+    """Which request parts the server refuses, each tried alone on a request without the others
+    (a refusal comes back at once, before any model runs). When it refuses the Responses-Lite
+    header, the tool types Codex sends without it are tried too: taking Lite out brings them.
+    Empty when the request without any of them is refused as well (the refusal is about
+    something else)."""
+    import asyncio
+    import dataclasses
+
+    import httpx
+
+    async def refused(probe: Any, leave_out: tuple[str, ...]) -> bool | None:
+        headers, body = _live_request(prober, target, probe, leave_out)
+        try:
+            async with asyncio.timeout(limit):
+                async with prober.client.stream(
+                    "POST",
+                    url,
+                    params=target.query_params or None,
+                    headers=headers,
+                    json=body,
+                    timeout=httpx.Timeout(limit),
+                ) as response:
+                    return response.status_code in (400, 422)
+        except (TimeoutError, httpx.HTTPError):
+            return None
+
+    parts = plan.parts()
+    if await refused(plan, parts) is not False:
+        return ()
+    found = [p for p in parts if await refused(plan, tuple(q for q in parts if q != p))]
+    if "responses_lite" in found:
+        body = {k: v for k, v in plan.body.items() if k not in ("reasoning", "text", "parallel_tool_calls")}
+        for part in ("web_search", "namespace", "custom"):
+            if part not in found:
+                probe = dataclasses.replace(plan, lite=False, tool_types=("function", part), body=body)
+                if await refused(probe, ()):
+                    found.append(part)
+    return tuple(found)
+
+
+_PART_TEXT = {
+    "responses_lite": "the Responses-Lite header",
+    "web_search": "`web_search` tools",
+    "namespace": "`namespace` tools",
+    "custom": "freeform (`custom`) tools",
+}
+
+
+def _refusal_finding(pid: str, model: str | None, plan: Any, refused: tuple[str, ...], message: str) -> Finding:
+    """net.live failed because the server refuses parts of Codex's request: say which, and offer the
+    settings that take them out (doctor --fix writes them)."""
+    from codexprov.doctor.findings import FixKind
+
+    what = ", ".join(_PART_TEXT[p] for p in refused)
+    return Finding(
+        "net.live",
+        "fail",
+        f"{message}; the server refuses {what}, which Codex sends with {model} ({plan.source})",
+        provider=pid,
+        fix=f"codexprov doctor --live --fix  (sets what takes out {what}; `--dry-run` shows it first)",
+        fix_kind=FixKind.GATEWAY_SETTINGS,
+        refused=refused,
+    )
 
 
 class SseState:

@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 
 from codexprov.doctor.context import CheckContext, ProviderTable, Setup, setup_check
+from codexprov.doctor.findings import FixKind
 from codexprov.doctor.layers import Layer
 from codexprov.doctor.locate import line_of
 
@@ -278,7 +279,7 @@ def gateway_request_shape(ctx: CheckContext, setup: Setup) -> None:
     for layer in setup.base:
         effective |= layer.data or {}
     fix = gateway.gateway_fix(recipe.rejects, ctx.caps, ctx.paths.codex_home)
-    absent = gateway.missing(fix, effective)
+    absent = gateway.missing(fix, effective, recipe.rejects)
     if not absent:
         return
     ctx.add(
@@ -287,8 +288,11 @@ def gateway_request_shape(ctx: CheckContext, setup: Setup) -> None:
         f"`{setup.active}` is a {recipe.name} endpoint, which refuses parts of the requests Codex {ctx.version} sends "
         f"({', '.join(s.why for s in absent)})",
         provider=setup.active,
-        fix="set "
+        fix="codexprov doctor --fix  (sets "
         + "; ".join(s.text for s in absent)
-        + f" in config.toml  (`codexprov add {recipe.id} --id {setup.active} "
-        f"--base-url {url} --use --replace` writes them, and the model catalog file)",
+        + " in config.toml"
+        + (", and writes the model catalog file" if any(s.path == ("model_catalog_json",) for s in absent) else "")
+        + ")",
+        fix_kind=FixKind.GATEWAY_SETTINGS,
+        refused=tuple(recipe.rejects),
     )
