@@ -1,4 +1,4 @@
-"""CLI: bridge install/status/logs/up/down/restart (core: codexprov.bridge.manage)."""
+"""CLI: bridge install/status/logs/up/down/restart/rotate-key (core: codexprov.bridge.manage)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ def status_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-reada
     health = {
         "up": f"running (pid {status.pid})" if status.pid else "running",
         "down": "not running (it starts when Codex next starts a bridged provider, or: codexprov bridge up)",
-        "other": "port taken by another program (codexprov bridge restart --new-port)",
+        "other": "port taken by another program, which is not codexprov's bridge and gets no key "
+        "(codexprov bridge restart --new-port)",
         "unset": "not set up (no provider goes through it yet)",
     }[status.health]
     litellm = f"LiteLLM {status.installed}" if status.installed else "LiteLLM not installed (codexprov bridge install)"
@@ -153,3 +154,19 @@ def restart_cmd(
     say(f"bridge restarted on http://127.0.0.1:{result.port}/v1 (pid {result.pid}, ready in {result.seconds:.1f} s)")
     if new_port:
         render(manage.point_providers_at_bridge(state.paths, layout))
+
+
+@bridge_app.command("rotate-key")
+def rotate_key_cmd() -> None:
+    """Make a new master key (Codex's key to the bridge); the old one stops working at once."""
+    from codexprov.bridge import manage
+
+    result = manage.rotate_key(_layout())
+    if result.restarted is None:
+        say("new master key in the keyring; the bridge was not running (it starts with the new key)")
+    else:
+        up = result.restarted
+        say(
+            f"new master key in the keyring; bridge restarted with it on http://127.0.0.1:{up.port}/v1 "
+            f"(pid {up.pid}, ready in {up.seconds:.1f} s); Codex gets it from `codexprov token` when it next asks"
+        )
