@@ -263,7 +263,9 @@ def test_rotated_master_key_keeps_codex_working(bridged, codex_bin):
         headers={"Authorization": f"Bearer {old}", "x-litellm-tags": provider_id},
         timeout=30,
     )
-    assert refused.status_code == 401
+    # LiteLLM 1.108 answers a wrong master key with 400 and an authentication error.
+    assert refused.status_code == 400, refused.text
+    assert "Authentication Error" in refused.json()["error"]["message"], refused.text
     token = bridged.codexprov("token", provider_id)
     assert (token.returncode, token.stdout) == (0, new + "\n")
 

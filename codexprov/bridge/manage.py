@@ -85,6 +85,9 @@ def register(layout: Layout, upstream: Upstream, store: Any, *, port: int | None
     ensure_master_key(store)
     with _lock(layout):
         state = read_state(layout) or State(port=port or process.pick_port())
+        previous = state.get(upstream.provider_id)
+        if previous is not None and previous.fallback and upstream.fallback is None:
+            upstream = dataclasses.replace(upstream, fallback=previous.fallback)  # kept over --replace
         kept = tuple(u for u in state.upstreams if u.provider_id != upstream.provider_id)
         if upstream.key_var and upstream.key_var in {u.key_var for u in kept}:
             # Two providers of one kind (two Anthropic accounts): each key gets a variable of its own.
@@ -96,13 +99,59 @@ def register(layout: Layout, upstream: Upstream, store: Any, *, port: int | None
 
 
 def unregister(layout: Layout, provider_id: str) -> bool:
-    """Drop a bridged provider from the state and the config; False when it was not bridged."""
+    """Drop a bridged provider from the state and the config (and as anyone's fallback); False when
+    it was not bridged."""
     with _lock(layout):
         state = read_state(layout)
         if state is None or state.get(provider_id) is None:
             return False
-        _save(layout, State(state.port, tuple(u for u in state.upstreams if u.provider_id != provider_id)))
+        kept = tuple(
+            dataclasses.replace(u, fallback=None) if u.fallback == provider_id else u
+            for u in state.upstreams
+            if u.provider_id != provider_id
+        )
+        _save(layout, State(state.port, kept))
     return True
+
+
+def set_fallback(layout: Layout, provider_id: str, fallback: str | None, store: Any = None) -> State:
+    """Make `fallback` (another bridged provider) serve `provider_id`'s requests when its upstream
+    answers 429, 5xx or times out; None removes the fallback. A running bridge is restarted."""
+    from codexprov.errors import UsageError
+
+    with _lock(layout):
+        state = read_state(layout)
+        known = tuple(u.provider_id for u in state.upstreams) if state else ()
+        for pid in (provider_id, fallback):
+            if pid is not None and pid not in known:
+                raise NotFoundError(
+                    f"provider '{pid}' does not go through the bridge",
+                    hint="A fallback joins two bridged providers (`codexprov add RECIPE --bridge`); "
+                    f"bridged now: {', '.join(known) or 'none'}.",
+                )
+        if fallback == provider_id:
+            raise UsageError(
+                f"provider '{provider_id}' cannot be its own fallback", hint="Name another bridged provider."
+            )
+        assert state is not None
+        new = State(
+            state.port,
+            tuple(
+                dataclasses.replace(u, fallback=fallback) if u.provider_id == provider_id else u
+                for u in state.upstreams
+            ),
+        )
+        _save(layout, new)
+    reload_if_running(layout, store)
+    return new
+
+
+def fallback_chain(state: State, provider_id: str) -> tuple[str, ...]:
+    """provider_id, then its fallback (LiteLLM goes one step: the fallback's own fallback is not used)."""
+    upstream = state.get(provider_id)
+    if upstream is None or not upstream.fallback or state.get(upstream.fallback) is None:
+        return (provider_id,)
+    return (provider_id, upstream.fallback)
 
 
 def bridged_ids(layout: Layout) -> tuple[str, ...]:
@@ -293,6 +342,11 @@ class BridgeStatus:
     config_file: Path
     log_file: Path
     started: float | None
+
+    @property
+    def fallback_chains(self) -> tuple[tuple[str, ...], ...]:
+        state = State(self.port or 0, self.upstreams)
+        return tuple(fallback_chain(state, u.provider_id) for u in self.upstreams)
 
     def to_json(self) -> dict[str, Any]:
         return {
