@@ -294,7 +294,11 @@ def _note_sessions_elsewhere(provider_id: str) -> None:
 
     if not detect(state.paths, explicit=state.codex_binary).capabilities.sessions_keep_provider:
         return
-    others = {p: n for p, n in find_sessions(state.paths.codex_home).counts().items() if p != provider_id}
+    others = {
+        p: n
+        for p, n in find_sessions(state.paths.codex_home, state.paths.cache_dir).counts().items()
+        if p != provider_id
+    }
     if others:
         listed = ", ".join(f"{n} on {p}" for p, n in others.items())
         say(
