@@ -111,6 +111,11 @@ def find_sessions(codex_home: Path, cache_dir: Path | None = None) -> SessionLis
     return SessionList(str(codex_home), tuple(sessions), str(db) if db else None, tuple(problems))
 
 
+def has_sessions(codex_home: Path) -> bool:
+    """Whether there is anything to scan: a rollout folder or a state database."""
+    return any((codex_home / folder).is_dir() for folder, _ in ROLLOUT_FOLDERS) or _state_db(codex_home) is not None
+
+
 def _rollout_files(codex_home: Path) -> list[tuple[Path, int, bool]]:
     """(path, inode, archived) of every `rollout-*.jsonl` under the rollout folders, as
     `sorted(root.rglob("rollout-*.jsonl"))` finds them (symbolic links to folders are not followed);
