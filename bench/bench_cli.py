@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -90,12 +91,20 @@ def write_sessions(codex_home: Path, count: int = 200) -> None:
         )
 
 
+CPU: dict[str, list[float]] = {}  # CPU seconds (user + system) per command line, beside the wall times
+
+
 def run_once(cmd: list[str], env: dict[str, str]) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    # cwd: `python -m` puts the working folder first on sys.path, before PYTHONPATH's code tree.
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, cwd=env["HOME"])
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr}")
+    used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    CPU.setdefault(env.get("PYTHONPATH", "") + " " + " ".join(cmd[1:3]), []).append(used)
     return elapsed
 
 
@@ -117,6 +126,7 @@ def time_row(
     times: dict[str, list[float]] = {label: [] for label in sides}
     floor: list[float] = []
     labels = list(sides)
+    CPU.clear()
     for i in range(runs):
         floor.append(run_once([sys.executable, "-c", "pass"], next(iter(sides.values()))))
         for label in labels if i % 2 == 0 else list(reversed(labels)):
@@ -124,6 +134,12 @@ def time_row(
                 before_each()
             times[label].append(run_once([sys.executable, "-m", "codexprov", *argvs[i % len(argvs)]], sides[label]))
     return times, floor
+
+
+def cpu_ms(prefix: str) -> float:
+    """Median CPU time of the runs whose command line starts with `prefix` (PYTHONPATH + argv)."""
+    values = [v for key, runs in CPU.items() if key.startswith(prefix) for v in runs]
+    return statistics.median(values) * 1000
 
 
 def ms(values: list[float]) -> float:
@@ -176,15 +192,20 @@ def main() -> int:
             before_each = touch if name == "list (config changed)" else None
             times, floor = time_row(argvs, sides, args.runs, before_each)
             f = ms(floor)
+            f_cpu = cpu_ms(next(iter(sides.values()))["PYTHONPATH"] + " -c pass")
             cells = []
+            cpu_cells = []
             for label in sides:
                 m = ms(times[label])
                 cells.append(f"{label} {m:6.1f} ms = {m / f:4.1f}x")
+                c = cpu_ms(sides[label]["PYTHONPATH"] + " -m codexprov")
+                cpu_cells.append(f"{label} {c:5.1f} = {c / f_cpu:4.1f}x")
             b = ms(times["B"])
             verdict = "" if target is None else f"target ≤ {target:.0f}x  {'OK' if b / f <= target else 'OVER'}"
             if target is not None:
                 ok &= b / f <= target
             print(f"{name:<30} floor {f:5.1f} ms  " + "  ".join(cells) + f"  {verdict}")
+            print(f"{'  (CPU ms, user+system)':<30} floor {f_cpu:5.1f}     " + "  ".join(cpu_cells))
             figures[name] = {"median_ms": round(b, 1), "floor_ms": round(f, 1), "ratio": round(b / f, 2)}
         if args.record:
             recorded = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}

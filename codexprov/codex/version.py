@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +115,8 @@ def _write_cache(paths: Paths, data: dict[str, Any]) -> None:
 
 def run_version(binary: Path, timeout: float = 20) -> str:
     """The text `codex --version` prints (e.g. `codex-cli 0.169.0`); raises OSError/TimeoutExpired/CalledProcessError."""
+    import subprocess  # only when the cache misses: `use` asks for the version on every switch
+
     proc = subprocess.run(
         [str(binary), "--version"],
         capture_output=True,
@@ -141,6 +142,8 @@ def detect(paths: Paths, explicit: str | None = None, *, env: Mapping[str, str] 
             version = parse_version(str(entry.get("version", "")))
             if version is not None:
                 return CodexInfo(binary, version, capabilities(version), False, None, cached=True)
+    import subprocess
+
     try:
         text = run_version(binary)
     except (OSError, subprocess.SubprocessError) as err:
