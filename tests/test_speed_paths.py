@@ -197,3 +197,31 @@ def test_a_file_with_another_name_is_backed_up_as_a_copy(config_file: Path, tmp_
     assert result.backup is not None and result.backup.stat().st_nlink == 1
     assert result.backup.read_text() == text == other.read_text()
     assert stat.S_IMODE(other.stat().st_mode) == 0o644  # the user's other name is left as it was
+
+
+# ---------------------------------------------------------------------------- token's direct read
+
+
+def test_token_hmac_is_hmac_sha256() -> None:
+    import hashlib
+    import hmac
+
+    from codexprov.token import _hmac_sha256
+
+    for key, message in ((b"\x00" * 32, b"shared secret" * 10), (os.urandom(32), b"\x01"), (b"", b"")):
+        assert _hmac_sha256(key, message) == hmac.new(key, message, hashlib.sha256).digest()
+
+
+@pytest.mark.keyring
+@pytest.mark.parametrize("key", ["sk-plain-0123456789abcdef", "ключ-with-ü-and-🔑", "x" * 300, "15bytes-exactly"])
+def test_token_reads_what_keyring_wrote_straight_from_the_secret_service(provider_id: str, key: str) -> None:
+    """The encrypted session (DH, HKDF, AES-CBC, PKCS#7 padding of any length) against the real
+    gnome-keyring, for what keyring itself stored and reads back."""
+    import keyring
+
+    from codexprov import token
+
+    keyring.set_password("codexprov", provider_id, key)
+    assert token._secret_service_direct(provider_id) == key == keyring.get_password("codexprov", provider_id)
+    assert token._secret_service_direct(provider_id + "-none") is None
+    assert token._secret_service_direct(provider_id, service="another-service") is None
