@@ -146,6 +146,40 @@ def ms(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
 
+def prepare(tmp: Path, *, sessions: bool = True, codex: bool = True) -> tuple[dict[str, str], Path]:
+    """A Codex home in `tmp` as years of use leave it; the environment the commands run in."""
+    home = tmp / "codex"
+    home.mkdir()
+    config = home / "config.toml"
+    config.write_text(make(), encoding="utf-8")
+    if sessions:
+        write_sessions(home)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODEXPROV_", "CODEX_"))}
+    env.update(CODEX_HOME=str(home), HOME=str(tmp), NO_COLOR="1")
+    binary = codex_binary() if codex else None
+    if binary is not None:
+        env["CODEXPROV_CODEX"] = str(binary)
+    return env, config
+
+
+def warm(env: dict[str, str]) -> None:
+    """Fill the caches (parse cache, Codex version, session index), as any earlier command would have."""
+    for argv in (["list"], ["use", "openai"]):
+        run_once([sys.executable, "-m", "codexprov", *argv], env)
+
+
+def before_each(row: str, config: Path) -> Callable[[], None] | None:
+    """For "list (config changed)": touch the file, as after a hand edit (the parse cache misses)."""
+    if row != "list (config changed)":
+        return None
+
+    def touch() -> None:
+        st = config.stat()
+        os.utime(config, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+
+    return touch
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=21)
@@ -160,17 +194,8 @@ def main() -> int:
         compile_tree(code)
     rows = {name: row for name, row in ROWS.items() if not args.only or name in args.only}
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "codex"
-        home.mkdir()
-        config = home / "config.toml"
-        config.write_text(make(), encoding="utf-8")
-        if not args.no_sessions:
-            write_sessions(home)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CODEXPROV_", "CODEX_"))}
-        env.update(CODEX_HOME=str(home), HOME=tmp, NO_COLOR="1")
-        codex = None if args.no_codex else codex_binary()
-        if codex is not None:
-            env["CODEXPROV_CODEX"] = str(codex)
+        env, config = prepare(Path(tmp), sessions=not args.no_sessions, codex=not args.no_codex)
+        codex = env.get("CODEXPROV_CODEX")
         sides = {label: side_env(env, code, Path(tmp) / f"state-{label}") for label, code in codes.items()}
         print(
             f"config: {len(config.read_text().splitlines())} lines; sessions: {0 if args.no_sessions else 200}; "
@@ -179,18 +204,12 @@ def main() -> int:
         )
         for label, code in codes.items():
             print(f"  {label} = {code}")
-            for argv in (["list"], ["use", "openai"]):  # fills the caches, as any earlier command would have
-                run_once([sys.executable, "-m", "codexprov", *argv], sides[label])
-
-        def touch() -> None:  # as after a hand edit: the parse cache misses and the TOML reader runs
-            st = config.stat()
-            os.utime(config, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+            warm(sides[label])
 
         ok = True
         figures: dict[str, dict[str, float]] = {}
         for name, (argvs, target) in rows.items():
-            before_each = touch if name == "list (config changed)" else None
-            times, floor = time_row(argvs, sides, args.runs, before_each)
+            times, floor = time_row(argvs, sides, args.runs, before_each(name, config))
             f = ms(floor)
             f_cpu = cpu_ms(next(iter(sides.values()))["PYTHONPATH"] + " -c pass")
             cells = []
