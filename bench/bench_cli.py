@@ -15,8 +15,8 @@ first line holds tens of KB of instructions, over 40 day folders) and, when one 
 .cache/codex, a real Codex binary (CODEXPROV_CODEX), so `use` pays for what it asks (the Codex
 version, the session scan) as a user's does.
 
-Each run is a fresh process started with `python -m codexprov` (PYTHONPATH picks the code), after a
-run of `python -c pass`; every row reports its own floor: the machine is shared, and a floor measured
+Each run is a fresh process started as a user starts it (the `codexprov` script beside this
+interpreter; PYTHONPATH picks the code tree), after a run of `python -c pass`; every row reports its own floor: the machine is shared, and a floor measured
 a minute earlier says little about the load now. Bytecode is compiled first for every code tree
 timed (pip does so on install; PYTHONDONTWRITEBYTECODE would otherwise make every run compile).
 
@@ -47,6 +47,10 @@ from make_big_config import make
 REPO = Path(__file__).resolve().parent.parent
 FIGURES = Path(__file__).resolve().parent / "figures.json"
 CODEX_VERSION = "0.169.0"
+# What a user types: the console script pip installs beside this interpreter (PYTHONPATH still
+# picks the code tree: it comes before the install on sys.path); `python -m` where there is none.
+_SCRIPT = Path(sys.executable).parent / "codexprov"
+COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "codexprov"]
 
 # name -> (argv after `codexprov`, one list per run in turn; target ratio to the floor or None)
 ROWS: dict[str, tuple[list[list[str]], float | None]] = {
@@ -104,7 +108,7 @@ def run_once(cmd: list[str], env: dict[str, str]) -> float:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr}")
     used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    CPU.setdefault(env.get("PYTHONPATH", "") + " " + " ".join(cmd[1:3]), []).append(used)
+    CPU.setdefault(env.get("PYTHONPATH", "") + ("|floor" if cmd[1:2] == ["-c"] else "|command"), []).append(used)
     return elapsed
 
 
@@ -113,7 +117,9 @@ def compile_tree(code: Path) -> None:
 
 
 def side_env(base_env: dict[str, str], code: Path, state: Path) -> dict[str, str]:
-    return dict(base_env, PYTHONPATH=str(code), CODEXPROV_STATE_DIR=str(state))
+    """Each code tree with its own state folder (its caches), found as a user's is (platformdirs,
+    through XDG_STATE_HOME), not through CODEXPROV_STATE_DIR, which would skip that import."""
+    return dict(base_env, PYTHONPATH=str(code), XDG_STATE_HOME=str(state))
 
 
 def time_row(
@@ -132,7 +138,7 @@ def time_row(
         for label in labels if i % 2 == 0 else list(reversed(labels)):
             if before_each is not None:
                 before_each()
-            times[label].append(run_once([sys.executable, "-m", "codexprov", *argvs[i % len(argvs)]], sides[label]))
+            times[label].append(run_once([*COMMAND, *argvs[i % len(argvs)]], sides[label]))
     return times, floor
 
 
@@ -154,7 +160,7 @@ def prepare(tmp: Path, *, sessions: bool = True, codex: bool = True) -> tuple[di
     config.write_text(make(), encoding="utf-8")
     if sessions:
         write_sessions(home)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODEXPROV_", "CODEX_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODEXPROV_", "CODEX_", "XDG_"))}
     env.update(CODEX_HOME=str(home), HOME=str(tmp), NO_COLOR="1")
     binary = codex_binary() if codex else None
     if binary is not None:
@@ -165,7 +171,7 @@ def prepare(tmp: Path, *, sessions: bool = True, codex: bool = True) -> tuple[di
 def warm(env: dict[str, str]) -> None:
     """Fill the caches (parse cache, Codex version, session index), as any earlier command would have."""
     for argv in (["list"], ["use", "openai"]):
-        run_once([sys.executable, "-m", "codexprov", *argv], env)
+        run_once([*COMMAND, *argv], env)
 
 
 def before_each(row: str, config: Path) -> Callable[[], None] | None:
@@ -211,13 +217,13 @@ def main() -> int:
         for name, (argvs, target) in rows.items():
             times, floor = time_row(argvs, sides, args.runs, before_each(name, config))
             f = ms(floor)
-            f_cpu = cpu_ms(next(iter(sides.values()))["PYTHONPATH"] + " -c pass")
+            f_cpu = cpu_ms(next(iter(sides.values()))["PYTHONPATH"] + "|floor")
             cells = []
             cpu_cells = []
             for label in sides:
                 m = ms(times[label])
                 cells.append(f"{label} {m:6.1f} ms = {m / f:4.1f}x")
-                c = cpu_ms(sides[label]["PYTHONPATH"] + " -m codexprov")
+                c = cpu_ms(sides[label]["PYTHONPATH"] + "|command")
                 cpu_cells.append(f"{label} {c:5.1f} = {c / f_cpu:4.1f}x")
             b = ms(times["B"])
             verdict = "" if target is None else f"target ≤ {target:.0f}x  {'OK' if b / f <= target else 'OVER'}"

@@ -225,3 +225,61 @@ def test_token_reads_what_keyring_wrote_straight_from_the_secret_service(provide
     assert token._secret_service_direct(provider_id) == key == keyring.get_password("codexprov", provider_id)
     assert token._secret_service_direct(provider_id + "-none") is None
     assert token._secret_service_direct(provider_id, service="another-service") is None
+
+
+def test_token_aes_decrypts_as_fips_197_and_cryptography_say() -> None:
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    from codexprov.token import _aes128_cbc_decrypt
+
+    # FIPS-197 appendix C.1 (one block; CBC with a zero IV is the bare cipher)
+    key, cipher = bytes(range(16)), bytes.fromhex("69c4e0d86a7b0430d8cdb78070b4c55a")
+    assert _aes128_cbc_decrypt(key, bytes(16), cipher).hex() == "00112233445566778899aabbccddeeff"
+    for size in (16, 32, 48, 160, 320):
+        key, iv, plain = os.urandom(16), os.urandom(16), os.urandom(size)
+        encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+        assert _aes128_cbc_decrypt(key, iv, encryptor.update(plain) + encryptor.finalize()) == plain
+
+
+@pytest.mark.parametrize("kind", ["state", "config"])
+@pytest.mark.parametrize("xdg", [None, "", "relative/dir", "/abs/xdg", "/abs/xdg/"])
+@pytest.mark.parametrize("home", ["/home/someone", "/home/someone/", "/"])
+def test_user_dirs_are_platformdirs_own(kind: str, xdg: str | None, home: str, monkeypatch) -> None:
+    import platformdirs
+
+    var = "XDG_STATE_HOME" if kind == "state" else "XDG_CONFIG_HOME"
+    monkeypatch.setenv("HOME", home)
+    if xdg is None:
+        monkeypatch.delenv(var, raising=False)
+    else:
+        monkeypatch.setenv(var, xdg)
+    expected = platformdirs.user_state_dir if kind == "state" else platformdirs.user_config_dir
+    assert paths_mod.user_dir(kind) == Path(expected("codexprov", appauthor=False))
+
+
+def test_which_finds_what_shutil_which_finds(tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    from codexprov.codex.version import _which
+
+    plain, folder, executable, linked = (tmp_path / n for n in ("plain", "folder", "exe", "link"))
+    for d in (plain, folder, executable, linked):
+        d.mkdir()
+    (plain / "codex").write_text("not executable")
+    (folder / "codex").mkdir()
+    (executable / "codex").write_text("#!/bin/sh\n")
+    (executable / "codex").chmod(0o755)
+    (linked / "codex").symlink_to(executable / "codex")
+    monkeypatch.chdir(executable)  # an empty PATH entry is the working folder
+    for entries in (
+        [plain, folder, executable],
+        [folder, linked, executable],
+        [plain, plain, folder],
+        ["", plain],
+        [plain, ""],
+        [],
+        [tmp_path / "missing", executable],
+    ):
+        search = os.pathsep.join(map(str, entries))
+        for name in ("codex", "nothing-by-this-name"):
+            assert _which(name, search) == shutil.which(name, path=search), (entries, name)

@@ -15,7 +15,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.config import cache
-from codexprov.config.cache import sha256  # the interpreter's own: hashlib loads OpenSSL
+from codexprov.config.cache import make_temp, sha256  # sha256: the interpreter's own (hashlib loads OpenSSL)
 from codexprov.config.document import BOM, Snapshot, load, parse, read_file, same_data
 from codexprov.config.edit import EditImpossible, keep_missing_final_newline
 from codexprov.errors import CodexprovError, ConfigError, FileAccessError, NotFoundError
@@ -310,7 +309,7 @@ def write_atomic(target: Path, text: str, *, existed: bool) -> None:
         if not folder.exists():
             folder.mkdir(parents=True, mode=0o700)
         mode = (os.stat(target).st_mode & 0o7777) if existed and target.exists() else 0o600
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = make_temp(folder, f".{target.name}.", ".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(text.encode("utf-8"))
