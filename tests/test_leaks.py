@@ -558,5 +558,41 @@ def test_no_canary_leaks_from_import_sources(run_cli, isolated_home, echo_port, 
     assert not found, "\n".join(found)
 
 
+def test_no_canary_leaks_from_a_key_in_auth_json(run_cli, isolated_home, echo_port, memory_keyring):
+    """The cc-switch way: a requires_openai_auth provider sends auth.json's OPENAI_API_KEY."""
+    secret = source_canary(SourceRow("auth-json-openai-api-key", True))
+    codex_home = isolated_home / ".codex"
+    (codex_home / "config.toml").write_text(
+        'model_provider = "custom"\n[model_providers.custom]\nname = "custom"\n'
+        f'base_url = "http://127.0.0.1:{echo_port}/v1"\nwire_api = "responses"\nrequires_openai_auth = true\n',
+        encoding="utf-8",
+    )
+    auth = codex_home / "auth.json"
+    auth.write_text(json.dumps({"OPENAI_API_KEY": secret, "tokens": None}), encoding="utf-8")
+    found: list[str] = []
+
+    def run(*argv: str, sources: tuple[Path, ...] = (auth,)) -> int:
+        result = run_cli(*argv, input="")
+        label = " ".join(argv)
+        assert "Traceback" not in result.stderr, f"`codexprov {label}` crashed:\n{result.stderr}"
+        if secret in result.stdout + result.stderr:
+            found.append(f"`codexprov {label}` printed the auth.json canary")
+        for path in (p for p in isolated_home.rglob("*") if p.is_file() and p not in sources):
+            if secret.encode() in path.read_bytes():
+                found.append(f"after `codexprov {label}`, {path.relative_to(isolated_home)} holds the auth.json canary")
+        return result.exit_code
+
+    for argv in (["list"], ["list", "--json"], ["show", "custom", "--json"], ["key", "list", "--json"]):
+        assert run(*argv) == 0
+    run("doctor", "--json")
+    run("doctor", "--offline")
+    assert run("key", "migrate", "--dry-run") == 0
+    assert run("key", "migrate", "--yes", "--clear-auth-json") == 0
+    assert memory_keyring.get_password("codexprov", "custom") == secret
+    for argv in (["list"], ["key", "list"], ["doctor", "--json"], ["undo"], ["list", "--json"]):
+        run(*argv, sources=())
+    assert not found, "\n".join(found)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
