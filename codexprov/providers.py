@@ -155,7 +155,7 @@ def _login_keys_in_plain_text(infos: tuple[ProviderInfo, ...], paths: Paths) -> 
     one: that is a plain-text key (`key migrate` moves it), not "codex login"."""
     import dataclasses
 
-    from codexprov.importers import codex_files
+    from codexprov.keys import codex_files
 
     if codex_files.read_api_key(paths.codex_home) is None:
         return infos

@@ -25,7 +25,7 @@ DEFAULT_AUTH_TIMEOUT_MS = 5000
 def _login_key_check(ctx: CheckContext, provider: ProviderTable) -> None:
     """A custom provider with requires_openai_auth sends auth.json's OPENAI_API_KEY: a key in plain
     text in Codex's login file (the cc-switch way), which `key migrate` moves into the keyring."""
-    from codexprov.importers import codex_files
+    from codexprov.keys import codex_files
     from codexprov.redact import mask
 
     if not codex_files.sends_login_key(provider.id, provider.table):
