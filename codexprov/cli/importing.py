@@ -40,6 +40,26 @@ def cc_switch_cmd(
     run_import(cc_switch.read(path), dry_run=dry_run, yes=yes, use=use, as_json=as_json)
 
 
+@import_app.command("ocx")
+def ocx_cmd(
+    source_path: str | None = typer.Option(
+        None,
+        "--from",
+        metavar="PATH",
+        help=_FROM_HELP.format(default="$OPENCODEX_HOME/config.json, else ~/.opencodex/config.json"),
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the diff; write nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    use: bool = typer.Option(False, "--use", help="Also make ocx's default provider the active one."),
+    as_json: bool = typer.Option(False, "--json", help="The plan as JSON (with --dry-run, or after writing)."),
+) -> None:
+    """Import ocx (opencodex) providers from its config.json."""
+    from codexprov.importers import ocx
+
+    path = Path(source_path).expanduser() if source_path else ocx.default_path()
+    run_import(ocx.read(path), dry_run=dry_run, yes=yes, use=use, as_json=as_json)
+
+
 def run_import(source, *, dry_run: bool, yes: bool, use: bool, as_json: bool = False) -> None:
     """Plan, show the plan and the diff, confirm, then write in one transaction."""
     from codexprov.bridge import layout as bridge_layout
