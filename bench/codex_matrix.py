@@ -1,13 +1,14 @@
 """Run the Codex-facing end-to-end tests against a list of real Codex versions; print pass/fail per version.
 
-CI tests the two pinned versions (scripts/test.sh: 0.169.0 and 0.133.0). This script is for the
-releases in between and after, outside CI: for each version it installs `@openai/codex@VERSION`
-from npm into .cache/codex/VERSION when missing (as scripts/test.sh does), then runs pytest on
-the Codex-facing test files with CODEXPROV_MATRIX_CODEX=VERSION, which points the `codex_bin`
-fixture at that version (tests that pin 0.133.0 keep using it). A test that needs what a version
-lacks skips itself, so "pass" means no failures and no errors.
+CI tests the two pinned versions (scripts/test.sh: 0.171.0, the primary one, and 0.133.0). This
+script is for the releases in between and before, outside CI: for each version it installs
+`@openai/codex@VERSION` from npm into .cache/codex/VERSION when missing (as scripts/test.sh does),
+then runs pytest on every Codex-facing test file (each file under tests/ that uses the `codex_bin`
+fixture, found when the script runs) with CODEXPROV_MATRIX_CODEX=VERSION, which points the
+`codex_bin` fixture at that version (tests that pin 0.133.0 keep using it). A test that needs what a
+version lacks skips itself, so "pass" means no failures and no errors.
 
-    python bench/codex_matrix.py                      # the default six versions
+    python bench/codex_matrix.py                      # the default eight versions
     python bench/codex_matrix.py 0.163.0 0.170.0      # any list
     python bench/codex_matrix.py --no-install -- -k sessions   # pytest arguments after --
 """
@@ -24,18 +25,19 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_VERSIONS = ("0.133.0", "0.160.0", "0.163.0", "0.165.0", "0.166.0", "0.169.0")
-# The test files that run the real Codex against what codexprov wrote.
-CODEX_TESTS = (
-    "tests/test_codex_e2e.py",
-    "tests/test_recipes_codex.py",
-    "tests/test_doctor_codex.py",
-    "tests/test_doctor_network_codex.py",
-    "tests/test_profiles_codex.py",
-    "tests/test_sessions_codex.py",
-    "tests/test_gateway_codex.py",
-    "tests/test_app_server_codex.py",
-)
+DEFAULT_VERSIONS = ("0.133.0", "0.160.0", "0.163.0", "0.165.0", "0.166.0", "0.169.0", "0.170.0", "0.171.0")
+_USES_CODEX = re.compile(r"\bcodex_bin\b")
+
+
+def codex_tests() -> list[str]:
+    """The test files that run the real Codex (they take the `codex_bin` fixture), sorted."""
+    return sorted(
+        f"tests/{p.name}"
+        for p in (REPO / "tests").glob("test_*.py")
+        if _USES_CODEX.search(p.read_text(encoding="utf-8"))
+    )
+
+
 _SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|error|errors|deselected|xfailed|xpassed)")
 
 
@@ -64,7 +66,7 @@ def install(version: str) -> Path:
 def run_version(version: str, pytest_args: list[str]) -> tuple[dict[str, int], float, str]:
     env = dict(os.environ, CODEXPROV_MATRIX_CODEX=version, CI="")
     python = REPO / ".venv" / "bin" / "python"
-    files = [f for f in CODEX_TESTS if (REPO / f).exists()]
+    files = codex_tests()
     command = [
         str(python if python.exists() else sys.executable),
         "-m",

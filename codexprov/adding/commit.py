@@ -50,12 +50,41 @@ def prepare_add(
         codex_label=codex_label,
         bridge_url=bridge_url,
     )
+    plan = _avoid_builtin_name(paths, plan, request, codex_binary)
     shared = check_env_key_free(paths, plan, request)
     if shared:
         plan = dataclasses.replace(plan, warnings=plan.warnings + shared)
     fix, catalog_text, gateway_notes = gateway_settings(paths, recipe, plan, request, codex_binary)
     written = _write(paths, plan, request, dry_run=True, gateway=fix)
     return PreparedAdd(request, plan, written.edit, written.kept, recipe, fix, catalog_text, gateway_notes)
+
+
+def _avoid_builtin_name(paths: Paths, plan: AddPlan, request: AddRequest, codex_binary: Path | None) -> AddPlan:
+    """A custom provider may not carry a name the installed Codex takes for one of its built-ins
+    (asked from the binary: codex.names): refused when given with --name, else renamed, warned."""
+    from codexprov.codex import names
+    from codexprov.codex.capabilities import capabilities as caps_for
+
+    if plan.spec is None:
+        return plan
+    caps = plan.capabilities or caps_for(None)
+    taken = names.builtin_display_names(paths, [plan.spec.name], binary=codex_binary, caps=caps)
+    if not taken:
+        return plan
+    if request.name:
+        raise UsageError(
+            f"--name {request.name!r} is the display name of a Codex built-in; Codex would treat this provider as it",
+            hint=f"Pick another --name (e.g. {names.custom_name(request.name)!r}).",
+        )
+    renamed = names.custom_name(plan.spec.name)
+    return dataclasses.replace(
+        plan,
+        spec=dataclasses.replace(plan.spec, name=renamed),
+        warnings=(
+            *plan.warnings,
+            f"the name {plan.spec.name!r} makes Codex treat a provider as its built-in: written as {renamed!r}",
+        ),
+    )
 
 
 def commit_add(

@@ -9,6 +9,8 @@
   entries found as Codex finds them, Responses-Lite slugs, the catalog a gateway needs.
 - `request`: what a turn carries for one provider and model (Lite header, tool types), captured
   from the real Codex on a copy of the setup, or read from the catalog.
+- `names`: display names Codex takes for its built-ins, asked from the binary (`appserver`).
+- `appserver`: asking a Codex app-server (stdio, or the daemon's control socket).
 - `wire`: what Codex puts on the wire: which header names, values and base URLs it can send, the
   key bytes it sends, and the probe request built from a `request.RequestPlan`.
 

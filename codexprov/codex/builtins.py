@@ -27,6 +27,8 @@ BUILTIN_PROVIDERS: dict[str, BuiltinProvider] = {
 # amazon-bedrock-runtime is restricted like amazon-bedrock (capabilities) but not listed as a
 # provider of its own: it is Bedrock's runtime endpoint.
 
-# Display names by which Codex 0.169.0 recognises its built-ins (ModelProviderInfo::is_openai /
-# is_amazon_bedrock): a custom "Amazon Bedrock" gets SigV4 signing, "OpenAI" OpenAI-only behaviour.
-BUILTIN_DISPLAY_NAMES = frozenset({"OpenAI", "Amazon Bedrock"})
+# Display names by which Codex recognises its built-ins: a custom "Amazon Bedrock" gets SigV4 signing,
+# "Google Cloud Vertex AI" Google credentials, "OpenAI" OpenAI-only behaviour (exact, case-sensitive;
+# probed with `modelProvider/list` on 0.169.0 and 0.171.0). Only the fallback: codex/names.py asks
+# the installed binary when it can.
+BUILTIN_DISPLAY_NAMES = frozenset({"OpenAI", "Amazon Bedrock", "Google Cloud Vertex AI"})

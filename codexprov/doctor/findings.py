@@ -20,6 +20,7 @@ class FixKind(str, enum.Enum):
     REMOVE_DUPLICATE = "remove-duplicate"  # keep one definition of a duplicate key or table
     RENAME_RESERVED = "rename-reserved"  # [model_providers.<built-in>] -> <id>-custom
     SET_WIRE_API = "set-wire-api"  # wire_api = "responses"
+    RENAME_DISPLAY = "rename-display-name"  # name = "<name> (custom)" (a built-in's display name)
     DROP_FIELD = "drop-field"  # a provider field Codex ignores (finding.key names it)
     MIGRATE_KEY = "migrate-key"  # a plain-text key -> the keyring (codexprov key migrate)
     # The top-level settings (and model catalog file) that take out what a server refuses

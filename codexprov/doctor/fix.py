@@ -82,6 +82,16 @@ def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
                     kind, finding.check, file, finding.provider, f'set wire_api = "responses" for {finding.provider}'
                 )
             )
+        elif kind is FixKind.RENAME_DISPLAY:
+            from codexprov.codex.names import custom_name
+
+            table = _table_of(paths, finding.provider)
+            name = table.get("name") if table is not None else None
+            if isinstance(name, str):
+                new = custom_name(name)
+                actions.append(
+                    FixAction(kind, finding.check, file, finding.provider, f'name {finding.provider} "{new}"', (new,))
+                )
         elif kind is FixKind.RENAME_RESERVED:
             new = f"{finding.provider}-custom"
             actions.append(
@@ -129,6 +139,8 @@ def apply_fix(
         return (_raw_edit(paths, action.file, action.duplicate, keep, dry_run=dry_run, description=action.description),)
     if action.kind is FixKind.SET_WIRE_API:
         return (_table_edit(paths, action, {"wire_api": "responses"}, (), dry_run),)
+    if action.kind is FixKind.RENAME_DISPLAY:
+        return (_table_edit(paths, action, {"name": action.fields[0]}, (), dry_run),)
     if action.kind is FixKind.DROP_FIELD:
         return (_table_edit(paths, action, {}, action.fields, dry_run),)
     if action.kind is FixKind.RENAME_RESERVED:
@@ -182,6 +194,16 @@ def _gateway_settings(paths: Any, action: FixAction, dry_run: bool) -> Any:
             fix.catalog_path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(fix.catalog_path, source.for_server_text(action.fields), existed=fix.catalog_path.exists())
     return set_settings(paths, settings, description=action.description, dry_run=dry_run)
+
+
+def _table_of(paths: Any, provider_id: str) -> dict[str, Any] | None:
+    from codexprov.config.document import load
+
+    try:
+        table = (load(paths.config_file).data.get("model_providers") or {}).get(provider_id)
+    except CodexprovError:
+        return None
+    return table if isinstance(table, dict) else None
 
 
 def _raw_edit(paths: Any, file: Path, dup: Duplicate, keep: int, *, dry_run: bool, description: str) -> Any:

@@ -296,3 +296,42 @@ def gateway_request_shape(ctx: CheckContext, setup: Setup) -> None:
         fix_kind=FixKind.GATEWAY_SETTINGS,
         refused=tuple(recipe.rejects),
     )
+
+
+@setup_check("after-providers")
+def builtin_display_name(ctx: CheckContext, setup: Setup) -> None:
+    """A custom provider whose name the installed Codex takes for one of its built-ins (asked from
+    the binary, once for every name: codex.names), so Codex signs or authenticates it as that one."""
+    from codexprov.codex import names
+    from codexprov.codex.builtins import BUILTIN_PROVIDERS
+
+    custom: dict[str, str] = {
+        pid: table["name"]
+        for pid, table in setup.tables.items()
+        if pid not in ctx.caps.builtin_ids() and isinstance(table, dict) and isinstance(table.get("name"), str)
+    }
+    if not custom:
+        return
+    binary = None if ctx.info.assumed else ctx.info.path
+    taken = names.builtin_display_names(ctx.paths, custom.values(), binary=binary, caps=ctx.caps)
+    for pid, name in custom.items():
+        if name not in taken:
+            continue
+        provider = ProviderTable(pid, setup.tables[pid], setup.base)
+        file, line, kind = provider.where("name")
+        new = names.custom_name(name)
+        # Taken for OpenAI, a turn still goes out with the provider's own key (0.171); taken for
+        # Bedrock or Vertex, Codex signs it with AWS or Google credentials and the turn fails.
+        openai = name == BUILTIN_PROVIDERS["openai"].name
+        ctx.add(
+            "provider.builtin-name",
+            "warn" if openai else "fail",
+            f"[model_providers.{pid}] is named {name!r}, which Codex {ctx.version} takes for its built-in provider"
+            + ("" if openai else ": it authenticates the provider as that one, not with its own key"),
+            provider=pid,
+            file=file,
+            line=line,
+            fix=f"codexprov doctor --fix  (sets name = {json.dumps(new)} in [model_providers.{pid}])",
+            fix_kind=provider.fix_kind(kind, FixKind.RENAME_DISPLAY),
+            key="name",
+        )
