@@ -195,3 +195,59 @@ def test_catalog_rules_agree_with_the_captured_request(paths, setting, codex_bin
         ours = request.from_catalog(model, used, effective, lite_supported=caps.responses_lite)
         assert (model, ours.lite, ours.tool_types) == (model, captured.lite, captured.tool_types)
         assert (model, dict(ours.body)) == (model, dict(captured.body))
+
+
+def test_entry_for_a_served_model() -> None:
+    cat = catalog.from_data({"models": ENTRIES}, "test")
+    built = cat.entry_for("acme-large", display_name="Acme Large", context_window=64000)
+    assert built == {
+        **ENTRIES[0],
+        "slug": "acme-large",
+        "display_name": "Acme Large",
+        "visibility": "list",
+        "upgrade": None,
+        "context_window": 64000,
+        "max_context_window": 64000,
+        "use_responses_lite": False,
+        "tool_mode": None,
+        "multi_agent_version": None,
+        "apply_patch_tool_type": None,
+        "experimental_supported_tools": [],
+    }
+    assert cat.entry_for("gpt-x-long-2")["default_reasoning_level"] == "low"  # Codex's own entry for it
+
+
+@pytest.mark.codex
+def test_codex_loads_entries_built_for_served_models(
+    paths, codex_bin: Path, codex_home: Path, make_fake_server
+) -> None:
+    """A catalog of built entries (the picker's, issue 23) is one Codex loads, lists and runs a turn with."""
+    from tests.codexrun import codex_env, codex_version, run_codex
+
+    bundled = catalog.bundled(paths, codex_bin, codex_version(codex_bin))
+    server = make_fake_server(gateway={"namespace", "web_search", "responses_lite"}, models=["acme-large"])
+    file = codex_home / "picker.json"
+    config = write_minimal_config(codex_home, server.base_url, model="acme-large")
+    file.write_text(
+        json.dumps({"models": [bundled.entry_for("acme-large", display_name="Acme Large", context_window=64000)]}),
+        encoding="utf-8",
+    )
+    config.write_text(
+        f'model_catalog_json = "{file}"\nweb_search = "disabled"\n'
+        + config.read_text()
+        + "\n[features]\nmulti_agent = false\n",
+        encoding="utf-8",
+    )
+    listed = subprocess.run(
+        [str(codex_bin), "debug", "models"],
+        env=codex_env(codex_home, {"ACME_API_KEY": "k"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr[-800:]
+    assert [m["slug"] for m in json.loads(listed.stdout)["models"]] == ["acme-large"]
+    proc = run_codex(codex_bin, codex_home, env_extra={"ACME_API_KEY": "k"}, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "pong" in proc.stdout

@@ -332,6 +332,16 @@ def test_top_level_tables_as_the_binary_reads_them(codex_bin, codex_home, fake_s
         f.write(f"\n[{table}]\n{body}\n")
     proc = run_codex(codex_bin, codex_home, env_extra={"ACME_API_KEY": "sk-test-0123456789"})
     caps = caps_mod.capabilities(cv.parse_version(MATRIX_VERSION))
+    from codexprov.doctor import run_doctor
+
+    report = run_doctor(
+        paths_mod.resolve(),
+        offline=True,
+        codex_info=cv.detect(paths_mod.resolve(), explicit=str(codex_bin)),
+        env={"PATH": os.environ["PATH"], "HOME": str(codex_home.parent), "ACME_API_KEY": "sk-test-0123456789"},
+    )
+    flagged = [f.key for f in report.findings if f.check == "config.newer-table"]
+    assert flagged == ([] if proc.returncode == 0 else [table])  # the doctor agrees with Codex
     if table in caps.top_level_tables:
         assert proc.returncode == 0, proc.stderr
     else:

@@ -103,3 +103,19 @@ wire_api = "responses"
         'name = "New GW"\nbase_url = "http://127.0.0.1:9/v1"\nenv_key = "ACME_KEY"\n',
     )
     assert problems(doctor(own, env=ENV)) == []
+
+
+def test_a_table_from_a_newer_codex_is_flagged() -> None:
+    config = (
+        'model_provider = "acme"\n\n[model_providers.acme]\nname = "Acme"\nbase_url = "http://127.0.0.1:9/v1"\n'
+        'env_key = "ACME_KEY"\n\n[responses]\nprocess_mode = "streaming"\n'
+    )
+    v169 = CodexInfo(Path("/opt/codex"), (0, 169, 0), capabilities((0, 169, 0)), False)
+    report = doctor(config, env=ENV, info=v169)
+    [finding] = [f for f in report.findings if f.check == "config.newer-table"]
+    assert (finding.status, finding.line, finding.key) == ("warn", 8, "responses")
+    assert finding.message == (
+        "[responses] is read from Codex 0.171.0 on; Codex 0.169.0 ignores it (and `codex --strict-config` refuses the file)"
+    )
+    v171 = CodexInfo(Path("/opt/codex"), (0, 171, 0), capabilities((0, 171, 0)), False)
+    assert [f for f in doctor(config, env=ENV, info=v171).findings if f.check == "config.newer-table"] == []

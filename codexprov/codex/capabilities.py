@@ -150,6 +150,11 @@ _TOP_LEVEL_TABLES_SINCE: dict[str, Version] = {
 }
 
 
+def first_release_with(table: str) -> str:
+    """The first release that reads this top-level table (one of _TOP_LEVEL_TABLES_SINCE)."""
+    return format_version(_TOP_LEVEL_TABLES_SINCE[table])
+
+
 def format_version(version: Version) -> str:
     return ".".join(map(str, version))
 

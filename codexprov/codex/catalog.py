@@ -156,6 +156,29 @@ class Catalog:
         entry = self.find(model)
         return entry is not None and entry.use_responses_lite
 
+    def entry_for(
+        self,
+        slug: str,
+        *,
+        display_name: str | None = None,
+        context_window: int | None = None,
+        rejects: Iterable[str] = REQUEST_PARTS,
+    ) -> dict[str, Any]:
+        """A complete catalog entry for a model a provider serves (what Codex needs in a
+        `model_catalog_json`): the entry Codex would use for `slug` (find), else this release's
+        first entry without Responses-Lite, as a template; renamed, listed, with `rejects` switched
+        off (safe_defaults). CatalogError when the catalog has no entry to start from."""
+        base = self.find(slug) or next((e for e in self.entries if not e.use_responses_lite), None)
+        if base is None:
+            if not self.entries:
+                raise CatalogError(f"{self.source or 'the catalog'} has no model to build an entry from")
+            base = self.entries[0]
+        entry = base.safe_defaults(rejects)
+        entry |= {"slug": slug, "display_name": display_name or slug, "visibility": "list", "upgrade": None}
+        if context_window is not None:
+            entry |= {"context_window": context_window, "max_context_window": context_window}
+        return entry
+
     def for_server(self, rejects: Iterable[str]) -> dict[str, Any]:
         """The catalog document with what a server refusing `rejects` cannot take switched off on
         every model (what gateway recipes write as `model_catalog_json`)."""

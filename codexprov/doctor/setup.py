@@ -335,3 +335,25 @@ def builtin_display_name(ctx: CheckContext, setup: Setup) -> None:
             fix_kind=provider.fix_kind(kind, FixKind.RENAME_DISPLAY),
             key="name",
         )
+
+
+@setup_check("before-providers")
+def newer_tables(ctx: CheckContext, setup: Setup) -> None:
+    """A top-level table this Codex does not know yet (capabilities: `[responses]`, `[code_mode]`,
+    `[rollout_trace]` arrived in 0.171): ignored, and a load error under `--strict-config`."""
+    from codexprov.codex.capabilities import first_release_with
+
+    for layer in setup.base:
+        for table in sorted(ctx.caps.top_level_tables_unknown):
+            if table not in (layer.data or {}):
+                continue
+            ctx.add(
+                "config.newer-table",
+                "warn",
+                f"[{table}] is read from Codex {first_release_with(table)} on; Codex {ctx.version} ignores it "
+                "(and `codex --strict-config` refuses the file)",
+                file=str(layer.path),
+                line=line_of(layer.text or "", (table,)) or line_of(layer.text or "", (), table),
+                fix=f"upgrade Codex, or remove [{table}] from {layer.path}",
+                key=table,
+            )
