@@ -170,6 +170,8 @@ def test_catalog_rules_agree_with_the_captured_request(paths, setting, codex_bin
 
     version = codex_version(codex_bin)
     caps = capabilities(parse_version(version))
+    if caps.version < (0, 160, 0):
+        pytest.skip("request.from_catalog's rules were probed on 0.160 to 0.171 (capture is exact on any release)")
     bundled = catalog.bundled(paths, codex_bin, version)
     gateway_file = codex_home.parent / "gateway-catalog.json"
     gateway_file.parent.mkdir(parents=True, exist_ok=True)

@@ -309,7 +309,7 @@ def test_real_codex_versions(paths, request, fixture):
     info = cv.detect(paths, explicit=str(binary))
     expected = cv.parse_version(MATRIX_VERSION) if fixture == "codex_bin" else (0, 133, 0)
     assert (info.version, info.assumed) == (expected, False)
-    assert info.capabilities.profile_form == ("file" if fixture == "codex_bin" else "table")
+    assert info.capabilities.profile_form == ("file" if expected >= caps_mod.PROFILE_FILES_SINCE else "table")
     assert cv.detect(paths, explicit=str(binary)).cached is True
 
 

@@ -35,6 +35,13 @@ def _sealed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CODEXPROV_SYSTEM_CONFIG", str(tmp_path / "no-etc" / "config.toml"))
 
 
+def needs_codex(codex_bin: Path, since: tuple[int, int, int], why: str) -> None:
+    """Skip on a release older than `since` (bench/codex_matrix.py runs these on 0.133 and up)."""
+    version = parse_version(codex_version(codex_bin))
+    if version is None or version < since:
+        pytest.skip(f"Codex {codex_version(codex_bin)}: {why}")
+
+
 def no_keyring():
     raise KeyringUnavailableError("no usable keyring: test")
 
@@ -166,6 +173,7 @@ def _doctor(finished, stderr, server, env, codex_bin, codex_home, tmp_path, code
 
 
 def test_quota_exhausted(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
+    needs_codex(codex_bin, (0, 169, 0), "before 0.169 Codex reports quota and rate limits differently")
     out = judge(
         Scenario(server={"answer": on_responses(QUOTA)}, retries=None),
         codex_bin,
@@ -227,6 +235,7 @@ def test_key_not_sent_as_written(key, problem, codex_bin, codex_home, make_fake_
 
 
 def test_https_to_a_plain_http_server(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
+    needs_codex(codex_bin, (0, 169, 0), "before 0.169 Codex reports this failure differently")
     out = judge(Scenario(https=True, codex_timeout=12), codex_bin, codex_home, make_fake_server, tmp_path)
     assert not out.finished
     assert out.fails() == ["net.reachable"]
@@ -259,6 +268,7 @@ def healthy(out: Outcome) -> None:
 
 
 def test_rate_limit_that_clears(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
+    needs_codex(codex_bin, (0, 169, 0), "before 0.169 Codex retries a 429 differently")
     out = judge(
         Scenario(server={"answer": _every_other(RATE)}, retries=None), codex_bin, codex_home, make_fake_server, tmp_path
     )
@@ -412,6 +422,9 @@ def test_profile_never_selected(codex_bin, codex_home, make_fake_server, tmp_pat
 
 @pytest.mark.parametrize("model", ["fake-model", "gpt-5.5", "gpt-5.6-sol"])
 def test_live_request_is_shaped_like_codex(model, codex_bin, codex_home, make_fake_server, tmp_path) -> None:
+    needs_codex(
+        codex_bin, (0, 169, 0), "the probe's body fields are those of 0.169 and newer (older ones send `instructions`)"
+    )
     from codexprov.doctor import ProviderTarget
     from codexprov.doctor.network import check_network
 

@@ -68,6 +68,12 @@ def test_use_reaches_a_running_app_server(
 @pytest.fixture
 def daemon(codex_bin: Path, codex_home: Path):
     """`codex app-server daemon start` on the test's CODEX_HOME; stopped (and its updater ended) after."""
+    from codexprov.codex.capabilities import capabilities
+    from codexprov.codex.version import parse_version
+    from tests.codexrun import codex_version
+
+    if not capabilities(parse_version(codex_version(codex_bin))).provider_editor:
+        pytest.skip("modelProvider/list (what `use` asks the daemon) arrived in 0.169")
     env = codex_env(codex_home, {"K": KEY})
     started = subprocess.run(
         [str(codex_bin), "app-server", "daemon", "start"],

@@ -37,7 +37,7 @@ def builtin_display_names(
     if not wanted:
         return frozenset()
     if binary is None or caps is None or not caps.provider_editor:
-        return frozenset(n for n in wanted if n in BUILTIN_DISPLAY_NAMES)
+        return frozenset(n for n in wanted if n in _table(caps))
     from codexprov.codex.capabilities import format_version
     from codexprov.codex.version import stamp
 
@@ -61,11 +61,27 @@ def builtin_display_names(
         try:
             special = builtin_names(Path(binary), missing)
         except AppServerError:
-            return frozenset(n for n in wanted if n in BUILTIN_DISPLAY_NAMES)
+            return frozenset(n for n in wanted if n in _table(caps))
         known.update({n: n in special for n in missing})
         if cache_file is not None:
             _write_cache(paths, cache_file, {"stamp": mark, "names": known})
     return frozenset(n for n in wanted if known.get(n))
+
+
+# The fallback, by the first release seen taking each name for a built-in (a real turn: "Amazon
+# Bedrock" is signed with SigV4 from 0.133.0; "Google Cloud Vertex AI" gets Google credentials from
+# 0.165.0, not on 0.163.0; from 0.169 modelProvider/list says it).
+_NAMES_SINCE: dict[str, tuple[int, int, int]] = {
+    "OpenAI": (0, 133, 0),
+    "Amazon Bedrock": (0, 133, 0),
+    "Google Cloud Vertex AI": (0, 165, 0),
+}
+
+
+def _table(caps: Capabilities | None) -> frozenset[str]:
+    if caps is None:
+        return BUILTIN_DISPLAY_NAMES
+    return frozenset(n for n, since in _NAMES_SINCE.items() if caps.version >= since)
 
 
 def _write_cache(paths: Paths, target: Path, data: dict[str, Any]) -> None:
