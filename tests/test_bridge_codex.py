@@ -182,6 +182,8 @@ def test_doctor_tells_upstream_down_from_bridge_up(bridged):
         "ok",
         f"upstream answers through the bridge ({bridged.servers[healthy].base_url})",
     )
+    failed = [f for f in json.loads(report.stdout)["findings"] if f["status"] == "fail"]
+    assert (report.returncode, failed) == (0, [])
 
 
 def test_key_set_restarts_the_bridge_with_the_new_upstream_key(bridged, codex_bin):
