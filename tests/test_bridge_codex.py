@@ -51,8 +51,8 @@ def test_bridged_recipe_completes_a_tool_turn(recipe, bridged, codex_bin):
         assert first.path == second.path == "/v1/chat/completions"
         expected = f"Bearer {bridged.keys[provider_id]}" if provider_id in bridged.keys else "Bearer none"
         assert first.headers["authorization"] == expected
-        # Codex 0.169 sends client_metadata; the bridge drops it before the upstream sees it.
-        assert "client_metadata" not in first.body
+    # Codex sends client_metadata; it never reaches an upstream (they refuse the unknown argument).
+    assert "client_metadata" not in first.body and "client_metadata" not in second.body
     # The second call carries the tool's output (Codex ran `echo bridge-tool-$((6*7))`).
     conversation = "contents" if recipe == "gemini" else "messages"
     assert TOOL_OUTPUT in json.dumps(second.body[conversation])

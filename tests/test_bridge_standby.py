@@ -52,7 +52,13 @@ def test_standby_takes_the_handoff_on_codexs_first_turn(own, codex_bin, make_fak
         time.sleep(0.2)
     assert "codexprov bridge: standby ready (LiteLLM loaded, no key yet)" in log.read_text()
     again = own.codexprov("bridge", "standby")
-    assert again.stderr.startswith(f"standby LiteLLM already loaded (pid {runner})")
+    alive = Path(f"/proc/{runner}").exists()
+    assert again.stderr.startswith(f"standby LiteLLM already loaded (pid {runner})"), (
+        alive,
+        (own.bridge_dir / "standby.json").read_text(),
+        Path(f"/proc/{runner}/cmdline").read_bytes() if alive else None,
+        log.read_text()[-2000:],
+    )
     # Loaded, but holding no key and no port.
     (litellm,) = _children(runner)
     master = own.master_key()
