@@ -323,6 +323,7 @@ def test_status_before_anything(bridge_layout, run_cli):
         "upstreams": [],
         "config_file": str(bridge_layout.config_file),
         "log_file": str(bridge_layout.log_file),
+        "standby": None,
     }
 
 

@@ -59,6 +59,10 @@ def test_standby_takes_the_handoff_on_codexs_first_turn(own, codex_bin, make_fak
         Path(f"/proc/{runner}/cmdline").read_bytes() if alive else None,
         log.read_text()[-2000:],
     )
+    shown = own.codexprov("bridge", "status")
+    assert (
+        f"standby:   LiteLLM loaded ahead of need (pid {runner}); the next start takes about a second\n" in shown.stdout
+    )
     # Loaded, but holding no key and no port.
     (litellm,) = _children(runner)
     master = own.master_key()
@@ -87,7 +91,7 @@ def test_standby_takes_the_handoff_on_codexs_first_turn(own, codex_bin, make_fak
     text = log.read_text()
     assert master not in text and upstream_key not in text
     status = json.loads(own.codexprov("bridge", "status", "--json").stdout)
-    assert (status["health"], status["pid"]) == ("up", runner)
+    assert (status["health"], status["pid"], status["standby"]) == ("up", runner, None)
 
     down = own.codexprov("bridge", "down")
     assert down.returncode == 0, down.stderr

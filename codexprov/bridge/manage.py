@@ -362,6 +362,7 @@ class BridgeStatus:
     config_file: Path
     log_file: Path
     started: float | None
+    standby: int | None = None  # pid of a standby LiteLLM (`bridge standby`), loaded ahead of need
 
     @property
     def fallback_chains(self) -> tuple[tuple[str, ...], ...]:
@@ -381,6 +382,7 @@ class BridgeStatus:
             "upstreams": [u.to_json() for u in self.upstreams],
             "config_file": str(self.config_file),
             "log_file": str(self.log_file),
+            "standby": self.standby,
         }
 
 
@@ -403,6 +405,7 @@ def status(layout: Layout, store: Any = None) -> BridgeStatus:
         config_file=layout.config_file,
         log_file=layout.log_file,
         started=run.get("started") if pid else None,
+        standby=process.standby_pid(layout),
     )
 
 

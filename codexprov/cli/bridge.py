@@ -57,6 +57,8 @@ def status_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-reada
     }[status.health]
     litellm = f"LiteLLM {status.installed}" if status.installed else "LiteLLM not installed (codexprov bridge install)"
     out(f"bridge:    {health}")
+    if status.standby:
+        out(f"standby:   LiteLLM loaded ahead of need (pid {status.standby}); the next start takes about a second")
     if status.base_url:
         out(f"url:       {status.base_url}")
     out(f"engine:    {litellm}; tested range {status.requirement}; {status.venv}")
