@@ -65,37 +65,48 @@ def run_doctor(
     if system_config is None and env.get("CODEXPROV_SYSTEM_CONFIG"):
         system_config = Path(env["CODEXPROV_SYSTEM_CONFIG"])
     layers, load_findings = load_layers(paths, env=env, cwd=cwd, system_config=system_config)
+    from codexprov.doctor import codexload
+
+    # Codex's own verdict on loading this configuration runs while the other checks do.
+    loading = codexload.start(paths, codex_info, env=env, cwd=cwd, layers=layers)
     user_broken = any(f.file == str(paths.config_file) and f.status == "fail" for f in load_findings)
-    result = static.run_static(
-        paths, layers, codex_info, env=env, store=store, open_store=open_store, provider=provider
-    )
-    if (
-        provider is not None
-        and provider not in result.tables
-        and provider not in static.builtin_ids(codex_info)
-        and not user_broken
-    ):
-        from codexprov.providers import not_found
-
-        raise not_found(provider, sorted(set(result.tables) | static.builtin_ids(codex_info)), str(paths.config_file))
-    if profile is not None and not any(layer.kind == "profile" and layer.name == profile for layer in layers):
-        from codexprov.errors import NotFoundError
-
-        raise NotFoundError(
-            f"no profile `{profile}`: {paths.codex_home / (profile + '.config.toml')} does not exist",
-            hint="`codexprov profile list` shows the profiles.",
+    try:
+        result = static.run_static(
+            paths, layers, codex_info, env=env, store=store, open_store=open_store, provider=provider
         )
-    findings = [*result.findings[:1], *load_findings, *result.findings[1:]]
-    from codexprov.doctor.bridge import check_bridge
+        if (
+            provider is not None
+            and provider not in result.tables
+            and provider not in static.builtin_ids(codex_info)
+            and not user_broken
+        ):
+            from codexprov.providers import not_found
 
-    findings += check_bridge(result, env, offline=offline, timeout=timeout, transport=transport)
-    if not offline:
-        targets = build_targets(result, env)
-        if progress is not None and targets:
-            progress(f"probing {len(targets)} provider{'s' if len(targets) != 1 else ''}")
-        findings += _network(
-            targets, timeout=timeout, live=live, transport=transport, codex_version=codex_info.version_text
-        )
+            raise not_found(
+                provider, sorted(set(result.tables) | static.builtin_ids(codex_info)), str(paths.config_file)
+            )
+        if profile is not None and not any(layer.kind == "profile" and layer.name == profile for layer in layers):
+            from codexprov.errors import NotFoundError
+
+            raise NotFoundError(
+                f"no profile `{profile}`: {paths.codex_home / (profile + '.config.toml')} does not exist",
+                hint="`codexprov profile list` shows the profiles.",
+            )
+        findings = [*result.findings[:1], *load_findings, *result.findings[1:]]
+        from codexprov.doctor.bridge import check_bridge
+
+        findings += check_bridge(result, env, offline=offline, timeout=timeout, transport=transport)
+        if not offline:
+            targets = build_targets(result, env)
+            if progress is not None and targets:
+                progress(f"probing {len(targets)} provider{'s' if len(targets) != 1 else ''}")
+            findings += _network(
+                targets, timeout=timeout, live=live, transport=transport, codex_version=codex_info.version_text
+            )
+    except BaseException:
+        codexload.cancel(loading)
+        raise
+    findings += codexload.finish(loading, paths, findings)
     in_use = _in_use(result, layers, provider, profile)
     if live and codex_run:
         from codexprov.doctor.codexrun import run_codex_turn

@@ -21,6 +21,8 @@ class FixKind(str, enum.Enum):
     RENAME_RESERVED = "rename-reserved"  # [model_providers.<built-in>] -> <id>-custom
     SET_WIRE_API = "set-wire-api"  # wire_api = "responses"
     DROP_FIELD = "drop-field"  # a provider field Codex ignores (finding.key names it)
+    UNQUOTE_NUMBER = "unquote-number"  # `x = "600000"` -> `x = 600000` (finding.key: the dotted key path)
+    DROP_CATALOG = "drop-catalog"  # a model_catalog_json codexprov wrote, whose file is gone
     MIGRATE_KEY = "migrate-key"  # a plain-text key -> the keyring (codexprov key migrate)
 
     @property
