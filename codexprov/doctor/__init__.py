@@ -40,6 +40,7 @@ def run_doctor(
     codex_run: bool = False,
     codex_timeout: float = 60.0,
     progress: Callable[[str], None] | None = None,
+    no_spend: bool = False,
 ) -> Report:
     """Static checks over every config file Codex reads, then (unless offline) the network checks.
 
@@ -52,7 +53,9 @@ def run_doctor(
     active provider) plus what was named (`provider`, `profile`); findings about other providers
     and profile files are kept with scope "other" and count only with `all_`. `codex_run` (with
     `live`) also runs the installed Codex on a throwaway copy of the setup (doctor/codexrun.py).
-    `progress` is told what is being done, for a terminal to show.
+    `progress` is told what is being done, for a terminal to show. Unless `offline` or `no_spend`,
+    the provider plain `codex` uses gets one streamed Codex-shaped request capped at a few output
+    tokens (doctor/stream.py); the others get only the token-free probes.
     """
     from codexprov.doctor import static
     from codexprov.doctor.layers import load_layers
@@ -97,7 +100,9 @@ def run_doctor(
 
         findings += check_bridge(result, env, offline=offline, timeout=timeout, transport=transport)
         if not offline:
-            targets = build_targets(result, env)
+            targets = build_targets(result, env, codex_info.version_text)
+            if not no_spend:
+                targets = _with_stream(targets, result, paths, codex_info)
             if progress is not None and targets:
                 progress(f"probing {len(targets)} provider{'s' if len(targets) != 1 else ''}")
             findings += _network(
@@ -151,10 +156,14 @@ def _scoped(finding: Finding, in_use: set[str], layers: list[Any], profile: str 
     return dataclasses.replace(finding, scope="other") if other else finding
 
 
-def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
+def build_targets(result: Any, env: Mapping[str, str], codex_version: str | None = None) -> list[ProviderTarget]:
     """What the network checks probe: every checked provider that has a base URL, keys resolved."""
+    from codexprov.bridge.layout import read_state, resolve
     from codexprov.codex.builtins import BUILTIN_PROVIDERS
     from codexprov.wire import authorization_value
+
+    state = read_state(resolve(env))
+    bridged = {pid for pid in result.order if state is not None and state.get(pid) is not None}
 
     targets = []
     for pid in result.order:
@@ -180,6 +189,7 @@ def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
         has_key = key is not None or any(str(h).lower() in ("authorization", "api-key", "x-api-key") for h in headers)
         query = merged.get("query_params")
         model = result.model if pid == result.active else result.profile_models.get(pid)
+        idle = merged.get("stream_idle_timeout_ms")
         targets.append(
             ProviderTarget(
                 id=pid,
@@ -188,9 +198,28 @@ def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
                 headers=headers,
                 model=model,
                 has_key=has_key,
+                idle_timeout_ms=idle if isinstance(idle, int) and not isinstance(idle, bool) and idle > 0 else 300_000,
+                codex_version=codex_version,
+                bridged=pid in bridged,
+                asks_models=merged.get("requires_openai_auth") is True,
             )
         )
     return targets
+
+
+def _with_stream(targets: list[ProviderTarget], result: Any, paths: Any, info: Any) -> list[ProviderTarget]:
+    """The active provider's target, set to send the streamed request (shape from the installed Codex)."""
+    import dataclasses
+    import functools
+
+    from codexprov.doctor.stream import capture_shape
+
+    return [
+        dataclasses.replace(t, stream=functools.partial(capture_shape, paths, info, t.model))
+        if t.id == result.active and t.model
+        else t
+        for t in targets
+    ]
 
 
 def sendable_headers(table: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, str | bytes]:

@@ -75,6 +75,13 @@ class ProviderTarget:
     headers: dict[str, str | bytes] = field(default_factory=dict)  # static + env headers + Authorization, as sent
     model: str | None = None  # the model Codex would use with it (active provider or profile)
     has_key: bool = False
+    # The provider plain `codex` uses gets one streamed Codex-shaped request (doctor/stream.py):
+    # `stream` returns its shape (the installed Codex's, or None for codexprov's copy).
+    stream: Any = field(default=None, compare=False)
+    idle_timeout_ms: int = 300_000  # stream_idle_timeout_ms as Codex reads it for this provider
+    codex_version: str | None = None
+    bridged: bool = False  # goes through codexprov's bridge: judged by the bridge checks and the stream
+    asks_models: bool = False  # Codex fetches /models from it (OpenAI login); else an unlisted model may still work
 
 
 @dataclass(frozen=True)
