@@ -11,7 +11,7 @@ loopback server on a throwaway CODEX_HOME that holds the user's config.toml (its
 out, so none starts) with the provider swapped for the loopback one; the request it sends there —
 headers, body fields, tools — is kept (cached per Codex build, config and model) and replayed with
 a one-word input. When that cannot be done, codexprov's own copy of 0.169.0's request
-(`codexprov.wire.request_shape`) stands in, and the finding says so. `codex_request` is the one
+(`codexprov.codex.wire.request_shape`) stands in, and the finding says so. `codex_request` is the one
 body builder (the `reach` room may take it over).
 
 `--no-spend` and `--offline` skip it; `--live` still runs the real Codex.
@@ -76,7 +76,7 @@ def codex_request(target: ProviderTarget, shape: Shape) -> tuple[dict[str, Any],
 
 
 def fallback_shape(model: str | None, codex_version: str | None) -> Shape:
-    from codexprov.wire import request_shape
+    from codexprov.codex.wire import request_shape
 
     headers, body = request_shape(model, codex_version)
     return Shape(dict(headers), dict(body), "codexprov's copy of Codex 0.169.0's request")
