@@ -5,7 +5,8 @@ so it is never wrong where Codex's own doctor is right.
 Each fault class has a broken setup and a look-alike that must stay healthy: a quoted number vs a
 bare one, a missing vs a present model catalog, a stream that never sends `response.completed` vs
 one that does, pauses longer vs shorter than `stream_idle_timeout_ms`, an unlisted-but-served vs an
-unserved model, a 429 that outlasts Codex's retries vs one that clears. Set
+unserved model, a 429 that outlasts Codex's retries vs one that clears, a gateway refusing Codex's
+tool types vs the same gateway with the settings that keep them away. Set
 CODEXPROV_VERDICT_TABLE=FILE to collect the verdicts as JSON lines (the table in issue 19's note).
 """
 
@@ -58,6 +59,7 @@ class Case:
     server: dict[str, Any] = field(default_factory=dict)
     provider_lines: list[str] = field(default_factory=list)
     catalog: str | None = None  # "missing" | "present": a model_catalog_json line codexprov's gateway recipe writes
+    top_lines: list[str] = field(default_factory=list)  # top-level settings (before the provider table)
     retries: bool = False  # Codex's default retries (else none, so a failure shows at once)
 
 
@@ -91,6 +93,16 @@ CASES = [
     ),
     Case("429 outlasting Codex's retries", "rate limit", "net.rate-limit", server={"answer": always_429}, retries=True),
     Case("429 that clears", "rate limit", None, server={"answer": every_other_429}, retries=True),
+    # A gateway that takes only `function` tools: Codex's default request is refused; with the
+    # settings codexprov's gateway recipes write, Codex sends only function tools and it works.
+    Case("gateway refusing Codex's tool types", "request shape", "net.stream", server={"gateway": True}),
+    Case(
+        "gateway with the gateway settings",
+        "request shape",
+        None,
+        server={"gateway": True},
+        top_lines=['web_search = "disabled"', "features.multi_agent = false"],
+    ),
 ]
 
 
@@ -148,6 +160,8 @@ def test_never_wrong_where_codex_doctor_is_right(
     config = write_minimal_config(
         codex_home, server.base_url, extra_provider_lines=case.provider_lines, no_retries=not case.retries
     )
+    if case.top_lines:
+        config.write_text("\n".join(case.top_lines) + "\n" + config.read_text())
     if case.catalog is not None:
         catalog = codex_home / CATALOG_FILE
         if case.catalog == "present":
@@ -191,3 +205,62 @@ def test_never_wrong_where_codex_doctor_is_right(
     if theirs_broken is not finished:
         assert ours_broken is not finished
     assert failed == ([case.fails] if case.fails else []), report.findings
+
+    # `doctor --live` runs the real Codex too: it agrees with `codex exec` and names the same check.
+    live = run_doctor(
+        paths_mod.resolve(),
+        codex_info=info,
+        env=codex_env(codex_home, env),
+        cwd=work,
+        open_store=no_keyring,
+        live=True,
+        codex_run=True,
+        codex_timeout=60,
+    )
+    [ran] = [f for f in live.findings if f.check == "codex.run"]
+    assert (ran.status == "ok") is finished, ran
+    if case.fails:
+        assert ran.message.endswith(f"(explained by {case.fails})"), ran.message
+
+
+@pytest.mark.parametrize("model", ["fake-model", "gpt-5.6-sol"])
+def test_streamed_request_is_the_installed_codexs(
+    model: str, codex_bin: Path, codex_home: Path, make_fake_server: Callable[..., Any], tmp_path: Path
+) -> None:
+    """net.stream sends what `codex exec` sends: the same headers, body fields and tools (captured from
+    the binary), with a one-word input and a 16-token cap; `--no-spend` sends nothing that costs."""
+    server = make_fake_server(expected_key=KEY, models=(model,))
+    write_minimal_config(codex_home, server.base_url, model=model)
+    env = {"ACME_API_KEY": KEY}
+    proc = run_codex(codex_bin, codex_home, env_extra=env, timeout=90, strict=False)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    [codex] = server.requests_to("/responses", "POST")
+    server.clear()
+    version = parse_version(codex_version(codex_bin))
+    info = CodexInfo(codex_bin, version, capabilities(version), False)
+    work = tmp_path / "work"
+    work.mkdir()
+    common = dict(codex_info=info, env=codex_env(codex_home, env), cwd=work, open_store=no_keyring)
+    report = run_doctor(paths_mod.resolve(), **common)
+    [mine] = [r for r in server.requests_to("/responses", "POST") if r.body and r.body.get("input")]
+    [stream] = [f for f in report.findings if f.check == "net.stream"]
+    assert stream.status == "ok" and stream.message.endswith("shape from the installed Codex")
+
+    # per request, or the HTTP client's own (httpx adds accept-encoding and connection)
+    per_request = {"x-codex-window-id", "x-codex-turn-metadata", "content-length", "accept-encoding", "connection"}
+    assert sorted(set(mine.headers) - per_request) == sorted(set(codex.headers) - per_request)
+    for name in ("user-agent", "originator", "accept", "x-openai-internal-codex-responses-lite", "authorization"):
+        assert mine.headers.get(name) == codex.headers.get(name)
+    assert sorted(mine.body) == sorted([*codex.body, "max_output_tokens"])
+    assert mine.body.get("tools") == codex.body.get("tools")
+    assert [(t.get("type"), t.get("name")) for t in mine.body.get("tools", [])] == [
+        (t.get("type"), t.get("name")) for t in codex.body.get("tools", [])
+    ]
+    assert mine.body["max_output_tokens"] == 16 and len(json.dumps(mine.body["input"])) < 200
+    for field_name in ("reasoning", "text", "include", "store", "stream", "tool_choice", "parallel_tool_calls"):
+        assert mine.body.get(field_name) == codex.body.get(field_name)
+
+    server.clear()
+    spared = run_doctor(paths_mod.resolve(), no_spend=True, **common)
+    assert [r for r in server.requests if r.body and r.body.get("input")] == []
+    assert "net.stream" not in [f.check for f in spared.findings]

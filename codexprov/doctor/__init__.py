@@ -102,7 +102,7 @@ def run_doctor(
         if not offline:
             targets = build_targets(result, env, codex_info.version_text)
             if not no_spend:
-                targets = _with_stream(targets, result, paths, codex_info)
+                targets = _with_stream(targets, result, paths, codex_info, env.get("TERM"))
             if progress is not None and targets:
                 progress(f"probing {len(targets)} provider{'s' if len(targets) != 1 else ''}")
             findings += _network(
@@ -207,7 +207,9 @@ def build_targets(result: Any, env: Mapping[str, str], codex_version: str | None
     return targets
 
 
-def _with_stream(targets: list[ProviderTarget], result: Any, paths: Any, info: Any) -> list[ProviderTarget]:
+def _with_stream(
+    targets: list[ProviderTarget], result: Any, paths: Any, info: Any, term: str | None
+) -> list[ProviderTarget]:
     """The active provider's target, set to send the streamed request (shape from the installed Codex)."""
     import dataclasses
     import functools
@@ -215,7 +217,7 @@ def _with_stream(targets: list[ProviderTarget], result: Any, paths: Any, info: A
     from codexprov.doctor.stream import capture_shape
 
     return [
-        dataclasses.replace(t, stream=functools.partial(capture_shape, paths, info, t.model))
+        dataclasses.replace(t, stream=functools.partial(capture_shape, paths, info, t.model, term))
         if t.id == result.active and t.model
         else t
         for t in targets

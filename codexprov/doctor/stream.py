@@ -85,7 +85,7 @@ def fallback_shape(model: str | None, codex_version: str | None) -> Shape:
 # ---------------------------------------------------------------------------- the shape, from the binary
 
 
-def capture_shape(paths: Any, info: Any, model: str | None) -> Shape | None:
+def capture_shape(paths: Any, info: Any, model: str | None, term: str | None = None) -> Shape | None:
     """What the installed Codex sends for a turn with `model` under this config.toml (cached)."""
     if info is None or info.assumed or info.path is None or not model or not Path(info.path).is_file():
         return None
@@ -99,18 +99,18 @@ def capture_shape(paths: Any, info: Any, model: str | None) -> Shape | None:
     except OSError:
         return None
     signature = hashlib.sha256(
-        json.dumps([str(binary.resolve()), st.st_size, st.st_mtime_ns, model, config_text]).encode()
+        json.dumps([str(binary.resolve()), st.st_size, st.st_mtime_ns, model, config_text, term]).encode()
     ).hexdigest()
     cached = _lookup(paths.cache_dir, signature)
     if cached is not None:
         return cached
-    shape = _capture(binary, model, config_text)
+    shape = _capture(binary, model, config_text, term)
     if shape is not None:
         _store(paths.cache_dir, signature, shape)
     return shape
 
 
-def _capture(binary: Path, model: str, config_text: str) -> Shape | None:
+def _capture(binary: Path, model: str, config_text: str, term: str | None) -> Shape | None:
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     seen: list[tuple[dict[str, str], Any]] = []
@@ -187,6 +187,8 @@ def _capture(binary: Path, model: str, config_text: str) -> Shape | None:
                 "NO_PROXY": "127.0.0.1,localhost",
                 "GIT_TERMINAL_PROMPT": "0",
             }
+            if term:
+                env["TERM"] = term  # Codex names the terminal in its User-Agent
             work = Path(tmp) / "work"
             work.mkdir()
             proc = subprocess.Popen(
@@ -292,24 +294,24 @@ def _store(cache_dir: Path, signature: str, shape: Shape) -> None:
 # ---------------------------------------------------------------------------- sending it
 
 
-@dataclass
 class StreamResult:
-    """What the streamed request saw."""
+    """What the streamed request saw. (A plain class: a dataclass costs ~2 ms of import here.)"""
 
-    shape: Shape | None = None
-    status: int | None = None
-    body: bytes = b""
-    retry_after: str | None = None
-    error: str | None = None  # the request broke off (a transport error), one line
-    events: int = 0
-    first_event: float | None = None
-    longest_pause: float = 0.0
-    completed: bool = False
-    terminal: str | None = None  # "failed" | "incomplete" | "error"
-    terminal_text: str = ""
-    idle_exceeded: bool = False
-    timed_out: bool = False
-    elapsed: float = 0.0
+    def __init__(self) -> None:
+        self.shape: Shape | None = None
+        self.status: int | None = None
+        self.body = b""
+        self.retry_after: str | None = None
+        self.error: str | None = None  # the request broke off (a transport error), one line
+        self.events = 0
+        self.first_event: float | None = None
+        self.longest_pause = 0.0
+        self.completed = False
+        self.terminal: str | None = None  # "failed" | "incomplete" | "error"
+        self.terminal_text = ""
+        self.idle_exceeded = False
+        self.timed_out = False
+        self.elapsed = 0.0
 
 
 async def send(client: Any, target: ProviderTarget, url: str, timeout: float) -> StreamResult:
