@@ -327,7 +327,7 @@ async def send(client: Any, target: ProviderTarget, url: str, timeout: float) ->
         shape = fallback_shape(target.model, target.codex_version)
     result.shape = shape
     headers, body = codex_request(target, shape)
-    from codexprov.doctor.network import RETRY_WAITS
+    from codexprov.doctor.transport import RETRY_WAITS
 
     idle = target.idle_timeout_ms / 1000
     limit = max(timeout, STREAM_LIMIT)
@@ -450,7 +450,9 @@ class _Events:
 
 def finding(target: ProviderTarget, url: str, result: StreamResult, others: list[Finding]) -> Finding:
     """net.stream: the turn's verdict; a failure another probe already explains is pointed to, not repeated."""
-    from codexprov.doctor.network import _Answer, _one_line, _shown
+    from codexprov.doctor.transport import Answer as _Answer
+    from codexprov.doctor.transport import one_line as _one_line
+    from codexprov.doctor.transport import shown_url as _shown
 
     pid = target.id
     idle_ms = target.idle_timeout_ms
