@@ -6,6 +6,7 @@ checks and the streamed Codex-shaped request instead; `codex doctor --network-on
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -46,3 +47,21 @@ def test_working_bridged_provider_is_healthy(bridged, codex_bin: Path, tmp_path:
     assert mine["net.stream"][0] == "ok", mine["net.stream"]
     assert mine["net.stream"][1].endswith("shape from the installed Codex")
     assert mine["bridge.upstream"][0] == "ok"
+
+    # Codex's own doctor, for the verdict table (it is right here too: the turn works).
+    theirs = subprocess.run(
+        [str(codex_bin), "doctor", "--network-only", "--json"],
+        capture_output=True,
+        text=True,
+        env={**env, **bridged.codex_extra},
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    verdict = json.loads(theirs.stdout)["overallStatus"]
+    table = os.environ.get("CODEXPROV_VERDICT_TABLE")
+    if table:
+        row = {"case": "working bridged provider", "fault": "bridge", "codex_exec": "finishes"}
+        row |= {"codexprov_doctor": "ok", "codex_doctor": "fail" if verdict == "fail" else "ok", "failed": []}
+        with open(table, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
