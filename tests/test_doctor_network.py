@@ -767,11 +767,11 @@ def test_rate_limit_that_stays_fails_with_retry_after() -> None:
     ]
     limited = by_check(findings, "net.rate-limit")
     assert limited.message == (
-        "POST https://api.example.test/v1/responses is rate-limited (HTTP 429 on 3 tries; the server says to retry "
+        "POST https://api.example.test/v1/responses is rate-limited (HTTP 429 on 5 tries; the server says to retry "
         "after 20 s): Codex retries a few times, then the turn fails (Rate limit reached.)"
     )
     assert limited.fix == "wait 20 s and try again, or ask the provider for a higher rate limit"
-    assert len([r for r in mock.seen if r.url.path == "/v1/responses"]) == 3
+    assert len([r for r in mock.seen if r.url.path == "/v1/responses"]) == 5  # the first ask and Codex's 4 retries
 
 
 def test_rate_limit_that_clears_is_ok() -> None:
@@ -796,7 +796,7 @@ def test_upstream_failing_fails(status: int) -> None:
         ("net.upstream", "fail"),
     ]
     assert by_check(findings, "net.upstream").message == (
-        f"POST https://api.example.test/v1/responses answered HTTP {status} 3 times (upstream connect error): "
+        f"POST https://api.example.test/v1/responses answered HTTP {status} 5 times (upstream connect error): "
         "the server, or the service behind it, is failing; Codex retries, then stops"
     )
 
@@ -872,3 +872,39 @@ def test_redirect_to_another_host_drops_the_key() -> None:
     other = [r for r in mock.seen if r.url.host == "other.example.test"]
     assert len(other) == 1 and "authorization" not in other[0].headers
     assert by_check(findings, "net.responses-route").status == "fail"
+
+
+def test_retries_follow_the_providers_request_max_retries() -> None:
+    """A provider with request_max_retries = 0: Codex does not ask again, so neither does the doctor."""
+    findings, mock = run({**HEALTHY, ("POST", "/v1/responses"): RATE}, target(request_retries=0))
+    assert by_check(findings, "net.rate-limit").status == "fail"
+    assert "HTTP 429 on 1 try;" in by_check(findings, "net.rate-limit").message
+    assert len([r for r in mock.seen if r.url.path == "/v1/responses"]) == 1
+
+
+def test_stream_without_the_cap_when_the_server_refuses_it() -> None:
+    """max_output_tokens is the doctor's addition, not Codex's: a server that refuses it is asked
+    again without it, so it is no false alarm."""
+    import json as _json
+
+    def responses(request: httpx.Request) -> httpx.Response:
+        body = _json.loads(request.content)
+        if not body.get("input"):
+            return err(400, "Missing required parameter: 'model'.")
+        if "max_output_tokens" in body:
+            return err(400, "Unsupported parameter: 'max_output_tokens'.")
+        return sse({"type": "response.created"}, {"type": "response.completed", "response": {"output": []}})
+
+    findings, mock = run({**HEALTHY, ("POST", "/v1/responses"): responses}, target(stream=lambda: None))
+    stream = by_check(findings, "net.stream")
+    assert stream.status == "ok", stream
+    assert stream.message.endswith("shape from codexprov's copy of Codex 0.169.0's request")
+    sent = [_json.loads(r.content) for r in mock.seen if r.url.path == "/v1/responses" and r.content != b"{}"]
+    assert ["max_output_tokens" in b for b in sent] == [True, False]
+    assert sent[1]["input"] == [
+        {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": "Reply with the single word: pong."}],
+        }
+    ]

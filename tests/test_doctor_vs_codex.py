@@ -51,6 +51,26 @@ def every_other_429(req: Any, n: int, server: Any) -> Any:
     return _rate_limited() if req.method == "POST" and req.path.endswith("/responses") and n % 2 == 1 else None
 
 
+class LimitedFor:
+    """429 for `seconds` after the first POST /responses of a run, then normal answers: a limit that
+    clears within Codex's retries (200 ms doubling, 4 times) but after a short-lived retry would give up."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.since: float | None = None
+
+    def reset(self) -> None:
+        self.since = None
+
+    def __call__(self, req: Any, n: int, server: Any) -> Any:
+        import time
+
+        if req.method != "POST" or not req.path.endswith("/responses"):
+            return None
+        self.since = self.since or time.monotonic()
+        return _rate_limited() if time.monotonic() - self.since < self.seconds else None
+
+
 @dataclass
 class Case:
     name: str
@@ -93,6 +113,7 @@ CASES = [
     ),
     Case("429 outlasting Codex's retries", "rate limit", "net.rate-limit", server={"answer": always_429}, retries=True),
     Case("429 that clears", "rate limit", None, server={"answer": every_other_429}, retries=True),
+    Case("429 for 1.2 s, within Codex's retries", "rate limit", None, server={"answer": LimitedFor(1.2)}, retries=True),
     # A gateway that takes only `function` tools: Codex's default request is refused; with the
     # settings codexprov's gateway recipes write, Codex sends only function tools and it works.
     Case("gateway refusing Codex's tool types", "request shape", "net.stream", server={"gateway": True}),
@@ -178,6 +199,8 @@ def test_never_wrong_where_codex_doctor_is_right(
     except subprocess.TimeoutExpired:
         finished, stderr = False, "(timed out)"
     server.clear()
+    if isinstance(server.answer, LimitedFor):
+        server.answer.reset()  # the doctor meets the limit fresh, as Codex did
 
     version = parse_version(codex_version(codex_bin))
     info = CodexInfo(codex_bin, version, capabilities(version), False)

@@ -190,6 +190,7 @@ def build_targets(result: Any, env: Mapping[str, str], codex_version: str | None
         query = merged.get("query_params")
         model = result.model if pid == result.active else result.profile_models.get(pid)
         idle = merged.get("stream_idle_timeout_ms")
+        retries = merged.get("request_max_retries")
         targets.append(
             ProviderTarget(
                 id=pid,
@@ -199,6 +200,9 @@ def build_targets(result: Any, env: Mapping[str, str], codex_version: str | None
                 model=model,
                 has_key=has_key,
                 idle_timeout_ms=idle if isinstance(idle, int) and not isinstance(idle, bool) and idle > 0 else 300_000,
+                request_retries=retries
+                if isinstance(retries, int) and not isinstance(retries, bool) and retries >= 0
+                else 4,
                 codex_version=codex_version,
                 bridged=pid in bridged,
                 asks_models=merged.get("requires_openai_auth") is True,

@@ -327,13 +327,13 @@ async def send(client: Any, target: ProviderTarget, url: str, timeout: float) ->
         shape = fallback_shape(target.model, target.codex_version)
     result.shape = shape
     headers, body = codex_request(target, shape)
-    from codexprov.doctor.transport import RETRY_WAITS
+    from codexprov.doctor.transport import retry_waits
 
     idle = target.idle_timeout_ms / 1000
     limit = max(timeout, STREAM_LIMIT)
     start = time.monotonic()
     deadline = start + limit
-    waits = list(RETRY_WAITS)  # a 429 or a 5xx is asked again, as Codex retries it
+    waits = list(retry_waits(target.request_retries))  # a 429 or a 5xx is asked again, as Codex retries it
     try:
         async with asyncio.timeout(limit):
             while True:
@@ -353,6 +353,11 @@ async def send(client: Any, target: ProviderTarget, url: str, timeout: float) ->
                         result.retry_after = response.headers.get("retry-after")
                         if (response.status_code == 429 or response.status_code >= 500) and waits:
                             await asyncio.sleep(waits.pop(0))
+                            continue
+                        # The cap is the doctor's, not Codex's: a server that refuses it is asked
+                        # again without it (the answer to one word stays short).
+                        refused_cap = response.status_code in (400, 422) and b"max_output_tokens" in result.body
+                        if refused_cap and body.pop("max_output_tokens", None) is not None:
                             continue
                         return result
                     await _read(response, result, idle, deadline)
