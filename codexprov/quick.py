@@ -51,16 +51,22 @@ def use(paths: Paths, codex_binary: str | None, provider_id: str, *, model: str 
         if warning:
             say(f"warning: {warning}", style="yellow")
     if result.changed and not dry_run:
-        elsewhere = note_sessions_elsewhere(paths, codex_binary, provider_id)
-        note_running_codex(paths, provider_id, sessions_elsewhere=elsewhere)
+        elsewhere = sessions_elsewhere(paths, codex_binary, provider_id)
+        note_running_codex(paths, codex_binary, provider_id, sessions_elsewhere=bool(elsewhere))
+        if elsewhere:
+            say(
+                f"note: earlier sessions keep the provider they were started with ({elsewhere}); "
+                "`codex resume` continues each there"
+            )
 
 
-def note_running_codex(paths: Paths, provider_id: str, *, sessions_elsewhere: bool) -> None:
+def note_running_codex(paths: Paths, codex_binary: str | None, provider_id: str, *, sessions_elsewhere: bool) -> None:
     """One line on what a running Codex does now. Probed on 0.133 to 0.171: the TUI reads
     model_provider again on /new, the app-server (stdio or daemon) on thread/start; an open
-    conversation keeps its provider. Said when Codex has been used here or its app-server daemon
-    runs (asked over its control socket, only when that socket exists); a daemon that still
-    defaults to another provider needs a restart (codex/appserver.py)."""
+    conversation keeps its provider, except that the app-server of 0.166 to 0.169 may refuse to go
+    on with it (capabilities.OPEN_THREADS_REFUSED). Said when Codex has been used here or its
+    app-server daemon runs (asked over its control socket, only when that socket exists); a daemon
+    that still defaults to another provider needs a restart (codex/appserver.py)."""
     from codexprov.codex.appserver import control_socket, daemon_default
 
     default = daemon_default(paths.codex_home) if control_socket(paths.codex_home).exists() else None
@@ -71,14 +77,25 @@ def note_running_codex(paths: Paths, provider_id: str, *, sessions_elsewhere: bo
             style="yellow",
         )
     elif sessions_elsewhere or default is not None:
-        say(f"note: a running Codex starts its next chat (/new, a new thread) on {provider_id}; no restart needed")
+        from codexprov.codex.version import detect
+
+        info = detect(paths, explicit=codex_binary)
+        tail = (
+            f"; Codex {info.version_text}'s app-server may refuse open threads of other providers until you switch back"
+            if info.capabilities.open_threads_refused
+            else ""
+        )
+        say(
+            f"note: a running Codex starts its next chat (/new, a new thread) on {provider_id}; no restart needed{tail}"
+        )
 
 
-def note_sessions_elsewhere(paths: Paths, codex_binary: str | None, provider_id: str) -> bool:
-    """On a Codex that pins sessions to their provider, say that switching does not move them.
+def sessions_elsewhere(paths: Paths, codex_binary: str | None, provider_id: str) -> str:
+    """On a Codex that pins sessions to their provider, the sessions switching does not move
+    ("2 on acme, 1 on other"; empty: none).
     Cheap when nothing can be said: no session folder and no state database means no scan, and the
     Codex version and the sessions come from caches (codex/version.py, sessions.SessionIndex).
-    True when there are sessions on other providers."""
+    """
     import os
 
     from codexprov.codex.version import detect, find_binary
@@ -86,13 +103,8 @@ def note_sessions_elsewhere(paths: Paths, codex_binary: str | None, provider_id:
 
     if not has_sessions(paths.codex_home):
         find_binary(codex_binary, os.environ)  # a --codex that is missing is still an error
-        return False
+        return ""
     if not detect(paths, explicit=codex_binary).capabilities.sessions_keep_provider:
-        return False
+        return ""
     others = {p: n for p, n in find_sessions(paths.codex_home, paths.cache_dir).counts().items() if p != provider_id}
-    if others:
-        listed = ", ".join(f"{n} on {p}" for p, n in others.items())
-        say(
-            f"note: earlier sessions keep the provider they were started with ({listed}); `codex resume` continues each there"
-        )
-    return bool(others)
+    return ", ".join(f"{n} on {p}" for p, n in others.items())

@@ -117,6 +117,7 @@ def test_capabilities_0_169():
         "sessions_keep_provider": True,
         "provider_editor": True,
         "provider_default_set": False,
+        "open_threads_refused": True,
         "web_search_setting": True,
         "top_level_tables": [],
         "top_level_tables_unknown": ["code_mode", "responses", "rollout_trace"],
@@ -185,6 +186,8 @@ def test_capabilities_0_133():
         (lambda c: c.sessions_keep_provider, (0, 165, 0), (0, 166, 0)),
         (lambda c: c.provider_editor, (0, 166, 0), (0, 169, 0)),
         (lambda c: c.provider_default_set, (0, 170, 0), (0, 171, 0)),
+        (lambda c: c.open_threads_refused, (0, 165, 0), (0, 166, 0)),
+        (lambda c: not c.open_threads_refused, (0, 169, 0), (0, 170, 0)),
         (
             lambda c: (
                 c.top_level_tables == {"responses", "code_mode", "rollout_trace"} and not c.top_level_tables_unknown

@@ -37,6 +37,11 @@ MODEL_CATALOG_JSON_SINCE: Version = (0, 133, 0)
 SESSIONS_KEEP_PROVIDER_SINCE: Version = (0, 166, 0)
 # Codex's own provider editor: app-server `modelProvider/list`, `modelProvider/config/write`.
 PROVIDER_EDITOR_SINCE: Version = (0, 169, 0)
+# A running app-server refuses a turn on a thread that was started on another provider than the
+# current `model_provider` ("This chat uses a, but your current provider is b. Switch to a to
+# continue."): seen on 0.166.0 every time and on 0.169.0 under load, never on 0.165.0 nor 0.170.0
+# and 0.171.0 (the thread goes on with its own provider). The TUI lets the open conversation go on in every release probed.
+OPEN_THREADS_REFUSED: tuple[Version, Version] = ((0, 166, 0), (0, 170, 0))  # in [from, to)
 # app-server `modelProvider/default/set {providerId}`: writes `model_provider` to config.toml (not in
 # 0.170.0's `app-server generate-json-schema`, in 0.171.0's).
 PROVIDER_DEFAULT_SET_SINCE: Version = (0, 171, 0)
@@ -179,6 +184,7 @@ class Capabilities:
     sessions_keep_provider: bool
     provider_editor: bool
     provider_default_set: bool  # app-server `modelProvider/default/set`
+    open_threads_refused: bool  # after a switch, the app-server refuses open threads of the old provider
     web_search_setting: bool
     # Top-level tables of _TOP_LEVEL_TABLES_SINCE this Codex accepts; the others are unknown to it.
     top_level_tables: frozenset[str]
@@ -222,6 +228,7 @@ class Capabilities:
             "sessions_keep_provider": self.sessions_keep_provider,
             "provider_editor": self.provider_editor,
             "provider_default_set": self.provider_default_set,
+            "open_threads_refused": self.open_threads_refused,
             "web_search_setting": self.web_search_setting,
             "top_level_tables": sorted(self.top_level_tables),
             "top_level_tables_unknown": sorted(self.top_level_tables_unknown),
@@ -255,6 +262,7 @@ def capabilities(version: Version | None) -> Capabilities:
         sessions_keep_provider=v >= SESSIONS_KEEP_PROVIDER_SINCE,
         provider_editor=v >= PROVIDER_EDITOR_SINCE,
         provider_default_set=v >= PROVIDER_DEFAULT_SET_SINCE,
+        open_threads_refused=OPEN_THREADS_REFUSED[0] <= v < OPEN_THREADS_REFUSED[1],
         web_search_setting=v >= WEB_SEARCH_SETTING_SINCE,
         top_level_tables=frozenset(t for t, since in _TOP_LEVEL_TABLES_SINCE.items() if v >= since),
         top_level_tables_unknown=frozenset(t for t, since in _TOP_LEVEL_TABLES_SINCE.items() if v < since),
