@@ -1,0 +1,161 @@
+"""`codexprov models ID` and `codexprov doctor ID` answer "what does Codex send to this provider?"
+from one room (codexprov/codex/reach.py), so they cannot disagree; the real Codex 0.169.0 is the judge.
+
+Each setup is one way a key reaches Codex (an env var, one ending in a newline, an auth command,
+`experimental_bearer_token`, `$CODEX_HOME/.env`, the login in auth.json for `requires_openai_auth`,
+`$CODEX_API_KEY` under `codex exec`), written by hand, with a FakeServer on 127.0.0.1 that wants
+exactly KEY. `codex exec` runs one turn; then the installed `codexprov` runs `models acme` and
+`doctor acme` in the same environment. All three must agree: the turn finishes exactly when
+`models` lists and `doctor` exits 0.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.codexrun import codex_env, run_codex
+
+pytestmark = pytest.mark.codex
+
+KEY = "sk-reach-right-000000000000001"
+AUTH_JSON = json.dumps({"auth_mode": "apikey", "OPENAI_API_KEY": KEY})
+
+
+@dataclass
+class KeyForm:
+    table: list[str]  # lines after name/base_url/wire_api/retries in [model_providers.acme] (HOME: codex home)
+    env: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # relative to the codex home
+    finishes: bool = True
+
+
+HELPER = "#!/bin/sh\nprintf '%s\\n' " + KEY + "\n"
+FORMS = {
+    "env-var": KeyForm(['env_key = "ACME_API_KEY"'], {"ACME_API_KEY": KEY}),
+    "env-var-newline": KeyForm(['env_key = "ACME_API_KEY"'], {"ACME_API_KEY": KEY + "\n"}, finishes=False),
+    "env-var-unset": KeyForm(['env_key = "ACME_API_KEY"'], finishes=False),
+    "auth-command": KeyForm(["[model_providers.acme.auth]", 'command = "HOME/print-key"'], files={"print-key": HELPER}),
+    "auth-command-fails": KeyForm(
+        ["[model_providers.acme.auth]", 'command = "HOME/print-key"'],
+        files={"print-key": "#!/bin/sh\necho 'no session' >&2\nexit 3\n"},
+        finishes=False,
+    ),
+    "bearer-token": KeyForm([f'experimental_bearer_token = "{KEY}"']),
+    "dotenv": KeyForm(['env_key = "ACME_API_KEY"'], files={".env": f"# keys\nexport ACME_API_KEY='{KEY}'\n"}),
+    "dotenv-overrides-shell": KeyForm(
+        ['env_key = "ACME_API_KEY"'], {"ACME_API_KEY": KEY}, {".env": "ACME_API_KEY=sk-stale-0000\n"}, finishes=False
+    ),
+    "login": KeyForm(["requires_openai_auth = true"], files={"auth.json": AUTH_JSON}),
+    "login-missing-openai-api-key": KeyForm(["requires_openai_auth = true"], {"OPENAI_API_KEY": KEY}, finishes=False),
+    "codex-api-key": KeyForm(["requires_openai_auth = true"], {"CODEX_API_KEY": KEY}),
+}
+
+
+def write_setup(codex_home: Path, base_url: str, form: KeyForm) -> None:
+    codex_home.mkdir(parents=True, exist_ok=True)
+    lines = [
+        'model = "fake-model"',
+        'model_provider = "acme"',
+        "",
+        "[model_providers.acme]",
+        'name = "Acme"',
+        f'base_url = "{base_url}"',
+        'wire_api = "responses"',
+        "request_max_retries = 0",
+        "stream_max_retries = 0",
+        *(line.replace("HOME", str(codex_home)) for line in form.table),
+    ]
+    (codex_home / "config.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for name, text in form.files.items():
+        path = codex_home / name
+        path.write_text(text, encoding="utf-8")
+        if text.startswith("#!"):
+            path.chmod(0o755)
+
+
+def codexprov(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed codexprov, run as a user runs it, in the environment Codex got."""
+    return subprocess.run(
+        [sys.executable, "-m", "codexprov", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def tool_env(codex_home: Path, codex_bin: Path, extra: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    home = codex_home.parent
+    env = codex_env(codex_home, extra)
+    env.update(
+        {
+            "CODEXPROV_CODEX": str(codex_bin),
+            "CODEXPROV_SYSTEM_CONFIG": str(tmp_path / "no-etc" / "config.toml"),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_STATE_HOME": str(home / ".local" / "state"),
+            "XDG_DATA_HOME": str(home / ".local" / "share"),
+            "XDG_CACHE_HOME": str(home / ".cache"),
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+            "COLUMNS": "200",
+        }
+    )
+    return env
+
+
+@pytest.mark.parametrize("name", list(FORMS))
+def test_models_doctor_and_codex_agree_on_the_key(name, codex_bin, codex_home, make_fake_server, tmp_path) -> None:
+    form = FORMS[name]
+    server = make_fake_server(expected_key=KEY, models=("fake-model", "other-model"))
+    write_setup(codex_home, server.base_url, form)
+
+    try:
+        turn = run_codex(codex_bin, codex_home, "say pong", env_extra=form.env, timeout=60, strict=False)
+        finished = turn.returncode == 0 and "pong" in turn.stdout
+    except subprocess.TimeoutExpired:
+        finished = False
+    assert finished is form.finishes, name
+
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    env = tool_env(codex_home, codex_bin, form.env, tmp_path)
+    models = codexprov(["models", "acme", "--json"], env, work)
+    doctor = codexprov(["doctor", "acme", "--json"], env, work)
+    report = json.loads(doctor.stdout)
+    fails = [f["check"] for f in report["findings"] if f["status"] == "fail" and f.get("scope", "used") == "used"]
+
+    assert (models.returncode == 0) is finished, (name, models.stderr)
+    assert (doctor.returncode == 0) is finished, (name, fails)
+    assert KEY not in models.stdout + models.stderr + doctor.stdout + doctor.stderr
+    if finished:
+        assert json.loads(models.stdout)["models"] == ["fake-model", "other-model"]
+    else:
+        assert fails, name
+    expected = EXPECTED.get(name)
+    if expected is not None:
+        check, models_says = expected
+        assert check in fails, (name, fails)
+        assert models_says in models.stderr, (name, models.stderr)
+
+
+# Why the failing forms fail, as each tool says it (the doctor's check id, words from `models`).
+EXPECTED = {
+    "env-var-newline": (
+        "key.format",
+        "acme refused the key from $ACME_API_KEY (it holds a newline, so Codex sends no Authorization header at all)",
+    ),
+    "env-var-unset": ("key.env-missing", "$ACME_API_KEY is not set here"),
+    "auth-command-fails": ("key.auth-command", "exited with status 3 (no session) of acme"),
+    "login-missing-openai-api-key": (
+        "key.login-missing",
+        "no $CODEX_API_KEY; $OPENAI_API_KEY is set, but Codex does not read it",
+    ),
+}
