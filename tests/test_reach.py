@@ -104,3 +104,60 @@ def test_headers_codex_sends_and_drops() -> None:
     assert (
         reach.endpoint("http://h/v1//", "responses", {"api-version": "1 2"}) == "http://h/v1/responses?api-version=1+2"
     )
+
+
+def test_the_proxy_codex_picks() -> None:
+    dead = "http://127.0.0.1:9"
+    url = "http://127.0.0.1:8000/v1"
+    assert reach.proxy_for(url, {"HTTPS_PROXY": dead}) is None  # https only
+    assert reach.proxy_for(url, {"HTTP_PROXY": dead}) == reach.Proxy(dead, "HTTP_PROXY")
+    assert reach.proxy_for(url, {"all_proxy": dead}) == reach.Proxy(dead, "all_proxy")
+    assert reach.proxy_for("https://api.example.com/v1", {"https_proxy": dead, "ALL_PROXY": "x"}) == reach.Proxy(
+        dead, "https_proxy"
+    )
+    # NO_PROXY: exact IPs and CIDRs for IP hosts, names with their subdomains; not `*`, not host:port
+    for no_proxy, bypassed in [
+        ("127.0.0.1", True),
+        (" 127.0.0.1 ,x", True),
+        ("127.0.0.0/8", True),
+        ("localhost", False),
+        ("*", False),
+        ("127.0.0.1:8000", False),
+        (".0.0.1", False),
+    ]:
+        got = reach.proxy_for(url, {"HTTP_PROXY": dead, "NO_PROXY": no_proxy})
+        assert (got is None) is bypassed, no_proxy
+    env = {"HTTPS_PROXY": dead, "no_proxy": "example.com"}
+    assert reach.proxy_for("https://api.example.com/v1", env) is None
+    assert reach.proxy_for("https://badexample.com/v1", env) == reach.Proxy(dead, "HTTPS_PROXY")
+    assert reach.Proxy("http://user:pw@10.0.0.1:3128", "HTTP_PROXY").address == ("10.0.0.1", 3128)
+
+
+def test_what_codex_ignores_or_refuses(tmp_path: Path) -> None:
+    assert reach.codex_home_problem({"CODEX_HOME": "~/.codex"}) == (
+        'CODEX_HOME is "~/.codex" with a literal `~`, which Codex does not expand: it stops with '
+        '`CODEX_HOME points to "~/.codex", but that path does not exist`'
+    )
+    assert reach.codex_home_problem({"CODEX_HOME": str(tmp_path)}) is None
+    assert reach.codex_home_problem({}) is None
+    url = "http://127.0.0.1:1/v1"
+    [relied] = reach.ignored_variables({"OPENAI_BASE_URL": url}, "openai", None, {})
+    assert (relied.variable, relied.relied_on) == ("OPENAI_BASE_URL", True)
+    [stale] = reach.ignored_variables({"OPENAI_BASE_URL": url}, "openai", None, {"openai_base_url": url})
+    assert stale.relied_on is False
+    [other] = reach.ignored_variables({"OPENAI_BASE_URL": url}, "acme", {"base_url": url}, {})
+    assert other.relied_on is False
+    assert reach.ignored_variables({}, "openai", None, {}) == []
+
+
+def test_trusted_project_layers(tmp_path: Path) -> None:
+    work = tmp_path / "repo" / "sub"
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    work.mkdir()
+    layer = work / ".codex" / "config.toml"
+    trusted = {"projects": {str(tmp_path / "repo"): {"trust_level": "trusted"}}}
+    assert reach.project_root(work) == tmp_path / "repo"
+    assert reach.trusted(work, trusted) is True
+    assert reach.trusted(work, {"projects": {str(tmp_path / "repo"): {"trust_level": "untrusted"}}}) is False
+    assert reach.project_value("model", [(layer, {"model": "m2"})], trusted) == ("m2", layer)
+    assert reach.project_value("model", [(layer, {"model": "m2"})], {}) is None

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.codexrun import codex_env, run_codex
+from tests.codexrun import codexprov_env, run_codex, run_codexprov
 
 pytestmark = pytest.mark.codex
 
@@ -79,38 +78,6 @@ def write_setup(codex_home: Path, base_url: str, form: KeyForm) -> None:
             path.chmod(0o755)
 
 
-def codexprov(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The installed codexprov, run as a user runs it, in the environment Codex got."""
-    return subprocess.run(
-        [sys.executable, "-m", "codexprov", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def tool_env(codex_home: Path, codex_bin: Path, extra: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    home = codex_home.parent
-    env = codex_env(codex_home, extra)
-    env.update(
-        {
-            "CODEXPROV_CODEX": str(codex_bin),
-            "CODEXPROV_SYSTEM_CONFIG": str(tmp_path / "no-etc" / "config.toml"),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_STATE_HOME": str(home / ".local" / "state"),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-            "COLUMNS": "200",
-        }
-    )
-    return env
-
-
 @pytest.mark.parametrize("name", list(FORMS))
 def test_models_doctor_and_codex_agree_on_the_key(name, codex_bin, codex_home, make_fake_server, tmp_path) -> None:
     form = FORMS[name]
@@ -126,9 +93,9 @@ def test_models_doctor_and_codex_agree_on_the_key(name, codex_bin, codex_home, m
 
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
-    env = tool_env(codex_home, codex_bin, form.env, tmp_path)
-    models = codexprov(["models", "acme", "--json"], env, work)
-    doctor = codexprov(["doctor", "acme", "--json"], env, work)
+    env = codexprov_env(codex_home, codex_bin, form.env, system_config=tmp_path / "no-etc" / "config.toml")
+    models = run_codexprov(["models", "acme", "--json"], env, work)
+    doctor = run_codexprov(["doctor", "acme", "--json"], env, work)
     report = json.loads(doctor.stdout)
     fails = [f["check"] for f in report["findings"] if f["status"] == "fail" and f.get("scope", "used") == "used"]
 

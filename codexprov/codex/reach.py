@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.codex.wire import authorization_value, header_name_problem, header_value_problem, key_problems
 
 DEFAULT_AUTH_TIMEOUT_MS = 5000
@@ -562,3 +563,29 @@ def trusted(cwd: Path, config: Mapping[str, Any]) -> bool:
         str(key).rstrip("/") in wanted and isinstance(entry, Mapping) and entry.get("trust_level") == "trusted"
         for key, entry in projects.items()
     )
+
+
+def project_value(key: str, layers: list[tuple[Path, Mapping[str, Any]]], config: Mapping[str, Any]) -> Any:
+    """(value, file) of `key` from the highest project config Codex loads (None: none sets it).
+    `layers` are (path of `<folder>/.codex/config.toml`, its data), lowest first; a layer counts
+    only when Codex trusts its folder's project (`trusted`)."""
+    found = None
+    for path, data in layers:
+        if key in data and trusted(path.parent.parent, config):
+            found = (data[key], path)
+    return found
+
+
+OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
+
+
+def provider_url(provider_id: str, table: Mapping[str, Any] | None, config: Mapping[str, Any]) -> str | None:
+    """The base URL Codex sends this provider's requests to: the table's `base_url`; for the
+    built-in openai the top-level `openai_base_url`, else OpenAI's; for other built-ins their default."""
+    if table and isinstance(table.get("base_url"), str):
+        return str(table["base_url"])
+    if provider_id == "openai":
+        url = config.get("openai_base_url")
+        return url if isinstance(url, str) and url else OPENAI_DEFAULT_URL
+    builtin = BUILTIN_PROVIDERS.get(provider_id)
+    return builtin.base_url if builtin is not None and builtin.base_url else None

@@ -92,6 +92,11 @@ def run_doctor(
     findings += check_bridge(result, env, offline=offline, timeout=timeout, transport=transport)
     if not offline:
         targets = build_targets(result, env)
+        from codexprov.doctor.environment import route_findings, unprobed
+
+        routed, behind_dead_proxy = route_findings(targets, env)  # the proxy Codex goes through, named
+        findings += routed + [f for t in targets if t.id in behind_dead_proxy for f in unprobed(t)]
+        targets = [t for t in targets if t.id not in behind_dead_proxy]
         if progress is not None and targets:
             progress(f"probing {len(targets)} provider{'s' if len(targets) != 1 else ''}")
         findings += _network(
