@@ -1,7 +1,8 @@
 """`codexprov models ID`: the models a provider serves, from its own `GET {base_url}/models`, asked
-the way Codex asks it (query params, static and env headers, and the key from wherever Codex gets
-it: the env var, the auth command — `codexprov token ID` for the keyring — or the plain-text
-token). A bridged provider's base_url is the bridge, so the list comes through it.
+exactly the way Codex asks it: the URL, headers and key come from `codexprov/codex/reach.py`, the
+room `doctor` asks too (the env var byte for byte, `$CODEX_HOME/.env`, the auth command —
+`codexprov token ID` for the keyring —, the plain-text token, the `codex login` of
+`requires_openai_auth`). A bridged provider's base_url is the bridge, so the list comes through it.
 
 Each list fetched is kept (state dir, per provider and base URL), so that `use ID --model M` can warn
 about a model the provider did not list without any network on its hot path. `add --use --model`

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from tests.app_server import AppServer
 from tests.codexrun import codexprov_env, run_codex, run_codexprov
 
 pytestmark = pytest.mark.codex
@@ -126,3 +128,34 @@ EXPECTED = {
         "no $CODEX_API_KEY; $OPENAI_API_KEY is set, but Codex does not read it",
     ),
 }
+
+
+def test_codex_api_key_is_read_by_codex_exec_only(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
+    """Plain `codex` (the TUI, and IDEs through the app-server, which share its login) sends no key
+    from $CODEX_API_KEY; `codex exec` does. The doctor's verdict follows `codex exec` and says so."""
+    server = make_fake_server(expected_key=KEY)
+    write_setup(codex_home, server.base_url, FORMS["codex-api-key"])
+    with AppServer(codex_bin, codex_home, env_extra={"CODEX_API_KEY": KEY}) as app:
+        thread = app.call("thread/start", {})
+        app.call("turn/start", {"threadId": thread["thread"]["id"], "input": [{"type": "text", "text": "say pong"}]})
+        deadline = time.monotonic() + 30
+        while not server.requests_to("/responses", "POST") and time.monotonic() < deadline:
+            time.sleep(0.2)
+    [plain] = server.requests_to("/responses", "POST")[:1]
+    assert plain.headers.get("authorization") is None
+
+    server.clear()
+    turn = run_codex(codex_bin, codex_home, "say pong", env_extra={"CODEX_API_KEY": KEY}, timeout=60, strict=False)
+    assert turn.returncode == 0 and "pong" in turn.stdout
+    assert {r.headers.get("authorization") for r in server.requests_to("/responses", "POST")} == {f"Bearer {KEY}"}
+
+    env = codexprov_env(codex_home, codex_bin, {"CODEX_API_KEY": KEY}, system_config=tmp_path / "no-etc" / "c.toml")
+    doctor = run_codexprov(["doctor", "acme", "--json"], env, tmp_path)
+    assert doctor.returncode == 0
+    [source] = [f for f in json.loads(doctor.stdout)["findings"] if f["check"] == "key.source"]
+    assert (source["status"], source["message"], source["fix"]) == (
+        "warn",
+        "key from $CODEX_API_KEY (sk-…0001), which only `codex exec` reads: plain `codex` does not read "
+        "$CODEX_API_KEY and has no login: it sends no key",
+        "codex login --with-api-key  (so plain `codex` and IDEs send it too)",
+    )
