@@ -135,14 +135,20 @@ def fetch(
     headers = reach.request_headers(table, env, key)
     params = reach.query_params(table)
     url = reach.endpoint(str(info.base_url), "models")
+    proxy = reach.proxy_for(url, env)
+    proxy_url = None if proxy is None else proxy.url if "://" in proxy.url else "http://" + proxy.url
     shown = redact_text(str(httpx.URL(url, params=params)) if params else url)
     try:
-        with httpx.Client(timeout=timeout, transport=transport, follow_redirects=True) as client:
+        # through the proxy Codex would use (its rules, not httpx's reading of the environment)
+        with httpx.Client(
+            timeout=timeout, transport=transport, follow_redirects=True, trust_env=False, proxy=proxy_url
+        ) as client:
             response = client.get(url, params=params, headers=headers)  # type: ignore[arg-type]  # UTF-8 bytes for non-ASCII values
     except httpx.HTTPError as err:
+        through = f" (through the proxy {proxy.url} from ${proxy.variable}, as Codex goes)" if proxy else ""
         raise CodexprovError(
-            f"GET {shown}: {redact_text(str(err)) or type(err).__name__}",
-            hint=f"Is the server up? `codexprov doctor {provider_id}` checks the route and the key.",
+            redact_text(f"GET {shown}{through}: {str(err) or type(err).__name__}"),
+            hint=f"Is the server up? `codexprov doctor {provider_id}` checks the route, the key and the proxy.",
         ) from None
     if response.status_code in (401, 403):
         problems = key.problems()

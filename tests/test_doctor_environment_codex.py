@@ -90,6 +90,7 @@ class Judged:
     codex_stderr: str
     exit_code: int
     findings: list[dict]
+    models: subprocess.CompletedProcess[str]  # `codexprov models acme` in the same environment
 
     def fails(self) -> list[str]:
         return [f["check"] for f in self.findings if f["status"] == "fail" and f.get("scope", "used") == "used"]
@@ -136,7 +137,8 @@ def judge(case: Case, codex_bin: Path, codex_home: Path, make_fake_server, tmp_p
     tool = codexprov_env(codex_home, codex_bin, extra, system_config=tmp_path / "no-etc" / "config.toml")
     doctor = run_codexprov(["doctor", "--json"], tool, work)
     report = json.loads(doctor.stdout)
-    return Judged(finished, stderr, doctor.returncode, report["findings"])
+    models = run_codexprov(["models", "acme"], tool, work)
+    return Judged(finished, stderr, doctor.returncode, report["findings"], models)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -165,6 +167,11 @@ def test_a_dead_proxy_is_named_not_the_provider(codex_bin, codex_home, make_fake
     # the provider is not blamed: its probes are skipped, pointing at the proxy
     reachable = out.finding("net.reachable", "skip")
     assert reachable["message"] == "not probed: its requests go through a proxy nothing answers on (see env.proxy)"
+    # `models` goes the way Codex goes, and says so
+    assert out.models.returncode != 0
+    assert f"{base}/models (through the proxy {DEAD_PROXY} from $HTTP_PROXY, as Codex goes):" in out.models.stderr
+    covered = judge(CASES["proxy-covered-by-no-proxy"], codex_bin, codex_home, make_fake_server, tmp_path / "c")
+    assert covered.models.returncode == 0 and covered.models.stdout == "fake-model\n"
 
 
 def test_messages_name_the_variable_and_the_layer(codex_bin, codex_home, make_fake_server, tmp_path) -> None:

@@ -145,7 +145,7 @@ def _base_model(setup: Setup) -> str | None:
 
 
 def route_findings(
-    targets: list[ProviderTarget], env: Mapping[str, str], *, timeout: float = 0.5
+    targets: list[ProviderTarget], env: Mapping[str, str], *, timeout: float = 2.0
 ) -> tuple[list[Finding], set[str]]:
     """The proxy each probed provider's requests go through, as Codex picks it; a proxy nothing
     answers on fails (naming the proxy and the variable, not the provider). Returns the findings and
