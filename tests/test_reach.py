@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from codexprov.codex import reach
+from codexprov.keys.plaintext import KEY_HEADER_NAMES
 
 KEY = "sk-reach-unit-0000000000000001"
 
@@ -161,3 +162,7 @@ def test_trusted_project_layers(tmp_path: Path) -> None:
     assert reach.trusted(work, {"projects": {str(tmp_path / "repo"): {"trust_level": "untrusted"}}}) is False
     assert reach.project_value("model", [(layer, {"model": "m2"})], trusted) == ("m2", layer)
     assert reach.project_value("model", [(layer, {"model": "m2"})], {}) is None
+
+
+def test_the_key_header_names_are_the_plaintext_rooms() -> None:
+    assert set(reach.KEY_HEADERS) == set(KEY_HEADER_NAMES)

@@ -39,6 +39,8 @@ from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.codex.wire import authorization_value, header_name_problem, header_value_problem, key_problems
 
 DEFAULT_AUTH_TIMEOUT_MS = 5000
+# The headers that carry a key. keys/plaintext.py owns the list (KEY_HEADER_NAMES); importing it costs
+# ~50 ms (the keys package) on `models`, so this copy is held equal by tests/test_reach.py.
 KEY_HEADERS = ("authorization", "api-key", "x-api-key")
 EXEC = "codex exec"
 PLAIN = "codex"
@@ -395,11 +397,6 @@ def dropped_headers(table: Mapping[str, Any], env: Mapping[str, str]) -> list[tu
         if why is not None:
             out.append((name, why))
     return out
-
-
-def has_key(key: SentKey, headers: Mapping[str, Any]) -> bool:
-    """Whether Codex sends any credential: a key, or a key-bearing header."""
-    return key.value is not None or any(str(h).lower() in KEY_HEADERS for h in headers)
 
 
 def wire_value(value: str) -> str | bytes:

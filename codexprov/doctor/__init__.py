@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.doctor.findings import STATUSES, Finding, FixKind, ProviderTarget, Report
+from codexprov.keys.plaintext import is_key_header
 
 __all__ = ["STATUSES", "Finding", "FixKind", "ProviderTarget", "Report", "build_targets", "run_doctor"]
 
@@ -168,7 +169,7 @@ def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
         resolved = result.keys.get(pid)
         key = reach.SentKey(resolved.source, pid, resolved.value) if resolved is not None else None
         headers: dict[str, Any] = dict(reach.request_headers(merged, env, key))
-        has_key = key is not None or any(str(h).lower() in reach.KEY_HEADERS for h in headers)
+        has_key = key is not None or any(is_key_header(str(h)) for h in headers)
         model = result.model if pid == result.active else result.profile_models.get(pid)
         targets.append(
             ProviderTarget(
