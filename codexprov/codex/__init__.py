@@ -11,6 +11,9 @@
   from the real Codex on a copy of the setup, or read from the catalog.
 - `names`: display names Codex takes for its built-ins, asked from the binary (`appserver`).
 - `appserver`: asking a Codex app-server (stdio, or the daemon's control socket).
+- `reach`: how Codex reaches a provider: the environment it starts with (`$CODEX_HOME/.env`), the
+  key it resolves and from where, the headers and URL it sends, proxies, what it ignores; shared by
+  `doctor`, `models` and `add --model`.
 - `wire`: what Codex puts on the wire: which header names, values and base URLs it can send, the
   key bytes it sends, and the probe request built from a `request.RequestPlan`.
 
