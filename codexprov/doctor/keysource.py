@@ -308,6 +308,9 @@ def run_auth_command(argv: list[str], *, cwd: Path, env: dict[str, str], timeout
     token = (proc.stdout or "").strip()
     if not token:
         return CommandOutcome(error="printed nothing")
+    from codexprov.redact import remember
+
+    remember(token, proc.stdout)  # what it printed is a key, whatever later output quotes it
     return CommandOutcome(token=token)
 
 
