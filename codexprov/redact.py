@@ -98,7 +98,10 @@ def _unquote(key: str) -> str:
     key = key.strip()
     if len(key) >= 2 and key[0] == key[-1] and key[0] in "\"'":
         return key[1:-1]
-    return key.rsplit(".", 1)[-1].strip().strip("\"'") if "." in key else key
+    if "." in key:
+        key = key.rsplit(".", 1)[-1].strip().strip("\"'")
+    # A diff line's `-`/`+` (`-env_key = …`) is not part of the name.
+    return key.lstrip("+-") or key
 
 
 # ------------------------------------------------------------------------------ by place
