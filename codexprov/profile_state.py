@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from codexprov import safe_read
 from codexprov.paths import Paths
 
 STATE_FILE = "profiles.json"
@@ -20,7 +21,7 @@ def state_path(paths: Paths) -> Path:
 
 def recorded_active(paths: Paths) -> str | None:
     try:
-        data = json.loads(state_path(paths).read_text(encoding="utf-8"))
+        data = json.loads(safe_read.read_text(state_path(paths)))
     except (OSError, ValueError):
         return None
     value = (data.get("active") or {}).get(str(paths.codex_home)) if isinstance(data, dict) else None
@@ -32,7 +33,7 @@ def record_active(paths: Paths, name: str | None) -> None:
 
     target = state_path(paths)
     try:
-        data = json.loads(target.read_text(encoding="utf-8"))
+        data = json.loads(safe_read.read_text(target))
         if not isinstance(data, dict):
             data = {}
     except (OSError, ValueError):
@@ -63,7 +64,7 @@ def active_profile(paths: Paths, root: dict[str, Any]) -> str | None:
     try:
         from codexprov.config.document import loads
 
-        data = loads(paths.profile_file(name).read_text(encoding="utf-8"))
+        data = loads(safe_read.read_text(paths.profile_file(name)))
     except (OSError, ValueError):
         return None
     return name if selection_matches({k: data[k] for k in SELECTION_KEYS if k in data}, root) else None

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codexprov import safe_read
+
 if TYPE_CHECKING:
     from codexprov.paths import Paths
 
@@ -89,7 +91,11 @@ def find_sessions(codex_home: Path) -> SessionList:
         if not root.is_dir():
             continue
         for path in sorted(root.rglob("rollout-*.jsonl")):
-            session = _read_rollout(path, archived)
+            try:
+                session = _read_rollout(path, archived)
+            except safe_read.NotARegularFile as err:
+                problems.append(f"{path}: {err.strerror}; skipped")
+                continue
             if session is None:
                 problems.append(f"{path}: no session_meta on its first line")
             else:
@@ -109,10 +115,13 @@ def find_sessions(codex_home: Path) -> SessionList:
 
 
 def _read_rollout(path: Path, archived: bool) -> Session | None:
+    """The session a rollout file's first line describes (None: it has none). A FIFO or device
+    named like a rollout raises NotARegularFile instead of hanging the scan."""
     try:
-        with path.open("rb") as handle:
-            first = handle.readline(_FIRST_LINE_LIMIT)
+        first = safe_read.read_first_line(path, _FIRST_LINE_LIMIT)
         record = json.loads(first)
+    except safe_read.NotARegularFile:
+        raise
     except (OSError, ValueError):
         return None
     payload = record.get("payload") if isinstance(record, dict) and record.get("type") == "session_meta" else None

@@ -229,12 +229,22 @@ class _Echo(BaseHTTPRequestHandler):
     do_GET = do_POST = _answer
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up early (doctor at its timeout) is not an error worth a traceback on
+    stderr, where the next command's captured output would pick it up."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        pass
+
+
 @contextlib.contextmanager
 def echo_server_port():
     """(port, what the server was sent) of a running echo server."""
     seen: list[str] = []
     handler = type("Echo", (_Echo,), {"seen": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

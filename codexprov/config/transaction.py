@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codexprov import safe_read
 from codexprov.config import cache
 from codexprov.config.document import BOM, Snapshot, load, parse, read_file, same_data
 from codexprov.config.edit import EditImpossible, keep_missing_final_newline
@@ -480,7 +481,7 @@ def undo(
             )
         entry = entries[index]
         try:
-            current = target.read_bytes() if target.exists() else None
+            current = safe_read.read_bytes(target) if target.exists() else None
         except OSError as err:
             raise FileAccessError(f"cannot read {target}: {err.strerror or err}; nothing was changed") from None
         current_hash = hashlib.sha256(current).hexdigest() if current is not None else None
@@ -524,7 +525,7 @@ def _read_backup(paths: Paths, entry: dict[str, Any]) -> str | None:
     path = Path(entry["backup"])
     try:
         # Bytes, not read_text: text mode would turn a CRLF file's line ends into LF.
-        return path.read_bytes().decode("utf-8")
+        return safe_read.read_bytes(path).decode("utf-8")
     except FileNotFoundError:
         raise NotFoundError(
             f"cannot undo `{entry['description']}`: its backup {path} is missing; nothing was changed",

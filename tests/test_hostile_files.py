@@ -1,0 +1,115 @@
+"""Issue 24 items 6, 8 and 11: files and folders someone else may have planted. A FIFO or device
+where a config or rollout file belongs is an error naming the path (never a hang), a doubled
+byte-order mark is refused with file:line like any invalid file, and codexprov's own folders are
+private whatever the umask.
+
+The commands run as the installed executable under a hard timeout: a hang is a failure, not a
+frozen test run."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs, devices and umask are POSIX")
+
+PROVIDER = '[model_providers.a]\nname = "A"\nbase_url = "http://127.0.0.1:9/v1"\n'
+
+COMMANDS = [
+    ["list"],
+    ["list", "--json"],
+    ["show", "a"],
+    ["add", "custom", "--id", "x", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "none"],
+    ["sessions"],
+    ["remove", "a", "--force"],
+    ["use", "a"],
+    ["key", "migrate", "--dry-run"],
+]
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["HOME"] = str(home)
+    env["CODEX_HOME"] = str(home / ".codex")
+    return env
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_item6_a_fifo_or_device_as_config_is_refused_never_a_hang(run_exe, isolated_home, config_file, kind):
+    if kind == "fifo":
+        os.mkfifo(config_file)
+        what = "a FIFO (named pipe)"
+    else:
+        config_file.symlink_to("/dev/zero")
+        what = "a character device"
+    expected = (
+        f"error: cannot read {config_file}: it is {what}, not a regular file\n"
+        f"hint: Replace it with a regular file (`ls -l {config_file}` shows what it is).\n"
+    )
+    env = _env(isolated_home)
+    for argv in COMMANDS:
+        result = run_exe(*argv, env=env, timeout=10)
+        assert (result.exit_code, result.stdout, result.stderr) == (8, "", expected), argv
+    doctor = run_exe("doctor", "--offline", env=env, timeout=20)
+    assert doctor.exit_code == 1
+    assert f"✗ cannot read {config_file}: it is {what}, not a regular file" in doctor.stdout
+    completion = run_exe("__complete", "bash", "use", "", env=env, timeout=10)
+    assert (completion.exit_code, completion.stdout) == (1, "")
+    assert stat.S_ISFIFO(os.lstat(config_file).st_mode) if kind == "fifo" else config_file.is_symlink()
+
+
+def test_item6_a_fifo_as_profile_file_or_recipe_is_skipped_or_refused(run_exe, isolated_home, config_file):
+    config_file.write_text(PROVIDER, encoding="utf-8")
+    os.mkfifo(config_file.parent / "work.config.toml")
+    recipes = isolated_home / ".config" / "codexprov" / "recipes"
+    recipes.mkdir(parents=True)
+    os.mkfifo(recipes / "team.toml")
+    env = _env(isolated_home)
+    listed = run_exe("list", env=env, timeout=10)
+    assert listed.exit_code == 0, listed.stderr
+    shown = run_exe("recipes", env=env, timeout=10)
+    assert "Traceback" not in shown.stderr
+    assert f"{recipes / 'team.toml'}" in shown.stderr
+    assert "it is a FIFO (named pipe), not a regular file" in shown.stderr
+
+
+def test_item6_a_fifo_as_rollout_file_is_skipped_with_a_warning(run_exe, isolated_home, config_file):
+    config_file.write_text(PROVIDER, encoding="utf-8")
+    day = config_file.parent / "sessions" / "2026" / "12" / "01"
+    day.mkdir(parents=True)
+    fifo = day / "rollout-2026-12-01T10-00-00-0192e6a0-0000-7000-8000-000000000001.jsonl"
+    os.mkfifo(fifo)
+    env = _env(isolated_home)
+    for argv in (["sessions"], ["sessions", "--provider", "a"], ["remove", "a", "--dry-run"]):
+        result = run_exe(*argv, env=env, timeout=10)
+        assert "Traceback" not in result.stderr, argv
+        if argv[0] == "sessions":
+            assert result.exit_code == 0, result.stderr
+            assert f"warning: skipped {fifo}: it is a FIFO (named pipe), not a regular file; skipped\n" in result.stderr
+
+
+def test_item11_a_doubled_byte_order_mark_is_refused_with_file_and_line(run_cli, config_file):
+    raw = b"\xef\xbb\xbf\xef\xbb\xbf" + PROVIDER.encode()
+    config_file.write_bytes(raw)
+    expected = (
+        f"error: {config_file}:1:2: invalid TOML: a second byte-order mark (U+FEFF) after the first; Codex refuses the file\n"
+        "hint: Remove the extra byte-order mark at the start of the file (re-save it as UTF-8 with at most one).\n"
+    )
+    for argv in (
+        ["list"],
+        ["show", "a"],
+        ["add", "custom", "--id", "x", "--base-url", "http://127.0.0.1:9/v1", "--key-mode", "none"],
+        ["use", "a"],
+        ["remove", "a", "--force"],
+    ):
+        result = run_cli(*argv)
+        assert (result.exit_code, result.stdout, result.stderr) == (3, "", expected), argv
+    assert config_file.read_bytes() == raw
+    # One byte-order mark stays fine (Codex accepts it) and is kept on write.
+    config_file.write_bytes(b"\xef\xbb\xbf" + PROVIDER.encode())
+    assert run_cli("use", "a").exit_code == 0
+    assert config_file.read_bytes().startswith(b"\xef\xbb\xbfmodel_provider = \"a\"\n")
