@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov import safe_read
-from codexprov.paths import Paths
+from codexprov.paths import Paths, check_private, private_dir
 
 STATE_FILE = "profiles.json"
 SELECTION_KEYS = ("model_provider", "model", "model_reasoning_effort")
@@ -20,6 +20,7 @@ def state_path(paths: Paths) -> Path:
 
 
 def recorded_active(paths: Paths) -> str | None:
+    check_private(paths.state_dir)  # another user's profiles.json would pick the active profile
     try:
         data = json.loads(safe_read.read_text(state_path(paths)))
     except (OSError, ValueError):
@@ -43,7 +44,7 @@ def record_active(paths: Paths, name: str | None) -> None:
         active.pop(str(paths.codex_home), None)
     else:
         active[str(paths.codex_home)] = name
-    paths.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(paths.state_dir)
     write_atomic(target, json.dumps(data, indent=1, sort_keys=True) + "\n", existed=target.exists())
 
 

@@ -112,4 +112,74 @@ def test_item11_a_doubled_byte_order_mark_is_refused_with_file_and_line(run_cli,
     # One byte-order mark stays fine (Codex accepts it) and is kept on write.
     config_file.write_bytes(b"\xef\xbb\xbf" + PROVIDER.encode())
     assert run_cli("use", "a").exit_code == 0
-    assert config_file.read_bytes().startswith(b"\xef\xbb\xbfmodel_provider = \"a\"\n")
+    assert config_file.read_bytes().startswith(b'\xef\xbb\xbfmodel_provider = "a"\n')
+
+
+# ------------------------------------------------------------------------------ item 8: private folders
+
+
+@pytest.fixture
+def umask_000():
+    old = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_item8_private_folders_are_0700_under_umask_000(run_cli, isolated_home, config_file, memory_keyring, umask_000):
+    from codexprov.bridge.layout import resolve as bridge_layout
+    from codexprov.bridge.layout import write_private
+    from codexprov.paths import resolve
+
+    config_file.write_text('[model_providers.a]\nname = "A"\nbase_url = "http://127.0.0.1:9/v1"\n', encoding="utf-8")
+    assert run_cli("use", "a").exit_code == 0
+    assert run_cli("use", "a", "--model", "m2").exit_code == 0
+    assert run_cli("list").exit_code == 0
+    paths = resolve()
+    state = paths.state_dir
+    created = [state, paths.backup_dir, *[p for p in state.rglob("*") if p.is_dir()]]
+    assert paths.backup_dir in created and len(created) >= 3
+    assert {str(p.relative_to(isolated_home)): _mode(p) for p in created} == {
+        str(p.relative_to(isolated_home)): 0o700 for p in created
+    }
+    # The parents codexprov created on the way (~/.local/state) too.
+    assert _mode(state.parent) == 0o700
+    layout = bridge_layout()
+    write_private(layout.state_file, "{}")
+    assert _mode(layout.state_file.parent) == 0o700 and _mode(layout.state_file.parent.parent) == 0o700
+
+
+def test_item8_the_bridge_venv_is_private_under_umask_000(tmp_path, umask_000):
+    from codexprov.bridge.install import _run
+
+    venv = tmp_path / "venv"
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], "create a virtualenv")
+    writable = [p for p in [venv, *venv.rglob("*")] if not p.is_symlink() and _mode(p) & 0o022]
+    assert writable == []
+    assert _mode(venv) == 0o700
+
+
+def test_item8_a_state_folder_others_can_write_is_refused_with_the_fix(run_cli, isolated_home, config_file):
+    from codexprov.paths import resolve
+
+    config_file.write_text('[model_providers.a]\nname = "A"\nbase_url = "http://127.0.0.1:9/v1"\n', encoding="utf-8")
+    assert run_cli("use", "a").exit_code == 0
+    state = resolve().state_dir
+    state.chmod(0o777)
+    before = config_file.read_bytes()
+    expected = (
+        f"error: refusing to use {state}: it can be written by other users (mode 0777), so another user could plant "
+        "files codexprov reads there\n"
+        f"hint: Run `chmod go-w {state}` (codexprov creates it 0700).\n"
+    )
+    for argv in (["list"], ["use", "a", "--model", "m2"], ["undo"]):
+        result = run_cli(*argv)
+        assert (result.exit_code, result.stderr) == (8, expected), argv
+    assert config_file.read_bytes() == before
+    state.chmod(0o700)
+    assert run_cli("list").exit_code == 0

@@ -159,9 +159,9 @@ def read_run(layout: Layout) -> dict[str, Any] | None:
 
 def write_private(path: Path, text: str) -> None:
     """Write a file only the user can read (0600, in a 0700 folder), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if os.name != "nt":
-        os.chmod(path.parent, 0o700)
+    from codexprov.paths import private_dir
+
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

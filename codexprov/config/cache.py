@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from codexprov.paths import make_dirs
+
 try:  # the interpreter's own sha256: `import hashlib` loads OpenSSL (~2 ms), and `list` is a hot path
     from _sha256 import sha256  # type: ignore[import-not-found]  # no stub; a C module of CPython 3.11
 except ImportError:  # pragma: no cover - Python 3.12+ names it _sha2; other builds may lack both
@@ -77,8 +79,7 @@ def put(cache_dir: Path | None, path: Path, data: dict[str, Any]) -> None:
     try:
         st = os.stat(path)
         entry = _entry(cache_dir, path)
-        cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        entry.parent.mkdir(exist_ok=True, mode=0o700)
+        make_dirs(entry.parent)
         if not _private(entry.parent):
             return
         old = entry.with_suffix(".pickle")

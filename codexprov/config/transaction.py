@@ -29,7 +29,7 @@ from codexprov.config.document import BOM, Snapshot, load, parse, read_file, sam
 from codexprov.config.edit import EditImpossible, keep_missing_final_newline
 from codexprov.errors import CodexprovError, ConfigError, FileAccessError, NotFoundError
 from codexprov.locking import FileLock
-from codexprov.paths import Paths
+from codexprov.paths import Paths, check_private, make_dirs, private_dir
 
 MAX_BACKUPS = 20
 
@@ -263,7 +263,7 @@ def write_atomic(target: Path, text: str, *, existed: bool) -> None:
     folder = target.parent
     try:
         if not folder.exists():
-            folder.mkdir(parents=True, mode=0o700)
+            make_dirs(folder)
         mode = (os.stat(target).st_mode & 0o7777) if existed and target.exists() else 0o600
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
         try:
@@ -303,8 +303,9 @@ def _journal_lock(paths: Paths) -> FileLock:
 
 def _read_journal(paths: Paths) -> list[dict[str, Any]]:
     path = _journal_path(paths)
+    check_private(paths.state_dir)  # another user's journal would name the "backup" undo restores
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
+        entries = json.loads(safe_read.read_text(path))
     except FileNotFoundError:
         return []
     except OSError as err:
@@ -346,7 +347,7 @@ def _backup(paths: Paths, target: Path, snap: Snapshot, backup_text) -> Path | N
         return None
     folder = paths.backup_dir / _key(target)
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(folder, root=paths.state_dir)
     except OSError as err:
         raise FileAccessError(
             f"cannot create the backup folder {folder}: {err.strerror or err}; {target} was not changed",
