@@ -293,7 +293,7 @@ def _keep_keys_out_of_the_file(
 def check_sendable(spec: ProviderSpec) -> None:
     """Refuse a table Codex would quietly get wrong: a base URL it cannot reach (not http(s)), or a
     header it cannot send (Codex drops such a header silently and the request goes out without it)."""
-    from codexprov.wire import base_url_problem, header_name_problem, header_value_problem
+    from codexprov.codex.wire import base_url_problem, header_name_problem, header_value_problem
 
     if spec.base_url is not None:
         problem = base_url_problem(spec.base_url)

@@ -1,5 +1,5 @@
 """Judgments of values Codex drops silently, and keys read by two providers: the static doctor
-checks and `add`'s refusals (the same rules, codexprov.wire). What Codex does with each was seen
+checks and `add`'s refusals (the same rules, codexprov.codex.wire). What Codex does with each was seen
 with the real binary (tests/test_doctor_verdicts_codex.py)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codexprov.wire import base_url_problem, header_name_problem, header_value_problem, key_problems
+from codexprov.codex.wire import base_url_problem, header_name_problem, header_value_problem, key_problems
 from tests.test_doctor_static import ACME, KEY, doctor, problems
 
 

@@ -518,5 +518,128 @@ def test_every_row_has_a_distinct_canary():
     assert all(len(s) >= 20 for s in secrets)
 
 
+# ------------------------------------------------------------------------------ import sources
+# (issue 21; kept apart from the config rows above.) A canary in every place another tool's file
+# can hold a key that `codexprov import` reads: every import command's output, and every file
+# under HOME but the source itself, must be free of all of them; the canaries that were imported
+# live in the keyring only.
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    name: str
+    imported: bool  # the canary ends up in the keyring; otherwise the row is skipped or ignored
+
+
+def _cc_switch_rows(port: int) -> list[tuple[SourceRow, object]]:
+    from tests.import_sources import CcRow, codex_row, third_party_config
+
+    url = f"http://127.0.0.1:{port}/v1"
+    rows: list[tuple[SourceRow, object]] = []
+
+    def add(name: str, imported: bool, make) -> None:
+        row = SourceRow(name, imported)
+        rows.append((row, make(source_canary(row))))
+
+    add("cc-auth-openai-api-key", True, lambda c: codex_row("r1", "Auth Key", url, c))
+    add(
+        "cc-toml-bearer",
+        True,
+        lambda c: codex_row("r2", "Bearer", url, None, extra=f'experimental_bearer_token = "{c}"\n'),
+    )
+    add("cc-toml-apikey", True, lambda c: codex_row("r3", "Api Key", url, None, extra=f"apiKey = '{c}'\n"))
+    add(
+        "cc-toml-top-api-key",
+        True,
+        lambda c: CcRow("r4", "Top Key", {"auth": {}, "config": f'api_key = "{c}"\n' + third_party_config("t", url)}),
+    )
+    add(
+        "cc-header-bearer",
+        True,
+        lambda c: codex_row("r5", "Header", url, None, extra=f'http_headers = {{ Authorization = "Bearer {c}" }}\n'),
+    )
+    add(
+        "cc-chat-header-skipped",
+        False,
+        lambda c: codex_row(
+            "r6", "Chat Hdr", url, None, api_format="openai_chat", extra=f'http_headers = {{ x-api-key = "{c}" }}\n'
+        ),
+    )
+    add("cc-url-userinfo", False, lambda c: codex_row("r7", "Userinfo", f"http://user:{c}@127.0.0.1:{port}/v1", None))
+    add("cc-url-query", False, lambda c: codex_row("r8", "Query", f"{url}?key={c}", None))
+    add("cc-broken-json", False, lambda c: CcRow("r9", "Broken JSON", '{"auth": {"OPENAI_API_KEY": "' + c + '"'))
+    add(
+        "cc-broken-toml",
+        False,
+        lambda c: CcRow("r10", "Broken TOML", {"auth": {}, "config": f'experimental_bearer_token = "{c}\n'}),
+    )
+    add("cc-meta", False, lambda c: CcRow("r11", "Meta", {"auth": {}, "config": ""}, meta={"apiKey": c}))
+    add(
+        "cc-other-app",
+        False,
+        lambda c: CcRow("r12", "Claude", {"env": {"ANTHROPIC_AUTH_TOKEN": c}}, app_type="claude"),
+    )
+    return rows
+
+
+def source_canary(row: SourceRow) -> str:
+    return "srcc" + hashlib.sha256(row.name.encode()).hexdigest()[:20]
+
+
+def test_no_canary_leaks_from_import_sources(run_cli, isolated_home, echo_port, memory_keyring):
+    from tests.import_sources import write_cc_switch
+
+    rows = _cc_switch_rows(echo_port)
+    db = write_cc_switch(isolated_home / ".cc-switch" / "cc-switch.db", [r for _row, r in rows])  # type: ignore[misc]
+    sources = {db}
+    canaries = {source_canary(row): row for row, _ in rows}
+    assert len(canaries) == len(rows)
+    found: list[str] = []
+    imported_ids: list[str] = []
+
+    def run(*argv: str) -> int:
+        result = run_cli(*argv, input="")
+        label = " ".join(argv)
+        assert "Traceback" not in result.stderr, f"`codexprov {label}` crashed:\n{result.stderr}"
+        for secret, row in canaries.items():
+            if secret in result.stdout + result.stderr:
+                found.append(f"`codexprov {label}` printed the canary of {row.name}")
+        for path in sorted(p for p in isolated_home.rglob("*") if p.is_file() and p not in sources):
+            data = path.read_bytes()
+            for secret, row in canaries.items():
+                if secret.encode() in data:
+                    found.append(
+                        f"after `codexprov {label}`, {path.relative_to(isolated_home)} holds the canary of {row.name}"
+                    )
+        return result.exit_code
+
+    commands = [
+        ["import", "cc-switch", "--dry-run"],
+        ["import", "cc-switch", "--dry-run", "--json"],
+        ["import", "cc-switch"],  # no terminal, no --yes: refused
+        ["import", "cc-switch", "--yes", "--use"],
+        ["import", "cc-switch", "--yes"],
+        ["import", "cc-switch", "--yes", "--json"],
+    ]
+    codes = [run(*argv) for argv in commands]
+    assert codes == [0, 0, 9, 0, 0, 0]
+    import tomllib
+
+    imported_ids = list(tomllib.loads((isolated_home / ".codex" / "config.toml").read_text())["model_providers"])
+    assert imported_ids == ["auth-key", "bearer", "api-key", "top-key", "header"]
+    for pid in imported_ids:
+        run("show", pid)
+        run("show", pid, "--json")
+    for argv in (["list"], ["list", "--json"], ["key", "list"], ["key", "list", "--json"], ["doctor", "--offline"]):
+        run(*argv)
+    run("undo", "--dry-run")
+    run("undo")
+    stored = set(memory_keyring.entries.values())
+    expected = {c for c, row in canaries.items() if row.imported}
+    assert expected <= stored, sorted(canaries[c].name for c in expected - stored)
+    assert not ({c for c, row in canaries.items() if not row.imported} & stored)
+    assert not found, "\n".join(found)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))

@@ -181,7 +181,18 @@ def confirm(question: str, *, yes: bool) -> None:
 
 def register_commands() -> None:
     """Import the command modules: each registers its commands on `app` when imported."""
-    from codexprov.cli import bridge, completion, doctor, keys, models, profiles, providers, recipes, sessions  # noqa: F401
+    from codexprov.cli import (  # noqa: F401
+        bridge,
+        completion,
+        doctor,
+        importing,
+        keys,
+        models,
+        profiles,
+        providers,
+        recipes,
+        sessions,
+    )
 
 
 def _show_click_error(err: Any, argv: list[str]) -> None:

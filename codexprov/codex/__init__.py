@@ -5,6 +5,8 @@
   fields, reserved and partly reserved built-in ids, ...), by the first release that behaves so.
 - `builtins`: the built-in providers' display data (name, default URL, where their key comes from).
 - `rules`: why Codex would refuse a provider table, and whether a custom provider may use an id.
+- `wire`: what Codex puts on the wire: which header names, values and base URLs it can send, the
+  key bytes it sends, and the request shape (headers, tools) of a turn per model.
 
 Supporting a new Codex release means editing this package and its tests, nothing else. The
 modules import nothing heavy, and this file imports none of them, so `list` and `token` stay fast.

@@ -143,7 +143,7 @@ def _scoped(finding: Finding, in_use: set[str], layers: list[Any], profile: str 
 def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
     """What the network checks probe: every checked provider that has a base URL, keys resolved."""
     from codexprov.codex.builtins import BUILTIN_PROVIDERS
-    from codexprov.wire import authorization_value
+    from codexprov.codex.wire import authorization_value
 
     targets = []
     for pid in result.order:
@@ -186,7 +186,7 @@ def sendable_headers(table: Mapping[str, Any], env: Mapping[str, str]) -> dict[s
     """The extra headers Codex sends for this table: http_headers, then env_http_headers whose
     variable is set; a header Codex cannot send is dropped, as Codex drops it. Values as bytes
     (UTF-8, as Codex sends them), without the surrounding whitespace a server drops anyway."""
-    from codexprov.wire import header_name_problem, header_value_problem
+    from codexprov.codex.wire import header_name_problem, header_value_problem
 
     out: dict[str, str | bytes] = {}
     pairs: list[tuple[str, str]] = []

@@ -118,7 +118,7 @@ def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
 def key_format(ctx: CheckContext, provider: ProviderTable, what: str, sent: str, field: str, fix: str) -> None:
     """The key as Codex sends it (`Bearer ` + these bytes): whitespace, a newline, quotes or a
     `Bearer ` prefix inside it make the provider refuse it."""
-    from codexprov.wire import key_problems
+    from codexprov.codex.wire import key_problems
 
     problems = key_problems(sent)
     if not problems:

@@ -354,7 +354,7 @@ class _Prober:
 
         import httpx
 
-        from codexprov.wire import request_shape
+        from codexprov.codex.wire import request_shape
 
         pid = target.id
         limit = max(self.timeout, LIVE_MIN_TIMEOUT)

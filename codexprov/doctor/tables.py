@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 
 from codexprov.codex.capabilities import NEWEST_PROVIDER_FIELDS
 from codexprov.codex.rules import AUTH_FIELDS, builtin_field_refusals
+from codexprov.codex.wire import base_url_problem, header_name_problem, header_value_problem
 from codexprov.doctor.context import TABLE_CHECKS, CheckContext, ProviderTable, table_check
 from codexprov.doctor.findings import FixKind
 from codexprov.doctor.locate import auth_field
-from codexprov.wire import base_url_problem, header_name_problem, header_value_problem
 
 # Keys people write that Codex does not read, and what they meant. A target of None: no such field.
 ALIASES: dict[str, str | None] = {

@@ -1,0 +1,132 @@
+"""CLI: import cc-switch / ocx (core: codexprov.importers)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from codexprov.cli import app, confirm, out_json, out_table, render, say, show_diff, state
+
+import_app = typer.Typer(
+    name="import",
+    help="Import providers from other tools (cc-switch, ocx) into config.toml: keys into the keyring.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(import_app, name="import")
+
+_FROM_HELP = "The file to read (default: {default})."
+
+
+@import_app.command("cc-switch")
+def cc_switch_cmd(
+    source_path: str | None = typer.Option(
+        None,
+        "--from",
+        metavar="PATH",
+        help=_FROM_HELP.format(default="$CC_SWITCH_CONFIG_DIR/cc-switch.db, else ~/.cc-switch/cc-switch.db"),
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the diff; write nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    use: bool = typer.Option(False, "--use", help="Also make cc-switch's current provider the active one."),
+    as_json: bool = typer.Option(False, "--json", help="The plan as JSON (with --dry-run, or after writing)."),
+) -> None:
+    """Import cc-switch's Codex providers (its SQLite database, opened read-only)."""
+    from codexprov.importers import cc_switch
+
+    path = Path(source_path).expanduser() if source_path else cc_switch.default_path()
+    run_import(cc_switch.read(path), dry_run=dry_run, yes=yes, use=use, as_json=as_json)
+
+
+def run_import(source, *, dry_run: bool, yes: bool, use: bool, as_json: bool = False) -> None:
+    """Plan, show the plan and the diff, confirm, then write in one transaction."""
+    from codexprov.bridge import layout as bridge_layout
+    from codexprov.bridge import manage as bridge_manage
+    from codexprov.cli.providers import _codex_label, _token_auth
+    from codexprov.codex.version import detect
+    from codexprov.importers import plan as planning
+    from codexprov.recipes import load_catalog
+
+    paths = state.paths
+    layout = bridge_layout.resolve()
+    codex = detect(paths, explicit=state.codex_binary)
+    store = _open_store(source, dry_run=dry_run)
+    planner = planning.Planner(
+        catalog=load_catalog(paths),
+        token_auth=_token_auth,
+        capabilities=codex.capabilities,
+        codex_label=_codex_label(codex),
+        bridge_url=lambda: bridge_manage.planned_base_url(layout),
+        store=store,
+    )
+    plan = planning.plan_import(paths, source, planner, use=use, env=dict(os.environ))
+    if as_json:
+        out_json(_plan_json(plan, dry_run))
+    else:
+        _show_plan(plan)
+    for note in planning.summary(plan):
+        say(
+            f"warning: {note.text}" if note.level == "warning" else note.text,
+            style="yellow" if note.level == "warning" else None,
+        )
+    problem = planning.nothing_left(plan)
+    if problem is not None:
+        raise problem
+    if not plan.changes:
+        count = len(plan.importable)
+        say(
+            f"nothing to import: the {count} provider{'s' if count != 1 else ''} from {source.tool} "
+            f"{'are' if count != 1 else 'is'} already in {paths.config_file} as imported; nothing changed"
+        )
+        return
+    if plan.preview is not None and not as_json:
+        show_diff(plan.preview.diff)
+    if dry_run:
+        keys = [str(e.provider_id) for e in plan.entries if e.store_key]
+        if keys:
+            say(f"would store keys in the OS keyring for: {', '.join(keys)}")
+        say("dry run: nothing was written")
+        return
+    count = len(plan.new)
+    confirm(f"Import {count} provider{'s' if count != 1 else ''} into {paths.config_file} as shown?", yes=yes)
+    render(planning.commit_import(plan, paths, store=store, bridge_layout=layout))
+
+
+def _open_store(source, *, dry_run: bool):
+    """The keyring, to compare keys with (so a second import knows they are there). A dry run goes
+    on without it; a real import needs it whenever a key or the bridge is involved."""
+    from codexprov import credentials
+    from codexprov.errors import KeyringUnavailableError
+
+    if not any(c.key or c.bridge or c.key_var for c in source.candidates):
+        return None
+    try:
+        return credentials.open_store()
+    except KeyringUnavailableError:
+        if dry_run:
+            return None
+        raise
+
+
+def _show_plan(plan) -> None:
+    rows = []
+    for entry in plan.entries:
+        status = f"skip: {entry.reason}" if entry.status == "skip" else _STATUS[entry.status]
+        current = " (current)" if entry.current else ""
+        rows.append([entry.source_id + current, entry.provider_id or "-", entry.route, entry.key_label, status])
+    out_table([plan.source.tool.upper(), "ID", "ROUTE", "KEY", "STATUS"], rows)
+
+
+_STATUS = {"new": "new", "unchanged": "unchanged", "key": "unchanged (key to store)"}
+
+
+def _plan_json(plan, dry_run: bool) -> dict:
+    return {
+        "source": str(plan.source.path),
+        "tool": plan.source.tool,
+        "dry_run": dry_run,
+        "use": plan.use_id,
+        "entries": [e.to_json() for e in plan.entries],
+    }

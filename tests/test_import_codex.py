@@ -1,0 +1,129 @@
+"""Imports end to end with the real parts: the real Secret Service holds the imported keys, the real
+Codex 0.169.0 completes a turn with an imported direct provider (its key from the keyring through
+`codexprov token`), and with an imported chat-format provider through the real LiteLLM bridge (a
+bridge folder of this module's own, started by Codex's first auth command)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import tomllib
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.bridge_fixtures import require_bridge_parts, session_env
+from tests.codexrun import run_codex
+from tests.import_sources import codex_row, other_app_rows, write_cc_switch
+from tests.upstream_standin import TOOL_OUTPUT, ToolTurnServer, final_text
+
+pytestmark = [pytest.mark.codex, pytest.mark.keyring]
+
+
+def files_containing(root: Path, secret: str, *, besides: tuple[Path, ...] = ()) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and p not in besides and secret.encode() in p.read_bytes()]
+
+
+def test_imported_direct_provider_completes_a_turn_with_its_key_from_the_keyring(
+    run_exe, codex_bin, codex_home, isolated_home, secret_service, make_fake_server
+):
+    from codexprov import credentials
+
+    key = "sk-cc-direct-" + uuid.uuid4().hex
+    name = "Relay " + uuid.uuid4().hex[:6]
+    pid = name.lower().replace(" ", "-")
+    server = make_fake_server(expected_key=key)
+    db = write_cc_switch(
+        isolated_home / ".cc-switch" / "cc-switch.db",
+        [codex_row("r1", name, server.base_url, key, model="fake-model", current=True), *other_app_rows()],
+    )
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    try:
+        imported = run_exe("import", "cc-switch", "--yes", "--use")
+        assert imported.exit_code == 0, imported.stderr
+        assert key not in imported.stdout + imported.stderr
+        assert credentials.open_store().get(pid) == key
+        config = tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8"))
+        assert config["model_provider"] == pid and config["model"] == "fake-model"
+        assert config["model_providers"][pid]["auth"]["args"] == ["token", pid]
+
+        proc = run_codex(codex_bin, codex_home, env_extra={"DBUS_SESSION_BUS_ADDRESS": secret_service}, timeout=90)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "pong" in proc.stdout
+        turns = server.requests_to("/responses", "POST")
+        assert turns and turns[-1].headers["authorization"] == f"Bearer {key}"
+        # The key is in the keyring and in cc-switch's own database, nowhere else under HOME.
+        assert files_containing(isolated_home, key, besides=(db,)) == []
+        assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    finally:
+        credentials.open_store().delete(pid)
+
+
+@pytest.fixture
+def own_bridge(tmp_path: Path):
+    dbus = require_bridge_parts()
+    home = tmp_path / "own"
+    (home / ".codex").mkdir(parents=True)
+    env = session_env(home, tmp_path / "own-bridge", dbus)
+    exe = shutil.which("codexprov")
+    assert exe is not None
+
+    def codexprov(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+
+    yield home, env, codexprov
+    codexprov("bridge", "down")
+
+
+def test_imported_chat_format_provider_goes_through_the_bridge(own_bridge, codex_bin):
+    home, env, codexprov = own_bridge
+    key = "sk-cc-chat-" + uuid.uuid4().hex
+    tag = uuid.uuid4().hex[:6]
+    pid = f"chat-{tag}"
+    server = ToolTurnServer(expected_key=key).start()
+    db = write_cc_switch(
+        home / "cc" / "cc-switch.db",
+        [
+            codex_row(
+                "c1", f"Chat {tag}", server.base_url, key, api_format="openai_chat", model="box-model", current=True
+            )
+        ],
+    )
+    try:
+        imported = codexprov("import", "cc-switch", "--from", str(db), "--yes", "--use")
+        assert imported.returncode == 0, imported.stderr
+        row = next(line for line in imported.stdout.splitlines() if f" {pid} " in line)
+        assert re.split(r"\s{2,}", row.strip()) == [
+            f"Chat {tag} (current)",
+            pid,
+            "bridge (custom_openai)",
+            f"keyring sk-…{key[-4:]}",
+            "new",
+        ]
+        assert key not in imported.stdout + imported.stderr
+        table = tomllib.loads((home / ".codex" / "config.toml").read_text(encoding="utf-8"))["model_providers"][pid]
+        assert table["http_headers"] == {"x-litellm-tags": pid}
+        assert table["base_url"].startswith("http://127.0.0.1:")
+
+        keep = ("DBUS_SESSION_BUS_ADDRESS", "CODEXPROV_BRIDGE_DIR", "CODEXPROV_BRIDGE_VENV", "XDG_DATA_HOME")
+        proc = run_codex(
+            codex_bin,
+            home / ".codex",
+            "run the check",
+            args=["-s", "danger-full-access"],
+            env_extra={k: env[k] for k in keep if k in env},
+            timeout=150,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert final_text(TOOL_OUTPUT) in proc.stdout
+        turns = server.turn_requests()
+        assert len(turns) == 2
+        assert turns[0].path == "/v1/chat/completions"
+        assert turns[0].headers["authorization"] == f"Bearer {key}"
+        assert turns[0].body["model"] == "box-model"
+    finally:
+        codexprov("key", "rm", pid)
+        server.stop()
