@@ -12,6 +12,7 @@ Stdlib only and cheap to import: `list` and `token` read their config through it
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -27,12 +28,11 @@ _KINDS = (
     (stat.S_ISCHR, "a character device"),
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISDIR, "a directory"),
 )
 
 
 class NotARegularFile(FileAccessError, OSError):
-    """The path exists but is not a regular file (a FIFO, a device, a socket, a directory). Also an
+    """The path exists but is not a regular file (a FIFO, a device, a socket). Also an
     OSError, so a reader that skips files it cannot read skips this one too, worded by `strerror`."""
 
     def __init__(self, path: Path, kind: str):
@@ -60,7 +60,10 @@ def open_regular(path: Path | str) -> BinaryIO:
     path = Path(path)
     fd = os.open(path, _FLAGS | _BINARY)
     try:
-        kind = kind_of(os.fstat(fd).st_mode)
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):  # as open() says it (callers already word this one)
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        kind = kind_of(mode)
         if kind is not None:
             raise NotARegularFile(path, kind)
         if hasattr(os, "set_blocking"):

@@ -68,10 +68,8 @@ def read_file(path: Path) -> tuple[str, bool, bool]:
         raw = safe_read.read_bytes(path)
     except FileNotFoundError:
         return "", False, False
-    except safe_read.NotARegularFile as err:
-        if err.kind == "a directory":
-            raise FileAccessError(f"{path} is a directory, not a config file") from None
-        raise
+    except safe_read.NotARegularFile:
+        raise  # a FIFO or a device: its own message and hint
     except IsADirectoryError:
         raise FileAccessError(f"{path} is a directory, not a config file") from None
     except OSError as err:
