@@ -164,6 +164,19 @@ def scan(text: str, *, preamble_only: bool = False) -> list[Section]:
                 depth -= 1
             pos = m.end()
 
+    return _sections(text, lines, kinds, headers, keys_by_section, last_value_line, preamble_only)
+
+
+def _sections(
+    text: str,
+    lines: list[str],
+    kinds: list[str],
+    headers: list[tuple[int, str, bool]],
+    keys_by_section: list[set[str]],
+    last_value_line: list[int | None],
+    preamble_only: bool,
+) -> list[Section]:
+    """`scan`'s second pass: the line classes it found, turned into sections with byte offsets."""
     offsets = [0] * (len(lines) + 1)
     total = 0
     for i, line in enumerate(lines):

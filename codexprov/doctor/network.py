@@ -10,102 +10,32 @@ Probes never spend tokens: the POSTs carry `{}`, which every OpenAI-compatible s
 before generating anything (no model, no input); a 400/422 proves the route exists, a 404/405
 that it does not. Check ids: net.reachable, net.models, net.responses-route, net.live.
 
+This module runs the probes and says what their answers mean; the requests themselves are
+`doctor.transport`'s, the live streamed turn is `doctor.live`'s.
+
 httpx is imported inside `check_network`: the rest of codexprov must not pay for it.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from codexprov.doctor.findings import Finding, ProviderTarget
+from codexprov.doctor.live import LIVE_MIN_TIMEOUT, LIVE_TOOL, live_turn
+from codexprov.doctor.transport import RETRY_WAITS, Transport
+from codexprov.doctor.transport import Answer as _Answer
+from codexprov.doctor.transport import base_root as _root
+from codexprov.doctor.transport import import_httpx as _import_httpx
+from codexprov.doctor.transport import is_http_url as _is_http_url
+from codexprov.doctor.transport import is_loopback as _is_loopback
+from codexprov.doctor.transport import join_url as _join
+from codexprov.doctor.transport import one_line as _one_line
+from codexprov.doctor.transport import shown_url as _shown
+from codexprov.doctor.transport import tls_context as _tls_context
 from codexprov.redact import redact_text
 
-# A real model may take several seconds to its first token; the probes' timeout is too short for it.
-LIVE_MIN_TIMEOUT = 30.0
-LIVE_TOOL = "ping"
-# Waits before asking again after a 429 rate limit or a 5xx (Codex retries those, with backoff).
-RETRY_WAITS = (0.25, 0.5)
-_MAX_SERVER_TEXT = 160
-
-
-@dataclass(frozen=True)
-class _Answer:
-    """One probe's outcome: an HTTP status and body, or why there was none."""
-
-    status: int | None = None
-    body: bytes = b""
-    error: str | None = None  # "timeout" | "connect" | "tls" | "invalid-url" | "other"
-    detail: str = ""
-    elapsed: float = 0.0
-    redirects: tuple[tuple[int, str], ...] = ()  # (status, Location) per hop followed, in order
-    method_changed: bool = False  # a 301/302/303 turned the POST into a GET (as Codex's client does)
-    retry_after: str | None = None
-    attempts: int = 1  # how often it was asked (429 and 5xx are asked again, as Codex does)
-    first_status: int | None = None  # the first answer's status, when it was asked again
-
-    @property
-    def quota(self) -> bool:
-        """A 429 that will not clear by waiting: the account is out of quota or credit."""
-        if self.status != 429:
-            return False
-        data = self.json()
-        err = data.get("error") if isinstance(data, dict) else None
-        fields = [str(err.get(k) or "") for k in ("code", "type")] if isinstance(err, dict) else []
-        if any(f in ("insufficient_quota", "billing_hard_limit_reached", "quota_exceeded") for f in fields):
-            return True
-        text = self.server_text().lower()
-        return "quota" in text or "billing" in text or "credit" in text
-
-    @property
-    def transient(self) -> bool:
-        """An answer Codex retries: a rate limit that clears, or the server failing (5xx)."""
-        return self.status is not None and ((self.status == 429 and not self.quota) or self.status >= 500)
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
-
-    def server_text(self) -> str:
-        """The server's error message (or the start of its body), one line, redacted, short."""
-        data = self.json()
-        text = ""
-        if isinstance(data, dict):
-            err = data.get("error")
-            if isinstance(err, dict):
-                text = str(err.get("message") or "")
-            elif isinstance(err, str):
-                text = err
-            text = text or str(data.get("detail") or data.get("message") or "")
-        if not text:
-            text = self.body[:400].decode("utf-8", "replace")
-        return _one_line(text)
-
-
-def _one_line(text: str) -> str:
-    text = " ".join(str(text).split())
-    if len(text) > _MAX_SERVER_TEXT:
-        text = text[: _MAX_SERVER_TEXT - 1] + "…"
-    return redact_text(text)
-
-
-def _root(base_url: str) -> str:
-    """The base URL the routes hang off. One that already ends in a route is a static finding;
-    probing `…/responses/responses` would only repeat it, so the route is dropped here."""
-    root = base_url.strip().rstrip("/")
-    for suffix in ("/responses", "/chat/completions"):
-        if root.endswith(suffix):
-            return root[: -len(suffix)]
-    return root
-
-
-def _shown(url: str) -> str:
-    """A URL fit to print: no query string (some providers take a key there), redacted."""
-    return redact_text(url.split("?", 1)[0])
+__all__ = ["LIVE_MIN_TIMEOUT", "LIVE_TOOL", "RETRY_WAITS", "check_network", "model_ids", "serves"]
 
 
 def _why_unreachable(answer: _Answer, timeout: float) -> str:
@@ -142,40 +72,6 @@ def check_network(
         return pool.submit(asyncio.run, coro).result()
 
 
-def _import_httpx() -> Any:
-    """httpx, without trio: httpcore imports trio whenever it is installed (~125 ms), and these
-    probes run on asyncio. The block lasts only while httpcore is first imported."""
-    import contextlib
-    import sys
-
-    if "httpx" in sys.modules or "trio" in sys.modules:
-        import httpx
-
-        return httpx
-    sys.modules["trio"] = None  # type: ignore[assignment]  # makes `import trio` raise ImportError
-    try:
-        import httpx
-
-        # Where httpcore looks for trio, loaded lazily on the first request otherwise; another httpcore
-        # layout only costs the import time.
-        with contextlib.suppress(ImportError):
-            import httpcore._synchronization  # noqa: F401 - imported for its side effect, under the block
-    finally:
-        if sys.modules.get("trio", 0) is None:
-            del sys.modules["trio"]
-    return httpx
-
-
-def _tls_context(targets: list[ProviderTarget]) -> Any:
-    """No https target: a context that trusts nothing (a redirect to https then fails closed)
-    instead of loading the CA bundle (~55 ms). Otherwise httpx's default verification."""
-    import ssl
-
-    if any(t.base_url.strip().lower().startswith("https:") for t in targets):
-        return True
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-
-
 async def _check_all(
     targets: list[ProviderTarget], timeout: float, live: bool, transport: Any, codex_version: str | None = None
 ) -> list[Finding]:
@@ -190,98 +86,8 @@ async def _check_all(
     return [finding for findings in results for finding in findings]
 
 
-class _Prober:
-    def __init__(self, client: Any, timeout: float, codex_version: str | None = None) -> None:
-        self.client = client
-        self.timeout = timeout
-        self.codex_version = codex_version
-
-    async def request(
-        self, method: str, url: str, target: ProviderTarget, deadline: float, body: Any = None
-    ) -> _Answer:
-        """One request the way Codex's HTTP client makes it: redirects followed (at most 10; a
-        301/302/303 turns a POST into a bodiless GET; another host gets no Authorization)."""
-        start = time.monotonic()
-        headers = {"Accept": "application/json", **target.headers}
-        params: Any = target.query_params or None
-        hops: list[tuple[int, str]] = []
-        changed = False
-        while True:
-            answer, location = await self._once(method, url, params, headers, body, deadline)
-            if location is None or answer.status is None or len(hops) >= 10:
-                break
-            hops.append((answer.status, location))
-            new_url = _join(url, location)
-            if answer.status in (301, 302, 303) and method == "POST":
-                method, body, changed = "GET", None, True
-            if _origin(new_url) != _origin(url):
-                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
-            url, params = new_url, None  # the Location carries its own query
-        return _Answer(
-            answer.status,
-            answer.body,
-            answer.error,
-            answer.detail,
-            time.monotonic() - start,
-            tuple(hops),
-            changed,
-            answer.retry_after,
-        )
-
-    async def _once(
-        self, method: str, url: str, params: Any, headers: dict[str, Any], body: Any, deadline: float
-    ) -> tuple[_Answer, str | None]:
-        import asyncio
-
-        import httpx
-
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return _Answer(error="timeout"), None
-        start = time.monotonic()
-        try:
-            response = await asyncio.wait_for(
-                self.client.request(
-                    method, url, params=params, headers=headers, json=body, timeout=httpx.Timeout(left)
-                ),
-                left,
-            )
-        except (TimeoutError, httpx.TimeoutException):
-            return _Answer(error="timeout", elapsed=time.monotonic() - start), None
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as err:
-            return _Answer(error="invalid-url", detail=_one_line(str(err))), None
-        except httpx.ConnectError as err:
-            return _Answer(
-                error=_connect_kind(err), detail=_connect_detail(err), elapsed=time.monotonic() - start
-            ), None
-        except httpx.HTTPError as err:
-            return _Answer(
-                error="other", detail=_one_line(f"{type(err).__name__}: {err}"), elapsed=time.monotonic() - start
-            ), None
-        location = response.headers.get("location") if response.status_code in (301, 302, 303, 307, 308) else None
-        answer = _Answer(
-            status=response.status_code,
-            body=response.content,
-            elapsed=time.monotonic() - start,
-            retry_after=response.headers.get("retry-after"),
-        )
-        return answer, location
-
-    async def asked_again(
-        self, method: str, url: str, target: ProviderTarget, deadline: float, first: _Answer, body: Any
-    ) -> _Answer:
-        """Ask again after a 429 rate limit or a 5xx, as Codex retries them (short waits, within the deadline)."""
-        import asyncio
-        import dataclasses
-
-        answer, attempts = first, 1
-        for wait in RETRY_WAITS:
-            if not answer.transient or time.monotonic() + wait >= deadline:
-                break
-            await asyncio.sleep(wait)
-            answer = await self.request(method, url, target, deadline, body=body)
-            attempts += 1
-        return dataclasses.replace(answer, attempts=attempts, first_status=first.status)
+class _Prober(Transport):
+    """The probes for one provider, and what their answers mean."""
 
     async def provider(self, target: ProviderTarget, live: bool) -> list[Finding]:
         import asyncio
@@ -349,179 +155,7 @@ class _Prober:
         return findings
 
     async def live(self, target: ProviderTarget, url: str) -> Finding:
-        """One real streamed turn with a tiny function tool: time to first event, did a call come back."""
-        import asyncio
-
-        import httpx
-
-        from codexprov.codex.wire import request_shape
-
-        pid = target.id
-        limit = max(self.timeout, LIVE_MIN_TIMEOUT)
-        shape_headers, shape = request_shape(target.model, self.codex_version)
-        wants_call = bool(shape.get("tools"))
-        ask = (
-            f"Call the `{LIVE_TOOL}` tool once, with no arguments."
-            if wants_call
-            else "Answer with the single word: pong."
-        )
-        body = {
-            "model": target.model,
-            "stream": True,
-            "input": [
-                {
-                    "type": "message",
-                    "role": "developer",
-                    "content": [{"type": "input_text", "text": f"You are a connectivity probe. {ask}"}],
-                },
-                {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "ping"}]},
-            ],
-            **shape,
-        }
-        headers = {**shape_headers, **target.headers}
-        start = time.monotonic()
-        state = _SseState(wants_call=wants_call)
-        try:
-            async with asyncio.timeout(limit):
-                async with self.client.stream(
-                    "POST",
-                    url,
-                    params=target.query_params or None,
-                    headers=headers,
-                    json=body,
-                    timeout=httpx.Timeout(limit),
-                ) as response:
-                    if response.status_code >= 400:
-                        await response.aread()
-                        text = _Answer(status=response.status_code, body=response.content).server_text()
-                        return Finding(
-                            "net.live",
-                            "fail",
-                            f"a streamed Responses request failed: HTTP {response.status_code}: {text}",
-                            provider=pid,
-                        )
-                    async for line in response.aiter_lines():
-                        state.feed(line, time.monotonic() - start)
-                        if state.done:
-                            break
-                    state.feed("", time.monotonic() - start)
-        except (TimeoutError, httpx.TimeoutException):
-            state.timed_out = True
-        except httpx.HTTPError as err:
-            return Finding(
-                "net.live",
-                "fail",
-                f"the streamed request broke off: {_one_line(type(err).__name__ + ': ' + str(err))}",
-                provider=pid,
-            )
-        return state.finding(pid, limit, time.monotonic() - start)
-
-
-class _SseState:
-    """Reads a Responses SSE stream line by line and remembers what matters to the doctor."""
-
-    def __init__(self, *, wants_call: bool = True) -> None:
-        self.wants_call = wants_call
-        self.first_event: float | None = None
-        self.data: list[str] = []
-        self.event: str | None = None
-        self.completed = False
-        self.terminal: str | None = None  # "failed" | "incomplete" | "error": how the stream ended otherwise
-        self.error_text = ""
-        self.calls: list[str] = []
-        self.events = 0
-        self.done = False
-        self.timed_out = False
-
-    def feed(self, line: str, at: float) -> None:
-        if line.startswith(":"):
-            return
-        if line == "":
-            self._dispatch(at)
-            return
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if name == "event":
-            self.event = value
-        elif name == "data":
-            self.data.append(value)
-
-    def _dispatch(self, at: float) -> None:
-        if not self.data and self.event is None:
-            return
-        raw = "\n".join(self.data)
-        event_name, self.data, self.event = self.event, [], None
-        if raw.strip() == "[DONE]":
-            return
-        try:
-            payload = json.loads(raw) if raw else {}
-        except ValueError:
-            payload = {}
-        if not isinstance(payload, dict):
-            payload = {}
-        kind = str(payload.get("type") or event_name or "")
-        if self.first_event is None:
-            self.first_event = at
-        self.events += 1
-        if kind == "response.output_item.done":
-            self._item(payload.get("item"))
-        elif kind == "response.completed":
-            self.completed = True
-            self.done = True
-            response = payload.get("response") or {}
-            if isinstance(response, dict):
-                for item in response.get("output") or []:
-                    self._item(item)
-        elif kind in ("response.failed", "response.incomplete", "error"):
-            self.terminal = kind.rsplit(".", 1)[-1]
-            self.done = True
-            response = got if isinstance(got := payload.get("response"), dict) else payload
-            err = response.get("error") or response.get("incomplete_details") or response.get("message") or ""
-            if isinstance(err, dict):
-                err = err.get("message") or err.get("reason") or json.dumps(err)
-            self.error_text = _one_line(str(err))
-
-    def _item(self, item: Any) -> None:
-        if isinstance(item, dict) and item.get("type") == "function_call":
-            name = str(item.get("name") or "?")
-            if name not in self.calls:
-                self.calls.append(name)
-
-    def finding(self, pid: str, limit: float, total: float) -> Finding:
-        first = "no event" if self.first_event is None else f"first event after {self.first_event * 1000:.0f} ms"
-        if self.terminal in ("failed", "error"):
-            why = f": {self.error_text}" if self.error_text else ""
-            return Finding("net.live", "fail", f"the model answered with an error ({first}){why}", provider=pid)
-        if self.terminal == "incomplete":
-            why = f" ({self.error_text})" if self.error_text else ""
-            return Finding("net.live", "warn", f"the response stopped incomplete{why}; {first}", provider=pid)
-        if not self.completed:
-            ended = (
-                f"no response.completed within {limit:g} s"
-                if self.timed_out
-                else "the stream ended without response.completed"
-            )
-            return Finding("net.live", "fail", f"{ended} ({first}, {self.events} events)", provider=pid)
-        if not self.wants_call:
-            return Finding(
-                "net.live",
-                "ok",
-                f"a turn completed in {total * 1000:.0f} ms ({first}), sent as Codex sends it for this model",
-                provider=pid,
-            )
-        if not self.calls:
-            return Finding(
-                "net.live",
-                "warn",
-                f"a turn completed in {total * 1000:.0f} ms ({first}) but no function call came back: Codex's tools may not work with this model",
-                provider=pid,
-            )
-        return Finding(
-            "net.live",
-            "ok",
-            f"a turn completed in {total * 1000:.0f} ms ({first}); function call `{_one_line(self.calls[0])}` came back",
-            provider=pid,
-        )
+        return await live_turn(self, target, url)
 
 
 def _models_finding(target: ProviderTarget, url: str, answer: _Answer) -> Finding:
@@ -685,68 +319,6 @@ def _responses_finding(
 
 def _no_answer(answer: _Answer) -> str:
     return "no answer in time" if answer.error == "timeout" else (answer.detail or "no answer")
-
-
-def _chain(err: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    node: BaseException | None = err
-    while node is not None and node not in seen and len(seen) < 8:
-        seen.append(node)
-        node = node.__cause__ or node.__context__
-    return seen
-
-
-def _connect_kind(err: Exception) -> str:
-    import ssl
-
-    return "tls" if any(isinstance(e, ssl.SSLError) for e in _chain(err)) else "connect"
-
-
-def _connect_detail(err: Exception) -> str:
-    import socket
-    import ssl
-
-    for cause in _chain(err):
-        if isinstance(cause, ssl.SSLError):
-            return _one_line(getattr(cause, "reason", None) or str(cause))
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, socket.gaierror):
-            return "the host name does not resolve"
-    text = str(err).lower()
-    if "unreachable" in text:
-        return "network unreachable"
-    return _one_line(str(err) or type(err).__name__)
-
-
-def _is_http_url(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-    except ValueError:
-        return False
-
-
-def _is_loopback(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    host = (urlsplit(url).hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
-
-
-def _join(url: str, location: str) -> str:
-    from urllib.parse import urljoin
-
-    return urljoin(url, location)
 
 
 def _count(n: int, noun: str, plural: str | None = None) -> str:
