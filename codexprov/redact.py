@@ -18,6 +18,7 @@ Stdlib only and cheap to import: `codexprov token`, `list` and the error boundar
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -420,6 +421,41 @@ def redact_data(data: Any, *, extra: Iterable[str] = ()) -> Any:
 def _is_secret_flag(arg: str) -> bool:
     """`--api-key`, `--token`, `-k`: a command-line flag whose next argument is a key."""
     return arg == "-k" or bool(_SECRET_FLAG.match(arg))
+
+
+def holds_secret(data: Any) -> bool:
+    """Whether parsed config data holds a secret by its place: a value under a secret-named key
+    (not an env_http_headers variable name), a value of an `env`/secrets table, an argument after
+    a key flag, URL credentials or secret parameters, `Bearer …`, a vendor key shape. The parse
+    cache keeps no document that does (it would be one more copy of a plain-text key)."""
+
+    def walk(node: Any, name: str, parent: str) -> bool:
+        if isinstance(node, dict):
+            return any(walk(value, str(key), name) for key, value in node.items())
+        if isinstance(node, list):
+            for before, item in itertools.pairwise([None, *node]):
+                if isinstance(item, str) and isinstance(before, str) and _is_secret_flag(before):
+                    return True
+                if walk(item, name, parent):
+                    return True
+            return False
+        if not isinstance(node, str) or not node.strip():
+            return False
+        if parent.lower() != "env_http_headers" and (_secret_name_cached(name) or _SECRET_TABLE.match(parent)):
+            return True
+        flag, eq, _rest = node.partition("=")
+        if eq and flag.startswith("-") and _is_secret_flag(flag):
+            return True
+        loose: list[str] = []
+        _scan_loose(node, loose)
+        return bool(loose) or bool(_KNOWN_SHAPES.search(node))
+
+    return walk(data, "", "")
+
+
+@functools.lru_cache(maxsize=512)
+def _secret_name_cached(name: str) -> bool:
+    return bool(name) and is_secret_name(name)
 
 
 # ------------------------------------------------------------------------------ arguments

@@ -183,3 +183,84 @@ def test_item8_a_state_folder_others_can_write_is_refused_with_the_fix(run_cli, 
     assert config_file.read_bytes() == before
     state.chmod(0o700)
     assert run_cli("list").exit_code == 0
+
+
+# ------------------------------------------------------------------------------ item 9: newlines in tables
+
+NEWLINE_ID = '[model_providers."x\\ny"]\nname = "X\\nY"\nbase_url = "http://127.0.0.1:9/v1"\n'
+
+
+def test_item9_newlines_in_ids_and_session_folders_stay_on_their_row(run_cli, config_file):
+    import json
+
+    config_file.write_text(NEWLINE_ID, encoding="utf-8")
+    listed = run_cli("list")
+    assert listed.exit_code == 0, listed.stderr
+    rows = listed.stdout.splitlines()
+    assert len(rows) == 7  # the header, five built-ins, x\ny
+    assert rows[-1].split() == ["x\\ny", "X\\nY", "http://127.0.0.1:9/v1", "none", "config"]
+    day = config_file.parent / "sessions" / "2026" / "11" / "20"
+    day.mkdir(parents=True)
+    meta = {
+        "timestamp": "2026-11-20T10:00:00.001Z",
+        "type": "session_meta",
+        "payload": {
+            "id": "s1",
+            "timestamp": "2026-11-20T10:00:00.000Z",
+            "cwd": "/work\nforged\trow",
+            "model_provider": "x\ny",
+        },
+    }
+    (day / "rollout-2026-11-20T10-00-00-s1.jsonl").write_text(json.dumps(meta) + "\n", encoding="utf-8")
+    sessions = run_cli("sessions")
+    assert sessions.exit_code == 0, sessions.stderr
+    assert len(sessions.stdout.splitlines()) == 2
+    assert sessions.stdout.splitlines()[1].endswith("/work\\nforged\\trow")
+
+
+def test_item9_the_guided_pick_keeps_each_entry_on_its_line(config_file, isolated_home):
+    import shutil
+
+    from tests import terminal
+    from tests.conftest import require
+
+    exe = shutil.which("codexprov")
+    require(exe is not None, "the codexprov executable is not on PATH (pip install -e .)")
+    assert exe is not None
+    config_file.write_text(NEWLINE_ID, encoding="utf-8")
+    term = terminal.Terminal([exe, "use"], env={**_env(isolated_home), "NO_COLOR": "1"})
+    shown = term.expect(r"Pick a number \[1\]: $")
+    lines = shown.replace("\r\n", "\n").splitlines()
+    assert lines[1:7] == [
+        "  1) openai  OpenAI  (active)",
+        "  2) ollama  Ollama",
+        "  3) lmstudio  LM Studio",
+        "  4) amazon-bedrock  Amazon Bedrock",
+        "  5) gcp  Google Cloud Vertex AI",
+        "  6) x\\ny  X\\nY",
+    ]
+    term.send("2\r")
+    assert term.wait() == 0
+
+
+# ------------------------------------------------------------------------------ item 10: the parse cache
+
+
+def test_item10_the_parse_cache_keeps_no_plain_text_key(run_cli, config_file, isolated_home):
+    from codexprov.paths import resolve
+
+    key = "cachedkey0123456789abcdef"
+    config_file.write_text(PROVIDER + f'experimental_bearer_token = "{key}"\n', encoding="utf-8")
+    parsed = resolve().cache_dir / "parsed"
+    for argv in (["list"], ["list"], ["show", "a"]):
+        assert run_cli(*argv).exit_code == 0
+    assert [p for p in parsed.rglob("*") if key.encode() in p.read_bytes()] == []
+    # A config without a plain-text key is cached as before.
+    config_file.write_text(PROVIDER + 'env_key = "A_KEY"\n', encoding="utf-8")
+    assert run_cli("list").exit_code == 0
+    (entry,) = parsed.glob("*.json")
+    assert b'"env_key":"A_KEY"' in entry.read_bytes()
+    # The key comes back: the entry goes.
+    config_file.write_text(PROVIDER + f'experimental_bearer_token = "{key}"\n', encoding="utf-8")
+    assert run_cli("list").exit_code == 0
+    assert list(parsed.glob("*.json")) == []

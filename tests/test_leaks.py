@@ -11,8 +11,8 @@ Every command is run (most with --json and --dry-run too, doctor with and withou
 except `env` and `token`, whose job is to print a key (`env` masks on a terminal).
 
 What may legitimately hold a canary (and nothing else may):
-- the user's own files we planted it in, and codexprov's copies of them (backups, parse cache),
-  as long as the key is not in the keyring: a backup exists to give the file back;
+- the user's own files we planted it in, and codexprov's backups of them, as long as the key is
+  not in the keyring: a backup exists to give the file back (the parse cache keeps no key);
 - the output of `codexprov env` (its job is to print keys for `eval`) and `codexprov token`;
   neither is run here.
 A canary that lives in the keyring (stored there, or moved there by `key migrate`) may sit in no
@@ -334,7 +334,7 @@ class Hits:
                 continue
             rel = path.relative_to(self.world.home)
             user_file = path.name.endswith("config.toml") and "backups" not in path.parts
-            copy = "backups" in path.parts or "parsed" in path.parts
+            copy = "backups" in path.parts  # the parse cache keeps no key (issue 24 item 10)
             for secret, row in self.world.canaries.items():
                 if not any(form in data for form in encoded(secret)):
                     continue

@@ -12,6 +12,7 @@ A document JSON cannot hold exactly (TOML dates and times) is not cached.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -26,7 +27,9 @@ try:  # the interpreter's own sha256: `import hashlib` loads OpenSSL (~2 ms), an
 except ImportError:  # pragma: no cover - Python 3.12+ names it _sha2; other builds may lack both
     from hashlib import sha256
 
-_VERSION = 2  # 1 was a pickle; those entries (*.pickle) are ignored and removed on the next write
+# 1 was a pickle; those entries (*.pickle) are ignored and removed on the next write. 2 could hold
+# plain-text keys: 3 never does (put), and a 2 entry no longer matches any signature.
+_VERSION = 3
 
 
 def _signature(st: os.stat_result) -> list[int]:
@@ -70,7 +73,16 @@ def get(cache_dir: Path | None, path: Path, st: os.stat_result) -> dict[str, Any
 
 
 def put(cache_dir: Path | None, path: Path, data: dict[str, Any]) -> None:
+    """Cache a parse, unless the document holds a secret (a plain-text key): the cache would be one
+    more copy of it, outliving a `key migrate`. Such a file is parsed each time, and any older
+    entry for it is removed."""
     if cache_dir is None:
+        return
+    from codexprov.redact import holds_secret
+
+    if holds_secret(data):
+        with contextlib.suppress(OSError):
+            _entry(cache_dir, path).unlink(missing_ok=True)
         return
     try:
         body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
