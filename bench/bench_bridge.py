@@ -7,12 +7,19 @@ Sets up everything in a throwaway HOME (needs the keyring that command starts, a
 (tests/fake_server.py, answering "pong" at once), `codexprov add custom --bridge` in front of it.
 
 1. Latency, bridge up and warm, one keep-alive client, requests alternating between the paths so
-   that machine load hits them alike: `POST /v1/chat/completions` straight to the server, the same
-   through the bridge, and `POST /v1/responses` through the bridge (what Codex sends; LiteLLM turns
-   it into a chat call). p50 and p95 of each, and the bridge's added p50/p95 over direct.
-2. Autostart: wall time from starting `codex exec` until the server gets the model call, with the
-   bridge down (the auth command starts it) and with it up (warm), medians of --cold-runs each.
-3. The floor: `python -c pass`, in the same run.
+   that machine load hits them alike: `POST /v1/chat/completions` straight to the server and the
+   same through the bridge; a streamed `POST /v1/responses` (what Codex sends) straight to the server
+   and through the bridge (LiteLLM turns it into a streamed chat call). p50 and p95 of each, and the
+   bridge's added p50/p95 over the direct path of the same kind.
+2. Cold start: from running `codexprov token` with the bridge down (it starts the bridge) until a
+   chat request through the bridge is answered, medians of --cold-runs.
+3. Autostart seen from Codex: wall time from starting `codex exec` until the server gets the model
+   call, with the bridge down (the auth command starts it) and with it up (warm).
+4. The floor: `python -c pass`, in the same run.
+
+The stand-in sets TCP_NODELAY on its connections (as real HTTP servers do): without it, its small
+writes on the bridge's reused keep-alive connections wait for a delayed ACK (~40 ms on Linux), a
+cost of the stand-in, not of the bridge.
 
 The machine is shared (2 cores, other jobs): read the medians, not single runs.
 """
@@ -33,8 +40,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.codexrun import QUIET_ARGS, codex_env  # noqa: E402 - needs the repo on sys.path
+from tests import fake_server  # noqa: E402 - needs the repo on sys.path
+from tests.codexrun import QUIET_ARGS, codex_env  # noqa: E402
 from tests.fake_server import FakeServer  # noqa: E402
+
+# socketserver's StreamRequestHandler sets TCP_NODELAY on each accepted connection with this.
+fake_server._Handler.disable_nagle_algorithm = True
 
 KEY = "sk-bench-upstream-0123456789abcdef"
 CODEX = REPO / ".cache" / "codex" / "0.169.0" / "node_modules" / ".bin" / "codex"
@@ -84,7 +95,9 @@ def main() -> int:
             raise SystemExit(f"bench: codexprov {' '.join(argv)} failed: {proc.stderr.strip()}")
         return proc.stdout
 
-    server = FakeServer(responses_route=False, expected_key=KEY).start()
+    # It serves /v1/responses too (the direct Responses path); the bridge's custom_openai route
+    # calls its /chat/completions.
+    server = FakeServer(responses_route=True, expected_key=KEY).start()
     try:
         cli(
             "add",
@@ -104,6 +117,7 @@ def main() -> int:
         port = json.loads(cli("bridge", "status", "--json"))["port"]
         master = cli("token", "bench").strip()
         results = latency(server, port, master, args.requests)
+        token_cold = cold_token(cli, exe, env, port, args.cold_runs)
         cold, warm = autostart(cli, env, home, server, args.cold_runs)
         floor = floor_ms()
     finally:
@@ -114,12 +128,14 @@ def main() -> int:
 
     print(f"python -c pass (floor): {floor:.1f} ms median")
     print(f"latency over {args.requests} requests each (ms):")
-    direct = results["direct chat"]
     for name, values in results.items():
-        line = f"  {name:<24} p50 {pct(values, 0.5) * 1000:7.1f}   p95 {pct(values, 0.95) * 1000:7.1f}"
-        if name != "direct chat":
+        line = f"  {name:<26} p50 {pct(values, 0.5) * 1000:7.1f}   p95 {pct(values, 0.95) * 1000:7.1f}"
+        if name.startswith("bridge"):
+            direct = results[name.replace("bridge", "direct")]
             line += f"   added p50 {(pct(values, 0.5) - pct(direct, 0.5)) * 1000:+7.1f}   added p95 {(pct(values, 0.95) - pct(direct, 0.95)) * 1000:+7.1f}"
         print(line)
+    print(f"cold start, `codexprov token` (bridge down) -> first answered request, median of {args.cold_runs}:")
+    print(f"  {statistics.median(token_cold):6.2f} s   runs {', '.join(f'{t:.2f}' for t in token_cold)}")
     print(f"codex exec start -> model call at the upstream, median of {args.cold_runs}:")
     print(f"  bridge down (autostart): {statistics.median(cold):6.2f} s   runs {', '.join(f'{t:.2f}' for t in cold)}")
     print(f"  bridge up (warm):        {statistics.median(warm):6.2f} s   runs {', '.join(f'{t:.2f}' for t in warm)}")
@@ -131,15 +147,14 @@ def latency(server: FakeServer, port: int, master: str, count: int) -> dict[str,
     import httpx
 
     chat = {"model": "fake-model", "messages": [{"role": "user", "content": "ping"}]}
+    responses = {"model": "fake-model", "input": "ping", "stream": True}
+    direct_headers = {"Authorization": f"Bearer {KEY}"}
     bridge_headers = {"Authorization": f"Bearer {master}", "x-litellm-tags": "bench"}
     paths = {
-        "direct chat": (f"{server.base_url}/chat/completions", chat, {"Authorization": f"Bearer {KEY}"}),
+        "direct chat": (f"{server.base_url}/chat/completions", chat, direct_headers),
         "bridge chat": (f"http://127.0.0.1:{port}/v1/chat/completions", chat, bridge_headers),
-        "bridge responses": (
-            f"http://127.0.0.1:{port}/v1/responses",
-            {"model": "fake-model", "input": "ping"},
-            bridge_headers,
-        ),
+        "direct responses (stream)": (f"{server.base_url}/responses", responses, direct_headers),
+        "bridge responses (stream)": (f"http://127.0.0.1:{port}/v1/responses", responses, bridge_headers),
     }
     results: dict[str, list[float]] = {name: [] for name in paths}
     with httpx.Client(timeout=30) as client:
@@ -153,6 +168,29 @@ def latency(server: FakeServer, port: int, master: str, count: int) -> dict[str,
                 if round_ >= 20:  # warm-up rounds are not counted
                     results[name].append(elapsed)
     return results
+
+
+def cold_token(cli, exe: str, env: dict[str, str], port: int, runs: int) -> list[float]:
+    """Seconds from `codexprov token bench` with the bridge down to an answered chat request."""
+    import httpx
+
+    times = []
+    for _ in range(runs):
+        cli("bridge", "down")
+        start = time.perf_counter()
+        token = subprocess.run([exe, "token", "bench"], env=env, capture_output=True, text=True, check=False)
+        if token.returncode != 0:
+            raise SystemExit(f"bench: codexprov token failed: {token.stderr.strip()}")
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            json={"model": "fake-model", "messages": [{"role": "user", "content": "ping"}]},
+            headers={"Authorization": f"Bearer {token.stdout.strip()}", "x-litellm-tags": "bench"},
+            timeout=120,
+        )
+        if answer.status_code != 200:
+            raise SystemExit(f"bench: the first request answered {answer.status_code}: {answer.text[:300]}")
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def autostart(cli, env: dict[str, str], home: Path, server: FakeServer, runs: int) -> tuple[list[float], list[float]]:

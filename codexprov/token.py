@@ -160,6 +160,10 @@ def main(argv: list[str]) -> int:
     bridged = autostart.lookup(provider_id)
     if bridged is not None:
         return autostart.serve_token(*bridged)
+    elsewhere = autostart.bridged_elsewhere(provider_id)
+    if elsewhere is not None:
+        sys.stderr.write(f"codexprov token: {elsewhere}\n")
+        return 5
 
     from codexprov.errors import CodexprovError
 

@@ -4,6 +4,7 @@ plan, registration, and the fault paths that need no proxy (not installed, port 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import stat
 import sys
@@ -278,6 +279,13 @@ def test_token_for_bridged_provider_without_litellm_is_one_line(bridge_layout, s
     import subprocess
 
     manage.register(bridge_layout, Upstream("claude", "anthropic", None, "ANTHROPIC_API_KEY"), store, port=24568)
+    # The table `codexprov add` writes: it points at the bridge (else token refuses before anything).
+    codex_home = Path(os.environ["CODEX_HOME"])
+    codex_home.mkdir(parents=True, exist_ok=True)
+    (codex_home / "config.toml").write_text(
+        '[model_providers.claude]\nname = "Claude"\nbase_url = "http://127.0.0.1:24568/v1"\n'
+        'wire_api = "responses"\nhttp_headers = { "x-litellm-tags" = "claude" }\n'
+    )
     proc = subprocess.run(
         [sys.executable, "-m", "codexprov", "token", "claude"], capture_output=True, text=True, timeout=60, check=False
     )
@@ -307,7 +315,7 @@ def test_status_before_anything(bridge_layout, run_cli):
     data = json.loads(result.stdout)
     assert data == {
         "installed": None,
-        "requirement": "litellm[proxy]>=1.100.0,<1.101",
+        "requirement": "litellm[proxy]>=1.108.7,<1.108.8",
         "venv": str(bridge_layout.venv),
         "port": None,
         "base_url": None,
@@ -322,5 +330,6 @@ def test_status_before_anything(bridge_layout, run_cli):
 
 def test_tested_range_excludes_the_compromised_releases():
     assert not install.in_tested_range("1.82.7") and not install.in_tested_range("1.82.8")
-    assert install.in_tested_range("1.100.0") and install.in_tested_range("1.100.5")
-    assert not install.in_tested_range("1.101.0")
+    assert install.in_tested_range("1.108.7")
+    assert not install.in_tested_range("1.100.5") and not install.in_tested_range("1.108.8")
+    assert install.LITELLM_REQUIREMENT == "litellm[proxy]>=1.108.7,<1.108.8"

@@ -4,9 +4,12 @@ Why a virtualenv of its own: LiteLLM's proxy brings ~100 packages (fastapi, uvic
 pydantic, …). In codexprov's environment they would slow every command and pin codexprov's
 dependencies; beside it, they cost nothing when no bridge is used.
 
-Why this range: the bridge is tested against LiteLLM 1.100.x (the `client_metadata` drop, tag
-routing and wildcard deployments as used here). It excludes 1.82.7 and 1.82.8, the releases that
-were published compromised. Later releases need packages this project cannot test against yet.
+Why this pin: the bridge is tested against LiteLLM 1.108.7 (tag routing, wildcard deployments,
+fallbacks, serve.py's use of its app as done here), the newest release that installs from the
+package index this project is tested with (1.108.8 and later need companion packages it lacks).
+1.104.0 stopped forwarding Codex's `client_metadata` to chat upstreams; 1.106.0 answers Codex's
+model-list request in Codex's own catalog shape. It excludes 1.82.7 and 1.82.8, the releases that
+were published compromised (the range starts far above them; `in_tested_range` checks it).
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ from codexprov.bridge.layout import Layout
 from codexprov.errors import CodexprovError, NotFoundError
 from codexprov.paths import private_dir
 
-LITELLM_REQUIREMENT = "litellm[proxy]>=1.100.0,<1.101"
-_MIN = (1, 100, 0)
-_BELOW = (1, 101, 0)
+LITELLM_REQUIREMENT = "litellm[proxy]>=1.108.7,<1.108.8"
+_MIN = (1, 108, 7)
+_BELOW = (1, 108, 8)
+_COMPROMISED = ((1, 82, 7), (1, 82, 8))
 _DIST_INFO = re.compile(r"^litellm-(\d+)\.(\d+)\.(\d+)[^/]*\.dist-info$")
 
 
@@ -55,7 +59,7 @@ def installed_version(layout: Layout) -> str | None:
 
 def in_tested_range(version: str) -> bool:
     parts = tuple(int(p) for p in version.split(".")[:3])
-    return _MIN <= parts < _BELOW
+    return _MIN <= parts < _BELOW and parts not in _COMPROMISED
 
 
 def require_installed(layout: Layout) -> str:

@@ -104,24 +104,37 @@ class Upstream:
     api_base: the URL LiteLLM calls (None: LiteLLM's default for a native provider).
     key_var: the variable the bridge process gets the upstream key in (from the keyring entry of
       provider_id); None when the upstream needs no key.
+    fallback: another bridged provider's id that serves this provider's requests when its upstream
+      answers 429, 5xx or times out (LiteLLM's fallbacks); None: no fallback.
     """
 
     provider_id: str
     litellm_prefix: str
     api_base: str | None
     key_var: str | None
+    fallback: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "provider_id": self.provider_id,
             "litellm_prefix": self.litellm_prefix,
             "api_base": self.api_base,
             "key_var": self.key_var,
         }
+        if self.fallback:
+            data["fallback"] = self.fallback
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Upstream:
-        return cls(str(data["provider_id"]), str(data["litellm_prefix"]), data.get("api_base"), data.get("key_var"))
+        fallback = data.get("fallback")
+        return cls(
+            str(data["provider_id"]),
+            str(data["litellm_prefix"]),
+            data.get("api_base"),
+            data.get("key_var"),
+            str(fallback) if fallback else None,
+        )
 
 
 @dataclass(frozen=True)

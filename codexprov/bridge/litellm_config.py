@@ -10,6 +10,9 @@ works for any model the upstream has without touching the bridge.
 Every deployment drops `client_metadata`: Codex 0.169 sends it, LiteLLM 1.100 passes it on, and
 providers refuse the unknown argument (`drop_params: true` alone does not drop it).
 
+A provider with a fallback (`codexprov bridge fallback ID OTHER`) has two deployments under its tag:
+its own (order 1) and the fallback's upstream (order 2), which LiteLLM tries when the first fails.
+
 No secret is in the file: keys are `os.environ/VAR` references, filled from the keyring into the
 bridge process's environment only. The text is JSON, which YAML loaders read as YAML (LiteLLM uses
 yaml.safe_load), so codexprov needs no YAML library.
@@ -20,23 +23,39 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from codexprov.bridge.layout import State
+from codexprov.bridge.layout import State, Upstream
 
 MASTER_KEY_VAR = "CODEXPROV_BRIDGE_MASTER_KEY"
 DROPPED_PARAMS = ("client_metadata",)
 
 
+def _params(upstream: Upstream, tag: str) -> dict[str, Any]:
+    params: dict[str, Any] = {"model": f"{upstream.litellm_prefix}/*"}
+    if upstream.api_base:
+        params["api_base"] = upstream.api_base
+    # LiteLLM falls back to the provider's usual variable (ANTHROPIC_API_KEY…) when api_key is
+    # unset; a keyless upstream gets a placeholder so that it never picks up a key from there.
+    params["api_key"] = f"os.environ/{upstream.key_var}" if upstream.key_var else "none"
+    params["additional_drop_params"] = list(DROPPED_PARAMS)
+    params["tags"] = [tag]
+    return params
+
+
 def render(state: State) -> dict[str, Any]:
     model_list = []
     for upstream in state.upstreams:
-        params: dict[str, Any] = {"model": f"{upstream.litellm_prefix}/*"}
-        if upstream.api_base:
-            params["api_base"] = upstream.api_base
-        # LiteLLM falls back to the provider's usual variable (ANTHROPIC_API_KEY…) when api_key is
-        # unset; a keyless upstream gets a placeholder so that it never picks up a key from there.
-        params["api_key"] = f"os.environ/{upstream.key_var}" if upstream.key_var else "none"
-        params["additional_drop_params"] = list(DROPPED_PARAMS)
-        params["tags"] = [upstream.provider_id]
+        params = _params(upstream, upstream.provider_id)
+        fallback = state.get(upstream.fallback) if upstream.fallback else None
+        if fallback is not None and fallback.provider_id != upstream.provider_id:
+            # LiteLLM's order-based fallbacks: the provider's own deployment first (order 1); when it
+            # fails (429, 5xx, timeout, connection) the same request, same model name, goes to the
+            # fallback's upstream, a deployment carrying this provider's tag at order 2.
+            params["order"] = 1
+            model_list.append({"model_name": "*", "litellm_params": params})
+            backup = _params(fallback, upstream.provider_id)
+            backup["order"] = 2
+            model_list.append({"model_name": "*", "litellm_params": backup})
+            continue
         model_list.append({"model_name": "*", "litellm_params": params})
     return {
         "model_list": model_list,

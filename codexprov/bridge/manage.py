@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codexprov.bridge import install, litellm_config, process
+from codexprov.bridge import identity, install, litellm_config, process
 from codexprov.bridge.layout import (
     MASTER_KEY_SERVICE,
     MASTER_KEY_USER,
@@ -27,7 +27,7 @@ from codexprov.bridge.layout import (
     read_state,
     write_private,
 )
-from codexprov.errors import NotFoundError
+from codexprov.errors import ConflictError, NotFoundError
 from codexprov.locking import FileLock
 
 LOCK_TIMEOUT = process.READY_TIMEOUT + 20
@@ -49,9 +49,13 @@ def ensure_master_key(store: Any) -> str:
     keys = master_store(store)
     key = keys.get(MASTER_KEY_USER)
     if key is None:
-        key = "sk-bridge-" + secrets.token_urlsafe(32)
+        key = new_master_key()
         keys.set(MASTER_KEY_USER, key)
     return key
+
+
+def new_master_key() -> str:
+    return "sk-bridge-" + secrets.token_urlsafe(32)
 
 
 def _save(layout: Layout, state: State) -> None:
@@ -81,6 +85,9 @@ def register(layout: Layout, upstream: Upstream, store: Any, *, port: int | None
     ensure_master_key(store)
     with _lock(layout):
         state = read_state(layout) or State(port=port or process.pick_port())
+        previous = state.get(upstream.provider_id)
+        if previous is not None and previous.fallback and upstream.fallback is None:
+            upstream = dataclasses.replace(upstream, fallback=previous.fallback)  # kept over --replace
         kept = tuple(u for u in state.upstreams if u.provider_id != upstream.provider_id)
         if upstream.key_var and upstream.key_var in {u.key_var for u in kept}:
             # Two providers of one kind (two Anthropic accounts): each key gets a variable of its own.
@@ -92,13 +99,59 @@ def register(layout: Layout, upstream: Upstream, store: Any, *, port: int | None
 
 
 def unregister(layout: Layout, provider_id: str) -> bool:
-    """Drop a bridged provider from the state and the config; False when it was not bridged."""
+    """Drop a bridged provider from the state and the config (and as anyone's fallback); False when
+    it was not bridged."""
     with _lock(layout):
         state = read_state(layout)
         if state is None or state.get(provider_id) is None:
             return False
-        _save(layout, State(state.port, tuple(u for u in state.upstreams if u.provider_id != provider_id)))
+        kept = tuple(
+            dataclasses.replace(u, fallback=None) if u.fallback == provider_id else u
+            for u in state.upstreams
+            if u.provider_id != provider_id
+        )
+        _save(layout, State(state.port, kept))
     return True
+
+
+def set_fallback(layout: Layout, provider_id: str, fallback: str | None, store: Any = None) -> State:
+    """Make `fallback` (another bridged provider) serve `provider_id`'s requests when its upstream
+    answers 429, 5xx or times out; None removes the fallback. A running bridge is restarted."""
+    from codexprov.errors import UsageError
+
+    with _lock(layout):
+        state = read_state(layout)
+        known = tuple(u.provider_id for u in state.upstreams) if state else ()
+        for pid in (provider_id, fallback):
+            if pid is not None and pid not in known:
+                raise NotFoundError(
+                    f"provider '{pid}' does not go through the bridge",
+                    hint="A fallback joins two bridged providers (`codexprov add RECIPE --bridge`); "
+                    f"bridged now: {', '.join(known) or 'none'}.",
+                )
+        if fallback == provider_id:
+            raise UsageError(
+                f"provider '{provider_id}' cannot be its own fallback", hint="Name another bridged provider."
+            )
+        assert state is not None
+        new = State(
+            state.port,
+            tuple(
+                dataclasses.replace(u, fallback=fallback) if u.provider_id == provider_id else u
+                for u in state.upstreams
+            ),
+        )
+        _save(layout, new)
+    reload_if_running(layout, store)
+    return new
+
+
+def fallback_chain(state: State, provider_id: str) -> tuple[str, ...]:
+    """provider_id, then its fallback (LiteLLM goes one step: the fallback's own fallback is not used)."""
+    upstream = state.get(provider_id)
+    if upstream is None or not upstream.fallback or state.get(upstream.fallback) is None:
+        return (provider_id,)
+    return (provider_id, upstream.fallback)
 
 
 def bridged_ids(layout: Layout) -> tuple[str, ...]:
@@ -126,10 +179,11 @@ def _secrets(state: State, store: Any, required: str | None) -> dict[str, str]:
 
 def _start_locked(layout: Layout, state: State, store: Any, required: str | None) -> int:
     install.require_installed(layout)
-    stale = process.running_pid(layout)
-    if stale is not None:
-        process.stop_pid(stale)  # ours but not answering (crashed LiteLLM, hung start)
-    return process.start(layout, state, _secrets(state, store, required))
+    secrets_ = _secrets(state, store, required)
+    # Ours but not answering (a crashed LiteLLM, a hung start), or a LiteLLM orphaned by a killed
+    # runner: stopped first. Only processes proved to be ours are signalled (process.stop).
+    process.stop(layout)
+    return process.start(layout, state, secrets_)
 
 
 def _open_store(store: Any) -> Any:
@@ -140,17 +194,48 @@ def _open_store(store: Any) -> Any:
     return open_store()
 
 
-def ensure_running(layout: Layout, *, provider_id: str | None = None, store: Any = None) -> int | None:
-    """Start the bridge unless it answers already; the new pid, or None when it was up."""
+def _master_key(store: Any) -> str | None:
+    """The master key as the keyring has it, or None (no keyring, or none made yet)."""
+    from codexprov.errors import CodexprovError
+
+    try:
+        return master_store(_open_store(store)).get(MASTER_KEY_USER)
+    except CodexprovError:
+        return None
+
+
+def _not_ours(port: int, detail: str) -> ConflictError:
+    return ConflictError(
+        f"something else answers on port {port} on 127.0.0.1, the bridge's, and it is not codexprov's "
+        f"bridge ({detail or 'no identity proof'}); the bridge's master key is not handed out",
+        hint="Stop that program, or move the bridge with `codexprov bridge restart --new-port` "
+        "(it updates the bridged providers in config.toml).",
+    )
+
+
+def ensure_running(
+    layout: Layout, *, provider_id: str | None = None, store: Any = None, master_key: str | None = None
+) -> int | None:
+    """Make sure our own bridge answers on the kept port: start it unless it proves itself already
+    (identity challenge). The new pid, or None when it was up. ConflictError when another program
+    holds the port (it is never trusted with the key, nor signalled)."""
     with _lock(layout):
         state = read_state(layout)
         if state is None:
             raise NotFoundError(
                 "no bridge is set up yet", hint="Add a provider through it: `codexprov add RECIPE --bridge`."
             )
-        if process.probe(state.port).status == "up":
+        store = _open_store(store)
+        key = master_key or ensure_master_key(store)
+        seen = identity.challenge(state.port, key)
+        if seen.status == "ours":
             return None
-        return _start_locked(layout, state, _open_store(store), provider_id)
+        runner = process.running_pid(layout)
+        if seen.status == "silent" and runner is not None and process.wait_ready(state.port, key, runner):
+            return None  # ours, still starting (another Codex started it a moment ago)
+        if seen.status == "other" and runner is None and not process.orphans(layout):
+            raise _not_ours(state.port, seen.detail)
+        return _start_locked(layout, state, store, provider_id)
 
 
 @dataclass(frozen=True)
@@ -164,44 +249,82 @@ class UpResult:
 def up(layout: Layout, store: Any = None) -> UpResult:
     install.require_installed(layout)
     with _lock(layout):
+        store = _open_store(store)
         state = read_state(layout)
         if state is None:
             state = State(port=process.pick_port())
-            ensure_master_key(_open_store(store))
             _save(layout, state)
-        if process.probe(state.port).status == "up":
+        if identity.challenge(state.port, ensure_master_key(store)).status == "ours":
             return UpResult(process.running_pid(layout), state.port, False)
         began = time.monotonic()
-        pid = _start_locked(layout, state, _open_store(store), None)
+        pid = _start_locked(layout, state, store, None)
     return UpResult(pid, state.port, True, time.monotonic() - began)
 
 
-def down(layout: Layout) -> int | None:
-    """Stop the bridge; the pid that was stopped, or None when it was not running."""
+def down(layout: Layout, store: Any = None) -> int | None:
+    """Stop the bridge (also a LiteLLM orphaned by a killed runner); the pid that was stopped, or
+    None when none was running."""
+    state = read_state(layout)
+    key = _master_key(store)
     with _lock(layout):
-        return process.stop(layout)
+        return process.stop(layout, state.port if state else None, key)
 
 
 def restart(layout: Layout, store: Any = None, *, new_port: bool = False) -> UpResult:
     """Stop and start again (new config, current keys); with new_port, on a newly picked port."""
     install.require_installed(layout)
+    store = _open_store(store)
     with _lock(layout):
-        process.stop(layout)
         state = read_state(layout) or State(port=process.pick_port())
+        process.stop(layout, state.port, _master_key(store))
         if new_port:
             state = State(process.pick_port(), state.upstreams)
         _save(layout, state)
         began = time.monotonic()
-        pid = _start_locked(layout, state, _open_store(store), None)
+        pid = _start_locked(layout, state, store, None)
     return UpResult(pid, state.port, True, time.monotonic() - began)
+
+
+@dataclass(frozen=True)
+class RotateResult:
+    restarted: UpResult | None  # None: the bridge was down (it starts with the new key when needed)
+
+
+def rotate_key(layout: Layout, store: Any = None) -> RotateResult:
+    """A new master key: the old one stops working at once. A running bridge is restarted with the
+    new key; Codex gets it from `codexprov token` the next time it asks (a new session, or the
+    auth command's refresh)."""
+    store = _open_store(store)
+    keys = master_store(store)
+    with _lock(layout):
+        state = read_state(layout)
+        old = keys.get(MASTER_KEY_USER)
+        running = state is not None and (
+            process.running_pid(layout) is not None
+            or (old is not None and identity.challenge(state.port, old).status == "ours")
+        )
+        if running:
+            install.require_installed(layout)
+        if state is not None:
+            process.stop(layout, state.port, old)
+        keys.set(MASTER_KEY_USER, new_master_key())
+        if not running or state is None:
+            return RotateResult(None)
+        began = time.monotonic()
+        pid = _start_locked(layout, state, store, None)
+    return RotateResult(UpResult(pid, state.port, True, time.monotonic() - began))
 
 
 def reload_if_running(layout: Layout, store: Any = None) -> bool:
     """After a change of providers or keys: restart a running bridge so that it serves the change.
     A bridge that is down stays down (the next Codex start brings it up with the new config)."""
     state = read_state(layout)
-    if state is None or (process.running_pid(layout) is None and process.probe(state.port).status != "up"):
+    if state is None:
         return False
+    if process.running_pid(layout) is None and not process.orphans(layout):
+        key = _master_key(store)
+        if key is None or identity.challenge(state.port, key).status != "ours":
+            return False
     restart(layout, store)
     return True
 
@@ -220,6 +343,11 @@ class BridgeStatus:
     log_file: Path
     started: float | None
 
+    @property
+    def fallback_chains(self) -> tuple[tuple[str, ...], ...]:
+        state = State(self.port or 0, self.upstreams)
+        return tuple(fallback_chain(state, u.provider_id) for u in self.upstreams)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "installed": self.installed,
@@ -236,9 +364,11 @@ class BridgeStatus:
         }
 
 
-def status(layout: Layout) -> BridgeStatus:
+def status(layout: Layout, store: Any = None) -> BridgeStatus:
+    """How the bridge is. "up" only when what answers proves it is ours (with the keyring's master
+    key); an impostor on the port is "other"."""
     state = read_state(layout)
-    health = process.probe(state.port).status if state else "unset"
+    health = process.probe(state.port, master_key=_master_key(store) or "-").status if state else "unset"
     run = read_run(layout) or {}
     pid = process.running_pid(layout)
     return BridgeStatus(

@@ -18,11 +18,12 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from codexprov.bridge import litellm_config
+from codexprov.bridge import identity, litellm_config
 from codexprov.bridge.layout import HOST, Layout, State, read_run, write_private
-from codexprov.bridge.runner import SECRET_VARS_ENV
+from codexprov.bridge.runner import FD_ENV, SECRET_VARS_ENV
 from codexprov.errors import CodexprovError, ConflictError
 
 # Start-up takes ~10 s on a quiet machine; Codex waits for the auth command up to its timeout_ms
@@ -49,8 +50,14 @@ class Probe:
     detail: str = ""
 
 
-def probe(port: int, *, timeout: float = 1.0) -> Probe:
-    """GET /health/liveliness over a raw socket (no http library: this is on the token path)."""
+def probe(port: int, *, timeout: float = 1.0, master_key: str | None = None) -> Probe:
+    """What answers on the port. With the master key: the identity challenge, so "up" means our own
+    bridge (anything else is "other"). Without it: GET /health/liveliness, which any program can
+    answer (enough to tell "down" from "something is there", never to trust it with a key)."""
+    if master_key:
+        seen = identity.challenge(port, master_key, timeout=timeout)
+        status = {"ours": "up", "down": "down"}.get(seen.status, "other")
+        return Probe(status, seen.detail)
     try:
         with socket.create_connection((HOST, port), timeout=timeout) as conn:
             conn.settimeout(timeout)
@@ -118,9 +125,13 @@ def pid_alive(pid: int) -> bool:
 
 
 def running_pid(layout: Layout) -> int | None:
-    run = read_run(layout)
-    pid = run.get("pid") if run else None
-    return pid if isinstance(pid, int) and pid_alive(pid) else None
+    """The runner's pid from run.json, only while it is still the process that was recorded there
+    (same start time and command line): after a reboot the pid may belong to anybody."""
+    run = read_run(layout) or {}
+    pid = run.get("pid")
+    if not isinstance(pid, int) or not pid_alive(pid):
+        return None
+    return pid if identity.same_process(pid, run.get("fingerprint")) else None
 
 
 def bridge_env(secrets: Mapping[str, str], base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -135,57 +146,92 @@ def bridge_env(secrets: Mapping[str, str], base: Mapping[str, str] | None = None
     return env
 
 
+def bind_listener(port: int) -> socket.socket:
+    """Bind and listen on the bridge's port now, before LiteLLM loads (the socket is handed down to
+    it): from here on no other program can take the port. ConflictError when one holds it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        if os.name == "nt":  # pragma: no cover - Windows: nobody may bind over it
+            sock.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_EXCLUSIVEADDRUSE", -5), 1)
+        else:
+            # TIME_WAIT connections of a bridge that just stopped do not count; a listener does.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((HOST, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise ConflictError(
+            f"port {port} on {HOST}, the bridge's, is taken by another program",
+            hint="Stop that program, or move the bridge with `codexprov bridge restart --new-port` "
+            "(it updates the bridged providers in config.toml).",
+        ) from None
+    return sock
+
+
+def serve_script() -> str:
+    """serve.py, run by path with LiteLLM's interpreter (codexprov is not installed there)."""
+    return str(Path(__file__).with_name("serve.py"))
+
+
 def start(layout: Layout, state: State, secrets: Mapping[str, str], *, timeout: float = READY_TIMEOUT) -> int:
-    """Write the config, start the bridge detached and wait until it answers. Returns its pid.
+    """Take the port, write the config, start the bridge detached and wait until it proves it is
+    ours (identity.challenge). Returns the runner's pid.
 
     `secrets` maps variable names to values (the master key, the upstream keys); they go into the
     process's environment only. Raises ConflictError when something else holds the port, and
     CodexprovError with the end of the (masked) log when LiteLLM exits or does not answer in time.
     """
-    seen = probe(state.port)
-    if seen.status == "other" or (seen.status == "down" and not port_free(state.port)):
-        raise ConflictError(
-            f"port {state.port} on {HOST}, the bridge's, is taken by another program",
-            hint="Stop that program, or move the bridge with `codexprov bridge restart --new-port` "
-            "(it updates the bridged providers in config.toml).",
-        )
-    write_private(layout.config_file, litellm_config.render_text(state))
-    command = [
-        sys.executable,
-        "-m",
-        "codexprov.bridge.runner",
-        str(layout.log_file),
-        "--",
-        str(layout.litellm_exe),
-        "--config",
-        str(layout.config_file),
-        "--host",
-        HOST,
-        "--port",
-        str(state.port),
-    ]
-    options: dict[str, Any] = {}
-    if sys.platform == "win32":  # pragma: no cover - Windows
-        options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
-    else:
-        options["start_new_session"] = True
+    listener = bind_listener(state.port)
+    master_key = secrets.get(litellm_config.MASTER_KEY_VAR, "")
     try:
-        proc = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=layout.root,
-            env=bridge_env(secrets),
-            close_fds=True,
-            **options,
-        )
-    except OSError as err:
-        raise CodexprovError(f"could not start the bridge: {err.strerror or err}") from None
-    write_private(layout.run_file, json.dumps({"pid": proc.pid, "port": state.port, "started": time.time()}) + "\n")
+        write_private(layout.config_file, litellm_config.render_text(state))
+        command = [
+            sys.executable,
+            "-m",
+            "codexprov.bridge.runner",
+            str(layout.log_file),
+            "--",
+            str(layout.venv_python),
+            serve_script(),
+            "--config",
+            str(layout.config_file),
+            "--port",
+            str(state.port),
+        ]
+        env = bridge_env(secrets)
+        options: dict[str, Any] = {}
+        if sys.platform == "win32":  # pragma: no cover - Windows: the child binds the port itself
+            options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
+            listener.close()
+        else:
+            options["start_new_session"] = True
+            options["pass_fds"] = (listener.fileno(),)
+            env[FD_ENV] = str(listener.fileno())
+        try:
+            proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=layout.root,
+                env=env,
+                **options,
+            )
+        except OSError as err:
+            raise CodexprovError(f"could not start the bridge: {err.strerror or err}") from None
+    finally:
+        listener.close()
+    record = {
+        "pid": proc.pid,
+        "port": state.port,
+        "started": time.time(),
+        "fingerprint": identity.fingerprint(proc.pid),
+    }
+    write_private(layout.run_file, json.dumps(record) + "\n")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if probe(state.port, timeout=0.5).status == "up":
+        seen = identity.challenge(state.port, master_key, timeout=min(2.0, max(0.2, deadline - time.monotonic())))
+        if seen.status == "ours":
             return proc.pid
         if proc.poll() is not None:
             raise CodexprovError(
@@ -193,7 +239,8 @@ def start(layout: Layout, state: State, secrets: Mapping[str, str], *, timeout: 
                 detail=log_tail(layout, 12) or None,
                 hint="`codexprov bridge logs` shows its whole log; `codexprov doctor` checks the setup.",
             )
-        time.sleep(0.2)
+        if seen.status != "silent":
+            time.sleep(0.1)
     stop_pid(proc.pid)
     raise CodexprovError(
         f"the bridge did not answer within {timeout:.0f} s",
@@ -202,8 +249,21 @@ def start(layout: Layout, state: State, secrets: Mapping[str, str], *, timeout: 
     )
 
 
+def wait_ready(port: int, master_key: str, pid: int, *, timeout: float = READY_TIMEOUT) -> bool:
+    """A bridge of ours is starting (its runner `pid` is alive): wait until it proves itself."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and pid_alive(pid):
+        seen = identity.challenge(port, master_key, timeout=min(2.0, max(0.2, deadline - time.monotonic())))
+        if seen.status == "ours":
+            return True
+        if seen.status != "silent":
+            time.sleep(0.1)
+    return False
+
+
 def stop_pid(pid: int, *, timeout: float = 15.0) -> None:
-    """Stop the bridge process and its LiteLLM (one process group), politely first."""
+    """Stop the bridge's runner and its LiteLLM (one process group), politely first. Only for a pid
+    whose identity was checked (running_pid) or that this process started."""
     if os.name == "nt":  # pragma: no cover - Windows
         subprocess.run(["taskkill", "/T", "/F", "/PID", str(pid)], capture_output=True, check=False)
         return
@@ -219,6 +279,23 @@ def stop_pid(pid: int, *, timeout: float = 15.0) -> None:
             time.sleep(0.1)
 
 
+def stop_proven(pid: int, *, timeout: float = 15.0) -> None:
+    """Stop one process that proved it is our bridge (or whose command line names our files)."""
+    if os.name == "nt":  # pragma: no cover - Windows
+        subprocess.run(["taskkill", "/F", "/PID", str(pid)], capture_output=True, check=False)
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + (timeout if sig == signal.SIGTERM else 5)
+        while time.monotonic() < deadline:
+            if not pid_alive(pid):
+                return
+            time.sleep(0.1)
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -227,14 +304,52 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def stop(layout: Layout) -> int | None:
-    """Stop the running bridge; its pid, or None when none was running."""
+def orphans(layout: Layout) -> list[int]:
+    """LiteLLMs of this bridge folder left without their runner (Linux: their command line names
+    serve.py and this folder's config file). Other platforms: none found this way (the identity
+    challenge still finds one that answers)."""
+    if not sys.platform.startswith("linux"):
+        return []
+    wanted = (serve_script().encode(), str(layout.config_file).encode())
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    me = os.getpid()
+    for entry in entries:
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                args = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if wanted[0] in args and wanted[1] in args and b"codexprov.bridge.runner" not in args:
+            found.append(int(entry))
+    return found
+
+
+def stop(layout: Layout, port: int | None = None, master_key: str | None = None) -> int | None:
+    """Stop the bridge: the runner recorded in run.json (if it is still that process), an orphaned
+    LiteLLM of this folder, and whatever proves to be our bridge on the port. Returns the pid that
+    was stopped, or None when none was running. Nothing else is ever signalled."""
+    stopped = None
     pid = running_pid(layout)
     if pid is not None:
         stop_pid(pid)
+        stopped = pid
+    for orphan in orphans(layout):
+        stop_proven(orphan)
+        stopped = stopped or orphan
+    if port is not None and master_key:
+        seen = identity.challenge(port, master_key, timeout=2.0)
+        if seen.status == "ours" and seen.pid is not None and seen.pid != os.getpid():
+            stop_proven(seen.pid)
+            stopped = stopped or seen.pid
     with contextlib.suppress(FileNotFoundError):
         layout.run_file.unlink()
-    return pid
+    return stopped
 
 
 def log_tail(layout: Layout, lines: int) -> str:

@@ -1,4 +1,4 @@
-"""`python -m codexprov.bridge.runner LOG -- LITELLM ARGS...`: runs LiteLLM and writes its output
+"""`python -m codexprov.bridge.runner LOG -- LITELLM_PYTHON serve.py ARGS...`: runs LiteLLM and writes its output
 to LOG with every secret masked, so that no key reaches the log file (LiteLLM's own redaction covers
 its callbacks, not every line it prints).
 
@@ -10,6 +10,7 @@ SIGHUP) and exits with LiteLLM's exit code.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -18,6 +19,8 @@ import sys
 import time
 
 SECRET_VARS_ENV = "CODEXPROV_BRIDGE_SECRET_VARS"
+FD_ENV = "CODEXPROV_BRIDGE_FD"  # serve.FD_VAR
+PARENT_ENV = "CODEXPROV_BRIDGE_PARENT"  # serve.PARENT_VAR
 MAX_LOG_BYTES = 5_000_000
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -57,13 +60,26 @@ def main(argv: list[str]) -> int:
     fd = _open_log(log_path)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     os.write(fd, f"--- codexprov bridge starting {stamp} (pid {os.getpid()})\n".encode())
+    # The listening socket codexprov bound (serve.py serves on it): handed on, and not kept here,
+    # so that the port is free as soon as LiteLLM is gone.
+    listen_fd = int(env.get(FD_ENV) or -1)
+    env[PARENT_ENV] = str(os.getpid())
     try:
         child = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            pass_fds=(listen_fd,) if listen_fd >= 0 else (),
         )
     except OSError as err:
         os.write(fd, f"--- could not start LiteLLM: {err.strerror or err}\n".encode())
         return 127
+    finally:
+        if listen_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(listen_fd)
 
     def stop(signum: int, frame: object) -> None:
         if child.poll() is None:

@@ -1,4 +1,4 @@
-"""CLI: bridge install/status/logs/up/down/restart (core: codexprov.bridge.manage)."""
+"""CLI: bridge install/status/logs/up/down/restart/rotate-key (core: codexprov.bridge.manage)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ def status_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-reada
     health = {
         "up": f"running (pid {status.pid})" if status.pid else "running",
         "down": "not running (it starts when Codex next starts a bridged provider, or: codexprov bridge up)",
-        "other": "port taken by another program (codexprov bridge restart --new-port)",
+        "other": "port taken by another program, which is not codexprov's bridge and gets no key "
+        "(codexprov bridge restart --new-port)",
         "unset": "not set up (no provider goes through it yet)",
     }[status.health]
     litellm = f"LiteLLM {status.installed}" if status.installed else "LiteLLM not installed (codexprov bridge install)"
@@ -67,6 +68,11 @@ def status_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-reada
             target = upstream.api_base or "LiteLLM's default URL"
             key = f"key from the keyring ({upstream.key_var})" if upstream.key_var else "no key"
             out(f"  {upstream.provider_id}: {upstream.litellm_prefix}/MODEL at {target}; {key}")
+        chains = [" -> ".join(c) for c in status.fallback_chains if len(c) > 1]
+        if chains:
+            out("fallbacks (on 429, 5xx, timeouts):")
+            for chain in chains:
+                out(f"  {chain}")
 
 
 def _know_bridge_keys(layout: Any) -> None:
@@ -153,3 +159,42 @@ def restart_cmd(
     say(f"bridge restarted on http://127.0.0.1:{result.port}/v1 (pid {result.pid}, ready in {result.seconds:.1f} s)")
     if new_port:
         render(manage.point_providers_at_bridge(state.paths, layout))
+
+
+@bridge_app.command("rotate-key")
+def rotate_key_cmd() -> None:
+    """Make a new master key (Codex's key to the bridge); the old one stops working at once."""
+    from codexprov.bridge import manage
+
+    result = manage.rotate_key(_layout())
+    if result.restarted is None:
+        say("new master key in the keyring; the bridge was not running (it starts with the new key)")
+    else:
+        up = result.restarted
+        say(
+            f"new master key in the keyring; bridge restarted with it on http://127.0.0.1:{up.port}/v1 "
+            f"(pid {up.pid}, ready in {up.seconds:.1f} s); Codex gets it from `codexprov token` when it next asks"
+        )
+
+
+@bridge_app.command("fallback")
+def fallback_cmd(
+    provider_id: str = typer.Argument(..., help="A bridged provider."),
+    other_id: str | None = typer.Argument(None, help="The bridged provider that serves its requests when it fails."),
+    none: bool = typer.Option(False, "--none", help="Remove the provider's fallback."),
+) -> None:
+    """Send a bridged provider's requests to another bridged provider on 429, 5xx and timeouts."""
+    from codexprov.bridge import manage
+    from codexprov.errors import UsageError
+
+    if (other_id is None) == (not none):
+        raise UsageError(
+            "name the fallback (OTHER_ID) or pass --none, not both or neither",
+            hint="e.g. `codexprov bridge fallback claude claude-backup`",
+        )
+    state = manage.set_fallback(_layout(), provider_id, other_id)
+    chain = manage.fallback_chain(state, provider_id)
+    if other_id is None:
+        say(f"{provider_id} has no fallback now")
+    else:
+        say(f"fallback: {' -> '.join(chain)} (on 429, 5xx and timeouts, the same model name at {other_id})")

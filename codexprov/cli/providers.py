@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -88,6 +89,12 @@ def add_cmd(
         "--bridge/--no-bridge",
         help="Route it through codexprov's bridge (LiteLLM on 127.0.0.1), or not (default: the recipe says).",
     ),
+    fallback: str | None = typer.Option(
+        None,
+        "--fallback",
+        metavar="OTHER_ID",
+        help="Bridged only: another bridged provider that serves this one's requests on 429, 5xx and timeouts.",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     allow_plaintext: bool = typer.Option(
@@ -156,6 +163,8 @@ def add_cmd(
         codex_binary=codex.path,
         bridge_url=lambda: bridge_manage.planned_base_url(layout),
     )
+    if fallback is not None:
+        _check_fallback(prepared.plan, fallback, bridge_manage.bridged_ids(layout))
     store = key = None
     if answers is not None:
         store, key = answers.store, answers.key
@@ -179,6 +188,9 @@ def add_cmd(
         if prepared.preview.changed:
             confirm(f"Replace provider {prepared.plan.provider_id} as shown?", yes=yes)
     render(adding.commit_add(prepared, paths, store=store, key=key, bridge_layout=layout))
+    if fallback is not None and not dry_run:
+        bridge_manage.set_fallback(layout, prepared.plan.provider_id, fallback, store)
+        say(f"fallback: {prepared.plan.provider_id} -> {fallback} (on 429, 5xx and timeouts)")
     if use and prepared.plan.model and not dry_run:
         # add is not a hot path: ask the provider now (3 s at most) whether it serves the model.
         import os
@@ -200,6 +212,22 @@ def _token_auth(provider_id: str):
     from codexprov import credentials
 
     return credentials.token_auth(provider_id)
+
+
+def _check_fallback(plan: Any, fallback: str, bridged: tuple[str, ...]) -> None:
+    """`add --fallback OTHER_ID`: checked before anything is written."""
+    from codexprov.errors import UsageError
+
+    if plan.bridge is None:
+        raise UsageError(
+            "--fallback needs a provider that goes through the bridge",
+            hint="Add it with --bridge, or leave out --fallback.",
+        )
+    if fallback == plan.provider_id or fallback not in bridged:
+        raise UsageError(
+            f"--fallback {fallback}: not another provider behind the bridge (bridged: {', '.join(bridged) or 'none'})",
+            hint="Add the fallback first (`codexprov add RECIPE --id OTHER_ID --bridge`), then this one.",
+        )
 
 
 def _ask_missing(recipe, params: dict[str, str], base_url_given: bool) -> dict[str, str]:

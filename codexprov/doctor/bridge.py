@@ -57,7 +57,10 @@ def check_bridge(
     )
     if offline:
         return findings
-    seen = process.probe(state.port, timeout=timeout)
+    master = _master_key(result, bridged)
+    # With the master key the probe is the bridge's identity challenge: an impostor on the port is
+    # "other", and the master key below goes only to our own bridge.
+    seen = process.probe(state.port, timeout=timeout, master_key=master)
     if seen.status == "other":
         findings.append(
             Finding(
@@ -88,7 +91,6 @@ def check_bridge(
             )
             return findings
     findings.append(Finding("bridge.running", "ok", f"bridge up on {state.base_url}{started}"))
-    master = _master_key(result, bridged)
     import httpx
 
     with httpx.Client(transport=transport, timeout=timeout) as client:
