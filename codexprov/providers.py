@@ -33,7 +33,9 @@ class KeySource:
             "keyring": "keyring (codexprov token)",
             "command": f"command: {self.detail}",
             "codex-login": self.detail,
-            "plaintext": f"PLAIN TEXT in config ({self.detail})",
+            "plaintext": f"PLAIN TEXT in {self.detail}"
+            if self.detail.startswith("auth.json")
+            else f"PLAIN TEXT in config ({self.detail})",
             "cloud": self.detail,
             "none": "none",
         }.get(self.kind, self.detail)
@@ -138,12 +140,32 @@ def summarize(snap: Snapshot, paths: Paths | None = None) -> ProviderList:
     configured: dict[str, Any] = data.get("model_providers") or {}
     ids = list(BUILTIN_PROVIDERS) + [pid for pid in configured if pid not in BUILTIN_PROVIDERS]
     infos = tuple(_info(pid, configured.get(pid), active) for pid in ids)
+    if paths is not None and any(i.key_source.kind == "codex-login" and not i.builtin for i in infos):
+        infos = _login_keys_in_plain_text(infos, paths)
     profile = None
     if paths is not None:
         from codexprov.profile_state import active_profile
 
         profile = active_profile(paths, data)
     return ProviderList(str(snap.path), snap.exists, active, data.get("model"), infos, profile)
+
+
+def _login_keys_in_plain_text(infos: tuple[ProviderInfo, ...], paths: Paths) -> tuple[ProviderInfo, ...]:
+    """A custom provider with requires_openai_auth sends auth.json's OPENAI_API_KEY when it holds
+    one: that is a plain-text key (`key migrate` moves it), not "codex login"."""
+    import dataclasses
+
+    from codexprov.keys import codex_files
+
+    if codex_files.read_api_key(paths.codex_home) is None:
+        return infos
+    plain = KeySource("plaintext", codex_files.FIELD)
+    return tuple(
+        dataclasses.replace(i, key_source=plain)
+        if not i.builtin and i.configured and codex_files.sends_login_key(i.id, i.table)
+        else i
+        for i in infos
+    )
 
 
 def list_providers(paths: Paths) -> ProviderList:

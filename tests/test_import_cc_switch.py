@@ -288,3 +288,17 @@ def test_without_a_terminal_it_asks_for_yes(run_cli, db, codex_home, memory_keyr
     assert "error: cannot ask for confirmation: standard input is not a terminal" in result.stderr
     assert not (codex_home / "config.toml").exists()
     assert memory_keyring.get_password("codexprov", "relay-station") is None
+
+
+def test_two_chat_rows_share_one_bridge_port(run_cli, tmp_path, codex_home, memory_keyring):
+    path = write_cc_switch(
+        tmp_path / "cc-switch.db",
+        [
+            codex_row("a", "Chat A", "https://a.test/v1", "sk-chat-a-0000000000", api_format="openai_chat"),
+            codex_row("b", "Chat B", "https://b.test/v1", "sk-chat-b-0000000000", api_format="openai_chat"),
+        ],
+    )
+    result = run_cli("import", "cc-switch", "--from", str(path), "--yes")
+    assert result.exit_code == 0, result.stderr
+    tables = config(codex_home)["model_providers"]
+    assert tables["chat-a"]["base_url"] == tables["chat-b"]["base_url"]

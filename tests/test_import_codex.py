@@ -127,3 +127,60 @@ def test_imported_chat_format_provider_goes_through_the_bridge(own_bridge, codex
     finally:
         codexprov("key", "rm", pid)
         server.stop()
+
+
+def test_export_in_a_fresh_home_gives_back_the_same_table(
+    run_exe, codex_bin, codex_home, isolated_home, tmp_path, secret_service, make_fake_server
+):
+    import os
+
+    from codexprov import credentials
+
+    key = "sk-export-e2e-" + uuid.uuid4().hex
+    pid = "x" + uuid.uuid4().hex[:8]
+    server = make_fake_server(expected_key=key)
+    try:
+        added = run_exe(
+            "add",
+            "custom",
+            "--id",
+            pid,
+            "--base-url",
+            server.base_url,
+            "--key-stdin",
+            "--header",
+            "X-Team=blue",
+            input=key + "\n",
+        )
+        assert added.exit_code == 0, added.stderr
+        before = tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8"))["model_providers"][pid]
+        shared = tmp_path / "shared"
+        exported = run_exe("export", pid, "--to", str(shared))
+        assert exported.exit_code == 0, exported.stderr
+        assert key not in (shared / f"{pid}.toml").read_text(encoding="utf-8")
+        credentials.open_store().delete(pid)  # the colleague's keyring does not have it
+
+        fresh = tmp_path / "fresh"
+        (fresh / ".codex").mkdir(parents=True)
+        env = {
+            **os.environ,
+            "HOME": str(fresh),
+            "CODEX_HOME": str(fresh / ".codex"),
+            "XDG_CONFIG_HOME": str(fresh / ".config"),
+            "XDG_STATE_HOME": str(fresh / ".local" / "state"),
+            "XDG_DATA_HOME": str(fresh / ".local" / "share"),
+            "CODEXPROV_RECIPES_PATH": str(shared),
+        }
+        again = run_exe("add", pid, "--key-stdin", "--use", "--model", "fake-model", input=key + "\n", env=env)
+        assert again.exit_code == 0, again.stderr
+        after = tomllib.loads((fresh / ".codex" / "config.toml").read_text(encoding="utf-8"))["model_providers"][pid]
+        assert after == before
+        proc = run_codex(
+            codex_bin, fresh / ".codex", env_extra={"DBUS_SESSION_BUS_ADDRESS": secret_service}, timeout=90
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "pong" in proc.stdout
+        assert server.requests_to("/responses", "POST")[-1].headers["authorization"] == f"Bearer {key}"
+        assert server.requests_to("/responses", "POST")[-1].headers["x-team"] == "blue"
+    finally:
+        credentials.open_store().delete(pid)

@@ -582,18 +582,66 @@ def _cc_switch_rows(port: int) -> list[tuple[SourceRow, object]]:
     return rows
 
 
+def _ocx_rows(port: int) -> list[tuple[SourceRow, str, dict]]:
+    """(row, provider name, ocx entry) with the canary in each place an ocx entry can hold a key."""
+    url = f"http://127.0.0.1:{port}/v1"
+    rows: list[tuple[SourceRow, str, dict]] = []
+
+    def add(name: str, imported: bool, provider: str, make) -> None:
+        row = SourceRow(name, imported)
+        rows.append((row, provider, make(source_canary(row))))
+
+    add("ocx-inline", True, "inline", lambda c: {"adapter": "openai-responses", "baseUrl": url, "apiKey": c})
+    add(
+        "ocx-pool-rest",
+        False,
+        "pooled",
+        lambda c: {
+            "adapter": "openai-chat",
+            "baseUrl": url,
+            "apiKeyPool": [
+                {"id": "a", "key": "sk-ocx-pool-first-0000000000", "label": "first"},
+                {"id": "b", "key": c, "label": "second"},
+            ],
+        },
+    )
+    add(
+        "ocx-header",
+        True,
+        "headered",
+        lambda c: {"adapter": "azure-openai", "baseUrl": url, "headers": {"api-key": c}},
+    )
+    add(
+        "ocx-disabled",
+        False,
+        "disabled",
+        lambda c: {"adapter": "openai-chat", "baseUrl": url, "apiKey": c, "disabled": True},
+    )
+    add(
+        "ocx-forward",
+        False,
+        "forward",
+        lambda c: {"adapter": "openai-responses", "baseUrl": url, "apiKey": c, "authMode": "forward"},
+    )
+    add("ocx-url", False, "in-url", lambda c: {"adapter": "openai-responses", "baseUrl": f"{url}?api_key={c}"})
+    add("ocx-unknown-adapter", False, "cursor", lambda c: {"adapter": "cursor", "baseUrl": url, "apiKey": c})
+    return rows
+
+
 def source_canary(row: SourceRow) -> str:
     return "srcc" + hashlib.sha256(row.name.encode()).hexdigest()[:20]
 
 
 def test_no_canary_leaks_from_import_sources(run_cli, isolated_home, echo_port, memory_keyring):
-    from tests.import_sources import write_cc_switch
+    from tests.import_sources import write_cc_switch, write_ocx
 
     rows = _cc_switch_rows(echo_port)
     db = write_cc_switch(isolated_home / ".cc-switch" / "cc-switch.db", [r for _row, r in rows])  # type: ignore[misc]
-    sources = {db}
-    canaries = {source_canary(row): row for row, _ in rows}
-    assert len(canaries) == len(rows)
+    ocx_rows = _ocx_rows(echo_port)
+    ocx = write_ocx(isolated_home / ".opencodex" / "config.json", {name: entry for _r, name, entry in ocx_rows})
+    sources = {db, ocx}
+    canaries = {source_canary(row): row for row, _ in rows} | {source_canary(row): row for row, _n, _e in ocx_rows}
+    assert len(canaries) == len(rows) + len(ocx_rows)
     found: list[str] = []
     imported_ids: list[str] = []
 
@@ -621,12 +669,13 @@ def test_no_canary_leaks_from_import_sources(run_cli, isolated_home, echo_port, 
         ["import", "cc-switch", "--yes"],
         ["import", "cc-switch", "--yes", "--json"],
     ]
+    commands += [[argv[0], "ocx", *argv[2:]] for argv in commands]
     codes = [run(*argv) for argv in commands]
-    assert codes == [0, 0, 9, 0, 0, 0]
+    assert codes == [0, 0, 9, 0, 0, 0] * 2
     import tomllib
 
     imported_ids = list(tomllib.loads((isolated_home / ".codex" / "config.toml").read_text())["model_providers"])
-    assert imported_ids == ["auth-key", "bearer", "api-key", "top-key", "header"]
+    assert imported_ids == ["auth-key", "bearer", "api-key", "top-key", "header", "inline", "pooled", "headered"]
     for pid in imported_ids:
         run("show", pid)
         run("show", pid, "--json")
@@ -638,6 +687,42 @@ def test_no_canary_leaks_from_import_sources(run_cli, isolated_home, echo_port, 
     expected = {c for c, row in canaries.items() if row.imported}
     assert expected <= stored, sorted(canaries[c].name for c in expected - stored)
     assert not ({c for c, row in canaries.items() if not row.imported} & stored)
+    assert not found, "\n".join(found)
+
+
+def test_no_canary_leaks_from_a_key_in_auth_json(run_cli, isolated_home, echo_port, memory_keyring):
+    """The cc-switch way: a requires_openai_auth provider sends auth.json's OPENAI_API_KEY."""
+    secret = source_canary(SourceRow("auth-json-openai-api-key", True))
+    codex_home = isolated_home / ".codex"
+    (codex_home / "config.toml").write_text(
+        'model_provider = "custom"\n[model_providers.custom]\nname = "custom"\n'
+        f'base_url = "http://127.0.0.1:{echo_port}/v1"\nwire_api = "responses"\nrequires_openai_auth = true\n',
+        encoding="utf-8",
+    )
+    auth = codex_home / "auth.json"
+    auth.write_text(json.dumps({"OPENAI_API_KEY": secret, "tokens": None}), encoding="utf-8")
+    found: list[str] = []
+
+    def run(*argv: str, sources: tuple[Path, ...] = (auth,)) -> int:
+        result = run_cli(*argv, input="")
+        label = " ".join(argv)
+        assert "Traceback" not in result.stderr, f"`codexprov {label}` crashed:\n{result.stderr}"
+        if secret in result.stdout + result.stderr:
+            found.append(f"`codexprov {label}` printed the auth.json canary")
+        for path in (p for p in isolated_home.rglob("*") if p.is_file() and p not in sources):
+            if secret.encode() in path.read_bytes():
+                found.append(f"after `codexprov {label}`, {path.relative_to(isolated_home)} holds the auth.json canary")
+        return result.exit_code
+
+    for argv in (["list"], ["list", "--json"], ["show", "custom", "--json"], ["key", "list", "--json"]):
+        assert run(*argv) == 0
+    run("doctor", "--json")
+    run("doctor", "--offline")
+    assert run("key", "migrate", "--dry-run") == 0
+    assert run("key", "migrate", "--yes", "--clear-auth-json") == 0
+    assert memory_keyring.get_password("codexprov", "custom") == secret
+    for argv in (["list"], ["key", "list"], ["doctor", "--json"], ["undo"], ["list", "--json"]):
+        run(*argv, sources=())
     assert not found, "\n".join(found)
 
 

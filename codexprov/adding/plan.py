@@ -79,7 +79,7 @@ def plan_add(
     if wants_bridge(recipe, request):
         return plan_bridged(recipe, request, rendered, provider_id, token_auth, capabilities, codex_label, bridge_url)
     needs_key = bool(getattr(recipe, "needs_key", True))
-    key_mode = request.key_mode or ("keyring" if needs_key else "none")
+    key_mode = request.key_mode or getattr(recipe, "key_mode", None) or ("keyring" if needs_key else "none")
     spec = rendered.spec
     spec, moved_key, plaintext_warnings = keep_keys_out_of_the_file(spec, request, recipe.id, key_mode, provider_id)
     warnings += plaintext_warnings

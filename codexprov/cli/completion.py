@@ -287,6 +287,7 @@ LIVE: dict[tuple[str, str], Callable[[str | None], list[str]]] = {
     ("profile show", "name"): profile_names,
     ("profile rm", "name"): profile_names,
     ("completion", "shell"): _fixed(*SHELLS),
+    ("export", "provider_ids"): configured_ids,
 }
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from codexprov.cli import app, confirm, out_json, out_table, render, say, show_diff, state
+from codexprov.cli import app, confirm, out, out_json, out_table, render, say, show_diff, state
 
 import_app = typer.Typer(
     name="import",
@@ -38,6 +38,26 @@ def cc_switch_cmd(
 
     path = Path(source_path).expanduser() if source_path else cc_switch.default_path()
     run_import(cc_switch.read(path), dry_run=dry_run, yes=yes, use=use, as_json=as_json)
+
+
+@import_app.command("ocx")
+def ocx_cmd(
+    source_path: str | None = typer.Option(
+        None,
+        "--from",
+        metavar="PATH",
+        help=_FROM_HELP.format(default="$OPENCODEX_HOME/config.json, else ~/.opencodex/config.json"),
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the diff; write nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    use: bool = typer.Option(False, "--use", help="Also make ocx's default provider the active one."),
+    as_json: bool = typer.Option(False, "--json", help="The plan as JSON (with --dry-run, or after writing)."),
+) -> None:
+    """Import ocx (opencodex) providers from its config.json."""
+    from codexprov.importers import ocx
+
+    path = Path(source_path).expanduser() if source_path else ocx.default_path()
+    run_import(ocx.read(path), dry_run=dry_run, yes=yes, use=use, as_json=as_json)
 
 
 def run_import(source, *, dry_run: bool, yes: bool, use: bool, as_json: bool = False) -> None:
@@ -130,3 +150,32 @@ def _plan_json(plan, dry_run: bool) -> dict:
         "use": plan.use_id,
         "entries": [e.to_json() for e in plan.entries],
     }
+
+
+@app.command("export")
+def export_cmd(
+    provider_ids: list[str] = typer.Argument(..., metavar="ID", help="The providers to export."),
+    to: str = typer.Option(..., "--to", metavar="DIR", help="The folder to write ID.toml recipe files into."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the recipes; write nothing."),
+) -> None:
+    """Providers as recipe files, keys by reference only: `CODEXPROV_RECIPES_PATH=DIR codexprov add ID` gives them back."""
+    from codexprov.bridge import layout as bridge_layout
+    from codexprov.importers import export
+
+    results = export.export(
+        state.paths, list(provider_ids), Path(to).expanduser(), bridge_layout=bridge_layout.resolve(), dry_run=dry_run
+    )
+    for item in results:
+        if dry_run:
+            out(f"# {item.path}")
+            out(item.text.rstrip("\n"))
+        else:
+            verb = "wrote" if item.changed else "unchanged"
+            say(f"{verb} {item.path} (key: {item.key})")
+        for note in item.notes:
+            say(f"warning: {note}", style="yellow")
+    if dry_run:
+        say("dry run: nothing was written")
+    else:
+        folder = Path(to).expanduser()
+        say(f"on another machine: CODEXPROV_RECIPES_PATH={folder} codexprov add ID")

@@ -161,9 +161,15 @@ def key_migrate(
     provider_id: str | None = typer.Argument(None, metavar="ID"),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would move and the diff; change nothing."),
+    clear_auth_json: bool = typer.Option(
+        False,
+        "--clear-auth-json",
+        help="Also empty OPENAI_API_KEY in auth.json once a provider that sent it reads the keyring.",
+    ),
 ) -> None:
     """Move plain-text keys (experimental_bearer_token, Authorization/api-key headers, ignored
-    fields such as api_key) from config.toml into the keyring, rewiring each provider."""
+    fields such as api_key, auth.json's key sent by a requires_openai_auth provider) into the
+    keyring, rewiring each provider."""
     from codexprov import credentials, keys
     from codexprov.errors import KeyringUnavailableError
 
@@ -191,11 +197,13 @@ def key_migrate(
         return
     show_diff(preview.edit.diff)
     if dry_run:
+        if preview.login_key is not None and not clear_auth_json:
+            say(keys.auth_json_note(state.paths).text)
         say("dry run: nothing was stored or written")
         return
     confirm("Move these keys into the OS keyring and rewrite the config as shown?", yes=yes)
     assert store is not None  # open_store() raised above unless dry_run
-    render(keys.commit_migration(state.paths, store, provider_id))
+    render(keys.commit_migration(state.paths, store, provider_id, clear_auth_json=clear_auth_json))
 
 
 @app.command("env")

@@ -22,6 +22,32 @@ from codexprov.doctor.findings import FixKind
 DEFAULT_AUTH_TIMEOUT_MS = 5000
 
 
+def _login_key_check(ctx: CheckContext, provider: ProviderTable) -> None:
+    """A custom provider with requires_openai_auth sends auth.json's OPENAI_API_KEY: a key in plain
+    text in Codex's login file (the cc-switch way), which `key migrate` moves into the keyring."""
+    from codexprov.keys import codex_files
+    from codexprov.redact import mask
+
+    if not codex_files.sends_login_key(provider.id, provider.table):
+        return
+    login = codex_files.read_api_key(ctx.paths.codex_home)
+    if login is None:
+        return
+    file, line, kind = provider.where("requires_openai_auth")
+    ctx.add(
+        "key.plaintext",
+        "warn",
+        f"the key Codex sends is in plain text in {codex_files.FIELD} ({mask(login)}): "
+        "requires_openai_auth sends Codex's login key to this provider",
+        provider=provider.id,
+        file=file,
+        line=line,
+        fix=f"codexprov key migrate {provider.id}",
+        fix_kind=provider.fix_kind(kind, FixKind.MIGRATE_KEY),
+        key=codex_files.FIELD,
+    )
+
+
 def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
     from codexprov.credentials import is_token_auth
     from codexprov.doctor.tables import has_key_source
@@ -105,6 +131,7 @@ def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
         )
         return
     if table.get("requires_openai_auth"):
+        _login_key_check(ctx, provider)
         ctx.add("key.source", "ok", "key from codex login (requires_openai_auth)", provider=pid)
         return
     if any(f.check == "provider.unknown-key" and f.status == "fail" and f.provider == pid for f in ctx.findings):

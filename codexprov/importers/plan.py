@@ -275,6 +275,9 @@ def plan_import(paths: Any, source: Source, planner: Planner, *, use: bool, env:
     data = load(paths.config_file).data
     existing = data.get("model_providers") if isinstance(data.get("model_providers"), dict) else {}
     assert isinstance(existing, dict)
+    if planner.bridge_url is not None:
+        # One URL for every bridged entry: with no bridge set up yet, each call picks a free port.
+        planner = dataclasses.replace(planner, bridge_url=_once(planner.bridge_url))
     taken: set[str] = set()
     entries: list[Entry] = []
     for item in source.items:
@@ -305,6 +308,17 @@ def plan_import(paths: Any, source: Source, planner: Planner, *, use: bool, env:
     if new or use_id:
         preview = write_tables(paths, new, use_id, use_model, source, dry_run=True)
     return ImportPlan(source, tuple(entries), use_id, use_model, preview, tuple(notes))
+
+
+def _once(make: Callable[[], str]) -> Callable[[], str]:
+    value: list[str] = []
+
+    def get() -> str:
+        if not value:
+            value.append(make())
+        return value[0]
+
+    return get
 
 
 def write_tables(

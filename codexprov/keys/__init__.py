@@ -7,6 +7,7 @@ data; the CLI (codexprov/cli/keys.py) renders it.
   wiring     `key set`: store the key, point the provider at `codexprov token ID`
   migrate    `key migrate`: plain-text keys into the keyring
   env        `codexprov env` and `codexprov run`
+  codex_files  keys in Codex's own files (auth.json's key that a requires_openai_auth provider sends)
 
 The names below stay importable from `codexprov.keys`.
 """
@@ -25,6 +26,7 @@ from codexprov.keys.env import (
 from codexprov.keys.migrate import (
     MigrationItem,
     MigrationResult,
+    auth_json_note,
     commit_migration,
     migrate,
     plan_migration,
@@ -48,6 +50,7 @@ __all__ = [
     "RunPlan",
     "SetKeyResult",
     "WirePlan",
+    "auth_json_note",
     "codex_command",
     "commit_migration",
     "env_plan",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from codexprov.credentials import KeyStore, is_token_auth
 from codexprov.errors import ConflictError, NotFoundError
+from codexprov.keys import codex_files
 from codexprov.keys.plaintext import CONFLICTS_WITH_AUTH, PlaintextKey, find_plaintext, find_unmovable
 from codexprov.keys.wiring import WirePlan, headers_without_plaintext, keyring_backup, plan_wiring
 from codexprov.model import PROVIDER_ID_RE
@@ -33,10 +34,16 @@ class MigrationResult:
     stored: tuple[str, ...]  # provider ids whose key was written to the keyring
     scrubbed: int = 0  # earlier backups the moved keys were taken out of
     unmovable: tuple[PlaintextKey, ...] = ()  # keys only the URL or query can carry (find_unmovable)
+    login_key: str | None = field(default=None, repr=False)  # auth.json's key, when a provider sent it
+    cleared_auth_json: bool = False  # auth.json's OPENAI_API_KEY was emptied (--clear-auth-json)
 
 
-def plan_migration(data: dict[str, Any], store: KeyStore | None, provider_id: str | None = None) -> list[MigrationItem]:
-    """Providers with a plain-text key, and what moving each into the keyring involves."""
+def plan_migration(
+    data: dict[str, Any], store: KeyStore | None, provider_id: str | None = None, *, login_key: str | None = None
+) -> list[MigrationItem]:
+    """Providers with a plain-text key, and what moving each into the keyring involves.
+    `login_key`: auth.json's OPENAI_API_KEY, which a custom provider with `requires_openai_auth`
+    sends (codexprov.keys.codex_files)."""
 
     tables: dict[str, Any] = data.get("model_providers") or {}
     if provider_id is not None and provider_id not in tables:
@@ -48,10 +55,19 @@ def plan_migration(data: dict[str, Any], store: KeyStore | None, provider_id: st
         if (provider_id is not None and pid != provider_id) or not isinstance(table, dict):
             continue
         found = tuple(find_plaintext(pid, table))
+        if not found and login_key is not None:
+            found = _login_key_found(pid, table, login_key)
         if not found:
             continue
         items.append(_plan_item(pid, table, found, store))
     return items
+
+
+def _login_key_found(pid: str, table: dict[str, Any], login_key: str) -> tuple[PlaintextKey, ...]:
+    if not codex_files.sends_login_key(pid, table):
+        return ()
+    note = "Codex sends the key of its login file to this provider (requires_openai_auth)"
+    return (PlaintextKey(pid, codex_files.FIELD, login_key, note=note),)
 
 
 def _plan_item(
@@ -97,7 +113,12 @@ def _plan_item(
 
 
 def migrate(
-    paths: Any, store: KeyStore | None, provider_id: str | None = None, *, dry_run: bool = False
+    paths: Any,
+    store: KeyStore | None,
+    provider_id: str | None = None,
+    *,
+    dry_run: bool = False,
+    clear_auth_json: bool = False,
 ) -> MigrationResult:
     """Move plain-text keys from config.toml into the keyring and rewire their providers.
 
@@ -111,7 +132,8 @@ def migrate(
     from codexprov.config.transaction import apply_edit
 
     data = load(paths.config_file).data
-    items = plan_migration(data, store, provider_id)
+    login_key = codex_files.read_api_key(paths.codex_home)
+    items = plan_migration(data, store, provider_id, login_key=login_key)
     unmovable = tuple(
         found
         for pid, table in (data.get("model_providers") or {}).items()
@@ -133,7 +155,7 @@ def migrate(
                 config_edit.assign(table, key, value)
 
     def transform(snap: Any) -> str:
-        again = {i.provider_id: i for i in plan_migration(snap.data, None, provider_id)}
+        again = {i.provider_id: i for i in plan_migration(snap.data, None, provider_id, login_key=login_key)}
         for item, _wiring in todo:
             now = again.get(item.provider_id)
             if now is None or [(p.field, p.secret) for p in now.found] != [(p.field, p.secret) for p in item.found]:
@@ -176,7 +198,11 @@ def migrate(
         from codexprov.config.transaction import scrub_backups
 
         scrubbed = scrub_backups(paths, moved)
-    return MigrationResult(tuple(items), result, tuple(stored), scrubbed, unmovable)
+    sent = login_key if any(f.field == codex_files.FIELD for i, _w in todo for f in i.found) else None
+    cleared = False
+    if sent is not None and clear_auth_json and not dry_run:
+        cleared = codex_files.clear_api_key(paths.codex_home, sent)
+    return MigrationResult(tuple(items), result, tuple(stored), scrubbed, unmovable, sent, cleared)
 
 
 # ---------------------------------------------------------------------------- use cases: migrate, run
@@ -193,9 +219,11 @@ def preview_migration(paths: Any, store: KeyStore | None, provider_id: str | Non
     return preview
 
 
-def commit_migration(paths: Any, store: KeyStore, provider_id: str | None = None) -> Outcome:
+def commit_migration(
+    paths: Any, store: KeyStore, provider_id: str | None = None, *, clear_auth_json: bool = False
+) -> Outcome:
     """Move the keys (keyring first, then the config), as previewed."""
-    result = migrate(paths, store, provider_id, dry_run=False)
+    result = migrate(paths, store, provider_id, dry_run=False, clear_auth_json=clear_auth_json)
     notes = [Note(f"stored the key for {pid} in the OS keyring ({store.label})") for pid in result.stored]
     if result.edit is not None and result.edit.backup:
         earlier = (
@@ -209,4 +237,22 @@ def commit_migration(paths: Any, store: KeyStore, provider_id: str | None = None
                 "`codexprov undo` puts them back from the keyring, in plain text"
             )
         )
+    if result.cleared_auth_json:
+        notes.append(
+            Note(
+                f"emptied OPENAI_API_KEY in {paths.codex_home / 'auth.json'} (its other fields, a ChatGPT login "
+                "included, are kept; `undo` does not put the key back there)"
+            )
+        )
+    elif result.login_key is not None:
+        notes.append(auth_json_note(paths))
     return Outcome((result.edit,) if result.edit is not None else (), tuple(notes))
+
+
+def auth_json_note(paths: Any) -> Note:
+    """auth.json is Codex's own login file: left as it is unless asked, and said so."""
+    return Note(
+        f"{paths.codex_home / 'auth.json'} still holds the key: it is Codex's own login file (the built-in `openai` "
+        "provider reads it too), so it was left as it is; `codexprov key migrate --clear-auth-json` empties its "
+        "OPENAI_API_KEY"
+    )

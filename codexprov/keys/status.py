@@ -7,6 +7,7 @@ from typing import Any
 
 from codexprov.credentials import KeyStore, is_token_auth
 from codexprov.errors import KeyringUnavailableError
+from codexprov.keys import codex_files
 from codexprov.keys.plaintext import find_plaintext
 from codexprov.redact import mask
 
@@ -69,5 +70,8 @@ def key_report(paths: Any, env: dict[str, str], store: KeyStore | None, store_er
             masked = mask(value) if env_set else None
         elif plaintext:
             kind, detail, masked = "plaintext", ", ".join(p.field for p in plaintext), plaintext[0].masked
+        elif kind == "plaintext" and detail == codex_files.FIELD:
+            login = codex_files.read_api_key(paths.codex_home)
+            masked = mask(login) if login else None
         statuses.append(KeyStatus(pid, kind, detail, stored, masked, env_set, tuple(p.field for p in plaintext)))
     return KeyReport(tuple(statuses), store.backend_name if store is not None else None, problem)

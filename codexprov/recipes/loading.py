@@ -51,6 +51,7 @@ _TOP_FIELDS = frozenset(
         "env_key",
         "env_key_instructions",
         "needs_key",
+        "key_mode",
         "default_model",
         "models",
         "notes",
@@ -197,6 +198,9 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
         )
     if needs_key and env_key is None:
         raise _Problem("env_key", "missing (needed because needs_key is true)")
+    key_mode = _choice(data, "key_mode", ("keyring", "env")) if "key_mode" in data else None
+    if key_mode == "env" and not needs_key:
+        raise _Problem("key_mode", "env needs a key: set needs_key = true (the default) and env_key")
     if builtin is None and base_url is None:
         raise _Problem("base_url", "missing (only a recipe for a Codex built-in may leave it out)")
 
@@ -229,6 +233,7 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
         source=source,
         path=path,
         needs_key=needs_key,
+        key_mode=key_mode,
         builtin=builtin,
         builtin_fields=builtin_fields,
         auth_command=auth_command,

@@ -127,6 +127,8 @@ class Recipe:
     path: Path | None = None
     overrides: Path | None = None
     needs_key: bool = True
+    # The key mode `add` uses when no --key-mode is given (None: keyring when needs_key, else none).
+    key_mode: str | None = None
     builtin: str | None = None
     builtin_fields: dict[str, Any] = field(default_factory=dict)
     auth_command: AuthCommand | None = None

@@ -1,0 +1,76 @@
+"""Keys in Codex's own login file, `$CODEX_HOME/auth.json`, that a custom provider sends.
+
+A provider table with `requires_openai_auth = true` (what cc-switch writes for every third-party
+provider: `[model_providers.custom] requires_openai_auth = true`, the key in auth.json's
+`OPENAI_API_KEY`) makes Codex send the login's key as `Authorization: Bearer …` to that provider's
+`base_url`. That key sits in plain text in auth.json. `key migrate` moves it into the keyring and
+points the provider at `codexprov token ID`; auth.json itself is Codex's (the built-in `openai`
+provider and a ChatGPT login live there), so it is left as it is unless the user asks
+(`key migrate --clear-auth-json`), and then only `OPENAI_API_KEY` is emptied, the rest kept.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
+
+AUTH_FILE = "auth.json"
+API_KEY_FIELD = "OPENAI_API_KEY"
+FIELD = f"auth.json {API_KEY_FIELD}"  # how a found key's place is named (PlaintextKey.field)
+MAX_BYTES = 1024 * 1024
+
+
+def auth_file(codex_home: Path) -> Path:
+    return codex_home / AUTH_FILE
+
+
+def read_api_key(codex_home: Path) -> str | None:
+    """auth.json's OPENAI_API_KEY, or None (no file, not JSON, no key, not a regular file). The
+    key is remembered by the redaction boundary: it is never shown but masked."""
+    from codexprov.redact import remember
+
+    path = auth_file(codex_home)
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_BYTES:
+            return None
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, ValueError):
+        return None
+    value = data.get(API_KEY_FIELD) if isinstance(data, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    remember(value.strip())
+    return value.strip()
+
+
+def sends_login_key(pid: str, table: dict[str, Any]) -> bool:
+    """A custom provider that sends the login's key: requires_openai_auth and no other key source
+    (an auth command, env_key or a bearer token take precedence in Codex)."""
+    if pid in BUILTIN_PROVIDERS or table.get("requires_openai_auth") is not True:
+        return False
+    auth = table.get("auth")
+    if isinstance(auth, dict) and auth.get("command"):
+        return False
+    return not table.get("env_key") and not table.get("experimental_bearer_token")
+
+
+def clear_api_key(codex_home: Path, expected: str) -> bool:
+    """Empty OPENAI_API_KEY in auth.json when it still holds `expected` (written atomically, mode
+    kept; every other field, a ChatGPT login included, stays). False when there was nothing to clear."""
+    from codexprov.config.transaction import write_atomic
+
+    path = auth_file(codex_home)
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(data, dict) or not isinstance(data.get(API_KEY_FIELD), str):
+        return False
+    if data[API_KEY_FIELD].strip() != expected:
+        return False
+    data[API_KEY_FIELD] = None
+    write_atomic(path, json.dumps(data, indent=2) + "\n", existed=True)
+    return True
