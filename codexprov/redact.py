@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -308,6 +307,15 @@ def _worth_remembering(value: str) -> bool:
     return len(value) >= _MIN_LEN_KNOWN and ELLIPSIS not in value and value.lower() not in ("true", "false")
 
 
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def _percent(text: str, safe: str) -> str:
+    """urllib.parse.quote(text, safe=safe), without importing urllib (a few ms on `list`)."""
+    keep = _UNRESERVED | frozenset(safe)
+    return "".join(ch if ch in keep else "".join(f"%{b:02X}" for b in ch.encode("utf-8")) for ch in text)
+
+
 def _names_a_thing(value: str) -> bool:
     """An environment variable name or a path: what an MCP server's `env` table holds besides keys."""
     return bool(_ENV_NAME.match(value) or _PATH.match(value))
@@ -316,9 +324,9 @@ def _names_a_thing(value: str) -> bool:
 def encodings(secret: str) -> set[str]:
     """The forms a secret takes in what codexprov shows: as is, percent-encoded (a URL, a query
     parameter a server echoes), JSON-escaped (a server's error body, --json), TOML-escaped."""
-    from urllib.parse import quote, quote_plus
+    import json  # here: `codexprov token` imports this module and needs no json otherwise
 
-    forms = {secret, quote(secret, safe=""), quote(secret, safe="/"), quote_plus(secret)}
+    forms = {secret, _percent(secret, ""), _percent(secret, "/"), _percent(secret, " ").replace(" ", "+")}
     forms.add(json.dumps(secret)[1:-1])
     forms.add(json.dumps(secret, ensure_ascii=True)[1:-1])
     forms.add(secret.replace("\\", "\\\\").replace('"', '\\"'))

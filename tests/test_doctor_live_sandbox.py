@@ -112,3 +112,30 @@ def test_item5_live_run_returns_by_its_timeout_whatever_codex_leaves_behind(
     assert took < 40, f"doctor --live waited {took:.0f} s for what Codex left behind"
     with contextlib.suppress(OSError, ValueError):
         os.kill(int((tmp_path / "descendant.pid").read_text()), signal.SIGKILL)
+
+
+def test_item2_doctor_live_masks_the_key_in_codexs_error_line(
+    run_cli, codex_bin: Path, codex_home: Path, make_fake_server, no_outside_configs
+) -> None:
+    """Codex's last error line quotes a 401 body that repeats the key, which came from an auth
+    command that is not codexprov's (`sh -c 'echo KEY'`), in no shape the boundary knows."""
+    key = "ECHOLIVE0123456789ABCDEFGH"
+
+    def answer(req, _n, _server):
+        if req.method == "POST" and req.path.endswith("/responses"):
+            body = {"error": {"message": f"Incorrect API key provided: {key}", "type": "invalid_request_error"}}
+            return 401, {"Content-Type": "application/json"}, json.dumps(body).encode()
+        return None
+
+    server = make_fake_server(answer=answer)
+    (codex_home / "config.toml").write_text(
+        'model = "fake-model"\nmodel_provider = "acme"\n\n[model_providers.acme]\nname = "Acme"\n'
+        f'base_url = "{server.base_url}"\nwire_api = "responses"\nrequest_max_retries = 0\nstream_max_retries = 0\n'
+        f'[model_providers.acme.auth]\ncommand = "sh"\nargs = ["-c", "echo {key}"]\n',
+        encoding="utf-8",
+    )
+    result = run_cli("--codex", str(codex_bin), "doctor", "--live", "--json", "--timeout", "30")
+    ran = [f for f in json.loads(result.stdout)["findings"] if f["check"] == "codex.run"]
+    assert [f["status"] for f in ran] == ["fail"], result.stdout
+    assert "Incorrect API key provided: …EFGH" in ran[0]["message"]
+    assert key not in result.stdout + result.stderr

@@ -264,3 +264,22 @@ def test_item10_the_parse_cache_keeps_no_plain_text_key(run_cli, config_file, is
     config_file.write_text(PROVIDER + f'experimental_bearer_token = "{key}"\n', encoding="utf-8")
     assert run_cli("list").exit_code == 0
     assert list(parsed.glob("*.json")) == []
+
+
+def test_item8_a_bridge_folder_others_can_write_is_refused_with_the_fix(run_cli, isolated_home, monkeypatch):
+    from codexprov.bridge.layout import resolve as bridge_layout
+    from codexprov.bridge.layout import write_private
+
+    bridge = isolated_home / "bridge"
+    monkeypatch.setenv("CODEXPROV_BRIDGE_DIR", str(bridge))
+    write_private(bridge_layout().state_file, '{"format": 1, "port": 9, "upstreams": []}')
+    assert _mode(bridge) == 0o700
+    assert run_cli("bridge", "status").exit_code == 0
+    bridge.chmod(0o777)
+    result = run_cli("bridge", "status")
+    assert (result.exit_code, result.stderr) == (
+        8,
+        f"error: refusing to use {bridge}: it can be written by other users (mode 0777), so another user could "
+        "plant files codexprov reads there\n"
+        f"hint: Run `chmod go-w {bridge}` (codexprov creates it 0700).\n",
+    )

@@ -385,6 +385,9 @@ def read_only_commands(world: World) -> list[list[str]]:
         commands += [
             ["profile", "add", "p2", "--provider", world.ids[0], "--dry-run"],
             ["profile", "rm", "work", "--dry-run"],
+            ["models", world.ids[0]],
+            ["models", world.ids[0], "--json"],
+            ["sessions", "--provider", world.ids[0]],
         ]
     for pid in world.ids:
         commands += [["show", pid], ["show", pid, "--json"], ["use", pid, "--dry-run"], ["remove", pid, "--dry-run"]]

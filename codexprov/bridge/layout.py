@@ -154,7 +154,11 @@ class State:
 
 
 def read_state(layout: Layout) -> State | None:
-    """The saved state, or None when there is none (no bridge set up yet) or it cannot be read."""
+    """The saved state, or None when there is none (no bridge set up yet) or it cannot be read.
+    A bridge folder others can write is refused (FileAccessError): they could plant the state."""
+    from codexprov.paths import check_private
+
+    check_private(layout.state_file.parent)
     try:
         data = json.loads(layout.state_file.read_text(encoding="utf-8"))
         return State(int(data["port"]), tuple(Upstream.from_json(u) for u in data.get("upstreams", [])))
