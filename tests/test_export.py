@@ -155,3 +155,16 @@ def test_export_errors(run_cli, tmp_path, codex_home, memory_keyring, argv, code
     assert result.exit_code == code, result.stderr
     assert result.stderr.startswith(message.format(**fill)), result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_dry_run_prints_the_recipes_and_writes_nothing(run_cli, tmp_path, codex_home, memory_keyring):
+    assert (
+        run_cli("add", "custom", "--id", "ev", "--base-url", "https://ev.test/v1", "--key-mode", "env").exit_code == 0
+    )
+    out = tmp_path / "shared"
+    result = run_cli("export", "ev", "--to", str(out), "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f'# {out / "ev.toml"}\nformat = 1\nname = "ev"\n')
+    assert 'key_mode = "env"\n' in result.stdout and 'env_key = "EV_API_KEY"\n' in result.stdout
+    assert result.stderr == "dry run: nothing was written\n"
+    assert not out.exists()

@@ -302,3 +302,22 @@ def test_two_chat_rows_share_one_bridge_port(run_cli, tmp_path, codex_home, memo
     assert result.exit_code == 0, result.stderr
     tables = config(codex_home)["model_providers"]
     assert tables["chat-a"]["base_url"] == tables["chat-b"]["base_url"]
+
+
+def test_json_plan(run_cli, db, codex_home, memory_keyring):
+    import json
+
+    result = run_cli("import", "cc-switch", "--from", str(db), "--dry-run", "--json")
+    assert result.exit_code == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert (plan["tool"], plan["source"], plan["dry_run"], plan["use"]) == ("cc-switch", str(db), True, None)
+    assert [
+        (e["source"], e["id"], e["status"], e["route"], e["key_source"], e["current"]) for e in plan["entries"]
+    ] == [
+        ("OpenAI Official", None, "skip", "-", "-", False),
+        ("Kimi K2", "kimi-k2", "new", "bridge (custom_openai)", "keyring sk-…cdef", True),
+        ("Relay Station", "relay-station", "new", "direct", "keyring sk-…3210", False),
+        ("Bearer Relay", "bearer-relay", "new", "direct", "keyring sk-…8888", False),
+    ]
+    for secret in (KIMI_KEY, RELAY_KEY, BEARER_KEY):
+        assert secret not in result.stdout + result.stderr

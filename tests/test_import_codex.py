@@ -184,3 +184,45 @@ def test_export_in_a_fresh_home_gives_back_the_same_table(
         assert server.requests_to("/responses", "POST")[-1].headers["x-team"] == "blue"
     finally:
         credentials.open_store().delete(pid)
+
+
+def test_imported_ocx_anthropic_provider_takes_litellms_native_route(own_bridge, codex_bin):
+    from tests.import_sources import write_ocx
+
+    home, env, codexprov = own_bridge
+    key = "sk-ant-ocx-" + uuid.uuid4().hex
+    name = f"claude-{uuid.uuid4().hex[:6]}"
+    server = ToolTurnServer(expected_key=key).start()
+    source = write_ocx(
+        home / ".opencodex" / "config.json",
+        {
+            name: {
+                "adapter": "anthropic",
+                "baseUrl": server.root_url,
+                "apiKey": key,
+                "defaultModel": "claude-sonnet-4-5",
+            }
+        },
+    )
+    try:
+        imported = codexprov("import", "ocx", "--from", str(source), "--yes", "--use")
+        assert imported.returncode == 0, imported.stderr
+        assert key not in imported.stdout + imported.stderr
+        keep = ("DBUS_SESSION_BUS_ADDRESS", "CODEXPROV_BRIDGE_DIR", "CODEXPROV_BRIDGE_VENV", "XDG_DATA_HOME")
+        proc = run_codex(
+            codex_bin,
+            home / ".codex",
+            "run the check",
+            args=["-s", "danger-full-access"],
+            env_extra={k: env[k] for k in keep if k in env},
+            timeout=150,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert final_text(TOOL_OUTPUT) in proc.stdout
+        turns = server.turn_requests()
+        assert [t.path for t in turns] == ["/v1/messages", "/v1/messages"]
+        assert turns[0].headers["x-api-key"] == key
+        assert turns[0].body["model"] == "claude-sonnet-4-5"
+    finally:
+        codexprov("key", "rm", name)
+        server.stop()

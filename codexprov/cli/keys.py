@@ -189,7 +189,12 @@ def key_migrate(
     for found in preview.unmovable:
         say(
             f"warning: {found.provider_id}: {found.field} holds a key in plain text ({found.masked}) that cannot move: "
-            f"{found.note}; use a header key instead if the server takes one (`codexprov key set {found.provider_id}`)",
+            f"{found.note}; "
+            + (
+                f"use a header key instead if the server takes one (`codexprov key set {found.provider_id}`)"
+                if found.in_url
+                else "read it from an environment variable with env_http_headers instead"
+            ),
             style="yellow",
         )
     if preview.edit is None or not preview.edit.changed:

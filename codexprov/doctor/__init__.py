@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.doctor.findings import STATUSES, Finding, FixKind, ProviderTarget, Report
+from codexprov.keys.plaintext import is_key_header
 
 __all__ = ["STATUSES", "Finding", "FixKind", "ProviderTarget", "Report", "build_targets", "run_doctor"]
 
@@ -166,7 +167,7 @@ def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
             authorization = authorization_value(key.value)
             if authorization is not None:
                 headers["Authorization"] = _wire_value(authorization)
-        has_key = key is not None or any(str(h).lower() in ("authorization", "api-key", "x-api-key") for h in headers)
+        has_key = key is not None or any(is_key_header(str(h)) for h in headers)
         query = merged.get("query_params")
         model = result.model if pid == result.active else result.profile_models.get(pid)
         targets.append(

@@ -13,11 +13,14 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codexprov.codex.capabilities import NEWEST_PROVIDER_FIELDS
 from codexprov.doctor.context import CheckContext, ProviderTable, ResolvedKey
 from codexprov.doctor.findings import FixKind
+
+if TYPE_CHECKING:
+    from codexprov.keys.plaintext import PlaintextKey
 
 DEFAULT_AUTH_TIMEOUT_MS = 5000
 
@@ -51,38 +54,15 @@ def _login_key_check(ctx: CheckContext, provider: ProviderTable) -> None:
 def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
     from codexprov.credentials import is_token_auth
     from codexprov.doctor.tables import has_key_source
-    from codexprov.keys import find_plaintext
+    from codexprov.keys.plaintext import find_keys
     from codexprov.redact import mask
 
     pid, table = provider.id, provider.table
-    plaintext = [p for p in find_plaintext(pid, table) if p.field.split(".", 1)[0] in NEWEST_PROVIDER_FIELDS]
-    for found in plaintext:
-        file, line, kind = provider.where(found.field.split(".", 1)[0])
-        ctx.add(
-            "key.plaintext",
-            "warn",
-            f"a key is written in plain text in {found.field} ({found.masked})",
-            provider=pid,
-            file=file,
-            line=line,
-            fix=f"codexprov key migrate {pid}",
-            fix_kind=provider.fix_kind(kind, FixKind.MIGRATE_KEY),
-            key=found.field,
-        )
-    from codexprov.keys import find_unmovable
-
-    for found in find_unmovable(pid, table):
-        file, line, _kind = provider.where(found.field.split(" ", 1)[0].split(".", 1)[0])
-        ctx.add(
-            "key.plaintext",
-            "warn",
-            f"a key is written in plain text in {found.field} ({found.masked}); {found.note}",
-            provider=pid,
-            file=file,
-            line=line,
-            fix=f"use a header key if the server accepts one (`codexprov key set {pid}`), then remove it from the URL by hand",
-            key=found.field,
-        )
+    # Plain text in a field Codex does not read is provider.unknown-key's to report.
+    found = [k for k in find_keys(pid, table) if not k.movable or k.field.split(".", 1)[0] in NEWEST_PROVIDER_FIELDS]
+    plaintext = [k for k in found if k.movable]
+    for found_key in found:
+        plaintext_finding(ctx, provider, found_key)
     auth = table.get("auth")
     if isinstance(auth, dict) and auth.get("command"):
         if is_token_auth(auth, pid):
@@ -140,6 +120,41 @@ def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
         ctx.add("key.source", "ok", "key from http headers", provider=pid)
     elif not plaintext:
         ctx.add("key.source", "ok", "no key configured: Codex sends no Authorization header", provider=pid)
+
+
+def plaintext_finding(ctx: CheckContext, provider: ProviderTable, found: PlaintextKey) -> None:
+    """key.plaintext: a key written in plain text (keys.plaintext), with the way out."""
+    pid = provider.id
+    if found.movable:
+        file, line, kind = provider.where(found.field.split(".", 1)[0])
+        ctx.add(
+            "key.plaintext",
+            "warn",
+            f"a key is written in plain text in {found.field} ({found.masked})",
+            provider=pid,
+            file=file,
+            line=line,
+            fix=f"codexprov key migrate {pid}",
+            fix_kind=provider.fix_kind(kind, FixKind.MIGRATE_KEY),
+            key=found.field,
+        )
+        return
+    file, line, _kind = provider.where(found.field.split(" ", 1)[0].split(".", 1)[0])
+    fix = (
+        f"use a header key if the server accepts one (`codexprov key set {pid}`), then remove it from the URL by hand"
+        if found.in_url
+        else "read it from an environment variable with env_http_headers, then remove it from http_headers by hand"
+    )
+    ctx.add(
+        "key.plaintext",
+        "warn",
+        f"a key is written in plain text in {found.field} ({found.masked}); {found.note}",
+        provider=pid,
+        file=file,
+        line=line,
+        fix=fix,
+        key=found.field,
+    )
 
 
 def key_format(ctx: CheckContext, provider: ProviderTable, what: str, sent: str, field: str, fix: str) -> None:

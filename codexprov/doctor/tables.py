@@ -18,6 +18,7 @@ from codexprov.codex.wire import base_url_problem, header_name_problem, header_v
 from codexprov.doctor.context import TABLE_CHECKS, CheckContext, ProviderTable, table_check
 from codexprov.doctor.findings import FixKind
 from codexprov.doctor.locate import auth_field
+from codexprov.keys.plaintext import KEY_HEADER_NAMES
 
 # Keys people write that Codex does not read, and what they meant. A target of None: no such field.
 ALIASES: dict[str, str | None] = {
@@ -49,7 +50,7 @@ ALIASES: dict[str, str | None] = {
 }
 # Fields that say "this is how the key gets here": misspelled, they leave the provider keyless.
 KEY_FIELDS = ("env_key", "experimental_bearer_token", "auth")
-KEY_HEADERS = ("authorization", "api-key", "x-api-key")
+KEY_HEADERS = KEY_HEADER_NAMES  # keys.plaintext owns the list
 
 
 def run_table_checks(ctx: CheckContext, provider: ProviderTable) -> None:

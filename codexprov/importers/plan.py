@@ -81,7 +81,7 @@ class Entry:
             "status": self.status,
             "reason": self.reason,
             "route": self.route,
-            "key": self.key_label,
+            "key_source": self.key_label,
             "current": self.current,
         }
 

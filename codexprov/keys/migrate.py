@@ -8,7 +8,7 @@ from typing import Any
 from codexprov.credentials import KeyStore, is_token_auth
 from codexprov.errors import ConflictError, NotFoundError
 from codexprov.keys import codex_files
-from codexprov.keys.plaintext import CONFLICTS_WITH_AUTH, PlaintextKey, find_plaintext, find_unmovable
+from codexprov.keys.plaintext import CONFLICTS_WITH_AUTH, PlaintextKey, find_plaintext, find_unmovable, movable_key
 from codexprov.keys.wiring import WirePlan, headers_without_plaintext, keyring_backup, plan_wiring
 from codexprov.model import PROVIDER_ID_RE
 from codexprov.result import Note, Outcome
@@ -73,7 +73,7 @@ def _login_key_found(pid: str, table: dict[str, Any], login_key: str) -> tuple[P
 def _plan_item(
     pid: str, table: dict[str, Any], found: tuple[PlaintextKey, ...], store: KeyStore | None
 ) -> MigrationItem:
-    if len({p.secret for p in found}) > 1:
+    if movable_key(list(found)) is None:
         fields = ", ".join(p.field for p in found)
         return MigrationItem(
             pid, found, skipped=f"its plain-text fields ({fields}) hold different keys; keep one by hand, then migrate"
