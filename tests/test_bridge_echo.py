@@ -33,8 +33,10 @@ def _echo(mode: str):
             body = {"error": {"message": f"the key {key} is not valid here", "type": "invalid_request_error"}}
             return 401, {**headers, "Content-Type": "application/json"}, json.dumps(body).encode()
         common = {"id": "chatcmpl-echo", "created": 1, "model": "echo-model", "object": "chat.completion.chunk"}
+        # "reply-split": the key comes in two deltas, as a model streams it token by token.
+        parts = [f"your key: {key}"] if mode == "reply" else [f"your key: {key[:12]}", key[12:]]
         chunks = [
-            {**common, "choices": [{"index": 0, "delta": {"role": "assistant", "content": f"your key: {key}"}}]},
+            *({**common, "choices": [{"index": 0, "delta": {"role": "assistant", "content": p}}]} for p in parts),
             {**common, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
         ]
         payload = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
@@ -50,7 +52,7 @@ def _holding(root: Path, key: str) -> list[str]:
     )
 
 
-@pytest.mark.parametrize("mode", ["error", "reply"])
+@pytest.mark.parametrize("mode", ["error", "reply", "reply-split"])
 def test_item3_an_echoing_upstream_puts_no_key_into_codex(codex_bin: Path, tmp_path: Path, mode: str) -> None:
     dbus = require_bridge_parts()
     home = tmp_path / "echo-home"
@@ -75,7 +77,9 @@ def test_item3_an_echoing_upstream_puts_no_key_into_codex(codex_bin: Path, tmp_p
         # The echo did travel, masked: Codex saw it (LiteLLM rewrites a key it finds in an upstream
         # error as REDACTED itself; a reply quoting the key is the bridge's to mask).
         seen = shown + "".join(p.read_text(encoding="utf-8") for p in setup.codex_home.rglob("rollout-*.jsonl"))
-        assert (echo_mask.mask(key) if mode == "reply" else "the key REDACTED is not valid here") in seen, shown[-2000:]
+        assert (echo_mask.mask(key) if mode.startswith("reply") else "the key REDACTED is not valid here") in seen, (
+            shown[-2000:]
+        )
         rollouts = list(setup.codex_home.rglob("rollout-*.jsonl"))
         assert rollouts, "Codex wrote no rollout"
         databases = list(setup.codex_home.glob("*.sqlite*"))
