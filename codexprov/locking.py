@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from codexprov.errors import FileAccessError, LockError
+from codexprov.paths import make_dirs
 
 
 class FileLock:
@@ -19,7 +20,7 @@ class FileLock:
 
     def __enter__(self) -> FileLock:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_dirs(self.path.parent)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as err:
             # Taken before anything is written: nothing has changed yet.

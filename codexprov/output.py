@@ -42,6 +42,15 @@ def neutralise(text: str) -> str:
     )
 
 
+def neutralise_line(text: str) -> str:
+    """`neutralise`, and newlines and tabs too: for text that must stay on its line (a table
+    cell, a pick list entry), where a newline in an id or a folder name would forge a row."""
+    text = neutralise(text)
+    if "\n" in text or "\t" in text:
+        text = text.replace("\n", "\\n").replace("\t", "\\t")
+    return text
+
+
 def style_enabled(stream: Any) -> bool:
     """Colour and bold only for a terminal; NO_COLOR (any value) removes all styling, FORCE_COLOR
     (any value but 0/false) styles even a pipe; TERM=dumb is plain."""
@@ -116,7 +125,9 @@ def out_json(data: Any) -> None:
 def out_table(columns: list[str], rows: list[list[str]], *, highlight: frozenset[int] = frozenset()) -> None:
     """A plain aligned table on stdout: never truncated, no markup, cheap to import. On a terminal
     the header is bold and the rows numbered in `highlight` (e.g. the active provider) green."""
-    rows = [[_redact(str(cell)) for cell in row] for row in rows]
+    from codexprov.redact import redact_text
+
+    rows = [[neutralise_line(redact_text(str(cell))) for cell in row] for row in rows]
     widths = [max(len(str(r[i])) for r in [columns, *rows]) for i in range(len(columns))]
     lines = [
         "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [columns, *rows]

@@ -59,6 +59,75 @@ def resolve(codex_home: str | os.PathLike[str] | None = None, *, write_read_only
     )
 
 
+def private_dir(path: Path, *, root: Path | None = None) -> Path:
+    """`make_dirs(path)`, then refuse it (and every folder from `root` down to it) when others can
+    write it: another user could plant a state file or a backup there. Returns `path`."""
+    make_dirs(path)
+    check_private(path, root=root)
+    return path
+
+
+def make_dirs(path: Path) -> None:
+    """Create `path` and every missing parent 0700 whatever the umask (`mkdir(parents=True,
+    mode=0o700)` gives the parents the umask's mode: 0777 under umask 000)."""
+    missing: list[Path] = []
+    at = path
+    while not os.path.lexists(at) and at.parent != at:
+        missing.append(at)
+        at = at.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            continue
+        if os.name != "nt":
+            os.chmod(folder, 0o700)  # the umask may have taken bits away (0o200 would leave 0500)
+
+
+def check_private(path: Path, *, root: Path | None = None) -> None:
+    """Refuse (FileAccessError, with the fix) a codexprov folder that another user owns or can
+    write, and every folder between `root` and it. A folder that does not exist yet passes."""
+    if os.name == "nt" or not hasattr(os, "getuid"):
+        return  # Windows: the folders are under the user's profile, ACL'd to them
+    folders = [path]
+    if root is not None and path != root and root in path.parents:
+        at = path.parent
+        while at != root:
+            folders.append(at)
+            at = at.parent
+        folders.append(root)
+    uid = os.getuid()
+    for folder in folders:
+        try:
+            st = os.stat(folder)
+        except OSError:
+            continue
+        if uid not in (st.st_uid, 0):
+            _refuse(
+                folder,
+                f"belongs to another user (uid {st.st_uid})",
+                f"Move it away, or set {_ENV_FOR_HINT} to a folder of yours.",
+            )
+        if st.st_mode & 0o022:
+            _refuse(
+                folder,
+                f"can be written by other users (mode {st.st_mode & 0o777:04o})",
+                f"Run `chmod go-w {folder}` (codexprov creates it 0700).",
+            )
+
+
+_ENV_FOR_HINT = "CODEXPROV_STATE_DIR"
+
+
+def _refuse(folder: Path, why: str, hint: str) -> None:
+    from codexprov.errors import FileAccessError
+
+    raise FileAccessError(
+        f"refusing to use {folder}: it {why}, so another user could plant files codexprov reads there",
+        hint=hint,
+    )
+
+
 _XDG = {"state": ("XDG_STATE_HOME", ".local/state"), "config": ("XDG_CONFIG_HOME", ".config")}
 
 

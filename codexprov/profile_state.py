@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from codexprov.paths import Paths
+from codexprov import safe_read
+from codexprov.paths import Paths, check_private, private_dir
 
 STATE_FILE = "profiles.json"
 SELECTION_KEYS = ("model_provider", "model", "model_reasoning_effort")
@@ -19,8 +20,9 @@ def state_path(paths: Paths) -> Path:
 
 
 def recorded_active(paths: Paths) -> str | None:
+    check_private(paths.state_dir)  # another user's profiles.json would pick the active profile
     try:
-        data = json.loads(state_path(paths).read_text(encoding="utf-8"))
+        data = json.loads(safe_read.read_text(state_path(paths)))
     except (OSError, ValueError):
         return None
     value = (data.get("active") or {}).get(str(paths.codex_home)) if isinstance(data, dict) else None
@@ -32,7 +34,7 @@ def record_active(paths: Paths, name: str | None) -> None:
 
     target = state_path(paths)
     try:
-        data = json.loads(target.read_text(encoding="utf-8"))
+        data = json.loads(safe_read.read_text(target))
         if not isinstance(data, dict):
             data = {}
     except (OSError, ValueError):
@@ -42,7 +44,7 @@ def record_active(paths: Paths, name: str | None) -> None:
         active.pop(str(paths.codex_home), None)
     else:
         active[str(paths.codex_home)] = name
-    paths.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(paths.state_dir)
     write_atomic(target, json.dumps(data, indent=1, sort_keys=True) + "\n", existed=target.exists())
 
 
@@ -63,7 +65,7 @@ def active_profile(paths: Paths, root: dict[str, Any]) -> str | None:
     try:
         from codexprov.config.document import loads
 
-        data = loads(paths.profile_file(name).read_text(encoding="utf-8"))
+        data = loads(safe_read.read_text(paths.profile_file(name)))
     except (OSError, ValueError):
         return None
     return name if selection_matches({k: data[k] for k in SELECTION_KEYS if k in data}, root) else None

@@ -23,7 +23,7 @@ from typing import Any
 from codexprov.codex import reach
 from codexprov.codex.reach import SentKey
 from codexprov.errors import CodexprovError
-from codexprov.paths import Paths
+from codexprov.paths import Paths, private_dir
 
 CHECK_TIMEOUT = 3.0  # seconds `add` gives the provider to list its models
 
@@ -189,7 +189,7 @@ def _remember(paths: Paths, listing: ModelList) -> None:
 
     target = _cache_file(paths, listing.provider_id)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(target.parent, root=paths.state_dir)
         data = {
             "provider": listing.provider_id,
             "base_url": listing.base_url,

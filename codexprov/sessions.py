@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codexprov import safe_read
+
 if TYPE_CHECKING:
     from codexprov.paths import Paths
 
@@ -92,7 +94,11 @@ def find_sessions(codex_home: Path, cache_dir: Path | None = None) -> SessionLis
     problems: list[str] = []
     found: dict[str, Session] = {}
     for path, inode, archived in _rollout_files(codex_home, index):
-        session = index.rollout(path, inode, archived)
+        try:
+            session = index.rollout(path, inode, archived)
+        except safe_read.NotARegularFile as err:
+            problems.append(f"{path}: {err.strerror}; skipped")
+            continue
         if session is None:
             problems.append(f"{path}: no session_meta on its first line")
         else:
@@ -276,8 +282,10 @@ class SessionIndex:
         folder = self.file.parent
         tmp = folder / f".{self.file.name}.{os.getpid()}.tmp"
         try:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             from codexprov.config.cache import _private
+            from codexprov.paths import make_dirs
+
+            make_dirs(folder)
 
             if not _private(folder):
                 return
@@ -299,10 +307,13 @@ def _stamp(path: Path) -> list[int] | None:
 
 
 def _read_rollout(path: str, archived: bool) -> Session | None:
+    """The session a rollout file's first line describes (None: it has none). A FIFO or device
+    named like a rollout raises NotARegularFile instead of hanging the scan."""
     try:
-        with open(path, "rb") as handle:
-            first = handle.readline(_FIRST_LINE_LIMIT)
+        first = safe_read.read_first_line(path, _FIRST_LINE_LIMIT)
         record = json.loads(first)
+    except safe_read.NotARegularFile:
+        raise
     except (OSError, ValueError):
         return None
     payload = record.get("payload") if isinstance(record, dict) and record.get("type") == "session_meta" else None

@@ -111,7 +111,12 @@ def test_generated_config_has_references_not_secrets():
         ],
         "general_settings": {"master_key": "os.environ/CODEXPROV_BRIDGE_MASTER_KEY"},
         "router_settings": {"enable_tag_filtering": True},
-        "litellm_settings": {"drop_params": True, "turn_off_message_logging": True, "telemetry": False},
+        "litellm_settings": {
+            "drop_params": True,
+            "turn_off_message_logging": True,
+            "telemetry": False,
+            "callbacks": ["codexprov_echo_mask.handler"],
+        },
     }
     text = litellm_config.render_text(state)
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))

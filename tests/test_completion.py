@@ -83,8 +83,9 @@ def test_every_id_parameter_has_live_values() -> None:
 BASH = """\
 # codexprov completion for bash: eval "$(codexprov completion bash)" (e.g. in ~/.bashrc)
 _codexprov_complete() {
-    local IFS=$'\\n'
-    COMPREPLY=($(codexprov __complete bash "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))
+    local line
+    COMPREPLY=()
+    while IFS= read -r line; do COMPREPLY+=("$line"); done < <(codexprov __complete bash "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
 }
 complete -o default -F _codexprov_complete codexprov
 """
@@ -232,3 +233,72 @@ def test_real_fish(sealed: Path, isolated_home: Path) -> None:
     )
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.splitlines() == ["fast", "slow", "acme", "kept", "key"]
+
+
+# ------------------------------------------------------------------------------ issue 24 item 4: candidates quoted
+
+HOSTILE = (
+    '[model_providers."a$(touch PWNED1)"]\nname = "A"\nbase_url = "http://127.0.0.1:9/v1"\n'
+    '[model_providers."b`touch PWNED2`"]\nname = "B"\nbase_url = "http://127.0.0.1:9/v1"\n'
+    '[model_providers."c;touch PWNED3"]\nname = "C"\nbase_url = "http://127.0.0.1:9/v1"\n'
+    '[model_providers."d*"]\nname = "D"\nbase_url = "http://127.0.0.1:9/v1"\n'
+    '[model_providers."e\'x y"]\nname = "E"\nbase_url = "http://127.0.0.1:9/v1"\n'
+    '[model_providers."f\\nline"]\nname = "F"\nbase_url = "http://127.0.0.1:9/v1"\n'
+    '[model_providers."g\\u001b[2Jesc"]\nname = "G"\nbase_url = "http://127.0.0.1:9/v1"\n'
+)
+HOSTILE_IDS = ["a$(touch PWNED1)", "b`touch PWNED2`", "c;touch PWNED3", "d*", "e'x y"]
+QUOTED = ["'a$(touch PWNED1)'", "'b`touch PWNED2`'", "'c;touch PWNED3'", "'d*'", "'e'\\''x y'"]
+
+
+def test_item4_candidates_are_quoted_and_untypable_ids_left_out(run_cli, config_file: Path) -> None:
+    config_file.write_text(HOSTILE)
+    assert _complete(run_cli, "remove", "") == QUOTED
+    # The word as typed is unquoted before matching: 'a$ and a\$ both mean a$.
+    assert _complete(run_cli, "remove", "'a$") == ["'a$(touch PWNED1)'"]
+    assert _complete(run_cli, "remove", "a\\$") == ["'a$(touch PWNED1)'"]
+    assert _complete(run_cli, "remove", "\"e'x") == ["'e'\\''x y'"]
+
+
+def _run_shell(argv: list[str], script: str, home: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*argv, script], check=False, capture_output=True, text=True, env=_shell_env(home), cwd=cwd, timeout=60
+    )
+
+
+def test_item4_real_bash_inserts_ids_that_run_nothing(config_file: Path, isolated_home: Path, tmp_path: Path) -> None:
+    config_file.write_text(HOSTILE)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    (work / "d-file-a").write_text("")  # what `d*` would glob to
+    script = (
+        'eval "$(codexprov completion bash)"\n'
+        'COMP_WORDS=(codexprov remove ""); COMP_CWORD=2; _codexprov_complete\n'
+        'printf "%s\\n" "${COMPREPLY[@]}"\n'
+        # What the line becomes when the user picks a candidate and presses Enter.
+        'for c in "${COMPREPLY[@]}"; do eval "printf \'<%s>\\\\n\' $c"; done\n'
+    )
+    done = _run_shell(["bash", "--norc", "--noprofile", "-c"], script, isolated_home, work)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines() == QUOTED + [f"<{i}>" for i in HOSTILE_IDS]
+    assert sorted(p.name for p in work.iterdir()) == ["d-file-a"]  # no PWNED file
+
+
+def test_item4_real_zsh_inserts_ids_that_run_nothing(config_file: Path, isolated_home: Path, tmp_path: Path) -> None:
+    require(shutil.which("zsh") is not None, "zsh is not installed (scripts/test.sh installs it)")
+    config_file.write_text(HOSTILE)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    script = (
+        "compdef() { :; }\n"
+        "offered=()\n"
+        'compadd() { while [[ $1 == -* ]]; do [[ $1 == -- ]] && { shift; break }; shift; done; offered+=("$@"); }\n'
+        "_files() { print FILES; }\n"
+        'eval "$(codexprov completion zsh)"\n'
+        'words=(codexprov remove ""); CURRENT=3; _codexprov\n'
+        'print -rl -- "${offered[@]}"\n'
+        'for c in "${offered[@]}"; do eval "print -r -- \\<$c\\>"; done\n'
+    )
+    done = _run_shell(["zsh", "-f", "-c"], script, isolated_home, work)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines() == QUOTED + [f"<{i}>" for i in HOSTILE_IDS]
+    assert list(work.iterdir()) == []

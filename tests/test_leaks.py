@@ -11,8 +11,8 @@ Every command is run (most with --json and --dry-run too, doctor with and withou
 except `env` and `token`, whose job is to print a key (`env` masks on a terminal).
 
 What may legitimately hold a canary (and nothing else may):
-- the user's own files we planted it in, and codexprov's copies of them (backups, parse cache),
-  as long as the key is not in the keyring: a backup exists to give the file back;
+- the user's own files we planted it in, and codexprov's backups of them, as long as the key is
+  not in the keyring: a backup exists to give the file back (the parse cache keeps no key);
 - the output of `codexprov env` (its job is to print keys for `eval`) and `codexprov token`;
   neither is run here.
 A canary that lives in the keyring (stored there, or moved there by `key migrate`) may sit in no
@@ -21,6 +21,7 @@ file at all, backups and caches included.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -29,6 +30,7 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -43,6 +45,8 @@ class Row:
     env: str | None = None  # an environment variable this row sets to its canary
     keyring: bool = False  # the canary is stored in the keyring under the row's provider id
     digits: bool = False  # an all-digit canary
+    shape: str = "mixed"  # see SHAPES: what the canary looks like
+    escaped: bool = False  # written into the TOML with its first character as a \\u escape
 
 
 def _provider(body: str) -> str:
@@ -101,6 +105,56 @@ ROWS = [
     ),
 ]
 
+# Places added by issue 24: each a place the boundary used to miss.
+ROWS += [
+    Row("bearer-lowercase-scheme", _provider('[model_providers.{ID}.http_headers]\nAuthorization = "bearer {C}"\n')),
+    Row("bearer-toml-escaped", _provider('experimental_bearer_token = "{C}"\n'), escaped=True),
+    Row(
+        "auth-args-api-key-flag",
+        _provider(
+            '[model_providers.{ID}.auth]\ncommand = "sh"\nargs = ["-c", "printf %s \\"$2\\"", "x", "--api-key", "{C}"]\n'
+        ),
+    ),
+    Row(
+        "auth-args-short-k-flag",
+        _provider(
+            '[model_providers.{ID}.auth]\ncommand = "sh"\nargs = ["-c", "printf %s \\"$2\\"", "x", "-k", "{C}"]\n'
+        ),
+    ),
+    Row(
+        "auth-command-not-codexprov",
+        _provider('[model_providers.{ID}.auth]\ncommand = "sh"\nargs = ["-c", "printf %s \\"${ENV}\\""]\n'),
+        env="{ENV}",
+    ),
+    Row(
+        "url-query-percent-encoded-name",
+        '[model_providers.{ID}]\nname = "{ID}"\nbase_url = "http://127.0.0.1:{PORT}/v1?api%5Fkey={C}"\nwire_api = "responses"\n',
+    ),
+    Row(
+        "url-fragment-token",
+        '[model_providers.{ID}]\nname = "{ID}"\nbase_url = "http://127.0.0.1:{PORT}/v1#access_token={C}"\nwire_api = "responses"\n',
+    ),
+    Row(
+        "url-path-key",
+        '[model_providers.{ID}]\nname = "{ID}"\nbase_url = "http://127.0.0.1:{PORT}/key/{C}/v1"\nwire_api = "responses"\n',
+    ),
+]
+# Shapes that look like names or paths (issue 24): each in the places a key usually sits.
+for _shape in ("upper-letters", "upper-mixed", "upper-hex", "slash-base64"):
+    ROWS += [
+        Row(f"{_shape}-bearer", _provider('experimental_bearer_token = "{C}"\n'), shape=_shape),
+        Row(
+            f"{_shape}-x-api-key", _provider('[model_providers.{ID}.http_headers]\n"x-api-key" = "{C}"\n'), shape=_shape
+        ),
+        Row(f"{_shape}-env-key", _provider('env_key = "{ENV}"\n'), env="{ENV}", shape=_shape),
+        Row(
+            f"{_shape}-keyring",
+            _provider('[model_providers.{ID}.auth]\ncommand = "codexprov"\nargs = ["token", "{ID}"]\n'),
+            keyring=True,
+            shape=_shape,
+        ),
+    ]
+
 # Layouts that do not parse: each is its own config (one broken file at a time).
 BROKEN = [
     Row("unterminated-basic", _provider('experimental_bearer_token = "{C}\n')),
@@ -122,7 +176,24 @@ def canary(row: Row, index: int) -> str:
     digest = hashlib.sha256(row.name.encode()).hexdigest()
     if row.digits:
         return "".join(str(int(c, 16) % 10) for c in digest[:22])
+    if row.shape == "upper-letters":  # looks like an environment variable name
+        return "".join(chr(65 + int(c, 16)) for c in digest[:24])
+    if row.shape == "upper-mixed":  # ABCD1234EFGH5678IJKL9012
+        return f"CNRY{index:02d}X{digest[:18].upper()}"
+    if row.shape == "upper-hex":
+        return digest[:32].upper()
+    if row.shape == "slash-base64":  # looks like an absolute path
+        return "/" + base64.b64encode(bytes.fromhex(digest[:36])).decode().replace("/", "+")[:23] + "="
     return f"cnry{index:02d}x{digest[:18]}"
+
+
+def encoded(secret: str) -> set[str]:
+    """The forms a canary may take in output: as is, percent-encoded, JSON-escaped."""
+    return {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
+
+
+def toml_escaped(secret: str) -> str:
+    return f"\\u{ord(secret[0]):04x}{secret[1:]}"
 
 
 def pid_of(index: int) -> str:
@@ -158,12 +229,22 @@ class _Echo(BaseHTTPRequestHandler):
     do_GET = do_POST = _answer
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up early (doctor at its timeout) is not an error worth a traceback on
+    stderr, where the next command's captured output would pick it up."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        pass
+
+
 @contextlib.contextmanager
 def echo_server_port():
     """(port, what the server was sent) of a running echo server."""
     seen: list[str] = []
     handler = type("Echo", (_Echo,), {"seen": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -194,8 +275,9 @@ class World:
 
 def _fill(row: Row, index: int, port: int) -> str:
     env = f"LEAK{index:02d}_KEY"
+    secret = canary(row, index)
     return (
-        row.snippet.replace("{C}", canary(row, index))
+        row.snippet.replace("{C}", toml_escaped(secret) if row.escaped else secret)
         .replace("{ID}", pid_of(index))
         .replace("{PORT}", str(port))
         .replace("{ENV}", env)
@@ -239,8 +321,9 @@ class Hits:
 
     def output(self, command: str, text: str) -> None:
         for secret, row in self.world.canaries.items():
-            if secret in text:
-                self.found.append(f"`codexprov {command}` printed the canary of row {row!r}")
+            for form in encoded(secret):
+                if form in text:
+                    self.found.append(f"`codexprov {command}` printed the canary of row {row!r} ({form!r})")
 
     def files(self, command: str) -> None:
         """Every file under HOME (the state dir is under it too)."""
@@ -251,9 +334,9 @@ class Hits:
                 continue
             rel = path.relative_to(self.world.home)
             user_file = path.name.endswith("config.toml") and "backups" not in path.parts
-            copy = "backups" in path.parts or "parsed" in path.parts
+            copy = "backups" in path.parts  # the parse cache keeps no key (issue 24 item 10)
             for secret, row in self.world.canaries.items():
-                if secret not in data:
+                if not any(form in data for form in encoded(secret)):
                     continue
                 if secret in self.world.keyring_canaries:
                     self.found.append(f"after `codexprov {command}`, {rel} holds the keyring key of row {row!r}")
@@ -302,6 +385,9 @@ def read_only_commands(world: World) -> list[list[str]]:
         commands += [
             ["profile", "add", "p2", "--provider", world.ids[0], "--dry-run"],
             ["profile", "rm", "work", "--dry-run"],
+            ["models", world.ids[0]],
+            ["models", world.ids[0], "--json"],
+            ["sessions", "--provider", world.ids[0]],
         ]
     for pid in world.ids:
         commands += [["show", pid], ["show", pid, "--json"], ["use", pid, "--dry-run"], ["remove", pid, "--dry-run"]]

@@ -473,3 +473,202 @@ def test_bridge_logs_mask_the_keyring_keys_they_quote(run_cli, config_file, memo
     result = run_cli("bridge", "logs")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "calling upstream with …6789\nmaster …6789 ok\n"
+
+
+# ------------------------------------------------------------------------------ issue 24: keys that look like names
+
+UPPER = "ABCD1234EFGH5678IJKL9012"
+HEX = "0123456789ABCDEF0123456789ABCDEF"
+SLASH = "/abcDEFghiJKL+mno012345=="
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        (f'experimental_bearer_token = "{UPPER}"', 'experimental_bearer_token = "…9012"'),
+        (f'experimental_bearer_token = "{HEX}"', 'experimental_bearer_token = "…CDEF"'),
+        (f'experimental_bearer_token = "{SLASH}"', 'experimental_bearer_token = "…45=="'),
+        ('experimental_bearer_token = "ABCDEFGHIJKLMNOPQRSTUVWX"', 'experimental_bearer_token = "…UVWX"'),
+        (f'http_headers = {{ "x-api-key" = "{SLASH}" }}', 'http_headers = { "x-api-key" = "…45==" }'),
+        (f'"api_key": "{UPPER}"', '"api_key": "…9012"'),
+        # Fields that hold names keep them: env_key, *_file, command, env_http_headers values.
+        ('env_key = "ABCD_EFGH_KEY"', 'env_key = "ABCD_EFGH_KEY"'),
+        ('token_file = "/run/secrets/token"', 'token_file = "/run/secrets/token"'),
+        ('token_command = "/usr/bin/get-token"', 'token_command = "/usr/bin/get-token"'),
+        ('env_http_headers = { "api-key" = "AZURE_KEY" }', 'env_http_headers = { "api-key" = "AZURE_KEY" }'),
+        (
+            '[model_providers.a.env_http_headers]\n"x-api-key" = "A_KEY"',
+            '[model_providers.a.env_http_headers]\n"x-api-key" = "A_KEY"',
+        ),
+        (
+            '+[model_providers.a.http_headers]\n+"x-api-key" = "ABCDEFGHIJKLMNOP"',
+            '+[model_providers.a.http_headers]\n+"x-api-key" = "…MNOP"',
+        ),
+    ],
+)
+def test_issue24_item1_masked_by_place_whatever_the_shape(text, expected):
+    assert redact_text(text) == expected
+
+
+def test_issue24_item1_redact_data_masks_every_shape_and_keeps_header_variable_names():
+    data = {
+        "experimental_bearer_token": SLASH,
+        "http_headers": {"x-api-key": UPPER},
+        "env_http_headers": {"x-api-key": "A_KEY"},
+        "env_key": "B_KEY",
+    }
+    assert redact_data(data) == {
+        "experimental_bearer_token": "…45==",
+        "http_headers": {"x-api-key": "…9012"},
+        "env_http_headers": {"x-api-key": "A_KEY"},
+        "env_key": "B_KEY",
+    }
+
+
+@pytest.mark.parametrize("secret", [UPPER, HEX, SLASH, "ABCDEFGHIJKLMNOPQRSTUVWX"])
+def test_issue24_item1_remembered_keys_are_masked_whatever_the_shape_and_encoding(secret):
+    from urllib.parse import quote
+
+    redact.forget_all()
+    redact.remember(secret)
+    shown = redact_text(f"a {secret} b {quote(secret, safe='')} c {json.dumps(secret)}")
+    assert secret not in shown and quote(secret, safe="") not in shown
+    assert shown.count("…") == 3
+    redact.forget_all()
+
+
+@pytest.mark.parametrize("secret", [UPPER, HEX, SLASH])
+def test_issue24_item1_commands_mask_keys_that_look_like_names(run_cli, config_file, memory_keyring, secret):
+    config_file.write_text(
+        'model_provider = "b"\n[model_providers.a]\nname = "A"\nbase_url = "http://127.0.0.1:9/v1"\n'
+        f'experimental_bearer_token = "{secret}"\n[model_providers.a.http_headers]\n"x-api-key" = "{secret}"\n',
+        encoding="utf-8",
+    )
+    for argv in (
+        ["list"],
+        ["list", "--json"],
+        ["show", "a"],
+        ["show", "a", "--json"],
+        ["key", "migrate", "--dry-run"],
+        ["remove", "a", "--dry-run"],
+    ):
+        redact.forget_all()
+        result = run_cli(*argv)
+        assert result.exit_code == 0, (argv, result.stderr)
+        assert secret not in result.stdout + result.stderr, argv
+        if argv != ["list"]:  # the table names where the key is, not the key
+            assert f"…{secret[-4:]}" in result.stdout + result.stderr, argv
+
+
+def test_issue24_item1_key_set_diff_masks_an_all_upper_case_key(run_cli, config_file, memory_keyring):
+    config_file.write_text(
+        f'[model_providers.a]\nname = "A"\nbase_url = "http://127.0.0.1:9/v1"\nexperimental_bearer_token = "{UPPER}"\n',
+        encoding="utf-8",
+    )
+    result = run_cli("key", "set", "a", "--dry-run", input="newkey0123456789abcd\n")
+    assert UPPER not in result.stdout + result.stderr
+
+
+# ------------------------------------------------------------------------------ issue 24 item 9: smaller escapes
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("authorization: bearer abcdefghijklmnop1234", "authorization: bearer …1234"),
+        ("auth: get-key --api-key abcdefghijklmnop1234 --region eu", "auth: get-key --api-key …1234 --region eu"),
+        ("auth: get-key --token=abcdefghijklmnop1234", "auth: get-key --token=…1234"),
+        ("auth: get-key -k abcdefghijklmnop1234", "auth: get-key -k …1234"),
+        ('args = ["--api-key", "abcdefghijklmnop1234"]', 'args = ["--api-key", "…1234"]'),
+        ("https://h/v1?api%5Fkey=abcdefghijklmnop1234", "https://h/v1?api%5Fkey=…1234"),
+        ("https://h/v1#access_token=abcdefghijklmnop1234", "https://h/v1#access_token=…1234"),
+        ("https://h/key/abcdefghijklmnop1234/v1", "https://h/key/…1234/v1"),
+        # Flags that take names, not keys, keep their values.
+        (
+            "codexprov add groq --key-mode keyring --env-key GROQ_API_KEY",
+            "codexprov add groq --key-mode keyring --env-key GROQ_API_KEY",
+        ),
+    ],
+)
+def test_issue24_item9_smaller_escapes(text, expected):
+    assert redact_text(text) == expected
+
+
+def test_issue24_item9_auth_args_after_a_key_flag_are_masked_in_list_and_show(run_cli, config_file):
+    config_file.write_text(
+        '[model_providers.a]\nname = "A"\nbase_url = "http://127.0.0.1:9/v1"\n[model_providers.a.auth]\n'
+        'command = "get-key"\nargs = ["--api-key", "ak0123456789abcdef", "-k", "kk0123456789abcdef", "--region", "eu-west-1"]\n',
+        encoding="utf-8",
+    )
+    for argv in (["list"], ["list", "--json"], ["show", "a"], ["show", "a", "--json"]):
+        redact.forget_all()
+        result = run_cli(*argv)
+        assert result.exit_code == 0, result.stderr
+        shown = result.stdout + result.stderr
+        assert "ak0123456789abcdef" not in shown and "kk0123456789abcdef" not in shown, argv
+        assert "eu-west-1" in shown or argv[0] == "list", argv
+
+
+def test_issue24_item9_toml_escaped_key_is_remembered_decoded():
+    found = secrets_in_toml('[model_providers.a]\nexperimental_bearer_token = "\\u0073k0123456789abcdefgh"\n')
+    assert "sk0123456789abcdefgh" in found
+
+
+# ------------------------------------------------------------------------------ issue 24 item 2: doctor echoes
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        '[model_providers.e.auth]\ncommand = "sh"\nargs = ["-c", "echo ECHOED0123456789KEYABCD"]\n',
+        'experimental_bearer_token = "\\u0045CHOED0123456789KEYABCD"\n',
+    ],
+    ids=["foreign-auth-command", "toml-escaped-plaintext"],
+)
+def test_issue24_item2_doctor_masks_an_echoed_key_it_learned(
+    run_cli, config_file, memory_keyring, no_outside_configs, auth
+):
+    from tests.test_leaks import echo_server_port
+
+    key = "ECHOED0123456789KEYABCD"
+    with echo_server_port() as (port, seen):
+        config_file.write_text(
+            f'model_provider = "e"\n[model_providers.e]\nname = "E"\nbase_url = "http://127.0.0.1:{port}/v1"\n'
+            f'wire_api = "responses"\n{auth}',
+            encoding="utf-8",
+        )
+        redact.forget_all()
+        text = run_cli("doctor", "--timeout", "3")
+        redact.forget_all()
+        as_json = run_cli("doctor", "--json", "--timeout", "3")
+    assert any(key in s for s in seen), "the server was not sent the key"
+    assert key not in text.stdout + text.stderr + as_json.stdout + as_json.stderr
+    assert "…ABCD" in text.stdout
+
+
+# ------------------------------------------------------------------------------ issue 24 item 7: linear
+
+
+def test_issue24_item7_redaction_of_a_100k_word_is_linear():
+    import time
+
+    for word in ("a" * 100_000, "token: " + "b" * 100_000, "a." * 50_000, "a1" * 50_000):
+        start = time.perf_counter()
+        assert redact_text(word) == word
+        assert redact.looks_like_key(word) is (word[:2] == "a1")
+        # Not a speed target (bench/bench_redact.py measures that): quadratic took minutes here.
+        assert time.perf_counter() - start < 10
+
+
+@pytest.mark.parametrize(
+    "argv,code",
+    [(["models", "W"], 4), (["sessions", "--provider", "W"], 0), (["completion", "W"], 2)],
+    ids=["models", "sessions", "completion"],
+)
+def test_issue24_item7_commands_with_a_100k_argument_finish(run_exe, isolated_home, argv, code):
+    import os
+
+    word = "w" * 100_000
+    result = run_exe(*[word if a == "W" else a for a in argv], env=dict(os.environ), timeout=10)
+    assert result.exit_code == code, result.stderr[:300]
+    assert "Traceback" not in result.stderr

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from codexprov.bridge.layout import Layout
 from codexprov.errors import CodexprovError, NotFoundError
+from codexprov.paths import private_dir
 
 LITELLM_REQUIREMENT = "litellm[proxy]>=1.108.7,<1.108.8"
 _MIN = (1, 108, 7)
@@ -79,7 +80,7 @@ def install(layout: Layout, *, python: str | None = None, upgrade: bool = False)
         return InstallResult(layout.venv, current, False)
     interpreter = python or sys.executable
     if not layout.venv_python.exists():
-        layout.venv.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(layout.venv.parent)
         _run([interpreter, "-m", "venv", str(layout.venv)], "create the bridge's virtualenv")
     command = [str(layout.venv_python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     if upgrade:
@@ -95,7 +96,16 @@ def install(layout: Layout, *, python: str | None = None, upgrade: bool = False)
 
 def _run(command: list[str], what: str) -> None:
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+        # umask 077: the virtualenv runs code with the user's keys at hand; under umask 000 it was
+        # world-writable (anyone could replace LiteLLM).
+        proc = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+            umask=0o077 if os.name != "nt" else -1,
+        )
     except OSError as err:
         raise CodexprovError(f"could not {what}: {err.strerror or err}") from None
     if proc.returncode != 0:

@@ -163,7 +163,11 @@ class State:
 
 
 def read_state(layout: Layout) -> State | None:
-    """The saved state, or None when there is none (no bridge set up yet) or it cannot be read."""
+    """The saved state, or None when there is none (no bridge set up yet) or it cannot be read.
+    A bridge folder others can write is refused (FileAccessError): they could plant the state."""
+    from codexprov.paths import check_private
+
+    check_private(layout.state_file.parent)
     try:
         data = json.loads(layout.state_file.read_text(encoding="utf-8"))
         return State(int(data["port"]), tuple(Upstream.from_json(u) for u in data.get("upstreams", [])))
@@ -181,9 +185,9 @@ def read_run(layout: Layout) -> dict[str, Any] | None:
 
 def write_private(path: Path, text: str) -> None:
     """Write a file only the user can read (0600, in a 0700 folder), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if os.name != "nt":
-        os.chmod(path.parent, 0o700)
+    from codexprov.paths import private_dir
+
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

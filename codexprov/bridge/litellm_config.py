@@ -26,6 +26,7 @@ from typing import Any
 from codexprov.bridge.layout import State, Upstream
 
 MASTER_KEY_VAR = "CODEXPROV_BRIDGE_MASTER_KEY"
+ECHO_MASK_CALLBACK = "codexprov_echo_mask.handler"  # serve.py puts litellm_hooks/ on LiteLLM's path
 
 
 def _params(upstream: Upstream, tag: str) -> dict[str, Any]:
@@ -64,6 +65,8 @@ def render(state: State) -> dict[str, Any]:
             # Prompts and replies stay out of LiteLLM's logs and callbacks.
             "turn_off_message_logging": True,
             "telemetry": False,
+            # Upstream keys masked in every body and header Codex gets (litellm_hooks/codexprov_echo_mask.py).
+            "callbacks": [ECHO_MASK_CALLBACK],
         },
     }
 

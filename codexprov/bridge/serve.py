@@ -174,6 +174,7 @@ def main(argv: list[str]) -> int:
     # Run by path: this folder (codexprov/bridge) would shadow top-level modules (process, install…).
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    sys.path.append(os.path.join(here, "litellm_hooks"))  # the callbacks litellm_config.py registers
     config, port, standby = _args(argv)
     _die_with_parent()
     if not standby and len(os.environ.get(MASTER_KEY_VAR, "")) < 32:

@@ -5,11 +5,19 @@ normal commands pay nothing for completion) and offers what it prints, one candi
 Commands and options come from the Typer app itself; the live values (provider ids, recipe ids,
 profile names, ids with a keyring key) are read from the config the command line points at
 (`--codex-home`), without touching the keyring or the network.
+
+A hand-written table id may hold anything (`"a$(rm -rf ~)"`): bash and zsh insert a candidate as
+given, so each is printed quoted for the shell (the word the user typed is unquoted before it is
+matched), and an id that cannot be typed safely (a newline, a control or bidi character) is not
+offered at all. The bash script reads the answer line by line, never through word splitting and
+globbing. fish quotes what it inserts itself.
 """
 
 from __future__ import annotations
 
+import re
 import sys
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +30,9 @@ SHELLS = ("bash", "zsh", "fish")
 BASH = """\
 # codexprov completion for bash: eval "$(codexprov completion bash)" (e.g. in ~/.bashrc)
 _codexprov_complete() {
-    local IFS=$'\\n'
-    COMPREPLY=($(codexprov __complete bash "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))
+    local line
+    COMPREPLY=()
+    while IFS= read -r line; do COMPREPLY+=("$line"); done < <(codexprov __complete bash "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
 }
 complete -o default -F _codexprov_complete codexprov
 """
@@ -77,14 +86,70 @@ def answer(args: list[str]) -> int:
     loudly: a completion that cannot be computed offers nothing."""
     if not args or args[0] not in SHELLS:
         return 2
+    shell = args[0]
     words = args[1:] or [""]
+    if shell != "fish":  # bash and zsh pass the words as typed, quotes and backslashes included
+        words = [typed(word) for word in words]
     try:
         candidates = complete(words[:-1], words[-1])
     except Exception:  # noqa: BLE001 - a broken config or recipe must not spill a traceback into the prompt
         return 1
     for candidate in candidates:
-        out(candidate)
+        if not typable(candidate):
+            continue
+        out(candidate if shell == "fish" else shell_quote(candidate))
     return 0
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9._+:@%/,=-]+")
+
+
+def typable(candidate: str) -> bool:
+    """Whether a candidate can be offered: no newline, control, format (bidi) or unassigned
+    character, which a shell line cannot show or would break on."""
+    return bool(candidate) and not any(unicodedata.category(ch).startswith("C") for ch in candidate)
+
+
+def shell_quote(candidate: str) -> str:
+    """The candidate as bash and zsh must insert it to mean exactly itself: as is when plain,
+    else in single quotes (nothing is special inside them; a quote is written '\\'')."""
+    if _PLAIN.fullmatch(candidate) and not candidate.startswith("="):
+        return candidate
+    return "'" + candidate.replace("'", "'\\''") + "'"
+
+
+def typed(word: str) -> str:
+    """What a word typed on a bash or zsh line means: quotes removed, backslash escapes applied
+    (an unterminated quote is fine: the user is still typing)."""
+    if not any(ch in word for ch in "'\"\\"):
+        return word
+    result: list[str] = []
+    quote = ""
+    at = 0
+    while at < len(word):
+        ch = word[at]
+        if quote == "'":
+            if ch == "'":
+                quote = ""
+            else:
+                result.append(ch)
+        elif quote == '"':
+            if ch == '"':
+                quote = ""
+            elif ch == "\\" and at + 1 < len(word) and word[at + 1] in '"\\$`':
+                at += 1
+                result.append(word[at])
+            else:
+                result.append(ch)
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "\\" and at + 1 < len(word):
+            at += 1
+            result.append(word[at])
+        else:
+            result.append(ch)
+        at += 1
+    return "".join(result)
 
 
 def complete(words: list[str], current: str) -> list[str]:

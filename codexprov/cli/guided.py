@@ -21,12 +21,12 @@ def interactive() -> bool:
 
 def _pick(title: str, entries: list[tuple[str, str]], *, default: int | None = None) -> int:
     """A numbered list on stderr; the answer is a number or the entry's id. Returns the index."""
-    from codexprov.output import neutralise
+    from codexprov.output import neutralise_line
 
     say(title)
     width = len(str(len(entries)))
     for number, (ident, label) in enumerate(entries, 1):
-        say(f"  {number:>{width}}) {neutralise(ident)}" + (f"  {neutralise(label)}" if label else ""))
+        say(f"  {number:>{width}}) {neutralise_line(ident)}" + (f"  {neutralise_line(label)}" if label else ""))
     ids = [ident for ident, _label in entries]
     while True:
         answer = typer.prompt(

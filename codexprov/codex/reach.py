@@ -37,6 +37,7 @@ from urllib.parse import urlencode, urlsplit
 
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.codex.wire import authorization_value, header_name_problem, header_value_problem, key_problems
+from codexprov.redact import remember
 
 DEFAULT_AUTH_TIMEOUT_MS = 5000
 # The headers that carry a key. keys/plaintext.py owns the list (KEY_HEADER_NAMES); importing it costs
@@ -252,6 +253,7 @@ def run_auth_command(argv: list[str], *, cwd: Path, env: Mapping[str, str], time
     token = (proc.stdout or "").strip()
     if not token:
         return CommandOutcome(error="printed nothing")
+    remember(token, proc.stdout)  # what it printed is a key, whatever later output quotes it
     return CommandOutcome(token=token)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from codexprov.codex.capabilities import NEWEST_VERIFIED, Capabilities, Version, capabilities, format_version
 from codexprov.errors import NotFoundError
-from codexprov.paths import Paths
+from codexprov.paths import Paths, private_dir
 
 __all__ = ["CodexInfo", "Version", "detect", "find_binary", "format_version", "parse_version", "run_version", "stamp"]
 
@@ -128,7 +128,7 @@ def _write_cache(paths: Paths, data: dict[str, Any]) -> None:
 
     target = paths.cache_dir / CACHE_FILE
     try:
-        paths.cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(paths.cache_dir, root=paths.state_dir)
         write_atomic(target, json.dumps(data, indent=1, sort_keys=True), existed=target.exists())
     except (OSError, FileAccessError):
         pass  # only a cache: the next run asks the binary again

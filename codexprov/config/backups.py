@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from codexprov import safe_read
+
 _PLACEHOLDER = re.compile(r"\{\{codexprov-keyring:(?P<id>[A-Za-z0-9._-]+)\}\}")
 
 
@@ -65,7 +67,7 @@ def scrub_journal_backups(
             continue
         path = Path(backup)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = safe_read.read_text(path)
         except (OSError, UnicodeDecodeError):
             continue
         scrubbed = scrub_text(text, moved)

@@ -12,18 +12,23 @@ A document JSON cannot hold exactly (TOML dates and times) is not cached.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
 from pathlib import Path
 from typing import Any
 
+from codexprov.paths import make_dirs
+
 try:  # the interpreter's own sha256: `import hashlib` loads OpenSSL (~2 ms), and `list` is a hot path
     from _sha256 import sha256  # type: ignore[import-not-found]  # no stub; a C module of CPython 3.11
 except ImportError:  # pragma: no cover - Python 3.12+ names it _sha2; other builds may lack both
     from hashlib import sha256
 
-_VERSION = 2  # 1 was a pickle; those entries (*.pickle) are ignored and removed on the next write
+# 1 was a pickle; those entries (*.pickle) are ignored and removed on the next write. 2 could hold
+# plain-text keys: 3 never does (put), and a 2 entry no longer matches any signature.
+_VERSION = 3
 
 
 _TEMP_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -84,7 +89,16 @@ def get(cache_dir: Path | None, path: Path, st: os.stat_result) -> dict[str, Any
 
 
 def put(cache_dir: Path | None, path: Path, data: dict[str, Any]) -> None:
+    """Cache a parse, unless the document holds a secret (a plain-text key): the cache would be one
+    more copy of it, outliving a `key migrate`. Such a file is parsed each time, and any older
+    entry for it is removed."""
     if cache_dir is None:
+        return
+    from codexprov.redact import holds_secret
+
+    if holds_secret(data):
+        with contextlib.suppress(OSError):
+            _entry(cache_dir, path).unlink(missing_ok=True)
         return
     try:
         body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -93,8 +107,7 @@ def put(cache_dir: Path | None, path: Path, data: dict[str, Any]) -> None:
     try:
         st = os.stat(path)
         entry = _entry(cache_dir, path)
-        cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        entry.parent.mkdir(exist_ok=True, mode=0o700)
+        make_dirs(entry.parent)
         if not _private(entry.parent):
             return
         old = entry.with_suffix(".pickle")

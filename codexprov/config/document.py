@@ -60,11 +60,16 @@ def read_text(path: Path) -> tuple[str, bool]:
 
 
 def read_file(path: Path) -> tuple[str, bool, bool]:
-    """(text without its byte-order mark, exists, had a byte-order mark)."""
+    """(text without its byte-order mark, exists, had a byte-order mark). Only a regular file is
+    read: a FIFO or a device is refused without waiting (codexprov.safe_read)."""
+    from codexprov import safe_read
+
     try:
-        raw = path.read_bytes()
+        raw = safe_read.read_bytes(path)
     except FileNotFoundError:
         return "", False, False
+    except safe_read.NotARegularFile:
+        raise  # a FIFO or a device: its own message and hint
     except IsADirectoryError:
         raise FileAccessError(f"{path} is a directory, not a config file") from None
     except OSError as err:
@@ -90,6 +95,16 @@ def read_file(path: Path) -> tuple[str, bool, bool]:
 
     remember_source(text)  # every secret in a file codexprov read is masked in what it shows
     # Codex 0.169.0 accepts one byte-order mark (and refuses a second one, as tomli does).
+    if text.startswith(BOM + BOM):
+        # Stripping one here and `loads` another would read as fine what Codex refuses (and
+        # tomlkit, editing, would meet the second one and fail).
+        raise ConfigError(
+            "invalid TOML: a second byte-order mark (U+FEFF) after the first; Codex refuses the file",
+            path=str(path),
+            line=1,
+            column=2,
+            hint="Remove the extra byte-order mark at the start of the file (re-save it as UTF-8 with at most one).",
+        )
     if text.startswith(BOM):
         return text[1:], True, True
     return text, True, False

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codexprov import safe_read
 from codexprov.config import cache
 from codexprov.config.cache import make_temp, sha256  # sha256: the interpreter's own (hashlib loads OpenSSL)
 from codexprov.config.document import BOM, Snapshot, load, parse, read_file, same_data
 from codexprov.config.edit import EditImpossible, keep_missing_final_newline
 from codexprov.errors import CodexprovError, ConfigError, FileAccessError, NotFoundError
 from codexprov.locking import FileLock
-from codexprov.paths import Paths
+from codexprov.paths import Paths, check_private, make_dirs, private_dir
 
 MAX_BACKUPS = 20
 
@@ -307,7 +308,7 @@ def write_atomic(target: Path, text: str, *, existed: bool) -> None:
     folder = target.parent
     try:
         if not folder.exists():
-            folder.mkdir(parents=True, mode=0o700)
+            make_dirs(folder)
         mode = (os.stat(target).st_mode & 0o7777) if existed and target.exists() else 0o600
         fd, tmp = make_temp(folder, f".{target.name}.", ".tmp")
         try:
@@ -342,8 +343,9 @@ def _journal_lock(paths: Paths) -> FileLock:
 
 def _read_journal(paths: Paths) -> list[dict[str, Any]]:
     path = _journal_path(paths)
+    check_private(paths.state_dir)  # another user's journal would name the "backup" undo restores
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
+        entries = json.loads(safe_read.read_text(path))
     except FileNotFoundError:
         return []
     except OSError as err:
@@ -385,7 +387,7 @@ def _backup(paths: Paths, target: Path, snap: Snapshot, backup_text) -> Path | N
         return None
     folder = paths.backup_dir / _key(target)
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(folder, root=paths.state_dir)
     except OSError as err:
         raise FileAccessError(
             f"cannot create the backup folder {folder}: {err.strerror or err}; {target} was not changed",
@@ -561,7 +563,7 @@ def undo(
             )
         entry = entries[index]
         try:
-            current = target.read_bytes() if target.exists() else None
+            current = safe_read.read_bytes(target) if target.exists() else None
         except OSError as err:
             raise FileAccessError(f"cannot read {target}: {err.strerror or err}; nothing was changed") from None
         current_hash = sha256(current).hexdigest() if current is not None else None
@@ -605,7 +607,7 @@ def _read_backup(paths: Paths, entry: dict[str, Any]) -> str | None:
     path = Path(entry["backup"])
     try:
         # Bytes, not read_text: text mode would turn a CRLF file's line ends into LF.
-        return path.read_bytes().decode("utf-8")
+        return safe_read.read_bytes(path).decode("utf-8")
     except FileNotFoundError:
         raise NotFoundError(
             f"cannot undo `{entry['description']}`: its backup {path} is missing; nothing was changed",

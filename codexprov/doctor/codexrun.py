@@ -2,15 +2,21 @@
 
 A temporary CODEX_HOME gets copies of config.toml, the profile files and auth.json, and links to
 the executables beside them (an auth command given as a relative path still resolves; Codex's own
-state, its databases and sessions, is neither copied nor linked, so nothing is written back); Codex runs
-in the same cwd and environment, `codex exec` with a one-word prompt, under a hard timeout, its
-whole process group killed after it. Sessions and logs land in the temporary home, which is
-removed: nothing is left in the user's. Codex's last error line is mapped to the doctor check that
-explains it. Check id: codex.run.
+state, its databases, history and sessions, is neither copied nor linked, so nothing is written
+back). The copies keep only what the check needs: `notify` (the user's hook would run),
+`sqlite_home` and `log_dir` (they would point Codex at the user's real state) are taken out, and
+`CODEX_SQLITE_HOME` is not passed on; overrides point the state and logs into the temporary home
+too. Codex runs in the same cwd, `codex exec` with a one-word prompt, in a process group of its
+own that is killed at the timeout and again when it exits (whatever it left running). Its output
+goes to files, not pipes: a descendant that keeps them open cannot make the doctor wait. The
+temporary home is removed. Codex's last error line is mapped to the doctor check that explains it.
+Check id: codex.run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import shutil
@@ -28,6 +34,10 @@ PROMPT = "ping"
 # Quiet flags every Codex version since 0.1xx accepts as -c overrides (unknown keys are ignored).
 QUIET = ("-c", "check_for_update_on_startup=false", "-c", "analytics.enabled=false")
 _COPIED = ("config.toml", "auth.json")
+# Settings of a copied config the check must not use: the user's notify hook, their real state and
+# log folders (and history, which goes to the throwaway home anyway, is not kept).
+_DROPPED = ("notify", "sqlite_home", "log_dir", "history")
+_DROPPED_ENV = ("CODEX_SQLITE_HOME",)
 _NOT_LINKED = {"sessions", "log", "logs", "history.jsonl", "archived_sessions", "tmp", ".tmp"}
 
 # What Codex's last error line says, and the checks that explain it (the first one that failed wins).
@@ -94,11 +104,40 @@ def throwaway_home(codex_home: Path, into: Path) -> Path:
             if entry.name in _COPIED or entry.name.endswith(".config.toml"):
                 if entry.is_file():
                     shutil.copy2(entry, target)
+                    if entry.name != "auth.json":
+                        _sandbox_config(target)
             elif entry.is_file() and os.access(entry, os.X_OK) and not _is_state(entry.name):
                 target.symlink_to(entry)
         except OSError:
             continue
     return home
+
+
+def _sandbox_config(path: Path) -> None:
+    """Take the settings in _DROPPED out of a copied config (top level, and every [profiles.X]).
+    A file tomlkit cannot edit loses those lines as text instead (Codex reports the file as it is)."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    text = path.read_text(encoding="utf-8")
+    try:
+        doc = tomlkit.parse(text)
+    except TOMLKitError:
+        kept = [ln for ln in text.splitlines(keepends=True) if not _DROPPED_LINE.match(ln)]
+        path.write_text("".join(kept), encoding="utf-8")
+        return
+    tables: list[Any] = [doc]
+    profiles = doc.get("profiles")
+    if isinstance(profiles, dict):
+        tables += [t for t in profiles.values() if isinstance(t, dict)]
+    for table in tables:
+        for key in _DROPPED:
+            if key in table:
+                del table[key]
+    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+
+
+_DROPPED_LINE = re.compile(rf"^\s*(?:{'|'.join(_DROPPED)})\s*[=.]")
 
 
 def _is_state(name: str) -> bool:
@@ -122,35 +161,48 @@ def run_codex_turn(
     if info.assumed or info.path is None:
         return Finding("codex.run", "skip", f"codex.run skipped: {info.reason or 'no Codex found'}", provider=active)
     failed = [f.check for f in findings if f.status == "fail"]
-    with tempfile.TemporaryDirectory(prefix="codexprov-doctor-") as tmp:
+    # A descendant may still write into the folder as it is removed: that is no error of the check.
+    with tempfile.TemporaryDirectory(prefix="codexprov-doctor-", ignore_cleanup_errors=True) as tmp:
         home = throwaway_home(paths.codex_home, Path(tmp))
-        command = [str(info.path), "exec", "--skip-git-repo-check", *QUIET]
+        command = [
+            str(info.path),
+            "exec",
+            "--skip-git-repo-check",
+            *QUIET,
+            *("-c", f"sqlite_home={json.dumps(str(home))}"),
+            *("-c", f"log_dir={json.dumps(str(home / 'log'))}"),
+            *("-c", 'history.persistence="none"'),
+        ]
         if profile is not None:
             command += ["-p", profile]
         command.append(PROMPT)
-        child_env = {**env, "CODEX_HOME": str(home)}
+        child_env = {k: v for k, v in env.items() if k not in _DROPPED_ENV}
+        child_env["CODEX_HOME"] = str(home)
         start = time.monotonic()
-        try:
-            proc = subprocess.Popen(
-                command,
-                cwd=str(cwd) if cwd is not None else tmp,
-                env=child_env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                start_new_session=True,
-            )
-        except OSError as err:
-            return Finding("codex.run", "fail", f"Codex could not be started: {err.strerror or err}", provider=active)
-        try:
-            out, err_text = proc.communicate(timeout=timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            out, err_text = proc.communicate()
-            timed_out = True
-        took = time.monotonic() - start
+        with open(Path(tmp) / "stdout", "w+b") as out_file, open(Path(tmp) / "stderr", "w+b") as err_file:
+            try:
+                proc = subprocess.Popen(
+                    command,
+                    cwd=str(cwd) if cwd is not None else tmp,
+                    env=child_env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out_file,
+                    stderr=err_file,
+                    start_new_session=True,
+                )
+            except OSError as err:
+                return Finding(
+                    "codex.run", "fail", f"Codex could not be started: {err.strerror or err}", provider=active
+                )
+            try:
+                proc.wait(timeout=timeout)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            _kill(proc)  # at the timeout Codex itself; else whatever it left running in its group
+            proc.wait()
+            took = time.monotonic() - start
+            out, err_text = _read(out_file), _read(err_file)
     if proc.returncode == 0 and not timed_out:
         return Finding(
             "codex.run",
@@ -179,8 +231,20 @@ def run_codex_turn(
     return Finding("codex.run", "fail", message, provider=active, fix=fix)
 
 
-def _kill(proc: subprocess.Popen[str]) -> None:
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL to Codex's whole process group (it leads one of its own); on Windows, Codex."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # the group is gone: nothing was left running
     except (OSError, AttributeError):
-        proc.kill()
+        with contextlib.suppress(OSError):
+            proc.kill()
+
+
+def _read(handle: Any, limit: int = 1 << 20) -> str:
+    """The last `limit` bytes a child wrote to a file, as text."""
+    handle.flush()
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(max(0, size - limit))
+    return handle.read().decode("utf-8", "replace")

@@ -28,6 +28,13 @@ class ResolvedKey:
     source: str  # "env" | "keyring" | "command" | "plaintext"
     value: str = field(repr=False)  # exactly what Codex sends after `Bearer ` (an env var: untrimmed)
 
+    def __post_init__(self) -> None:
+        from codexprov.redact import remember
+
+        # Whatever it came from (an auth command that is not codexprov's, an env var, a TOML-escaped
+        # plain-text value as decoded): a server that echoes it back is quoted with it masked.
+        remember(self.value)
+
 
 @dataclass
 class CheckContext:

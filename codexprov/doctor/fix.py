@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codexprov import safe_read
 from codexprov.config.textedit import Duplicate, find_duplicate, remove_duplicate, rename_table
 from codexprov.doctor.findings import FixKind, Report
 from codexprov.errors import CodexprovError
@@ -58,8 +59,8 @@ def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
         file = Path(finding.file)
         if kind is FixKind.REMOVE_DUPLICATE:
             try:
-                text = file.read_text(encoding="utf-8")
-            except OSError:
+                text = safe_read.read_text(file)
+            except (OSError, ValueError):
                 continue
             dup = find_duplicate(text)
             if dup is not None and (kind, None, str(file)) not in seen:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NamedTuple
 
+from codexprov import safe_read
 from codexprov.doctor.layers import Layer
 
 _LINE = re.compile(r"[^\n]*\n?")
@@ -86,7 +86,7 @@ def auth_field(pid: str, key: str, auth_table: Location) -> Location:
     file, line, kind = auth_table
     if file is not None:
         try:
-            text = Path(file).read_text(encoding="utf-8")
+            text = safe_read.read_text(file)
             line = line_of(text, ("model_providers", pid, "auth"), key) or line
         except OSError:
             pass
