@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -48,10 +49,22 @@ def interpreter_of(command: list[str]) -> str:
     return sys.executable
 
 
-def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+CPU: dict[int, float] = {}  # id(sink) -> CPU seconds (user + system) of the runs appended to it
+
+
+def cpu_of(sink: list[float]) -> float:
+    return CPU.get(id(sink), 0.0)
+
+
+def timed(argv: list[str], env: dict[str, str] | None = None, sink: list[float] | None = None) -> tuple[float, str]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if sink is not None:
+        used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        CPU[id(sink)] = CPU.get(id(sink), 0.0) + used
     if proc.returncode != 0:
         raise SystemExit(f"bench: {argv[:2]}… exited {proc.returncode}: {proc.stderr.strip()}")
     return elapsed, proc.stdout.strip()
@@ -97,11 +110,11 @@ def main() -> int:
             if base_env is not None:
                 runs.insert(1, (token_cmd, base_times, base_env))
             for argv, sink, env in runs if i % 2 == 0 else reversed(runs):
-                elapsed, output = timed(argv, env)
+                elapsed, output = timed(argv, env, sink)
                 sink.append(elapsed)
                 if output != store.get(args.provider):
                     raise SystemExit("bench: the commands printed different keys")
-            floor_times.append(timed([python, "-c", "pass"])[0])
+            floor_times.append(timed([python, "-c", "pass"], None, floor_times)[0])
     finally:
         if created:
             store.delete(args.provider)
@@ -123,6 +136,13 @@ def main() -> int:
     ratio = statistics.median(token_times) / statistics.median(bare_times)
     mean_ratio = statistics.mean(token_times) / statistics.mean(bare_times)
     print(f"ratio token/bare: median {ratio:.2f}   mean {mean_ratio:.2f}   (target <= 0.35)")
+    cpu_ratio = cpu_of(token_times) / cpu_of(bare_times)
+    print(
+        f"CPU (user+system, mean): floor {cpu_of(floor_times) / args.runs * 1000:.1f} ms, token "
+        f"{cpu_of(token_times) / args.runs * 1000:.1f} ms, bare {cpu_of(bare_times) / args.runs * 1000:.1f} ms"
+        + (f", base {cpu_of(base_times) / args.runs * 1000:.1f} ms" if base_times else "")
+        + f"; ratio token/bare {cpu_ratio:.2f}"
+    )
     if args.record:
         figures = REPO / "bench" / "figures.json"
         recorded = json.loads(figures.read_text()) if figures.exists() else {}
@@ -131,6 +151,7 @@ def main() -> int:
             "bare_ms": round(statistics.median(bare_times) * 1000, 1),
             "floor_ms": round(statistics.median(floor_times) * 1000, 1),
             "ratio": round(ratio, 2),
+            "cpu_ratio": round(cpu_ratio, 2),
         }
         figures.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         print(f"recorded in {figures}")
