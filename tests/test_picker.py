@@ -1,0 +1,141 @@
+"""codex.picker: the `model_catalog_json` document that makes Codex's model picker list a provider's
+own models (issue 23). Unit tests on a small catalog; with the real Codex, the document built from a
+loopback server's OpenAI-shaped `/models` is one Codex loads, lists exactly, and runs a turn with."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from codexprov import paths as paths_mod
+from codexprov.codex import catalog, picker
+from tests.codexrun import codex_env, codex_version, run_codex, write_minimal_config
+
+LITE = {
+    "slug": "gpt-lite",
+    "display_name": "Lite",
+    "use_responses_lite": True,
+    "visibility": "list",
+    "experimental_supported_tools": ["clock"],
+}
+HIDDEN = {"slug": "gpt-hidden", "display_name": "Hidden", "use_responses_lite": False, "visibility": "hide"}
+PLAIN = {
+    "slug": "gpt-plain",
+    "display_name": "Plain",
+    "description": "OpenAI's model.",
+    "use_responses_lite": False,
+    "visibility": "list",
+    "priority": 13,
+    "context_window": 272000,
+    "experimental_supported_tools": ["send_user_message_async"],
+    "apply_patch_tool_type": "freeform",
+    "tool_mode": "code",
+    "multi_agent_version": "v2",
+    "supports_search_tool": True,
+    "service_tiers": [{"id": "priority"}],
+    "additional_speed_tiers": ["fast"],
+    "upgrade": {"model": "gpt-next"},
+    "availability_nux": {"message": "new"},
+    "default_reasoning_level": "medium",
+}
+BUNDLED = catalog.from_data({"models": [LITE, HIDDEN, PLAIN]}, "test")
+
+
+@pytest.fixture
+def paths(isolated_home):
+    return paths_mod.resolve()
+
+
+def test_template_is_the_releases_plain_listed_model() -> None:
+    assert picker.template(BUNDLED).slug == "gpt-plain"
+    assert picker.template(catalog.from_data({"models": [LITE, HIDDEN]}, "t")).slug == "gpt-hidden"
+    with pytest.raises(catalog.CatalogError) as err:
+        picker.template(catalog.from_data({"models": [LITE]}, "t"))
+    assert str(err.value) == "t has no model without Responses-Lite to build entries from"
+
+
+def test_order_puts_the_configured_model_first() -> None:
+    assert picker.picker_order(["b", "a", "b", "", "c"], "a") == ["a", "b", "c"]
+    assert picker.picker_order(["b", "c"], "z") == ["z", "b", "c"]
+    assert picker.picker_order(["b", "c"], None) == ["b", "c"]
+
+
+def test_entries_are_the_template_without_what_is_openais() -> None:
+    doc = picker.picker_catalog(BUNDLED, ["llama-3.3-70b", "qwen3-32b"], "qwen3-32b")
+    expected_base = {
+        **PLAIN,
+        "description": "",
+        "visibility": "list",
+        "experimental_supported_tools": [],
+        "apply_patch_tool_type": None,
+        "tool_mode": None,
+        "multi_agent_version": None,
+        "use_responses_lite": False,
+        "supports_search_tool": False,
+        "service_tiers": [],
+        "additional_speed_tiers": [],
+        "upgrade": None,
+        "availability_nux": None,
+    }
+    assert doc == {
+        "models": [
+            {**expected_base, "slug": "qwen3-32b", "display_name": "qwen3-32b", "priority": 0},
+            {**expected_base, "slug": "llama-3.3-70b", "display_name": "llama-3.3-70b", "priority": 1},
+        ]
+    }
+    assert json.loads(picker.picker_catalog_text(BUNDLED, ["llama-3.3-70b", "qwen3-32b"], "qwen3-32b")) == doc
+
+
+def test_an_empty_list_is_refused() -> None:
+    with pytest.raises(catalog.CatalogError) as err:
+        picker.picker_catalog(BUNDLED, [], None)
+    assert str(err.value) == "the provider listed no models, and Codex refuses an empty catalog"
+
+
+@pytest.mark.codex
+def test_codex_lists_exactly_the_providers_models_and_runs_a_turn(
+    paths, codex_bin: Path, codex_home: Path, make_fake_server
+) -> None:
+    """The ids come from the server's OpenAI-shaped `/models` (as real providers answer); Codex's
+    `debug models` (what the picker and app-server's `model/list` show) lists exactly them, the
+    configured model first, and a turn with a model picked from the list passes with no
+    Responses-Lite header and no freeform (`custom`) tool."""
+    from codexprov.doctor.network import model_ids
+
+    served = ["acme-small", "acme-large", "acme-coder"]
+    server = make_fake_server(models=served)
+    listing = httpx.get(server.base_url + "/models", timeout=10).json()
+    assert "data" in listing
+    ids = model_ids(listing)
+    assert ids == served
+    bundled = catalog.bundled(paths, codex_bin, codex_version(codex_bin))
+    file = codex_home / "picker.json"
+    config = write_minimal_config(codex_home, server.base_url, model="acme-large")
+    file.write_text(picker.picker_catalog_text(bundled, ids, "acme-large"), encoding="utf-8")
+    config.write_text(f"model_catalog_json = {json.dumps(str(file))}\n" + config.read_text(), encoding="utf-8")
+    listed = subprocess.run(
+        [str(codex_bin), "debug", "models"],
+        env=codex_env(codex_home, {"ACME_API_KEY": "k"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr[-800:]
+    shown = json.loads(listed.stdout)["models"]
+    assert [(m["slug"], m["display_name"], m["visibility"]) for m in shown] == [
+        ("acme-large", "acme-large", "list"),
+        ("acme-small", "acme-small", "list"),
+        ("acme-coder", "acme-coder", "list"),
+    ]
+    proc = run_codex(codex_bin, codex_home, args=("-m", "acme-coder"), env_extra={"ACME_API_KEY": "k"}, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "pong" in proc.stdout
+    turn = server.requests_to("/responses", "POST")[-1]
+    assert turn.body["model"] == "acme-coder"
+    assert "x-openai-internal-codex-responses-lite" not in turn.headers
+    assert "custom" not in {tool.get("type") for tool in turn.body.get("tools") or []}
