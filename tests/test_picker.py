@@ -60,7 +60,7 @@ def test_template_is_the_releases_plain_listed_model() -> None:
 
 def test_order_puts_the_configured_model_first() -> None:
     assert picker.picker_order(["b", "a", "b", "", "c"], "a") == ["a", "b", "c"]
-    assert picker.picker_order(["b", "c"], "z") == ["z", "b", "c"]
+    assert picker.picker_order(["b", "c"], "z") == ["b", "c"]
     assert picker.picker_order(["b", "c"], None) == ["b", "c"]
 
 
@@ -139,3 +139,136 @@ def test_codex_lists_exactly_the_providers_models_and_runs_a_turn(
     assert turn.body["model"] == "acme-coder"
     assert "x-openai-internal-codex-responses-lite" not in turn.headers
     assert "custom" not in {tool.get("type") for tool in turn.body.get("tools") or []}
+
+
+def _debug_models(codex_bin: Path, codex_home: Path, env: dict[str, str]) -> list[str]:
+    listed = subprocess.run(
+        [str(codex_bin), "debug", "models"],
+        env=codex_env(codex_home, env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr[-800:]
+    return [m["slug"] for m in json.loads(listed.stdout)["models"]]
+
+
+def _catalog_setting(codex_home: Path) -> str | None:
+    import tomllib
+
+    return tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8")).get("model_catalog_json")
+
+
+@pytest.mark.codex
+def test_add_use_remove_undo_keep_codexs_picker_on_the_active_providers_models(
+    run_cli, codex_bin: Path, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """Through the CLI: `add --use` (a direct custom provider, then a recipe provider) lists exactly
+    the active provider's models; `use` back and forth switches the list; `remove --force` and
+    `undo` each leave a list Codex loads and a turn that passes (issue 23)."""
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    monkeypatch.setenv("T_KEY", "sk-test-picker-groq-0123")
+    env = {"T_KEY": "sk-test-picker-groq-0123"}
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    direct = make_fake_server(models=["acme-small", "acme-large"], reply_text="from-acme")
+    recipe = make_fake_server(models=["llama-3.3-70b", "qwen3-32b", "gpt-oss-120b"], reply_text="from-groq")
+    bundled = _debug_models(codex_bin, codex_home, env)
+    assert "acme-small" not in bundled
+
+    added = run_cli(
+        "add",
+        "custom",
+        "--id",
+        "acme",
+        "--base-url",
+        direct.base_url,
+        "--key-mode",
+        "none",
+        "--model",
+        "acme-large",
+        "--use",
+    )
+    assert added.exit_code == 0, added.stderr
+    acme_file = Path(str(_catalog_setting(codex_home)))
+    assert acme_file.parent.parent == paths_mod.resolve().state_dir / "picker"
+    assert acme_file.name == "acme.json"
+    assert "Codex's model picker now lists the 2 models of acme" in added.stderr
+    assert _debug_models(codex_bin, codex_home, env) == ["acme-large", "acme-small"]
+    proc = run_codex(codex_bin, codex_home, args=("-m", "acme-small"), env_extra=env, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "from-acme" in proc.stdout
+    assert direct.requests_to("/responses", "POST")[-1].body["model"] == "acme-small"
+
+    added = run_cli(
+        "add", "groq", "--id", "groq", "--base-url", recipe.base_url, "--key-mode", "env", "--env-key", "T_KEY",
+        "--model", "qwen3-32b", "--use", "--yes", "--no-bridge",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    groq_file = Path(str(_catalog_setting(codex_home)))
+    assert groq_file.name == "groq.json"
+    assert _debug_models(codex_bin, codex_home, env) == ["qwen3-32b", "llama-3.3-70b", "gpt-oss-120b"]
+    proc = run_codex(codex_bin, codex_home, args=("-m", "gpt-oss-120b"), env_extra=env, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "from-groq" in proc.stdout
+    assert recipe.requests_to("/responses", "POST")[-1].body["model"] == "gpt-oss-120b"
+
+    # use switches the list (from the list add fetched; no network on `use`)
+    assert run_cli("use", "acme", "--model", "acme-large").exit_code == 0
+    assert _catalog_setting(codex_home) == str(acme_file)
+    assert _debug_models(codex_bin, codex_home, env) == ["acme-large", "acme-small"]
+    assert run_cli("use", "groq", "--model", "qwen3-32b").exit_code == 0
+    assert _debug_models(codex_bin, codex_home, env) == ["qwen3-32b", "llama-3.3-70b", "gpt-oss-120b"]
+
+    # remove the active provider: no list of a provider that is gone; Codex starts on openai's list
+    removed = run_cli("remove", "groq", "--force")
+    assert removed.exit_code == 0, removed.stderr
+    assert _catalog_setting(codex_home) is None
+    assert _debug_models(codex_bin, codex_home, env) == bundled
+
+    # undo brings groq back, and its list with it (the file was kept)
+    assert run_cli("undo").exit_code == 0
+    assert _catalog_setting(codex_home) == str(groq_file)
+    assert _debug_models(codex_bin, codex_home, env) == ["qwen3-32b", "llama-3.3-70b", "gpt-oss-120b"]
+    proc = run_codex(codex_bin, codex_home, args=("-m", "llama-3.3-70b"), env_extra=env, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "from-groq" in proc.stdout
+
+    # undo the `use groq`: acme and acme's list again
+    assert run_cli("undo").exit_code == 0
+    assert _catalog_setting(codex_home) == str(acme_file)
+    assert _debug_models(codex_bin, codex_home, env) == ["acme-large", "acme-small"]
+
+
+@pytest.mark.codex
+def test_a_provider_without_a_list_keeps_codexs_own(
+    run_cli, codex_bin: Path, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """No `/models` (404): nothing is written for the picker, another provider's list is taken
+    away, and a user's own `model_catalog_json` is left alone."""
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    listed = make_fake_server(models=["acme-large"])
+    unlisted = make_fake_server(answer=lambda req, n, server: (404, {}, b"") if req.path.endswith("/models") else None)
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    bundled = _debug_models(codex_bin, codex_home, {})
+    added = run_cli("add", "custom", "--id", "acme", "--base-url", listed.base_url, "--key-mode", "none", "--use")
+    assert added.exit_code == 0, added.stderr
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-large"]
+    added = run_cli("add", "custom", "--id", "plain", "--base-url", unlisted.base_url, "--key-mode", "none", "--use")
+    assert added.exit_code == 0, added.stderr
+    assert _catalog_setting(codex_home) is None
+    assert _debug_models(codex_bin, codex_home, {}) == bundled
+    proc = run_codex(codex_bin, codex_home, args=("-m", "fake-model"), timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+
+    own = codex_home / "mine.json"
+    own.write_text(
+        picker.picker_catalog_text(catalog.bundled(paths_mod.resolve(), codex_bin), ["mine-1"]), encoding="utf-8"
+    )
+    config = codex_home / "config.toml"
+    config.write_text(
+        f"model_catalog_json = {json.dumps(str(own))}\n" + config.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    assert run_cli("use", "plain").exit_code == 0
+    assert _catalog_setting(codex_home) == str(own)
+    assert _debug_models(codex_bin, codex_home, {}) == ["mine-1"]

@@ -53,15 +53,13 @@ def template(bundled: Catalog) -> ModelEntry:
 
 
 def picker_order(ids: Iterable[str], model: str | None) -> list[str]:
-    """The provider's ids, de-duplicated in its own order, with the configured `model` first (added
-    when the provider did not list it: Codex should keep offering what it is set to use)."""
-    seen: dict[str, None] = {}
-    if model:
-        seen[model] = None
-    for slug in ids:
-        if slug and slug not in seen:
-            seen[slug] = None
-    return list(seen)
+    """The provider's ids, de-duplicated in its own order, with the configured `model` first when the
+    provider lists it (a model it does not list stays out: the picker shows what it serves)."""
+    slugs = list(dict.fromkeys(slug for slug in ids if slug))
+    if model in slugs:
+        slugs.remove(model)
+        slugs.insert(0, model)
+    return slugs
 
 
 def picker_catalog(
@@ -72,7 +70,7 @@ def picker_catalog(
     """A complete `model_catalog_json` document listing exactly `ids` (ordered by picker_order), each
     entry the release's template with the foreign fields and every request part a gateway may
     refuse switched off (a gateway recipe's `rejects` is a subset, so its flags hold too). Empty
-    `ids` with no `model` is refused (CatalogError): Codex refuses `{"models": []}`."""
+    `ids` are refused (CatalogError): Codex refuses `{"models": []}`."""
     slugs = picker_order(ids, model)
     if not slugs:
         raise CatalogError("the provider listed no models, and Codex refuses an empty catalog")
