@@ -73,7 +73,12 @@ def test_a_hand_written_provider_trips_the_gateway_and_doctor_fixes_it(
     assert proc.returncode == 1
     assert "pong" not in proc.stdout
     seen = server.requests_to("/responses", "POST")[0]
-    lite = model.startswith("gpt-6") and caps.responses_lite
+    # What this release sends for the model, from its own catalog (gpt-6.2-sol is not in 0.165's).
+    from codexprov.codex import catalog, request
+
+    bundled = catalog.bundled(paths_mod.resolve(), codex_bin, codex_version(codex_bin))
+    plan = request.from_catalog(model, bundled, {}, lite_supported=caps.responses_lite)
+    lite = plan.lite
     if lite:
         assert seen.headers["x-openai-internal-codex-responses-lite"] == "true"
         assert "Unsupported header: X-OpenAI-Internal-Codex-Responses-Lite" in proc.stderr
@@ -85,12 +90,9 @@ def test_a_hand_written_provider_trips_the_gateway_and_doctor_fixes_it(
     live = next(f for f in report.findings if f.check == "net.live")
     ran = next(f for f in report.findings if f.check == "codex.run")
     assert (live.status, ran.status, report.exit_code) == ("fail", "fail", 1)
-    # gpt-5.5 brings no namespace (its multi-agent tools hide behind tool_search)
-    expected = (
-        ("responses_lite", "web_search", "namespace")
-        if lite
-        else (("web_search",) if model == "gpt-5.5" else ("web_search", "namespace"))
-    )
+    # Without Lite, only the refused types the model brings (gpt-5.5 brings no namespace: its
+    # multi-agent tools hide behind tool_search); a Lite refusal also tries the types Lite hides.
+    expected = ("responses_lite", "web_search", "namespace") if lite else tuple(p for p in plan.parts() if p in REFUSES)
     assert live.refused == expected
     assert (
         "the server refuses " in live.message and f"which Codex sends with {model} (captured from Codex" in live.message

@@ -22,6 +22,8 @@ class FixKind(str, enum.Enum):
     SET_WIRE_API = "set-wire-api"  # wire_api = "responses"
     RENAME_DISPLAY = "rename-display-name"  # name = "<name> (custom)" (a built-in's display name)
     DROP_FIELD = "drop-field"  # a provider field Codex ignores (finding.key names it)
+    UNQUOTE_NUMBER = "unquote-number"  # `x = "600000"` -> `x = 600000` (finding.key: the dotted key path)
+    DROP_CATALOG = "drop-catalog"  # a model_catalog_json codexprov wrote, whose file is gone
     MIGRATE_KEY = "migrate-key"  # a plain-text key -> the keyring (codexprov key migrate)
     # The top-level settings (and model catalog file) that take out what a server refuses
     # (finding.refused: catalog.REQUEST_PARTS), as codex.gateway says.
@@ -79,6 +81,14 @@ class ProviderTarget:
     headers: dict[str, str | bytes] = field(default_factory=dict)  # static + env headers + Authorization, as sent
     model: str | None = None  # the model Codex would use with it (active provider or profile)
     has_key: bool = False
+    # The provider plain `codex` uses gets one streamed Codex-shaped request (doctor/stream.py):
+    # `stream` returns its shape (the installed Codex's, or None for codexprov's copy).
+    stream: Any = field(default=None, compare=False)
+    idle_timeout_ms: int = 300_000  # stream_idle_timeout_ms as Codex reads it for this provider
+    request_retries: int = 4  # request_max_retries: how often Codex asks again after a 429 or a 5xx
+    codex_version: str | None = None
+    bridged: bool = False  # goes through codexprov's bridge: judged by the bridge checks and the stream
+    asks_models: bool = False  # Codex fetches /models from it (OpenAI login); else an unlisted model may still work
     # What Codex sends in a turn to it (codex.request.RequestPlan); None: Codex's defaults.
     request: Any = None
 
