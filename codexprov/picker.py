@@ -36,6 +36,7 @@ from codexprov.paths import Paths
 __all__ = [
     "SETTING",
     "PickerList",
+    "PickerView",
     "build",
     "catalog_file",
     "for_remove",
@@ -43,6 +44,7 @@ __all__ = [
     "is_ours",
     "remembered_ids",
     "root_values",
+    "view",
     "write",
 ]
 
@@ -218,3 +220,54 @@ def after_add(
         expect=expect,
     )
     return AfterAdd(served, listing, result if result.changed else None)
+
+
+@dataclass(frozen=True)
+class PickerView:
+    """For `codexprov models ID`: what Codex's picker shows for the provider once it is active (the
+    list just fetched, which `use` takes), and whether Codex is pointed at it now."""
+
+    provider_id: str
+    slugs: tuple[str, ...]  # empty: Codex keeps its own list for this provider
+    active: bool
+    shown_now: bool  # model_catalog_json is this provider's file
+    file: Path | None
+
+    def describe(self) -> str:
+        pid = self.provider_id
+        if not self.slugs:
+            return f"Codex's model picker keeps its own list for {pid} (built-in, or nothing listed)"
+        if self.shown_now:
+            return f"Codex's model picker lists {pid}'s models (model_catalog_json = {self.file})"
+        if self.active:
+            return f"Codex's model picker shows its own list; `codexprov use {pid}` puts these models in it"
+        return f"`codexprov use {pid}` puts these models in Codex's model picker"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "models": list(self.slugs),
+            "active": self.active,
+            "shown_now": self.shown_now,
+            "catalog": str(self.file) if self.file is not None else None,
+        }
+
+
+def view(paths: Paths, provider_id: str, ids: Iterable[str], data: Mapping[str, Any] | None = None) -> PickerView:
+    """What the picker shows for the provider with the list `ids` (`data`: the config as it is, read
+    when not given)."""
+    from codexprov.codex.builtins import BUILTIN_PROVIDERS
+    from codexprov.codex.picker import picker_order
+
+    if data is None:
+        from codexprov.config.document import load
+
+        data = load(paths.config_file, paths.cache_dir).data or {}
+
+    active = data.get("model_provider") == provider_id
+    if provider_id in BUILTIN_PROVIDERS:
+        return PickerView(provider_id, (), active, False, None)
+    slugs = tuple(picker_order(ids, _str(data.get("model")) if active else None))
+    file = catalog_file(paths, provider_id)
+    value = data.get(SETTING)
+    now = active and bool(slugs) and is_ours(paths, value) and Path(str(value)).expanduser() == file
+    return PickerView(provider_id, slugs, active, now, file if slugs else None)

@@ -213,6 +213,22 @@ def test_add_use_remove_undo_keep_codexs_picker_on_the_active_providers_models(
     assert "from-groq" in proc.stdout
     assert recipe.requests_to("/responses", "POST")[-1].body["model"] == "gpt-oss-120b"
 
+    # `models ID` shows what the picker shows
+    shown = run_cli("models", "groq")
+    assert shown.exit_code == 0, shown.stderr
+    assert (
+        shown.stderr.splitlines()[-1] == f"Codex's model picker lists groq's models (model_catalog_json = {groq_file})"
+    )
+    assert json.loads(run_cli("models", "groq", "--json").stdout)["picker"] == {
+        "models": ["qwen3-32b", "llama-3.3-70b", "gpt-oss-120b"],
+        "active": True,
+        "shown_now": True,
+        "catalog": str(groq_file),
+    }
+    assert run_cli("models", "acme").stderr.splitlines()[-1] == (
+        "`codexprov use acme` puts these models in Codex's model picker"
+    )
+
     # use switches the list (from the list add fetched; no network on `use`)
     assert run_cli("use", "acme", "--model", "acme-large").exit_code == 0
     assert _catalog_setting(codex_home) == str(acme_file)
