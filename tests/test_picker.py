@@ -236,6 +236,17 @@ def test_add_use_remove_undo_keep_codexs_picker_on_the_active_providers_models(
     assert run_cli("use", "groq", "--model", "qwen3-32b").exit_code == 0
     assert _debug_models(codex_bin, codex_home, env) == ["qwen3-32b", "llama-3.3-70b", "gpt-oss-120b"]
 
+    # a profile switch: the list follows the provider the profile selects
+    (codex_home / "work.config.toml").write_text('model_provider = "acme"\nmodel = "acme-small"\n', encoding="utf-8")
+    switched = run_cli("use", "--profile", "work")
+    assert switched.exit_code == 0, switched.stderr
+    assert _catalog_setting(codex_home) == str(acme_file)
+    assert _debug_models(codex_bin, codex_home, env) == ["acme-small", "acme-large"]
+    proc = run_codex(codex_bin, codex_home, env_extra=env, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "from-acme" in proc.stdout
+    assert run_cli("use", "groq", "--model", "qwen3-32b").exit_code == 0
+
     # remove the active provider: no list of a provider that is gone; Codex starts on openai's list
     removed = run_cli("remove", "groq", "--force")
     assert removed.exit_code == 0, removed.stderr
@@ -250,10 +261,13 @@ def test_add_use_remove_undo_keep_codexs_picker_on_the_active_providers_models(
     assert proc.returncode == 0, proc.stderr[-1500:]
     assert "from-groq" in proc.stdout
 
-    # undo the `use groq`: acme and acme's list again
+    # undo the `use groq`: the profile's acme (model acme-small) and acme's list again
     assert run_cli("undo").exit_code == 0
     assert _catalog_setting(codex_home) == str(acme_file)
-    assert _debug_models(codex_bin, codex_home, env) == ["acme-large", "acme-small"]
+    assert _debug_models(codex_bin, codex_home, env) == ["acme-small", "acme-large"]
+    proc = run_codex(codex_bin, codex_home, env_extra=env, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "from-acme" in proc.stdout
 
 
 @pytest.mark.codex
