@@ -187,6 +187,16 @@ def add_cmd(
         from codexprov import picker
         from codexprov.served_models import unserved_warning
 
+        if prepared.plan.bridge is not None:
+            # A bridged provider's /models is LiteLLM's own map, not the upstream's (issue 23): the
+            # picker keeps Codex's list; only the --model check asks, as before.
+            from codexprov.served_models import check_live
+
+            if prepared.plan.model:
+                warning = check_live(paths, prepared.plan.provider_id, prepared.plan.model, env=dict(os.environ))
+                if warning:
+                    say(f"warning: {warning}", style="yellow")
+            return
         done = picker.after_add(
             paths, prepared.plan.provider_id, prepared.plan.model, lambda: codex, env=dict(os.environ)
         )
