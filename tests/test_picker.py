@@ -302,3 +302,32 @@ def test_a_provider_without_a_list_keeps_codexs_own(
     assert run_cli("use", "plain").exit_code == 0
     assert _catalog_setting(codex_home) == str(own)
     assert _debug_models(codex_bin, codex_home, {}) == ["mine-1"]
+
+
+def test_catalog_files_are_per_home_and_provider(paths, tmp_path: Path) -> None:
+    from codexprov import picker as core
+
+    file = core.catalog_file(paths, "groq")
+    assert file.name == "groq.json"
+    assert file.parent.parent == paths.state_dir / "picker"
+    other_home = paths_mod.Paths(tmp_path / "other", paths.state_dir, paths.config_dir)
+    assert core.catalog_file(other_home, "groq") != file
+    odd = core.catalog_file(paths, "../x y")
+    assert odd.parent == file.parent and odd.name.startswith("id-") and odd.name.endswith(".json")
+    assert core.is_ours(paths, str(file)) and core.is_ours(paths, str(odd))
+    assert not core.is_ours(paths, str(paths.codex_home / "codexprov-model-catalog.json"))
+    assert not core.is_ours(paths, None)
+
+
+def test_root_values_take_only_codexprovs_own_lists_away(paths) -> None:
+    from codexprov import picker as core
+
+    groq = str(core.catalog_file(paths, "groq"))
+    listing = core.PickerList("acme", core.catalog_file(paths, "acme"), ("a",), "{}")
+    assert core.root_values(paths, {"model_catalog_json": groq}, listing) == {"model_catalog_json": str(listing.file)}
+    assert core.root_values(paths, {"model_catalog_json": groq}, None) == {"model_catalog_json": None}
+    assert core.root_values(paths, {"model_catalog_json": "/home/me/mine.json"}, None) == {}
+    assert core.root_values(paths, {}, None) == {}
+    assert core.for_remove(paths, "groq", {"model_catalog_json": groq}) == {"model_catalog_json": None}
+    assert core.for_remove(paths, "acme", {"model_catalog_json": groq}) == {}
+    assert core.for_remove(paths, "groq", {"model_catalog_json": "/home/me/mine.json"}) == {}
