@@ -13,6 +13,8 @@ import pytest
 
 from codexprov import paths as paths_mod
 from codexprov.codex import catalog, picker
+from codexprov.codex.capabilities import capabilities
+from codexprov.codex.version import parse_version
 from tests.codexrun import codex_env, codex_version, run_codex, write_minimal_config
 
 LITE = {
@@ -236,15 +238,21 @@ def test_add_use_remove_undo_keep_codexs_picker_on_the_active_providers_models(
     assert run_cli("use", "groq", "--model", "qwen3-32b").exit_code == 0
     assert _debug_models(codex_bin, codex_home, env) == ["qwen3-32b", "llama-3.3-70b", "gpt-oss-120b"]
 
-    # a profile switch: the list follows the provider the profile selects
-    (codex_home / "work.config.toml").write_text('model_provider = "acme"\nmodel = "acme-small"\n', encoding="utf-8")
-    switched = run_cli("use", "--profile", "work")
-    assert switched.exit_code == 0, switched.stderr
-    assert _catalog_setting(codex_home) == str(acme_file)
-    assert _debug_models(codex_bin, codex_home, env) == ["acme-small", "acme-large"]
-    proc = run_codex(codex_bin, codex_home, env_extra=env, timeout=90)
-    assert proc.returncode == 0, proc.stderr[-1500:]
-    assert "from-acme" in proc.stdout
+    # a profile switch: the list follows the provider the profile selects (profile files: Codex >= 0.134;
+    # with 0.133's [profiles] tables a selected profile outlives `use`, which this test relies on)
+    if capabilities(parse_version(codex_version(codex_bin))).profile_form == "files":
+        (codex_home / "work.config.toml").write_text(
+            'model_provider = "acme"\nmodel = "acme-small"\n', encoding="utf-8"
+        )
+        switched = run_cli("use", "--profile", "work")
+        assert switched.exit_code == 0, switched.stderr
+        assert _catalog_setting(codex_home) == str(acme_file)
+        assert _debug_models(codex_bin, codex_home, env) == ["acme-small", "acme-large"]
+        proc = run_codex(codex_bin, codex_home, env_extra=env, timeout=90)
+        assert proc.returncode == 0, proc.stderr[-1500:]
+        assert "from-acme" in proc.stdout
+    else:
+        assert run_cli("use", "acme", "--model", "acme-small").exit_code == 0
     assert run_cli("use", "groq", "--model", "qwen3-32b").exit_code == 0
 
     # remove the active provider: no list of a provider that is gone; Codex starts on openai's list
