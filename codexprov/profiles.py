@@ -340,12 +340,27 @@ def use_profile(paths: Paths, name: str, info: CodexInfo, dry_run: bool = False)
                     f"profile `{name}` selects provider `{provider}`, which config.toml does not define",
                     hint=f"A provider defined only in {target.name} works with `codex -p {name}`, not as the default.",
                 )
-        return edit.set_root_keys(snap.text, selection)
+        extra.clear()
+        active = provider if provider is not None else snap.data.get("model_provider")
+        if isinstance(active, str):
+            from codexprov import picker
+
+            # The picker follows the provider the profile makes active (picker.py).
+            extra.update(
+                picker.for_use(paths, active, snap.data, selection.get("model"), lambda: info, dry_run=dry_run)
+            )
+        return edit.set_root_keys(snap.text, {**selection, **extra})
 
     def expect(data: dict[str, Any]) -> dict[str, Any]:
         data.update(selection)
+        for key, value in extra.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
         return data
 
+    extra: dict[str, Any] = {}
     result = apply_edit(
         paths, paths.config_file, transform, dry_run=dry_run, description=f"use profile {name}", expect=expect
     )

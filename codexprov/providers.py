@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -253,11 +254,13 @@ def write_provider(
     dry_run: bool = False,
     reuse: EditResult | None = None,
     settings: dict[tuple[str, ...], Any] | None = None,
+    root_from: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> AddEdit:
     """add_provider, also saying which of the user's own fields a replace kept. The caller has
     checked the id (the add use case, through recipes.render; check_new_id otherwise).
     `settings`: other top-level values to set in the same edit (a path of one or two keys, e.g.
-    ("web_search",) or ("features", "multi_agent")), such as a gateway's (codex.gateway)."""
+    ("web_search",) or ("features", "multi_agent")), such as a gateway's (codex.gateway).
+    `root_from`: more top-level values, decided from the config as it is (None deletes a key)."""
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
 
@@ -267,6 +270,7 @@ def write_provider(
     owned = spec.owned_fields()
     root = _root_values(spec.id if use else None, model if use else None)
     kept: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
 
     def transform(snap: Snapshot) -> str:
         existing = _providers_of(snap.data).get(spec.id)
@@ -283,12 +287,16 @@ def write_provider(
             )
         else:
             text = edit.add_table(snap.text, ("model_providers", spec.id), table)
-        text = edit.set_root_keys(text, root) if root else text
+        extra.clear()
+        if root_from is not None:
+            extra.update(root_from(snap.data))
+        text = edit.set_root_keys(text, {**root, **extra}) if root or extra else text
         return _apply_settings(text, snap.data, settings)
 
     def expect(data: dict[str, Any]) -> dict[str, Any]:
         data.setdefault("model_providers", {})[spec.id] = {**kept, **table}
         data.update(root)
+        _set_or_drop(data, extra)
         for path, value in settings.items():
             node = data
             for key in path[:-1]:
@@ -426,23 +434,43 @@ def configure_builtin(
     )
 
 
-def use_provider(paths: Paths, pid: str, *, model: str | None = None, dry_run: bool = False) -> EditResult:
+def use_provider(
+    paths: Paths, pid: str, *, model: str | None = None, dry_run: bool = False, codex: Any = None
+) -> EditResult:
+    """Make `pid` active. With `codex` (a callable giving the CodexInfo, asked only when needed),
+    Codex's model picker switches to the provider's remembered list in the same edit (picker.py)."""
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
 
     root = _root_values(pid, model)
+    extra: dict[str, Any] = {}
 
     def transform(snap: Snapshot) -> str:
         known = list(BUILTIN_PROVIDERS) + list(_providers_of(snap.data))
         if pid not in known:
             raise not_found(pid, known, str(snap.path))
-        return edit.set_root_keys(snap.text, root)
+        extra.clear()
+        if codex is not None:
+            from codexprov import picker
+
+            extra.update(picker.for_use(paths, pid, snap.data, model, codex, dry_run=dry_run))
+        return edit.set_root_keys(snap.text, {**root, **extra})
 
     def expect(data: dict[str, Any]) -> dict[str, Any]:
         data.update(root)
+        _set_or_drop(data, extra)
         return data
 
     return apply_edit(paths, paths.config_file, transform, dry_run=dry_run, description=f"use {pid}", expect=expect)
+
+
+def _set_or_drop(data: dict[str, Any], values: dict[str, Any]) -> None:
+    """Top-level values as set_root_keys writes them: None deletes the key."""
+    for key, value in values.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
 
 
 @dataclass(frozen=True)
@@ -467,6 +495,7 @@ def remove_provider(
 
     pinned = (capabilities or caps_for(None)).sessions_keep_provider
     facts: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
     in_use = len(find_sessions(paths.codex_home, paths.cache_dir).for_provider(pid))
 
     def transform(snap: Snapshot) -> str:
@@ -493,13 +522,19 @@ def remove_provider(
             )
         facts["active"] = active
         facts["source"] = key_source(pid, providers[pid])
+        from codexprov import picker
+
+        extra.clear()
+        extra.update(picker.for_remove(paths, pid, snap.data))
         text = edit.remove_table(snap.text, ("model_providers", pid))
-        return edit.set_root_keys(text, {"model_provider": None}) if active else text
+        root = {"model_provider": None} if active else {}
+        return edit.set_root_keys(text, {**root, **extra}) if root or extra else text
 
     def expect(data: dict[str, Any]) -> dict[str, Any]:
         del data["model_providers"][pid]
         if data.get("model_provider") == pid:
             del data["model_provider"]
+        _set_or_drop(data, extra)
         return data
 
     result = apply_edit(

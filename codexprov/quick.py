@@ -41,7 +41,12 @@ def use(paths: Paths, codex_binary: str | None, provider_id: str, *, model: str 
     """`use ID [--model M] [--dry-run]`: the edit, the remembered-models check, the sessions note."""
     from codexprov import providers
 
-    result = providers.use_provider(paths, provider_id, model=model, dry_run=dry_run)
+    def codex():
+        from codexprov.codex.version import detect
+
+        return detect(paths, explicit=codex_binary)
+
+    result = providers.use_provider(paths, provider_id, model=model, dry_run=dry_run, codex=codex)
     render_edits((result,), dry_run=result.dry_run)  # render(Outcome(...)) without importing result.py
     if model is not None:
         # No network here (use is typed often): the list `codexprov models ID` or `add` last fetched.

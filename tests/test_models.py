@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from codexprov import paths as paths_mod
+from codexprov import picker
+
 KEY = "sk-models-test-0123456789abcdef"
 
 
@@ -30,7 +33,10 @@ def test_models_lists_what_the_provider_serves(
     monkeypatch.setenv("ACME_KEY", KEY)
     result = run_cli("models", "acme")
     assert (result.exit_code, result.stdout) == (0, "m-one\nm-two\n")
-    assert result.stderr == f"2 models from GET {server.base_url}/models?api-version=7 (key: $ACME_KEY)\n"
+    assert result.stderr == (
+        f"2 models from GET {server.base_url}/models?api-version=7 (key: $ACME_KEY)\n"
+        "`codexprov use acme` puts these models in Codex's model picker\n"
+    )
     [request] = server.requests_to("/models", "GET")
     assert request.query == {"api-version": "7"}
     assert request.headers["authorization"] == f"Bearer {KEY}" and request.headers["x-org"] == "o1"
@@ -41,6 +47,12 @@ def test_models_lists_what_the_provider_serves(
         "url": f"{server.base_url}/models?api-version=7",
         "models": ["m-one", "m-two"],
         "key_from": "$ACME_KEY",
+        "picker": {
+            "models": ["m-one", "m-two"],
+            "active": False,
+            "shown_now": False,
+            "catalog": str(picker.catalog_file(paths_mod.resolve(), "acme")),
+        },
     }
 
 
@@ -53,6 +65,7 @@ def test_models_key_from_an_auth_command(run_cli, config_file: Path, make_fake_s
     assert (result.exit_code, result.stdout) == (0, "m-cmd\n")
     assert (
         result.stderr == f"1 models from GET {server.base_url}/models (key: the auth command `sh -c echo sk-…cdef`)\n"
+        "`codexprov use cmd` puts these models in Codex's model picker\n"
     )
 
 

@@ -174,6 +174,15 @@ def _write(
             capabilities=plan.capabilities,
         )
         return providers.AddEdit(edit, ())
+    settings = gateway.as_root() if gateway is not None else None
+    root_from = None
+    if request.use and not (settings and ("model_catalog_json",) in settings):
+        from codexprov import picker
+
+        # Another provider's picker list goes now; this one's is set once it answers (picker.after_add).
+        def root_from(data):
+            return picker.root_values(paths, data, None)
+
     return providers.write_provider(
         paths,
         plan.spec,
@@ -182,5 +191,6 @@ def _write(
         replace=request.replace,
         dry_run=dry_run,
         reuse=reuse,
-        settings=gateway.as_root() if gateway is not None else None,
+        settings=settings,
+        root_from=root_from,
     )

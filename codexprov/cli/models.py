@@ -22,10 +22,14 @@ def models_cmd(
 
     if not timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
+    from codexprov import picker
+
     listing = served_models.fetch(state.paths, provider_id, env=dict(os.environ), timeout=timeout)
+    shown = picker.view(state.paths, provider_id, listing.ids)
     if as_json:
-        out_json(listing.to_json())
+        out_json({**listing.to_json(), "picker": shown.to_json()})
         return
     for model in listing.ids:
         out(model)
     say(f"{len(listing.ids)} models from GET {listing.url} (key: {listing.key_from})")
+    say(shown.describe())

@@ -179,13 +179,33 @@ def add_cmd(
     if fallback is not None and not dry_run:
         bridge_manage.set_fallback(layout, prepared.plan.provider_id, fallback, store)
         say(f"fallback: {prepared.plan.provider_id} -> {fallback} (on 429, 5xx and timeouts)")
-    if use and prepared.plan.model and not dry_run:
-        # add is not a hot path: ask the provider now (3 s at most) whether it serves the model.
+    if use and not dry_run:
+        # add is not a hot path: ask the provider now (3 s at most) for its models, for Codex's
+        # picker and to say whether it serves the model.
         import os
 
-        from codexprov.served_models import check_live
+        from codexprov import picker
+        from codexprov.served_models import unserved_warning
 
-        warning = check_live(paths, prepared.plan.provider_id, prepared.plan.model, env=dict(os.environ))
+        if prepared.plan.bridge is not None:
+            # A bridged provider's /models is LiteLLM's own map, not the upstream's (issue 23): the
+            # picker keeps Codex's list; only the --model check asks, as before.
+            from codexprov.served_models import check_live
+
+            if prepared.plan.model:
+                warning = check_live(paths, prepared.plan.provider_id, prepared.plan.model, env=dict(os.environ))
+                if warning:
+                    say(f"warning: {warning}", style="yellow")
+            return
+        done = picker.after_add(
+            paths, prepared.plan.provider_id, prepared.plan.model, lambda: codex, env=dict(os.environ)
+        )
+        if done.edit is not None and done.listing is not None:
+            say(
+                f"Codex's model picker now lists the {len(done.listing.slugs)} models of {prepared.plan.provider_id} "
+                f"(model_catalog_json = {done.listing.file})"
+            )
+        warning = unserved_warning(done.served, prepared.plan.model) if done.served and prepared.plan.model else None
         if warning:
             say(f"warning: {warning}", style="yellow")
 

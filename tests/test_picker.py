@@ -1,0 +1,341 @@
+"""codex.picker: the `model_catalog_json` document that makes Codex's model picker list a provider's
+own models (issue 23). Unit tests on a small catalog; with the real Codex, the document built from a
+loopback server's OpenAI-shaped `/models` is one Codex loads, lists exactly, and runs a turn with."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from codexprov import paths as paths_mod
+from codexprov.codex import catalog, picker
+from codexprov.codex.capabilities import capabilities
+from codexprov.codex.version import parse_version
+from tests.codexrun import codex_env, codex_version, run_codex, write_minimal_config
+
+LITE = {
+    "slug": "gpt-lite",
+    "display_name": "Lite",
+    "use_responses_lite": True,
+    "visibility": "list",
+    "experimental_supported_tools": ["clock"],
+}
+HIDDEN = {"slug": "gpt-hidden", "display_name": "Hidden", "use_responses_lite": False, "visibility": "hide"}
+PLAIN = {
+    "slug": "gpt-plain",
+    "display_name": "Plain",
+    "description": "OpenAI's model.",
+    "use_responses_lite": False,
+    "visibility": "list",
+    "priority": 13,
+    "context_window": 272000,
+    "experimental_supported_tools": ["send_user_message_async"],
+    "apply_patch_tool_type": "freeform",
+    "tool_mode": "code",
+    "multi_agent_version": "v2",
+    "supports_search_tool": True,
+    "service_tiers": [{"id": "priority"}],
+    "additional_speed_tiers": ["fast"],
+    "upgrade": {"model": "gpt-next"},
+    "availability_nux": {"message": "new"},
+    "default_reasoning_level": "medium",
+}
+BUNDLED = catalog.from_data({"models": [LITE, HIDDEN, PLAIN]}, "test")
+
+
+@pytest.fixture
+def paths(isolated_home):
+    return paths_mod.resolve()
+
+
+def test_template_is_the_releases_plain_listed_model() -> None:
+    assert picker.template(BUNDLED).slug == "gpt-plain"
+    assert picker.template(catalog.from_data({"models": [LITE, HIDDEN]}, "t")).slug == "gpt-hidden"
+    with pytest.raises(catalog.CatalogError) as err:
+        picker.template(catalog.from_data({"models": [LITE]}, "t"))
+    assert str(err.value) == "t has no model without Responses-Lite to build entries from"
+
+
+def test_order_puts_the_configured_model_first() -> None:
+    assert picker.picker_order(["b", "a", "b", "", "c"], "a") == ["a", "b", "c"]
+    assert picker.picker_order(["b", "c"], "z") == ["b", "c"]
+    assert picker.picker_order(["b", "c"], None) == ["b", "c"]
+
+
+def test_entries_are_the_template_without_what_is_openais() -> None:
+    doc = picker.picker_catalog(BUNDLED, ["llama-3.3-70b", "qwen3-32b"], "qwen3-32b")
+    expected_base = {
+        **PLAIN,
+        "description": "",
+        "visibility": "list",
+        "experimental_supported_tools": [],
+        "apply_patch_tool_type": None,
+        "tool_mode": None,
+        "multi_agent_version": None,
+        "use_responses_lite": False,
+        "supports_search_tool": False,
+        "service_tiers": [],
+        "additional_speed_tiers": [],
+        "upgrade": None,
+        "availability_nux": None,
+    }
+    assert doc == {
+        "models": [
+            {**expected_base, "slug": "qwen3-32b", "display_name": "qwen3-32b", "priority": 0},
+            {**expected_base, "slug": "llama-3.3-70b", "display_name": "llama-3.3-70b", "priority": 1},
+        ]
+    }
+    assert json.loads(picker.picker_catalog_text(BUNDLED, ["llama-3.3-70b", "qwen3-32b"], "qwen3-32b")) == doc
+
+
+def test_an_empty_list_is_refused() -> None:
+    with pytest.raises(catalog.CatalogError) as err:
+        picker.picker_catalog(BUNDLED, [], None)
+    assert str(err.value) == "the provider listed no models, and Codex refuses an empty catalog"
+
+
+@pytest.mark.codex
+def test_codex_lists_exactly_the_providers_models_and_runs_a_turn(
+    paths, codex_bin: Path, codex_home: Path, make_fake_server
+) -> None:
+    """The ids come from the server's OpenAI-shaped `/models` (as real providers answer); Codex's
+    `debug models` (what the picker and app-server's `model/list` show) lists exactly them, the
+    configured model first, and a turn with a model picked from the list passes with no
+    Responses-Lite header and no freeform (`custom`) tool."""
+    from codexprov.doctor.network import model_ids
+
+    served = ["acme-small", "acme-large", "acme-coder"]
+    server = make_fake_server(models=served)
+    listing = httpx.get(server.base_url + "/models", timeout=10).json()
+    assert "data" in listing
+    ids = model_ids(listing)
+    assert ids == served
+    bundled = catalog.bundled(paths, codex_bin, codex_version(codex_bin))
+    file = codex_home / "picker.json"
+    config = write_minimal_config(codex_home, server.base_url, model="acme-large")
+    file.write_text(picker.picker_catalog_text(bundled, ids, "acme-large"), encoding="utf-8")
+    config.write_text(f"model_catalog_json = {json.dumps(str(file))}\n" + config.read_text(), encoding="utf-8")
+    listed = subprocess.run(
+        [str(codex_bin), "debug", "models"],
+        env=codex_env(codex_home, {"ACME_API_KEY": "k"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr[-800:]
+    shown = json.loads(listed.stdout)["models"]
+    assert [(m["slug"], m["display_name"], m["visibility"]) for m in shown] == [
+        ("acme-large", "acme-large", "list"),
+        ("acme-small", "acme-small", "list"),
+        ("acme-coder", "acme-coder", "list"),
+    ]
+    proc = run_codex(codex_bin, codex_home, args=("-m", "acme-coder"), env_extra={"ACME_API_KEY": "k"}, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "pong" in proc.stdout
+    turn = server.requests_to("/responses", "POST")[-1]
+    assert turn.body["model"] == "acme-coder"
+    assert "x-openai-internal-codex-responses-lite" not in turn.headers
+    assert "custom" not in {tool.get("type") for tool in turn.body.get("tools") or []}
+
+
+def _debug_models(codex_bin: Path, codex_home: Path, env: dict[str, str]) -> list[str]:
+    listed = subprocess.run(
+        [str(codex_bin), "debug", "models"],
+        env=codex_env(codex_home, env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr[-800:]
+    return [m["slug"] for m in json.loads(listed.stdout)["models"]]
+
+
+def _catalog_setting(codex_home: Path) -> str | None:
+    import tomllib
+
+    return tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8")).get("model_catalog_json")
+
+
+@pytest.mark.codex
+def test_add_use_remove_undo_keep_codexs_picker_on_the_active_providers_models(
+    run_cli, codex_bin: Path, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """Through the CLI: `add --use` (a direct custom provider, then a recipe provider) lists exactly
+    the active provider's models; `use` back and forth switches the list; `remove --force` and
+    `undo` each leave a list Codex loads and a turn that passes (issue 23)."""
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    monkeypatch.setenv("T_KEY", "sk-test-picker-groq-0123")
+    env = {"T_KEY": "sk-test-picker-groq-0123"}
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    direct = make_fake_server(models=["acme-small", "acme-large"], reply_text="from-acme")
+    recipe = make_fake_server(models=["llama-3.3-70b", "qwen3-32b", "gpt-oss-120b"], reply_text="from-groq")
+    bundled = _debug_models(codex_bin, codex_home, env)
+    assert "acme-small" not in bundled
+
+    added = run_cli(
+        "add",
+        "custom",
+        "--id",
+        "acme",
+        "--base-url",
+        direct.base_url,
+        "--key-mode",
+        "none",
+        "--model",
+        "acme-large",
+        "--use",
+    )
+    assert added.exit_code == 0, added.stderr
+    acme_file = Path(str(_catalog_setting(codex_home)))
+    assert acme_file.parent.parent == paths_mod.resolve().state_dir / "picker"
+    assert acme_file.name == "acme.json"
+    assert "Codex's model picker now lists the 2 models of acme" in added.stderr
+    assert _debug_models(codex_bin, codex_home, env) == ["acme-large", "acme-small"]
+    proc = run_codex(codex_bin, codex_home, args=("-m", "acme-small"), env_extra=env, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "from-acme" in proc.stdout
+    assert direct.requests_to("/responses", "POST")[-1].body["model"] == "acme-small"
+
+    added = run_cli(
+        "add", "groq", "--id", "groq", "--base-url", recipe.base_url, "--key-mode", "env", "--env-key", "T_KEY",
+        "--model", "qwen3-32b", "--use", "--yes", "--no-bridge",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    groq_file = Path(str(_catalog_setting(codex_home)))
+    assert groq_file.name == "groq.json"
+    assert _debug_models(codex_bin, codex_home, env) == ["qwen3-32b", "llama-3.3-70b", "gpt-oss-120b"]
+    proc = run_codex(codex_bin, codex_home, args=("-m", "gpt-oss-120b"), env_extra=env, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "from-groq" in proc.stdout
+    assert recipe.requests_to("/responses", "POST")[-1].body["model"] == "gpt-oss-120b"
+
+    # `models ID` shows what the picker shows
+    shown = run_cli("models", "groq")
+    assert shown.exit_code == 0, shown.stderr
+    assert (
+        shown.stderr.splitlines()[-1] == f"Codex's model picker lists groq's models (model_catalog_json = {groq_file})"
+    )
+    assert json.loads(run_cli("models", "groq", "--json").stdout)["picker"] == {
+        "models": ["qwen3-32b", "llama-3.3-70b", "gpt-oss-120b"],
+        "active": True,
+        "shown_now": True,
+        "catalog": str(groq_file),
+    }
+    assert run_cli("models", "acme").stderr.splitlines()[-1] == (
+        "`codexprov use acme` puts these models in Codex's model picker"
+    )
+
+    # use switches the list (from the list add fetched; no network on `use`)
+    assert run_cli("use", "acme", "--model", "acme-large").exit_code == 0
+    assert _catalog_setting(codex_home) == str(acme_file)
+    assert _debug_models(codex_bin, codex_home, env) == ["acme-large", "acme-small"]
+    assert run_cli("use", "groq", "--model", "qwen3-32b").exit_code == 0
+    assert _debug_models(codex_bin, codex_home, env) == ["qwen3-32b", "llama-3.3-70b", "gpt-oss-120b"]
+
+    # a profile switch: the list follows the provider the profile selects (profile files: Codex >= 0.134;
+    # with 0.133's [profiles] tables a selected profile outlives `use`, which this test relies on)
+    if capabilities(parse_version(codex_version(codex_bin))).profile_form == "files":
+        (codex_home / "work.config.toml").write_text(
+            'model_provider = "acme"\nmodel = "acme-small"\n', encoding="utf-8"
+        )
+        switched = run_cli("use", "--profile", "work")
+        assert switched.exit_code == 0, switched.stderr
+        assert _catalog_setting(codex_home) == str(acme_file)
+        assert _debug_models(codex_bin, codex_home, env) == ["acme-small", "acme-large"]
+        proc = run_codex(codex_bin, codex_home, env_extra=env, timeout=90)
+        assert proc.returncode == 0, proc.stderr[-1500:]
+        assert "from-acme" in proc.stdout
+    else:
+        assert run_cli("use", "acme", "--model", "acme-small").exit_code == 0
+    assert run_cli("use", "groq", "--model", "qwen3-32b").exit_code == 0
+
+    # remove the active provider: no list of a provider that is gone; Codex starts on openai's list
+    removed = run_cli("remove", "groq", "--force")
+    assert removed.exit_code == 0, removed.stderr
+    assert _catalog_setting(codex_home) is None
+    assert _debug_models(codex_bin, codex_home, env) == bundled
+
+    # undo brings groq back, and its list with it (the file was kept)
+    assert run_cli("undo").exit_code == 0
+    assert _catalog_setting(codex_home) == str(groq_file)
+    assert _debug_models(codex_bin, codex_home, env) == ["qwen3-32b", "llama-3.3-70b", "gpt-oss-120b"]
+    proc = run_codex(codex_bin, codex_home, args=("-m", "llama-3.3-70b"), env_extra=env, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "from-groq" in proc.stdout
+
+    # undo the `use groq`: the profile's acme (model acme-small) and acme's list again
+    assert run_cli("undo").exit_code == 0
+    assert _catalog_setting(codex_home) == str(acme_file)
+    assert _debug_models(codex_bin, codex_home, env) == ["acme-small", "acme-large"]
+    proc = run_codex(codex_bin, codex_home, env_extra=env, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "from-acme" in proc.stdout
+
+
+@pytest.mark.codex
+def test_a_provider_without_a_list_keeps_codexs_own(
+    run_cli, codex_bin: Path, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """No `/models` (404): nothing is written for the picker, another provider's list is taken
+    away, and a user's own `model_catalog_json` is left alone."""
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    listed = make_fake_server(models=["acme-large"])
+    unlisted = make_fake_server(answer=lambda req, n, server: (404, {}, b"") if req.path.endswith("/models") else None)
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    bundled = _debug_models(codex_bin, codex_home, {})
+    added = run_cli("add", "custom", "--id", "acme", "--base-url", listed.base_url, "--key-mode", "none", "--use")
+    assert added.exit_code == 0, added.stderr
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-large"]
+    added = run_cli("add", "custom", "--id", "plain", "--base-url", unlisted.base_url, "--key-mode", "none", "--use")
+    assert added.exit_code == 0, added.stderr
+    assert _catalog_setting(codex_home) is None
+    assert _debug_models(codex_bin, codex_home, {}) == bundled
+    proc = run_codex(codex_bin, codex_home, args=("-m", "fake-model"), timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+
+    own = codex_home / "mine.json"
+    own.write_text(
+        picker.picker_catalog_text(catalog.bundled(paths_mod.resolve(), codex_bin), ["mine-1"]), encoding="utf-8"
+    )
+    config = codex_home / "config.toml"
+    config.write_text(
+        f"model_catalog_json = {json.dumps(str(own))}\n" + config.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    assert run_cli("use", "plain").exit_code == 0
+    assert _catalog_setting(codex_home) == str(own)
+    assert _debug_models(codex_bin, codex_home, {}) == ["mine-1"]
+
+
+def test_catalog_files_are_per_home_and_provider(paths, tmp_path: Path) -> None:
+    from codexprov import picker as core
+
+    file = core.catalog_file(paths, "groq")
+    assert file.name == "groq.json"
+    assert file.parent.parent == paths.state_dir / "picker"
+    other_home = paths_mod.Paths(tmp_path / "other", paths.state_dir, paths.config_dir)
+    assert core.catalog_file(other_home, "groq") != file
+    odd = core.catalog_file(paths, "../x y")
+    assert odd.parent == file.parent and odd.name.startswith("id-") and odd.name.endswith(".json")
+    assert core.is_ours(paths, str(file)) and core.is_ours(paths, str(odd))
+    assert not core.is_ours(paths, str(paths.codex_home / "codexprov-model-catalog.json"))
+    assert not core.is_ours(paths, None)
+
+
+def test_root_values_take_only_codexprovs_own_lists_away(paths) -> None:
+    from codexprov import picker as core
+
+    groq = str(core.catalog_file(paths, "groq"))
+    listing = core.PickerList("acme", core.catalog_file(paths, "acme"), ("a",), "{}")
+    assert core.root_values(paths, {"model_catalog_json": groq}, listing) == {"model_catalog_json": str(listing.file)}
+    assert core.root_values(paths, {"model_catalog_json": groq}, None) == {"model_catalog_json": None}
+    assert core.root_values(paths, {"model_catalog_json": "/home/me/mine.json"}, None) == {}
+    assert core.root_values(paths, {}, None) == {}
+    assert core.for_remove(paths, "groq", {"model_catalog_json": groq}) == {"model_catalog_json": None}
+    assert core.for_remove(paths, "acme", {"model_catalog_json": groq}) == {}
+    assert core.for_remove(paths, "groq", {"model_catalog_json": "/home/me/mine.json"}) == {}
