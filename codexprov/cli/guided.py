@@ -11,8 +11,10 @@ from typing import Any
 
 import typer
 
-from codexprov.cli import say
+from codexprov.cli.app import say
 from codexprov.errors import CancelledError, UsageError
+from codexprov.model import check_provider_id
+from codexprov.output import neutralise
 
 
 def interactive() -> bool:
@@ -21,8 +23,6 @@ def interactive() -> bool:
 
 def _pick(title: str, entries: list[tuple[str, str]], *, default: int | None = None) -> int:
     """A numbered list on stderr; the answer is a number or the entry's id. Returns the index."""
-    from codexprov.output import neutralise
-
     say(title)
     width = len(str(len(entries)))
     for number, (ident, label) in enumerate(entries, 1):
@@ -79,7 +79,6 @@ class AddAnswers:
 def walk_add(paths: Any) -> AddAnswers:
     """`add` with no recipe: recipe, id, what the recipe still needs, key (hidden), model, use now?"""
     from codexprov import recipes
-    from codexprov.model import check_provider_id
 
     catalog = recipes.load_catalog(paths)
     entries = [(r.id, f"{r.name} ({r.kind})") for r in catalog.recipes]

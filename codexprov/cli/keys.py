@@ -11,7 +11,9 @@ import sys
 
 import typer
 
-from codexprov.cli import app, confirm, edit_line, out, out_json, out_table, render, say, show_diff, state
+from codexprov.cli.app import app, confirm, edit_line, out, out_json, out_table, render, say, show_diff, state
+from codexprov.errors import KeyringUnavailableError, NotFoundError, UsageError
+from codexprov.result import Outcome
 
 key_app = typer.Typer(
     name="key",
@@ -24,8 +26,7 @@ app.add_typer(key_app, name="key")
 
 def _read_secret(provider_id: str, from_stdin: bool) -> str:
     """Hidden prompt on a terminal; otherwise (or with --stdin) one line of standard input."""
-    from codexprov.cli import read_stdin_line
-    from codexprov.errors import UsageError
+    from codexprov.cli.app import read_stdin_line
 
     if from_stdin or not sys.stdin.isatty():
         line = read_stdin_line(provider_id)
@@ -52,7 +53,6 @@ def key_set(
 ) -> None:
     """Store a provider's key in the OS keyring (and point the provider at it if needed)."""
     from codexprov import credentials, keys
-    from codexprov.errors import UsageError
 
     if ctx.args:
         # Never echoed: it is probably the key, and it is already in the shell's history.
@@ -85,7 +85,6 @@ def key_set(
 def key_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Where each provider's key lives (keyring, env var, auth command, plain text, none), masked."""
     from codexprov import credentials, keys
-    from codexprov.errors import KeyringUnavailableError
 
     store, problem = None, None
     try:
@@ -133,7 +132,6 @@ def key_rm(
 ) -> None:
     """Delete a provider's key from the OS keyring (the config is not changed)."""
     from codexprov import credentials, providers
-    from codexprov.errors import NotFoundError
 
     store = credentials.open_store()
     if dry_run:
@@ -171,7 +169,6 @@ def key_migrate(
     fields such as api_key, auth.json's key sent by a requires_openai_auth provider) into the
     keyring, rewiring each provider."""
     from codexprov import credentials, keys
-    from codexprov.errors import KeyringUnavailableError
 
     try:
         store = credentials.open_store()
@@ -245,7 +242,6 @@ def run_cmd(
     """Run a command with env-mode providers' keys from the keyring in its environment (no file
     is touched): codexprov run --provider groq -- codex exec "hi"."""
     from codexprov import credentials, keys
-    from codexprov.result import Outcome
 
     plan = keys.plan_run(
         state.paths,

@@ -7,13 +7,14 @@ from typing import Any
 
 import typer
 
-from codexprov.cli import app, confirm, out, out_json, render, say, show_diff, state
+from codexprov.cli.app import app, confirm, out, out_json, render, say, show_diff, state
+from codexprov.errors import UsageError
+from codexprov.output import render_provider_list
+from codexprov.result import Outcome
 
 
 def _edit_done(result) -> None:
     """Render one EditResult: the diff for --dry-run, the one-line summary otherwise."""
-    from codexprov.result import Outcome
-
     render(Outcome((result,), dry_run=result.dry_run))
 
 
@@ -21,7 +22,6 @@ def _edit_done(result) -> None:
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Every provider Codex knows in this config (built-ins too), the active one, and where keys come from."""
     from codexprov import providers
-    from codexprov.output import render_provider_list
 
     render_provider_list(providers.list_providers(state.paths), as_json=as_json)
 
@@ -112,8 +112,6 @@ def add_cmd(
         from codexprov.cli import guided
 
         if not guided.interactive():
-            from codexprov.errors import UsageError
-
             raise UsageError(
                 "missing RECIPE (the guided add needs a terminal)",
                 hint="Pass a recipe id (`codexprov recipes` lists them), e.g. "
@@ -216,8 +214,6 @@ def _token_auth(provider_id: str):
 
 def _check_fallback(plan: Any, fallback: str, bridged: tuple[str, ...]) -> None:
     """`add --fallback OTHER_ID`: checked before anything is written."""
-    from codexprov.errors import UsageError
-
     if plan.bridge is None:
         raise UsageError(
             "--fallback needs a provider that goes through the bridge",
@@ -245,7 +241,7 @@ def _ask_missing(recipe, params: dict[str, str], base_url_given: bool) -> dict[s
 
 
 def _read_key(provider_id: str, key_stdin: bool) -> str | None:
-    from codexprov.cli import read_stdin_line
+    from codexprov.cli.app import read_stdin_line
 
     if key_stdin:
         return read_stdin_line(provider_id).strip() or None
@@ -271,8 +267,6 @@ def use_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
 ) -> None:
     """Make a provider (or a profile) the one Codex uses."""
-    from codexprov.errors import UsageError
-
     if profile is not None:
         if provider_id is not None or model is not None:
             raise UsageError("give either a provider ID (with --model) or --profile NAME, not both")

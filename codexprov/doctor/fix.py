@@ -22,9 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codexprov import credentials, keys
+from codexprov.config import edit
+from codexprov.config.document import load
 from codexprov.config.textedit import Duplicate, find_duplicate, remove_duplicate, rename_table
+from codexprov.config.transaction import apply_edit, apply_text_edit
 from codexprov.doctor.findings import FixKind, Report
 from codexprov.errors import CodexprovError
+from codexprov.profiles import _profile_files
+from codexprov.providers import update_provider_fields
 
 
 @dataclass(frozen=True)
@@ -116,8 +122,6 @@ def apply_fix(
     if action.kind is FixKind.RENAME_RESERVED:
         return _rename(paths, action, dry_run)
     if action.kind is FixKind.MIGRATE_KEY:
-        from codexprov import credentials, keys
-
         if store is None and not dry_run:
             store = credentials.open_store()
         result = keys.migrate(paths, store, action.provider, dry_run=dry_run)
@@ -127,7 +131,6 @@ def apply_fix(
 
 def _raw_edit(paths: Any, file: Path, dup: Duplicate, keep: int, *, dry_run: bool, description: str) -> Any:
     """The duplicate's file does not parse, so the engine's text transaction does the edit."""
-    from codexprov.config.transaction import apply_text_edit
 
     def transform(text: str) -> str:
         current = find_duplicate(text)
@@ -141,8 +144,6 @@ def _raw_edit(paths: Any, file: Path, dup: Duplicate, keep: int, *, dry_run: boo
 
 
 def _table_edit(paths: Any, action: FixAction, set_fields: dict[str, Any], drop: tuple[str, ...], dry_run: bool) -> Any:
-    from codexprov.providers import update_provider_fields
-
     assert action.provider is not None
     return update_provider_fields(
         paths, action.provider, set_fields, drop, dry_run=dry_run, description=action.description, file=action.file
@@ -157,11 +158,6 @@ def free_id(taken: set[str], wanted: str) -> str:
 
 
 def _rename(paths: Any, action: FixAction, dry_run: bool) -> tuple[Any, ...]:
-    from codexprov.config import edit
-    from codexprov.config.document import load
-    from codexprov.config.transaction import apply_edit
-    from codexprov.profiles import _profile_files
-
     old = action.provider
     assert old is not None
     data = load(action.file).data

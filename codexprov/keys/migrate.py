@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from codexprov.config import edit as config_edit
+from codexprov.config.document import load
+from codexprov.config.transaction import apply_edit, scrub_backups
 from codexprov.credentials import KeyStore, is_token_auth
 from codexprov.errors import ConflictError, NotFoundError
 from codexprov.keys import codex_files
@@ -127,10 +130,6 @@ def migrate(
     backup in the journal (`scrubbed` counts those changed). With dry_run nothing is stored or written, and
     `store` may be None (the keyring is then not consulted).
     """
-    from codexprov.config import edit as config_edit
-    from codexprov.config.document import load
-    from codexprov.config.transaction import apply_edit
-
     data = load(paths.config_file).data
     login_key = codex_files.read_api_key(paths.codex_home)
     items = plan_migration(data, store, provider_id, login_key=login_key)
@@ -195,8 +194,6 @@ def migrate(
     )
     scrubbed = 0
     if not dry_run:
-        from codexprov.config.transaction import scrub_backups
-
         scrubbed = scrub_backups(paths, moved)
     sent = login_key if any(f.field == codex_files.FIELD for i, _w in todo for f in i.found) else None
     cleared = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from codexprov import providers
 from codexprov.credentials import KeyStore, is_token_auth
 from codexprov.errors import KeyringUnavailableError
 from codexprov.keys import codex_files
@@ -43,8 +44,6 @@ class KeyReport:
 
 def key_report(paths: Any, env: dict[str, str], store: KeyStore | None, store_error: str | None = None) -> KeyReport:
     """Where each configured provider's key lives; keys only ever appear masked."""
-    from codexprov import providers
-
     statuses = []
     problem = store_error
     for info in providers.list_providers(paths).providers:

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from dataclasses import field as dataclasses_field
 from typing import Any
 
+from codexprov import providers
+from codexprov.codex.capabilities import capabilities as caps_for
+from codexprov.config.backups import scrub_text
+from codexprov.config.document import load
+from codexprov.config.transaction import scrub_backups
 from codexprov.credentials import KeyStore, check_provider_id, check_secret, is_token_auth, token_auth
 from codexprov.errors import NotFoundError
 from codexprov.keys.plaintext import CONFLICTS_WITH_AUTH, find_plaintext
@@ -32,8 +37,6 @@ def plan_wiring(
 ) -> WirePlan:
     """Whether `key set` should point the provider at `codexprov token ID`, and how. `capabilities`:
     what the installed Codex accepts (codex.capabilities.Capabilities; None: the newest known)."""
-    from codexprov.codex.capabilities import capabilities as caps_for
-
     if table is None:
         raise NotFoundError(
             f"no provider `{provider_id}` in the config",
@@ -86,8 +89,6 @@ def keyring_backup(moved: dict[str, str]):
     """For transactions that take plain-text keys out of a file because the keyring now holds the
     provider's key: the backup gets a keyring placeholder where each key was (never the key, never a
     mask that `undo` would write back). `moved`: secret -> provider id. `undo` puts the keyring's key there (config.backups)."""
-    from codexprov.config.backups import scrub_text
-
     return lambda text: scrub_text(text, moved)
 
 
@@ -112,8 +113,6 @@ def set_key(
     keyring. The key is stored first: a config that points at the keyring never lacks its key
     because of this command. With dry_run nothing is stored or written (store and secret may be
     None)."""
-    from codexprov.config.document import load
-
     check_provider_id(provider_id)
     if secret is not None or not dry_run:
         secret = check_secret(secret or "")
@@ -127,8 +126,6 @@ def set_key(
         store.set(provider_id, secret)
     result = None
     if plan.wire:
-        from codexprov import providers
-
         result = providers.update_provider_fields(
             paths,
             provider_id,
@@ -139,7 +136,5 @@ def set_key(
             backup_text=keyring_backup(dict.fromkeys(old_secrets, provider_id)),
         )
     if not dry_run and secret is not None:
-        from codexprov.config.transaction import scrub_backups
-
         scrub_backups(paths, {secret: provider_id})  # earlier backups must not hold a key the keyring has
     return SetKeyResult(provider_id, mask(secret) if secret else ELLIPSIS, plan, result)
