@@ -121,7 +121,7 @@ def edit_line(result) -> str:
     return f"{result.description}: {verb} {result.path}" + (f" (backup: {result.backup})" if result.backup else "")
 
 
-_NOTE_STYLE = {"warning": "yellow", "next": "yellow", "done": "green"}
+_NOTE_STYLE = {"warning": "yellow", "notice": "yellow", "next": "yellow", "done": "green"}
 
 
 def render(outcome, *, dry_run_message: str = "dry run: nothing was written") -> None:
@@ -137,6 +137,8 @@ def render(outcome, *, dry_run_message: str = "dry run: nothing was written") ->
     for note in outcome.notes:
         text = f"warning: {note.text}" if note.level == "warning" else note.text
         say(text, style=_NOTE_STYLE.get(note.level))
+    if outcome.error is not None:
+        raise outcome.error
 
 
 _DIFF_STYLE = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))

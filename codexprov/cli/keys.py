@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 
 import typer
 
@@ -52,7 +53,7 @@ def key_set(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the config change; store and write nothing."),
 ) -> None:
     """Store a provider's key in the OS keyring (and point the provider at it if needed)."""
-    from codexprov import credentials, keys
+    from codexprov import keys
 
     if ctx.args:
         # Never echoed: it is probably the key, and it is already in the shell's history.
@@ -62,23 +63,29 @@ def key_set(
             f"`printf '%s\\n' \"$KEY\" | codexprov key set {provider_id} --stdin`. "
             "The key you typed is now in your shell history: remove it there (or rotate the key).",
         )
-    store = None if dry_run else credentials.open_store()  # before the prompt: no keyring, no question
-    secret = None if dry_run else _read_secret(provider_id, from_stdin)
-    result = keys.set_key(state.paths, store, provider_id, secret, wire=wire, dry_run=dry_run)
+    done = keys.store_key(state.context, keys.KeySetRequest(provider_id, wire, dry_run), _SecretPrompt(from_stdin))
+    result = done.result
     if result.edit is not None:
         show_diff(result.edit.diff)
     if dry_run:
         say("dry run: nothing was stored or written")
         return
-    assert store is not None  # opened unless dry_run
-    say(f"stored the key for {provider_id} in the OS keyring ({store.label}): {result.masked}")
+    say(f"stored the key for {provider_id} in the OS keyring ({done.keyring_label}): {result.masked}")
     if result.edit is not None and result.edit.changed:
         say(edit_line(result.edit))
     say(f"{provider_id}: {result.wiring.reason}")
-    from codexprov.bridge import layout, manage
-
-    if manage.key_changed(layout.resolve(), provider_id, store):
+    if done.bridge_restarted:
         say(f"the bridge was restarted to use the new key for {provider_id}")
+
+
+@dataclass(frozen=True)
+class _SecretPrompt:
+    """`key set`'s KeyDecider: the hidden prompt, or one line of standard input."""
+
+    from_stdin: bool
+
+    def secret(self, provider_id: str) -> str:
+        return _read_secret(provider_id, self.from_stdin)
 
 
 @key_app.command("list")

@@ -34,7 +34,17 @@ from codexprov.keys.migrate import (
 )
 from codexprov.keys.plaintext import PlaintextKey, find_plaintext, find_unmovable, looks_like_key
 from codexprov.keys.status import KeyReport, KeyStatus, key_report
-from codexprov.keys.wiring import SetKeyResult, WirePlan, keyring_backup, plan_wiring, set_key
+from codexprov.keys.wiring import (
+    KeyDecider,
+    KeySetOutcome,
+    KeySetRequest,
+    SetKeyResult,
+    WirePlan,
+    keyring_backup,
+    plan_wiring,
+    set_key,
+    store_key,
+)
 
 # The doctor's plain-text check imported this under its old private name.
 _looks_like_key = looks_like_key
@@ -42,7 +52,10 @@ _looks_like_key = looks_like_key
 __all__ = [
     "EnvPlan",
     "EnvVar",
+    "KeyDecider",
     "KeyReport",
+    "KeySetOutcome",
+    "KeySetRequest",
     "KeyStatus",
     "MigrationItem",
     "MigrationResult",
@@ -68,4 +81,5 @@ __all__ = [
     "run_env",
     "set_key",
     "shell_exports",
+    "store_key",
 ]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as dataclasses_field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from codexprov import providers
+from codexprov.bridge import manage
 from codexprov.codex.capabilities import capabilities as caps_for
 from codexprov.config.backups import scrub_text
 from codexprov.config.document import load
@@ -16,6 +17,9 @@ from codexprov.errors import NotFoundError
 from codexprov.keys.plaintext import CONFLICTS_WITH_AUTH, find_plaintext
 from codexprov.model import AuthCommand
 from codexprov.redact import ELLIPSIS, mask
+
+if TYPE_CHECKING:
+    from codexprov.context import Context
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,38 @@ def keyring_backup(moved: dict[str, str]):
     provider's key: the backup gets a keyring placeholder where each key was (never the key, never a
     mask that `undo` would write back). `moved`: secret -> provider id. `undo` puts the keyring's key there (config.backups)."""
     return lambda text: scrub_text(text, moved)
+
+
+class KeyDecider(Protocol):
+    def secret(self, provider_id: str) -> str:
+        """The key for `provider_id`; asked only once the keyring is open (no keyring, no question)."""
+        ...
+
+
+@dataclass(frozen=True)
+class KeySetRequest:
+    provider_id: str
+    wire: bool = False  # point the provider at the keyring even if it reads its key otherwise on purpose
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class KeySetOutcome:
+    result: SetKeyResult
+    keyring_label: str | None  # None on a dry run (the keyring is not opened)
+    bridge_restarted: bool = False  # a running bridge serves this provider and now has the new key
+
+
+def store_key(ctx: Context, request: KeySetRequest, decider: KeyDecider) -> KeySetOutcome:
+    """`key set`: open the keyring, ask for the key, store it and wire the provider (set_key), and
+    restart a running bridge that serves the provider. A dry run opens nothing and asks nothing."""
+    pid, dry_run = request.provider_id, request.dry_run
+    store = None if dry_run else ctx.store()
+    secret = None if dry_run else decider.secret(pid)
+    result = set_key(ctx.paths, store, pid, secret, wire=request.wire, dry_run=dry_run)
+    if store is None:
+        return KeySetOutcome(result, None)
+    return KeySetOutcome(result, store.label, manage.key_changed(ctx.bridge_layout, pid, store))
 
 
 @dataclass(frozen=True)
