@@ -46,6 +46,22 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
+def _lazy_names() -> dict[str, dict[str, str]]:
+    """Per package that loads its rooms lazily (a `_LAZY = {name: room}` table in its __init__):
+    which submodule each re-exported name comes from."""
+    tables = {}
+    for module, path in MODULES.items():
+        if path.name != "__init__.py":
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["_LAZY"]:
+                tables[module] = {k: f"{module}.{v}" for k, v in ast.literal_eval(node.value).items()}
+    return tables
+
+
+LAZY = _lazy_names()
+
+
 def _imported(module: str, path: Path, node: ast.Import | ast.ImportFrom) -> list[str]:
     """The codexprov modules an import statement loads (`from pkg import sub` is the submodule)."""
     if isinstance(node, ast.Import):
@@ -56,11 +72,18 @@ def _imported(module: str, path: Path, node: ast.Import | ast.ImportFrom) -> lis
             package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
             parts = package.split(".")[: len(package.split(".")) - node.level + 1]
             base = ".".join([*parts, base] if base else parts)
-        subs = [f"{base}.{alias.name}" for alias in node.names]
+        lazy = LAZY.get(base, {})
+        subs = [lazy.get(alias.name) or f"{base}.{alias.name}" for alias in node.names]
         names = [s for s in subs if s in MODULES]
         if len(names) < len(subs):
             names.append(base)
-    return [n for n in names if n in MODULES and n != module]
+    loaded = set()
+    for name in names:
+        # Importing a.b.c runs a.b's __init__ too (unless the importer is inside a.b, which then
+        # runs first anyway).
+        parts = name.split(".")
+        loaded.update(".".join(parts[:i]) for i in range(2, len(parts) + 1))
+    return sorted(n for n in loaded if n in MODULES and n != module and not module.startswith(n + "."))
 
 
 def _imports() -> list[tuple[str, str, bool, int]]:
@@ -72,8 +95,15 @@ def _imports() -> list[tuple[str, str, bool, int]]:
         for func in ast.walk(tree):
             if isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
                 in_function.update(id(n) for n in ast.walk(func) if isinstance(n, ast.Import | ast.ImportFrom))
+        # `if TYPE_CHECKING:` imports are for the type checker only: nothing is loaded.
+        typing_only = {
+            id(n)
+            for block in ast.walk(tree)
+            if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+            for n in ast.walk(block)
+        }
         for node in ast.walk(tree):
-            if isinstance(node, ast.Import | ast.ImportFrom):
+            if isinstance(node, ast.Import | ast.ImportFrom) and id(node) not in typing_only:
                 for target in _imported(module, path, node):
                     found.append((module, target, id(node) in in_function, node.lineno))
     return found
@@ -125,6 +155,15 @@ def test_no_import_cycles():
     for importer, imported, _in_function, _line in _imports():
         edges.setdefault(importer, set()).add(imported)
     assert _cycles(edges) == []
+
+
+def test_importing_a_room_loads_its_package():
+    """`from codexprov.keys.plaintext import X` runs keys/__init__ too; a lazy package's names
+    resolve to the room that defines them."""
+    edges = {(a, b) for a, b, _f, _line in _imports()}
+    assert ("codexprov.doctor.keysource", "codexprov.keys") in edges
+    assert ("codexprov.doctor.keysource", "codexprov.keys.plaintext") in edges
+    assert LAZY["codexprov.keys"]["find_plaintext"] == "codexprov.keys.plaintext"
 
 
 def test_a_cycle_is_found():
