@@ -1,10 +1,14 @@
-"""Entry point. `codexprov token ID` sits on Codex's start-up path and `codexprov list` is typed
-often, so both are dispatched here before anything heavy (typer, rich, tomlkit, httpx) is
-imported; everything else (and any other spelling of list, e.g. with --help) goes through Typer."""
+"""Entry point. `codexprov token ID` sits on Codex's start-up path and `list`, `show ID` and
+`use ID` are typed often, so they are dispatched here before anything heavy (typer, rich, tomlkit,
+httpx) is imported; everything else (and any other spelling, e.g. with --help) goes through Typer."""
 
 from __future__ import annotations
 
 import sys
+
+TYPE_CHECKING = False  # not `from typing import …`: the token path does not load typing (~2 ms)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"codexprov {__version__}\n")
         return 0
-    fast = _fast_list(args)
+    fast = _fast(args)
     if fast is not None:
         return fast
     from codexprov.cli import run
@@ -33,25 +37,112 @@ def main(argv: list[str] | None = None) -> int:
     return run(args)
 
 
-def _fast_list(args: list[str]) -> int | None:
-    """`[--codex-home PATH] list [--json]` without Typer (~60 ms of imports); None: not this form."""
-    home = None
+def _global_options(args: list[str]) -> tuple[dict[str, str | bool], list[str]] | None:
+    """The options before the command (`--codex-home PATH`, `--codex PATH`, `--force`), as Typer's
+    callback reads them, and the rest; None for anything else (then Typer answers, help included)."""
+    found: dict[str, str | bool] = {}
     rest = args
-    if rest[:1] == ["--codex-home"] and len(rest) >= 2:
-        home, rest = rest[1], rest[2:]
-    elif rest[:1] and rest[0].startswith("--codex-home="):
-        home, rest = rest[0].split("=", 1)[1], rest[1:]
-    if rest not in (["list"], ["list", "--json"]):
-        return None
-    from codexprov import output, paths, providers
-    from codexprov.errors import CodexprovError
+    while rest and rest[0].startswith("-"):
+        name, eq, value = rest[0].partition("=")
+        if name not in ("--codex-home", "--codex", "--force") or name in found:
+            return None
+        if name == "--force":
+            if eq:
+                return None
+            found[name], rest = True, rest[1:]
+        elif eq:
+            found[name], rest = value, rest[1:]
+        elif len(rest) >= 2:
+            found[name], rest = rest[1], rest[2:]
+        else:
+            return None
+    return found, rest
 
+
+def _command_args(
+    rest: list[str], flags: tuple[str, ...], options: tuple[str, ...]
+) -> tuple[str, dict[str, Any]] | None:
+    """One positional ID and the given flags/options (`--model M` or `--model=M`), each at most
+    once, in any order; None for any other form (a missing ID, -h, a value that looks like an option)."""
+    positional: list[str] = []
+    given: dict[str, str | bool] = {}
+    i = 0
+    while i < len(rest):
+        token = rest[i]
+        name, eq, value = token.partition("=")
+        if token in flags and token not in given:
+            given[token], i = True, i + 1
+        elif name in options and name not in given:
+            if not eq:
+                if i + 1 >= len(rest) or rest[i + 1].startswith("-"):
+                    return None
+                value, i = rest[i + 1], i + 1
+            given[name], i = value, i + 1
+        elif token.startswith("-"):
+            return None
+        else:
+            positional.append(token)
+            i += 1
+    return (positional[0], given) if len(positional) == 1 else None
+
+
+def _fast(args: list[str]) -> int | None:
+    """`list [--json]`, `show ID [--json]` and `use ID [--model M] [--dry-run]`, with the global
+    options, answered without Typer (~45 ms of imports and command tree) by the same functions the
+    Typer commands call (codexprov/quick.py); None: not one of these forms, Typer answers."""
+    parsed = _global_options(args)
+    if parsed is None or not parsed[1]:
+        return None
+    options, (command, *rest) = parsed
+    call: tuple[str, Any]
+    if command == "list":
+        if rest not in ([], ["--json"]):
+            return None
+        call = ("list", rest == ["--json"])
+    elif command == "show":
+        found = _command_args(rest, ("--json",), ())
+        if found is None:
+            return None
+        call = ("show", found)
+    elif command == "use":
+        found = _command_args(rest, ("--dry-run",), ("--model",))
+        if found is None:
+            return None
+        call = ("use", found)
+    else:
+        return None
+    return _answer(call, options, args)
+
+
+def _answer(call: tuple[str, Any], options: dict[str, Any], args: list[str]) -> int:
+    """Run it as Typer's `run` would: its errors reported the same way, with the same exit codes."""
+    import os
+
+    from codexprov import paths, quick
+    from codexprov.errors import CodexprovError
+    from codexprov.output import report_error
+
+    codex = options.get("--codex") or os.environ.get("CODEXPROV_CODEX") or None
     try:
-        summary = providers.list_providers(paths.resolve(home))
+        where = paths.resolve(options.get("--codex-home"), write_read_only=bool(options.get("--force")))
+        if call[0] == "list":
+            quick.list_providers(where, as_json=call[1])
+        elif call[0] == "show":
+            provider_id, given = call[1]
+            quick.show(where, provider_id, as_json=bool(given.get("--json")))
+        else:
+            provider_id, given = call[1]
+            quick.use(where, codex, provider_id, model=given.get("--model"), dry_run=bool(given.get("--dry-run")))
     except CodexprovError as err:
-        output.report_error(err)
+        from codexprov.redact import key_like_arguments, remember
+
+        remember(*key_like_arguments(args))
+        report_error(err)
         return err.exit_code
-    output.render_provider_list(summary, as_json=rest == ["list", "--json"])
+    except (EOFError, KeyboardInterrupt):
+        sys.stderr.write("\n")  # as click does before its Abort
+        report_error(CodexprovError("cancelled; nothing was changed"))
+        return 9
     return 0
 
 

@@ -162,3 +162,52 @@ def render_provider_list(summary, *, as_json: bool) -> None:
     model += f", profile {summary.active_profile}" if summary.active_profile else ""
     where = summary.config_path + ("" if summary.config_exists else ", not created yet")
     say(f"active: {summary.active_provider}{model}  ({where})")
+
+
+# ---------------------------------------------------------------------------- edits and outcomes
+
+
+def edit_line(result) -> str:
+    """The one sentence for a file codexprov changed: what, where, and the backup `undo` uses."""
+    if not result.changed:
+        return f"{result.path}: already as requested, nothing changed"
+    verb = "removed" if not result.new_text and not result.path.exists() else "wrote"
+    return f"{result.description}: {verb} {result.path}" + (f" (backup: {result.backup})" if result.backup else "")
+
+
+_NOTE_STYLE = {"warning": "yellow", "notice": "yellow", "next": "yellow", "done": "green"}
+
+
+def render(outcome, *, dry_run_message: str = "dry run: nothing was written") -> None:
+    """Render a use case's Outcome: diffs and a dry-run line, or one line per file written; then
+    its notes (warnings prefixed `warning:`)."""
+    if outcome.dry_run:
+        for result in outcome.edits:
+            show_diff(result.diff)
+        say(dry_run_message)
+    else:
+        for result in outcome.edits:
+            say(edit_line(result))
+    for note in outcome.notes:
+        text = f"warning: {note.text}" if note.level == "warning" else note.text
+        say(text, style=_NOTE_STYLE.get(note.level))
+    if outcome.error is not None:
+        raise outcome.error
+
+
+_DIFF_STYLE = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
+
+
+def show_diff(diff: str, *, stderr: bool = False) -> None:
+    """A unified diff on stdout (it is the data of --dry-run), through the redaction boundary;
+    control characters from the file neutralised; coloured on a terminal."""
+    if not diff:
+        if not stderr:
+            say("no change")
+        return
+    stream = sys.stderr if stderr else sys.stdout
+    lines = []
+    for line in neutralise(diff).splitlines():
+        style = next((s for prefix, s in _DIFF_STYLE if line.startswith(prefix)), None)
+        lines.append(styled(line, style, stream) if style else line)
+    write("\n".join(lines) + "\n", stderr=stderr)

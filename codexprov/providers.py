@@ -445,7 +445,7 @@ def remove_provider(
 
     pinned = (capabilities or caps_for(None)).sessions_keep_provider
     facts: dict[str, Any] = {}
-    in_use = len(find_sessions(paths.codex_home).for_provider(pid))
+    in_use = len(find_sessions(paths.codex_home, paths.cache_dir).for_provider(pid))
 
     def transform(snap: Snapshot) -> str:
         providers = _providers_of(snap.data)

@@ -16,9 +16,10 @@ a copy touches nothing of Codex's and sees everything written so far.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,32 +81,166 @@ class SessionList:
         }
 
 
-def find_sessions(codex_home: Path) -> SessionList:
-    """Every session under this Codex home, from the rollout files and the state database."""
+def find_sessions(codex_home: Path, cache_dir: Path | None = None) -> SessionList:
+    """Every session under this Codex home, from the rollout files and the state database.
+
+    With `cache_dir`, what was read before is reused (see SessionIndex): a rollout file already
+    read (same path, same inode) is not opened again, and the database is not copied and queried
+    again while it and its `-wal` file are unchanged. `use` asks on every switch."""
+    index = SessionIndex.open(cache_dir, codex_home)
     problems: list[str] = []
     found: dict[str, Session] = {}
-    for folder, archived in ROLLOUT_FOLDERS:
-        root = codex_home / folder
-        if not root.is_dir():
-            continue
-        for path in sorted(root.rglob("rollout-*.jsonl")):
-            session = _read_rollout(path, archived)
-            if session is None:
-                problems.append(f"{path}: no session_meta on its first line")
-            else:
-                found.setdefault(session.id, session)
+    for path, inode, archived in _rollout_files(codex_home):
+        session = index.rollout(path, inode, archived)
+        if session is None:
+            problems.append(f"{path}: no session_meta on its first line")
+        else:
+            found.setdefault(session.id, session)
     db = _state_db(codex_home)
     if db is not None:
         try:
-            rows = _read_threads(db)
-        except sqlite3.Error as err:
+            rows = index.threads(db)
+        except UnreadableDatabase as err:
             problems.append(f"{db}: {err}")
             rows = []
         for row in rows:
             current = found.get(row.id)
             found[row.id] = row if current is None else _merge(current, row)
+    index.save()
     sessions = sorted(found.values(), key=lambda s: (s.started or "", s.id))
     return SessionList(str(codex_home), tuple(sessions), str(db) if db else None, tuple(problems))
+
+
+def has_sessions(codex_home: Path) -> bool:
+    """Whether there is anything to scan: a rollout folder or a state database."""
+    return any((codex_home / folder).is_dir() for folder, _ in ROLLOUT_FOLDERS) or _state_db(codex_home) is not None
+
+
+def _rollout_files(codex_home: Path) -> list[tuple[Path, int, bool]]:
+    """(path, inode, archived) of every `rollout-*.jsonl` under the rollout folders, as
+    `sorted(root.rglob("rollout-*.jsonl"))` finds them (symbolic links to folders are not followed);
+    the inode comes with the listing on POSIX (no stat per file)."""
+    found: list[tuple[Path, int, bool]] = []
+    for folder, archived in ROLLOUT_FOLDERS:
+        root = codex_home / folder
+        if not root.is_dir():
+            continue
+        hits: list[tuple[Path, int]] = []
+        pending = [str(root)]
+        while pending:
+            try:
+                entries = list(os.scandir(pending.pop()))
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir() and not entry.is_symlink()
+                    if entry.name.startswith("rollout-") and entry.name.endswith(".jsonl"):
+                        hits.append((Path(entry.path), entry.inode()))
+                except OSError:
+                    continue
+                if is_dir:
+                    pending.append(entry.path)
+        found += [(path, inode, archived) for path, inode in sorted(hits)]
+    return found
+
+
+_INDEX_VERSION = 1
+
+
+class SessionIndex:
+    """What earlier scans read, kept in codexprov's cache folder (one JSON file per Codex home).
+
+    A rollout file's first line (session_meta) is written once, when the session starts, and never
+    changes: Codex only appends. So an entry is reused while a file of that path has the same inode
+    (a file that did not hold a session_meta yet is not kept: it is read again next time). The
+    threads of the state database are reused while the database and its `-wal` file have the same
+    size, mtime and inode. Only data (JSON), read only from a folder that is this user's alone, as
+    the parse cache (config/cache.py); anything unreadable is a miss, never an error."""
+
+    def __init__(self, file: Path | None, home: str, data: dict[str, Any]) -> None:
+        self.file = file
+        self.home = home
+        self.files: dict[str, Any] = data.get("files") if isinstance(data.get("files"), dict) else {}  # type: ignore[assignment]
+        self.db: dict[str, Any] = data.get("db") if isinstance(data.get("db"), dict) else {}  # type: ignore[assignment]
+        self.seen: dict[str, Any] = {}
+        self.changed = False
+
+    @classmethod
+    def open(cls, cache_dir: Path | None, codex_home: Path) -> SessionIndex:
+        if cache_dir is None:
+            return cls(None, str(codex_home), {})
+        from codexprov.config.cache import _private, sha256
+
+        folder = cache_dir / "sessions"
+        file = folder / (sha256(str(codex_home).encode("utf-8")).hexdigest()[:24] + ".json")
+        data: Any = {}
+        if _private(folder):
+            try:
+                data = json.loads(file.read_bytes())
+            except (OSError, ValueError, RecursionError):
+                data = {}
+        if not isinstance(data, dict) or data.get("version") != _INDEX_VERSION or data.get("home") != str(codex_home):
+            data = {}
+        return cls(file, str(codex_home), data)
+
+    def rollout(self, path: Path, inode: int, archived: bool) -> Session | None:
+        key = str(path)
+        entry = self.files.get(key)
+        if isinstance(entry, list) and len(entry) == 6 and entry[0] == inode:
+            _, sid, provider, started, cwd, cli_version = entry
+            self.seen[key] = entry
+            return Session(sid, provider, started, cwd, cli_version, archived, key)
+        session = _read_rollout(path, archived)
+        if session is not None:
+            self.seen[key] = [inode, session.id, session.provider, session.started, session.cwd, session.cli_version]
+        self.changed = True
+        return session
+
+    def threads(self, db: Path) -> list[Session]:
+        stamp = [_stamp(db), _stamp(db.with_name(db.name + "-wal"))]
+        if self.db.get("path") == str(db) and self.db.get("stamp") == stamp and isinstance(self.db.get("rows"), list):
+            try:
+                return [Session(*row) for row in self.db["rows"]]
+            except TypeError:
+                pass
+        rows = _read_threads(db)
+        self.db = {
+            "path": str(db),
+            "stamp": stamp,
+            "rows": [[s.id, s.provider, s.started, s.cwd, s.cli_version, s.archived, s.path] for s in rows],
+        }
+        self.changed = True
+        return rows
+
+    def save(self) -> None:
+        """Write the index when something was read afresh (or a file went away)."""
+        if self.file is None or not (self.changed or self.seen.keys() != self.files.keys()):
+            return
+        data = {"version": _INDEX_VERSION, "home": self.home, "files": self.seen, "db": self.db}
+        folder = self.file.parent
+        tmp = folder / f".{self.file.name}.{os.getpid()}.tmp"
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            from codexprov.config.cache import _private
+
+            if not _private(folder):
+                return
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(json.dumps(data, separators=(",", ":")).encode("utf-8"))
+            os.replace(tmp, self.file)
+        except OSError:  # only a cache: the next scan reads the files again
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _stamp(path: Path) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
 def _read_rollout(path: Path, archived: bool) -> Session | None:
@@ -140,29 +275,18 @@ def _state_db(codex_home: Path) -> Path | None:
     return max(candidates)[1] if candidates else None
 
 
+class UnreadableDatabase(Exception):
+    """The state database could not be read (its sqlite3 error's text)."""
+
+
 def _read_threads(db: Path) -> list[Session]:
     """The threads table, read from a copy of the database (see the module docstring)."""
-    import shutil
-    import tempfile
+    import sqlite3
 
-    with tempfile.TemporaryDirectory(prefix="codexprov-state-") as tmp:
-        copy = Path(tmp) / db.name
-        try:
-            shutil.copyfile(db, copy)
-            wal = db.with_name(db.name + "-wal")
-            if wal.is_file():
-                shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
-        except OSError as err:
-            raise sqlite3.OperationalError(f"cannot read it: {err.strerror or err}") from err
-        conn = sqlite3.connect(copy, timeout=2)
-        try:
-            present = {row[1] for row in conn.execute("PRAGMA table_info(threads)")}
-            if not {"id", "model_provider"} <= present:
-                return []
-            columns = [c for c in _THREAD_COLUMNS if c in present]
-            rows = conn.execute(f"SELECT {', '.join(columns)} FROM threads").fetchall()
-        finally:
-            conn.close()
+    try:
+        columns, rows = _query_threads(db)
+    except sqlite3.Error as err:
+        raise UnreadableDatabase(str(err)) from None
     sessions = []
     for row in rows:
         values = dict(zip(columns, row, strict=True))
@@ -180,6 +304,32 @@ def _read_threads(db: Path) -> list[Session]:
             )
         )
     return sessions
+
+
+def _query_threads(db: Path) -> tuple[list[str], list[Any]]:
+    """(columns, rows) of the threads table, from a copy of the database and its -wal file."""
+    import shutil
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="codexprov-state-") as tmp:
+        copy = Path(tmp) / db.name
+        try:
+            shutil.copyfile(db, copy)
+            wal = db.with_name(db.name + "-wal")
+            if wal.is_file():
+                shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        except OSError as err:
+            raise sqlite3.OperationalError(f"cannot read it: {err.strerror or err}") from err
+        conn = sqlite3.connect(copy, timeout=2)
+        try:
+            present = {row[1] for row in conn.execute("PRAGMA table_info(threads)")}
+            if not {"id", "model_provider"} <= present:
+                return [], []
+            columns = [c for c in _THREAD_COLUMNS if c in present]
+            return columns, conn.execute(f"SELECT {', '.join(columns)} FROM threads").fetchall()
+        finally:
+            conn.close()
 
 
 def _merge(rollout: Session, row: Session) -> Session:
@@ -241,7 +391,7 @@ def session_report(paths: Paths, provider: str | None = None) -> SessionReport:
     from codexprov.codex.capabilities import capabilities
     from codexprov.config.document import load
 
-    listing = find_sessions(paths.codex_home)
+    listing = find_sessions(paths.codex_home, paths.cache_dir)
     data = load(paths.config_file, paths.cache_dir).data
     tables = data.get("model_providers") if isinstance(data.get("model_providers"), dict) else {}
     known = set(tables or {}) | capabilities(None).builtin_ids()

@@ -11,7 +11,7 @@ We skip that when it cannot change the answer:
 
 0. On Linux with a D-Bus session and no keyring configuration at all (no PYTHON_KEYRING_BACKEND,
    no keyringrc.cfg, no KEYRING_PROPERTY_* variables), keyring's choice is the Secret Service, so
-   we ask it directly through `secretstorage` (the library keyring's own backend uses), for the
+   we ask it directly over D-Bus (jeepney, the library under keyring's own backend), for the
    item keyring's backend writes (attributes service=codexprov, username=ID, in the default
    collection), without importing keyring at all. Anything unexpected on this path (no
    collection, locked, no item, any error) is not an answer: we go on to step 1.
@@ -57,25 +57,161 @@ def _secret_service_direct(provider_id: str, service: str = SERVICE) -> str | No
     if _keyringrc_path().exists():
         return None
     try:
-        from contextlib import closing
+        from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
 
-        import secretstorage
-
-        connection = secretstorage.dbus_init()
+        connection = open_dbus_connection(bus="SESSION")
     except Exception:  # noqa: BLE001 - no answer here; keyring decides and explains
         return None
     try:
-        with closing(connection):
-            collection = secretstorage.Collection(connection)  # the "default" alias, as keyring reads it
-            if collection.is_locked():
-                return None  # keyring would prompt to unlock; let it
-            for item in collection.search_items({"username": provider_id, "service": service}):
-                if item.is_locked():
-                    return None
-                return item.get_secret().decode("utf-8") or None
+        return _read_secret(connection, {"username": provider_id, "service": service})
     except Exception:  # noqa: BLE001 - as above
         return None
-    return None
+    finally:
+        connection.close()
+
+
+# The Secret Service API as keyring's backend uses it (through secretstorage): the item in the
+# default collection, read over an encrypted session (dh-ietf1024-sha256-aes128-cbc-pkcs7, the
+# algorithm secretstorage asks for; `plain` only where the service offers nothing else). Spoken
+# here with jeepney directly: secretstorage's import loads cryptography's whole OpenSSL backend and
+# its calls ask the service 8 times where 5 answer (`codex` waits for this on every start).
+_SECRETS = "org.freedesktop.secrets"
+_DH_PRIME_1024 = int(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD"
+    "EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF",
+    16,
+)  # RFC 2409's second Oakley group, as the Secret Service specification names it
+
+
+def _call(connection: Any, path: str, interface: str, method: str, signature: str = "", *body: Any) -> Any:
+    from jeepney import DBusAddress, new_method_call  # type: ignore[import-untyped]
+    from jeepney.wrappers import unwrap_msg  # type: ignore[import-untyped]
+
+    address = DBusAddress(path, bus_name=_SECRETS, interface=interface)
+    return unwrap_msg(connection.send_and_get_reply(new_method_call(address, method, signature, body), timeout=10))
+
+
+def _locked(connection: Any, path: str, interface: str) -> bool:
+    (_, value) = _call(connection, path, "org.freedesktop.DBus.Properties", "Get", "ss", interface, "Locked")[0]
+    return bool(value)
+
+
+def _read_secret(connection: Any, attributes: dict[str, str]) -> str | None:
+    collection = "/org/freedesktop/secrets/aliases/default"  # where keyring reads and writes
+    if _locked(connection, collection, "org.freedesktop.Secret.Collection"):
+        return None  # keyring would prompt to unlock; let it
+    (items,) = _call(connection, collection, "org.freedesktop.Secret.Collection", "SearchItems", "a{ss}", attributes)
+    if not items:
+        return None
+    item = items[0]
+    if _locked(connection, item, "org.freedesktop.Secret.Item"):
+        return None
+    session, aes_key = _open_session(connection)
+    ((_, parameters, value, _),) = _call(connection, item, "org.freedesktop.Secret.Item", "GetSecret", "o", session)
+    if aes_key is not None:
+        padded = _aes128_cbc_decrypt(aes_key, bytes(parameters), bytes(value))
+        if not 1 <= padded[-1] <= 16 or padded[-padded[-1] :] != bytes([padded[-1]]) * padded[-1]:
+            return None  # not PKCS#7: not an answer (keyring explains)
+        value = padded[: -padded[-1]]
+    return bytes(value).decode("utf-8") or None
+
+
+def _open_session(connection: Any) -> tuple[str, bytes | None]:
+    """(the session's path, its AES key; None for a `plain` session)."""
+    from jeepney.wrappers import DBusErrorResponse
+
+    # A 256-bit private exponent: twice the ~80-bit strength of this 1024-bit group, as RFC 3526 §8
+    # advises (a full-size one buys nothing, and each of its two pow() calls costs ~2.5 ms).
+    private = int.from_bytes(os.urandom(32), "big")
+    public = pow(2, private, _DH_PRIME_1024).to_bytes(128, "big")
+    path = "/org/freedesktop/secrets"
+    try:
+        (output, session) = _call(
+            connection,
+            path,
+            "org.freedesktop.Secret.Service",
+            "OpenSession",
+            "sv",
+            "dh-ietf1024-sha256-aes128-cbc-pkcs7",
+            ("ay", public),
+        )
+    except DBusErrorResponse as err:
+        if err.name != "org.freedesktop.DBus.Error.NotSupported":
+            raise
+        (_, session) = _call(
+            connection, path, "org.freedesktop.Secret.Service", "OpenSession", "sv", "plain", ("s", "")
+        )
+        return session, None
+    shared = pow(int.from_bytes(output[1], "big"), private, _DH_PRIME_1024).to_bytes(128, "big")
+    # HKDF-SHA256 with a zero salt and no info, one block: the first 16 bytes are the AES-128 key.
+    prk = _hmac_sha256(b"\x00" * 32, shared)
+    return session, _hmac_sha256(prk, b"\x01")[:16]
+
+
+def _aes128_cbc_decrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
+    """AES-128 (FIPS-197) in CBC mode, decryption only, for the few blocks of one secret: loading
+    cryptography's OpenSSL bindings for them costs `codexprov token` ~8 ms, this ~0.3 ms.
+    tests/test_speed_paths.py checks it against FIPS-197's vector and against cryptography."""
+    exp, log = [0] * 510, [0] * 256  # powers and logarithms of 3 in GF(2^8)
+    x = 1
+    for i in range(255):
+        exp[i] = exp[i + 255] = x
+        log[x] = i
+        x ^= (x << 1) ^ (0x11B if x & 0x80 else 0)  # x * 3
+    sbox = [0] * 256
+    for a in range(256):
+        b = exp[255 - log[a]] if a else 0
+        s = b
+        for _ in range(4):
+            b = ((b << 1) | (b >> 7)) & 0xFF
+            s ^= b
+        sbox[a] = s ^ 0x63
+    inverse = [0] * 256
+    for a, s in enumerate(sbox):
+        inverse[s] = a
+    m9, m11, m13, m14 = ([exp[log[a] + log[c]] if a else 0 for a in range(256)] for c in (9, 11, 13, 14))
+    w = list(key)  # the key schedule: 11 round keys of 16 bytes
+    rcon = 1
+    while len(w) < 176:
+        t = w[-4:]
+        if len(w) % 16 == 0:
+            t = [sbox[t[1]] ^ rcon, sbox[t[2]], sbox[t[3]], sbox[t[0]]]
+            rcon = ((rcon << 1) ^ (0x11B if rcon & 0x80 else 0)) & 0xFF
+        w += [w[len(w) - 16 + i] ^ t[i] for i in range(4)]
+    out = bytearray()
+    previous = iv
+    for start in range(0, len(data), 16):
+        block = data[start : start + 16]
+        state = [b ^ k for b, k in zip(block, w[160:176], strict=True)]
+        for round_ in range(9, -1, -1):
+            # InvShiftRows + InvSubBytes (byte r of column c comes from column c - r), AddRoundKey
+            state = [inverse[state[(i & 3) + 4 * (((i >> 2) - (i & 3)) & 3)]] ^ w[16 * round_ + i] for i in range(16)]
+            if round_:  # InvMixColumns
+                mixed = []
+                for c in range(0, 16, 4):
+                    a0, a1, a2, a3 = state[c : c + 4]
+                    mixed += [
+                        m14[a0] ^ m11[a1] ^ m13[a2] ^ m9[a3],
+                        m9[a0] ^ m14[a1] ^ m11[a2] ^ m13[a3],
+                        m13[a0] ^ m9[a1] ^ m14[a2] ^ m11[a3],
+                        m11[a0] ^ m13[a1] ^ m9[a2] ^ m14[a3],
+                    ]
+                state = mixed
+        out += bytes(b ^ p for b, p in zip(state, previous, strict=True))
+        previous = block
+    return bytes(out)
+
+
+def _hmac_sha256(key: bytes, message: bytes) -> bytes:
+    """HMAC-SHA256 (RFC 2104) over the interpreter's own SHA-256: `hmac` loads OpenSSL's (~2 ms)."""
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - other Pythons
+        from hashlib import sha256
+    key = key.ljust(64, b"\x00")  # keys here are 32 bytes, under SHA-256's 64-byte block
+    inner = sha256(bytes(b ^ 0x36 for b in key) + message).digest()
+    return sha256(bytes(b ^ 0x5C for b in key) + inner).digest()
 
 
 def _native_backend() -> Any | None:

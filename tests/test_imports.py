@@ -30,7 +30,9 @@ LEAVES = frozenset(
 )
 # The paths Codex and the shell wait on (bench/bench_token.py, bench/bench_cli.py): everything
 # there is imported only when reached, leaves included.
-FAST_PATHS = frozenset({"codexprov/__main__.py", "codexprov/token.py", "codexprov/bridge/autostart.py"})
+FAST_PATHS = frozenset(
+    {"codexprov/__main__.py", "codexprov/quick.py", "codexprov/token.py", "codexprov/bridge/autostart.py"}
+)
 
 
 def _modules() -> dict[str, Path]:

@@ -225,16 +225,16 @@ def test_temp_files_left_by_a_killed_write_are_cleaned_under_the_lock(run_cli, c
 def test_a_killed_writer_leaves_no_temp_file_after_the_next_edit(config_file: Path) -> None:
     config_file.write_text('model = "m"\n')
     code = (
-        "import os, signal, tempfile\n"
+        "import os, signal\n"
         "from codexprov.config import transaction\n"
-        "real = tempfile.mkstemp\n"
-        "def mkstemp(*a, **k):\n"
-        "    fd, name = real(*a, **k)\n"
-        "    if k.get('prefix') == '.config.toml.':\n"
+        "real = transaction.make_temp\n"
+        "def make_temp(folder, prefix, suffix=''):\n"
+        "    fd, name = real(folder, prefix, suffix)\n"
+        "    if prefix == '.config.toml.':\n"
         "        os.write(fd, b'half')\n"
         "        os.kill(os.getpid(), signal.SIGKILL)\n"
         "    return fd, name\n"
-        "tempfile.mkstemp = mkstemp\n"
+        "transaction.make_temp = make_temp\n"
         "from codexprov import paths, providers\n"
         "providers.use_provider(paths.resolve(), 'ollama')\n"
     )

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from codexprov.cli.app import app, confirm, out, out_json, render, say, show_diff, state
+from codexprov.cli.app import app, confirm, render, say, show_diff, state
 from codexprov.errors import UsageError
-from codexprov.output import render_provider_list
 from codexprov.result import Outcome
 
 if TYPE_CHECKING:
@@ -29,9 +28,9 @@ def _edit_done(result) -> None:
 @app.command("list")
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Every provider Codex knows in this config (built-ins too), the active one, and where keys come from."""
-    from codexprov import providers
+    from codexprov import quick
 
-    render_provider_list(providers.list_providers(state.paths), as_json=as_json)
+    quick.list_providers(state.paths, as_json=as_json)
 
 
 @app.command("show")
@@ -40,20 +39,9 @@ def show_cmd(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """One provider's table as Codex will see it (built-in defaults merged in; secrets masked)."""
-    from codexprov import providers
+    from codexprov import quick
 
-    info = providers.get_provider(state.paths, provider_id)
-    if as_json:
-        out_json(info.to_json())
-        return
-    from codexprov.config.edit import render_section
-    from codexprov.providers import redact_table
-
-    out(render_section(("model_providers", info.id), redact_table(info.table)).rstrip("\n"))
-    flags = ["active" if info.active else "inactive", "built-in" if info.builtin else "custom"]
-    if info.builtin and not info.configured:
-        flags.append("defaults only, no table in config")
-    say(f"{', '.join(flags)}; key: {info.key_source.describe()}")
+    quick.show(state.paths, provider_id, as_json=as_json)
 
 
 @app.command("add")
@@ -248,34 +236,9 @@ def use_cmd(
             return
         provider_id = choice.provider_id
         assert provider_id is not None
-    from codexprov import providers
+    from codexprov import quick
 
-    result = providers.use_provider(state.paths, provider_id, model=model, dry_run=dry_run)
-    _edit_done(result)
-    if model is not None:
-        # No network here (use is typed often): the list `codexprov models ID` or `add` last fetched.
-        from codexprov.served_models import check_remembered
-
-        warning = check_remembered(state.paths, provider_id, model, result.data)
-        if warning:
-            say(f"warning: {warning}", style="yellow")
-    if result.changed and not dry_run:
-        _note_sessions_elsewhere(provider_id)
-
-
-def _note_sessions_elsewhere(provider_id: str) -> None:
-    """On a Codex that pins sessions to their provider, say that switching does not move them."""
-    from codexprov.codex.version import detect
-    from codexprov.sessions import find_sessions
-
-    if not detect(state.paths, explicit=state.codex_binary).capabilities.sessions_keep_provider:
-        return
-    others = {p: n for p, n in find_sessions(state.paths.codex_home).counts().items() if p != provider_id}
-    if others:
-        listed = ", ".join(f"{n} on {p}" for p, n in others.items())
-        say(
-            f"note: earlier sessions keep the provider they were started with ({listed}); `codex resume` continues each there"
-        )
+    quick.use(state.paths, state.codex_binary, provider_id, model=model, dry_run=dry_run)
 
 
 @app.command("remove")

@@ -177,7 +177,10 @@ def _has_wide_int(value: Any) -> bool:
 
 def same_data(a: Any, b: Any) -> bool:
     """Equality of parsed TOML that knows floats: nan equals nan (plain == says it does not, so a
-    config holding `nan` would never "mean the same" after an edit)."""
+    config holding `nan` would never "mean the same" after an edit). The same object is the same
+    data (an edit's verification shares the tables it did not touch)."""
+    if a is b:
+        return True
     if isinstance(a, dict):
         return isinstance(b, dict) and a.keys() == b.keys() and all(same_data(v, b[k]) for k, v in a.items())
     if isinstance(a, list):

@@ -170,6 +170,9 @@ def _edit_inline_text(text: str, new: dict[str, Any]) -> str | None:
 
 def render_section(key_path: tuple[str, ...], table: dict[str, Any]) -> str:
     """`[a.b]` plus its keys (and sub-table sections), with "\n" newlines and no blank line at the end."""
+    plain = _render_plain_section(key_path, table)
+    if plain is not None:
+        return plain
     import tomlkit
 
     doc = tomlkit.document()
@@ -188,6 +191,65 @@ def render_section(key_path: tuple[str, ...], table: dict[str, Any]) -> str:
     return doc.as_string().strip("\n") + "\n"
 
 
+def _plain_scalar(value: Any) -> str | None:
+    """A value's TOML text as tomlkit writes it, for the values provider tables hold: strings that
+    need no escaping, booleans, integers, and arrays and small maps of those; None otherwise."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return f'"{value}"' if _UNESCAPED.fullmatch(value) else None
+    if isinstance(value, (list, tuple)):
+        items = [_plain_scalar(v) if not isinstance(v, (list, tuple, dict)) else None for v in value]
+        return None if None in items else "[" + ", ".join(items) + "]"  # type: ignore[arg-type]
+    if isinstance(value, dict):
+        pairs = [_plain_pair(k, v) if not isinstance(v, (list, tuple, dict)) else None for k, v in value.items()]
+        return None if None in pairs else "{" + ", ".join(pairs) + "}"  # type: ignore[arg-type]
+    return None
+
+
+def _plain_pair(key: Any, value: Any) -> str | None:
+    text = _plain_scalar(value)
+    return None if text is None or not isinstance(key, str) or not _BARE.fullmatch(key) else f"{key} = {text}"
+
+
+# No quote, backslash or control character: tomlkit writes such a string as it is, between quotes.
+_UNESCAPED = re.compile(r"[^\"\\\x00-\x1f\x7f]*")
+
+
+def _render_plain_section(key_path: tuple[str, ...], table: dict[str, Any]) -> str | None:
+    """render_section without tomlkit (~20 ms to import; `show` is typed often), for tables of plain
+    values (see _plain_scalar) with bare keys, and sub-tables (auth, aws) of such values; None for
+    anything else. tests/test_speed_paths.py holds it to tomlkit's output, byte for byte."""
+    if not all(isinstance(part, str) and _BARE.fullmatch(part) for part in key_path):
+        return None
+    head = ".".join(key_path)
+    lines = [f"[{head}]"]
+    subtables: list[str] = []
+    for key, value in table.items():
+        if _is_subtable(key, value):
+            if not isinstance(key, str) or not _BARE.fullmatch(key):
+                return None
+            sub = [f"[{head}.{key}]"]
+            for k, v in value.items():
+                if _is_subtable(k, v):
+                    return None
+                pair = _plain_pair(k, v)
+                if pair is None:
+                    return None
+                sub.append(pair)
+            subtables.append("\n".join(sub))
+            continue
+        pair = _plain_pair(key, value)
+        if pair is None:
+            return None
+        lines.append(pair)
+    if len(lines) == 1 and subtables:
+        lines = []  # only sub-tables: tomlkit leaves the parent's header out
+    return "\n\n".join(["\n".join(lines), *subtables] if lines else subtables) + "\n"
+
+
 def _join(before: str, insert: str, after: str, newline: str) -> str:
     """Insert a block with one blank line around it, not disturbing the text either side."""
     if before and not before.endswith(("\n",)):
@@ -199,27 +261,29 @@ def _join(before: str, insert: str, after: str, newline: str) -> str:
 
 def set_root_keys(text: str, values: dict[str, Any]) -> str:
     """Set (or, with value None, delete) top-level keys such as model_provider and model."""
-    import tomlkit
-
     newline = newline_of(text)
     pre = scan(text, preamble_only=True)[0]
     preamble, rest = text[: pre.end], text[pre.end :]
     existing = {k: v for k, v in values.items() if k in pre.keys}
     new = {k: v for k, v in values.items() if k not in pre.keys and v is not None}
     if existing:
-        doc = tomlkit.parse(preamble)
-        for key, value in existing.items():
-            if key not in doc:
-                raise EditImpossible(f"{key} is written as a dotted key")
-            if value is None:
-                del doc[key]
-            else:
-                doc[key] = value
-        preamble = doc.as_string() if _LONE_LF.search(preamble) else _to_newline(doc.as_string(), newline)
+        simple = _set_simple_root_values(preamble, existing)
+        if simple is not None:
+            preamble = simple
+        else:
+            import tomlkit
+
+            doc = tomlkit.parse(preamble)
+            for key, value in existing.items():
+                if key not in doc:
+                    raise EditImpossible(f"{key} is written as a dotted key")
+                if value is None:
+                    del doc[key]
+                else:
+                    doc[key] = value
+            preamble = doc.as_string() if _LONE_LF.search(preamble) else _to_newline(doc.as_string(), newline)
     if new:
-        lines = "".join(
-            f"{tomlkit.key(k).as_string()} = {tomlkit.item(v).as_string()}{newline}" for k, v in new.items()
-        )
+        lines = "".join(f"{_key_text(k)} = {_value_text(v)}{newline}" for k, v in new.items())
         end = scan(preamble, preamble_only=True)[0].last_value_end
         if end is not None:
             head, tail = preamble[:end], preamble[end:]
@@ -235,6 +299,59 @@ def set_root_keys(text: str, values: dict[str, Any]) -> str:
                 head += newline
             preamble = head + lines + (newline if rest.strip() else "")
     return preamble + rest
+
+
+# Values `use` writes (provider ids, model names) need no escaping and read the same in a basic or a
+# literal string: for them, the line is edited as text, as tomlkit would (`tomlkit` costs ~20 ms to
+# import, and `use` is typed often). Anything else goes through tomlkit.
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.:/@+-]*", re.ASCII)
+_BARE = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
+
+
+def _plain_string(value: Any) -> bool:
+    return isinstance(value, str) and _PLAIN_VALUE.fullmatch(value) is not None
+
+
+def _key_text(key: str) -> str:
+    if _BARE.fullmatch(key):
+        return key
+    import tomlkit
+
+    return tomlkit.key(key).as_string()
+
+
+def _value_text(value: Any) -> str:
+    if _plain_string(value):
+        return f'"{value}"'
+    import tomlkit
+
+    return tomlkit.item(value).as_string()
+
+
+def _set_simple_root_values(preamble: str, values: dict[str, Any]) -> str | None:
+    """The preamble with each `key = "…"` line (a one-line string, maybe a comment after it) holding
+    its new plain string value; None when a value or a line is anything else (tomlkit then edits).
+    Checked by parsing: a line that only looked like the key (inside a multi-line string) gives None."""
+    if not all(_plain_string(v) and _BARE.fullmatch(k) for k, v in values.items()):
+        return None
+    text = preamble
+    for key, value in values.items():
+        line = re.compile(
+            rf"^(?P<head>[ \t]*{key}[ \t]*=[ \t]*)(?P<q>[\"'])(?P<old>[^\"'\\\r\n]*)(?P=q)(?P<tail>[ \t]*(?:#[^\r\n]*)?)(?=\r?\n|\Z)",
+            re.M,
+        )
+        found = list(line.finditer(text))
+        if len(found) != 1:
+            return None
+        m = found[0]
+        text = (
+            f"{text[: m.start()]}{m.group('head')}{m.group('q')}{value}{m.group('q')}{m.group('tail')}{text[m.end() :]}"
+        )
+    try:
+        before, after = loads(preamble), loads(text)
+    except TOMLDecodeError:
+        return None
+    return text if same_data(after, {**before, **values}) and list(after) == list(before) else None
 
 
 def _provider_like_sections(sections: list[Section], key_path: tuple[str, ...]) -> list[Section]:

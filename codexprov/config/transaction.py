@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import difflib
 import functools
-import hashlib
 import json
 import os
 import re
 import stat
-import tempfile
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.config import cache
+from codexprov.config.cache import make_temp, sha256  # sha256: the interpreter's own (hashlib loads OpenSSL)
 from codexprov.config.document import BOM, Snapshot, load, parse, read_file, same_data
 from codexprov.config.edit import EditImpossible, keep_missing_final_newline
 from codexprov.errors import CodexprovError, ConfigError, FileAccessError, KeyringUnavailableError, NotFoundError
@@ -56,7 +55,7 @@ class EditResult:
 
 
 def _key(target: Path) -> str:
-    return hashlib.sha256(str(target).encode("utf-8")).hexdigest()[:16]
+    return sha256(str(target).encode("utf-8")).hexdigest()[:16]
 
 
 def lock_for(paths: Paths, target: Path) -> FileLock:
@@ -65,6 +64,8 @@ def lock_for(paths: Paths, target: Path) -> FileLock:
 
 def make_diff(old: str, new: str, path: Path) -> str:
     """A unified diff with secrets masked (the old text may hold a plain-text key)."""
+    import difflib
+
     lines = difflib.unified_diff(
         old.splitlines(keepends=True),
         new.splitlines(keepends=True),
@@ -92,14 +93,14 @@ def apply_edit(
     """Apply `transform` to the file as it is under the lock; `expect` says what the data must become.
     `reuse`: a dry run of this same edit (shown to the user first); when the file and the result are
     still what it saw, its verified parse is reused instead of parsing the new text again."""
-    import tomlkit.exceptions
-
     target = Path(os.path.realpath(file))
     with lock_for(paths, target):
         snap = load(file, paths.cache_dir)
         try:
             new_text = transform(snap)
-        except (EditImpossible, tomlkit.exceptions.TOMLKitError) as err:
+        except Exception as err:
+            if not isinstance(err, (EditImpossible, *_tomlkit_errors())):
+                raise
             raise CodexprovError(
                 f"cannot make this edit in {file} without disturbing other parts of it ({err})",
                 hint="Nothing was written. Edit the file by hand, or report this layout as a codexprov bug.",
@@ -116,6 +117,13 @@ def apply_edit(
             description=description,
             reuse=reuse,
         )
+
+
+def _tomlkit_errors() -> tuple[type[Exception], ...]:
+    """tomlkit's error class, if tomlkit was imported (an edit that never loaded it raised none of it:
+    `use` edits root keys as text, and tomlkit costs ~20 ms to import)."""
+    module = sys.modules.get("tomlkit.exceptions")
+    return (module.TOMLKitError,) if module is not None else ()
 
 
 def apply_text_edit(
@@ -229,7 +237,9 @@ def remove_stale_temp_files(target: Path) -> None:
 
 def _verify(snap: Snapshot, new_text: str, file: Path, expect) -> dict[str, Any]:
     try:
-        new_data = parse(new_text, file)
+        new_data = _parse_root_edit(snap, new_text, file)
+        if new_data is None:
+            new_data = parse(new_text, file)
     except ConfigError as err:
         raise CodexprovError(
             f"internal error: the edit would leave {file} invalid ({err.reason}); nothing was written",
@@ -241,6 +251,41 @@ def _verify(snap: Snapshot, new_text: str, file: Path, expect) -> dict[str, Any]
             hint="Please report this as a codexprov bug, with the layout of your config.",
         )
     return new_data
+
+
+def _parse_root_edit(snap: Snapshot, new_text: str, file: Path) -> dict[str, Any] | None:
+    """The new text's data when the edit changed only the root keys above the first table (as `use`
+    does), parsing only those lines: the tables below are the very text the old data came from.
+    None when that cannot be shown (then the whole text is parsed).
+
+    Sound because TOML tables cannot reach each other except through the root: the rest is the
+    same text after a complete line, so it reads the same unless the root keys and the tables
+    below share a top-level name (`tui.x = 1` above `[tui.y]`); any such name, before or after the
+    edit, falls back to the full parse."""
+    from codexprov.config.document import TOMLDecodeError, check_shape, loads
+    from codexprov.config.scan import scan
+
+    if not snap.data:
+        return None
+    end = scan(snap.text, preamble_only=True)[0].end
+    rest = snap.text[end:]
+    if not rest or len(new_text) < len(rest) or not new_text.endswith(rest):
+        return None
+    new_root = new_text[: len(new_text) - len(rest)]
+    if new_root and not new_root.endswith("\n"):
+        return None  # the first header would be glued to the last root line
+    try:
+        old_keys, new_keys = loads(snap.text[:end]), loads(new_root)
+    except TOMLDecodeError:
+        return None
+    if any(not same_data(snap.data.get(k), v) for k, v in old_keys.items()):
+        return None  # a table below adds to a root key's table
+    if any(k in snap.data for k in new_keys if k not in old_keys):
+        return None  # a new root key that a table below also defines
+    data = dict(new_keys)
+    data.update((k, v) for k, v in snap.data.items() if k not in old_keys)
+    check_shape(data, file, new_text)
+    return data
 
 
 def _copy_for_expect(data: dict[str, Any]) -> dict[str, Any]:
@@ -263,7 +308,7 @@ def write_atomic(target: Path, text: str, *, existed: bool) -> None:
         if not folder.exists():
             folder.mkdir(parents=True, mode=0o700)
         mode = (os.stat(target).st_mode & 0o7777) if existed and target.exists() else 0o600
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = make_temp(folder, f".{target.name}.", ".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(text.encode("utf-8"))
@@ -275,12 +320,7 @@ def write_atomic(target: Path, text: str, *, existed: bool) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        if hasattr(os, "O_DIRECTORY"):
-            dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        _fsync_folder(folder)
     except OSError as err:
         raise FileAccessError(
             f"cannot write {target}: {err.strerror or err}",
@@ -351,10 +391,47 @@ def _backup(paths: Paths, target: Path, snap: Snapshot, backup_text) -> Path | N
             hint="Set CODEXPROV_STATE_DIR to a folder you can write, or fix the permissions of codexprov's state folder.",
         ) from None
     name = f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}-{target.name}"
-    text = (BOM if snap.bom else "") + (backup_text(snap.text) if backup_text else snap.text)
     path = folder / name
+    if backup_text is None and _link_backup(target, path, (BOM if snap.bom else "") + snap.text):
+        return path
+    text = (BOM if snap.bom else "") + (backup_text(snap.text) if backup_text else snap.text)
     write_atomic(path, text, existed=False)
     return path
+
+
+def _link_backup(target: Path, path: Path, text: str) -> bool:
+    """Make the backup a second name for the file as it is (POSIX): the write that follows replaces
+    the file's name with a new file (write_atomic), so these bytes stay as they are, and a 6,000-line
+    config is not written twice. Only for a file this user owns with no other name (the backup is
+    made private once the new file is in place, see _journaled), holding exactly what was read;
+    otherwise (another file system, Windows, a redacted backup) the backup is a copy."""
+    if os.name != "posix":
+        return False
+    try:
+        st = os.stat(target)
+        if st.st_nlink != 1 or st.st_uid != os.getuid():
+            return False
+        os.link(target, path)
+    except OSError:
+        return False
+    try:
+        same = path.read_bytes() == text.encode("utf-8")
+        if same:
+            _fsync_folder(path.parent)
+    except OSError:
+        same = False
+    if not same:
+        path.unlink(missing_ok=True)
+    return same
+
+
+def _fsync_folder(folder: Path) -> None:
+    if hasattr(os, "O_DIRECTORY"):
+        dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def _home_key(paths: Paths) -> str:
@@ -389,6 +466,10 @@ def _journaled(
         if backup is not None:
             backup.unlink(missing_ok=True)
         raise
+    if backup is not None:
+        # A linked backup had the file's mode until the file got its new bytes under its name.
+        with contextlib.suppress(OSError):
+            os.chmod(backup, 0o600)
     return backup
 
 
@@ -400,7 +481,7 @@ def _journal_append(
         "file": str(target),
         "codex_home": _home_key(paths),
         "backup": str(backup) if backup else None,
-        "after_sha256": None if new_text is None else hashlib.sha256(new_text.encode("utf-8")).hexdigest(),
+        "after_sha256": None if new_text is None else sha256(new_text.encode("utf-8")).hexdigest(),
         "description": description,
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -482,7 +563,7 @@ def undo(
             current = target.read_bytes() if target.exists() else None
         except OSError as err:
             raise FileAccessError(f"cannot read {target}: {err.strerror or err}; nothing was changed") from None
-        current_hash = hashlib.sha256(current).hexdigest() if current is not None else None
+        current_hash = sha256(current).hexdigest() if current is not None else None
         if current_hash != entry.get("after_sha256") and not force:
             raise CodexprovError(
                 f"{target} changed after codexprov's last edit ({entry['description']}); not undoing",
