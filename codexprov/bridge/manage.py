@@ -29,6 +29,7 @@ from codexprov.bridge.layout import (
 )
 from codexprov.errors import CodexprovError, ConflictError, NotFoundError, UsageError
 from codexprov.locking import FileLock
+from codexprov.paths import Paths
 from codexprov.result import Outcome
 
 LOCK_TIMEOUT = process.READY_TIMEOUT + 20
@@ -383,7 +384,7 @@ def status(layout: Layout, store: Any = None) -> BridgeStatus:
     )
 
 
-def point_providers_at_bridge(paths: Any, layout: Layout) -> Any:
+def point_providers_at_bridge(paths: Paths, layout: Layout) -> Any:
     """After the bridge moved port: set base_url of every bridged provider in config.toml to it."""
     from codexprov import providers
 

@@ -15,6 +15,7 @@ import typer
 from codexprov.cli.app import app, out_json, say, state
 from codexprov.errors import CancelledError, UsageError
 from codexprov.output import neutralise, style_enabled, write
+from codexprov.paths import Paths
 
 _SYMBOL = {"ok": "[green]✓[/]", "warn": "[yellow]⚠[/]", "fail": "[bold red]✗[/]", "skip": "[dim]-[/]"}
 
@@ -275,7 +276,7 @@ class _Terminal:
 
 
 def _run_fixes(
-    paths: Any, common: dict[str, Any], *, yes: bool, talk_only: bool, dry_run: bool = False
+    paths: Paths, common: dict[str, Any], *, yes: bool, talk_only: bool, dry_run: bool = False
 ) -> list[dict[str, Any]]:
     from codexprov.doctor import run_doctor
     from codexprov.doctor.fix_loop import run_fixes

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, replace
-from typing import Any
 
 import typer
 
@@ -17,6 +16,7 @@ from codexprov.context import Context
 from codexprov.errors import CancelledError, UsageError
 from codexprov.model import check_provider_id
 from codexprov.output import neutralise
+from codexprov.paths import Paths
 from codexprov.recipes import Catalog
 
 
@@ -48,7 +48,7 @@ class UseChoice:
     profile: str | None = None
 
 
-def pick_use(paths: Any, codex_binary: str | None) -> UseChoice:
+def pick_use(paths: Paths, codex_binary: str | None) -> UseChoice:
     """`use` with no argument: providers, then profiles, the active one preselected."""
     from codexprov import profiles, providers
     from codexprov.codex.version import detect

@@ -18,6 +18,7 @@ from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.doctor.findings import STATUSES, Finding, FixKind, ProviderTarget, Report
 from codexprov.errors import NotFoundError
 from codexprov.keys.plaintext import is_key_header
+from codexprov.paths import Paths
 
 __all__ = ["STATUSES", "Finding", "FixKind", "ProviderTarget", "Report", "build_targets", "run_doctor"]
 
@@ -25,7 +26,7 @@ __all__ = ["STATUSES", "Finding", "FixKind", "ProviderTarget", "Report", "build_
 
 
 def run_doctor(
-    paths: Any,
+    paths: Paths,
     *,
     provider: str | None = None,
     offline: bool = False,

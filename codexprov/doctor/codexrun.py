@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.doctor.findings import Finding
+from codexprov.paths import Paths
 from codexprov.redact import redact_text
 
 PROMPT = "ping"
@@ -105,7 +106,7 @@ def _is_state(name: str) -> bool:
 
 
 def run_codex_turn(
-    paths: Any,
+    paths: Paths,
     info: Any,
     *,
     env: Mapping[str, str],

@@ -22,6 +22,7 @@ from codexprov.doctor.findings import Finding, FixKind
 from codexprov.doctor.layers import Layer
 from codexprov.doctor.locate import Location, provider_field
 from codexprov.errors import KeyringUnavailableError
+from codexprov.paths import Paths
 from codexprov.redact import redact_text
 
 
@@ -34,7 +35,7 @@ class ResolvedKey:
 
 @dataclass
 class CheckContext:
-    paths: Any
+    paths: Paths
     info: Any  # CodexInfo
     env: Mapping[str, str]
     store: Any

@@ -14,6 +14,7 @@ from typing import Any
 from codexprov.config.document import parse, read_text
 from codexprov.doctor.findings import Finding, FixKind
 from codexprov.errors import ConfigError, FileAccessError
+from codexprov.paths import Paths
 from codexprov.profiles import _profile_files
 
 SYSTEM_CONFIG = Path("/etc/codex/config.toml")
@@ -39,7 +40,7 @@ class Layer:
 
 
 def load_layers(
-    paths: Any, *, env: Mapping[str, str], cwd: Path | None, system_config: Path | None
+    paths: Paths, *, env: Mapping[str, str], cwd: Path | None, system_config: Path | None
 ) -> tuple[list[Layer], list[Finding]]:
     """Every config file that exists, parsed; a file that does not parse gives a Finding instead."""
     findings: list[Finding] = []

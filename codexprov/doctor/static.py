@@ -20,6 +20,7 @@ from codexprov.doctor import setup as _setup  # noqa: F401 - imported only to re
 from codexprov.doctor.context import SETUP_CHECKS, CheckContext, ProviderTable, ResolvedKey, Setup
 from codexprov.doctor.findings import Finding
 from codexprov.doctor.layers import LAYER_KINDS, Layer, merge
+from codexprov.paths import Paths
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def read_setup(layers: list[Layer], info: Any, provider: str | None = None) -> S
 
 
 def run_static(
-    paths: Any,
+    paths: Paths,
     layers: list[Layer],
     info: Any,
     *,

@@ -25,6 +25,7 @@ from codexprov.config.transaction import write_atomic
 from codexprov.credentials import is_token_auth
 from codexprov.errors import CodexprovError, NotFoundError, UsageError
 from codexprov.keys import find_plaintext
+from codexprov.paths import Paths
 from codexprov.providers import not_found
 from codexprov.recipes import EXTRA_FIELDS, GENERIC_BRIDGE, _Problem, parse_recipe
 
@@ -50,7 +51,7 @@ class Exported:
 
 
 def export(
-    paths: Any, ids: list[str], folder: Path, *, bridge_layout: Any = None, dry_run: bool = False
+    paths: Paths, ids: list[str], folder: Path, *, bridge_layout: Any = None, dry_run: bool = False
 ) -> list[Exported]:
     """Write DIR/ID.toml for every id (all checked before any file is written)."""
     if not ids:

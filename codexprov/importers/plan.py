@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 from codexprov.codex.builtins import BUILTIN_DISPLAY_NAMES
 from codexprov.errors import CodexprovError, ConflictError
 from codexprov.importers import Candidate, Skipped, Source, slug
+from codexprov.paths import Paths
 from codexprov.redact import is_secret_name, mask
 from codexprov.result import Note, Outcome, info, next_step, warning
 
@@ -265,7 +266,7 @@ def _entry(candidate: Candidate, pid: str, existing: dict[str, Any], planner: Pl
     )
 
 
-def plan_import(paths: Any, source: Source, planner: Planner, *, use: bool, env: dict[str, str]) -> ImportPlan:
+def plan_import(paths: Paths, source: Source, planner: Planner, *, use: bool, env: dict[str, str]) -> ImportPlan:
     """Decide every entry and preview the one config edit (nothing stored or written)."""
     from codexprov.config.document import load
 
@@ -319,7 +320,7 @@ def _once(make: Callable[[], str]) -> Callable[[], str]:
 
 
 def write_tables(
-    paths: Any,
+    paths: Paths,
     entries: list[Entry],
     use_id: str | None,
     use_model: str | None,
@@ -366,7 +367,7 @@ def write_tables(
     )
 
 
-def commit_import(plan: ImportPlan, paths: Any, *, store: Any = None, bridge_layout: Any = None) -> Outcome:
+def commit_import(plan: ImportPlan, paths: Paths, *, store: Any = None, bridge_layout: Any = None) -> Outcome:
     """Do what the plan previewed: keys into the keyring, bridged upstreams registered, then the
     one config transaction; a running bridge is restarted afterwards to serve the new upstreams."""
     notes: list[Note] = []

@@ -16,6 +16,7 @@ from codexprov import providers
 from codexprov.credentials import KeyStore, check_provider_id
 from codexprov.errors import NotFoundError, UsageError
 from codexprov.keys.plaintext import BEARER_HEADERS, KEY_HEADERS
+from codexprov.paths import Paths
 from codexprov.redact import mask
 from codexprov.result import Note
 
@@ -46,7 +47,7 @@ def _env_names(table: dict[str, Any]) -> list[str]:
     return names
 
 
-def run_env(paths: Any, open_keystore: Any, provider_id: str | None = None) -> EnvPlan:
+def run_env(paths: Paths, open_keystore: Any, provider_id: str | None = None) -> EnvPlan:
     """The variables `codexprov run` adds: like `env_plan`, but a provider given by id that needs no
     variable (it reads the keyring through its auth command) is fine, and the keyring is opened
     (`open_keystore()`) only when some provider needs a variable."""
@@ -61,7 +62,7 @@ def run_env(paths: Any, open_keystore: Any, provider_id: str | None = None) -> E
     return env_plan(paths, open_keystore(), None)
 
 
-def env_plan(paths: Any, store: KeyStore, provider_id: str | None = None) -> EnvPlan:
+def env_plan(paths: Paths, store: KeyStore, provider_id: str | None = None) -> EnvPlan:
     """The variables that give env-mode providers their keys from the keyring.
 
     With an id: that provider, which must read its key from an env var and have a key stored
@@ -139,7 +140,7 @@ class RunPlan:
 
 
 def plan_run(
-    paths: Any,
+    paths: Paths,
     open_keystore: Any,
     command: list[str],
     *,

@@ -14,6 +14,7 @@ from codexprov.keys import codex_files
 from codexprov.keys.plaintext import CONFLICTS_WITH_AUTH, PlaintextKey, find_plaintext, find_unmovable, movable_key
 from codexprov.keys.wiring import WirePlan, headers_without_plaintext, keyring_backup, plan_wiring
 from codexprov.model import PROVIDER_ID_RE
+from codexprov.paths import Paths
 from codexprov.result import Note, Outcome
 
 
@@ -116,7 +117,7 @@ def _plan_item(
 
 
 def migrate(
-    paths: Any,
+    paths: Paths,
     store: KeyStore | None,
     provider_id: str | None = None,
     *,
@@ -205,7 +206,7 @@ def migrate(
 # ---------------------------------------------------------------------------- use cases: migrate, run
 
 
-def preview_migration(paths: Any, store: KeyStore | None, provider_id: str | None = None) -> MigrationResult:
+def preview_migration(paths: Paths, store: KeyStore | None, provider_id: str | None = None) -> MigrationResult:
     """`key migrate`'s first step: what would move (nothing stored or written). Asked for one
     provider that cannot be migrated, this is a ConflictError saying why."""
 
@@ -217,7 +218,7 @@ def preview_migration(paths: Any, store: KeyStore | None, provider_id: str | Non
 
 
 def commit_migration(
-    paths: Any, store: KeyStore, provider_id: str | None = None, *, clear_auth_json: bool = False
+    paths: Paths, store: KeyStore, provider_id: str | None = None, *, clear_auth_json: bool = False
 ) -> Outcome:
     """Move the keys (keyring first, then the config), as previewed."""
     result = migrate(paths, store, provider_id, dry_run=False, clear_auth_json=clear_auth_json)
@@ -246,7 +247,7 @@ def commit_migration(
     return Outcome((result.edit,) if result.edit is not None else (), tuple(notes))
 
 
-def auth_json_note(paths: Any) -> Note:
+def auth_json_note(paths: Paths) -> Note:
     """auth.json is Codex's own login file: left as it is unless asked, and said so."""
     return Note(
         f"{paths.codex_home / 'auth.json'} still holds the key: it is Codex's own login file (the built-in `openai` "

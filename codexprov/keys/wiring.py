@@ -16,6 +16,7 @@ from codexprov.credentials import KeyStore, check_provider_id, check_secret, is_
 from codexprov.errors import NotFoundError
 from codexprov.keys.plaintext import CONFLICTS_WITH_AUTH, find_plaintext
 from codexprov.model import AuthCommand
+from codexprov.paths import Paths
 from codexprov.redact import ELLIPSIS, mask
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ class SetKeyResult:
 
 
 def set_key(
-    paths: Any,
+    paths: Paths,
     store: KeyStore | None,
     provider_id: str,
     secret: str | None,
