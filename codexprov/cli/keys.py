@@ -9,12 +9,16 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import typer
 
 from codexprov.cli.app import app, confirm, edit_line, out, out_json, out_table, render, say, show_diff, state
 from codexprov.errors import KeyringUnavailableError, NotFoundError, UsageError
 from codexprov.result import Outcome
+
+if TYPE_CHECKING:
+    from codexprov.keys.migration import MigrationResult
 
 key_app = typer.Typer(
     name="key",
@@ -175,44 +179,41 @@ def key_migrate(
     """Move plain-text keys (experimental_bearer_token, Authorization/api-key headers, ignored
     fields such as api_key, auth.json's key sent by a requires_openai_auth provider) into the
     keyring, rewiring each provider."""
-    from codexprov import credentials, keys
+    from codexprov import keys
 
-    try:
-        store = credentials.open_store()
-    except KeyringUnavailableError:
-        if not dry_run:
-            raise
-        store = None
-    preview = keys.preview_migration(state.paths, store, provider_id)
-    for item in preview.items:
-        for found in item.found:
-            note = f" ({found.note})" if found.note else ""
-            say(f"{item.provider_id}: {found.field} = {found.masked}{note}")
-        if item.skipped:
-            say(f"{item.provider_id}: skipped: {item.skipped}", style="yellow")
-    for found in preview.unmovable:
-        say(
-            f"warning: {found.provider_id}: {found.field} holds a key in plain text ({found.masked}) that cannot move: "
-            f"{found.note}; "
-            + (
-                f"use a header key instead if the server takes one (`codexprov key set {found.provider_id}`)"
-                if found.in_url
-                else "read it from an environment variable with env_http_headers instead"
-            ),
-            style="yellow",
-        )
-    if preview.edit is None or not preview.edit.changed:
-        say("no plain-text key to move" if not preview.items and not preview.unmovable else "nothing to move")
-        return
-    show_diff(preview.edit.diff)
-    if dry_run:
-        if preview.login_key is not None and not clear_auth_json:
-            say(keys.auth_json_note(state.paths).text)
-        say("dry run: nothing was stored or written")
-        return
-    confirm("Move these keys into the OS keyring and rewrite the config as shown?", yes=yes)
-    assert store is not None  # open_store() raised above unless dry_run
-    render(keys.commit_migration(state.paths, store, provider_id, clear_auth_json=clear_auth_json))
+    request = keys.MigrateRequest(provider_id, dry_run, clear_auth_json)
+    render(keys.migrate_keys(state.context, request, _MigrationTalk(yes)))
+
+
+@dataclass(frozen=True)
+class _MigrationTalk:
+    """`key migrate`'s MigrateDecider: what moves and what cannot, the diff, and the question."""
+
+    yes: bool
+
+    def previewed(self, preview: MigrationResult) -> None:
+        for item in preview.items:
+            for found in item.found:
+                note = f" ({found.note})" if found.note else ""
+                say(f"{item.provider_id}: {found.field} = {found.masked}{note}")
+            if item.skipped:
+                say(f"{item.provider_id}: skipped: {item.skipped}", style="yellow")
+        for found in preview.unmovable:
+            say(
+                f"warning: {found.provider_id}: {found.field} holds a key in plain text ({found.masked}) that cannot "
+                f"move: {found.note}; "
+                + (
+                    f"use a header key instead if the server takes one (`codexprov key set {found.provider_id}`)"
+                    if found.in_url
+                    else "read it from an environment variable with env_http_headers instead"
+                ),
+                style="yellow",
+            )
+        if preview.edit is not None and preview.edit.changed:
+            show_diff(preview.edit.diff)
+
+    def approve(self, preview: MigrationResult) -> None:
+        confirm("Move these keys into the OS keyring and rewrite the config as shown?", yes=self.yes)
 
 
 @app.command("env")
