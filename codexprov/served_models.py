@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.errors import CodexprovError
 from codexprov.paths import Paths
+from codexprov.redact import redact_text
 
 CHECK_TIMEOUT = 3.0  # seconds `add` gives the provider to list its models
 
@@ -106,7 +108,6 @@ def fetch(
 
     from codexprov import providers
     from codexprov.doctor.network import model_ids
-    from codexprov.redact import redact_text
 
     info = providers.get_provider(paths, provider_id)
     table = info.table
@@ -217,8 +218,6 @@ def unserved_warning(listing: ModelList, model: str) -> str | None:
 def check_remembered(paths: Paths, provider_id: str, model: str, data: Mapping[str, Any] | None) -> str | None:
     """For `use ID --model M`: a warning from the last list fetched, without any network or a
     second parse (`data` is the config as the edit left it)."""
-    from codexprov.codex.builtins import BUILTIN_PROVIDERS
-
     table = ((data or {}).get("model_providers") or {}).get(provider_id) or {}
     builtin = BUILTIN_PROVIDERS.get(provider_id)
     base_url = table.get("base_url") or (builtin.base_url if builtin else None)

@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 
+from codexprov.redact import mask, redact_text
+
 SECRET_VARS_ENV = "CODEXPROV_BRIDGE_SECRET_VARS"
 FD_ENV = "CODEXPROV_BRIDGE_FD"  # serve.FD_VAR
 PARENT_ENV = "CODEXPROV_BRIDGE_PARENT"  # serve.PARENT_VAR
@@ -26,8 +28,6 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def _masker(secrets: list[str]):
-    from codexprov.redact import mask, redact_text
-
     ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
 
     def clean(line: str) -> str:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from codexprov.cli import app, confirm, out, out_json, out_table, render, say, show_diff, state
+from codexprov.cli.app import app, confirm, out, out_json, out_table, render, say, show_diff, state
+from codexprov.errors import KeyringUnavailableError
 
 import_app = typer.Typer(
     name="import",
@@ -118,7 +119,6 @@ def _open_store(source, *, dry_run: bool):
     """The keyring, to compare keys with (so a second import knows they are there). A dry run goes
     on without it; a real import needs it whenever a key or the bridge is involved."""
     from codexprov import credentials
-    from codexprov.errors import KeyringUnavailableError
 
     if not any(c.key or c.bridge or c.key_var for c in source.candidates):
         return None

@@ -17,6 +17,7 @@ Verified with Codex 0.169.0 and a logging server on 127.0.0.1 (see tests/test_do
 from __future__ import annotations
 
 import re
+import uuid
 from urllib.parse import urlsplit
 
 # RFC 9110 token characters: what the `http` crate accepts in a header name.
@@ -131,8 +132,6 @@ def request_shape(model: str | None, codex_version: str | None = None) -> tuple[
     """(headers, body fields) of a Codex 0.169.0 turn for this model, as `doctor --live` sends
     them: the tools are tiny stand-ins of the same types, so a gateway that refuses a type (or the
     Responses-Lite header) refuses the probe too. Per-request ids are fresh uuids."""
-    import uuid
-
     session = str(uuid.uuid4())
     version = codex_version or "0.169.0"
     headers = {

@@ -14,8 +14,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.doctor.findings import STATUSES, Finding, FixKind, ProviderTarget, Report
+from codexprov.errors import NotFoundError
 from codexprov.keys.plaintext import is_key_header
+from codexprov.paths import Paths
 
 __all__ = ["STATUSES", "Finding", "FixKind", "ProviderTarget", "Report", "build_targets", "run_doctor"]
 
@@ -23,7 +26,7 @@ __all__ = ["STATUSES", "Finding", "FixKind", "ProviderTarget", "Report", "build_
 
 
 def run_doctor(
-    paths: Any,
+    paths: Paths,
     *,
     provider: str | None = None,
     offline: bool = False,
@@ -80,8 +83,6 @@ def run_doctor(
 
         raise not_found(provider, sorted(set(result.tables) | static.builtin_ids(codex_info)), str(paths.config_file))
     if profile is not None and not any(layer.kind == "profile" and layer.name == profile for layer in layers):
-        from codexprov.errors import NotFoundError
-
         raise NotFoundError(
             f"no profile `{profile}`: {paths.codex_home / (profile + '.config.toml')} does not exist",
             hint="`codexprov profile list` shows the profiles.",
@@ -143,7 +144,6 @@ def _scoped(finding: Finding, in_use: set[str], layers: list[Any], profile: str 
 
 def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
     """What the network checks probe: every checked provider that has a base URL, keys resolved."""
-    from codexprov.codex.builtins import BUILTIN_PROVIDERS
     from codexprov.codex.wire import authorization_value
 
     targets = []

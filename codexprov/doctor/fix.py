@@ -22,9 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codexprov import credentials, keys
+from codexprov.config import edit
+from codexprov.config.document import load
 from codexprov.config.textedit import Duplicate, find_duplicate, remove_duplicate, rename_table
+from codexprov.config.transaction import apply_edit, apply_text_edit
 from codexprov.doctor.findings import FixKind, Report
 from codexprov.errors import CodexprovError
+from codexprov.paths import Paths
+from codexprov.profiles import _profile_files
+from codexprov.providers import update_provider_fields
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,7 @@ class FixAction:
 # ---------------------------------------------------------------------------- planning
 
 
-def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
+def plan_fixes(paths: Paths, report: Report) -> list[FixAction]:
     """The automatic fixes for the findings of `report` that carry a fix kind, in the order they run."""
     actions: list[FixAction] = []
     seen: set[tuple[FixKind, str | None, str]] = set()
@@ -103,7 +110,7 @@ def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
 
 
 def apply_fix(
-    paths: Any, action: FixAction, *, keep: int = -1, store: Any = None, dry_run: bool = False
+    paths: Paths, action: FixAction, *, keep: int = -1, store: Any = None, dry_run: bool = False
 ) -> tuple[Any, ...]:
     """Apply one fix (or, with dry_run, compute its diff); returns the EditResults, config.toml's first."""
     if action.kind is FixKind.REMOVE_DUPLICATE:
@@ -116,8 +123,6 @@ def apply_fix(
     if action.kind is FixKind.RENAME_RESERVED:
         return _rename(paths, action, dry_run)
     if action.kind is FixKind.MIGRATE_KEY:
-        from codexprov import credentials, keys
-
         if store is None and not dry_run:
             store = credentials.open_store()
         result = keys.migrate(paths, store, action.provider, dry_run=dry_run)
@@ -125,9 +130,8 @@ def apply_fix(
     raise ValueError(action.kind)
 
 
-def _raw_edit(paths: Any, file: Path, dup: Duplicate, keep: int, *, dry_run: bool, description: str) -> Any:
+def _raw_edit(paths: Paths, file: Path, dup: Duplicate, keep: int, *, dry_run: bool, description: str) -> Any:
     """The duplicate's file does not parse, so the engine's text transaction does the edit."""
-    from codexprov.config.transaction import apply_text_edit
 
     def transform(text: str) -> str:
         current = find_duplicate(text)
@@ -140,9 +144,9 @@ def _raw_edit(paths: Any, file: Path, dup: Duplicate, keep: int, *, dry_run: boo
     return apply_text_edit(paths, file, transform, dry_run=dry_run, description=description)
 
 
-def _table_edit(paths: Any, action: FixAction, set_fields: dict[str, Any], drop: tuple[str, ...], dry_run: bool) -> Any:
-    from codexprov.providers import update_provider_fields
-
+def _table_edit(
+    paths: Paths, action: FixAction, set_fields: dict[str, Any], drop: tuple[str, ...], dry_run: bool
+) -> Any:
     assert action.provider is not None
     return update_provider_fields(
         paths, action.provider, set_fields, drop, dry_run=dry_run, description=action.description, file=action.file
@@ -156,12 +160,7 @@ def free_id(taken: set[str], wanted: str) -> str:
     return candidate
 
 
-def _rename(paths: Any, action: FixAction, dry_run: bool) -> tuple[Any, ...]:
-    from codexprov.config import edit
-    from codexprov.config.document import load
-    from codexprov.config.transaction import apply_edit
-    from codexprov.profiles import _profile_files
-
+def _rename(paths: Paths, action: FixAction, dry_run: bool) -> tuple[Any, ...]:
     old = action.provider
     assert old is not None
     data = load(action.file).data

@@ -12,12 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from codexprov.credentials import open_store as default_open
+
 # The check modules register their checks on import.
 from codexprov.doctor import keysource, tables
 from codexprov.doctor import setup as _setup  # noqa: F401 - imported only to register its checks
 from codexprov.doctor.context import SETUP_CHECKS, CheckContext, ProviderTable, ResolvedKey, Setup
 from codexprov.doctor.findings import Finding
 from codexprov.doctor.layers import LAYER_KINDS, Layer, merge
+from codexprov.paths import Paths
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ def read_setup(layers: list[Layer], info: Any, provider: str | None = None) -> S
 
 
 def run_static(
-    paths: Any,
+    paths: Paths,
     layers: list[Layer],
     info: Any,
     *,
@@ -60,8 +63,6 @@ def run_static(
 ) -> StaticResult:
     """Every static check; `provider` limits the per-provider checks to that one."""
     if open_store is None:
-        from codexprov.credentials import open_store as default_open
-
         open_store = default_open
     ctx = CheckContext(paths, info, env, store, open_store)
     setup = read_setup(layers, info, provider)

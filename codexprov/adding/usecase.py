@@ -1,0 +1,73 @@
+"""`codexprov add` as one use case over the context: the request completed by a decider (the
+guided walk is one decider, the flags another), checked and previewed, confirmed, committed, and
+the live model check as a note."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from codexprov import credentials
+from codexprov.adding.commit import commit_add, prepare_add
+from codexprov.adding.model import AddRequest, PreparedAdd
+from codexprov.bridge import manage
+from codexprov.codex.version import CodexInfo, format_version
+from codexprov.context import Context
+from codexprov.recipes import Catalog, load_catalog
+from codexprov.result import Outcome, warning
+from codexprov.served_models import check_live
+
+
+class AddDecider(Protocol):
+    """The questions `add` asks. The CLI's two implementations: the flags (ask only what a terminal
+    must supply) and the guided walk (ask everything)."""
+
+    def complete(self, ctx: Context, catalog: Catalog, request: AddRequest) -> AddRequest:
+        """The request with what it lacks filled in (the recipe and its params on the guided walk,
+        the recipe's missing params on a terminal); UsageError when something cannot be asked."""
+        ...
+
+    def key(self, prepared: PreparedAdd) -> str | None:
+        """The key to store (keyring mode, not a dry run); None: set it later."""
+        ...
+
+    def confirm(self, prepared: PreparedAdd) -> None:
+        """Shown the preview, go ahead? CancelledError to stop (not asked on a dry run)."""
+        ...
+
+
+def codex_label(codex: CodexInfo) -> str:
+    """How messages name the installed Codex: `Codex 0.169.0`, or `Codex` when its version is unknown."""
+    return f"Codex {format_version(codex.version)}" if codex.version else "Codex"
+
+
+def add(ctx: Context, request: AddRequest, decider: AddDecider) -> Outcome:
+    """Add a provider from a recipe. Nothing is asked before the whole request is checked, the key
+    is stored before the config points at it, and with --use and a model the provider is asked
+    (3 s at most) whether it serves the model."""
+    catalog = load_catalog(ctx.paths)
+    request = decider.complete(ctx, catalog, request)
+    recipe = catalog.get(request.recipe)
+    codex = ctx.codex
+    prepared = prepare_add(
+        ctx.paths,
+        recipe,
+        request,
+        token_auth=credentials.token_auth,
+        capabilities=codex.capabilities,
+        codex_label=codex_label(codex),
+        codex_binary=codex.path,
+        bridge_url=lambda: manage.planned_base_url(ctx.bridge_layout),
+    )
+    store = ctx.store() if prepared.needs_store else None  # before the prompt: no usable keyring, no question
+    key = None
+    if prepared.needs_key:
+        # A key given in an Authorization/api-key header goes to the keyring instead of the file.
+        key = prepared.plan.moved_key or decider.key(prepared)
+    if not request.dry_run:
+        decider.confirm(prepared)
+    outcome = commit_add(prepared, ctx.paths, store=store, key=key, bridge_layout=ctx.bridge_layout)
+    if request.use and prepared.plan.model and not request.dry_run:
+        said = check_live(ctx.paths, prepared.plan.provider_id, prepared.plan.model, env=dict(ctx.env))
+        if said:
+            outcome = outcome.with_notes(warning(said))
+    return outcome
