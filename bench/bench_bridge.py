@@ -12,7 +12,9 @@ Sets up everything in a throwaway HOME (needs the keyring that command starts, a
    and through the bridge (LiteLLM turns it into a streamed chat call). p50 and p95 of each, and the
    bridge's added p50/p95 over the direct path of the same kind.
 2. Cold start: from running `codexprov token` with the bridge down (it starts the bridge) until a
-   chat request through the bridge is answered, medians of --cold-runs.
+   chat request through the bridge is answered, medians of --cold-runs; on demand (LiteLLM imports
+   then), and with a standby loaded ahead of need (`codexprov bridge standby`: a handoff). Also the
+   standby's resident memory (runner + LiteLLM, RSS, Linux).
 3. Autostart seen from Codex: wall time from starting `codex exec` until the server gets the model
    call, with the bridge down (the auth command starts it) and with it up (warm).
 4. The floor: `python -c pass`, in the same run.
@@ -118,6 +120,7 @@ def main() -> int:
         master = cli("token", "bench").strip()
         results = latency(server, port, master, args.requests)
         token_cold = cold_token(cli, exe, env, port, args.cold_runs)
+        standby_cold, standby_rss = cold_token(cli, exe, env, port, args.cold_runs, standby=root / "bridge"), RSS[:]
         cold, warm = autostart(cli, env, home, server, args.cold_runs)
         floor = floor_ms()
     finally:
@@ -135,7 +138,14 @@ def main() -> int:
             line += f"   added p50 {(pct(values, 0.5) - pct(direct, 0.5)) * 1000:+7.1f}   added p95 {(pct(values, 0.95) - pct(direct, 0.95)) * 1000:+7.1f}"
         print(line)
     print(f"cold start, `codexprov token` (bridge down) -> first answered request, median of {args.cold_runs}:")
-    print(f"  {statistics.median(token_cold):6.2f} s   runs {', '.join(f'{t:.2f}' for t in token_cold)}")
+    print(
+        f"  on demand:      {statistics.median(token_cold):6.2f} s   runs {', '.join(f'{t:.2f}' for t in token_cold)}"
+    )
+    print(
+        f"  with a standby: {statistics.median(standby_cold):6.2f} s   runs {', '.join(f'{t:.2f}' for t in standby_cold)}"
+    )
+    if standby_rss:
+        print(f"  standby resident memory (runner + LiteLLM): {statistics.median(standby_rss):.0f} MB")
     print(f"codex exec start -> model call at the upstream, median of {args.cold_runs}:")
     print(f"  bridge down (autostart): {statistics.median(cold):6.2f} s   runs {', '.join(f'{t:.2f}' for t in cold)}")
     print(f"  bridge up (warm):        {statistics.median(warm):6.2f} s   runs {', '.join(f'{t:.2f}' for t in warm)}")
@@ -170,13 +180,37 @@ def latency(server: FakeServer, port: int, master: str, count: int) -> dict[str,
     return results
 
 
-def cold_token(cli, exe: str, env: dict[str, str], port: int, runs: int) -> list[float]:
-    """Seconds from `codexprov token bench` with the bridge down to an answered chat request."""
+RSS: list[float] = []
+
+
+def _tree_rss_mb(pid: int) -> float:
+    total = 0
+    for p in [pid, *(int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def cold_token(cli, exe: str, env: dict[str, str], port: int, runs: int, standby: Path | None = None) -> list[float]:
+    """Seconds from `codexprov token bench` with the bridge down to an answered chat request; with
+    `standby` (the bridge folder), a standby is loaded first and the clock starts once it is ready."""
     import httpx
 
     times = []
     for _ in range(runs):
         cli("bridge", "down")
+        if standby is not None:
+            log = standby / "bridge.log"
+            before = log.read_text().count("standby ready") if log.exists() else 0
+            cli("bridge", "standby")
+            deadline = time.monotonic() + 180
+            while log.read_text().count("standby ready") == before:
+                if time.monotonic() > deadline:
+                    raise SystemExit("bench: the standby did not load within 180 s")
+                time.sleep(0.1)
+            if sys.platform.startswith("linux"):
+                RSS.append(_tree_rss_mb(json.loads((standby / "standby.json").read_text())["pid"]))
         start = time.perf_counter()
         token = subprocess.run([exe, "token", "bench"], env=env, capture_output=True, text=True, check=False)
         if token.returncode != 0:

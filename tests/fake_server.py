@@ -9,6 +9,8 @@
   (`?client_version=…`) to refresh its own model catalogue; it cannot parse an OpenAI list as one,
   logs that, and goes on with the turn, so no extra keys are needed.
 - `POST {prefix}/chat/completions`: a minimal chat completion (streamed or not).
+- `stream_pause` (seconds between streamed events) and `stream_complete=False` (no
+  `response.completed`) make the stream misbehave the way slow or cut-off servers do.
 - With `gateway=True`, `POST {prefix}/responses` refuses (400) any tool whose type is not
   `function` and Codex's Responses-lite header, as gateways in front of other vendors do.
 
@@ -64,6 +66,8 @@ class FakeServer:
         function_arguments: str = "{}",
         gateway: bool = False,
         answer: Any = None,
+        stream_pause: float = 0.0,
+        stream_complete: bool = True,
     ) -> None:
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.models = list(models)
@@ -83,6 +87,10 @@ class FakeServer:
         # `answer(request, n, server)` -> (status, headers, body) or None: a scripted answer to the
         # n-th request to that method and path (1-based); None falls back to the normal answer.
         self.answer = answer
+        # Streamed replies: seconds of silence before each event after the first (a model that
+        # pauses), and whether the stream ends with `response.completed` (False: it just stops).
+        self.stream_pause = stream_pause
+        self.stream_complete = stream_complete
         self._counts: dict[tuple[str, str], int] = {}
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -285,7 +293,7 @@ class FakeServer:
             ("response.output_item.done", {"type": "response.output_item.done", "output_index": 0, "item": item}),
             ("response.completed", {"type": "response.completed", "response": response}),
         ]
-        return _sse(events)
+        return _sse(events if self.stream_complete else events[:-1])
 
     def _chat(self, body: Any) -> tuple[int, dict[str, str], bytes]:
         bad = self._bad_body(body, "messages")
@@ -405,7 +413,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            if self.command != "HEAD":
+            if self.command == "HEAD":
+                pass
+            elif fake.stream_pause and headers.get("Content-Type") == "text/event-stream":
+                events = payload.split(b"\n\n")
+                for i, event in enumerate(events[:-1]):
+                    if i and fake._stopping.wait(fake.stream_pause):
+                        self.close_connection = True
+                        return
+                    self.wfile.write(event + b"\n\n")
+                    self.wfile.flush()
+            else:
                 self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

@@ -96,7 +96,6 @@ def test_generated_config_has_references_not_secrets():
                 "litellm_params": {
                     "model": "anthropic/*",
                     "api_key": "os.environ/ANTHROPIC_API_KEY",
-                    "additional_drop_params": ["client_metadata"],
                     "tags": ["claude"],
                 },
             },
@@ -106,7 +105,6 @@ def test_generated_config_has_references_not_secrets():
                     "model": "custom_openai/*",
                     "api_base": "http://10.0.0.5:8080/v1",
                     "api_key": "none",
-                    "additional_drop_params": ["client_metadata"],
                     "tags": ["box"],
                 },
             },
@@ -325,6 +323,7 @@ def test_status_before_anything(bridge_layout, run_cli):
         "upstreams": [],
         "config_file": str(bridge_layout.config_file),
         "log_file": str(bridge_layout.log_file),
+        "standby": None,
     }
 
 

@@ -51,8 +51,8 @@ def test_bridged_recipe_completes_a_tool_turn(recipe, bridged, codex_bin):
         assert first.path == second.path == "/v1/chat/completions"
         expected = f"Bearer {bridged.keys[provider_id]}" if provider_id in bridged.keys else "Bearer none"
         assert first.headers["authorization"] == expected
-        # Codex 0.169 sends client_metadata; the bridge drops it before the upstream sees it.
-        assert "client_metadata" not in first.body
+    # Codex sends client_metadata; it never reaches an upstream (they refuse the unknown argument).
+    assert "client_metadata" not in first.body and "client_metadata" not in second.body
     # The second call carries the tool's output (Codex ran `echo bridge-tool-$((6*7))`).
     conversation = "contents" if recipe == "gemini" else "messages"
     assert TOOL_OUTPUT in json.dumps(second.body[conversation])
@@ -182,6 +182,8 @@ def test_doctor_tells_upstream_down_from_bridge_up(bridged):
         "ok",
         f"upstream answers through the bridge ({bridged.servers[healthy].base_url})",
     )
+    failed = [f for f in json.loads(report.stdout)["findings"] if f["status"] == "fail"]
+    assert (report.returncode, failed) == (0, [])
 
 
 def test_key_set_restarts_the_bridge_with_the_new_upstream_key(bridged, codex_bin):

@@ -171,8 +171,10 @@ def test_models_server_error_warns_with_redacted_server_text() -> None:
 
 
 def test_model_missing_from_list_fails_with_close_matches() -> None:
+    """A provider Codex asks for its model list (requires_openai_auth): an unlisted model fails."""
     findings, _ = run(
-        {**HEALTHY, ("GET", "/v1/models"): models_list("gpt-4o", "gpt-4o-mini", "o3")}, target(model="gpt4o-mini")
+        {**HEALTHY, ("GET", "/v1/models"): models_list("gpt-4o", "gpt-4o-mini", "o3")},
+        target(model="gpt4o-mini", asks_models=True),
     )
     assert by_check(findings, "net.models") == Finding(
         "net.models",
@@ -184,11 +186,27 @@ def test_model_missing_from_list_fails_with_close_matches() -> None:
 
 
 def test_model_missing_without_close_match() -> None:
-    findings, _ = run({**HEALTHY, ("GET", "/v1/models"): models_list("llama-3.3-70b")}, target(model="zzz"))
+    findings, _ = run(
+        {**HEALTHY, ("GET", "/v1/models"): models_list("llama-3.3-70b")}, target(model="zzz", asks_models=True)
+    )
     assert by_check(findings, "net.models") == Finding(
         "net.models",
         "fail",
         "`zzz` is not among the 1 model the server lists",
+        provider="acme",
+        fix="codexprov use acme --model MODEL (one listed by GET https://api.example.test/v1/models)",
+    )
+
+
+def test_model_missing_from_list_only_warns_where_codex_never_asks() -> None:
+    """An env_key provider: Codex never fetches /models, and servers serve models they do not list
+    (Azure deployment names, gateway aliases); the streamed request decides, not the list."""
+    findings, _ = run({**HEALTHY, ("GET", "/v1/models"): models_list("llama-3.3-70b")}, target(model="zzz"))
+    assert by_check(findings, "net.models") == Finding(
+        "net.models",
+        "warn",
+        "`zzz` is not among the 1 model the server lists; Codex does not ask for that list, so this matters only "
+        "if the server does not serve it (net.stream tells)",
         provider="acme",
         fix="codexprov use acme --model MODEL (one listed by GET https://api.example.test/v1/models)",
     )
@@ -551,7 +569,7 @@ def test_real_wrong_key_fails_and_right_key_passes(make_fake_server) -> None:
 
 def test_real_unknown_model_fails_with_close_match(make_fake_server) -> None:
     server = make_fake_server(models=("fake-model", "fake-model-mini"), unknown_model_error=True)
-    findings = check_network([real(server, model="fake-modle")])
+    findings = check_network([real(server, model="fake-modle", asks_models=True)])
     assert by_check(findings, "net.models") == Finding(
         "net.models",
         "fail",
@@ -738,19 +756,22 @@ def test_quota_429_fails_and_is_not_asked_again() -> None:
     assert len([r for r in mock.seen if r.url.path == "/v1/responses"]) == 1
 
 
-def test_rate_limit_that_stays_warns_with_retry_after() -> None:
+def test_rate_limit_that_stays_fails_with_retry_after() -> None:
+    """Still 429 when asked again, as Codex asks again: Codex's retries run out and the turn fails."""
     findings, mock = run({**HEALTHY, ("POST", "/v1/responses"): RATE})
     assert brief(findings) == [
         ("net.reachable", "ok"),
         ("net.models", "ok"),
         ("net.responses-route", "skip"),
-        ("net.rate-limit", "warn"),
+        ("net.rate-limit", "fail"),
     ]
-    assert by_check(findings, "net.rate-limit").message == (
-        "POST https://api.example.test/v1/responses is rate-limited right now (HTTP 429, Retry-After 20 s, 3 tries): "
-        "Codex retries a few times, then stops; a limit like this clears by itself (Rate limit reached.)"
+    limited = by_check(findings, "net.rate-limit")
+    assert limited.message == (
+        "POST https://api.example.test/v1/responses is rate-limited (HTTP 429 on 5 tries; the server says to retry "
+        "after 20 s): Codex retries a few times, then the turn fails (Rate limit reached.)"
     )
-    assert len([r for r in mock.seen if r.url.path == "/v1/responses"]) == 3
+    assert limited.fix == "wait 20 s and try again, or ask the provider for a higher rate limit"
+    assert len([r for r in mock.seen if r.url.path == "/v1/responses"]) == 5  # the first ask and Codex's 4 retries
 
 
 def test_rate_limit_that_clears_is_ok() -> None:
@@ -775,7 +796,7 @@ def test_upstream_failing_fails(status: int) -> None:
         ("net.upstream", "fail"),
     ]
     assert by_check(findings, "net.upstream").message == (
-        f"POST https://api.example.test/v1/responses answered HTTP {status} 3 times (upstream connect error): "
+        f"POST https://api.example.test/v1/responses answered HTTP {status} 5 times (upstream connect error): "
         "the server, or the service behind it, is failing; Codex retries, then stops"
     )
 
@@ -851,3 +872,39 @@ def test_redirect_to_another_host_drops_the_key() -> None:
     other = [r for r in mock.seen if r.url.host == "other.example.test"]
     assert len(other) == 1 and "authorization" not in other[0].headers
     assert by_check(findings, "net.responses-route").status == "fail"
+
+
+def test_retries_follow_the_providers_request_max_retries() -> None:
+    """A provider with request_max_retries = 0: Codex does not ask again, so neither does the doctor."""
+    findings, mock = run({**HEALTHY, ("POST", "/v1/responses"): RATE}, target(request_retries=0))
+    assert by_check(findings, "net.rate-limit").status == "fail"
+    assert "HTTP 429 on 1 try;" in by_check(findings, "net.rate-limit").message
+    assert len([r for r in mock.seen if r.url.path == "/v1/responses"]) == 1
+
+
+def test_stream_without_the_cap_when_the_server_refuses_it() -> None:
+    """max_output_tokens is the doctor's addition, not Codex's: a server that refuses it is asked
+    again without it, so it is no false alarm."""
+    import json as _json
+
+    def responses(request: httpx.Request) -> httpx.Response:
+        body = _json.loads(request.content)
+        if not body.get("input"):
+            return err(400, "Missing required parameter: 'model'.")
+        if "max_output_tokens" in body:
+            return err(400, "Unsupported parameter: 'max_output_tokens'.")
+        return sse({"type": "response.created"}, {"type": "response.completed", "response": {"output": []}})
+
+    findings, mock = run({**HEALTHY, ("POST", "/v1/responses"): responses}, target(stream=lambda: None))
+    stream = by_check(findings, "net.stream")
+    assert stream.status == "ok", stream
+    assert stream.message.endswith("shape from codexprov's copy of Codex 0.169.0's request")
+    sent = [_json.loads(r.content) for r in mock.seen if r.url.path == "/v1/responses" and r.content != b"{}"]
+    assert ["max_output_tokens" in b for b in sent] == [True, False]
+    assert sent[1]["input"] == [
+        {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": "Reply with the single word: pong."}],
+        }
+    ]

@@ -8,6 +8,7 @@ Retries are off (`request_max_retries = 0`, `stream_max_retries = 0`) so Codex f
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,10 +111,16 @@ def test_model_not_served(codex_bin: Path, codex_home: Path, make_fake_server) -
     proc = setup.codex(codex_bin, codex_home)
     assert proc.returncode == 1
     assert "The model `fake-modle` does not exist" in proc.stderr
-    findings = check_network([setup.target()])
-    assert fails(findings) == ["net.models"]
+    # The streamed request (codexprov's copy of the request shape) is what tells: the list is only a hint.
+    findings = check_network([dataclasses.replace(setup.target(), stream=lambda: None)])
+    assert fails(findings) == ["net.stream"]
+    stream = next(f for f in findings if f.check == "net.stream")
+    assert stream.message == (
+        "the server does not serve `fake-modle` (HTTP 404: The model `fake-modle` does not exist or you do not have access to it.)"
+    )
     models = next(f for f in findings if f.check == "net.models")
-    assert models.message == "`fake-modle` is not among the 1 model the server lists; close: fake-model"
+    assert models.status == "warn"
+    assert models.message.startswith("`fake-modle` is not among the 1 model the server lists; close: fake-model;")
     assert models.fix == "codexprov use acme --model fake-model"
 
 

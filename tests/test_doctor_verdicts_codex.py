@@ -237,15 +237,17 @@ def test_https_to_a_plain_http_server(codex_bin, codex_home, make_fake_server, t
     assert reachable.fix == f'base_url = "{out.server.base_url}"'
 
 
-# ---------------------------------------------------------------------------- a limit that clears: a warning, not a failure
+# ---------------------------------------------------------------------------- a limit that outlasts the retries fails the turn
 
 
 def test_rate_limited_now(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
-    """Codex with no retries stops at a 429; the doctor says it is a limit that clears by itself."""
+    """A 429 that is still there when asked again fails Codex's turn, so it fails the doctor, with Retry-After."""
     out = judge(Scenario(server={"answer": on_responses(RATE)}), codex_bin, codex_home, make_fake_server, tmp_path)
     assert not out.finished and "429 Too Many Requests" in out.codex_stderr
-    assert out.fails() == []
-    assert out.finding("net.rate-limit").status == "warn"
+    assert out.fails() == ["net.rate-limit"]
+    limited = out.finding("net.rate-limit")
+    assert "the server says to retry after 1 s" in limited.message
+    assert out.ran().message.endswith("(explained by net.rate-limit)")
 
 
 # ---------------------------------------------------------------------------- look-alikes: Codex finishes, doctor passes
@@ -284,7 +286,7 @@ def test_redirect_that_keeps_the_post(code, codex_bin, codex_home, make_fake_ser
 def test_slow_is_not_down(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
     out = judge(Scenario(server={"delay": 1.5}), codex_bin, codex_home, make_fake_server, tmp_path)
     healthy(out)
-    assert [f.status for f in out.report.findings if f.check.startswith("net.")] == ["ok", "ok", "ok"]
+    assert [f.status for f in out.report.findings if f.check.startswith("net.")] == ["ok", "ok", "ok", "ok"]
 
 
 def test_key_with_a_tab_inside_quotes_in_header_values_and_unsendable_headers(

@@ -17,6 +17,17 @@ and that the output travelled back through the bridge.
 The key must arrive as `Authorization: Bearer KEY` (chat), `x-api-key: KEY` (Anthropic) or
 `x-goog-api-key: KEY` (Gemini) when
 `expected_key` is set. Requests are recorded like FakeServer's.
+
+Reasoning (`tool_steps=2` makes a multi-step turn: two tool calls, then `tool said: A, B`):
+- Anthropic: a request with `thinking` enabled gets a `thinking` block (with a signature this server
+  issued) before each `tool_use`, and, as Anthropic does, a 400 ("Expected `thinking` or
+  `redacted_thinking`, but found `tool_use`…") when the last assistant message of the conversation
+  has a `tool_use` that does not start with a thinking block carrying one of those signatures.
+- Chat Completions: a request with `reasoning_effort` (or any request, with `always_reason=True`, as a
+  reasoning-only model answers) gets `reasoning_content` with each answer, and,
+  as DeepSeek's thinking mode does within a tool loop, a 400 when an assistant message with
+  `tool_calls` comes back without its `reasoning_content`.
+Refusals are counted in `reasoning_refusals`.
 """
 
 from __future__ import annotations
@@ -31,6 +42,10 @@ from tests.fake_server import FakeServer, RecordedRequest, _error, _json
 
 TOOL_COMMAND = "echo bridge-tool-$((6*7))"
 TOOL_OUTPUT = "bridge-tool-42"
+# With tool_steps=2 the second call runs this (a multi-step turn: two tool calls, then the answer).
+STEP_COMMANDS = (TOOL_COMMAND, "echo bridge-step-$((3*3))")
+STEP_OUTPUTS = (TOOL_OUTPUT, "bridge-step-9")
+THINKING_TEXT = "I should run the check command."
 GEMINI_ROUTE = re.compile(r"^/v1beta/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$")
 
 
@@ -39,8 +54,20 @@ def final_text(tool_output: str) -> str:
 
 
 class ToolTurnServer(FakeServer):
-    def __init__(self, *, expected_key: str | None = None, **options: Any) -> None:
+    def __init__(
+        self, *, expected_key: str | None = None, tool_steps: int = 1, always_reason: bool = False, **options: Any
+    ) -> None:
         super().__init__(responses_route=False, expected_key=expected_key, **options)
+        self.tool_steps = tool_steps
+        # Chat: reason (and enforce the rule) whether or not the request asks, as a reasoning-only
+        # model (deepseek-reasoner) does.
+        self.always_reason = always_reason
+        self.signatures: set[str] = set()
+        self.reasoning_refusals: list[str] = []
+
+    def _next_call(self, outputs: list[str]) -> int | None:
+        """Which tool call comes next (0-based), or None when the answer is due."""
+        return len(outputs) if len(outputs) < self.tool_steps else None
 
     # -- routing -------------------------------------------------------------------------------
 
@@ -100,20 +127,31 @@ class ToolTurnServer(FakeServer):
     def _chat(self, body: Any) -> tuple[int, dict[str, str], bytes]:
         if not isinstance(body, dict) or "messages" not in body or "model" not in body:
             return _json(400, _error("model and messages are required", type_="invalid_request_error", code=None))
-        tool_output = _chat_tool_output(body["messages"])
+        reasoning = self.always_reason or bool(body.get("reasoning_effort"))
+        if reasoning:
+            for index, m in enumerate(body["messages"]):
+                lost = isinstance(m, dict) and m.get("role") == "assistant" and m.get("tool_calls")
+                if lost and not m.get("reasoning_content"):
+                    message_ = f"Missing `reasoning_content` field in the assistant message at message index {index}"
+                    self.reasoning_refusals.append(message_)
+                    return _json(400, _error(message_, type_="invalid_request_error", code="invalid_request_error"))
+        outputs = _chat_tool_outputs(body["messages"])
+        step = self._next_call(outputs)
         common = {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "created": int(time.time()), "model": body["model"]}
-        if tool_output is None:
+        if step is not None:
             tool = _shell_tool([(t.get("function") or {}).get("name") for t in body.get("tools") or []])
             call = {
                 "id": "call_" + uuid.uuid4().hex[:24],
                 "type": "function",
-                "function": {"name": tool, "arguments": json.dumps(_shell_arguments(tool))},
+                "function": {"name": tool, "arguments": json.dumps(_shell_arguments(tool, step))},
             }
             message: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": [call]}
             finish = "tool_calls"
         else:
-            message = {"role": "assistant", "content": final_text(tool_output)}
+            message = {"role": "assistant", "content": final_text(", ".join(outputs))}
             finish = "stop"
+        if reasoning:
+            message["reasoning_content"] = THINKING_TEXT
         usage = {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}
         if not body.get("stream"):
             choice = {"index": 0, "message": message, "finish_reason": finish}
@@ -146,37 +184,69 @@ class ToolTurnServer(FakeServer):
                 "error": {"type": "invalid_request_error", "message": "model and messages are required"},
             }
             return _json(400, err)
-        tool_output = _anthropic_tool_output(body["messages"])
-        if tool_output is None:
+        thinking = (body.get("thinking") or {}).get("type") in ("enabled", "adaptive")
+        if thinking:
+            refusal = self._thinking_refusal(body["messages"])
+            if refusal is not None:
+                self.reasoning_refusals.append(refusal)
+                return _json(400, {"type": "error", "error": {"type": "invalid_request_error", "message": refusal}})
+        outputs = _anthropic_tool_outputs(body["messages"])
+        step = self._next_call(outputs)
+        if step is not None:
             tool = _shell_tool([t.get("name") for t in body.get("tools") or []])
             block: dict[str, Any] = {
                 "type": "tool_use",
                 "id": "toolu_" + uuid.uuid4().hex[:24],
                 "name": tool,
-                "input": _shell_arguments(tool),
+                "input": _shell_arguments(tool, step),
             }
             stop = "tool_use"
         else:
-            block = {"type": "text", "text": final_text(tool_output)}
+            block = {"type": "text", "text": final_text(", ".join(outputs))}
             stop = "end_turn"
+        blocks = [block]
+        if thinking:
+            signature = "sig-" + uuid.uuid4().hex
+            with self._lock:
+                self.signatures.add(signature)
+            blocks = [{"type": "thinking", "thinking": THINKING_TEXT, "signature": signature}, block]
         message = {
             "id": "msg_" + uuid.uuid4().hex[:24],
             "type": "message",
             "role": "assistant",
             "model": body["model"],
-            "content": [block],
+            "content": blocks,
             "stop_reason": stop,
             "stop_sequence": None,
             "usage": {"input_tokens": 10, "output_tokens": 2},
         }
         if not body.get("stream"):
             return _json(200, message)
-        if block["type"] == "tool_use":
-            start_block = {**block, "input": {}}
-            delta = {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
-        else:
-            start_block = {"type": "text", "text": ""}
-            delta = {"type": "text_delta", "text": block["text"]}
+        block_events: list[tuple[str, dict[str, Any]]] = []
+        for index, item in enumerate(blocks):
+            if item["type"] == "thinking":
+                start_block = {"type": "thinking", "thinking": ""}
+                deltas = [
+                    {"type": "thinking_delta", "thinking": item["thinking"]},
+                    {"type": "signature_delta", "signature": item["signature"]},
+                ]
+            elif item["type"] == "tool_use":
+                start_block = {**item, "input": {}}
+                deltas = [{"type": "input_json_delta", "partial_json": json.dumps(item["input"])}]
+            else:
+                start_block = {"type": "text", "text": ""}
+                deltas = [{"type": "text_delta", "text": item["text"]}]
+            block_events.append(
+                (
+                    "content_block_start",
+                    {"type": "content_block_start", "index": index, "content_block": start_block},
+                )
+            )
+            for delta in deltas:
+                block_events.append(
+                    ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
+                )
+            block_events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
         events = [
             (
                 "message_start",
@@ -190,9 +260,7 @@ class ToolTurnServer(FakeServer):
                     },
                 },
             ),
-            ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": start_block}),
-            ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}),
-            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            *block_events,
             (
                 "message_delta",
                 {
@@ -205,6 +273,34 @@ class ToolTurnServer(FakeServer):
         ]
         payload = b"".join(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events)
         return 200, {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}, payload
+
+    def _thinking_refusal(self, messages: list[Any]) -> str | None:
+        """Anthropic's rule with thinking on: the last assistant message, when it has tool_use, starts
+        with a thinking block; a thinking block's signature must be one this server issued."""
+        assistants = [(i, m) for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "assistant"]
+        for index, message in assistants:
+            content = message.get("content")
+            for part in content if isinstance(content, list) else []:
+                if isinstance(part, dict) and part.get("type") == "thinking":
+                    with self._lock:
+                        known = part.get("signature") in self.signatures
+                    if not known:
+                        return f"messages.{index}.content: Invalid `signature` in `thinking` block"
+        if not assistants:
+            return None
+        index, last = assistants[-1]
+        content = last.get("content")
+        parts = content if isinstance(content, list) else [{"type": "text", "text": content}]
+        uses_tool = any(isinstance(p, dict) and p.get("type") == "tool_use" for p in parts)
+        first = parts[0].get("type") if parts and isinstance(parts[0], dict) else None
+        if uses_tool and first not in ("thinking", "redacted_thinking"):
+            return (
+                f"messages.{index}.content.0.type: Expected `thinking` or `redacted_thinking`, but found `{first}`. "
+                "When `thinking` is enabled, a final `assistant` message must start with a thinking block "
+                "(preceeding the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include "
+                "thinking blocks from previous turns. To avoid this requirement, disable `thinking`."
+            )
+        return None
 
     # -- what was seen -------------------------------------------------------------------------
 
@@ -227,12 +323,13 @@ def _shell_tool(names: list[str | None]) -> str:
     return "exec_command"
 
 
-def _shell_arguments(tool: str) -> dict[str, Any]:
+def _shell_arguments(tool: str, step: int = 0) -> dict[str, Any]:
+    command = STEP_COMMANDS[step]
     if tool == "shell":
-        return {"command": ["bash", "-lc", TOOL_COMMAND]}
+        return {"command": ["bash", "-lc", command]}
     if tool == "shell_command":
-        return {"command": TOOL_COMMAND}
-    return {"cmd": TOOL_COMMAND}
+        return {"command": command}
+    return {"cmd": command}
 
 
 def _text_of(content: Any) -> str:
@@ -254,22 +351,24 @@ def _text_of(content: Any) -> str:
 
 def _found(text: str) -> str:
     """What the tool printed, as far as the test cares: the marker when it is there."""
-    return TOOL_OUTPUT if TOOL_OUTPUT in text else text.strip()[:200]
+    for marker in STEP_OUTPUTS:
+        if marker in text:
+            return marker
+    return text.strip()[:200]
 
 
-def _chat_tool_output(messages: list[Any]) -> str | None:
-    outputs = [_text_of(m.get("content")) for m in messages if isinstance(m, dict) and m.get("role") == "tool"]
-    return _found(outputs[-1]) if outputs else None
+def _chat_tool_outputs(messages: list[Any]) -> list[str]:
+    return [_found(_text_of(m.get("content"))) for m in messages if isinstance(m, dict) and m.get("role") == "tool"]
 
 
-def _anthropic_tool_output(messages: list[Any]) -> str | None:
+def _anthropic_tool_outputs(messages: list[Any]) -> list[str]:
     outputs = []
     for message in messages:
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, list):
             outputs += [
-                _text_of(part.get("content"))
+                _found(_text_of(part.get("content")))
                 for part in content
                 if isinstance(part, dict) and part.get("type") == "tool_result"
             ]
-    return _found(outputs[-1]) if outputs else None
+    return outputs

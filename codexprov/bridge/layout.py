@@ -6,6 +6,7 @@ Everything lives in one folder, `bridge/` in codexprov's data dir (platformdirs'
   litellm.yaml the generated LiteLLM config: `os.environ/VAR` references only (0600)
   bridge.log   LiteLLM's output, secrets masked before it is written (0600)
   run.json     the pid of the running bridge and the port it serves
+  standby.json, standby.sock   a LiteLLM loaded ahead of need (`codexprov bridge standby`)
   venv/        LiteLLM's own virtualenv (`codexprov bridge install`)
 
 `CODEXPROV_BRIDGE_DIR` moves the folder; `CODEXPROV_BRIDGE_VENV` points at another LiteLLM
@@ -54,6 +55,14 @@ class Layout:
     @property
     def run_file(self) -> Path:
         return self.root / "run.json"
+
+    @property
+    def standby_file(self) -> Path:
+        return self.root / "standby.json"
+
+    @property
+    def standby_socket(self) -> Path:
+        return self.root / "standby.sock"
 
     @property
     def lock_file(self) -> Path:

@@ -7,8 +7,8 @@ filtering picks that provider's deployment, and the model Codex asks for goes up
 `anthropic/claude-sonnet-4-5`), two providers may serve models of the same name, and `--model`
 works for any model the upstream has without touching the bridge.
 
-Every deployment drops `client_metadata`: Codex 0.169 sends it, LiteLLM 1.100 passes it on, and
-providers refuse the unknown argument (`drop_params: true` alone does not drop it).
+Codex sends `client_metadata`, which providers refuse; LiteLLM 1.104.0 and later no longer pass it
+on (the bridge's tests check every route), so the config no longer drops it itself.
 
 A provider with a fallback (`codexprov bridge fallback ID OTHER`) has two deployments under its tag:
 its own (order 1) and the fallback's upstream (order 2), which LiteLLM tries when the first fails.
@@ -26,7 +26,6 @@ from typing import Any
 from codexprov.bridge.layout import State, Upstream
 
 MASTER_KEY_VAR = "CODEXPROV_BRIDGE_MASTER_KEY"
-DROPPED_PARAMS = ("client_metadata",)
 
 
 def _params(upstream: Upstream, tag: str) -> dict[str, Any]:
@@ -36,7 +35,6 @@ def _params(upstream: Upstream, tag: str) -> dict[str, Any]:
     # LiteLLM falls back to the provider's usual variable (ANTHROPIC_API_KEY…) when api_key is
     # unset; a keyless upstream gets a placeholder so that it never picks up a key from there.
     params["api_key"] = f"os.environ/{upstream.key_var}" if upstream.key_var else "none"
-    params["additional_drop_params"] = list(DROPPED_PARAMS)
     params["tags"] = [tag]
     return params
 

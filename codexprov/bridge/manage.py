@@ -183,7 +183,8 @@ def _start_locked(layout: Layout, state: State, store: Any, required: str | None
     # Ours but not answering (a crashed LiteLLM, a hung start), or a LiteLLM orphaned by a killed
     # runner: stopped first. Only processes proved to be ours are signalled (process.stop).
     process.stop(layout)
-    return process.start(layout, state, secrets_)
+    pid = process.handoff(layout, state, secrets_)  # a standby, loaded ahead of need: ~1 s
+    return pid if pid is not None else process.start(layout, state, secrets_)
 
 
 def _open_store(store: Any) -> Any:
@@ -260,12 +261,31 @@ def up(layout: Layout, store: Any = None) -> UpResult:
 
 
 def down(layout: Layout, store: Any = None) -> int | None:
-    """Stop the bridge (also a LiteLLM orphaned by a killed runner); the pid that was stopped, or
-    None when none was running."""
+    """Stop the bridge (also a LiteLLM orphaned by a killed runner, and a standby); the pid that was
+    stopped, or None when none was running."""
     state = read_state(layout)
     key = _master_key(store)
     with _lock(layout):
-        return process.stop(layout, state.port if state else None, key)
+        stopped = process.stop(layout, state.port if state else None, key)
+        standby_ = process.stop_standby(layout)
+        return stopped or standby_
+
+
+@dataclass(frozen=True)
+class StandbyResult:
+    pid: int
+    started: bool  # False: one was loaded already
+
+
+def standby(layout: Layout) -> StandbyResult:
+    """Load a LiteLLM ahead of need (no key, no port) so that the next start of the bridge (by
+    `codexprov token`, a restart, a key change) is a handoff of about a second."""
+    install.require_installed(layout)
+    with _lock(layout):
+        pid = process.standby_pid(layout)
+        if pid is not None:
+            return StandbyResult(pid, False)
+        return StandbyResult(process.start_standby(layout), True)
 
 
 def restart(layout: Layout, store: Any = None, *, new_port: bool = False) -> UpResult:
@@ -340,6 +360,7 @@ class BridgeStatus:
     config_file: Path
     log_file: Path
     started: float | None
+    standby: int | None = None  # pid of a standby LiteLLM (`bridge standby`), loaded ahead of need
 
     @property
     def fallback_chains(self) -> tuple[tuple[str, ...], ...]:
@@ -359,6 +380,7 @@ class BridgeStatus:
             "upstreams": [u.to_json() for u in self.upstreams],
             "config_file": str(self.config_file),
             "log_file": str(self.log_file),
+            "standby": self.standby,
         }
 
 
@@ -381,6 +403,7 @@ def status(layout: Layout, store: Any = None) -> BridgeStatus:
         config_file=layout.config_file,
         log_file=layout.log_file,
         started=run.get("started") if pid else None,
+        standby=process.standby_pid(layout),
     )
 
 

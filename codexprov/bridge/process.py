@@ -23,7 +23,7 @@ from typing import Any
 
 from codexprov.bridge import identity, litellm_config
 from codexprov.bridge.layout import HOST, Layout, State, read_run, write_private
-from codexprov.bridge.runner import FD_ENV, SECRET_VARS_ENV
+from codexprov.bridge.runner import FD_ENV, SECRET_VARS_ENV, STANDBY_ENV
 from codexprov.errors import CodexprovError, ConflictError
 from codexprov.redact import redact_text
 
@@ -250,6 +250,116 @@ def start(layout: Layout, state: State, secrets: Mapping[str, str], *, timeout: 
     )
 
 
+def _spawn(layout: Layout, tail: list[str], env: dict[str, str], listener: socket.socket | None) -> Any:
+    command = [
+        sys.executable,
+        "-m",
+        "codexprov.bridge.runner",
+        str(layout.log_file),
+        "--",
+        str(layout.venv_python),
+        serve_script(),
+        "--config",
+        str(layout.config_file),
+        *tail,
+    ]
+    options: dict[str, Any] = {"start_new_session": True}
+    if listener is not None:
+        options["pass_fds"] = (listener.fileno(),)
+        env[FD_ENV] = str(listener.fileno())
+    try:
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=layout.root,
+            env=env,
+            **options,
+        )
+    except OSError as err:
+        raise CodexprovError(f"could not start the bridge: {err.strerror or err}") from None
+
+
+def standby_pid(layout: Layout) -> int | None:
+    """The standby's runner, while it is still the process recorded in standby.json."""
+    try:
+        record = json.loads(layout.standby_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    pid = record.get("pid") if isinstance(record, dict) else None
+    if not isinstance(pid, int) or not pid_alive(pid):
+        return None
+    return pid if identity.same_process(pid, record.get("fingerprint")) else None
+
+
+def start_standby(layout: Layout) -> int:
+    """Load a LiteLLM ahead of need, holding no key and no port (POSIX: it needs fd passing). Its
+    runner waits on standby.sock for `handoff`. Returns the runner's pid."""
+    if os.name == "nt" or not hasattr(socket, "send_fds"):  # pragma: no cover - Windows
+        raise CodexprovError("a standby bridge needs a POSIX system (it receives its socket from codexprov)")
+    if len(str(layout.standby_socket)) > 100:
+        raise CodexprovError(
+            f"the bridge folder's path is too long for a Unix socket ({layout.standby_socket})",
+            hint="Move it with CODEXPROV_BRIDGE_DIR to a shorter path.",
+        )
+    layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    env = bridge_env({})
+    env[STANDBY_ENV] = str(layout.standby_socket)
+    proc = _spawn(layout, ["--standby"], env, None)
+    record = {"pid": proc.pid, "started": time.time(), "fingerprint": identity.fingerprint(proc.pid)}
+    write_private(layout.standby_file, json.dumps(record) + "\n")
+    return proc.pid
+
+
+def handoff(layout: Layout, state: State, secrets: Mapping[str, str], *, timeout: float = READY_TIMEOUT) -> int | None:
+    """Start the bridge by handing a standby (if one is there) the port and the keys: a second or so
+    instead of LiteLLM's import. None when there is no standby (the caller starts one the long way)."""
+    pid = standby_pid(layout)
+    if pid is None or not layout.standby_socket.exists():
+        return None
+    listener = bind_listener(state.port)
+    try:
+        write_private(layout.config_file, litellm_config.render_text(state))
+        # Only the keys: the runner masks every value in "env" in the log from now on.
+        message = json.dumps({"port": state.port, "env": dict(secrets)}).encode()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(5)
+            conn.connect(str(layout.standby_socket))
+            socket.send_fds(conn, [message], [listener.fileno()])
+            if conn.recv(16) != b"ok\n":
+                raise OSError("the standby did not take the handoff")
+    except OSError:
+        stop_pid(pid)
+        with contextlib.suppress(OSError):
+            layout.standby_file.unlink()
+        return None  # the long way, then
+    finally:
+        listener.close()
+    record = json.loads(layout.standby_file.read_text(encoding="utf-8"))
+    write_private(layout.run_file, json.dumps({**record, "port": state.port, "started": time.time()}) + "\n")
+    with contextlib.suppress(OSError):
+        layout.standby_file.unlink()
+    if wait_ready(state.port, secrets.get(litellm_config.MASTER_KEY_VAR, ""), pid, timeout=timeout):
+        return pid
+    stop_pid(pid)
+    raise CodexprovError(
+        f"the bridge (a standby, handed the port) did not answer within {timeout:.0f} s",
+        detail=log_tail(layout, 12) or None,
+        hint="See `codexprov bridge logs`; `codexprov bridge restart` starts it the usual way.",
+    )
+
+
+def stop_standby(layout: Layout) -> int | None:
+    pid = standby_pid(layout)
+    if pid is not None:
+        stop_pid(pid)
+    for path in (layout.standby_file, layout.standby_socket):
+        with contextlib.suppress(OSError):
+            path.unlink()
+    return pid
+
+
 def wait_ready(port: int, master_key: str, pid: int, *, timeout: float = READY_TIMEOUT) -> bool:
     """A bridge of ours is starting (its runner `pid` is alive): wait until it proves itself."""
     deadline = time.monotonic() + timeout
@@ -326,9 +436,21 @@ def orphans(layout: Layout) -> list[int]:
                 args = handle.read().split(b"\0")
         except OSError:
             continue
-        if wanted[0] in args and wanted[1] in args and b"codexprov.bridge.runner" not in args:
+        ours = wanted[0] in args and wanted[1] in args and b"codexprov.bridge.runner" not in args
+        if ours and not _has_runner_parent(int(entry)):
             found.append(int(entry))
     return found
+
+
+def _has_runner_parent(pid: int) -> bool:
+    """Whether pid's parent is a bridge runner (then it is not an orphan: a running bridge or standby)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
+            ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+        with open(f"/proc/{ppid}/cmdline", "rb") as handle:
+            return b"codexprov.bridge.runner" in handle.read().split(b"\0")
+    except (OSError, ValueError, IndexError):
+        return False
 
 
 def stop(layout: Layout, port: int | None = None, master_key: str | None = None) -> int | None:

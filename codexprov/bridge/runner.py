@@ -11,11 +11,14 @@ SIGHUP) and exits with LiteLLM's exit code.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 from codexprov.redact import mask, redact_text
@@ -23,21 +26,63 @@ from codexprov.redact import mask, redact_text
 SECRET_VARS_ENV = "CODEXPROV_BRIDGE_SECRET_VARS"
 FD_ENV = "CODEXPROV_BRIDGE_FD"  # serve.FD_VAR
 PARENT_ENV = "CODEXPROV_BRIDGE_PARENT"  # serve.PARENT_VAR
+HANDOFF_ENV = "CODEXPROV_BRIDGE_HANDOFF_FD"  # serve.HANDOFF_VAR
+STANDBY_ENV = "CODEXPROV_BRIDGE_STANDBY"  # the Unix socket a standby waits on
 MAX_LOG_BYTES = 5_000_000
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def _masker(secrets: list[str]):
-    ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
+class _Masker:
+    """Masks the secrets it knows (more arrive with a standby's handoff) and what redact finds."""
 
-    def clean(line: str) -> str:
+    def __init__(self, secrets: list[str]) -> None:
+        self.ordered: list[str] = []
+        self.add(secrets)
+
+    def add(self, secrets: list[str]) -> None:
+        self.ordered = sorted({s for s in [*self.ordered, *secrets] if s}, key=len, reverse=True)
+
+    def __call__(self, line: str) -> str:
+
         line = _ANSI.sub("", line)
-        for secret in ordered:
+        for secret in self.ordered:
             if secret in line:
                 line = line.replace(secret, mask(secret))
         return redact_text(line)
 
-    return clean
+
+def _relay_handoff(path: str, to_child: socket.socket, masker: _Masker, log_fd: int) -> None:
+    """Standby: wait on the Unix socket `path` (0600, in the bridge's 0700 folder) for codexprov's
+    handoff (the listening socket and the keys), learn the keys for masking, pass it all to LiteLLM."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        old = os.umask(0o177)
+        try:
+            server.bind(path)
+        finally:
+            os.umask(old)
+        server.listen(1)
+        conn, _ = server.accept()
+    except OSError as err:
+        os.write(log_fd, f"--- standby: no handoff socket: {err.strerror or err}\n".encode())
+        return
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        server.close()
+    with conn:
+        data, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 4)
+        try:
+            env = json.loads(data.decode("utf-8")).get("env") or {}
+            masker.add([str(v) for v in env.values()])
+            socket.send_fds(to_child, [data], fds)
+            conn.sendall(b"ok\n")
+        finally:
+            for handed in fds:
+                with contextlib.suppress(OSError):
+                    os.close(handed)
 
 
 def _open_log(path: str) -> int:
@@ -55,8 +100,9 @@ def main(argv: list[str]) -> int:
         return 2
     log_path, command = argv[0], argv[2:]
     names = [n for n in os.environ.get(SECRET_VARS_ENV, "").split(",") if n]
-    clean = _masker([os.environ.get(n, "") for n in names])
-    env = {k: v for k, v in os.environ.items() if k != SECRET_VARS_ENV}
+    clean = _Masker([os.environ.get(n, "") for n in names])
+    env = {k: v for k, v in os.environ.items() if k not in (SECRET_VARS_ENV, STANDBY_ENV)}
+    standby_path = os.environ.get(STANDBY_ENV)
     fd = _open_log(log_path)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     os.write(fd, f"--- codexprov bridge starting {stamp} (pid {os.getpid()})\n".encode())
@@ -64,6 +110,13 @@ def main(argv: list[str]) -> int:
     # so that the port is free as soon as LiteLLM is gone.
     listen_fd = int(env.get(FD_ENV) or -1)
     env[PARENT_ENV] = str(os.getpid())
+    passed = [listen_fd] if listen_fd >= 0 else []
+    to_child = from_runner = None
+    if standby_path:
+        # A standby: LiteLLM loads now, and gets its socket and keys later through this pair.
+        to_child, from_runner = socket.socketpair()
+        passed.append(from_runner.fileno())
+        env[HANDOFF_ENV] = str(from_runner.fileno())
     try:
         child = subprocess.Popen(
             command,
@@ -71,7 +124,7 @@ def main(argv: list[str]) -> int:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,
-            pass_fds=(listen_fd,) if listen_fd >= 0 else (),
+            pass_fds=tuple(passed),
         )
     except OSError as err:
         os.write(fd, f"--- could not start LiteLLM: {err.strerror or err}\n".encode())
@@ -80,6 +133,12 @@ def main(argv: list[str]) -> int:
         if listen_fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(listen_fd)
+        if from_runner is not None:
+            from_runner.close()
+    if standby_path and to_child is not None:
+        threading.Thread(
+            target=_relay_handoff, args=(standby_path, to_child, clean, fd), daemon=True, name="handoff"
+        ).start()
 
     def stop(signum: int, frame: object) -> None:
         if child.poll() is None:

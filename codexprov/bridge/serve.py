@@ -12,6 +12,11 @@ this file imports nothing from codexprov. What it adds to LiteLLM's own `litellm
 - **Only the API Codex uses is served**: `/v1/...` and the health probes. LiteLLM's admin UI, SSO
   pages, docs and the management API at the root answer 404; CORS is off (no browser page can
   read an answer).
+- **Signed thinking blocks survive streaming** (`_keep_signed_thinking_when_streaming`), so that
+  Anthropic's extended thinking works over a tool loop.
+- **A standby** (`--standby`, `codexprov bridge standby`): LiteLLM loads ahead of need, holding no
+  key and no port, and waits for codexprov to hand it the listening socket and the keys (through its
+  runner, which learns the keys for masking); the first start then takes about a second.
 - **It dies with its runner** (Linux: PR_SET_PDEATHSIG), so a `kill -9` of the runner leaves no
   LiteLLM behind holding the port.
 """
@@ -27,6 +32,7 @@ import sys
 
 MASTER_KEY_VAR = "CODEXPROV_BRIDGE_MASTER_KEY"
 FD_VAR = "CODEXPROV_BRIDGE_FD"
+HANDOFF_VAR = "CODEXPROV_BRIDGE_HANDOFF_FD"
 PARENT_VAR = "CODEXPROV_BRIDGE_PARENT"
 IDENTITY_PATH = "/codexprov/identity"
 ALLOWED_EXACT = ("/health/liveliness", "/health/readiness", IDENTITY_PATH)
@@ -93,28 +99,84 @@ async def _answer(send, status: int, payload: dict) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _args(argv: list[str]) -> tuple[str, int]:
-    config, port = None, None
+def _keep_signed_thinking_when_streaming() -> None:
+    """LiteLLM 1.108.7, turning a streamed chat answer into Responses events, sends the reasoning
+    item without its signed thinking blocks (`encrypted_content`), which its non-streamed answer
+    carries. Codex streams, so it could not send them back, and Anthropic (extended thinking)
+    refuses the next request of a tool loop: "Expected `thinking` … but found `tool_use`". This puts
+    them back into the streamed item, built the way LiteLLM builds the non-streamed one.
+    (tests/test_bridge_reasoning.py; codexprov pins LiteLLM to the version this was written for.)"""
+    try:
+        from litellm.main import stream_chunk_builder  # type: ignore[import-not-found]
+        from litellm.responses.litellm_completion_transformation import (  # type: ignore[import-not-found]
+            streaming_iterator,
+        )
+        from litellm.responses.litellm_completion_transformation.reasoning_items import (  # type: ignore[import-not-found]
+            encode_thinking_blocks,
+        )
+    except ImportError:
+        return
+    cls = getattr(streaming_iterator, "LiteLLMCompletionStreamingIterator", None)
+    original = getattr(cls, "create_reasoning_output_item_done_event", None)
+    if cls is None or original is None:
+        return
+
+    def create_reasoning_output_item_done_event(self, reasoning_item_id, reasoning_content):
+        event = original(self, reasoning_item_id=reasoning_item_id, reasoning_content=reasoning_content)
+        try:
+            built = stream_chunk_builder(chunks=list(self.collected_chat_completion_chunks))
+            message = built.choices[0].message if built is not None and built.choices else None
+            encoded = encode_thinking_blocks(getattr(message, "thinking_blocks", None) or ())
+            if encoded:
+                event.item.encrypted_content = encoded
+        except Exception as err:  # noqa: BLE001 - never break the stream over this
+            sys.stderr.write(f"codexprov bridge: could not keep the thinking blocks: {type(err).__name__}\n")
+        return event
+
+    cls.create_reasoning_output_item_done_event = create_reasoning_output_item_done_event
+
+
+def _args(argv: list[str]) -> tuple[str, int, bool]:
+    config, port, standby = None, None, False
     it = iter(argv)
     for arg in it:
         if arg == "--config":
             config = next(it, None)
         elif arg == "--port":
             port = next(it, None)
-    if not config or not port:
-        sys.stderr.write("usage: serve.py --config PATH --port PORT\n")
+        elif arg == "--standby":
+            standby = True
+    if not config or not (port or standby):
+        sys.stderr.write("usage: serve.py --config PATH (--port PORT | --standby)\n")
         sys.exit(2)
-    return config, int(port)
+    return config, int(port or 0), standby
+
+
+def _wait_for_handoff() -> tuple[int, str]:
+    """Standby: LiteLLM is loaded; block until codexprov hands over the listening socket and the
+    environment with the keys (through the runner). Returns (socket fd, port)."""
+    import socket
+
+    channel = socket.socket(fileno=int(os.environ.pop(HANDOFF_VAR)))
+    sys.stdout.write("codexprov bridge: standby ready (LiteLLM loaded, no key yet)\n")
+    sys.stdout.flush()
+    data, fds, _flags, _addr = socket.recv_fds(channel, 1 << 20, 4)
+    channel.close()
+    if not fds:
+        sys.stderr.write("serve.py: the handoff carried no socket\n")
+        sys.exit(2)
+    message = json.loads(data.decode("utf-8"))
+    os.environ.update({str(k): str(v) for k, v in (message.get("env") or {}).items()})
+    return fds[0], str(message["port"])
 
 
 def main(argv: list[str]) -> int:
     # Run by path: this folder (codexprov/bridge) would shadow top-level modules (process, install…).
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
-    config, port = _args(argv)
+    config, port, standby = _args(argv)
     _die_with_parent()
-    key = os.environ.get(MASTER_KEY_VAR, "")
-    if len(key) < 32:
+    if not standby and len(os.environ.get(MASTER_KEY_VAR, "")) < 32:
         sys.stderr.write(f"serve.py: {MASTER_KEY_VAR} is missing or too short\n")
         return 2
     fd = os.environ.pop(FD_VAR, "")
@@ -127,6 +189,14 @@ def main(argv: list[str]) -> int:
     from starlette.middleware.cors import CORSMiddleware  # type: ignore[import-not-found]
 
     app.user_middleware = [m for m in app.user_middleware if m.cls is not CORSMiddleware]
+    _keep_signed_thinking_when_streaming()
+    if standby:
+        handed, port_text = _wait_for_handoff()
+        fd, port = str(handed), int(port_text)
+    key = os.environ.get(MASTER_KEY_VAR, "")
+    if len(key) < 32:
+        sys.stderr.write(f"serve.py: {MASTER_KEY_VAR} is missing or too short\n")
+        return 2
     options = {
         "log_level": "warning",
         "access_log": False,

@@ -58,6 +58,8 @@ def status_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-reada
     }[status.health]
     litellm = f"LiteLLM {status.installed}" if status.installed else "LiteLLM not installed (codexprov bridge install)"
     out(f"bridge:    {health}")
+    if status.standby:
+        out(f"standby:   LiteLLM loaded ahead of need (pid {status.standby}); the next start takes about a second")
     if status.base_url:
         out(f"url:       {status.base_url}")
     out(f"engine:    {litellm}; tested range {status.requirement}; {status.venv}")
@@ -197,3 +199,21 @@ def fallback_cmd(
         say(f"{provider_id} has no fallback now")
     else:
         say(f"fallback: {' -> '.join(chain)} (on 429, 5xx and timeouts, the same model name at {other_id})")
+
+
+@bridge_app.command("standby")
+def standby_cmd(stop: bool = typer.Option(False, "--stop", help="Stop the standby LiteLLM.")) -> None:
+    """Load LiteLLM ahead of need (no key, no port): the next bridge start takes about a second."""
+    from codexprov.bridge import manage, process
+
+    layout = _layout()
+    if stop:
+        pid = process.stop_standby(layout)
+        say(f"standby stopped (pid {pid})" if pid else "no standby was loaded")
+        return
+    result = manage.standby(layout)
+    verb = "loading" if result.started else "already loaded"
+    say(
+        f"standby LiteLLM {verb} (pid {result.pid}): it holds no key and no port until the bridge next "
+        "starts, which then takes about a second; it stays resident (~300 MB) until then"
+    )

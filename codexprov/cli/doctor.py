@@ -27,6 +27,12 @@ def doctor_cmd(
     ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable report (check ids, status, message, fix)."),
     offline: bool = typer.Option(False, "--offline", help="Static checks only; no network."),
+    no_spend: bool = typer.Option(
+        False,
+        "--no-spend",
+        help="Token-free: skip the one streamed Codex-shaped request to the active provider (capped at 16 "
+        "output tokens) and keep only the probes no server bills.",
+    ),
     live: bool = typer.Option(
         False,
         "--live",
@@ -88,6 +94,7 @@ def doctor_cmd(
             timeout=timeout,
             all_=all_,
             progress=progress.say,
+            no_spend=no_spend,
             **common,
         )
     if as_json:

@@ -44,6 +44,7 @@ def run_doctor(
     codex_run: bool = False,
     codex_timeout: float = 60.0,
     progress: Callable[[str], None] | None = None,
+    no_spend: bool = False,
 ) -> Report:
     """Static checks over every config file Codex reads, then (unless offline) the network checks.
 
@@ -56,7 +57,9 @@ def run_doctor(
     active provider) plus what was named (`provider`, `profile`); findings about other providers
     and profile files are kept with scope "other" and count only with `all_`. `codex_run` (with
     `live`) also runs the installed Codex on a throwaway copy of the setup (doctor/codexrun.py).
-    `progress` is told what is being done, for a terminal to show.
+    `progress` is told what is being done, for a terminal to show. Unless `offline` or `no_spend`,
+    the provider plain `codex` uses gets one streamed Codex-shaped request capped at a few output
+    tokens (doctor/stream.py); the others get only the token-free probes.
     """
     from codexprov.doctor import static
     from codexprov.doctor.layers import load_layers
@@ -69,35 +72,48 @@ def run_doctor(
     if system_config is None and env.get("CODEXPROV_SYSTEM_CONFIG"):
         system_config = Path(env["CODEXPROV_SYSTEM_CONFIG"])
     layers, load_findings = load_layers(paths, env=env, cwd=cwd, system_config=system_config)
+    from codexprov.doctor import codexload
+
+    # Codex's own verdict on loading this configuration runs while the other checks do.
+    loading = codexload.start(paths, codex_info, env=env, cwd=cwd, layers=layers)
     user_broken = any(f.file == str(paths.config_file) and f.status == "fail" for f in load_findings)
-    result = static.run_static(
-        paths, layers, codex_info, env=env, store=store, open_store=open_store, provider=provider
-    )
-    if (
-        provider is not None
-        and provider not in result.tables
-        and provider not in static.builtin_ids(codex_info)
-        and not user_broken
-    ):
-        from codexprov.providers import not_found
-
-        raise not_found(provider, sorted(set(result.tables) | static.builtin_ids(codex_info)), str(paths.config_file))
-    if profile is not None and not any(layer.kind == "profile" and layer.name == profile for layer in layers):
-        raise NotFoundError(
-            f"no profile `{profile}`: {paths.codex_home / (profile + '.config.toml')} does not exist",
-            hint="`codexprov profile list` shows the profiles.",
+    try:
+        result = static.run_static(
+            paths, layers, codex_info, env=env, store=store, open_store=open_store, provider=provider
         )
-    findings = [*result.findings[:1], *load_findings, *result.findings[1:]]
-    from codexprov.doctor.bridge import check_bridge
+        if (
+            provider is not None
+            and provider not in result.tables
+            and provider not in static.builtin_ids(codex_info)
+            and not user_broken
+        ):
+            from codexprov.providers import not_found
 
-    findings += check_bridge(result, env, offline=offline, timeout=timeout, transport=transport)
-    if not offline:
-        targets = build_targets(result, env)
-        if progress is not None and targets:
-            progress(f"probing {len(targets)} provider{'s' if len(targets) != 1 else ''}")
-        findings += _network(
-            targets, timeout=timeout, live=live, transport=transport, codex_version=codex_info.version_text
-        )
+            raise not_found(
+                provider, sorted(set(result.tables) | static.builtin_ids(codex_info)), str(paths.config_file)
+            )
+        if profile is not None and not any(layer.kind == "profile" and layer.name == profile for layer in layers):
+            raise NotFoundError(
+                f"no profile `{profile}`: {paths.codex_home / (profile + '.config.toml')} does not exist",
+                hint="`codexprov profile list` shows the profiles.",
+            )
+        findings = [*result.findings[:1], *load_findings, *result.findings[1:]]
+        from codexprov.doctor.bridge import check_bridge
+
+        findings += check_bridge(result, env, offline=offline, timeout=timeout, transport=transport)
+        if not offline:
+            targets = build_targets(result, env, codex_info.version_text)
+            if not no_spend:
+                targets = _with_stream(targets, result, paths, codex_info, env.get("TERM"))
+            if progress is not None and targets:
+                progress(f"probing {len(targets)} provider{'s' if len(targets) != 1 else ''}")
+            findings += _network(
+                targets, timeout=timeout, live=live, transport=transport, codex_version=codex_info.version_text
+            )
+    except BaseException:
+        codexload.cancel(loading)
+        raise
+    findings += codexload.finish(loading, paths, findings)
     in_use = _in_use(result, layers, provider, profile)
     if live and codex_run:
         from codexprov.doctor.codexrun import run_codex_turn
@@ -142,9 +158,13 @@ def _scoped(finding: Finding, in_use: set[str], layers: list[Any], profile: str 
     return dataclasses.replace(finding, scope="other") if other else finding
 
 
-def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
+def build_targets(result: Any, env: Mapping[str, str], codex_version: str | None = None) -> list[ProviderTarget]:
     """What the network checks probe: every checked provider that has a base URL, keys resolved."""
+    from codexprov.bridge.layout import read_state, resolve
     from codexprov.codex.wire import authorization_value
+
+    state = read_state(resolve(env))
+    bridged = {pid for pid in result.order if state is not None and state.get(pid) is not None}
 
     targets = []
     for pid in result.order:
@@ -170,6 +190,8 @@ def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
         has_key = key is not None or any(is_key_header(str(h)) for h in headers)
         query = merged.get("query_params")
         model = result.model if pid == result.active else result.profile_models.get(pid)
+        idle = merged.get("stream_idle_timeout_ms")
+        retries = merged.get("request_max_retries")
         targets.append(
             ProviderTarget(
                 id=pid,
@@ -178,9 +200,33 @@ def build_targets(result: Any, env: Mapping[str, str]) -> list[ProviderTarget]:
                 headers=headers,
                 model=model,
                 has_key=has_key,
+                idle_timeout_ms=idle if isinstance(idle, int) and not isinstance(idle, bool) and idle > 0 else 300_000,
+                request_retries=retries
+                if isinstance(retries, int) and not isinstance(retries, bool) and retries >= 0
+                else 4,
+                codex_version=codex_version,
+                bridged=pid in bridged,
+                asks_models=merged.get("requires_openai_auth") is True,
             )
         )
     return targets
+
+
+def _with_stream(
+    targets: list[ProviderTarget], result: Any, paths: Any, info: Any, term: str | None
+) -> list[ProviderTarget]:
+    """The active provider's target, set to send the streamed request (shape from the installed Codex)."""
+    import dataclasses
+    import functools
+
+    from codexprov.doctor.stream import capture_shape
+
+    return [
+        dataclasses.replace(t, stream=functools.partial(capture_shape, paths, info, t.model, term))
+        if t.id == result.active and t.model
+        else t
+        for t in targets
+    ]
 
 
 def sendable_headers(table: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, str | bytes]:

@@ -37,6 +37,7 @@ EXPLAINED_BY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
     (re.compile(pattern, re.I), checks)
     for pattern, checks in (
         (r"Quota exceeded|insufficient_quota", ("net.quota",)),
+        (r"stream disconnected|idle timeout|response\.completed", ("net.stream",)),
         (r"\b429\b|Too Many Requests", ("net.rate-limit",)),
         (r"Missing environment variable", ("key.env-missing",)),
         (r"auth command|failed to start", ("key.auth-command", "key.keyring-missing", "key.keyring-unavailable")),
@@ -45,7 +46,7 @@ EXPLAINED_BY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
             ("key.format", "key.env-missing", "key.keyring-missing", "net.models", "net.responses-route"),
         ),
         (r"\b405\b|Method Not Allowed", ("net.redirect", "net.responses-route")),
-        (r"does not exist|model_not_found|model .* not found", ("net.models",)),
+        (r"does not exist|model_not_found|model .* not found", ("net.stream", "net.models")),
         (
             r"\b404\b|Not Found",
             ("net.responses-route", "net.models", "provider.base-url-endpoint", "provider.azure-path"),
@@ -60,6 +61,7 @@ EXPLAINED_BY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
             ("config.invalid", "profile.legacy-default", "provider.builtin-fields", "provider.auth-conflict"),
         ),
         (r"error sending request|connect|dns|tls|certificate", ("net.reachable",)),
+        (r"\b400\b|Bad Request|invalid_request_error|Unsupported", ("net.stream", "provider.gateway-requests")),
     )
 )
 
@@ -166,7 +168,10 @@ def run_codex_turn(
     else:
         line = last_error(err_text or out or "")
         message = f"Codex did not finish the turn (exit {proc.returncode}): {redact_text(line)}"
+        # A load error is Codex's own words about its config: codex.load (doctor/codexload.py) ran the same loader.
         check = explain(line, failed)
+        if check not in failed and "codex.load" in failed:
+            check = "codex.load"
     fix = None
     if check is not None:
         message += f" (explained by {check})"

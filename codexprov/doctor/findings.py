@@ -21,6 +21,8 @@ class FixKind(str, enum.Enum):
     RENAME_RESERVED = "rename-reserved"  # [model_providers.<built-in>] -> <id>-custom
     SET_WIRE_API = "set-wire-api"  # wire_api = "responses"
     DROP_FIELD = "drop-field"  # a provider field Codex ignores (finding.key names it)
+    UNQUOTE_NUMBER = "unquote-number"  # `x = "600000"` -> `x = 600000` (finding.key: the dotted key path)
+    DROP_CATALOG = "drop-catalog"  # a model_catalog_json codexprov wrote, whose file is gone
     MIGRATE_KEY = "migrate-key"  # a plain-text key -> the keyring (codexprov key migrate)
 
     @property
@@ -73,6 +75,14 @@ class ProviderTarget:
     headers: dict[str, str | bytes] = field(default_factory=dict)  # static + env headers + Authorization, as sent
     model: str | None = None  # the model Codex would use with it (active provider or profile)
     has_key: bool = False
+    # The provider plain `codex` uses gets one streamed Codex-shaped request (doctor/stream.py):
+    # `stream` returns its shape (the installed Codex's, or None for codexprov's copy).
+    stream: Any = field(default=None, compare=False)
+    idle_timeout_ms: int = 300_000  # stream_idle_timeout_ms as Codex reads it for this provider
+    request_retries: int = 4  # request_max_retries: how often Codex asks again after a 429 or a 5xx
+    codex_version: str | None = None
+    bridged: bool = False  # goes through codexprov's bridge: judged by the bridge checks and the stream
+    asks_models: bool = False  # Codex fetches /models from it (OpenAI login); else an unlisted model may still work
 
 
 @dataclass(frozen=True)

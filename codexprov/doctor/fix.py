@@ -18,6 +18,7 @@ and project configs are left to the user. Nothing here prints or prompts.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 from codexprov import credentials, keys
 from codexprov.config import edit
 from codexprov.config.document import load
+from codexprov.config.edit import scoped_edit, set_root_keys
 from codexprov.config.textedit import Duplicate, find_duplicate, remove_duplicate, rename_table
 from codexprov.config.transaction import apply_edit, apply_text_edit
 from codexprov.doctor.findings import FixKind, Report
@@ -76,6 +78,11 @@ def plan_fixes(paths: Paths, report: Report) -> list[FixAction]:
                         duplicate=dup,
                     )
                 )
+        elif kind in (FixKind.UNQUOTE_NUMBER, FixKind.DROP_CATALOG) and finding.key:
+            if (kind, finding.key, str(file)) not in seen:
+                seen.add((kind, finding.key, str(file)))
+                what = "unquote the number in" if kind is FixKind.UNQUOTE_NUMBER else "drop the dangling"
+                actions.append(FixAction(kind, finding.check, file, None, f"{what} {finding.key}", (finding.key,)))
         elif finding.provider is None:
             continue  # every other fix edits one provider's table
         elif kind is FixKind.SET_WIRE_API:
@@ -122,6 +129,8 @@ def apply_fix(
         return (_table_edit(paths, action, {}, action.fields, dry_run),)
     if action.kind is FixKind.RENAME_RESERVED:
         return _rename(paths, action, dry_run)
+    if action.kind in (FixKind.UNQUOTE_NUMBER, FixKind.DROP_CATALOG):
+        return (_value_edit(paths, action, dry_run),)
     if action.kind is FixKind.MIGRATE_KEY:
         if store is None and not dry_run:
             store = credentials.open_store()
@@ -151,6 +160,57 @@ def _table_edit(
     return update_provider_fields(
         paths, action.provider, set_fields, drop, dry_run=dry_run, description=action.description, file=action.file
     )
+
+
+def _value_edit(paths: Any, action: FixAction, dry_run: bool) -> Any:
+    """One value at a dotted key path of config.toml: a quoted number unquoted, or the key dropped."""
+    path = tuple(action.fields[0].split("."))
+    unquote = action.kind is FixKind.UNQUOTE_NUMBER
+
+    def number(text: str) -> int | float:
+        try:
+            return int(text)
+        except ValueError:
+            return float(text)
+
+    def at(node: Any) -> Any:
+        for part in path[:-1]:
+            node = node.get(part) if hasattr(node, "get") else None
+            if node is None:
+                raise CodexprovError(
+                    f"{action.file} no longer sets {action.fields[0]}; nothing was written",
+                    hint="Run `codexprov doctor` again.",
+                )
+        return node
+
+    def change(container: Any) -> None:
+        value = container.get(path[-1]) if hasattr(container, "get") else None
+        if not isinstance(value, str) or (unquote and not _is_number(value)):
+            raise CodexprovError(
+                f"{action.fields[0]} in {action.file} changed meanwhile; nothing was written",
+                hint="Run `codexprov doctor` again.",
+            )
+        if unquote:
+            container[path[-1]] = number(str(value).strip())
+        else:
+            del container[path[-1]]
+
+    def transform(snap: Any) -> str:
+        if len(path) == 1:
+            change(dict(snap.data))  # checks the value is still what the finding saw
+            value = number(str(snap.data[path[0]]).strip()) if unquote else None
+            return set_root_keys(snap.text, {path[0]: value})  # None deletes it
+        return scoped_edit(snap.text, path[:-1], lambda doc: change(at(doc)))
+
+    def expect(data: dict[str, Any]) -> dict[str, Any]:
+        change(at(data))
+        return data
+
+    return apply_edit(paths, action.file, transform, dry_run=dry_run, description=action.description, expect=expect)
+
+
+def _is_number(text: str) -> bool:
+    return re.fullmatch(r"\s*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+)\s*", text) is not None
 
 
 def free_id(taken: set[str], wanted: str) -> str:

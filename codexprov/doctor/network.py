@@ -104,6 +104,13 @@ class _Prober(Transport):
             ]
         deadline = time.monotonic() + self.timeout
         models_url, responses_url, chat_url = root + "/models", root + "/responses", root + "/chat/completions"
+        streaming = None
+        if target.stream is not None and target.model:
+            from codexprov.doctor import stream
+
+            streaming = asyncio.ensure_future(stream.send(self.client, target, responses_url, self.timeout))
+        if target.bridged:
+            return await self.bridged(target, responses_url, streaming)
         models, responses = await asyncio.gather(
             self.request("GET", models_url, target, deadline),
             self.request("POST", responses_url, target, deadline, body={}),
@@ -115,6 +122,9 @@ class _Prober(Transport):
             )
         answered = [a for a in (models, responses) if a.status is not None]
         if not answered:
+            if streaming is not None:
+                streaming.cancel()
+                checks.append("net.stream")
             return [_unreachable(target, root, models, self.timeout)] + [
                 Finding(c, "skip", f"{c} skipped: {pid} is unreachable (net.reachable)", provider=pid) for c in checks
             ]
@@ -129,6 +139,10 @@ class _Prober(Transport):
         findings.append(_responses_finding(target, responses_url, responses, chat, key_failed))
         conditions = _condition_findings(target, responses_url, models, responses)
         findings += conditions
+        if streaming is not None:
+            from codexprov.doctor import stream
+
+            findings.append(stream.finding(target, responses_url, await streaming, findings))
         if live:
             blocking = next((f for f in conditions if f.status == "fail"), None)
             if responses.status in (404, 405) and not responses.method_changed:
@@ -152,6 +166,20 @@ class _Prober(Transport):
                 )
             else:
                 findings.append(await self.live(target, responses_url))
+        return findings
+
+    async def bridged(self, target: ProviderTarget, url: str, streaming: Any) -> list[Finding]:
+        """A provider behind codexprov's bridge: LiteLLM lists `*` and answers a body-less probe with
+        a 500, so the generic probes would cry wolf; the bridge checks and the streamed request judge it."""
+        pid = target.id
+        findings = [
+            Finding(c, "skip", f"{c} skipped: {pid} goes through codexprov's bridge (see bridge.*)", provider=pid)
+            for c in ("net.models", "net.responses-route")
+        ]
+        if streaming is not None:
+            from codexprov.doctor import stream
+
+            findings.append(stream.finding(target, url, await streaming, findings))
         return findings
 
     async def live(self, target: ProviderTarget, url: str) -> Finding:
@@ -201,6 +229,17 @@ def _models_finding(target: ProviderTarget, url: str, answer: _Answer) -> Findin
         if close
         else f"codexprov use {pid} --model MODEL (one listed by GET {shown})"
     )
+    if not target.asks_models:
+        # Codex never asks this provider for its model list: a server may serve models it does not
+        # list (Azure deployment names, gateway aliases). The streamed request (net.stream) decides.
+        return Finding(
+            "net.models",
+            "warn",
+            f"`{_one_line(target.model)}` is not among the {_count(len(ids), 'model')} the server lists{hint}; "
+            "Codex does not ask for that list, so this matters only if the server does not serve it (net.stream tells)",
+            provider=pid,
+            fix=fix,
+        )
     return Finding(
         "net.models",
         "fail",
@@ -362,15 +401,18 @@ def _condition_findings(target: ProviderTarget, url: str, models: _Answer, respo
             )
         )
     elif responses.status == 429:
-        after = f", Retry-After {responses.retry_after} s" if responses.retry_after else ""
+        # Still limited after being asked again, as Codex asks again: Codex's retries run out and the
+        # turn fails (`exceeded retry limit, last status: 429 Too Many Requests`).
+        after = f"; the server says to retry after {responses.retry_after} s" if responses.retry_after else ""
         out.append(
             Finding(
                 "net.rate-limit",
-                "warn",
-                f"POST {shown} is rate-limited right now (HTTP 429{after}, {_count(responses.attempts, 'try', 'tries')}): "
-                f"Codex retries a few times, then stops; a limit like this clears by itself ({responses.server_text()})",
+                "fail",
+                f"POST {shown} is rate-limited (HTTP 429 on {_count(responses.attempts, 'try', 'tries')}{after}): "
+                f"Codex retries a few times, then the turn fails ({responses.server_text()})",
                 provider=pid,
-                fix="wait and try again, or ask the provider for a higher rate limit",
+                fix=(f"wait {responses.retry_after} s and try again" if responses.retry_after else "wait and try again")
+                + ", or ask the provider for a higher rate limit",
             )
         )
     elif responses.first_status == 429:

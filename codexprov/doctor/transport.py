@@ -17,6 +17,15 @@ from codexprov.redact import redact_text
 
 # Waits before asking again after a 429 rate limit or a 5xx (Codex retries those, with backoff).
 RETRY_WAITS = (0.25, 0.5)
+
+
+def retry_waits(retries: int) -> tuple[float, ...]:
+    """The waits of Codex's own retries: `request_max_retries` of them (default 4), 200 ms doubling
+    (Codex adds ±10% jitter). A limit that clears within them clears for Codex too; one that outlasts
+    them fails Codex's turn."""
+    return tuple(0.2 * 2**i for i in range(max(0, min(retries, 6))))
+
+
 _MAX_SERVER_TEXT = 160
 
 
@@ -209,12 +218,12 @@ class Transport:
     async def asked_again(
         self, method: str, url: str, target: ProviderTarget, deadline: float, first: Answer, body: Any
     ) -> Answer:
-        """Ask again after a 429 rate limit or a 5xx, as Codex retries them (short waits, within the deadline)."""
+        """Ask again after a 429 rate limit or a 5xx, as Codex retries them (its waits, within the deadline)."""
         import asyncio
         import dataclasses
 
         answer, attempts = first, 1
-        for wait in RETRY_WAITS:
+        for wait in retry_waits(target.request_retries):
             if not answer.transient or time.monotonic() + wait >= deadline:
                 break
             await asyncio.sleep(wait)
