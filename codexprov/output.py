@@ -181,18 +181,23 @@ _NOTE_STYLE = {"warning": "yellow", "notice": "yellow", "next": "yellow", "done"
 def render(outcome, *, dry_run_message: str = "dry run: nothing was written") -> None:
     """Render a use case's Outcome: diffs and a dry-run line, or one line per file written; then
     its notes (warnings prefixed `warning:`)."""
-    if outcome.dry_run:
-        for result in outcome.edits:
-            show_diff(result.diff)
-        say(dry_run_message)
-    else:
-        for result in outcome.edits:
-            say(edit_line(result))
+    render_edits(outcome.edits, dry_run=outcome.dry_run, dry_run_message=dry_run_message)
     for note in outcome.notes:
         text = f"warning: {note.text}" if note.level == "warning" else note.text
         say(text, style=_NOTE_STYLE.get(note.level))
     if outcome.error is not None:
         raise outcome.error
+
+
+def render_edits(edits, *, dry_run: bool, dry_run_message: str = "dry run: nothing was written") -> None:
+    """The edits part of `render`: diffs and a dry-run line, or one line per file written."""
+    if dry_run:
+        for result in edits:
+            show_diff(result.diff)
+        say(dry_run_message)
+    else:
+        for result in edits:
+            say(edit_line(result))
 
 
 _DIFF_STYLE = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from codexprov.output import out, out_json, render, render_provider_list, say
+from codexprov.output import out, out_json, render_edits, render_provider_list, say
 
 if TYPE_CHECKING:
     from codexprov.paths import Paths
@@ -40,10 +40,9 @@ def show(paths: Paths, provider_id: str, *, as_json: bool) -> None:
 def use(paths: Paths, codex_binary: str | None, provider_id: str, *, model: str | None, dry_run: bool) -> None:
     """`use ID [--model M] [--dry-run]`: the edit, the remembered-models check, the sessions note."""
     from codexprov import providers
-    from codexprov.result import Outcome
 
     result = providers.use_provider(paths, provider_id, model=model, dry_run=dry_run)
-    render(Outcome((result,), dry_run=result.dry_run))
+    render_edits((result,), dry_run=result.dry_run)  # render(Outcome(...)) without importing result.py
     if model is not None:
         # No network here (use is typed often): the list `codexprov models ID` or `add` last fetched.
         from codexprov.served_models import check_remembered

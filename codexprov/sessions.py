@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +91,7 @@ def find_sessions(codex_home: Path, cache_dir: Path | None = None) -> SessionLis
     index = SessionIndex.open(cache_dir, codex_home)
     problems: list[str] = []
     found: dict[str, Session] = {}
-    for path, inode, archived in _rollout_files(codex_home):
+    for path, inode, archived in _rollout_files(codex_home, index):
         session = index.rollout(path, inode, archived)
         if session is None:
             problems.append(f"{path}: no session_meta on its first line")
@@ -116,36 +117,59 @@ def has_sessions(codex_home: Path) -> bool:
     return any((codex_home / folder).is_dir() for folder, _ in ROLLOUT_FOLDERS) or _state_db(codex_home) is not None
 
 
-def _rollout_files(codex_home: Path) -> list[tuple[Path, int, bool]]:
+def _rollout_files(codex_home: Path, index: SessionIndex | None = None) -> list[tuple[str, int, bool]]:
     """(path, inode, archived) of every `rollout-*.jsonl` under the rollout folders, as
     `sorted(root.rglob("rollout-*.jsonl"))` finds them (symbolic links to folders are not followed);
-    the inode comes with the listing on POSIX (no stat per file)."""
-    found: list[tuple[Path, int, bool]] = []
+    the inode comes with the listing on POSIX (no stat per file). With an index, a folder whose
+    mtime is what it was (and not from the last seconds) is not listed again (SessionIndex.listing)."""
+    found: list[tuple[str, int, bool]] = []
     for folder, archived in ROLLOUT_FOLDERS:
         root = codex_home / folder
         if not root.is_dir():
             continue
-        hits: list[tuple[Path, int]] = []
+        hits: list[tuple[str, int]] = []
         pending = [str(root)]
         while pending:
-            try:
-                entries = list(os.scandir(pending.pop()))
-            except OSError:
+            where = pending.pop()
+            listed = index.listing(where) if index is not None else _list_folder(where)
+            if listed is None:
                 continue
-            for entry in entries:
-                try:
-                    is_dir = entry.is_dir() and not entry.is_symlink()
-                    if entry.name.startswith("rollout-") and entry.name.endswith(".jsonl"):
-                        hits.append((Path(entry.path), entry.inode()))
-                except OSError:
-                    continue
-                if is_dir:
-                    pending.append(entry.path)
-        found += [(path, inode, archived) for path, inode in sorted(hits)]
+            files, folders = listed
+            hits += [(os.path.join(where, name), inode) for name, inode in files]
+            pending += [os.path.join(where, name) for name in folders]
+        hits.sort(key=_path_order)
+        found += [(path, inode, archived) for path, inode in hits]
     return found
 
 
-_INDEX_VERSION = 1
+def _path_order(hit: tuple[str, int]) -> Any:
+    """Sort as Path objects sort (part by part; case-blind on Windows) without making 200 of them."""
+    return hit[0].split(os.sep) if os.name == "posix" else Path(hit[0])
+
+
+def _list_folder(where: str) -> tuple[list[list[Any]], list[str]] | None:
+    """([name, inode] of its rollout files, names of its sub-folders), or None when unreadable."""
+    try:
+        entries = list(os.scandir(where))
+    except OSError:
+        return None
+    files: list[list[Any]] = []
+    folders: list[str] = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir() and not entry.is_symlink()
+            if entry.name.startswith("rollout-") and entry.name.endswith(".jsonl"):
+                files.append([entry.name, entry.inode()])
+        except OSError:
+            continue
+        if is_dir:
+            folders.append(entry.name)
+    return files, folders
+
+
+_INDEX_VERSION = 2
+# A folder changed this recently may change again within its mtime's granularity: list it again.
+_SETTLED_NS = 2_000_000_000
 
 
 class SessionIndex:
@@ -153,7 +177,8 @@ class SessionIndex:
 
     A rollout file's first line (session_meta) is written once, when the session starts, and never
     changes: Codex only appends. So an entry is reused while a file of that path has the same inode
-    (a file that did not hold a session_meta yet is not kept: it is read again next time). The
+    (a file that did not hold a session_meta yet is not kept: it is read again next time), and a
+    folder is not even listed again while its mtime is unchanged (see `listing`). The
     threads of the state database are reused while the database and its `-wal` file have the same
     size, mtime and inode. Only data (JSON), read only from a folder that is this user's alone, as
     the parse cache (config/cache.py); anything unreadable is a miss, never an error."""
@@ -163,7 +188,9 @@ class SessionIndex:
         self.home = home
         self.files: dict[str, Any] = data.get("files") if isinstance(data.get("files"), dict) else {}  # type: ignore[assignment]
         self.db: dict[str, Any] = data.get("db") if isinstance(data.get("db"), dict) else {}  # type: ignore[assignment]
+        self.dirs: dict[str, Any] = data.get("dirs") if isinstance(data.get("dirs"), dict) else {}  # type: ignore[assignment]
         self.seen: dict[str, Any] = {}
+        self.seen_dirs: dict[str, Any] = {}
         self.changed = False
 
     @classmethod
@@ -184,8 +211,34 @@ class SessionIndex:
             data = {}
         return cls(file, str(codex_home), data)
 
-    def rollout(self, path: Path, inode: int, archived: bool) -> Session | None:
-        key = str(path)
+    def listing(self, where: str) -> tuple[list[list[Any]], list[str]] | None:
+        """_list_folder(where), or what it gave last time while the folder's mtime is the same: a
+        file created, deleted or renamed in a folder changes its mtime (appending to one does
+        not, and a rollout's first line never changes). A folder modified in the last two seconds
+        is listed again: two changes within one tick of its clock leave the same mtime."""
+        try:
+            mtime = os.stat(where).st_mtime_ns
+        except OSError:
+            return None
+        entry = self.dirs.get(where)
+        if (
+            isinstance(entry, list)
+            and len(entry) == 3
+            and entry[0] == mtime
+            and time.time_ns() - mtime > _SETTLED_NS
+            and isinstance(entry[1], list)
+            and isinstance(entry[2], list)
+        ):
+            self.seen_dirs[where] = entry
+            return entry[1], entry[2]
+        listed = _list_folder(where)
+        if listed is not None:
+            self.seen_dirs[where] = [mtime, *listed]
+        self.changed = True
+        return listed
+
+    def rollout(self, path: str, inode: int, archived: bool) -> Session | None:
+        key = path
         entry = self.files.get(key)
         if isinstance(entry, list) and len(entry) == 6 and entry[0] == inode:
             _, sid, provider, started, cwd, cli_version = entry
@@ -215,9 +268,11 @@ class SessionIndex:
 
     def save(self) -> None:
         """Write the index when something was read afresh (or a file went away)."""
-        if self.file is None or not (self.changed or self.seen.keys() != self.files.keys()):
+        if self.file is None or not (
+            self.changed or self.seen.keys() != self.files.keys() or self.seen_dirs.keys() != self.dirs.keys()
+        ):
             return
-        data = {"version": _INDEX_VERSION, "home": self.home, "files": self.seen, "db": self.db}
+        data = {"version": _INDEX_VERSION, "home": self.home, "dirs": self.seen_dirs, "files": self.seen, "db": self.db}
         folder = self.file.parent
         tmp = folder / f".{self.file.name}.{os.getpid()}.tmp"
         try:
@@ -243,9 +298,9 @@ def _stamp(path: Path) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
-def _read_rollout(path: Path, archived: bool) -> Session | None:
+def _read_rollout(path: str, archived: bool) -> Session | None:
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             first = handle.readline(_FIRST_LINE_LIMIT)
         record = json.loads(first)
     except (OSError, ValueError):
@@ -260,7 +315,7 @@ def _read_rollout(path: Path, archived: bool) -> Session | None:
         cwd=_text(payload.get("cwd")),
         cli_version=_text(payload.get("cli_version")),
         archived=archived,
-        path=str(path),
+        path=path,
     )
 
 

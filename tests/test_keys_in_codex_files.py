@@ -158,3 +158,15 @@ def test_codex_works_from_the_keyring_after_the_key_leaves_auth_json(
         assert [p for p in isolated_home.rglob("*") if p.is_file() and key.encode() in p.read_bytes()] == []
     finally:
         credentials.open_store().delete(pid)
+
+
+def test_doctor_fix_moves_it_too(run_cli, codex_home, memory_keyring, no_outside_configs):
+    auth = setup(codex_home)
+    before = auth.read_bytes()
+    result = run_cli("doctor", "--offline", "--fix", "--yes")
+    assert "fixed: move plain-text keys into the keyring (custom; auth.json left as it is): wrote" in result.stderr
+    assert memory_keyring.get_password("codexprov", "custom") == KEY
+    table = tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8"))["model_providers"]["custom"]
+    assert "requires_openai_auth" not in table and table["auth"]["args"] == ["token", "custom"]
+    assert auth.read_bytes() == before
+    assert KEY not in result.stdout + result.stderr

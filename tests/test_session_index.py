@@ -133,3 +133,48 @@ def test_use_notes_sessions_through_the_index(run_cli, codex_home: Path, config_
     assert first.stderr.splitlines()[-1] == note.format("1 on other")
     second = run_cli("use", "other")
     assert second.stderr.splitlines()[-1] == note.format("1 on acme")
+
+
+def _age_folders(codex_home: Path, seconds: int = 60) -> None:
+    """Give every rollout folder an mtime in the past (settled: not listed again while unchanged)."""
+    import time
+
+    past = time.time_ns() - seconds * 1_000_000_000
+    for root in (codex_home / "sessions", codex_home / "archived_sessions"):
+        for folder in [root, *(p for p in root.rglob("*") if p.is_dir())] if root.is_dir() else []:
+            os.utime(folder, ns=(past, past))
+
+
+def test_settled_folders_are_not_listed_again(
+    codex_home: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_rollout(codex_home, "s-1", "acme")
+    write_rollout(codex_home, "s-2", "other", day="2026/11/21")
+    _age_folders(codex_home)
+    cold = find_sessions(codex_home, cache_dir)
+    listed: list[str] = []
+    real = sessions._list_folder
+
+    def counting(where: str):
+        listed.append(where)
+        return real(where)
+
+    monkeypatch.setattr(sessions, "_list_folder", counting)
+    assert find_sessions(codex_home, cache_dir) == cold
+    assert listed == []
+    # A new session in a settled folder changes that folder's mtime: it is listed again.
+    write_rollout(codex_home, "s-3", "local", day="2026/11/21")
+    warm = find_sessions(codex_home, cache_dir)
+    assert listed == [str(codex_home / "sessions" / "2026" / "11" / "21")]
+    assert warm.counts() == {"acme": 1, "local": 1, "other": 1}
+    assert warm == find_sessions(codex_home)
+
+
+def test_a_folder_changed_in_the_last_seconds_is_listed_again(codex_home: Path, cache_dir: Path, monkeypatch) -> None:
+    write_rollout(codex_home, "s-1", "acme")  # folders fresh: mtime now
+    find_sessions(codex_home, cache_dir)
+    listed: list[str] = []
+    real = sessions._list_folder
+    monkeypatch.setattr(sessions, "_list_folder", lambda where: listed.append(where) or real(where))
+    assert find_sessions(codex_home, cache_dir).counts() == {"acme": 1}
+    assert str(codex_home / "sessions" / "2026" / "11" / "20") in listed

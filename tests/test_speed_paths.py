@@ -283,3 +283,65 @@ def test_which_finds_what_shutil_which_finds(tmp_path: Path, monkeypatch) -> Non
         search = os.pathsep.join(map(str, entries))
         for name in ("codex", "nothing-by-this-name"):
             assert _which(name, search) == shutil.which(name, path=search), (entries, name)
+
+
+class _FakeSecretService:
+    """What token._call sends, answered as a Secret Service would: (path, interface, method) -> reply."""
+
+    def __init__(self, replies: dict[tuple[str, str], Any]) -> None:
+        self.replies = replies
+        self.calls: list[tuple[str, str]] = []
+
+    def __call__(self, connection: Any, path: str, interface: str, method: str, signature: str = "", *body: Any):
+        key = (method, body[1] if method == "Get" else body[0] if method == "OpenSession" else path)
+        self.calls.append(key)
+        reply = self.replies[key]
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+
+def _not_supported() -> Exception:
+    from jeepney import DBusAddress, new_error, new_method_call
+    from jeepney.wrappers import DBusErrorResponse
+
+    call = new_method_call(DBusAddress("/org/freedesktop/secrets", "org.freedesktop.secrets"), "OpenSession")
+    return DBusErrorResponse(new_error(call, "org.freedesktop.DBus.Error.NotSupported"))
+
+
+def test_token_falls_back_to_a_plain_session_only_when_encryption_is_not_supported(monkeypatch) -> None:
+    from codexprov import token
+
+    item = "/org/freedesktop/secrets/collection/login/7"
+    fake = _FakeSecretService(
+        {
+            ("Get", "Locked"): (("b", False),),
+            ("SearchItems", "/org/freedesktop/secrets/aliases/default"): ([item],),
+            ("OpenSession", "dh-ietf1024-sha256-aes128-cbc-pkcs7"): _not_supported(),
+            ("OpenSession", "plain"): (("s", ""), "/org/freedesktop/secrets/session/1"),
+            ("GetSecret", item): (("/org/freedesktop/secrets/session/1", b"", b"sk-plain-key", "text/plain"),),
+        }
+    )
+    monkeypatch.setattr(token, "_call", fake)
+    assert token._read_secret(None, {"username": "acme", "service": "codexprov"}) == "sk-plain-key"
+    assert ("OpenSession", "plain") in fake.calls
+
+
+@pytest.mark.parametrize("locked", ["collection", "item"])
+def test_token_leaves_a_locked_keyring_to_keyring(monkeypatch, locked: str) -> None:
+    """keyring would prompt to unlock: the direct read gives no answer (and asks for no secret)."""
+    from codexprov import token
+
+    item = "/org/freedesktop/secrets/collection/login/7"
+    states = iter([locked == "collection", locked == "item"])
+    fake = _FakeSecretService({("SearchItems", "/org/freedesktop/secrets/aliases/default"): ([item],)})
+
+    def answer(connection, path, interface, method, signature="", *body):
+        if method == "Get":
+            fake.calls.append(("Get", path))
+            return (("b", next(states)),)
+        return fake(connection, path, interface, method, signature, *body)
+
+    monkeypatch.setattr(token, "_call", answer)
+    assert token._read_secret(None, {"username": "acme", "service": "codexprov"}) is None
+    assert not any(method in ("OpenSession", "GetSecret") for method, _ in fake.calls)

@@ -8,12 +8,13 @@ from typing import Protocol
 
 from codexprov import credentials
 from codexprov.adding.commit import commit_add, prepare_add
-from codexprov.adding.model import AddRequest, PreparedAdd
+from codexprov.adding.model import AddPlan, AddRequest, PreparedAdd
 from codexprov.bridge import manage
 from codexprov.codex.version import CodexInfo, format_version
 from codexprov.context import Context
+from codexprov.errors import UsageError
 from codexprov.recipes import Catalog, load_catalog
-from codexprov.result import Outcome, warning
+from codexprov.result import Outcome, info, warning
 from codexprov.served_models import check_live
 
 
@@ -58,6 +59,8 @@ def add(ctx: Context, request: AddRequest, decider: AddDecider) -> Outcome:
         codex_binary=codex.path,
         bridge_url=lambda: manage.planned_base_url(ctx.bridge_layout),
     )
+    if request.fallback is not None:
+        check_fallback(prepared.plan, request.fallback, manage.bridged_ids(ctx.bridge_layout))
     store = ctx.store() if prepared.needs_store else None  # before the prompt: no usable keyring, no question
     key = None
     if prepared.needs_key:
@@ -66,8 +69,26 @@ def add(ctx: Context, request: AddRequest, decider: AddDecider) -> Outcome:
     if not request.dry_run:
         decider.confirm(prepared)
     outcome = commit_add(prepared, ctx.paths, store=store, key=key, bridge_layout=ctx.bridge_layout)
+    if request.fallback is not None and not request.dry_run:
+        pid = prepared.plan.provider_id
+        manage.set_fallback(ctx.bridge_layout, pid, request.fallback, store)
+        outcome = outcome.with_notes(info(f"fallback: {pid} -> {request.fallback} (on 429, 5xx and timeouts)"))
     if request.use and prepared.plan.model and not request.dry_run:
         said = check_live(ctx.paths, prepared.plan.provider_id, prepared.plan.model, env=dict(ctx.env))
         if said:
             outcome = outcome.with_notes(warning(said))
     return outcome
+
+
+def check_fallback(plan: AddPlan, fallback: str, bridged: tuple[str, ...]) -> None:
+    """`add --fallback OTHER_ID`: checked before anything is written."""
+    if plan.bridge is None:
+        raise UsageError(
+            "--fallback needs a provider that goes through the bridge",
+            hint="Add it with --bridge, or leave out --fallback.",
+        )
+    if fallback == plan.provider_id or fallback not in bridged:
+        raise UsageError(
+            f"--fallback {fallback}: not another provider behind the bridge (bridged: {', '.join(bridged) or 'none'})",
+            hint="Add the fallback first (`codexprov add RECIPE --id OTHER_ID --bridge`), then this one.",
+        )

@@ -126,6 +126,7 @@ def add_cmd(
         dry_run=dry_run,
         allow_plaintext=allow_plaintext,
         bridge=bridge,
+        fallback=fallback,
     )
     render(add(state.context, request, guided.GuidedAdd() if recipe is None else _FlagAnswers(key_stdin, yes)))
 

@@ -192,7 +192,10 @@ def migrate(
         paths.config_file,
         transform,
         dry_run=dry_run,
-        description="move plain-text keys into the keyring (" + ", ".join(i.provider_id for i, _w in todo) + ")",
+        description="move plain-text keys into the keyring ("
+        + ", ".join(i.provider_id for i, _w in todo)
+        + ("; auth.json left as it is" if any(f.field == codex_files.FIELD for i, _w in todo for f in i.found) else "")
+        + ")",
         expect=expect,
         backup_text=keyring_backup(moved),
     )
