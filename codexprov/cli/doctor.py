@@ -70,7 +70,6 @@ def doctor_cmd(
     --profile). Other providers and profile files are checked too and reported under their own
     heading; they count toward the exit status only with --all.
     """
-    from codexprov.codex.version import detect
     from codexprov.doctor import run_doctor
 
     if offline and live:
@@ -82,7 +81,7 @@ def doctor_cmd(
     if not timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
     paths = state.paths
-    info = detect(paths, explicit=state.codex_binary)
+    info = state.context.codex
     common: dict[str, Any] = {"provider": provider_id, "codex_info": info, "cwd": Path.cwd(), "profile": profile}
     applied = _run_fixes(paths, common, yes=yes, talk_only=as_json, dry_run=dry_run) if fix else None
     with _Progress(enabled=not as_json) as progress:

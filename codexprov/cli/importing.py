@@ -66,13 +66,12 @@ def run_import(source, *, dry_run: bool, yes: bool, use: bool, as_json: bool = F
     from codexprov.bridge import layout as bridge_layout
     from codexprov.bridge import manage as bridge_manage
     from codexprov.cli.providers import _codex_label, _token_auth
-    from codexprov.codex.version import detect
     from codexprov.importers import plan as planning
     from codexprov.recipes import load_catalog
 
     paths = state.paths
     layout = bridge_layout.resolve()
-    codex = detect(paths, explicit=state.codex_binary)
+    codex = state.context.codex
     store = _open_store(source, dry_run=dry_run)
     planner = planning.Planner(
         catalog=load_catalog(paths),

@@ -95,11 +95,11 @@ class _SecretPrompt:
 @key_app.command("list")
 def key_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Where each provider's key lives (keyring, env var, auth command, plain text, none), masked."""
-    from codexprov import credentials, keys
+    from codexprov import keys
 
     store, problem = None, None
     try:
-        store = credentials.open_store()
+        store = state.context.store()
     except KeyringUnavailableError as err:
         problem = err.message
     report = keys.key_report(state.paths, dict(os.environ), store, problem)
@@ -142,9 +142,9 @@ def key_rm(
     dry_run: bool = typer.Option(False, "--dry-run", help="Say whether there is a key to delete; delete nothing."),
 ) -> None:
     """Delete a provider's key from the OS keyring (the config is not changed)."""
-    from codexprov import credentials, providers
+    from codexprov import providers
 
-    store = credentials.open_store()
+    store = state.context.store()
     if dry_run:
         if store.get(provider_id) is None:
             raise NotFoundError(f"no key for `{provider_id}` in the OS keyring ({store.label}); nothing to delete")
@@ -223,9 +223,9 @@ def env_cmd(
 ) -> None:
     """Shell `export` lines giving env-mode providers their keys from the keyring:
     eval "$(codexprov env)"."""
-    from codexprov import credentials, keys
+    from codexprov import keys
 
-    plan = keys.env_plan(state.paths, credentials.open_store(), provider_id)
+    plan = keys.env_plan(state.paths, state.context.store(), provider_id)
     show = reveal or not sys.stdout.isatty()
     sys.stdout.write(keys.shell_exports(plan, reveal=show))
     for pid in plan.missing:

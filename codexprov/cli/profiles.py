@@ -16,9 +16,8 @@ app.add_typer(profile_app, name="profile")
 
 
 def _info():
-    from codexprov.codex.version import detect
 
-    info = detect(state.paths, explicit=state.codex_binary)
+    info = state.context.codex
     if info.assumed:
         say(f"note: {info.describe()}", style="yellow")
     return info

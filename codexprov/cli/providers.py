@@ -214,9 +214,8 @@ def use_cmd(
         if provider_id is not None or model is not None:
             raise UsageError("give either a provider ID (with --model) or --profile NAME, not both")
         from codexprov import profiles
-        from codexprov.codex.version import detect
 
-        info = detect(state.paths, explicit=state.codex_binary)
+        info = state.context.codex
         _edit_done(profiles.use_profile(state.paths, profile, info, dry_run=dry_run))
         return
     if provider_id is None:
@@ -230,9 +229,8 @@ def use_cmd(
         choice = guided.pick_use(state.paths, state.codex_binary)
         if choice.profile is not None:
             from codexprov import profiles
-            from codexprov.codex.version import detect
 
-            info = detect(state.paths, explicit=state.codex_binary)
+            info = state.context.codex
             _edit_done(profiles.use_profile(state.paths, choice.profile, info, dry_run=dry_run))
             return
         provider_id = choice.provider_id
@@ -297,9 +295,7 @@ def _keyring_reader():
     def key_for(provider_id: str) -> str | None:
         nonlocal store
         if store is None:
-            from codexprov import credentials
-
-            store = credentials.open_store()
+            store = state.context.store()
         return store.get(provider_id)
 
     return key_for
