@@ -163,8 +163,8 @@ def test_an_id_taken_by_another_table_is_skipped_not_overwritten(run_cli, db, co
     result = run_cli("import", "cc-switch", "--from", str(db), "--yes")
     assert result.exit_code == 0, result.stderr
     assert (
-        "skip: id `relay-station` is taken in config.toml by a different provider table; rename or remove that one "
-        "(`codexprov remove relay-station`), then import again"
+        "skip: id `relay-station` is taken in config.toml by a different provider table; pass --replace to rewrite it "
+        "from the source's `Relay Station`, or rename or remove that one (`codexprov remove relay-station`)"
     ) in result.stdout
     text = (codex_home / "config.toml").read_text(encoding="utf-8")
     assert text.startswith(mine)
@@ -321,3 +321,46 @@ def test_json_plan(run_cli, db, codex_home, memory_keyring):
     ]
     for secret in (KIMI_KEY, RELAY_KEY, BEARER_KEY):
         assert secret not in result.stdout + result.stderr
+
+
+def test_a_row_changed_in_cc_switch_is_rewritten_only_with_replace(run_cli, tmp_path, codex_home, memory_keyring):
+    path = tmp_path / "cc-switch.db"
+    write_cc_switch(path, [codex_row("r", "Relay", "https://old.test/v1", RELAY_KEY)])
+    assert run_cli("import", "cc-switch", "--from", str(path), "--yes").exit_code == 0
+    # A field of the user's own, added by hand, is not a difference from the source.
+    config_path = codex_home / "config.toml"
+    text = config_path.read_text(encoding="utf-8").replace(
+        'wire_api = "responses"\n', 'wire_api = "responses"\nrequest_max_retries = 7\n'
+    )
+    config_path.write_text(text, encoding="utf-8")
+    same = run_cli("import", "cc-switch", "--from", str(path), "--yes")
+    assert same.exit_code == 0 and "nothing to import" in same.stderr
+
+    path.unlink()
+    write_cc_switch(path, [codex_row("r", "Relay", "https://new.test/v1", RELAY_KEY)])
+    without = run_cli("import", "cc-switch", "--from", str(path), "--yes")
+    assert without.exit_code == 1
+    assert (
+        "skip: id `relay` is taken in config.toml by a different provider table; pass --replace to rewrite it from "
+        "the source's `Relay`, or rename or remove that one (`codexprov remove relay`)"
+    ) in without.stdout
+    assert config_path.read_text(encoding="utf-8") == text
+
+    replaced = run_cli("import", "cc-switch", "--from", str(path), "--yes", "--replace")
+    assert replaced.exit_code == 0, replaced.stderr
+    import re
+
+    assert re.split(r"\s{2,}", replaced.stdout.splitlines()[1].strip()) == [
+        "Relay",
+        "relay",
+        "direct",
+        "keyring sk-…3210",
+        "replace",
+    ]
+    table = config(codex_home)["model_providers"]["relay"]
+    assert table["base_url"] == "https://new.test/v1"
+    assert table["request_max_retries"] == 7
+    assert table["auth"]["args"] == ["token", "relay"]
+    assert "nothing to import" in run_cli("import", "cc-switch", "--from", str(path), "--yes", "--replace").stderr
+    assert run_cli("undo").exit_code == 0
+    assert config(codex_home)["model_providers"]["relay"]["base_url"] == "https://old.test/v1"

@@ -32,13 +32,16 @@ def cc_switch_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the diff; write nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     use: bool = typer.Option(False, "--use", help="Also make cc-switch's current provider the active one."),
+    replace: bool = typer.Option(
+        False, "--replace", help="Rewrite providers imported before whose table now differs from the source."
+    ),
     as_json: bool = typer.Option(False, "--json", help="The plan as JSON (with --dry-run, or after writing)."),
 ) -> None:
     """Import cc-switch's Codex providers (its SQLite database, opened read-only)."""
     from codexprov.importers import cc_switch
 
     path = Path(source_path).expanduser() if source_path else cc_switch.default_path()
-    run_import(cc_switch.read(path), dry_run=dry_run, yes=yes, use=use, as_json=as_json)
+    run_import(cc_switch.read(path), dry_run=dry_run, yes=yes, use=use, as_json=as_json, replace=replace)
 
 
 @import_app.command("ocx")
@@ -52,16 +55,19 @@ def ocx_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the diff; write nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     use: bool = typer.Option(False, "--use", help="Also make ocx's default provider the active one."),
+    replace: bool = typer.Option(
+        False, "--replace", help="Rewrite providers imported before whose table now differs from the source."
+    ),
     as_json: bool = typer.Option(False, "--json", help="The plan as JSON (with --dry-run, or after writing)."),
 ) -> None:
     """Import ocx (opencodex) providers from its config.json."""
     from codexprov.importers import ocx
 
     path = Path(source_path).expanduser() if source_path else ocx.default_path()
-    run_import(ocx.read(path), dry_run=dry_run, yes=yes, use=use, as_json=as_json)
+    run_import(ocx.read(path), dry_run=dry_run, yes=yes, use=use, as_json=as_json, replace=replace)
 
 
-def run_import(source, *, dry_run: bool, yes: bool, use: bool, as_json: bool = False) -> None:
+def run_import(source, *, dry_run: bool, yes: bool, use: bool, as_json: bool = False, replace: bool = False) -> None:
     """Plan, show the plan and the diff, confirm, then write in one transaction."""
     from codexprov.bridge import layout as bridge_layout
     from codexprov.bridge import manage as bridge_manage
@@ -80,6 +86,7 @@ def run_import(source, *, dry_run: bool, yes: bool, use: bool, as_json: bool = F
         codex_label=_codex_label(codex),
         bridge_url=lambda: bridge_manage.planned_base_url(layout),
         store=store,
+        replace=replace,
     )
     plan = planning.plan_import(paths, source, planner, use=use, env=dict(os.environ))
     if as_json:
@@ -138,7 +145,7 @@ def _show_plan(plan) -> None:
     out_table([plan.source.tool.upper(), "ID", "ROUTE", "KEY", "STATUS"], rows)
 
 
-_STATUS = {"new": "new", "unchanged": "unchanged", "key": "unchanged (key to store)"}
+_STATUS = {"new": "new", "replace": "replace", "unchanged": "unchanged", "key": "unchanged (key to store)"}
 
 
 def _plan_json(plan, dry_run: bool) -> dict:

@@ -16,6 +16,7 @@ holding another table, the entry is skipped with the reason, never overwritten.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ _NATIVE_DEFAULTS = {
     ),
 }
 
-NEW, UNCHANGED, KEY_ONLY, SKIP = "new", "unchanged", "key", "skip"
+NEW, REPLACE, UNCHANGED, KEY_ONLY, SKIP = "new", "replace", "unchanged", "key", "skip"
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ class ImportPlan:
 
     @property
     def new(self) -> tuple[Entry, ...]:
-        return tuple(e for e in self.entries if e.status == NEW)
+        """The entries whose table is written: new ones, and (with --replace) changed ones."""
+        return tuple(e for e in self.entries if e.status in (NEW, REPLACE))
 
     @property
     def importable(self) -> tuple[Entry, ...]:
@@ -126,6 +128,7 @@ class Planner:
     codex_label: str = "this Codex"
     bridge_url: Callable[[], str] | None = None
     store: Any = None  # a KeyStore, or None (keys are then taken as not stored yet)
+    replace: bool = False  # rewrite a table that differs from the source (fields of the user's own kept)
 
 
 def url_problem(url: str) -> str | None:
@@ -240,12 +243,17 @@ def _entry(candidate: Candidate, pid: str, existing: dict[str, Any], planner: Pl
     spec = plan.spec
     assert spec is not None  # built-ins were skipped above
     if old is not None:
-        if _plain(old) != _plain(spec.to_table()):
-            return skip(
-                f"id `{pid}` is taken in config.toml by a different provider table; "
-                f"rename or remove that one (`codexprov remove {pid}`), then import again"
-            )
-        status = UNCHANGED
+        table, owned = spec.to_table(), spec.owned_fields()
+        # Fields the user added by hand (request_max_retries, …) are theirs: not a difference.
+        if _plain({k: v for k, v in old.items() if k in owned or k in table}) != _plain(table):
+            if not planner.replace:
+                return skip(
+                    f"id `{pid}` is taken in config.toml by a different provider table; pass --replace to rewrite "
+                    f"it from {planner_source(candidate)}, or rename or remove that one (`codexprov remove {pid}`)"
+                )
+            status = REPLACE
+        else:
+            status = UNCHANGED
     store_key = False
     if secret is not None:
         stored = planner.store.get(pid) if planner.store is not None else None
@@ -264,6 +272,10 @@ def _entry(candidate: Candidate, pid: str, existing: dict[str, Any], planner: Pl
         candidate.model,
         tuple(notes),
     )
+
+
+def planner_source(candidate: Candidate) -> str:
+    return f"the source's `{candidate.source_id}`"
 
 
 def plan_import(paths: Paths, source: Source, planner: Planner, *, use: bool, env: dict[str, str]) -> ImportPlan:
@@ -301,7 +313,7 @@ def plan_import(paths: Paths, source: Source, planner: Planner, *, use: bool, en
             use_id, use_model = current[0].provider_id, current[0].model
             if data.get("model_provider") == use_id and (use_model is None or data.get("model") == use_model):
                 use_id = use_model = None  # already active
-    new = [e for e in entries if e.status == NEW]
+    new = [e for e in entries if e.status in (NEW, REPLACE)]
     preview = None
     if new or use_id:
         preview = write_tables(paths, new, use_id, use_model, source, dry_run=True)
@@ -329,13 +341,17 @@ def write_tables(
     dry_run: bool,
     reuse: Any = None,
 ) -> Any:
-    """All new provider tables, and the active provider with --use, in one transaction."""
+    """All new provider tables (and replaced ones), and the active provider with --use, in one transaction."""
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
 
     tables: dict[str, dict[str, Any]] = {
         str(e.provider_id): e.plan.spec.to_table() for e in entries if e.plan is not None and e.plan.spec is not None
     }
+    replaced = {
+        str(e.provider_id): e.plan.spec.owned_fields() for e in entries if e.status == REPLACE and e.plan is not None
+    }
+    kept: dict[str, dict[str, Any]] = {}
     root: dict[str, Any] = {}
     if use_id is not None:
         root["model_provider"] = use_id
@@ -344,19 +360,28 @@ def write_tables(
 
     def transform(snap: Any) -> str:
         present = snap.data.get("model_providers") or {}
-        clash = [pid for pid in tables if pid in present]
+        clash = [pid for pid in tables if (pid in present) != (pid in replaced)]
         if clash:
             raise ConflictError(
-                f"{snap.path} changed while importing: {', '.join(clash)} now exist; nothing was written",
+                f"{snap.path} changed while importing ({', '.join(clash)}); nothing was written",
                 hint="Run the import again.",
             )
         text = snap.text
         for pid, table in tables.items():
-            text = edit.add_table(text, ("model_providers", pid), table)
+            if pid in replaced:
+                old = present[pid]
+                kept[pid] = {k: v for k, v in old.items() if k not in replaced[pid] and k not in table}
+                text = edit.scoped_edit(
+                    text,
+                    ("model_providers", pid),
+                    functools.partial(_rewrite, pid=pid, table=table, owned=replaced[pid]),
+                )
+            else:
+                text = edit.add_table(text, ("model_providers", pid), table)
         return edit.set_root_keys(text, root) if root else text
 
     def expect(data: dict[str, Any]) -> dict[str, Any]:
-        data.setdefault("model_providers", {}).update(tables)
+        data.setdefault("model_providers", {}).update({pid: {**kept.get(pid, {}), **t} for pid, t in tables.items()})
         data.update(root)
         return data
 
@@ -365,6 +390,22 @@ def write_tables(
     return apply_edit(
         paths, paths.config_file, transform, dry_run=dry_run, description=description, expect=expect, reuse=reuse
     )
+
+
+def _rewrite(doc: Any, *, pid: str, table: dict[str, Any], owned: Any) -> None:
+    """The table holds `table`; of its other fields only the ones an import decides are dropped."""
+    from codexprov.config import edit
+
+    current = doc["model_providers"][pid]
+    for key in [k for k in current if k not in table and k in owned]:
+        del current[key]
+    for key, value in table.items():
+        if (
+            key in current
+            and _plain(current[key].unwrap() if hasattr(current[key], "unwrap") else current[key]) == value
+        ):
+            continue
+        edit.assign(current, key, value)
 
 
 def commit_import(plan: ImportPlan, paths: Paths, *, store: Any = None, bridge_layout: Any = None) -> Outcome:
@@ -381,7 +422,7 @@ def commit_import(plan: ImportPlan, paths: Paths, *, store: Any = None, bridge_l
 
         known = set(manage.bridged_ids(bridge_layout))
         for entry in bridged:
-            if entry.status != NEW and entry.provider_id in known:
+            if entry.status not in (NEW, REPLACE) and entry.provider_id in known:
                 continue
             planned = entry.plan.spec.base_url or ""
             state = manage.register(bridge_layout, entry.plan.bridge, store, port=manage.port_of(planned))
