@@ -90,7 +90,7 @@ def test_quoted_number_fails_and_fix_unquotes_it(codex_bin, codex_home, make_fak
     assert fails(report) == ["codex.load"] and report.exit_code == 1
     found = load(report)
     assert found.message == (
-        'Codex 0.169.0 refuses to load the configuration: invalid type: string "600000", expected u64 '
+        f'Codex {codex_version(codex_bin)} refuses to load the configuration: invalid type: string "600000", expected u64 '
         "(`model_providers.acme.stream_idle_timeout_ms`): the number is written in quotes, and Codex takes only a bare number"
     )
     assert (found.file, found.line) == (str(config), line_of(config, 'stream_idle_timeout_ms = "600000"'))
@@ -113,7 +113,7 @@ def test_unquoted_number_is_healthy(codex_bin, codex_home, make_fake_server, tmp
     assert fails(report) == []
     assert (load(report).status, load(report).message) == (
         "ok",
-        "Codex 0.169.0 loads this configuration (`codex features list`)",
+        f"Codex {codex_version(codex_bin)} loads this configuration (`codex features list`)",
     )
 
 
@@ -160,7 +160,7 @@ def test_missing_catalog_that_codexprov_wrote_fails_and_fix_drops_it(
     assert fails(report) == ["codex.load"]
     found = load(report)
     assert found.message == (
-        f"Codex 0.169.0 refuses to start: `model_catalog_json` names {catalog}, which does not exist "
+        f"Codex {codex_version(codex_bin)} refuses to start: `model_catalog_json` names {catalog}, which does not exist "
         "(Codex says only `No such file or directory (os error 2)`)"
     )
     assert (found.file, found.line, found.fix_kind) == (str(config), 1, FixKind.DROP_CATALOG)
@@ -218,7 +218,8 @@ def test_codex_home_with_a_literal_tilde(codex_bin, codex_home, make_fake_server
     found = load(doctor(codex_bin, codex_home, tmp_path, tilde))
     assert found.status == "fail"
     assert found.message == (
-        f'Codex 0.169.0 refuses to load the configuration: CODEX_HOME points to "~/{codex_home.name}", but that path does not exist'
+        f"Codex {codex_version(codex_bin)} refuses to load the configuration: "
+        f'CODEX_HOME points to "~/{codex_home.name}", but that path does not exist'
     )
     assert found.fix == "set CODEX_HOME to an absolute path of a folder that exists (Codex does not expand `~`)"
 
