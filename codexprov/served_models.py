@@ -1,7 +1,8 @@
 """`codexprov models ID`: the models a provider serves, from its own `GET {base_url}/models`, asked
-the way Codex asks it (query params, static and env headers, and the key from wherever Codex gets
-it: the env var, the auth command — `codexprov token ID` for the keyring — or the plain-text
-token). A bridged provider's base_url is the bridge, so the list comes through it.
+exactly the way Codex asks it: the URL, headers and key come from `codexprov/codex/reach.py`, the
+room `doctor` asks too (the env var byte for byte, `$CODEX_HOME/.env`, the auth command —
+`codexprov token ID` for the keyring —, the plain-text token, the `codex login` of
+`requires_openai_auth`). A bridged provider's base_url is the bridge, so the list comes through it.
 
 Each list fetched is kept (state dir, per provider and base URL), so that `use ID --model M` can warn
 about a model the provider did not list without any network on its hot path. `add --use --model`
@@ -19,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codexprov.codex import reach
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
+from codexprov.codex.reach import SentKey
 from codexprov.errors import CodexprovError
 from codexprov.paths import Paths
 from codexprov.redact import redact_text
@@ -46,52 +49,64 @@ class ModelList:
         }
 
     def serves(self, model: str) -> bool:
-        from codexprov.doctor.network import serves
-
         return serves(model, list(self.ids))
 
 
-def _key(paths: Paths, pid: str, table: dict[str, Any], env: Mapping[str, str]) -> tuple[str | None, str]:
-    """The key Codex would send, and where it came from."""
-    auth = table.get("auth")
-    if isinstance(auth, dict) and auth.get("command"):
-        from codexprov.doctor.keysource import DEFAULT_AUTH_TIMEOUT_MS, resolve_command, run_auth_command
+def model_ids(data: Any) -> list[str] | None:
+    """Model ids from an OpenAI list (`data: [{id}]`) or the `models: [{name}|str]` forms some servers use."""
+    entries: object
+    if isinstance(data, list):
+        entries = data
+    elif isinstance(data, dict):
+        entries = data.get("data")
+        if not entries and isinstance(data.get("models"), list):
+            entries = data["models"]
+        if entries is None:
+            return None
+    else:
+        return None
+    if not isinstance(entries, list):
+        return None
+    ids = []
+    for entry in entries:
+        if isinstance(entry, str):
+            ids.append(entry)
+        elif isinstance(entry, dict):
+            value = entry.get("id") or entry.get("name") or entry.get("model")
+            if isinstance(value, str):
+                ids.append(value)
+    return ids
 
-        cwd = Path(str(auth.get("cwd") or paths.codex_home))
-        command = resolve_command(str(auth["command"]), cwd, env)
-        shown = " ".join([str(auth["command"]), *map(str, auth.get("args") or [])])
-        if command is None:
-            raise CodexprovError(
-                f"the auth command `{shown}` of {pid} is not found", hint=f"Fix it: `codexprov doctor {pid}` says how."
-            )
-        timeout_ms = auth.get("timeout_ms")
-        timeout = (timeout_ms if isinstance(timeout_ms, int) and timeout_ms > 0 else DEFAULT_AUTH_TIMEOUT_MS) / 1000
-        outcome = run_auth_command(
-            [command, *map(str, auth.get("args") or [])], cwd=cwd, env=dict(env), timeout=timeout
-        )
-        if outcome.error is not None:
-            raise CodexprovError(
-                f"the auth command `{shown}` of {pid} {outcome.error}, so there is no key to ask with",
-                hint=f"`codexprov doctor {pid}` checks the key source.",
-            )
-        return outcome.token, f"the auth command `{shown}`"
-    if table.get("env_key"):
+
+def serves(model: str, ids: list[str]) -> bool:
+    # Some servers list models with a `models/` path (Gemini: `models/gemini-2.0-flash`) that requests leave out.
+    def bare(name: str) -> str:
+        return name.removeprefix("models/")
+
+    return any(bare(model) == bare(i) for i in ids)
+
+
+def _key(paths: Paths, pid: str, table: dict[str, Any], env: Mapping[str, str]) -> SentKey:
+    """The key Codex would send (codex/reach.py), or an error when Codex would have none."""
+    key = reach.resolve_key(pid, table, env, paths.codex_home)
+    if key.missing is None:
+        return key
+    if key.source == "env":
         name = str(table["env_key"])
-        value = env.get(name, "").strip()
-        if not value:
-            raise CodexprovError(
-                f"${name} is not set here, so there is no key to ask {pid} with (Codex would fail the same way)",
-                hint=f"Set {name}, or run through `codexprov run -- codexprov models {pid}`.",
-            )
-        return value, f"${name}"
-    if table.get("experimental_bearer_token"):
-        return str(table["experimental_bearer_token"]), "experimental_bearer_token (plain text in config.toml)"
-    if pid == "openai" or table.get("requires_openai_auth"):
-        value = env.get("OPENAI_API_KEY", "").strip()
-        return (value or None), (
-            "$OPENAI_API_KEY" if value else "no key (codexprov cannot use a `codex login` session)"
+        state = "empty" if key.missing.endswith("empty") else "not set"
+        raise CodexprovError(
+            f"{key.where} is {state} here, so there is no key to ask {pid} with (Codex would fail the same way)",
+            hint=f"Set {name}, or run through `codexprov run -- codexprov models {pid}`.",
         )
-    return None, "no key"
+    if key.source == "command":
+        raise CodexprovError(
+            f"{key.missing} of {pid}, so there is no key to ask with",
+            hint=f"`codexprov doctor {pid}` checks the key source.",
+        )
+    raise CodexprovError(
+        f"{key.missing}, so there is no key to ask {pid} with (Codex would fail the same way)",
+        hint="Log in with the key: printenv OPENAI_API_KEY | codex login --with-api-key",
+    )
 
 
 def fetch(
@@ -107,7 +122,6 @@ def fetch(
     import httpx
 
     from codexprov import providers
-    from codexprov.doctor.network import model_ids
 
     info = providers.get_provider(paths, provider_id)
     table = info.table
@@ -116,27 +130,32 @@ def fetch(
             f"{provider_id} has no base_url in the config, so there is no /models to ask",
             hint=f"Built-ins such as {provider_id} are reached through their own cloud SDKs; set base_url to ask an endpoint.",
         )
-    key, key_from = _key(paths, provider_id, table, env)
-    headers = {str(k): str(v) for k, v in (table.get("http_headers") or {}).items()}
-    for header, var in (table.get("env_http_headers") or {}).items():
-        if env.get(str(var)):
-            headers[str(header)] = env[str(var)]
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    params = {str(k): str(v) for k, v in (table.get("query_params") or {}).items()}
-    url = str(info.base_url).rstrip("/") + "/models"
+    env = reach.startup_env(env, paths.codex_home)
+    key = _key(paths, provider_id, table, env)
+    key_from = key.where
+    headers = reach.request_headers(table, env, key)
+    params = reach.query_params(table)
+    url = reach.endpoint(str(info.base_url), "models")
+    proxy = reach.proxy_for(url, env)
+    proxy_url = None if proxy is None else proxy.url if "://" in proxy.url else "http://" + proxy.url
     shown = redact_text(str(httpx.URL(url, params=params)) if params else url)
     try:
-        with httpx.Client(timeout=timeout, transport=transport, follow_redirects=True) as client:
-            response = client.get(url, params=params, headers=headers)
+        # through the proxy Codex would use (its rules, not httpx's reading of the environment)
+        with httpx.Client(
+            timeout=timeout, transport=transport, follow_redirects=True, trust_env=False, proxy=proxy_url
+        ) as client:
+            response = client.get(url, params=params, headers=headers)  # type: ignore[arg-type]  # UTF-8 bytes for non-ASCII values
     except httpx.HTTPError as err:
+        through = f" (through the proxy {proxy.url} from ${proxy.variable}, as Codex goes)" if proxy else ""
         raise CodexprovError(
-            f"GET {shown}: {redact_text(str(err)) or type(err).__name__}",
-            hint=f"Is the server up? `codexprov doctor {provider_id}` checks the route and the key.",
+            redact_text(f"GET {shown}{through}: {str(err) or type(err).__name__}"),
+            hint=f"Is the server up? `codexprov doctor {provider_id}` checks the route, the key and the proxy.",
         ) from None
     if response.status_code in (401, 403):
+        problems = key.problems()
         raise CodexprovError(
-            f"GET {shown}: HTTP {response.status_code}: {provider_id} refused the key from {key_from}",
+            f"GET {shown}: HTTP {response.status_code}: {provider_id} refused the key from {key_from}"
+            + (f" ({'; '.join(problems)})" if problems else ""),
             hint=f"Store the right key (`codexprov key set {provider_id}`), or check the env var.",
         )
     if response.status_code != 200:

@@ -18,7 +18,9 @@ class AppServerError(Exception):
 
 
 class AppServer:
-    def __init__(self, codex_bin: Path, codex_home: Path, timeout: float = 30) -> None:
+    def __init__(
+        self, codex_bin: Path, codex_home: Path, timeout: float = 30, env_extra: dict[str, str] | None = None
+    ) -> None:
         self.timeout = timeout
         self._next = 0
         self.proc = subprocess.Popen(
@@ -26,7 +28,7 @@ class AppServer:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env=codex_env(codex_home),
+            env=codex_env(codex_home, env_extra),
             cwd=str(codex_home.parent),
             text=True,
         )

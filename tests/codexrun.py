@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -134,3 +135,40 @@ def write_minimal_config(
 
 def _toml_key(key: str) -> str:
     return key if _BARE_KEY.fullmatch(key) else json.dumps(key)
+
+
+def codexprov_env(
+    codex_home: Path, codex_bin: Path, env_extra: Mapping[str, str] | None = None, *, system_config: Path
+) -> dict[str, str]:
+    """The environment for the installed `codexprov` next to a Codex run: the same one Codex gets
+    (`codex_env`), plus which Codex to ask, no /etc/codex layer, XDG folders in the test's home and
+    no keyring."""
+    home = codex_home.parent
+    env = codex_env(codex_home, env_extra)
+    env.update(
+        {
+            "CODEXPROV_CODEX": str(codex_bin),
+            "CODEXPROV_SYSTEM_CONFIG": str(system_config),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_STATE_HOME": str(home / ".local" / "state"),
+            "XDG_DATA_HOME": str(home / ".local" / "share"),
+            "XDG_CACHE_HOME": str(home / ".cache"),
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+            "COLUMNS": "200",
+        }
+    )
+    return env
+
+
+def run_codexprov(args: Sequence[str], env: Mapping[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed codexprov (`python -m codexprov`), run as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "codexprov", *args],
+        env=dict(env),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -61,10 +61,11 @@ def run_doctor(
     the provider plain `codex` uses gets one streamed Codex-shaped request capped at a few output
     tokens (doctor/stream.py); the others get only the token-free probes.
     """
+    from codexprov.codex.reach import startup_env
     from codexprov.doctor import static
     from codexprov.doctor.layers import load_layers
 
-    env = dict(os.environ) if env is None else dict(env)
+    env = startup_env(dict(os.environ) if env is None else env, paths.codex_home)  # with $CODEX_HOME/.env
     if codex_info is None:
         from codexprov.codex.version import detect
 
@@ -103,6 +104,11 @@ def run_doctor(
         findings += check_bridge(result, env, offline=offline, timeout=timeout, transport=transport)
         if not offline:
             targets = build_targets(result, env, codex_info.version_text)
+            from codexprov.doctor.environment import route_findings, unprobed
+
+            routed, behind_dead_proxy = route_findings(targets, env)  # the proxy Codex goes through, named
+            findings += routed + [f for t in targets if t.id in behind_dead_proxy for f in unprobed(t)]
+            targets = [t for t in targets if t.id not in behind_dead_proxy]
             if not no_spend:
                 targets = _with_stream(targets, result, paths, codex_info, env.get("TERM"))
             if progress is not None and targets:
@@ -159,9 +165,10 @@ def _scoped(finding: Finding, in_use: set[str], layers: list[Any], profile: str 
 
 
 def build_targets(result: Any, env: Mapping[str, str], codex_version: str | None = None) -> list[ProviderTarget]:
-    """What the network checks probe: every checked provider that has a base URL, keys resolved."""
+    """What the network checks probe: every checked provider that has a base URL, with the headers
+    Codex sends it (codex/reach.py) and the key the static checks resolved."""
     from codexprov.bridge.layout import read_state, resolve
-    from codexprov.codex.wire import authorization_value
+    from codexprov.codex import reach
 
     state = read_state(resolve(env))
     bridged = {pid for pid in result.order if state is not None and state.get(pid) is not None}
@@ -179,16 +186,10 @@ def build_targets(result: Any, env: Mapping[str, str], codex_version: str | None
         base_url = merged.get("base_url")
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             continue
-        headers: dict[str, Any] = {}
-        for name, value in sendable_headers(merged, env).items():
-            headers[name] = value
-        key = result.keys.get(pid)
-        if key is not None:
-            authorization = authorization_value(key.value)
-            if authorization is not None:
-                headers["Authorization"] = _wire_value(authorization)
+        resolved = result.keys.get(pid)
+        key = reach.SentKey(resolved.source, pid, resolved.value) if resolved is not None else None
+        headers: dict[str, Any] = dict(reach.request_headers(merged, env, key))
         has_key = key is not None or any(is_key_header(str(h)) for h in headers)
-        query = merged.get("query_params")
         model = result.model if pid == result.active else result.profile_models.get(pid)
         idle = merged.get("stream_idle_timeout_ms")
         retries = merged.get("request_max_retries")
@@ -196,7 +197,7 @@ def build_targets(result: Any, env: Mapping[str, str], codex_version: str | None
             ProviderTarget(
                 id=pid,
                 base_url=base_url,
-                query_params={str(k): str(v) for k, v in query.items()} if isinstance(query, dict) else {},
+                query_params=reach.query_params(merged),
                 headers=headers,
                 model=model,
                 has_key=has_key,
@@ -227,31 +228,6 @@ def _with_stream(
         else t
         for t in targets
     ]
-
-
-def sendable_headers(table: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, str | bytes]:
-    """The extra headers Codex sends for this table: http_headers, then env_http_headers whose
-    variable is set; a header Codex cannot send is dropped, as Codex drops it. Values as bytes
-    (UTF-8, as Codex sends them), without the surrounding whitespace a server drops anyway."""
-    from codexprov.codex.wire import header_name_problem, header_value_problem
-
-    out: dict[str, str | bytes] = {}
-    pairs: list[tuple[str, str]] = []
-    static_headers = table.get("http_headers")
-    if isinstance(static_headers, dict):
-        pairs += [(str(k), str(v)) for k, v in static_headers.items()]
-    env_headers = table.get("env_http_headers")
-    if isinstance(env_headers, dict):
-        pairs += [(str(k), env[str(v)]) for k, v in env_headers.items() if env.get(str(v))]
-    for name, value in pairs:
-        if header_name_problem(name) is None and header_value_problem(value) is None:
-            out[name] = _wire_value(value.strip(" \t"))
-    return out
-
-
-def _wire_value(value: str) -> str | bytes:
-    """A header value for httpx: text when ASCII, else its UTF-8 bytes (httpx encodes text as ASCII)."""
-    return value if value.isascii() else value.encode("utf-8")
 
 
 def _network(

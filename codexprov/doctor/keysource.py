@@ -6,16 +6,13 @@ uses it — the env var's value (empty counts as missing), the keyring entry beh
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codexprov.codex import reach
 from codexprov.codex.capabilities import NEWEST_PROVIDER_FIELDS
+from codexprov.codex.reach import resolve_command, run_auth_command
 from codexprov.codex.wire import key_problems
 from codexprov.credentials import is_token_auth
 from codexprov.doctor.bridge import bridged_key_check
@@ -83,8 +80,8 @@ def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
         return
     env_key = table.get("env_key")
     if isinstance(env_key, str) and env_key:
-        raw = ctx.env.get(env_key) or ""
-        if not raw.strip():
+        sent = reach.env_key(env_key, ctx.env)
+        if sent.value is None:
             file, line, _ = provider.where("env_key")
             state = "empty" if env_key in ctx.env else "not set"
             ctx.add(
@@ -98,12 +95,13 @@ def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
                 key="env_key",
             )
         else:
+            raw = sent.value
             ctx.keys[pid] = ResolvedKey(pid, "env", raw)
-            ctx.add("key.source", "ok", f"key from ${env_key} ({mask(raw.strip())})", provider=pid)
+            ctx.add("key.source", "ok", f"key from {sent.where} ({mask(raw.strip())})", provider=pid)
             key_format(
                 ctx,
                 provider,
-                f"${env_key}",
+                sent.where,
                 raw,
                 "env_key",
                 f"set ${env_key} to the bare key: export {env_key}='sk-…' (no quotes inside, no newline, no `Bearer `)",
@@ -123,7 +121,7 @@ def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
         return
     if table.get("requires_openai_auth"):
         _login_key_check(ctx, provider)
-        ctx.add("key.source", "ok", "key from codex login (requires_openai_auth)", provider=pid)
+        login_check(ctx, provider)
         return
     if any(f.check == "provider.unknown-key" and f.status == "fail" and f.provider == pid for f in ctx.findings):
         return
@@ -187,17 +185,73 @@ def key_format(ctx: CheckContext, provider: ProviderTable, what: str, sent: str,
     )
 
 
+def login_check(ctx: CheckContext, provider: ProviderTable) -> None:
+    """`requires_openai_auth = true`: the key of `codex login` (auth.json); `codex exec` reads
+    $CODEX_API_KEY first; $OPENAI_API_KEY is read by neither (codex/reach.py)."""
+    pid = provider.id
+    sent = reach.login_key(ctx.paths.codex_home, ctx.env, reach.EXEC)
+    file, line, _ = provider.where("requires_openai_auth")
+    if sent.value is None:
+        store = _credentials_store(provider)
+        if store in ("keyring", "auto"):
+            ctx.add(
+                "key.source",
+                "warn",
+                f"requires_openai_auth: the login is kept in the OS keyring (cli_auth_credentials_store = {store!r}), "
+                "which codexprov does not read; not checked",
+                provider=pid,
+            )
+            return
+        ctx.add(
+            "key.login-missing",
+            "fail",
+            f"requires_openai_auth = true, but {sent.missing}: Codex sends no key to {pid}",
+            provider=pid,
+            file=file,
+            line=line,
+            fix="codex login --with-api-key  (reads the key on stdin; e.g. printenv OPENAI_API_KEY | codex login --with-api-key)",
+        )
+        return
+    ctx.keys[pid] = ResolvedKey(pid, "login", sent.value)
+    if sent.note is not None:
+        ctx.add(
+            "key.source",
+            "warn",
+            f"key from {sent.where} ({mask(sent.value)}), which only `codex exec` reads: {sent.note}",
+            provider=pid,
+            file=file,
+            line=line,
+            fix="codex login --with-api-key  (so plain `codex` and IDEs send it too)",
+        )
+        return
+    ctx.add("key.source", "ok", f"key from {sent.where} ({mask(sent.value)}; requires_openai_auth)", provider=pid)
+    key_format(ctx, provider, sent.where, sent.value, "requires_openai_auth", "codex login --with-api-key")
+
+
+def _credentials_store(provider: ProviderTable) -> str | None:
+    """`cli_auth_credentials_store` as the provider's layers set it (the highest wins)."""
+    value = None
+    for layer in provider.layers:
+        got = (layer.data or {}).get("cli_auth_credentials_store")
+        if isinstance(got, str):
+            value = got
+    return value
+
+
 def builtin_key_checks(ctx: CheckContext, pid: str) -> None:
     """A built-in provider with no table of its own: where its key comes from."""
     if pid == "openai":
         auth_json = ctx.paths.codex_home / "auth.json"
-        if auth_json.is_file() or (ctx.env.get("OPENAI_API_KEY") or "").strip():
-            ctx.add("key.source", "ok", "OpenAI: codex login / OPENAI_API_KEY found", provider=pid)
+        sent = reach.login_key(ctx.paths.codex_home, ctx.env, reach.EXEC)
+        if auth_json.is_file() or sent.value is not None:
+            found = "codex login" if auth_json.is_file() else f"{sent.where} (read by `codex exec` only)"
+            ctx.add("key.source", "ok", f"OpenAI: {found} found", provider=pid)
         else:
+            ignored = " ($OPENAI_API_KEY is set, but Codex does not read it)" if ctx.env.get("OPENAI_API_KEY") else ""
             ctx.add(
                 "key.codex-login",
                 "warn",
-                f"the active provider is OpenAI, and there is no {auth_json} (codex login) nor OPENAI_API_KEY",
+                f"the active provider is OpenAI, and there is no {auth_json} (codex login) nor CODEX_API_KEY{ignored}",
                 provider=pid,
                 fix="codex login  (or: codexprov use ID to pick another provider)",
             )
@@ -263,17 +317,7 @@ def _keyring_check(ctx: CheckContext, provider: ProviderTable, auth: dict[str, A
 
 def auth_cwd(ctx: CheckContext, auth: dict[str, Any], file: str | None) -> Path:
     """Codex resolves `cwd` (default ".") against the folder of the config file that sets it."""
-    base = Path(file).parent if file else ctx.paths.codex_home
-    cwd = auth.get("cwd")
-    return (base / str(cwd)) if isinstance(cwd, str) and cwd else base
-
-
-def resolve_command(command: str, cwd: Path, env: Mapping[str, str]) -> str | None:
-    if os.sep in command or (os.altsep and os.altsep in command):
-        path = Path(command).expanduser()
-        path = path if path.is_absolute() else cwd / path
-        return str(path) if path.is_file() and os.access(path, os.X_OK) else None
-    return shutil.which(command, path=env.get("PATH", os.defpath))
+    return reach.auth_cwd(auth, Path(file).parent if file else ctx.paths.codex_home)
 
 
 def _command_check(ctx: CheckContext, provider: ProviderTable, auth: dict[str, Any]) -> None:
@@ -318,42 +362,8 @@ def plan_command(
     resolved = resolve_command(str(auth["command"]), cwd, ctx.env)
     if resolved is None:
         return None
-    timeout_ms = auth.get("timeout_ms")
-    timeout = (timeout_ms if isinstance(timeout_ms, int) and timeout_ms > 0 else DEFAULT_AUTH_TIMEOUT_MS) / 1000
     argv = (resolved, *(str(a) for a in auth.get("args") or []))
-    return (argv, str(cwd)), timeout
-
-
-@dataclass(frozen=True)
-class CommandOutcome:
-    token: str = field(repr=False, default="")
-    error: str | None = None
-
-
-def run_auth_command(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> CommandOutcome:
-    """Run a provider auth command as Codex does: stdout trimmed is the token, any failure is none."""
-    try:
-        proc = subprocess.run(
-            argv,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return CommandOutcome(error=f"did not finish within its timeout ({int(timeout * 1000)} ms)")
-    except OSError as err:
-        return CommandOutcome(error=f"failed to start ({err.strerror or err})")
-    if proc.returncode != 0:
-        first = next((ln.strip() for ln in (proc.stderr or "").splitlines() if ln.strip()), "")
-        return CommandOutcome(error=f"exited with status {proc.returncode}" + (f" ({first[:200]})" if first else ""))
-    token = (proc.stdout or "").strip()
-    if not token:
-        return CommandOutcome(error="printed nothing")
-    return CommandOutcome(token=token)
+    return (argv, str(cwd)), reach.auth_timeout(auth)
 
 
 def prerun_auth_commands(ctx: CheckContext, providers: list[ProviderTable]) -> None:

@@ -34,6 +34,7 @@ from codexprov.doctor.transport import one_line as _one_line
 from codexprov.doctor.transport import shown_url as _shown
 from codexprov.doctor.transport import tls_context as _tls_context
 from codexprov.redact import redact_text
+from codexprov.served_models import model_ids, serves
 
 __all__ = ["LIVE_MIN_TIMEOUT", "LIVE_TOOL", "RETRY_WAITS", "check_network", "model_ids", "serves"]
 
@@ -207,7 +208,7 @@ def _models_finding(target: ProviderTarget, url: str, answer: _Answer) -> Findin
         return Finding(
             "net.models", "warn", f"GET {shown} answered HTTP {answer.status}: {answer.server_text()}", provider=pid
         )
-    ids = _model_ids(answer.json())
+    ids = model_ids(answer.json())
     if ids is None:
         return Finding("net.models", "warn", f"GET {shown} did not return a model list", provider=pid)
     if not target.model:
@@ -216,7 +217,7 @@ def _models_finding(target: ProviderTarget, url: str, answer: _Answer) -> Findin
         )
     if not ids:
         return Finding("net.models", "ok", f"lists no models; `{target.model}` could not be checked", provider=pid)
-    if _serves(target.model, ids):
+    if serves(target.model, ids):
         return Finding(
             "net.models", "ok", f"serves `{target.model}` ({_count(len(ids), 'model')} listed)", provider=pid
         )
@@ -247,40 +248,6 @@ def _models_finding(target: ProviderTarget, url: str, answer: _Answer) -> Findin
         provider=pid,
         fix=fix,
     )
-
-
-def _model_ids(data: Any) -> list[str] | None:
-    """Model ids from an OpenAI list (`data: [{id}]`) or the `models: [{name}|str]` forms some servers use."""
-    entries: object
-    if isinstance(data, list):
-        entries = data
-    elif isinstance(data, dict):
-        entries = data.get("data")
-        if not entries and isinstance(data.get("models"), list):
-            entries = data["models"]
-        if entries is None:
-            return None
-    else:
-        return None
-    if not isinstance(entries, list):
-        return None
-    ids = []
-    for entry in entries:
-        if isinstance(entry, str):
-            ids.append(entry)
-        elif isinstance(entry, dict):
-            value = entry.get("id") or entry.get("name") or entry.get("model")
-            if isinstance(value, str):
-                ids.append(value)
-    return ids
-
-
-def _serves(model: str, ids: list[str]) -> bool:
-    # Some servers list models with a `models/` path (Gemini: `models/gemini-2.0-flash`) that requests leave out.
-    def bare(name: str) -> str:
-        return name.removeprefix("models/")
-
-    return any(bare(model) == bare(i) for i in ids)
 
 
 def _key_finding(check: str, target: ProviderTarget, answer: _Answer) -> Finding:
@@ -471,8 +438,3 @@ def _condition_findings(target: ProviderTarget, url: str, models: _Answer, respo
                 )
             )
     return out
-
-
-# Public names for the model-list rules, used by `codexprov models` (codexprov/served_models.py).
-model_ids = _model_ids
-serves = _serves

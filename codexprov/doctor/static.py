@@ -12,9 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from codexprov.credentials import open_store as default_open
-
 # The check modules register their checks on import.
+from codexprov.codex import reach
+from codexprov.credentials import open_store as default_open
+from codexprov.doctor import environment as _environment  # noqa: F401 - imported only to register its checks
 from codexprov.doctor import keysource, tables
 from codexprov.doctor import setup as _setup  # noqa: F401 - imported only to register its checks
 from codexprov.doctor.context import SETUP_CHECKS, CheckContext, ProviderTable, ResolvedKey, Setup
@@ -48,6 +49,12 @@ def read_setup(layers: list[Layer], info: Any, provider: str | None = None) -> S
     tables = {pid: t for pid, t in (effective.get("model_providers") or {}).items() if isinstance(t, dict)}
     active = got if isinstance(got := effective.get("model_provider"), str) else "openai"
     model = got if isinstance(got := effective.get("model"), str) else None
+    # a trusted project's .codex/config.toml may change the model for runs from here (codex/reach.py)
+    project = reach.project_value(
+        "model", [(layer.path, layer.data) for layer in by_kind["project"] if layer.data is not None], effective
+    )
+    if project is not None and isinstance(project[0], str):
+        model = project[0]
     return Setup(tuple(layers), by_kind, tuple(base), tables, active, model, frozenset(builtin_ids(info)), provider)
 
 
