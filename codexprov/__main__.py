@@ -19,8 +19,10 @@ def main(argv: list[str] | None = None) -> int:
         return token_main(args[1:])
     if args[:1] == ["__complete"]:
         # The shell asks for completions (scripts from `codexprov completion SHELL`).
+        from codexprov.cli import register_commands
         from codexprov.cli.completion import answer
 
+        register_commands()
         return answer(args[1:])
     if args in (["--version"], ["-V"]):
         from codexprov import __version__

@@ -19,12 +19,11 @@ import sys
 from typing import Any
 
 from codexprov.errors import CodexprovError
+from codexprov.redact import redact_data, redact_text
 
 
 def _redact(text: str) -> str:
     """The boundary for text going out: secrets masked, then control characters neutralised."""
-    from codexprov.redact import redact_text
-
     return neutralise(redact_text(text))
 
 
@@ -69,8 +68,6 @@ def style_enabled(stream: Any) -> bool:
 
 def write(text: str, *, stderr: bool = False) -> None:
     """Already-rendered text (a diff, a rich capture) to stdout or stderr, through the boundary."""
-    from codexprov.redact import redact_text
-
     stream = sys.stderr if stderr else sys.stdout
     # Not neutralised: the caller rendered it (its styling is wanted) from neutralised parts.
     stream.write(redact_text(text))
@@ -114,8 +111,6 @@ def say(text: str, style: str | None = None) -> None:
 
 def out_json(data: Any) -> None:
     """JSON on stdout: values under secret-named keys masked, then every string through the boundary."""
-    from codexprov.redact import redact_data, redact_text
-
     text = redact_text(json.dumps(redact_data(data), indent=2, sort_keys=False, ensure_ascii=False))
     # json.dumps leaves DEL, C1 and bidi controls raw (only inside strings): escape them the JSON
     # way, `\u007f`, which parses back to the same text (`\x7f` would make the output invalid JSON).
@@ -191,7 +186,7 @@ def edit_line(result) -> str:
     return f"{result.description}: {verb} {result.path}" + (f" (backup: {result.backup})" if result.backup else "")
 
 
-_NOTE_STYLE = {"warning": "yellow", "next": "yellow", "done": "green"}
+_NOTE_STYLE = {"warning": "yellow", "notice": "yellow", "next": "yellow", "done": "green"}
 
 
 def render(outcome, *, dry_run_message: str = "dry run: nothing was written") -> None:
@@ -201,6 +196,8 @@ def render(outcome, *, dry_run_message: str = "dry run: nothing was written") ->
     for note in outcome.notes:
         text = f"warning: {note.text}" if note.level == "warning" else note.text
         say(text, style=_NOTE_STYLE.get(note.level))
+    if outcome.error is not None:
+        raise outcome.error
 
 
 def render_edits(edits, *, dry_run: bool, dry_run_message: str = "dry run: nothing was written") -> None:

@@ -125,7 +125,7 @@ def remembered_ids(paths: Paths, provider_id: str, data: Mapping[str, Any]) -> t
     """The ids a custom provider listed when it was last asked (no network), if asked at its current
     base_url. None for built-ins: Codex's own list is theirs (openai), or Codex asks them itself."""
     from codexprov.codex.builtins import BUILTIN_PROVIDERS
-    from codexprov.served_models import remembered
+    from codexprov.model_lists import remembered
 
     table = (data.get("model_providers") or {}).get(provider_id)
     if provider_id in BUILTIN_PROVIDERS or not isinstance(table, Mapping) or not table.get("base_url"):
@@ -179,20 +179,20 @@ class AfterAdd:
 
 
 def after_add(
-    paths: Paths, provider_id: str, model: str | None, codex: Callable[[], Any], *, env: Mapping[str, str]
+    paths: Paths, provider_id: str, model: str | None, codex: Callable[[], Any], *, ask: Callable[[], Any]
 ) -> AfterAdd:
     """After `add --use`: ask the provider for its models (a few seconds at most) and point Codex's
     picker at them (its own undo step, after the add: the key and the table the request needs exist
     only now). Nothing changes when it cannot be asked; the add already took away another
-    provider's list. Only while the provider is still the active one."""
+    provider's list. Only while the provider is still the active one. `ask`: the provider's
+    models (served_models.fetch, passed in: served_models asks providers, which calls this module)."""
     from codexprov.codex.builtins import BUILTIN_PROVIDERS
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
     from codexprov.errors import CodexprovError
-    from codexprov.served_models import CHECK_TIMEOUT, fetch
 
     try:
-        served = fetch(paths, provider_id, env=env, timeout=CHECK_TIMEOUT)
+        served = ask()
     except CodexprovError:
         return AfterAdd(None, None, None)
     listing = None if provider_id in BUILTIN_PROVIDERS else build(paths, provider_id, served.ids, model, codex())

@@ -12,6 +12,7 @@ from codexprov.config.document import Snapshot, load
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 from codexprov.model import AuthCommand, ProviderSpec, check_provider_id
 from codexprov.paths import Paths
+from codexprov.redact import redact_data
 
 if TYPE_CHECKING:
     from codexprov.codex.capabilities import Capabilities
@@ -80,8 +81,6 @@ class ProviderList:
 
 def redact_table(table: dict[str, Any]) -> dict[str, Any]:
     """A copy of a provider table safe to show (the one boundary: codexprov.redact.redact_data)."""
-    from codexprov.redact import redact_data
-
     return redact_data(table)
 
 

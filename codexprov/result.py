@@ -11,15 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from codexprov.errors import CodexprovError
+
 if TYPE_CHECKING:
     from codexprov.config.transaction import EditResult
 
-Level = Literal["info", "warning", "next", "done"]
+Level = Literal["info", "warning", "notice", "next", "done"]
 
 
 @dataclass(frozen=True)
 class Note:
-    """One line of talk. `warning` and `next` are shown highlighted; the text is never a secret."""
+    """One line of talk. `warning`, `notice` (said as written, highlighted) and `next` are shown
+    highlighted; the text is never a secret."""
 
     text: str
     level: Level = "info"
@@ -32,9 +35,12 @@ class Outcome:
     dry_run: bool = False
     # What --json shows, when the command has a JSON form.
     data: dict[str, Any] | None = field(default=None, compare=False)
+    # A failure after the edits were made (e.g. the keyring, once the config changed): rendered
+    # after them, so the user sees what was done and then why the rest was not.
+    error: CodexprovError | None = field(default=None, compare=False)
 
     def with_notes(self, *notes: Note) -> Outcome:
-        return Outcome(self.edits, self.notes + tuple(notes), self.dry_run, self.data)
+        return Outcome(self.edits, self.notes + tuple(notes), self.dry_run, self.data, self.error)
 
 
 def warning(text: str) -> Note:
@@ -43,6 +49,10 @@ def warning(text: str) -> Note:
 
 def info(text: str) -> Note:
     return Note(text, "info")
+
+
+def notice(text: str) -> Note:
+    return Note(text, "notice")
 
 
 def next_step(text: str) -> Note:

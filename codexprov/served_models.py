@@ -12,42 +12,20 @@ never because the provider could not be asked.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from codexprov.codex import reach
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.codex.reach import SentKey
 from codexprov.errors import CodexprovError
-from codexprov.paths import Paths, private_dir
+from codexprov.model_lists import ModelList, remembered
+from codexprov.model_lists import remember as _remember
+from codexprov.paths import Paths
+from codexprov.redact import redact_text
 
 CHECK_TIMEOUT = 3.0  # seconds `add` gives the provider to list its models
-
-
-@dataclass(frozen=True)
-class ModelList:
-    provider_id: str
-    base_url: str
-    url: str  # what was asked (secrets masked)
-    ids: tuple[str, ...]
-    key_from: str  # where the key came from, in words; never the key
-    fetched: str  # ISO date and time
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider_id,
-            "url": self.url,
-            "models": list(self.ids),
-            "key_from": self.key_from,
-            "fetched": self.fetched,
-        }
-
-    def serves(self, model: str) -> bool:
-        return serves(model, list(self.ids))
 
 
 def model_ids(data: Any) -> list[str] | None:
@@ -74,14 +52,6 @@ def model_ids(data: Any) -> list[str] | None:
             if isinstance(value, str):
                 ids.append(value)
     return ids
-
-
-def serves(model: str, ids: list[str]) -> bool:
-    # Some servers list models with a `models/` path (Gemini: `models/gemini-2.0-flash`) that requests leave out.
-    def bare(name: str) -> str:
-        return name.removeprefix("models/")
-
-    return any(bare(model) == bare(i) for i in ids)
 
 
 def _key(paths: Paths, pid: str, table: dict[str, Any], env: Mapping[str, str]) -> SentKey:
@@ -120,7 +90,6 @@ def fetch(
     import httpx
 
     from codexprov import providers
-    from codexprov.redact import redact_text
 
     info = providers.get_provider(paths, provider_id)
     table = info.table
@@ -179,49 +148,6 @@ def fetch(
     return listing
 
 
-def _cache_file(paths: Paths, provider_id: str) -> Path:
-    digest = hashlib.sha256(f"{paths.codex_home}\0{provider_id}".encode()).hexdigest()[:24]
-    return paths.state_dir / "models" / f"{digest}.json"
-
-
-def _remember(paths: Paths, listing: ModelList) -> None:
-    from codexprov.config.transaction import write_atomic
-
-    target = _cache_file(paths, listing.provider_id)
-    try:
-        private_dir(target.parent, root=paths.state_dir)
-        data = {
-            "provider": listing.provider_id,
-            "base_url": listing.base_url,
-            "url": listing.url,
-            "models": list(listing.ids),
-            "key_from": listing.key_from,
-            "fetched": listing.fetched,
-        }
-        write_atomic(target, json.dumps(data, indent=1) + "\n", existed=target.exists())
-    except (OSError, CodexprovError):
-        pass  # a list that cannot be kept only means `use` cannot warn
-
-
-def remembered(paths: Paths, provider_id: str, base_url: str) -> ModelList | None:
-    """The last list fetched for this provider, if it was fetched from this base URL (no network;
-    one small file read, nothing when there is none)."""
-    try:
-        data = json.loads(_cache_file(paths, provider_id).read_text(encoding="utf-8"))
-        if data["base_url"] != base_url:
-            return None
-        return ModelList(
-            provider_id,
-            base_url,
-            str(data["url"]),
-            tuple(map(str, data["models"])),
-            str(data["key_from"]),
-            str(data["fetched"]),
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
 def unserved_warning(listing: ModelList, model: str) -> str | None:
     """The warning for a model the provider's list does not have (None: it does, or it lists none)."""
     if not listing.ids or listing.serves(model):
@@ -236,8 +162,6 @@ def unserved_warning(listing: ModelList, model: str) -> str | None:
 def check_remembered(paths: Paths, provider_id: str, model: str, data: Mapping[str, Any] | None) -> str | None:
     """For `use ID --model M`: a warning from the last list fetched, without any network or a
     second parse (`data` is the config as the edit left it)."""
-    from codexprov.codex.builtins import BUILTIN_PROVIDERS
-
     table = ((data or {}).get("model_providers") or {}).get(provider_id) or {}
     builtin = BUILTIN_PROVIDERS.get(provider_id)
     base_url = table.get("base_url") or (builtin.base_url if builtin else None)

@@ -295,7 +295,7 @@ def main(argv: list[str]) -> int:
 
     bridged = autostart.lookup(provider_id)
     if bridged is not None:
-        return autostart.serve_token(*bridged)
+        return autostart.serve_token(*bridged, read_key=read_key)
     elsewhere = autostart.bridged_elsewhere(provider_id)
     if elsewhere is not None:
         sys.stderr.write(f"codexprov token: {elsewhere}\n")

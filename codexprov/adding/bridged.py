@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from codexprov import recipes as recipes_mod
 from codexprov.adding.model import AddPlan, default_env_key
+from codexprov.bridge import install, manage
+from codexprov.bridge.layout import ROUTE_HEADER, Upstream
 from codexprov.errors import UsageError
 from codexprov.model import ProviderSpec
 from codexprov.result import Note, info, next_step
@@ -15,9 +18,6 @@ BRIDGE_AUTH_TIMEOUT_MS = 60_000  # the bridge may have to start (~10 s, more on 
 def plan_bridged(recipe, request, rendered, provider_id, token_auth, capabilities, codex_label, bridge_url) -> AddPlan:
     """A provider behind the bridge: Codex talks to the bridge (master key from `codexprov token`),
     the bridge to the upstream (the upstream key from the keyring, in the bridge's environment)."""
-    from codexprov import recipes as recipes_mod
-    from codexprov.bridge.layout import ROUTE_HEADER, Upstream
-
     key_mode = request.key_mode or ("keyring" if recipe.needs_key else "none")
     if key_mode == "env":
         raise UsageError(
@@ -97,8 +97,6 @@ def bridge_note(plan: AddPlan, recipe) -> str:
 
 
 def bridge_after(layout, store) -> list[Note]:
-    from codexprov.bridge import install, manage
-
     if install.installed_version(layout) is None:
         return [
             next_step("next: install the bridge's LiteLLM with `codexprov bridge install` (a virtualenv of its own)")

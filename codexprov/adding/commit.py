@@ -12,9 +12,10 @@ from codexprov.adding.bridged import bridge_after, bridge_note
 from codexprov.adding.gateways import gateway_settings
 from codexprov.adding.model import AddPlan, AddRequest, PreparedAdd
 from codexprov.adding.plan import check_env_key_free, plan_add
+from codexprov.bridge import manage
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.codex.gateway import GatewayFix
-from codexprov.config.transaction import EditResult
+from codexprov.config.transaction import EditResult, write_atomic
 from codexprov.errors import UsageError
 from codexprov.model import AuthCommand
 from codexprov.paths import Paths
@@ -108,8 +109,6 @@ def commit_add(
         store.set(plan.provider_id, key)
     reuse: EditResult | None = prepared.preview
     if plan.bridge is not None and plan.spec is not None:
-        from codexprov.bridge import manage
-
         planned_url = plan.spec.base_url or ""
         bridge_state = manage.register(bridge_layout, plan.bridge, store, port=manage.port_of(planned_url))
         if bridge_state.base_url != planned_url:
@@ -119,20 +118,16 @@ def commit_add(
     fix = prepared.gateway
     if fix is not None and fix.catalog_path is not None and prepared.catalog_text is not None:
         # Before the config that points at it.
-        from codexprov.config.transaction import write_atomic
 
         fix.catalog_path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(fix.catalog_path, prepared.catalog_text, existed=fix.catalog_path.exists())
     written = _write(paths, plan, request, dry_run=False, reuse=reuse, gateway=fix)
     if plan.bridge is not None:
         notes += bridge_after(bridge_layout, store)
-    elif bridge_layout is not None and plan.spec is not None:
-        from codexprov.bridge import manage
-
-        if manage.unregister(bridge_layout, plan.provider_id):
-            # --replace --no-bridge: the bridge no longer serves it (and the token is the upstream key again).
-            manage.reload_if_running(bridge_layout, store)
-            notes.append(info(f"{plan.provider_id} no longer goes through the bridge"))
+    elif bridge_layout is not None and plan.spec is not None and manage.unregister(bridge_layout, plan.provider_id):
+        # --replace --no-bridge: the bridge no longer serves it (and the token is the upstream key again).
+        manage.reload_if_running(bridge_layout, store)
+        notes.append(info(f"{plan.provider_id} no longer goes through the bridge"))
     if plan.key_mode == "keyring":
         if key:
             notes.append(

@@ -6,15 +6,14 @@ import dataclasses
 from pathlib import Path
 
 from codexprov.adding.model import AddPlan, AddRequest
+from codexprov.codex import gateway
+from codexprov.codex.capabilities import capabilities as caps_for
 from codexprov.paths import Paths
 from codexprov.result import info, next_step, warning
 
 
 def gateway_settings(paths: Paths, recipe, plan: AddPlan, request: AddRequest, codex_binary: Path | None):
     """The gateway settings for a recipe that `rejects` parts of Codex's requests (custom providers only)."""
-    from codexprov.codex import gateway
-    from codexprov.codex.capabilities import capabilities as caps_for
-
     rejects = tuple(getattr(recipe, "rejects", ()))
     if not rejects or plan.spec is None:
         return None, None, ()

@@ -32,6 +32,7 @@ class AddRequest:
     dry_run: bool = False
     bridge: bool | None = None  # None: through the bridge when the recipe's endpoint lacks /v1/responses
     allow_plaintext: bool = False  # write keys given in headers, query or URL as they are (warned)
+    fallback: str | None = None  # bridged only: another bridged provider that serves its requests on 429/5xx/timeouts
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from codexprov import recipes as recipes_mod
 from codexprov.adding.bridged import plan_bridged
 from codexprov.adding.model import KEY_MODES, AddPlan, AddRequest, default_env_key
 from codexprov.adding.plaintext import keep_keys_out_of_the_file
+from codexprov.codex.wire import base_url_problem, header_name_problem, header_value_problem
+from codexprov.config.document import load
 from codexprov.errors import ConflictError, UsageError
 from codexprov.model import AuthCommand, ProviderSpec
 from codexprov.paths import Paths
@@ -35,8 +38,6 @@ def plan_add(
     `capabilities` (codex.capabilities.Capabilities) says what the installed Codex reads (None: the
     newest known).
     `bridge_url` gives the bridge's base URL, asked only when the provider goes through the bridge."""
-    from codexprov import recipes as recipes_mod
-
     provider_id = request.provider_id or recipe.id
     if request.key_mode is not None and request.key_mode not in KEY_MODES:
         raise UsageError(f"unknown key mode `{request.key_mode}`", hint=f"Use one of: {', '.join(KEY_MODES)}.")
@@ -117,8 +118,6 @@ def plan_add(
 def check_sendable(spec: ProviderSpec) -> None:
     """Refuse a table Codex would quietly get wrong: a base URL it cannot reach (not http(s)), or a
     header it cannot send (Codex drops such a header silently and the request goes out without it)."""
-    from codexprov.codex.wire import base_url_problem, header_name_problem, header_value_problem
-
     if spec.base_url is not None:
         problem = base_url_problem(spec.base_url)
         if problem is not None:
@@ -139,8 +138,6 @@ def check_env_key_free(paths: Paths, plan: AddPlan, request: AddRequest) -> tupl
     """Another provider reading the same variable would get this provider's key (and `env` would
     export one of them). A variable codexprov picked is refused; one the user named with --env-key
     is theirs to share, so it is only a warning."""
-    from codexprov.config.document import load
-
     if plan.key_mode != "env" or plan.spec is None or not plan.spec.env_key:
         return ()
     providers_table = load(paths.config_file).data.get("model_providers")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,9 @@ from codexprov.bridge.layout import (
     read_state,
     resolve,
 )
+
+# (provider id, service) -> (the key or None, the backend's label); codexprov.token.read_key.
+KeyReader = Callable[..., tuple[str | None, str]]
 
 
 def lookup(provider_id: str) -> tuple[Layout, State, str] | None:
@@ -44,9 +47,10 @@ def lookup(provider_id: str) -> tuple[Layout, State, str] | None:
     return layout, state, provider_id
 
 
-def serve_token(layout: Layout, state: State, provider_id: str) -> int:
+def serve_token(layout: Layout, state: State, provider_id: str, read_key: KeyReader) -> int:
     """Print the master key, once (1) the provider's table in config.toml points at this bridge and
-    (2) what answers on the bridge's port proves it is our bridge (started here when down)."""
+    (2) what answers on the bridge's port proves it is our bridge (started here when down).
+    `read_key` is `codexprov.token.read_key`, handed in so that this module does not import its caller."""
     from codexprov.bridge import identity
     from codexprov.errors import CodexprovError
 
@@ -55,8 +59,6 @@ def serve_token(layout: Layout, state: State, provider_id: str) -> int:
         if problem is not None:
             sys.stderr.write(f"codexprov token: {problem}\n")
             return 5
-        from codexprov.token import read_key
-
         secret, label = read_key(MASTER_KEY_USER, service=MASTER_KEY_SERVICE)
         if secret is None or identity.challenge(state.port, secret).status != "ours":
             from codexprov.bridge import manage

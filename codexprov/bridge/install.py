@@ -24,6 +24,7 @@ from pathlib import Path
 from codexprov.bridge.layout import Layout
 from codexprov.errors import CodexprovError, NotFoundError
 from codexprov.paths import private_dir
+from codexprov.redact import redact_text
 
 LITELLM_REQUIREMENT = "litellm[proxy]>=1.108.7,<1.108.8"
 _MIN = (1, 108, 7)
@@ -109,8 +110,6 @@ def _run(command: list[str], what: str) -> None:
     except OSError as err:
         raise CodexprovError(f"could not {what}: {err.strerror or err}") from None
     if proc.returncode != 0:
-        from codexprov.redact import redact_text
-
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
         raise CodexprovError(
             f"could not {what} (exit {proc.returncode})",

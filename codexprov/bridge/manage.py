@@ -27,8 +27,10 @@ from codexprov.bridge.layout import (
     read_state,
     write_private,
 )
-from codexprov.errors import ConflictError, NotFoundError
+from codexprov.errors import CodexprovError, ConflictError, NotFoundError, UsageError
 from codexprov.locking import FileLock
+from codexprov.paths import Paths
+from codexprov.result import Outcome
 
 LOCK_TIMEOUT = process.READY_TIMEOUT + 20
 
@@ -117,8 +119,6 @@ def unregister(layout: Layout, provider_id: str) -> bool:
 def set_fallback(layout: Layout, provider_id: str, fallback: str | None, store: Any = None) -> State:
     """Make `fallback` (another bridged provider) serve `provider_id`'s requests when its upstream
     answers 429, 5xx or times out; None removes the fallback. A running bridge is restarted."""
-    from codexprov.errors import UsageError
-
     with _lock(layout):
         state = read_state(layout)
         known = tuple(u.provider_id for u in state.upstreams) if state else ()
@@ -197,8 +197,6 @@ def _open_store(store: Any) -> Any:
 
 def _master_key(store: Any) -> str | None:
     """The master key as the keyring has it, or None (no keyring, or none made yet)."""
-    from codexprov.errors import CodexprovError
-
     try:
         return master_store(_open_store(store)).get(MASTER_KEY_USER)
     except CodexprovError:
@@ -409,10 +407,9 @@ def status(layout: Layout, store: Any = None) -> BridgeStatus:
     )
 
 
-def point_providers_at_bridge(paths: Any, layout: Layout) -> Any:
+def point_providers_at_bridge(paths: Paths, layout: Layout) -> Any:
     """After the bridge moved port: set base_url of every bridged provider in config.toml to it."""
     from codexprov import providers
-    from codexprov.result import Outcome
 
     state = read_state(layout)
     if state is None:

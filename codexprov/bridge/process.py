@@ -25,6 +25,7 @@ from codexprov.bridge import identity, litellm_config
 from codexprov.bridge.layout import HOST, Layout, State, read_run, write_private
 from codexprov.bridge.runner import FD_ENV, SECRET_VARS_ENV, STANDBY_ENV
 from codexprov.errors import CodexprovError, ConflictError
+from codexprov.redact import redact_text
 
 # Start-up takes ~10 s on a quiet machine; Codex waits for the auth command up to its timeout_ms
 # (60 s in the tables codexprov writes).
@@ -476,8 +477,6 @@ def stop(layout: Layout, port: int | None = None, master_key: str | None = None)
 
 def log_tail(layout: Layout, lines: int) -> str:
     """The last `lines` lines of the bridge's log (already masked when written; masked again here)."""
-    from codexprov.redact import redact_text
-
     try:
         with open(layout.log_file, "rb") as handle:
             handle.seek(0, os.SEEK_END)

@@ -18,7 +18,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+
+from codexprov.redact import mask, redact_text
 
 SECRET_VARS_ENV = "CODEXPROV_BRIDGE_SECRET_VARS"
 FD_ENV = "CODEXPROV_BRIDGE_FD"  # serve.FD_VAR
@@ -40,7 +43,6 @@ class _Masker:
         self.ordered = sorted({s for s in [*self.ordered, *secrets] if s}, key=len, reverse=True)
 
     def __call__(self, line: str) -> str:
-        from codexprov.redact import mask, redact_text
 
         line = _ANSI.sub("", line)
         for secret in self.ordered:
@@ -134,8 +136,6 @@ def main(argv: list[str]) -> int:
         if from_runner is not None:
             from_runner.close()
     if standby_path and to_child is not None:
-        import threading
-
         threading.Thread(
             target=_relay_handoff, args=(standby_path, to_child, clean, fd), daemon=True, name="handoff"
         ).start()

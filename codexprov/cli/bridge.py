@@ -7,8 +7,9 @@ from typing import Any
 
 import typer
 
-from codexprov.cli import app, out, out_json, say, state
-from codexprov.errors import CodexprovError
+from codexprov.cli.app import app, out, out_json, say, state
+from codexprov.errors import CodexprovError, UsageError
+from codexprov.redact import redact_text
 
 bridge_app = typer.Typer(
     name="bridge",
@@ -101,7 +102,6 @@ def logs_cmd(
 ) -> None:
     """The bridge's log (secrets masked)."""
     from codexprov.bridge import process
-    from codexprov.redact import redact_text
 
     layout = _layout()
     _know_bridge_keys(layout)
@@ -154,7 +154,7 @@ def restart_cmd(
 ) -> None:
     """Restart the bridge with a freshly generated config and the current keys."""
     from codexprov.bridge import manage
-    from codexprov.cli import render, state
+    from codexprov.cli.app import render, state
 
     layout = _layout()
     result = manage.restart(layout, new_port=new_port)
@@ -187,7 +187,6 @@ def fallback_cmd(
 ) -> None:
     """Send a bridged provider's requests to another bridged provider on 429, 5xx and timeouts."""
     from codexprov.bridge import manage
-    from codexprov.errors import UsageError
 
     if (other_id is None) == (not none):
         raise UsageError(

@@ -23,7 +23,9 @@ from typing import Any
 
 import typer
 
-from codexprov.cli import app, out
+from codexprov import paths
+from codexprov.cli.app import app, out
+from codexprov.errors import UsageError
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -71,8 +73,6 @@ def completion_cmd(
 ) -> None:
     """Print the shell completion script: eval "$(codexprov completion bash)" in ~/.bashrc, the same
     with zsh in ~/.zshrc, or save the fish one as ~/.config/fish/completions/codexprov.fish."""
-    from codexprov.errors import UsageError
-
     if shell not in SCRIPTS:
         raise UsageError(f"no completion for the shell `{shell}`", hint="Pick one of: bash, zsh, fish.")
     sys.stdout.write(SCRIPTS[shell])
@@ -153,10 +153,8 @@ def typed(word: str) -> str:
 
 
 def complete(words: list[str], current: str) -> list[str]:
-    """The candidates for `current`, given the words before it (the program name excluded)."""
-    from codexprov.cli import register_commands
-
-    register_commands()
+    """The candidates for `current`, given the words before it (the program name excluded). The
+    commands must be registered on `app` first (`codexprov.cli.register_commands`)."""
     command: Any = typer.main.get_command(app)
     path: list[str] = []
     codex_home: str | None = None
@@ -220,8 +218,6 @@ def _filter(candidates: list[str], current: str) -> list[str]:
 
 
 def _paths(codex_home: str | None) -> Any:
-    from codexprov import paths
-
     return paths.resolve(codex_home)
 
 

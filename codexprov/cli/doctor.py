@@ -12,7 +12,10 @@ from typing import Any
 
 import typer
 
-from codexprov.cli import app, out_json, say, state
+from codexprov.cli.app import app, out_json, say, state
+from codexprov.errors import CancelledError, UsageError
+from codexprov.output import neutralise, style_enabled, write
+from codexprov.paths import Paths
 
 _SYMBOL = {"ok": "[green]✓[/]", "warn": "[yellow]⚠[/]", "fail": "[bold red]✗[/]", "skip": "[dim]-[/]"}
 
@@ -67,9 +70,7 @@ def doctor_cmd(
     --profile). Other providers and profile files are checked too and reported under their own
     heading; they count toward the exit status only with --all.
     """
-    from codexprov.codex.version import detect
     from codexprov.doctor import run_doctor
-    from codexprov.errors import UsageError
 
     if offline and live:
         raise UsageError("--live sends a request; it cannot be combined with --offline")
@@ -80,7 +81,7 @@ def doctor_cmd(
     if not timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
     paths = state.paths
-    info = detect(paths, explicit=state.codex_binary)
+    info = state.context.codex
     common: dict[str, Any] = {"provider": provider_id, "codex_info": info, "cwd": Path.cwd(), "profile": profile}
     applied = _run_fixes(paths, common, yes=yes, talk_only=as_json, dry_run=dry_run, live=live) if fix else None
     with _Progress(enabled=not as_json) as progress:
@@ -112,8 +113,6 @@ def render(report: Any) -> None:
     (codexprov.output.write), like every other output: findings quote config lines and server bodies."""
     from rich.console import Console
 
-    from codexprov.output import style_enabled, write
-
     # Styles only where they are wanted (NO_COLOR removes bold too; FORCE_COLOR styles a pipe).
     styled = style_enabled(sys.stdout)
     console = Console(highlight=False, soft_wrap=True, color_system="auto" if styled else None, force_terminal=styled)
@@ -124,8 +123,6 @@ def render(report: Any) -> None:
 
 def _render(console: Any, report: Any) -> None:
     from rich.markup import escape as escape_markup
-
-    from codexprov.output import neutralise
 
     def escape(text: str) -> str:
         return escape_markup(neutralise(text))
@@ -250,20 +247,16 @@ class _Terminal:
             say(f"  {number}) line {d.line}: {d.first_line}")
         choice = typer.prompt("Which one stays?", default=len(definitions), type=int, err=True)
         if not 1 <= choice <= len(definitions):
-            from codexprov.errors import UsageError
-
             raise UsageError(f"pick a number from 1 to {len(definitions)}")
         return choice - 1
 
     def previewed(self, action: Any, previews: Any) -> None:
-        from codexprov.cli import show_diff
+        from codexprov.cli.app import show_diff
 
         for preview in previews:
             show_diff(preview.diff, stderr=self.talk_only)
 
     def approve(self, action: Any, previews: Any) -> bool:
-        from codexprov.errors import CancelledError
-
         if self.yes:
             return True
         if not sys.stdin.isatty():
@@ -274,7 +267,7 @@ class _Terminal:
         return typer.confirm(f"Apply: {action.description}?", default=False, err=True)
 
     def applied(self, action: Any, results: Any) -> None:
-        from codexprov.cli import edit_line
+        from codexprov.cli.app import edit_line
 
         for result in results:
             say(f"fixed: {edit_line(result)}", style="green")
@@ -283,13 +276,13 @@ class _Terminal:
         say(f"skipped: {action.description}")
 
     def failed(self, action: Any, error: Any) -> None:
-        from codexprov.cli import report_error
+        from codexprov.cli.app import report_error
 
         report_error(error)
 
 
 def _run_fixes(
-    paths: Any, common: dict[str, Any], *, yes: bool, talk_only: bool, dry_run: bool = False, live: bool = False
+    paths: Paths, common: dict[str, Any], *, yes: bool, talk_only: bool, dry_run: bool = False, live: bool = False
 ) -> list[dict[str, Any]]:
     from codexprov.doctor import run_doctor
     from codexprov.doctor.fix_loop import run_fixes

@@ -6,13 +6,17 @@ terminal both are usage errors that name the flags (the callers check `interacti
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 import typer
 
-from codexprov.cli import say
+from codexprov.adding.model import AddRequest, PreparedAdd
+from codexprov.cli.app import say, show_diff
+from codexprov.context import Context
 from codexprov.errors import CancelledError, UsageError
+from codexprov.model import check_provider_id
+from codexprov.paths import Paths
+from codexprov.recipes import Catalog
 
 
 def interactive() -> bool:
@@ -45,7 +49,7 @@ class UseChoice:
     profile: str | None = None
 
 
-def pick_use(paths: Any, codex_binary: str | None) -> UseChoice:
+def pick_use(paths: Paths, codex_binary: str | None) -> UseChoice:
     """`use` with no argument: providers, then profiles, the active one preselected."""
     from codexprov import profiles, providers
     from codexprov.codex.version import detect
@@ -71,17 +75,12 @@ class AddAnswers:
     base_url: str | None
     params: dict[str, str]
     key: str | None
-    store: Any
     model: str | None
     use: bool
 
 
-def walk_add(paths: Any) -> AddAnswers:
+def walk_add(ctx: Context, catalog: Catalog) -> AddAnswers:
     """`add` with no recipe: recipe, id, what the recipe still needs, key (hidden), model, use now?"""
-    from codexprov import recipes
-    from codexprov.model import check_provider_id
-
-    catalog = recipes.load_catalog(paths)
     entries = [(r.id, f"{r.name} ({r.kind})") for r in catalog.recipes]
     recipe = catalog.recipes[
         _pick("Which kind of provider? (recipes: `codexprov recipes show ID` describes one)", entries)
@@ -99,11 +98,9 @@ def walk_add(paths: Any) -> AddAnswers:
     params: dict[str, str] = {}
     for p in recipe.missing_params({}, base_url is not None):
         params[p.name] = typer.prompt(f"{p.name} ({p.description})", default=p.default or None, err=True)
-    key = store = None
+    key = None
     if recipe.needs_key and recipe.builtin is None:
-        from codexprov import credentials
-
-        store = credentials.open_store()  # no usable keyring: say so before asking for the key
+        ctx.store()  # no usable keyring: say so before asking for the key
         key = (
             typer.prompt(
                 f"API key for {provider_id} (hidden; stored in the OS keyring; empty to set it later)",
@@ -123,7 +120,35 @@ def walk_add(paths: Any) -> AddAnswers:
             f"the model is written with the provider switch: `codexprov use {provider_id} --model {model}` when you switch",
             style="yellow",
         )
-    return AddAnswers(recipe.id, provider_id, base_url, params, key, store, (model or None) if use else None, use)
+    return AddAnswers(recipe.id, provider_id, base_url, params, key, (model or None) if use else None, use)
+
+
+class GuidedAdd:
+    """`add` with no recipe on a terminal: the walk above answers `add`'s questions (an AddDecider)."""
+
+    def __init__(self) -> None:
+        self.answers: AddAnswers | None = None
+        self.config_file = ""
+
+    def complete(self, ctx: Context, catalog: Catalog, request: AddRequest) -> AddRequest:
+        self.answers = a = walk_add(ctx, catalog)
+        self.config_file = str(ctx.paths.config_file)
+        return replace(
+            request,
+            recipe=a.recipe,
+            provider_id=a.provider_id,
+            base_url=a.base_url,
+            params=a.params,
+            model=a.model,
+            use=a.use,
+        )
+
+    def key(self, prepared: PreparedAdd) -> str | None:
+        return self.answers.key if self.answers is not None else None
+
+    def confirm(self, prepared: PreparedAdd) -> None:
+        show_diff(prepared.preview.diff)
+        confirm_write(f"Write {self.config_file} as shown?")
 
 
 def confirm_write(question: str) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from codexprov.cli import app, confirm, out, out_json, out_table, render, say, show_diff, state
+from codexprov.cli.app import app, confirm, out, out_json, out_table, render, say, show_diff, state
+from codexprov.errors import KeyringUnavailableError
 
 import_app = typer.Typer(
     name="import",
@@ -71,13 +72,12 @@ def run_import(source, *, dry_run: bool, yes: bool, use: bool, as_json: bool = F
     from codexprov.bridge import layout as bridge_layout
     from codexprov.bridge import manage as bridge_manage
     from codexprov.cli.providers import _codex_label, _token_auth
-    from codexprov.codex.version import detect
     from codexprov.importers import plan as planning
     from codexprov.recipes import load_catalog
 
     paths = state.paths
     layout = bridge_layout.resolve()
-    codex = detect(paths, explicit=state.codex_binary)
+    codex = state.context.codex
     store = _open_store(source, dry_run=dry_run)
     planner = planning.Planner(
         catalog=load_catalog(paths),
@@ -125,7 +125,6 @@ def _open_store(source, *, dry_run: bool):
     """The keyring, to compare keys with (so a second import knows they are there). A dry run goes
     on without it; a real import needs it whenever a key or the bridge is involved."""
     from codexprov import credentials
-    from codexprov.errors import KeyringUnavailableError
 
     if not any(c.key or c.bridge or c.key_var for c in source.candidates):
         return None

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import typer
 
-from codexprov.cli import app, confirm, edit_line, out, out_json, out_table, render, say, show_diff, state
+from codexprov.cli.app import app, confirm, edit_line, out, out_json, out_table, render, say, show_diff, state
+from codexprov.errors import KeyringUnavailableError, NotFoundError, UsageError
+from codexprov.result import Outcome
+
+if TYPE_CHECKING:
+    from codexprov.keys.migration import MigrationResult
 
 key_app = typer.Typer(
     name="key",
@@ -24,8 +31,7 @@ app.add_typer(key_app, name="key")
 
 def _read_secret(provider_id: str, from_stdin: bool) -> str:
     """Hidden prompt on a terminal; otherwise (or with --stdin) one line of standard input."""
-    from codexprov.cli import read_stdin_line
-    from codexprov.errors import UsageError
+    from codexprov.cli.app import read_stdin_line
 
     if from_stdin or not sys.stdin.isatty():
         line = read_stdin_line(provider_id)
@@ -51,8 +57,7 @@ def key_set(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the config change; store and write nothing."),
 ) -> None:
     """Store a provider's key in the OS keyring (and point the provider at it if needed)."""
-    from codexprov import credentials, keys
-    from codexprov.errors import UsageError
+    from codexprov import keys
 
     if ctx.args:
         # Never echoed: it is probably the key, and it is already in the shell's history.
@@ -62,34 +67,39 @@ def key_set(
             f"`printf '%s\\n' \"$KEY\" | codexprov key set {provider_id} --stdin`. "
             "The key you typed is now in your shell history: remove it there (or rotate the key).",
         )
-    store = None if dry_run else credentials.open_store()  # before the prompt: no keyring, no question
-    secret = None if dry_run else _read_secret(provider_id, from_stdin)
-    result = keys.set_key(state.paths, store, provider_id, secret, wire=wire, dry_run=dry_run)
+    done = keys.store_key(state.context, keys.KeySetRequest(provider_id, wire, dry_run), _SecretPrompt(from_stdin))
+    result = done.result
     if result.edit is not None:
         show_diff(result.edit.diff)
     if dry_run:
         say("dry run: nothing was stored or written")
         return
-    assert store is not None  # opened unless dry_run
-    say(f"stored the key for {provider_id} in the OS keyring ({store.label}): {result.masked}")
+    say(f"stored the key for {provider_id} in the OS keyring ({done.keyring_label}): {result.masked}")
     if result.edit is not None and result.edit.changed:
         say(edit_line(result.edit))
     say(f"{provider_id}: {result.wiring.reason}")
-    from codexprov.bridge import layout, manage
-
-    if manage.key_changed(layout.resolve(), provider_id, store):
+    if done.bridge_restarted:
         say(f"the bridge was restarted to use the new key for {provider_id}")
+
+
+@dataclass(frozen=True)
+class _SecretPrompt:
+    """`key set`'s KeyDecider: the hidden prompt, or one line of standard input."""
+
+    from_stdin: bool
+
+    def secret(self, provider_id: str) -> str:
+        return _read_secret(provider_id, self.from_stdin)
 
 
 @key_app.command("list")
 def key_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Where each provider's key lives (keyring, env var, auth command, plain text, none), masked."""
-    from codexprov import credentials, keys
-    from codexprov.errors import KeyringUnavailableError
+    from codexprov import keys
 
     store, problem = None, None
     try:
-        store = credentials.open_store()
+        store = state.context.store()
     except KeyringUnavailableError as err:
         problem = err.message
     report = keys.key_report(state.paths, dict(os.environ), store, problem)
@@ -132,10 +142,9 @@ def key_rm(
     dry_run: bool = typer.Option(False, "--dry-run", help="Say whether there is a key to delete; delete nothing."),
 ) -> None:
     """Delete a provider's key from the OS keyring (the config is not changed)."""
-    from codexprov import credentials, providers
-    from codexprov.errors import NotFoundError
+    from codexprov import providers
 
-    store = credentials.open_store()
+    store = state.context.store()
     if dry_run:
         if store.get(provider_id) is None:
             raise NotFoundError(f"no key for `{provider_id}` in the OS keyring ({store.label}); nothing to delete")
@@ -170,45 +179,41 @@ def key_migrate(
     """Move plain-text keys (experimental_bearer_token, Authorization/api-key headers, ignored
     fields such as api_key, auth.json's key sent by a requires_openai_auth provider) into the
     keyring, rewiring each provider."""
-    from codexprov import credentials, keys
-    from codexprov.errors import KeyringUnavailableError
+    from codexprov import keys
 
-    try:
-        store = credentials.open_store()
-    except KeyringUnavailableError:
-        if not dry_run:
-            raise
-        store = None
-    preview = keys.preview_migration(state.paths, store, provider_id)
-    for item in preview.items:
-        for found in item.found:
-            note = f" ({found.note})" if found.note else ""
-            say(f"{item.provider_id}: {found.field} = {found.masked}{note}")
-        if item.skipped:
-            say(f"{item.provider_id}: skipped: {item.skipped}", style="yellow")
-    for found in preview.unmovable:
-        say(
-            f"warning: {found.provider_id}: {found.field} holds a key in plain text ({found.masked}) that cannot move: "
-            f"{found.note}; "
-            + (
-                f"use a header key instead if the server takes one (`codexprov key set {found.provider_id}`)"
-                if found.in_url
-                else "read it from an environment variable with env_http_headers instead"
-            ),
-            style="yellow",
-        )
-    if preview.edit is None or not preview.edit.changed:
-        say("no plain-text key to move" if not preview.items and not preview.unmovable else "nothing to move")
-        return
-    show_diff(preview.edit.diff)
-    if dry_run:
-        if preview.login_key is not None and not clear_auth_json:
-            say(keys.auth_json_note(state.paths).text)
-        say("dry run: nothing was stored or written")
-        return
-    confirm("Move these keys into the OS keyring and rewrite the config as shown?", yes=yes)
-    assert store is not None  # open_store() raised above unless dry_run
-    render(keys.commit_migration(state.paths, store, provider_id, clear_auth_json=clear_auth_json))
+    request = keys.MigrateRequest(provider_id, dry_run, clear_auth_json)
+    render(keys.migrate_keys(state.context, request, _MigrationTalk(yes)))
+
+
+@dataclass(frozen=True)
+class _MigrationTalk:
+    """`key migrate`'s MigrateDecider: what moves and what cannot, the diff, and the question."""
+
+    yes: bool
+
+    def previewed(self, preview: MigrationResult) -> None:
+        for item in preview.items:
+            for found in item.found:
+                note = f" ({found.note})" if found.note else ""
+                say(f"{item.provider_id}: {found.field} = {found.masked}{note}")
+            if item.skipped:
+                say(f"{item.provider_id}: skipped: {item.skipped}", style="yellow")
+        for found in preview.unmovable:
+            say(
+                f"warning: {found.provider_id}: {found.field} holds a key in plain text ({found.masked}) that cannot "
+                f"move: {found.note}; "
+                + (
+                    f"use a header key instead if the server takes one (`codexprov key set {found.provider_id}`)"
+                    if found.in_url
+                    else "read it from an environment variable with env_http_headers instead"
+                ),
+                style="yellow",
+            )
+        if preview.edit is not None and preview.edit.changed:
+            show_diff(preview.edit.diff)
+
+    def approve(self, preview: MigrationResult) -> None:
+        confirm("Move these keys into the OS keyring and rewrite the config as shown?", yes=self.yes)
 
 
 @app.command("env")
@@ -218,9 +223,9 @@ def env_cmd(
 ) -> None:
     """Shell `export` lines giving env-mode providers their keys from the keyring:
     eval "$(codexprov env)"."""
-    from codexprov import credentials, keys
+    from codexprov import keys
 
-    plan = keys.env_plan(state.paths, credentials.open_store(), provider_id)
+    plan = keys.env_plan(state.paths, state.context.store(), provider_id)
     show = reveal or not sys.stdout.isatty()
     sys.stdout.write(keys.shell_exports(plan, reveal=show))
     for pid in plan.missing:
@@ -245,7 +250,6 @@ def run_cmd(
     """Run a command with env-mode providers' keys from the keyring in its environment (no file
     is touched): codexprov run --provider groq -- codex exec "hi"."""
     from codexprov import credentials, keys
-    from codexprov.result import Outcome
 
     plan = keys.plan_run(
         state.paths,

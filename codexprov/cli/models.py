@@ -6,7 +6,8 @@ import os
 
 import typer
 
-from codexprov.cli import app, out, out_json, say, state
+from codexprov.cli.app import app, out, out_json, say, state
+from codexprov.errors import UsageError
 
 
 @app.command("models")
@@ -18,7 +19,6 @@ def models_cmd(
     """The models a provider serves (its GET /models, asked with the key Codex would send), so
     --model is not guesswork. Exit 1 when the provider cannot be asked."""
     from codexprov import served_models
-    from codexprov.errors import UsageError
 
     if not timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")

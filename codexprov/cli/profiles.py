@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from codexprov.cli import app, confirm, edit_line, out, out_json, out_table, render, say, show_diff, state
+from codexprov.cli.app import app, confirm, edit_line, out, out_json, out_table, render, say, show_diff, state
+from codexprov.result import Outcome
 
 profile_app = typer.Typer(
     help="Codex profiles: NAME.config.toml files (Codex >= 0.134) or [profiles.NAME] tables (older Codex).",
@@ -15,17 +16,14 @@ app.add_typer(profile_app, name="profile")
 
 
 def _info():
-    from codexprov.codex.version import detect
 
-    info = detect(state.paths, explicit=state.codex_binary)
+    info = state.context.codex
     if info.assumed:
         say(f"note: {info.describe()}", style="yellow")
     return info
 
 
 def _done(result) -> None:
-    from codexprov.result import Outcome
-
     render(Outcome((result,), dry_run=result.dry_run))
 
 

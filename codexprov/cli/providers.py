@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import typer
 
-from codexprov.cli import app, confirm, render, say, show_diff, state
+from codexprov.cli.app import app, confirm, render, say, show_diff, state
+from codexprov.errors import UsageError
+from codexprov.result import Outcome
+
+if TYPE_CHECKING:
+    from codexprov.adding import AddRequest, PreparedAdd
+    from codexprov.codex.version import CodexInfo
+    from codexprov.context import Context
+    from codexprov.model import AuthCommand
+    from codexprov.recipes import Catalog
 
 
 def _edit_done(result) -> None:
     """Render one EditResult: the diff for --dry-run, the one-line summary otherwise."""
-    from codexprov.result import Outcome
-
     render(Outcome((result,), dry_run=result.dry_run))
 
 
@@ -92,150 +100,73 @@ def add_cmd(
     ),
 ) -> None:
     """Add a provider from a recipe (`custom` for any OpenAI-compatible endpoint)."""
-    from codexprov import adding, recipes
+    from codexprov.adding import AddRequest, parse_pairs
+    from codexprov.adding.usecase import add
+    from codexprov.cli import guided
 
-    paths = state.paths
-    answers = None
-    if recipe is None:
-        from codexprov.cli import guided
-
-        if not guided.interactive():
-            from codexprov.errors import UsageError
-
-            raise UsageError(
-                "missing RECIPE (the guided add needs a terminal)",
-                hint="Pass a recipe id (`codexprov recipes` lists them), e.g. "
-                "`codexprov add groq --key-stdin --use --model MODEL`, or `codexprov add custom --base-url URL --id ID`.",
-            )
-        answers = guided.walk_add(paths)
-        recipe, provider_id, base_url, model, use = (
-            answers.recipe,
-            answers.provider_id,
-            answers.base_url,
-            answers.model,
-            answers.use,
+    if recipe is None and not guided.interactive():
+        raise UsageError(
+            "missing RECIPE (the guided add needs a terminal)",
+            hint="Pass a recipe id (`codexprov recipes` lists them), e.g. "
+            "`codexprov add groq --key-stdin --use --model MODEL`, or `codexprov add custom --base-url URL --id ID`.",
         )
-        param = [f"{k}={v}" for k, v in answers.params.items()]
-    the_recipe = recipes.load_catalog(paths).get(recipe)
-    params = adding.parse_pairs(param, "--param")
-    request = adding.AddRequest(
-        recipe=recipe,
+    request = AddRequest(
+        recipe=recipe or "",  # "": the guided walk picks it
         provider_id=provider_id,
         base_url=base_url,
         name=name,
         model=model,
         key_mode=key_mode,
         env_key=env_key,
-        headers=adding.parse_pairs(header, "--header"),
-        query=adding.parse_pairs(query, "--query"),
-        params=_ask_missing(the_recipe, params, base_url is not None),
+        headers=parse_pairs(header, "--header"),
+        query=parse_pairs(query, "--query"),
+        params=parse_pairs(param, "--param"),
         use=use,
         replace=replace,
         dry_run=dry_run,
         allow_plaintext=allow_plaintext,
         bridge=bridge,
+        fallback=fallback,
     )
-    from codexprov.bridge import layout as bridge_layout
-    from codexprov.bridge import manage as bridge_manage
-    from codexprov.codex.version import detect
+    render(add(state.context, request, guided.GuidedAdd() if recipe is None else _FlagAnswers(key_stdin, yes)))
 
-    layout = bridge_layout.resolve()
-    codex = detect(paths, explicit=state.codex_binary)
-    prepared = adding.prepare_add(
-        paths,
-        the_recipe,
-        request,
-        token_auth=_token_auth,
-        capabilities=codex.capabilities,
-        codex_label=_codex_label(codex),
-        codex_binary=codex.path,
-        bridge_url=lambda: bridge_manage.planned_base_url(layout),
-    )
-    if fallback is not None:
-        _check_fallback(prepared.plan, fallback, bridge_manage.bridged_ids(layout))
-    store = key = None
-    if answers is not None:
-        store, key = answers.store, answers.key
-    if prepared.needs_store and store is None:
-        from codexprov import credentials
 
-        store = credentials.open_store()  # before the prompt: no usable keyring, no question
-    if prepared.needs_key and answers is None:
-        # A key given in an Authorization/api-key header goes to the keyring instead of the file.
-        key = prepared.plan.moved_key or _read_key(prepared.plan.provider_id, key_stdin)
-    if answers is not None and not dry_run:
-        from codexprov.cli import guided
+@dataclass(frozen=True)
+class _FlagAnswers:
+    """`add RECIPE`'s AddDecider: on a terminal it asks for the params and the key the flags did
+    not give, and `--replace` shows its diff and asks (unless --yes)."""
 
-        show_diff(prepared.preview.diff)
-        guided.confirm_write(f"Write {paths.config_file} as shown?")
-    elif replace and not dry_run:
+    key_stdin: bool
+    yes: bool
+
+    def complete(self, ctx: Context, catalog: Catalog, request: AddRequest) -> AddRequest:
+        recipe = catalog.get(request.recipe)
+        return replace(request, params=_ask_missing(recipe, request.params, request.base_url is not None))
+
+    def key(self, prepared: PreparedAdd) -> str | None:
+        return _read_key(prepared.plan.provider_id, self.key_stdin)
+
+    def confirm(self, prepared: PreparedAdd) -> None:
+        if not prepared.request.replace:
+            return
         # --replace always shows what it changes, and asks unless --yes.
         show_diff(prepared.preview.diff)
         if prepared.kept_note:
             say(prepared.kept_note.text)
         if prepared.preview.changed:
-            confirm(f"Replace provider {prepared.plan.provider_id} as shown?", yes=yes)
-    render(adding.commit_add(prepared, paths, store=store, key=key, bridge_layout=layout))
-    if fallback is not None and not dry_run:
-        bridge_manage.set_fallback(layout, prepared.plan.provider_id, fallback, store)
-        say(f"fallback: {prepared.plan.provider_id} -> {fallback} (on 429, 5xx and timeouts)")
-    if use and not dry_run:
-        # add is not a hot path: ask the provider now (3 s at most) for its models, for Codex's
-        # picker and to say whether it serves the model.
-        import os
-
-        from codexprov import picker
-        from codexprov.served_models import unserved_warning
-
-        if prepared.plan.bridge is not None:
-            # A bridged provider's /models is LiteLLM's own map, not the upstream's (issue 23): the
-            # picker keeps Codex's list; only the --model check asks, as before.
-            from codexprov.served_models import check_live
-
-            if prepared.plan.model:
-                warning = check_live(paths, prepared.plan.provider_id, prepared.plan.model, env=dict(os.environ))
-                if warning:
-                    say(f"warning: {warning}", style="yellow")
-            return
-        done = picker.after_add(
-            paths, prepared.plan.provider_id, prepared.plan.model, lambda: codex, env=dict(os.environ)
-        )
-        if done.edit is not None and done.listing is not None:
-            say(
-                f"Codex's model picker now lists the {len(done.listing.slugs)} models of {prepared.plan.provider_id} "
-                f"(model_catalog_json = {done.listing.file})"
-            )
-        warning = unserved_warning(done.served, prepared.plan.model) if done.served and prepared.plan.model else None
-        if warning:
-            say(f"warning: {warning}", style="yellow")
+            confirm(f"Replace provider {prepared.plan.provider_id} as shown?", yes=self.yes)
 
 
-def _codex_label(codex) -> str:
-    from codexprov.codex.version import format_version
+def _codex_label(codex: CodexInfo) -> str:  # also `import`'s (cli/importing.py)
+    from codexprov.adding.usecase import codex_label
 
-    return f"Codex {format_version(codex.version)}" if codex.version else "Codex"
+    return codex_label(codex)
 
 
-def _token_auth(provider_id: str):
+def _token_auth(provider_id: str) -> AuthCommand:
     from codexprov import credentials
 
     return credentials.token_auth(provider_id)
-
-
-def _check_fallback(plan: Any, fallback: str, bridged: tuple[str, ...]) -> None:
-    """`add --fallback OTHER_ID`: checked before anything is written."""
-    from codexprov.errors import UsageError
-
-    if plan.bridge is None:
-        raise UsageError(
-            "--fallback needs a provider that goes through the bridge",
-            hint="Add it with --bridge, or leave out --fallback.",
-        )
-    if fallback == plan.provider_id or fallback not in bridged:
-        raise UsageError(
-            f"--fallback {fallback}: not another provider behind the bridge (bridged: {', '.join(bridged) or 'none'})",
-            hint="Add the fallback first (`codexprov add RECIPE --id OTHER_ID --bridge`), then this one.",
-        )
 
 
 def _ask_missing(recipe, params: dict[str, str], base_url_given: bool) -> dict[str, str]:
@@ -253,7 +184,7 @@ def _ask_missing(recipe, params: dict[str, str], base_url_given: bool) -> dict[s
 
 
 def _read_key(provider_id: str, key_stdin: bool) -> str | None:
-    from codexprov.cli import read_stdin_line
+    from codexprov.cli.app import read_stdin_line
 
     if key_stdin:
         return read_stdin_line(provider_id).strip() or None
@@ -279,15 +210,12 @@ def use_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
 ) -> None:
     """Make a provider (or a profile) the one Codex uses."""
-    from codexprov.errors import UsageError
-
     if profile is not None:
         if provider_id is not None or model is not None:
             raise UsageError("give either a provider ID (with --model) or --profile NAME, not both")
         from codexprov import profiles
-        from codexprov.codex.version import detect
 
-        info = detect(state.paths, explicit=state.codex_binary)
+        info = state.context.codex
         _edit_done(profiles.use_profile(state.paths, profile, info, dry_run=dry_run))
         return
     if provider_id is None:
@@ -301,9 +229,8 @@ def use_cmd(
         choice = guided.pick_use(state.paths, state.codex_binary)
         if choice.profile is not None:
             from codexprov import profiles
-            from codexprov.codex.version import detect
 
-            info = detect(state.paths, explicit=state.codex_binary)
+            info = state.context.codex
             _edit_done(profiles.use_profile(state.paths, choice.profile, info, dry_run=dry_run))
             return
         provider_id = choice.provider_id
@@ -325,46 +252,9 @@ def remove_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
 ) -> None:
     """Remove a provider's table (and its keyring entry)."""
-    from codexprov import providers
-    from codexprov.codex.version import detect
+    from codexprov.removing import RemoveRequest, remove
 
-    codex = detect(state.paths, explicit=state.codex_binary)
-    removed = providers.remove_provider(
-        state.paths, provider_id, force=force, dry_run=dry_run, capabilities=codex.capabilities
-    )
-    _edit_done(removed.edit)
-    if not dry_run:
-        from codexprov.bridge import layout, manage
-
-        if manage.forget(layout.resolve(), provider_id):
-            say(f"{provider_id} removed from the bridge")
-    if removed.was_active:
-        say(f"note: {provider_id} was active; model_provider removed, so Codex now uses openai", style="yellow")
-    if removed.sessions:
-        plural = "s" if removed.sessions != 1 else ""
-        if removed.sessions_pinned:
-            say(
-                f"note: {removed.sessions} session{plural} started with {provider_id} cannot be resumed until a provider `{provider_id}` is configured again",
-                style="yellow",
-            )
-        else:
-            say(
-                f"note: {removed.sessions} session{plural} started with {provider_id}; this Codex resumes them on the current provider"
-            )
-    if removed.key_source.kind == "keyring" and not keep_key:
-        if dry_run:
-            say(f"would also delete the keyring entry for {provider_id}")
-            return
-        from codexprov import credentials
-
-        deleted = credentials.open_store().delete(provider_id)
-        if deleted:
-            say(
-                f"deleted the key for {provider_id} from the OS keyring (`codexprov undo` brings the provider back "
-                f"without it; pass --keep-key to keep it)"
-            )
-        else:
-            say(f"no key for {provider_id} was in the keyring")
+    render(remove(state.context, RemoveRequest(provider_id, force, keep_key, dry_run)))
 
 
 @app.command("undo")
@@ -405,9 +295,7 @@ def _keyring_reader():
     def key_for(provider_id: str) -> str | None:
         nonlocal store
         if store is None:
-            from codexprov import credentials
-
-            store = credentials.open_store()
+            store = state.context.store()
         return store.get(provider_id)
 
     return key_for

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from codexprov.cli import app, out, out_json, out_table, say, state
+from codexprov.cli.app import app, out, out_json, out_table, say, state
 
 recipes_app = typer.Typer(
     name="recipes",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from codexprov.cli import app, out_json, out_table, say, state
+from codexprov.cli.app import app, out_json, out_table, say, state
 
 
 @app.command("sessions")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.codex.capabilities import NEWEST_VERIFIED, Capabilities, Version, capabilities, format_version
-from codexprov.errors import NotFoundError
+from codexprov.errors import FileAccessError, NotFoundError
 from codexprov.paths import Paths, private_dir
 
 __all__ = ["CodexInfo", "Version", "detect", "find_binary", "format_version", "parse_version", "run_version", "stamp"]
@@ -124,7 +124,6 @@ def _read_cache(paths: Paths) -> dict[str, Any]:
 
 def _write_cache(paths: Paths, data: dict[str, Any]) -> None:
     from codexprov.config.transaction import write_atomic
-    from codexprov.errors import FileAccessError
 
     target = paths.cache_dir / CACHE_FILE
     try:

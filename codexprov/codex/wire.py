@@ -16,6 +16,7 @@ Verified with Codex 0.169.0 and a logging server on 127.0.0.1 (see tests/test_do
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -110,7 +111,6 @@ def request_shape(
     refuses the probe too. `leave_out` drops request parts (catalog.REQUEST_PARTS; `tool_search`
     goes with `namespace`, as `[features] multi_agent = false` takes both out), to find which one a
     server refuses. Per-request ids are fresh uuids."""
-    import uuid
 
     session = str(uuid.uuid4())
     version = codex_version or format_version(NEWEST_VERIFIED)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codexprov.errors import ConfigError, FileAccessError
+from codexprov.redact import remember_source
 
 if TYPE_CHECKING:
     from tomli import TOMLDecodeError  # noqa: F401 - re-exported (at run time by __getattr__)
@@ -48,9 +49,13 @@ class Snapshot:
 
     @property
     def newline(self) -> str:
-        from codexprov.config.scan import newline_of
-
         return newline_of(self.text)
+
+
+def newline_of(text: str) -> str:
+    """The file's line ending: CRLF when its first line ends so, else LF."""
+    i = text.find("\n")
+    return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
 
 
 def read_text(path: Path) -> tuple[str, bool]:
@@ -91,7 +96,6 @@ def read_file(path: Path) -> tuple[str, bool, bool]:
         raise ConfigError(
             "not valid UTF-8", path=str(path), line=line, hint="Codex reads config.toml as UTF-8; re-save it as UTF-8."
         ) from None
-    from codexprov.redact import remember_source
 
     remember_source(text)  # every secret in a file codexprov read is masked in what it shows
     # Codex 0.169.0 accepts one byte-order mark (and refuses a second one, as tomli does).

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from codexprov.config.document import TOMLDecodeError, loads, same_data
-from codexprov.config.scan import Section, newline_of, parse_key, scan
+from codexprov.config.document import TOMLDecodeError, loads, newline_of, same_data
+from codexprov.config.scan import Section, parse_key, scan
 
 _LONE_LF = re.compile(r"(?<!\r)\n")
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import re
 
+from codexprov.config.document import loads
+
 # One token of interest on a line: strings (so their brackets and '#' are skipped), comments, brackets.
 _TOKEN = re.compile(r'"""|\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#|[\[\]{}]')
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -77,8 +79,7 @@ def parse_key(text: str) -> tuple[tuple[str, ...], int]:
         elif "\\" not in basic:
             parts.append(basic[1:-1])
         else:
-            from codexprov.config.document import loads  # TOML 1.1 escapes (\e, \xHH) in keys too
-
+            # TOML 1.1 escapes (\e, \xHH) in keys too
             parts.append(loads(f"k = {basic}")["k"])
         pos = m.end()
         if pos < len(text) and text[pos] == ".":
@@ -242,8 +243,3 @@ def _find_close(line: str, delim: str, pos: int) -> int:
             end += 1
             extra += 1
         return end
-
-
-def newline_of(text: str) -> str:
-    i = text.find("\n")
-    return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"

@@ -18,6 +18,7 @@ from codexprov.config.document import TOMLDecodeError, config_error_from, loads
 from codexprov.config.edit import EditImpossible, defines_under
 from codexprov.config.scan import parse_key, scan
 from codexprov.errors import CodexprovError
+from codexprov.redact import redact_text
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,6 @@ def _value_end(lines: list[str], index: int, offsets: list[int], hi: int) -> int
 
 
 def _first_line(text: str, start: int) -> str:
-    from codexprov.redact import redact_text
-
     end = text.find("\n", start)
     return redact_text(text[start : end if end >= 0 else len(text)].rstrip("\r"))
 

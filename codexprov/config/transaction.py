@@ -26,9 +26,10 @@ from codexprov.config import cache
 from codexprov.config.cache import make_temp, sha256  # sha256: the interpreter's own (hashlib loads OpenSSL)
 from codexprov.config.document import BOM, Snapshot, load, parse, read_file, same_data
 from codexprov.config.edit import EditImpossible, keep_missing_final_newline
-from codexprov.errors import CodexprovError, ConfigError, FileAccessError, NotFoundError
+from codexprov.errors import CodexprovError, ConfigError, FileAccessError, KeyringUnavailableError, NotFoundError
 from codexprov.locking import FileLock
 from codexprov.paths import Paths, check_private, make_dirs, private_dir
+from codexprov.redact import redact_text
 
 MAX_BACKUPS = 20
 
@@ -65,8 +66,6 @@ def lock_for(paths: Paths, target: Path) -> FileLock:
 def make_diff(old: str, new: str, path: Path) -> str:
     """A unified diff with secrets masked (the old text may hold a plain-text key)."""
     import difflib
-
-    from codexprov.redact import redact_text
 
     lines = difflib.unified_diff(
         old.splitlines(keepends=True),
@@ -659,7 +658,6 @@ def _wired_without_key(text: str, key_for) -> tuple[str, ...]:
     except tomllib.TOMLDecodeError:
         return ()
     from codexprov.credentials import is_token_auth
-    from codexprov.errors import KeyringUnavailableError
 
     tables = data.get("model_providers")
     wired = [

@@ -14,8 +14,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.doctor.findings import STATUSES, Finding, FixKind, ProviderTarget, Report
+from codexprov.errors import NotFoundError
 from codexprov.keys.plaintext import is_key_header
+from codexprov.paths import Paths
 
 __all__ = ["STATUSES", "Finding", "FixKind", "ProviderTarget", "Report", "build_targets", "run_doctor"]
 
@@ -23,7 +26,7 @@ __all__ = ["STATUSES", "Finding", "FixKind", "ProviderTarget", "Report", "build_
 
 
 def run_doctor(
-    paths: Any,
+    paths: Paths,
     *,
     provider: str | None = None,
     offline: bool = False,
@@ -91,8 +94,6 @@ def run_doctor(
                 provider, sorted(set(result.tables) | static.builtin_ids(codex_info)), str(paths.config_file)
             )
         if profile is not None and not any(layer.kind == "profile" and layer.name == profile for layer in layers):
-            from codexprov.errors import NotFoundError
-
             raise NotFoundError(
                 f"no profile `{profile}`: {paths.codex_home / (profile + '.config.toml')} does not exist",
                 hint="`codexprov profile list` shows the profiles.",
@@ -182,7 +183,6 @@ def build_targets(result: Any, env: Mapping[str, str], codex_version: str | None
     Codex sends it (codex/reach.py) and the key the static checks resolved."""
     from codexprov.bridge.layout import read_state, resolve
     from codexprov.codex import reach
-    from codexprov.codex.builtins import BUILTIN_PROVIDERS
 
     state = read_state(resolve(env))
     bridged = {pid for pid in result.order if state is not None and state.get(pid) is not None}

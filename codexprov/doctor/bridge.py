@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from codexprov.doctor.findings import Finding
+from codexprov.errors import CodexprovError, KeyringUnavailableError
+from codexprov.redact import mask
 
 PROBE_MODEL = "codexprov-doctor-probe"
 _CONNECTION_WORDS = (
@@ -75,7 +77,6 @@ def check_bridge(
     if seen.status == "down":
         # Codex would start it through the auth command; so does doctor, to check the upstream.
         from codexprov.bridge import manage
-        from codexprov.errors import CodexprovError
 
         try:
             manage.ensure_running(layout)
@@ -125,8 +126,6 @@ def bridged_key_check(ctx: Any, pid: str, store: Any, file: str | None, line: in
     the provider's own keyring entry is the upstream key, which only the bridge uses."""
     from codexprov.bridge.layout import read_state, resolve
     from codexprov.bridge.manage import master_store
-    from codexprov.errors import KeyringUnavailableError
-    from codexprov.redact import mask
 
     state = read_state(resolve(ctx.env))
     upstream = state.get(pid) if state is not None else None
@@ -217,7 +216,6 @@ def _master_key(result: Any, bridged: list[str]) -> str | None:
         if key is not None:
             return str(key.value)
     from codexprov.bridge.layout import MASTER_KEY_SERVICE, MASTER_KEY_USER
-    from codexprov.errors import CodexprovError
     from codexprov.token import read_key
 
     try:

@@ -32,6 +32,8 @@ from typing import Any
 
 from codexprov.doctor.findings import Finding, FixKind
 from codexprov.doctor.layers import SYSTEM_CONFIG, Layer
+from codexprov.errors import FileAccessError
+from codexprov.redact import redact_text
 
 CHECK = "codex.load"
 COMMAND = ("features", "list")
@@ -89,7 +91,6 @@ class LoadRun:
         finally:
             if self.cwd_tmp is not None:
                 self.cwd_tmp.cleanup()
-        from codexprov.redact import redact_text
 
         self.answer = (self.proc.returncode, redact_text(_without_warnings(err or "")))
         if self.signature is not None and not _unsupported(*self.answer):
@@ -192,7 +193,6 @@ def load_finding(
     error: LoadError, who: str, paths: Any, layers: Sequence[Layer], findings: Sequence[Finding]
 ) -> Finding:
     from codexprov.doctor.codexrun import explain
-    from codexprov.redact import redact_text
 
     reason = redact_text(_one_line(error.reason))
     where = _where(error, layers)
@@ -363,7 +363,6 @@ def _store(cache_dir: Path, signature: str, answer: tuple[int, str]) -> None:
     import time
 
     from codexprov.config.transaction import write_atomic
-    from codexprov.errors import FileAccessError
 
     data = _read_cache(cache_dir)
     data[signature] = [time.time(), *answer]

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.doctor.findings import Finding
+from codexprov.paths import Paths
+from codexprov.redact import redact_text
 
 PROMPT = "ping"
 # Quiet flags every Codex version since 0.1xx accepts as -c overrides (unknown keys are ignored).
@@ -145,7 +147,7 @@ def _is_state(name: str) -> bool:
 
 
 def run_codex_turn(
-    paths: Any,
+    paths: Paths,
     info: Any,
     *,
     env: Mapping[str, str],
@@ -156,8 +158,6 @@ def run_codex_turn(
     active: str | None,
 ) -> Finding:
     """Run `codex exec PROMPT` on a throwaway copy of the setup; a Finding says whether the turn finished."""
-    from codexprov.redact import redact_text
-
     if info.assumed or info.path is None:
         return Finding("codex.run", "skip", f"codex.run skipped: {info.reason or 'no Codex found'}", provider=active)
     failed = [f.check for f in findings if f.status == "fail"]

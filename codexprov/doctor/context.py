@@ -17,9 +17,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from codexprov.codex.capabilities import format_version
 from codexprov.doctor.findings import Finding, FixKind
 from codexprov.doctor.layers import Layer
 from codexprov.doctor.locate import Location, provider_field
+from codexprov.errors import KeyringUnavailableError
+from codexprov.paths import Paths
+from codexprov.redact import redact_text
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class ResolvedKey:
 
 @dataclass
 class CheckContext:
-    paths: Any
+    paths: Paths
     info: Any  # CodexInfo
     env: Mapping[str, str]
     store: Any
@@ -50,8 +54,6 @@ class CheckContext:
     _store_opened: bool = False
 
     def add(self, check: str, status: str, message: str, **kw: Any) -> None:
-        from codexprov.redact import redact_text
-
         self.findings.append(Finding(check, status, redact_text(message), **kw))
 
     @property
@@ -61,16 +63,12 @@ class CheckContext:
     @property
     def version(self) -> str:
         """The Codex version checks are made for, as text (e.g. "0.169.0")."""
-        from codexprov.codex.capabilities import format_version
-
         return format_version(self.info.capabilities.version)
 
     def keystore(self) -> tuple[Any, str | None]:
         if not self._store_opened:
             self._store_opened = True
             if self.store is None:
-                from codexprov.errors import KeyringUnavailableError
-
                 try:
                     self.store = self.open_store()
                 except KeyringUnavailableError as err:

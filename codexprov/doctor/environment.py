@@ -17,13 +17,12 @@ from urllib.parse import urlsplit
 from codexprov.codex import reach
 from codexprov.doctor.context import CheckContext, Setup, setup_check
 from codexprov.doctor.findings import Finding, ProviderTarget
+from codexprov.doctor.layers import merge
 from codexprov.doctor.locate import line_of
 from codexprov.redact import redact_text
 
 
 def _effective(setup: Setup) -> dict[str, Any]:
-    from codexprov.doctor.layers import merge
-
     out: dict[str, Any] = {}
     for layer in setup.base:
         out = merge(out, layer.data or {})

@@ -18,14 +18,22 @@ and project configs are left to the user. Nothing here prints or prompts.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codexprov import safe_read
+from codexprov import credentials, keys, safe_read
+from codexprov.config import edit
+from codexprov.config.document import load
+from codexprov.config.edit import scoped_edit, set_root_keys
 from codexprov.config.textedit import Duplicate, find_duplicate, remove_duplicate, rename_table
+from codexprov.config.transaction import apply_edit, apply_text_edit
 from codexprov.doctor.findings import FixKind, Report
 from codexprov.errors import CodexprovError
+from codexprov.paths import Paths
+from codexprov.profiles import _profile_files
+from codexprov.providers import update_provider_fields
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,7 @@ class FixAction:
 # ---------------------------------------------------------------------------- planning
 
 
-def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
+def plan_fixes(paths: Paths, report: Report) -> list[FixAction]:
     """The automatic fixes for the findings of `report` that carry a fix kind, in the order they run."""
     actions: list[FixAction] = []
     seen: set[tuple[FixKind, str | None, str]] = set()
@@ -137,7 +145,7 @@ def plan_fixes(paths: Any, report: Report) -> list[FixAction]:
 
 
 def apply_fix(
-    paths: Any, action: FixAction, *, keep: int = -1, store: Any = None, dry_run: bool = False
+    paths: Paths, action: FixAction, *, keep: int = -1, store: Any = None, dry_run: bool = False
 ) -> tuple[Any, ...]:
     """Apply one fix (or, with dry_run, compute its diff); returns the EditResults, config.toml's first."""
     if action.kind is FixKind.REMOVE_DUPLICATE:
@@ -154,8 +162,6 @@ def apply_fix(
     if action.kind in (FixKind.UNQUOTE_NUMBER, FixKind.DROP_CATALOG):
         return (_value_edit(paths, action, dry_run),)
     if action.kind is FixKind.MIGRATE_KEY:
-        from codexprov import credentials, keys
-
         if store is None and not dry_run:
             store = credentials.open_store()
         result = keys.migrate(paths, store, action.provider, dry_run=dry_run)
@@ -214,9 +220,8 @@ def _table_of(paths: Any, provider_id: str) -> dict[str, Any] | None:
     return table if isinstance(table, dict) else None
 
 
-def _raw_edit(paths: Any, file: Path, dup: Duplicate, keep: int, *, dry_run: bool, description: str) -> Any:
+def _raw_edit(paths: Paths, file: Path, dup: Duplicate, keep: int, *, dry_run: bool, description: str) -> Any:
     """The duplicate's file does not parse, so the engine's text transaction does the edit."""
-    from codexprov.config.transaction import apply_text_edit
 
     def transform(text: str) -> str:
         current = find_duplicate(text)
@@ -229,9 +234,9 @@ def _raw_edit(paths: Any, file: Path, dup: Duplicate, keep: int, *, dry_run: boo
     return apply_text_edit(paths, file, transform, dry_run=dry_run, description=description)
 
 
-def _table_edit(paths: Any, action: FixAction, set_fields: dict[str, Any], drop: tuple[str, ...], dry_run: bool) -> Any:
-    from codexprov.providers import update_provider_fields
-
+def _table_edit(
+    paths: Paths, action: FixAction, set_fields: dict[str, Any], drop: tuple[str, ...], dry_run: bool
+) -> Any:
     assert action.provider is not None
     return update_provider_fields(
         paths, action.provider, set_fields, drop, dry_run=dry_run, description=action.description, file=action.file
@@ -240,9 +245,6 @@ def _table_edit(paths: Any, action: FixAction, set_fields: dict[str, Any], drop:
 
 def _value_edit(paths: Any, action: FixAction, dry_run: bool) -> Any:
     """One value at a dotted key path of config.toml: a quoted number unquoted, or the key dropped."""
-    from codexprov.config.edit import scoped_edit, set_root_keys
-    from codexprov.config.transaction import apply_edit
-
     path = tuple(action.fields[0].split("."))
     unquote = action.kind is FixKind.UNQUOTE_NUMBER
 
@@ -289,8 +291,6 @@ def _value_edit(paths: Any, action: FixAction, dry_run: bool) -> Any:
 
 
 def _is_number(text: str) -> bool:
-    import re
-
     return re.fullmatch(r"\s*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+)\s*", text) is not None
 
 
@@ -301,12 +301,7 @@ def free_id(taken: set[str], wanted: str) -> str:
     return candidate
 
 
-def _rename(paths: Any, action: FixAction, dry_run: bool) -> tuple[Any, ...]:
-    from codexprov.config import edit
-    from codexprov.config.document import load
-    from codexprov.config.transaction import apply_edit
-    from codexprov.profiles import _profile_files
-
+def _rename(paths: Paths, action: FixAction, dry_run: bool) -> tuple[Any, ...]:
     old = action.provider
     assert old is not None
     data = load(action.file).data

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from codexprov.doctor import fix as fixes
 from codexprov.doctor.findings import Report
 from codexprov.errors import CancelledError, CodexprovError
+from codexprov.paths import Paths
 
 MAX_ROUNDS = 25
 
@@ -66,7 +67,7 @@ def _ident(action: fixes.FixAction) -> tuple[Any, ...]:
     return (action.kind, str(action.file), action.provider, action.fields)
 
 
-def run_fixes(paths: Any, check: Callable[[], Report], decider: FixDecider, *, dry_run: bool = False) -> FixOutcome:
+def run_fixes(paths: Paths, check: Callable[[], Report], decider: FixDecider, *, dry_run: bool = False) -> FixOutcome:
     """Fix what `check()` (an offline doctor run) finds, until nothing fixable is left."""
     done: list[FixRecord] = []
     attempted: set[tuple[Any, ...]] = set()

@@ -13,19 +13,37 @@ from typing import TYPE_CHECKING, Any
 from codexprov.codex import reach
 from codexprov.codex.capabilities import NEWEST_PROVIDER_FIELDS
 from codexprov.codex.reach import resolve_command, run_auth_command
+from codexprov.codex.wire import key_problems
+from codexprov.credentials import is_token_auth
+from codexprov.doctor.bridge import bridged_key_check
 from codexprov.doctor.context import CheckContext, ProviderTable, ResolvedKey
 from codexprov.doctor.findings import FixKind
+from codexprov.errors import KeyringUnavailableError
+from codexprov.keys import codex_files
+from codexprov.keys.plaintext import KEY_HEADER_NAMES, find_keys
+from codexprov.redact import mask, redact_text
 
 if TYPE_CHECKING:
     from codexprov.keys.plaintext import PlaintextKey
+
+DEFAULT_AUTH_TIMEOUT_MS = 5000
+# Fields that say "this is how the key gets here": misspelled, they leave the provider keyless.
+KEY_FIELDS = ("env_key", "experimental_bearer_token", "auth")
+
+
+def has_key_source(table: dict[str, Any]) -> bool:
+    if any(table.get(k) for k in KEY_FIELDS) or table.get("requires_openai_auth"):
+        return True
+    for name in ("http_headers", "env_http_headers"):
+        headers = table.get(name)
+        if isinstance(headers, dict) and any(h.lower() in KEY_HEADER_NAMES for h in headers):
+            return True
+    return False
 
 
 def _login_key_check(ctx: CheckContext, provider: ProviderTable) -> None:
     """A custom provider with requires_openai_auth sends auth.json's OPENAI_API_KEY: a key in plain
     text in Codex's login file (the cc-switch way), which `key migrate` moves into the keyring."""
-    from codexprov.keys import codex_files
-    from codexprov.redact import mask
-
     if not codex_files.sends_login_key(provider.id, provider.table):
         return
     login = codex_files.read_api_key(ctx.paths.codex_home)
@@ -47,11 +65,6 @@ def _login_key_check(ctx: CheckContext, provider: ProviderTable) -> None:
 
 
 def key_checks(ctx: CheckContext, provider: ProviderTable) -> None:
-    from codexprov.credentials import is_token_auth
-    from codexprov.doctor.tables import has_key_source
-    from codexprov.keys.plaintext import find_keys
-    from codexprov.redact import mask
-
     pid, table = provider.id, provider.table
     # Plain text in a field Codex does not read is provider.unknown-key's to report.
     found = [k for k in find_keys(pid, table) if not k.movable or k.field.split(".", 1)[0] in NEWEST_PROVIDER_FIELDS]
@@ -156,8 +169,6 @@ def plaintext_finding(ctx: CheckContext, provider: ProviderTable, found: Plainte
 def key_format(ctx: CheckContext, provider: ProviderTable, what: str, sent: str, field: str, fix: str) -> None:
     """The key as Codex sends it (`Bearer ` + these bytes): whitespace, a newline, quotes or a
     `Bearer ` prefix inside it make the provider refuse it."""
-    from codexprov.codex.wire import key_problems
-
     problems = key_problems(sent)
     if not problems:
         return
@@ -177,8 +188,6 @@ def key_format(ctx: CheckContext, provider: ProviderTable, what: str, sent: str,
 def login_check(ctx: CheckContext, provider: ProviderTable) -> None:
     """`requires_openai_auth = true`: the key of `codex login` (auth.json); `codex exec` reads
     $CODEX_API_KEY first; $OPENAI_API_KEY is read by neither (codex/reach.py)."""
-    from codexprov.redact import mask
-
     pid = provider.id
     sent = reach.login_key(ctx.paths.codex_home, ctx.env, reach.EXEC)
     file, line, _ = provider.where("requires_openai_auth")
@@ -253,9 +262,6 @@ def builtin_key_checks(ctx: CheckContext, pid: str) -> None:
 
 
 def _keyring_check(ctx: CheckContext, provider: ProviderTable, auth: dict[str, Any]) -> None:
-    from codexprov.errors import KeyringUnavailableError
-    from codexprov.redact import mask
-
     pid = provider.id
     file, line, _ = provider.where("auth")
     command = str(auth["command"])
@@ -283,7 +289,6 @@ def _keyring_check(ctx: CheckContext, provider: ProviderTable, auth: dict[str, A
             fix="start or unlock the keyring (see `codexprov key list`), or use an env var: codexprov add … --key-mode env",
         )
         return
-    from codexprov.doctor.bridge import bridged_key_check
 
     if bridged_key_check(ctx, pid, store, file, line):
         return  # Codex gets the bridge's master key; the upstream key is the bridge's to use
@@ -316,8 +321,6 @@ def auth_cwd(ctx: CheckContext, auth: dict[str, Any], file: str | None) -> Path:
 
 
 def _command_check(ctx: CheckContext, provider: ProviderTable, auth: dict[str, Any]) -> None:
-    from codexprov.redact import mask, redact_text
-
     pid = provider.id
     file, line, _ = provider.where("auth")
     command = str(auth["command"])
@@ -365,8 +368,6 @@ def plan_command(
 
 def prerun_auth_commands(ctx: CheckContext, providers: list[ProviderTable]) -> None:
     """Start every auth command at once: each may take up to its timeout, and they are independent."""
-    from codexprov.credentials import is_token_auth
-
     jobs: dict[tuple[tuple[str, ...], str], float] = {}
     for provider in providers:
         auth = provider.table.get("auth")

@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codexprov.config.document import parse, read_text
 from codexprov.doctor.findings import Finding, FixKind
+from codexprov.errors import ConfigError, FileAccessError
+from codexprov.paths import Paths
+from codexprov.profiles import _profile_files
 
 SYSTEM_CONFIG = Path("/etc/codex/config.toml")
 LAYER_KINDS = ("system", "user", "profile", "project")
@@ -36,11 +40,9 @@ class Layer:
 
 
 def load_layers(
-    paths: Any, *, env: Mapping[str, str], cwd: Path | None, system_config: Path | None
+    paths: Paths, *, env: Mapping[str, str], cwd: Path | None, system_config: Path | None
 ) -> tuple[list[Layer], list[Finding]]:
     """Every config file that exists, parsed; a file that does not parse gives a Finding instead."""
-    from codexprov.profiles import _profile_files
-
     findings: list[Finding] = []
     layers: list[Layer] = []
     user = paths.config_file
@@ -78,9 +80,6 @@ def project_configs(cwd: Path | None, user_config: Path) -> list[Path]:
 
 
 def read_layer(kind: str, path: Path) -> tuple[Layer | None, Finding | None]:
-    from codexprov.config.document import parse, read_text
-    from codexprov.errors import ConfigError, FileAccessError
-
     try:
         text, exists = read_text(path)
     except FileAccessError as err:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from codexprov import safe_read
+from codexprov.config.scan import parse_key, scan
 from codexprov.doctor.layers import Layer
 
 _LINE = re.compile(r"[^\n]*\n?")
@@ -27,8 +28,6 @@ NOWHERE = Location(None, None, None)
 
 def line_of(text: str, table: tuple[str, ...], key: str | None = None) -> int | None:
     """1-based line of `key` in the table at `table` (its header line when key is None)."""
-    from codexprov.config.scan import parse_key, scan
-
     try:
         sections = scan(text)
     except (ValueError, IndexError):

@@ -33,8 +33,9 @@ from codexprov.doctor.transport import join_url as _join
 from codexprov.doctor.transport import one_line as _one_line
 from codexprov.doctor.transport import shown_url as _shown
 from codexprov.doctor.transport import tls_context as _tls_context
+from codexprov.model_lists import serves
 from codexprov.redact import redact_text
-from codexprov.served_models import model_ids, serves
+from codexprov.served_models import model_ids
 
 __all__ = ["LIVE_MIN_TIMEOUT", "LIVE_TOOL", "RETRY_WAITS", "check_network", "model_ids", "serves"]
 

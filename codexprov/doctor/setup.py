@@ -11,10 +11,15 @@ import os
 import stat
 from pathlib import Path
 
+from codexprov.adding import default_env_key
+from codexprov.codex import gateway
 from codexprov.doctor.context import CheckContext, ProviderTable, Setup, setup_check
 from codexprov.doctor.findings import FixKind
 from codexprov.doctor.layers import Layer
 from codexprov.doctor.locate import line_of
+from codexprov.doctor.tables import run_table_checks
+from codexprov.keys import find_plaintext
+from codexprov.recipes import load_catalog
 
 
 @setup_check("before-providers")
@@ -151,8 +156,6 @@ def legacy_profiles(ctx: CheckContext, setup: Setup) -> None:
 @setup_check("after-providers")
 def shared_env_key(ctx: CheckContext, setup: Setup) -> None:
     """Two providers reading one env var get one key: `env` exports it once, `run` gives both the same."""
-    from codexprov.adding import default_env_key
-
     readers: dict[str, list[str]] = {}
     for pid, table in setup.tables.items():
         env_key = table.get("env_key")
@@ -182,8 +185,6 @@ def shared_env_key(ctx: CheckContext, setup: Setup) -> None:
 @setup_check("after-providers")
 def profile_files(ctx: CheckContext, setup: Setup) -> None:
     """Each NAME.config.toml: what it names, whether this Codex reads it, the tables it defines."""
-    from codexprov.doctor.tables import run_table_checks
-
     caps, only = ctx.caps, setup.only
     for layer in setup.by_kind["profile"]:
         if layer.data is None:
@@ -240,8 +241,6 @@ def project_ignored(ctx: CheckContext, setup: Setup) -> None:
 @setup_check("after-providers")
 def permissions(ctx: CheckContext, setup: Setup) -> None:
     """A file holding a plain-text key that others can read."""
-    from codexprov.keys import find_plaintext
-
     for layer in setup.layers:
         if layer.data is None:
             continue
@@ -265,9 +264,6 @@ def permissions(ctx: CheckContext, setup: Setup) -> None:
 def gateway_request_shape(ctx: CheckContext, setup: Setup) -> None:
     """The active provider is a gateway (by its recipe's URL) that refuses parts of Codex's requests
     (codex.gateway), and the settings that take them out are missing."""
-    from codexprov.codex import gateway
-    from codexprov.recipes import load_catalog
-
     table = setup.tables.get(setup.active)
     url = table.get("base_url") if isinstance(table, dict) else None
     if not isinstance(url, str):

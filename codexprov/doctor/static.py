@@ -14,12 +14,14 @@ from typing import Any
 
 # The check modules register their checks on import.
 from codexprov.codex import reach
+from codexprov.credentials import open_store as default_open
 from codexprov.doctor import environment as _environment  # noqa: F401 - imported only to register its checks
 from codexprov.doctor import keysource, tables
 from codexprov.doctor import setup as _setup  # noqa: F401 - imported only to register its checks
 from codexprov.doctor.context import SETUP_CHECKS, CheckContext, ProviderTable, ResolvedKey, Setup
 from codexprov.doctor.findings import Finding
 from codexprov.doctor.layers import LAYER_KINDS, Layer, merge
+from codexprov.paths import Paths
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def read_setup(layers: list[Layer], info: Any, provider: str | None = None) -> S
 
 
 def run_static(
-    paths: Any,
+    paths: Paths,
     layers: list[Layer],
     info: Any,
     *,
@@ -68,8 +70,6 @@ def run_static(
 ) -> StaticResult:
     """Every static check; `provider` limits the per-provider checks to that one."""
     if open_store is None:
-        from codexprov.credentials import open_store as default_open
-
         open_store = default_open
     ctx = CheckContext(paths, info, env, store, open_store)
     setup = read_setup(layers, info, provider)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.doctor.findings import Finding, ProviderTarget
+from codexprov.errors import FileAccessError
 
 CHECK = "net.stream"
 MAX_OUTPUT_TOKENS = 16  # the smallest cap OpenAI's Responses API accepts
@@ -284,7 +285,6 @@ def _lookup(cache_dir: Path, signature: str) -> Shape | None:
 
 def _store(cache_dir: Path, signature: str, shape: Shape) -> None:
     from codexprov.config.transaction import write_atomic
-    from codexprov.errors import FileAccessError
 
     data = _read_cache(cache_dir)
     data[signature] = {"at": time.time(), "headers": shape.headers, "body": shape.body}

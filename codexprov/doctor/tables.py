@@ -13,12 +13,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from codexprov.codex.capabilities import NEWEST_PROVIDER_FIELDS
-from codexprov.codex.rules import AUTH_FIELDS, builtin_field_refusals
+from codexprov.codex.rules import AUTH_FIELDS, builtin_field_refusals, table_refusals
 from codexprov.codex.wire import base_url_problem, header_name_problem, header_value_problem
 from codexprov.doctor.context import TABLE_CHECKS, CheckContext, ProviderTable, table_check
 from codexprov.doctor.findings import FixKind
+from codexprov.doctor.keysource import KEY_FIELDS, has_key_source, key_checks
 from codexprov.doctor.locate import auth_field
+from codexprov.keys import _looks_like_key
 from codexprov.keys.plaintext import KEY_HEADER_NAMES
+from codexprov.redact import _is_secret_name
 
 # Keys people write that Codex does not read, and what they meant. A target of None: no such field.
 ALIASES: dict[str, str | None] = {
@@ -48,8 +51,6 @@ ALIASES: dict[str, str | None] = {
     "wireapi": "wire_api",
     "model": None,
 }
-# Fields that say "this is how the key gets here": misspelled, they leave the provider keyless.
-KEY_FIELDS = ("env_key", "experimental_bearer_token", "auth")
 KEY_HEADERS = KEY_HEADER_NAMES  # keys.plaintext owns the list
 
 
@@ -60,7 +61,6 @@ def run_table_checks(ctx: CheckContext, provider: ProviderTable) -> None:
 
 def provider_checks(ctx: CheckContext, provider: ProviderTable) -> None:
     """Checks that depend on the id, then every table check, then the key source (base layers)."""
-    from codexprov.doctor.keysource import key_checks
 
     pid, table = provider.id, provider.table
     caps = ctx.caps
@@ -151,21 +151,8 @@ def suggest(key: str) -> str | None:
     return close[0] if close else None
 
 
-def has_key_source(table: dict[str, Any]) -> bool:
-    if any(table.get(k) for k in KEY_FIELDS) or table.get("requires_openai_auth"):
-        return True
-    for name in ("http_headers", "env_http_headers"):
-        headers = table.get(name)
-        if isinstance(headers, dict) and any(h.lower() in KEY_HEADERS for h in headers):
-            return True
-    return False
-
-
 @table_check
 def unknown_keys(ctx: CheckContext, provider: ProviderTable) -> None:
-    from codexprov.keys import _looks_like_key
-    from codexprov.redact import _is_secret_name
-
     pid, table = provider.id, provider.table
     unknown = [k for k in table if k not in ctx.caps.provider_fields]
     keyless = not has_key_source(table)
@@ -380,8 +367,6 @@ def http_headers(ctx: CheckContext, provider: ProviderTable) -> None:
 @table_check
 def capabilities_table(ctx: CheckContext, provider: ProviderTable) -> None:
     """[model_providers.ID.capabilities] keys and values this Codex does not take (codex.rules)."""
-    from codexprov.codex.rules import table_refusals
-
     if not isinstance(provider.table.get("capabilities"), dict) or "capabilities" not in ctx.caps.provider_fields:
         return
     for refusal in table_refusals(provider.id, provider.table, ctx.caps):

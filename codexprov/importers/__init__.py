@@ -11,6 +11,7 @@ route) and writes all of them in one config transaction (one `undo`), keys into 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +61,5 @@ _SLUG_RUN = re.compile(r"[^a-z0-9]+")
 def slug(name: str) -> str:
     """A provider id from a display name: lower case ASCII letters and digits joined by `-`
     (`Kimi K2 (Moonshot)` -> `kimi-k2-moonshot`); empty when nothing of the name is usable."""
-    import unicodedata
-
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     return _SLUG_RUN.sub("-", ascii_name.lower()).strip("-")[:48].strip("-")

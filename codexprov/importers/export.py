@@ -17,7 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codexprov.errors import NotFoundError, UsageError
+from codexprov.adding import default_env_key
+from codexprov.bridge.layout import read_state
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
+from codexprov.config.document import load
+from codexprov.config.transaction import write_atomic
+from codexprov.credentials import is_token_auth
+from codexprov.errors import CodexprovError, NotFoundError, UsageError
+from codexprov.keys import find_plaintext
+from codexprov.paths import Paths
+from codexprov.providers import not_found
+from codexprov.recipes import EXTRA_FIELDS, GENERIC_BRIDGE, _Problem, parse_recipe
 
 # Fields `add` writes or decides itself; anything else in a table is named as not exported.
 _HANDLED = {"name", "base_url", "wire_api", "env_key", "env_key_instructions", "http_headers", "query_params"}
@@ -41,12 +51,9 @@ class Exported:
 
 
 def export(
-    paths: Any, ids: list[str], folder: Path, *, bridge_layout: Any = None, dry_run: bool = False
+    paths: Paths, ids: list[str], folder: Path, *, bridge_layout: Any = None, dry_run: bool = False
 ) -> list[Exported]:
     """Write DIR/ID.toml for every id (all checked before any file is written)."""
-    from codexprov.codex.builtins import BUILTIN_PROVIDERS
-    from codexprov.config.document import load
-
     if not ids:
         raise UsageError("no provider to export", hint="Usage: codexprov export ID [ID ...] --to DIR")
     if folder.exists() and not folder.is_dir():
@@ -59,8 +66,6 @@ def export(
     for pid in dict.fromkeys(ids):
         table = tables.get(pid)
         if not isinstance(table, dict) and pid not in BUILTIN_PROVIDERS:
-            from codexprov.providers import not_found
-
             raise not_found(pid, list(tables), str(paths.config_file))
         active_model = data.get("model") if data.get("model_provider") == pid else None
         recipe, key, notes = recipe_for(pid, table or {}, upstreams.get(pid), active_model)
@@ -70,8 +75,6 @@ def export(
         old = target.read_text(encoding="utf-8") if target.is_file() else None
         results.append(Exported(pid, target, text, key, old != text, tuple(notes)))
     if not dry_run:
-        from codexprov.config.transaction import write_atomic
-
         folder.mkdir(parents=True, exist_ok=True)
         for item in results:
             if item.changed:
@@ -82,7 +85,6 @@ def export(
 def _upstreams(layout: Any) -> dict[str, Any]:
     if layout is None:
         return {}
-    from codexprov.bridge.layout import read_state
 
     state = read_state(layout)
     return {u.provider_id: u for u in state.upstreams} if state else {}
@@ -92,10 +94,6 @@ def recipe_for(
     pid: str, table: dict[str, Any], upstream: Any, model: str | None
 ) -> tuple[dict[str, Any], str, list[str]]:
     """The recipe (as TOML data) that gives `table` back, how it gets the key, and what it leaves out."""
-    from codexprov.codex.builtins import BUILTIN_PROVIDERS
-    from codexprov.credentials import is_token_auth
-    from codexprov.keys import find_plaintext
-
     if pid in BUILTIN_PROVIDERS:
         raise UsageError(
             f"`{pid}` is Codex's built-in provider: there is nothing of yours to export",
@@ -153,7 +151,6 @@ def recipe_for(
             kept = {str(k): _no_braces(str(v), pid, f"{section}.{k}") for k, v in value.items() if k not in moved}
             if kept:
                 recipe[section] = kept
-    from codexprov.recipes import EXTRA_FIELDS
 
     extra = {k: v for k, v in table.items() if k in EXTRA_FIELDS}
     if extra:
@@ -165,8 +162,6 @@ def recipe_for(
 
 
 def _bridged(pid: str, recipe: dict[str, Any], upstream: Any, model: str | None, notes: list[str]):
-    from codexprov.recipes import GENERIC_BRIDGE
-
     prefix = upstream.litellm_prefix
     generic = prefix == GENERIC_BRIDGE.litellm_prefix
     base_url = upstream.api_base or _NATIVE_URLS.get(prefix)
@@ -197,8 +192,6 @@ def _bridged(pid: str, recipe: dict[str, Any], upstream: Any, model: str | None,
 
 
 def _env_name(pid: str) -> str:
-    from codexprov.adding import default_env_key
-
     return default_env_key(pid)
 
 
@@ -220,9 +213,6 @@ def render(recipe: dict[str, Any]) -> str:
 def _check_loads(text: str, path: Path) -> None:
     """The file must load as a recipe (else it is a codexprov bug, said as such)."""
     import tomllib
-
-    from codexprov.errors import CodexprovError
-    from codexprov.recipes import _Problem, parse_recipe
 
     try:
         parse_recipe(tomllib.loads(text), path=path, source="team")

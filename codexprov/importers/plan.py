@@ -23,8 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from codexprov.errors import CodexprovError
+from codexprov.codex.builtins import BUILTIN_DISPLAY_NAMES
+from codexprov.errors import CodexprovError, ConflictError
 from codexprov.importers import Candidate, Skipped, Source, slug
+from codexprov.paths import Paths
+from codexprov.redact import is_secret_name, mask
 from codexprov.result import Note, Outcome, info, next_step, warning
 
 # The default upstream URLs LiteLLM knows itself for a native route: no api_base needed.
@@ -65,8 +68,6 @@ class Entry:
 
     @property
     def key_label(self) -> str:
-        from codexprov.redact import mask
-
         if self.plan is None:
             return "-"
         if self.plan.key_mode == "keyring":
@@ -132,8 +133,6 @@ class Planner:
 
 def url_problem(url: str) -> str | None:
     """Credentials in a URL (user:password@, ?key=…) can only be sent in plain text: refused."""
-    from codexprov.redact import is_secret_name
-
     try:
         parts = urlsplit(url)
         password, username = parts.password, parts.username
@@ -170,7 +169,6 @@ def choose_id(name: str, taken: set[str], capabilities: Any = None) -> str:
 
 def _request(candidate: Candidate, pid: str, catalog: Any):
     from codexprov import adding
-    from codexprov.codex.builtins import BUILTIN_DISPLAY_NAMES
 
     recipe_id = candidate.route if candidate.bridge and candidate.route else "custom"
     recipe = catalog.get(recipe_id)
@@ -280,7 +278,7 @@ def planner_source(candidate: Candidate) -> str:
     return f"the source's `{candidate.source_id}`"
 
 
-def plan_import(paths: Any, source: Source, planner: Planner, *, use: bool, env: dict[str, str]) -> ImportPlan:
+def plan_import(paths: Paths, source: Source, planner: Planner, *, use: bool, env: dict[str, str]) -> ImportPlan:
     """Decide every entry and preview the one config edit (nothing stored or written)."""
     from codexprov.config.document import load
 
@@ -334,7 +332,7 @@ def _once(make: Callable[[], str]) -> Callable[[], str]:
 
 
 def write_tables(
-    paths: Any,
+    paths: Paths,
     entries: list[Entry],
     use_id: str | None,
     use_model: str | None,
@@ -346,7 +344,6 @@ def write_tables(
     """All new provider tables (and replaced ones), and the active provider with --use, in one transaction."""
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
-    from codexprov.errors import ConflictError
 
     tables: dict[str, dict[str, Any]] = {
         str(e.provider_id): e.plan.spec.to_table() for e in entries if e.plan is not None and e.plan.spec is not None
@@ -411,12 +408,9 @@ def _rewrite(doc: Any, *, pid: str, table: dict[str, Any], owned: Any) -> None:
         edit.assign(current, key, value)
 
 
-def commit_import(plan: ImportPlan, paths: Any, *, store: Any = None, bridge_layout: Any = None) -> Outcome:
+def commit_import(plan: ImportPlan, paths: Paths, *, store: Any = None, bridge_layout: Any = None) -> Outcome:
     """Do what the plan previewed: keys into the keyring, bridged upstreams registered, then the
     one config transaction; a running bridge is restarted afterwards to serve the new upstreams."""
-    from codexprov.errors import ConflictError
-    from codexprov.redact import mask
-
     notes: list[Note] = []
     for entry in plan.entries:
         if entry.store_key and entry.secret:

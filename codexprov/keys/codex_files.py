@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
+from codexprov.config.transaction import write_atomic
+from codexprov.redact import remember
 
 AUTH_FILE = "auth.json"
 API_KEY_FIELD = "OPENAI_API_KEY"
@@ -30,8 +32,6 @@ def auth_file(codex_home: Path) -> Path:
 def read_api_key(codex_home: Path) -> str | None:
     """auth.json's OPENAI_API_KEY, or None (no file, not JSON, no key, not a regular file). The
     key is remembered by the redaction boundary: it is never shown but masked."""
-    from codexprov.redact import remember
-
     path = auth_file(codex_home)
     try:
         if not path.is_file() or path.stat().st_size > MAX_BYTES:
@@ -60,8 +60,6 @@ def sends_login_key(pid: str, table: dict[str, Any]) -> bool:
 def clear_api_key(codex_home: Path, expected: str) -> bool:
     """Empty OPENAI_API_KEY in auth.json when it still holds `expected` (written atomically, mode
     kept; every other field, a ChatGPT login included, stays). False when there was nothing to clear."""
-    from codexprov.config.transaction import write_atomic
-
     path = auth_file(codex_home)
     try:
         data = json.loads(path.read_bytes().decode("utf-8-sig"))

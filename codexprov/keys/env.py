@@ -4,14 +4,19 @@ the keyring, and the command `run` starts with them.
 
 from __future__ import annotations
 
+import shlex
+import signal
+import subprocess
 from dataclasses import dataclass
 from dataclasses import field as dataclasses_field
 from pathlib import Path
 from typing import Any
 
+from codexprov import providers
 from codexprov.credentials import KeyStore, check_provider_id
 from codexprov.errors import NotFoundError, UsageError
 from codexprov.keys.plaintext import BEARER_HEADERS, KEY_HEADERS
+from codexprov.paths import Paths
 from codexprov.redact import mask
 from codexprov.result import Note
 
@@ -42,12 +47,10 @@ def _env_names(table: dict[str, Any]) -> list[str]:
     return names
 
 
-def run_env(paths: Any, open_keystore: Any, provider_id: str | None = None) -> EnvPlan:
+def run_env(paths: Paths, open_keystore: Any, provider_id: str | None = None) -> EnvPlan:
     """The variables `codexprov run` adds: like `env_plan`, but a provider given by id that needs no
     variable (it reads the keyring through its auth command) is fine, and the keyring is opened
     (`open_keystore()`) only when some provider needs a variable."""
-    from codexprov import providers
-
     if provider_id is not None:
         info = providers.get_provider(paths, provider_id)
         if not _env_names(info.table):
@@ -59,14 +62,12 @@ def run_env(paths: Any, open_keystore: Any, provider_id: str | None = None) -> E
     return env_plan(paths, open_keystore(), None)
 
 
-def env_plan(paths: Any, store: KeyStore, provider_id: str | None = None) -> EnvPlan:
+def env_plan(paths: Paths, store: KeyStore, provider_id: str | None = None) -> EnvPlan:
     """The variables that give env-mode providers their keys from the keyring.
 
     With an id: that provider, which must read its key from an env var and have a key stored
     (NotFoundError otherwise). Without: every such provider that has a key stored.
     """
-    from codexprov import providers
-
     if provider_id is not None:
         info = providers.get_provider(paths, provider_id)
         names = _env_names(info.table)
@@ -99,8 +100,6 @@ def env_plan(paths: Any, store: KeyStore, provider_id: str | None = None) -> Env
 
 def shell_exports(plan: EnvPlan, *, reveal: bool = True) -> str:
     """`export NAME='value'` lines (POSIX shells). With reveal=False the values are masked."""
-    import shlex
-
     lines = [f"export {v.name}={shlex.quote(v.value if reveal else mask(v.value))}" for v in plan.variables]
     return "\n".join(lines) + ("\n" if lines else "")
 
@@ -141,7 +140,7 @@ class RunPlan:
 
 
 def plan_run(
-    paths: Any,
+    paths: Paths,
     open_keystore: Any,
     command: list[str],
     *,
@@ -160,9 +159,6 @@ def plan_run(
 def execute(plan: RunPlan) -> int:
     """Run the command; its exit status (128+N for a signal N, as shells report it). The child owns
     the terminal: Ctrl-C reaches it directly while we wait."""
-    import signal
-    import subprocess
-
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         completed = subprocess.run(list(plan.argv), env=plan.env, check=False)

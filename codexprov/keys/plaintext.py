@@ -15,6 +15,7 @@ from dataclasses import field as dataclasses_field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from codexprov.codex.capabilities import NEWEST_PROVIDER_FIELDS
 from codexprov.redact import is_secret_name, mask
 
 # The header names that carry a provider key. Codex sends the auth command's output as
@@ -80,8 +81,6 @@ class PlaintextKey:
 def find_keys(provider_id: str, table: dict[str, Any]) -> list[PlaintextKey]:
     """Every key written in plain text in one provider table: the movable ones first, most
     authoritative first (what Codex sends), then those only the table itself can carry."""
-    from codexprov.codex.capabilities import NEWEST_PROVIDER_FIELDS
-
     found: list[PlaintextKey] = []
     unmovable: list[PlaintextKey] = []
     token = table.get("experimental_bearer_token")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from codexprov import providers
 from codexprov.credentials import KeyStore, is_token_auth
 from codexprov.errors import KeyringUnavailableError
 from codexprov.keys import codex_files
 from codexprov.keys.plaintext import find_plaintext
+from codexprov.paths import Paths
 from codexprov.redact import mask
 
 
@@ -41,10 +43,8 @@ class KeyReport:
     keyring_problem: str | None  # why the keyring could not be read (the rest is still reported)
 
 
-def key_report(paths: Any, env: dict[str, str], store: KeyStore | None, store_error: str | None = None) -> KeyReport:
+def key_report(paths: Paths, env: dict[str, str], store: KeyStore | None, store_error: str | None = None) -> KeyReport:
     """Where each configured provider's key lives; keys only ever appear masked."""
-    from codexprov import providers
-
     statuses = []
     problem = store_error
     for info in providers.list_providers(paths).providers:

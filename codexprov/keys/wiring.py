@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as dataclasses_field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from codexprov import providers
+from codexprov.bridge import manage
+from codexprov.codex.capabilities import capabilities as caps_for
+from codexprov.config.backups import scrub_text
+from codexprov.config.document import load
+from codexprov.config.transaction import scrub_backups
 from codexprov.credentials import KeyStore, check_provider_id, check_secret, is_token_auth, token_auth
 from codexprov.errors import NotFoundError
 from codexprov.keys.plaintext import CONFLICTS_WITH_AUTH, find_plaintext
 from codexprov.model import AuthCommand
+from codexprov.paths import Paths
 from codexprov.redact import ELLIPSIS, mask
+
+if TYPE_CHECKING:
+    from codexprov.context import Context
 
 
 @dataclass(frozen=True)
@@ -32,8 +42,6 @@ def plan_wiring(
 ) -> WirePlan:
     """Whether `key set` should point the provider at `codexprov token ID`, and how. `capabilities`:
     what the installed Codex accepts (codex.capabilities.Capabilities; None: the newest known)."""
-    from codexprov.codex.capabilities import capabilities as caps_for
-
     if table is None:
         raise NotFoundError(
             f"no provider `{provider_id}` in the config",
@@ -86,9 +94,39 @@ def keyring_backup(moved: dict[str, str]):
     """For transactions that take plain-text keys out of a file because the keyring now holds the
     provider's key: the backup gets a keyring placeholder where each key was (never the key, never a
     mask that `undo` would write back). `moved`: secret -> provider id. `undo` puts the keyring's key there (config.backups)."""
-    from codexprov.config.backups import scrub_text
-
     return lambda text: scrub_text(text, moved)
+
+
+class KeyDecider(Protocol):
+    def secret(self, provider_id: str) -> str:
+        """The key for `provider_id`; asked only once the keyring is open (no keyring, no question)."""
+        ...
+
+
+@dataclass(frozen=True)
+class KeySetRequest:
+    provider_id: str
+    wire: bool = False  # point the provider at the keyring even if it reads its key otherwise on purpose
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class KeySetOutcome:
+    result: SetKeyResult
+    keyring_label: str | None  # None on a dry run (the keyring is not opened)
+    bridge_restarted: bool = False  # a running bridge serves this provider and now has the new key
+
+
+def store_key(ctx: Context, request: KeySetRequest, decider: KeyDecider) -> KeySetOutcome:
+    """`key set`: open the keyring, ask for the key, store it and wire the provider (set_key), and
+    restart a running bridge that serves the provider. A dry run opens nothing and asks nothing."""
+    pid, dry_run = request.provider_id, request.dry_run
+    store = None if dry_run else ctx.store()
+    secret = None if dry_run else decider.secret(pid)
+    result = set_key(ctx.paths, store, pid, secret, wire=request.wire, dry_run=dry_run)
+    if store is None:
+        return KeySetOutcome(result, None)
+    return KeySetOutcome(result, store.label, manage.key_changed(ctx.bridge_layout, pid, store))
 
 
 @dataclass(frozen=True)
@@ -100,7 +138,7 @@ class SetKeyResult:
 
 
 def set_key(
-    paths: Any,
+    paths: Paths,
     store: KeyStore | None,
     provider_id: str,
     secret: str | None,
@@ -112,8 +150,6 @@ def set_key(
     keyring. The key is stored first: a config that points at the keyring never lacks its key
     because of this command. With dry_run nothing is stored or written (store and secret may be
     None)."""
-    from codexprov.config.document import load
-
     check_provider_id(provider_id)
     if secret is not None or not dry_run:
         secret = check_secret(secret or "")
@@ -127,8 +163,6 @@ def set_key(
         store.set(provider_id, secret)
     result = None
     if plan.wire:
-        from codexprov import providers
-
         result = providers.update_provider_fields(
             paths,
             provider_id,
@@ -139,7 +173,5 @@ def set_key(
             backup_text=keyring_backup(dict.fromkeys(old_secrets, provider_id)),
         )
     if not dry_run and secret is not None:
-        from codexprov.config.transaction import scrub_backups
-
         scrub_backups(paths, {secret: provider_id})  # earlier backups must not hold a key the keyring has
     return SetKeyResult(provider_id, mask(secret) if secret else ELLIPSIS, plan, result)

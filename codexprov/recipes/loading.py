@@ -36,7 +36,7 @@ RECIPES_PATH_ENV = "CODEXPROV_RECIPES_PATH"
 _PARAM_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-_TOP_FIELDS = frozenset(
+TOP_FIELDS = frozenset(
     {
         "format",
         "id",
@@ -67,9 +67,9 @@ _TOP_FIELDS = frozenset(
         "bridge",
     }
 )
-_PARAM_FIELDS = frozenset({"description", "default", "required", "pattern", "choices", "example"})
-_AUTH_FIELDS = frozenset({"command", "args", "timeout_ms", "refresh_interval_ms", "cwd"})
-_BRIDGE_FIELDS = frozenset({"model", "env_key", "api_base"})
+PARAM_FIELDS = frozenset({"description", "default", "required", "pattern", "choices", "example"})
+AUTH_FIELDS = frozenset({"command", "args", "timeout_ms", "refresh_interval_ms", "cwd"})
+BRIDGE_FIELDS = frozenset({"model", "env_key", "api_base"})
 # LiteLLM's provider prefix, then the model Codex asks for: `anthropic/{model}`.
 _BRIDGE_MODEL = re.compile(r"^([a-z0-9_]+)/\{model\}$")
 
@@ -147,9 +147,9 @@ class _Problem(Exception):
 
 def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: str = "shipped") -> Recipe:
     """Check a recipe's parsed TOML and build the `Recipe`. Raises `_Problem(field, message)`."""
-    unknown = sorted(set(data) - _TOP_FIELDS)
+    unknown = sorted(set(data) - TOP_FIELDS)
     if unknown:
-        raise _Problem(unknown[0], f"unknown field (known: {', '.join(sorted(_TOP_FIELDS))})")
+        raise _Problem(unknown[0], f"unknown field (known: {', '.join(sorted(TOP_FIELDS))})")
     fmt = data.get("format", 1)
     if fmt != 1:
         raise _Problem("format", f"unsupported recipe format {fmt!r} (this codexprov reads format 1)")
@@ -305,9 +305,9 @@ def _parse_params(raw: Any) -> tuple[RecipeParam, ...]:
             raise _Problem(where, "a param name is lowercase letters, digits, - and _ (and not `id`)")
         if not isinstance(spec, dict):
             raise _Problem(where, "must be a table")
-        unknown = sorted(set(spec) - _PARAM_FIELDS)
+        unknown = sorted(set(spec) - PARAM_FIELDS)
         if unknown:
-            raise _Problem(f"{where}.{unknown[0]}", f"unknown field (known: {', '.join(sorted(_PARAM_FIELDS))})")
+            raise _Problem(f"{where}.{unknown[0]}", f"unknown field (known: {', '.join(sorted(PARAM_FIELDS))})")
         description = spec.get("description")
         if not isinstance(description, str) or not description.strip():
             raise _Problem(f"{where}.description", "missing or not a string")
@@ -343,9 +343,9 @@ def _parse_bridge(raw: Any, declared: set[str]) -> BridgeRoute | None:
         return None
     if not isinstance(raw, dict):
         raise _Problem("bridge", "must be a table")
-    unknown = sorted(set(raw) - _BRIDGE_FIELDS)
+    unknown = sorted(set(raw) - BRIDGE_FIELDS)
     if unknown:
-        raise _Problem(f"bridge.{unknown[0]}", f"unknown field (known: {', '.join(sorted(_BRIDGE_FIELDS))})")
+        raise _Problem(f"bridge.{unknown[0]}", f"unknown field (known: {', '.join(sorted(BRIDGE_FIELDS))})")
     model = raw.get("model")
     match = _BRIDGE_MODEL.fullmatch(model) if isinstance(model, str) else None
     if match is None:
@@ -366,9 +366,9 @@ def _parse_auth(raw: Any) -> AuthCommand | None:
         return None
     if not isinstance(raw, dict):
         raise _Problem("auth_command", "must be a table")
-    unknown = sorted(set(raw) - _AUTH_FIELDS)
+    unknown = sorted(set(raw) - AUTH_FIELDS)
     if unknown:
-        raise _Problem(f"auth_command.{unknown[0]}", f"unknown field (known: {', '.join(sorted(_AUTH_FIELDS))})")
+        raise _Problem(f"auth_command.{unknown[0]}", f"unknown field (known: {', '.join(sorted(AUTH_FIELDS))})")
     command = raw.get("command")
     if not isinstance(command, str) or not command.strip():
         raise _Problem("auth_command.command", "missing or empty")

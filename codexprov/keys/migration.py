@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from codexprov.config import edit as config_edit
+from codexprov.config.document import load
+from codexprov.config.transaction import apply_edit, scrub_backups
 from codexprov.credentials import KeyStore, is_token_auth
-from codexprov.errors import ConflictError, NotFoundError
+from codexprov.errors import ConflictError, KeyringUnavailableError, NotFoundError
 from codexprov.keys import codex_files
 from codexprov.keys.plaintext import CONFLICTS_WITH_AUTH, PlaintextKey, find_plaintext, find_unmovable, movable_key
 from codexprov.keys.wiring import WirePlan, headers_without_plaintext, keyring_backup, plan_wiring
 from codexprov.model import PROVIDER_ID_RE
+from codexprov.paths import Paths
 from codexprov.result import Note, Outcome
+
+if TYPE_CHECKING:
+    from codexprov.context import Context
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,7 @@ def _plan_item(
 
 
 def migrate(
-    paths: Any,
+    paths: Paths,
     store: KeyStore | None,
     provider_id: str | None = None,
     *,
@@ -127,10 +134,6 @@ def migrate(
     backup in the journal (`scrubbed` counts those changed). With dry_run nothing is stored or written, and
     `store` may be None (the keyring is then not consulted).
     """
-    from codexprov.config import edit as config_edit
-    from codexprov.config.document import load
-    from codexprov.config.transaction import apply_edit
-
     data = load(paths.config_file).data
     login_key = codex_files.read_api_key(paths.codex_home)
     items = plan_migration(data, store, provider_id, login_key=login_key)
@@ -198,8 +201,6 @@ def migrate(
     )
     scrubbed = 0
     if not dry_run:
-        from codexprov.config.transaction import scrub_backups
-
         scrubbed = scrub_backups(paths, moved)
     sent = login_key if any(f.field == codex_files.FIELD for i, _w in todo for f in i.found) else None
     cleared = False
@@ -211,7 +212,7 @@ def migrate(
 # ---------------------------------------------------------------------------- use cases: migrate, run
 
 
-def preview_migration(paths: Any, store: KeyStore | None, provider_id: str | None = None) -> MigrationResult:
+def preview_migration(paths: Paths, store: KeyStore | None, provider_id: str | None = None) -> MigrationResult:
     """`key migrate`'s first step: what would move (nothing stored or written). Asked for one
     provider that cannot be migrated, this is a ConflictError saying why."""
 
@@ -223,7 +224,7 @@ def preview_migration(paths: Any, store: KeyStore | None, provider_id: str | Non
 
 
 def commit_migration(
-    paths: Any, store: KeyStore, provider_id: str | None = None, *, clear_auth_json: bool = False
+    paths: Paths, store: KeyStore, provider_id: str | None = None, *, clear_auth_json: bool = False
 ) -> Outcome:
     """Move the keys (keyring first, then the config), as previewed."""
     result = migrate(paths, store, provider_id, dry_run=False, clear_auth_json=clear_auth_json)
@@ -252,10 +253,50 @@ def commit_migration(
     return Outcome((result.edit,) if result.edit is not None else (), tuple(notes))
 
 
-def auth_json_note(paths: Any) -> Note:
+def auth_json_note(paths: Paths) -> Note:
     """auth.json is Codex's own login file: left as it is unless asked, and said so."""
     return Note(
         f"{paths.codex_home / 'auth.json'} still holds the key: it is Codex's own login file (the built-in `openai` "
         "provider reads it too), so it was left as it is; `codexprov key migrate --clear-auth-json` empties its "
         "OPENAI_API_KEY"
     )
+
+
+class MigrateDecider(Protocol):
+    def previewed(self, preview: MigrationResult) -> None:
+        """What would move, what stays and why, and the diff (when the config would change)."""
+        ...
+
+    def approve(self, preview: MigrationResult) -> None:
+        """Move them as shown? CancelledError to stop (not asked on a dry run)."""
+        ...
+
+
+@dataclass(frozen=True)
+class MigrateRequest:
+    provider_id: str | None = None  # None: every provider
+    dry_run: bool = False
+    clear_auth_json: bool = False  # also empty auth.json's OPENAI_API_KEY once its providers read the keyring
+
+
+def migrate_keys(ctx: Context, request: MigrateRequest, decider: MigrateDecider) -> Outcome:
+    """`key migrate`: preview (the keyring is consulted when there is one; a dry run needs none),
+    show, ask, then move: keyring first, then one config transaction."""
+    try:
+        store: KeyStore | None = ctx.store()
+    except KeyringUnavailableError:
+        if not request.dry_run:
+            raise
+        store = None
+    preview = preview_migration(ctx.paths, store, request.provider_id)
+    decider.previewed(preview)
+    if preview.edit is None or not preview.edit.changed:
+        nothing = "no plain-text key to move" if not preview.items and not preview.unmovable else "nothing to move"
+        return Outcome(notes=(Note(nothing),))
+    if request.dry_run:
+        about_auth_json = preview.login_key is not None and not request.clear_auth_json
+        notes = (auth_json_note(ctx.paths),) if about_auth_json else ()
+        return Outcome(notes=(*notes, Note("dry run: nothing was stored or written")))
+    decider.approve(preview)
+    assert store is not None  # ctx.store() raised above unless dry_run
+    return commit_migration(ctx.paths, store, request.provider_id, clear_auth_json=request.clear_auth_json)
