@@ -120,8 +120,6 @@ def out_json(data: Any) -> None:
 def out_table(columns: list[str], rows: list[list[str]], *, highlight: frozenset[int] = frozenset()) -> None:
     """A plain aligned table on stdout: never truncated, no markup, cheap to import. On a terminal
     the header is bold and the rows numbered in `highlight` (e.g. the active provider) green."""
-    from codexprov.redact import redact_text
-
     rows = [[neutralise_line(redact_text(str(cell))) for cell in row] for row in rows]
     widths = [max(len(str(r[i])) for r in [columns, *rows]) for i in range(len(columns))]
     lines = [

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from codexprov.errors import FileAccessError
+
 APP_NAME = "codexprov"
 
 
@@ -120,8 +122,6 @@ _ENV_FOR_HINT = "CODEXPROV_STATE_DIR"
 
 
 def _refuse(folder: Path, why: str, hint: str) -> None:
-    from codexprov.errors import FileAccessError
-
     raise FileAccessError(
         f"refusing to use {folder}: it {why}, so another user could plant files codexprov reads there",
         hint=hint,

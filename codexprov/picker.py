@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
+from codexprov.errors import CodexprovError
 from codexprov.paths import Paths
 
 __all__ = [
@@ -124,7 +126,6 @@ def root_values(paths: Paths, data: Mapping[str, Any], listing: PickerList | Non
 def remembered_ids(paths: Paths, provider_id: str, data: Mapping[str, Any]) -> tuple[str, ...] | None:
     """The ids a custom provider listed when it was last asked (no network), if asked at its current
     base_url. None for built-ins: Codex's own list is theirs (openai), or Codex asks them itself."""
-    from codexprov.codex.builtins import BUILTIN_PROVIDERS
     from codexprov.model_lists import remembered
 
     table = (data.get("model_providers") or {}).get(provider_id)
@@ -186,10 +187,8 @@ def after_add(
     only now). Nothing changes when it cannot be asked; the add already took away another
     provider's list. Only while the provider is still the active one. `ask`: the provider's
     models (served_models.fetch, passed in: served_models asks providers, which calls this module)."""
-    from codexprov.codex.builtins import BUILTIN_PROVIDERS
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
-    from codexprov.errors import CodexprovError
 
     try:
         served = ask()
@@ -255,7 +254,6 @@ class PickerView:
 def view(paths: Paths, provider_id: str, ids: Iterable[str], data: Mapping[str, Any] | None = None) -> PickerView:
     """What the picker shows for the provider with the list `ids` (`data`: the config as it is, read
     when not given)."""
-    from codexprov.codex.builtins import BUILTIN_PROVIDERS
     from codexprov.codex.picker import picker_order
 
     if data is None:

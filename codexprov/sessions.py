@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codexprov import safe_read
+from codexprov.paths import make_dirs
 
 if TYPE_CHECKING:
     from codexprov.paths import Paths
@@ -283,7 +284,6 @@ class SessionIndex:
         tmp = folder / f".{self.file.name}.{os.getpid()}.tmp"
         try:
             from codexprov.config.cache import _private
-            from codexprov.paths import make_dirs
 
             make_dirs(folder)
 

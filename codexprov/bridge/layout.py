@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codexprov.paths import check_private, private_dir
+
 DIR_ENV = "CODEXPROV_BRIDGE_DIR"
 VENV_ENV = "CODEXPROV_BRIDGE_VENV"
 HOST = "127.0.0.1"
@@ -165,8 +167,6 @@ class State:
 def read_state(layout: Layout) -> State | None:
     """The saved state, or None when there is none (no bridge set up yet) or it cannot be read.
     A bridge folder others can write is refused (FileAccessError): they could plant the state."""
-    from codexprov.paths import check_private
-
     check_private(layout.state_file.parent)
     try:
         data = json.loads(layout.state_file.read_text(encoding="utf-8"))
@@ -185,8 +185,6 @@ def read_run(layout: Layout) -> dict[str, Any] | None:
 
 def write_private(path: Path, text: str) -> None:
     """Write a file only the user can read (0600, in a 0700 folder), atomically."""
-    from codexprov.paths import private_dir
-
     private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

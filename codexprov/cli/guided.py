@@ -15,6 +15,7 @@ from codexprov.cli.app import say, show_diff
 from codexprov.context import Context
 from codexprov.errors import CancelledError, UsageError
 from codexprov.model import check_provider_id
+from codexprov.output import neutralise_line
 from codexprov.paths import Paths
 from codexprov.recipes import Catalog
 
@@ -25,8 +26,6 @@ def interactive() -> bool:
 
 def _pick(title: str, entries: list[tuple[str, str]], *, default: int | None = None) -> int:
     """A numbered list on stderr; the answer is a number or the entry's id. Returns the index."""
-    from codexprov.output import neutralise_line
-
     say(title)
     width = len(str(len(entries)))
     for number, (ident, label) in enumerate(entries, 1):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codexprov.errors import FileAccessError
 from codexprov.paths import Paths
 
 __all__ = [
@@ -270,7 +271,6 @@ def bundled(paths: Paths, binary: Path, version: str | None = None) -> Catalog:
 
 def _write_cache(paths: Paths, target: Path, data: dict[str, Any]) -> None:
     from codexprov.config.transaction import write_atomic
-    from codexprov.errors import FileAccessError
 
     try:
         paths.cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -17,6 +17,7 @@ from typing import Any
 
 from codexprov.codex.builtins import BUILTIN_DISPLAY_NAMES
 from codexprov.codex.capabilities import Capabilities
+from codexprov.errors import FileAccessError
 from codexprov.paths import Paths
 
 __all__ = ["builtin_display_names", "custom_name"]
@@ -86,7 +87,6 @@ def _table(caps: Capabilities | None) -> frozenset[str]:
 
 def _write_cache(paths: Paths, target: Path, data: dict[str, Any]) -> None:
     from codexprov.config.transaction import write_atomic
-    from codexprov.errors import FileAccessError
 
     try:
         paths.cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

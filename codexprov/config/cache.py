@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.paths import make_dirs
+from codexprov.redact import holds_secret
 
 try:  # the interpreter's own sha256: `import hashlib` loads OpenSSL (~2 ms), and `list` is a hot path
     from _sha256 import sha256  # type: ignore[import-not-found]  # no stub; a C module of CPython 3.11
@@ -94,7 +95,6 @@ def put(cache_dir: Path | None, path: Path, data: dict[str, Any]) -> None:
     entry for it is removed."""
     if cache_dir is None:
         return
-    from codexprov.redact import holds_secret
 
     if holds_secret(data):
         with contextlib.suppress(OSError):

@@ -23,7 +23,7 @@ from codexprov.doctor.layers import Layer
 from codexprov.doctor.locate import Location, provider_field
 from codexprov.errors import KeyringUnavailableError
 from codexprov.paths import Paths
-from codexprov.redact import redact_text
+from codexprov.redact import redact_text, remember
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,6 @@ class ResolvedKey:
     value: str = field(repr=False)  # exactly what Codex sends after `Bearer ` (an env var: untrimmed)
 
     def __post_init__(self) -> None:
-        from codexprov.redact import remember
-
         # Whatever it came from (an auth command that is not codexprov's, an env var, a TOML-escaped
         # plain-text value as decoded): a server that echoes it back is quoted with it masked.
         remember(self.value)

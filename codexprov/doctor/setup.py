@@ -13,6 +13,7 @@ from pathlib import Path
 
 from codexprov.adding import default_env_key
 from codexprov.codex import gateway
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.doctor.context import CheckContext, ProviderTable, Setup, setup_check
 from codexprov.doctor.findings import FixKind
 from codexprov.doctor.layers import Layer
@@ -299,7 +300,6 @@ def builtin_display_name(ctx: CheckContext, setup: Setup) -> None:
     """A custom provider whose name the installed Codex takes for one of its built-ins (asked from
     the binary, once for every name: codex.names), so Codex signs or authenticates it as that one."""
     from codexprov.codex import names
-    from codexprov.codex.builtins import BUILTIN_PROVIDERS
 
     custom: dict[str, str] = {
         pid: table["name"]
