@@ -53,7 +53,9 @@ def test_use_reaches_a_running_app_server(
 ) -> None:
     a, b = make_fake_server(), make_fake_server()
     _config(codex_home, a.base_url, b.base_url)
-    monkeypatch.setattr("tests.app_server.codex_env", lambda home: codex_env(home, {"K": KEY}))
+    monkeypatch.setattr(
+        "tests.app_server.codex_env", lambda home, extra=None: codex_env(home, {"K": KEY, **(extra or {})})
+    )
     with AppServer(codex_bin, codex_home) as server:
         open_thread = _turn(server, None, codex_home.parent, a, b)
         assert (len(a.requests_to("/responses", "POST")), len(b.requests_to("/responses", "POST"))) == (1, 0)
