@@ -18,10 +18,11 @@ from codexprov import paths as paths_mod
 from codexprov.codex.capabilities import capabilities
 from codexprov.codex.gateway import CATALOG_FILE
 from codexprov.codex.version import CodexInfo, parse_version
-from codexprov.doctor import Report, codexload, run_doctor
+from codexprov.doctor import Report, codexload
 from codexprov.doctor.findings import FixKind
 from codexprov.doctor.layers import load_layers
 from codexprov.errors import KeyringUnavailableError
+from tests import doctoring
 from tests.codexrun import codex_env, codex_version, run_codex, write_minimal_config
 
 KEY = "sk-load-verdict-000000000000001"
@@ -45,7 +46,7 @@ def info_for(codex_bin: Path) -> CodexInfo:
 def doctor(codex_bin: Path, codex_home: Path, tmp_path: Path, env: dict[str, str] | None = None) -> Report:
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
-    return run_doctor(
+    return doctoring.doctor(
         paths_mod.resolve(),
         codex_info=info_for(codex_bin),
         env=codex_env(codex_home, {"ACME_API_KEY": KEY, **(env or {})}),

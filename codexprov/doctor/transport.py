@@ -106,17 +106,25 @@ def shown_url(url: str) -> str:
     return redact_text(url.split("?", 1)[0])
 
 
+# Modules httpx and httpcore import that the probes never use: trio (httpcore imports it whenever it
+# is installed, ~125 ms; the probes run on asyncio) and httpx's own command line (`httpx._main`:
+# click, rich and pygments, ~40 ms, for the `httpx` console script).
+_NOT_NEEDED = ("trio", "httpx._main")
+
+
 def import_httpx() -> Any:
-    """httpx, without trio: httpcore imports trio whenever it is installed (~125 ms), and these
-    probes run on asyncio. The block lasts only while httpcore is first imported."""
+    """httpx, without what the probes never use (_NOT_NEEDED). The block lasts only while httpx and
+    httpcore are first imported: httpx falls back to a stub `main` when its command line is missing."""
     import contextlib
     import sys
 
-    if "httpx" in sys.modules or "trio" in sys.modules:
+    if "httpx" in sys.modules:
         import httpx
 
         return httpx
-    sys.modules["trio"] = None  # type: ignore[assignment]  # makes `import trio` raise ImportError
+    blocked = [name for name in _NOT_NEEDED if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` raise ImportError
     try:
         import httpx
 
@@ -125,8 +133,9 @@ def import_httpx() -> Any:
         with contextlib.suppress(ImportError):
             import httpcore._synchronization  # noqa: F401 - imported for its side effect, under the block
     finally:
-        if sys.modules.get("trio", 0) is None:
-            del sys.modules["trio"]
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
     return httpx
 
 
