@@ -151,23 +151,25 @@ def _answer(call: tuple[str, Any], options: dict[str, Any], args: list[str]) -> 
     """Run it as Typer's `run` would: its errors reported the same way, with the same exit codes."""
     import os
 
-    from codexprov import paths, quick
+    from codexprov import paths
     from codexprov.errors import CodexprovError
     from codexprov.output import report_error
 
     codex = options.get("--codex") or os.environ.get("CODEXPROV_CODEX") or None
     try:
         where = paths.resolve(options.get("--codex-home"), write_read_only=bool(options.get("--force")))
+        if call[0] == "doctor":
+            return _doctor(where, codex, *call[1])
+        from codexprov import quick
+
         if call[0] == "list":
             quick.list_providers(where, as_json=call[1])
         elif call[0] == "show":
             provider_id, given = call[1]
             quick.show(where, provider_id, as_json=bool(given.get("--json")))
-        elif call[0] == "use":
+        else:
             provider_id, given = call[1]
             quick.use(where, codex, provider_id, model=given.get("--model"), dry_run=bool(given.get("--dry-run")))
-        else:
-            return _doctor(where, codex, *call[1])
     except CodexprovError as err:
         from codexprov.redact import key_like_arguments, remember
 

@@ -32,7 +32,6 @@ _CONNECTION_WORDS = (
 def check_bridge(
     result: Any, env: Mapping[str, str], *, offline: bool, timeout: float, transport: Any = None
 ) -> list[Finding]:
-    from codexprov.bridge import install, process
     from codexprov.bridge.layout import ROUTE_HEADER, read_state, resolve
 
     layout = resolve(env)
@@ -42,6 +41,8 @@ def check_bridge(
     bridged = [pid for pid in result.order if state.get(pid) is not None and pid in result.tables]
     if not bridged:
         return []
+    from codexprov.bridge import install, process
+
     findings: list[Finding] = []
     version = install.installed_version(layout)
     if version is None:
