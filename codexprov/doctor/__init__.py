@@ -93,7 +93,7 @@ def run_doctor(
     layers, load_findings = load_layers(paths, env=env, cwd=cwd, system_config=system_config)
 
     # Codex's own verdict on loading this configuration runs while the other checks do.
-    loading = codexload.start(paths, codex_info, env=env, cwd=cwd, layers=layers)
+    loading = codexload.start(paths, codex_info, env=env, cwd=cwd, layers=layers, profile=profile)
     user_broken = any(f.file == str(paths.config_file) and f.status == "fail" for f in load_findings)
     try:
         result = static.run_static(paths, layers, codex_info, env=env, open_store=ctx.store, provider=provider)
