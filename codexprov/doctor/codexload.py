@@ -28,16 +28,18 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codexprov.doctor.findings import Finding, FixKind
 from codexprov.doctor.layers import SYSTEM_CONFIG, Layer
 from codexprov.errors import FileAccessError
 from codexprov.redact import redact_text
+
+if TYPE_CHECKING:
+    import tempfile
 
 CHECK = "codex.load"
 COMMAND = ("features", "list")
@@ -50,14 +52,13 @@ CACHE_ENTRIES = 32
 TIMEOUT = 15.0
 # The environment that decides what Codex loads (CODEX_HOME, CODEX_SQLITE_HOME, …, and where `~` is).
 _ENV_NAMES = ("HOME", "USERPROFILE", "XDG_CONFIG_HOME")
-_LOCATED = re.compile(
-    r"^\s*(?:\d+:\s*)?(?P<file>(?:[A-Za-z]:)?[\\/][^\n]*?):(?P<line>\d+):(?P<col>\d+): (?P<reason>.*)$"
-)
-_KEY_PATH = re.compile(r"^\s*in `(?P<path>[^`]*)`\s*$")
-_TYPE = re.compile(r'invalid type: string "(?P<value>[^"]*)", expected (?P<expected>.+)$')
-_NUMBER_TYPES = re.compile(r"^(?:[ui](?:8|16|32|64|128|size)|f(?:32|64)|an? (?:integer|number|float)|a floating.*)$")
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_FLOAT = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?$")
+# Patterns as text: `re` compiles each on its first use (only a load error needs them).
+_LOCATED = r"^\s*(?:\d+:\s*)?(?P<file>(?:[A-Za-z]:)?[\\/][^\n]*?):(?P<line>\d+):(?P<col>\d+): (?P<reason>.*)$"
+_KEY_PATH = r"^\s*in `(?P<path>[^`]*)`\s*$"
+_TYPE = r'invalid type: string "(?P<value>[^"]*)", expected (?P<expected>.+)$'
+_NUMBER_TYPES = r"^(?:[ui](?:8|16|32|64|128|size)|f(?:32|64)|an? (?:integer|number|float)|a floating.*)$"
+_INTEGER = r"^[+-]?\d+$"
+_FLOAT = r"^[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?$"
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,8 @@ def start(
             return run
     child_env = {**env, "RUST_BACKTRACE": "0", "NO_COLOR": "1"}
     if cwd is None or not cwd.is_dir():
+        import tempfile
+
         run.cwd_tmp = tempfile.TemporaryDirectory(prefix="codexprov-load-")
         where = run.cwd_tmp.name
     else:
@@ -192,10 +195,10 @@ def parse_error(text: str) -> LoadError:
     key_path: tuple[str, ...] = ()
     located_reason = None
     for ln in lines:
-        m = _LOCATED.match(ln)
+        m = re.match(_LOCATED, ln)
         if m and file is None:
             file, line, located_reason = m.group("file"), int(m.group("line")), m.group("reason").strip()
-        k = _KEY_PATH.match(ln)
+        k = re.match(_KEY_PATH, ln)
         if k:
             key_path = tuple(k.group("path").split(".")) if k.group("path") else ()
     causes: list[str] = []
@@ -203,13 +206,13 @@ def parse_error(text: str) -> LoadError:
         after = lines[[ln.strip() for ln in lines].index("Caused by:") + 1 :]
         for ln in after:
             stripped = re.sub(r"^\d+:\s*", "", ln.strip())
-            if not stripped or _KEY_PATH.match(ln) or stripped.startswith("|") or re.match(r"^\d+ \|", stripped):
+            if not stripped or re.match(_KEY_PATH, ln) or stripped.startswith("|") or re.match(r"^\d+ \|", stripped):
                 continue
             if re.match(r"^\s*\d+:", ln) or not causes:
                 causes.append(stripped)
     first = next((ln for ln in lines if ln.startswith("Error")), lines[0] if lines else "")
     reason = causes[-1] if causes else re.sub(r"^Error(?: loading config\.toml)?:\s*", "", first)
-    m = _LOCATED.match(reason)
+    m = re.match(_LOCATED, reason)
     if m:
         reason = m.group("reason").strip()
     if located_reason and not causes:
@@ -263,11 +266,13 @@ def load_finding(
 def _type_finding(
     error: LoadError, message: str, file: str | None, line: int | None, paths: Any, layers: Sequence[Layer]
 ) -> Finding | None:
-    m = _TYPE.search(error.reason)
-    if m is None or not error.key_path or not _NUMBER_TYPES.match(m.group("expected").strip()):
+    m = re.search(_TYPE, error.reason)
+    if m is None or not error.key_path or not re.match(_NUMBER_TYPES, m.group("expected").strip()):
         return None
     value = m.group("value")
-    if not (_INTEGER.match(value) or (_FLOAT.match(value) and m.group("expected").startswith(("f", "a float")))):
+    if not (
+        re.match(_INTEGER, value) or (re.match(_FLOAT, value) and m.group("expected").startswith(("f", "a float")))
+    ):
         return None
     name = error.key_path[-1]
     in_user = file is not None and Path(file) == Path(paths.config_file)
