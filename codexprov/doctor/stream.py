@@ -116,10 +116,10 @@ def capture_shape(paths: Any, info: Any, model: str | None, term: str | None = N
     return shape
 
 
-def _capture(binary: Path, model: str, config_text: str, term: str | None) -> Shape | None:
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    seen: list[tuple[dict[str, str], Any]] = []
+def _recording_handler(seen: list[tuple[dict[str, str], Any]], model: str) -> type:
+    """A loopback Responses server's handler that keeps each turn request (headers, body) in `seen`
+    and answers it with a completed stream."""
+    from http.server import BaseHTTPRequestHandler
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -149,7 +149,14 @@ def _capture(binary: Path, model: str, config_text: str, term: str | None) -> Sh
             self.end_headers()
             self.wfile.write(payload)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    return Handler
+
+
+def _capture(binary: Path, model: str, config_text: str, term: str | None) -> Shape | None:
+    from http.server import ThreadingHTTPServer
+
+    seen: list[tuple[dict[str, str], Any]] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _recording_handler(seen, model))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
