@@ -10,7 +10,6 @@ import typer
 
 from codexprov.cli.app import app, confirm, render, say, show_diff, state
 from codexprov.errors import UsageError
-from codexprov.result import Outcome
 
 if TYPE_CHECKING:
     from codexprov.adding import AddRequest, PreparedAdd
@@ -18,11 +17,6 @@ if TYPE_CHECKING:
     from codexprov.context import Context
     from codexprov.model import AuthCommand
     from codexprov.recipes import Catalog
-
-
-def _edit_done(result) -> None:
-    """Render one EditResult: the diff for --dry-run, the one-line summary otherwise."""
-    render(Outcome((result,), dry_run=result.dry_run))
 
 
 @app.command("list")
@@ -210,34 +204,10 @@ def use_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
 ) -> None:
     """Make a provider (or a profile) the one Codex uses."""
-    if profile is not None:
-        if provider_id is not None or model is not None:
-            raise UsageError("give either a provider ID (with --model) or --profile NAME, not both")
-        from codexprov import profiles
+    from codexprov.cli.guided import GuidedUse
+    from codexprov.using import UseRequest, use
 
-        info = state.context.codex
-        _edit_done(profiles.use_profile(state.paths, profile, info, dry_run=dry_run))
-        return
-    if provider_id is None:
-        from codexprov.cli import guided
-
-        if model is not None or not guided.interactive():
-            raise UsageError(
-                "missing provider ID (the numbered pick needs a terminal)",
-                hint="Usage: codexprov use ID [--model MODEL] | codexprov use --profile NAME",
-            )
-        choice = guided.pick_use(state.paths, state.codex_binary)
-        if choice.profile is not None:
-            from codexprov import profiles
-
-            info = state.context.codex
-            _edit_done(profiles.use_profile(state.paths, choice.profile, info, dry_run=dry_run))
-            return
-        provider_id = choice.provider_id
-        assert provider_id is not None
-    from codexprov import quick
-
-    quick.use(state.paths, state.codex_binary, provider_id, model=model, dry_run=dry_run)
+    render(use(state.context, UseRequest(provider_id, model, profile, dry_run), GuidedUse()))
 
 
 @app.command("remove")
