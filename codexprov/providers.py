@@ -16,6 +16,7 @@ from codexprov.redact import redact_data
 
 if TYPE_CHECKING:
     from codexprov.codex.capabilities import Capabilities
+    from codexprov.codex.version import CodexInfo
     from codexprov.config.transaction import EditResult
 
 # Read-only commands (list, show) must not pay for tomlkit, difflib and friends: the modules that
@@ -434,7 +435,12 @@ def configure_builtin(
 
 
 def use_provider(
-    paths: Paths, pid: str, *, model: str | None = None, dry_run: bool = False, codex: Any = None
+    paths: Paths,
+    pid: str,
+    *,
+    model: str | None = None,
+    dry_run: bool = False,
+    codex: Callable[[], CodexInfo] | None = None,
 ) -> EditResult:
     """Make `pid` active. With `codex` (a callable giving the CodexInfo, asked only when needed),
     Codex's model picker switches to the provider's remembered list in the same edit (picker.py)."""
