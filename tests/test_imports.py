@@ -26,7 +26,6 @@ LEAVES = frozenset(
         "codexprov.paths",
         "codexprov.output",
         "codexprov.codex.builtins",
-        "codexprov.codex.login",
     }
 )
 # The paths Codex and the shell wait on (bench/bench_token.py, bench/bench_cli.py): everything

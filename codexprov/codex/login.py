@@ -9,9 +9,12 @@ redaction boundary): `reach` is on the `models` path, where importing the `keys`
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.redact import remember
 
 # The header names that carry a provider key. Codex sends the auth command's output as
@@ -23,6 +26,7 @@ KEY_HEADER_NAMES = BEARER_HEADERS + KEY_HEADERS
 
 AUTH_FILE = "auth.json"
 API_KEY_FIELD = "OPENAI_API_KEY"
+FIELD = f"auth.json {API_KEY_FIELD}"  # how a plain-text key's place there is named (PlaintextKey.field)
 MAX_BYTES = 1024 * 1024
 
 
@@ -68,3 +72,14 @@ def read_login(codex_home: Path) -> Login | None:
     access_token = token if isinstance(token, str) and token else None
     remember(api_key, access_token)
     return Login(api_key, access_token, bom=raw.startswith(b"\xef\xbb\xbf"))
+
+
+def sends_login_key(pid: str, table: Mapping[str, Any]) -> bool:
+    """A custom provider that sends the login's key: requires_openai_auth and no other key source
+    (an auth command, env_key or a bearer token take precedence in Codex)."""
+    if pid in BUILTIN_PROVIDERS or table.get("requires_openai_auth") is not True:
+        return False
+    auth = table.get("auth")
+    if isinstance(auth, dict) and auth.get("command"):
+        return False
+    return not table.get("env_key") and not table.get("experimental_bearer_token")

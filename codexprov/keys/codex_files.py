@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-from codexprov.codex.builtins import BUILTIN_PROVIDERS
-from codexprov.codex.login import API_KEY_FIELD, auth_file, read_login
+from codexprov.codex.login import (  # noqa: F401 - FIELD and sends_login_key: keys' names for them
+    API_KEY_FIELD,
+    FIELD,
+    auth_file,
+    read_login,
+    sends_login_key,
+)
 from codexprov.config.transaction import write_atomic
-
-FIELD = f"auth.json {API_KEY_FIELD}"  # how a found key's place is named (PlaintextKey.field)
 
 
 def read_api_key(codex_home: Path) -> str | None:
@@ -27,17 +29,6 @@ def read_api_key(codex_home: Path) -> str | None:
     key is remembered by the redaction boundary: it is never shown but masked."""
     login = read_login(codex_home)
     return login.api_key if login is not None else None
-
-
-def sends_login_key(pid: str, table: dict[str, Any]) -> bool:
-    """A custom provider that sends the login's key: requires_openai_auth and no other key source
-    (an auth command, env_key or a bearer token take precedence in Codex)."""
-    if pid in BUILTIN_PROVIDERS or table.get("requires_openai_auth") is not True:
-        return False
-    auth = table.get("auth")
-    if isinstance(auth, dict) and auth.get("command"):
-        return False
-    return not table.get("env_key") and not table.get("experimental_bearer_token")
 
 
 def clear_api_key(codex_home: Path, expected: str) -> bool:
