@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 import typer
 
@@ -40,7 +39,7 @@ app = typer.Typer(
 )
 
 
-def _plain_metavar(self: Any, *args: Any, usage: bool = False, **kwargs: Any) -> str:
+def _plain_metavar(self: typer.core.TyperArgument, *args: object, usage: bool = False, **kwargs: object) -> str:
     """Arguments in help as people write them: `ID`, `[ID]` when optional (Typer writes `{ID}`
     for a required one and names without a metavar in lower case)."""
     var = self.metavar or (self.name or "").upper()
