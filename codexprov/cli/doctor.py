@@ -12,12 +12,13 @@ from typing import Any
 
 import typer
 
-from codexprov.cli.app import app, say, state
+from codexprov.cli.app import app, context, say
 from codexprov.errors import CancelledError, UsageError
 
 
 @app.command("doctor")
 def doctor_cmd(
+    cli: typer.Context,
     provider_id: str | None = typer.Argument(
         None, metavar="ID", help="Check only this provider (it then counts toward the verdict)."
     ),
@@ -80,15 +81,16 @@ def doctor_cmd(
         fix=fix,
         dry_run=dry_run,
     )
+    ctx = context(cli)
     applied = None
     if fix:
-        outcome = doctor_fix(state.context, request, _Terminal(yes=yes, talk_only=as_json), dry_run=dry_run)
+        outcome = doctor_fix(ctx, request, _Terminal(yes=yes, talk_only=as_json), dry_run=dry_run)
         if not outcome.applied:
             say("nothing to fix automatically")
         elif dry_run:
             say("dry run: nothing was written")
         applied = [record.to_json() for record in outcome.applied]
-    code = doctor_command.report(state.context, request, as_json=as_json, fixes=applied, fixes_dry_run=dry_run)
+    code = doctor_command.report(ctx, request, as_json=as_json, fixes=applied, fixes_dry_run=dry_run)
     raise typer.Exit(code)
 
 
