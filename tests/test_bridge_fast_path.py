@@ -1,7 +1,7 @@
 """serve.py's fast path (Codex's requests straight to LiteLLM's router), with the real LiteLLM: it
 answers what the proxy answers, byte for byte but for ids and timestamps; it takes only requests
-with the master key, a route tag and plain OpenAI fields; errors are the proxy's, and the echo mask
-covers its answers. Two bridges side by side on one stand-in upstream: serve.py as shipped, and
+with the master key, a route tag and plain OpenAI fields; errors are the proxy's, the echo mask
+covers its answers, and Codex going away mid-answer cancels the upstream call. Two bridges side by side on one stand-in upstream: serve.py as shipped, and
 with CODEXPROV_BRIDGE_FAST_PATH=0 (every request through the proxy's layers)."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pytest
 from codexprov.bridge import litellm_config
 from codexprov.bridge.layout import State, Upstream
 from codexprov.bridge.process import serve_script
+from tests import fake_server
 from tests.bridge_fixtures import LITELLM_VENV, _require
 from tests.fake_server import FakeServer, _error, _json
 
@@ -190,3 +191,28 @@ def test_the_echo_mask_covers_the_fast_path(bridges):
     assert fast.headers.get(FAST[0]) == FAST[1]
     assert KEY not in fast.text
     assert "the key is sk-…cdef, as you asked" in fast.text
+
+
+@pytest.mark.parametrize("which", ["fast", "proxy"])
+def test_codex_going_away_mid_answer_cancels_the_upstream_call(bridges, which, monkeypatch):
+    server, fast_port, proxy_port = bridges
+    port = fast_port if which == "fast" else proxy_port
+    ended: list[bool] = []  # per upstream request: whether its answer was cut short
+    handle = fake_server._Handler._handle
+
+    def recording(self):
+        handle(self)
+        if self.path.endswith("/chat/completions"):
+            ended.append(self.close_connection)
+
+    monkeypatch.setattr(fake_server._Handler, "_handle", recording)
+    monkeypatch.setattr(server, "stream_pause", 1.5)  # the upstream's events come 1.5 s apart
+    url = f"http://127.0.0.1:{port}/v1/responses"
+    with httpx.Client(timeout=60) as client, client.stream("POST", url, json=RESPONSES, headers=HEADERS) as answer:
+        assert answer.status_code == 200
+        next(answer.iter_raw())  # the answer has started; Codex goes away
+    deadline = time.monotonic() + 20
+    while not ended and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    assert ended == [True]  # the bridge closed its upstream connection before the answer's end

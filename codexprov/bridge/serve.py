@@ -31,6 +31,7 @@ this file imports nothing from codexprov. What it adds to LiteLLM's own `litellm
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -194,10 +195,9 @@ class FastPath:
         except Exception as err:  # noqa: BLE001 - answered as the proxy answers it
             await self._error(err, data, scope, receive, send)
             return
-        requested = data["model"]
         if not data.get("stream"):
             # The proxy names the model as the client asked for it, not LiteLLM's PREFIX/MODEL.
-            result.model = requested
+            result.model = data["model"]
             payload = result.model_dump_json(exclude_none=True).encode()
             headers = [
                 (b"content-type", b"application/json"),
@@ -209,6 +209,24 @@ class FastPath:
             return
         headers = [(b"content-type", b"text/event-stream; charset=utf-8"), FAST_PATH_HEADER]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
+        # Codex may go away mid-answer (the user interrupts the turn): then the upstream call is
+        # cancelled, as the proxy does, instead of being read to its end.
+        streaming = asyncio.ensure_future(self._stream(method, data, result, send))
+        gone = asyncio.ensure_future(_disconnected(receive))
+        try:
+            await asyncio.wait((streaming, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (streaming, gone):
+                task.cancel()
+            await asyncio.gather(streaming, gone, return_exceptions=True)
+        if streaming.done() and not streaming.cancelled() and streaming.exception() is None:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    @staticmethod
+    async def _stream(method: str, data: dict, result, send) -> None:
+        from litellm.proxy import proxy_server
+
+        requested = data["model"]
         failure = proxy_server.ResponsesStreamErrorState() if method == "aresponses" else None
         try:
             async for item in result:
@@ -226,7 +244,6 @@ class FastPath:
                 frame = "data: " + json.dumps({"error": {"message": str(err), "type": type(err).__name__}}) + "\n\n"
             await send({"type": "http.response.body", "body": _bytes(frame), "more_body": True})
         await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _error(self, err: Exception, data: dict, scope, receive, send) -> None:
         """The proxy's answer to a failed call (its status code, error body and headers, which Codex
@@ -253,6 +270,12 @@ class FastPath:
         except Exception:  # noqa: BLE001 - the proxy's own path below
             pass
         await self.app(scope, receive, send)
+
+
+async def _disconnected(receive) -> None:
+    """Returns once the client has gone away (after the request's body, `receive` has nothing else)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 def _bytes(frame) -> bytes:
