@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -212,7 +213,6 @@ def render(recipe: dict[str, Any]) -> str:
 
 def _check_loads(text: str, path: Path) -> None:
     """The file must load as a recipe (else it is a codexprov bug, said as such)."""
-    import tomllib
 
     try:
         parse_recipe(tomllib.loads(text), path=path, source="team")
