@@ -83,7 +83,7 @@ def export(
     return results
 
 
-def _upstreams(layout: Any) -> dict[str, Any]:
+def _upstreams(layout: Layout | None) -> dict[str, Any]:
     if layout is None:
         return {}
 

@@ -39,6 +39,7 @@ from codexprov.redact import is_secret_name, mask
 from codexprov.result import Note, Outcome, info, next_step, warning
 
 if TYPE_CHECKING:
+    from codexprov.bridge.layout import Layout
     from codexprov.codex.capabilities import Capabilities
     from codexprov.credentials import KeyStore
     from codexprov.model import AuthCommand
@@ -164,7 +165,7 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def choose_id(name: str, taken: set[str], capabilities: Any = None) -> str:
+def choose_id(name: str, taken: set[str], capabilities: Capabilities | None = None) -> str:
     """The provider id for an entry named `name`: its slug, `-custom` when Codex reserves it,
     `-2`, `-3`… when an earlier entry of this import has it."""
 
@@ -411,13 +412,15 @@ def _rewrite(doc: Any, *, pid: str, table: dict[str, Any], owned: Any) -> None:
         edit.assign(current, key, value)
 
 
-def commit_import(plan: ImportPlan, paths: Paths, *, store: Any = None, bridge_layout: Any = None) -> Outcome:
+def commit_import(plan: ImportPlan, paths: Paths, *, store: KeyStore | None, bridge_layout: Layout) -> Outcome:
     """Do what the plan previewed: keys into the keyring, bridged upstreams registered, then the
-    one config transaction; a running bridge is restarted afterwards to serve the new upstreams."""
+    one config transaction; a running bridge is restarted afterwards to serve the new upstreams.
+    `store` may be None only when no entry has a key to store (the CLI opens it whenever one has)."""
     notes: list[Note] = []
     for entry in plan.entries:
         if entry.store_key and entry.secret:
-            store.set(entry.provider_id, entry.secret)
+            assert store is not None
+            store.set(str(entry.provider_id), entry.secret)
             notes.append(info(f"key for {entry.provider_id} stored in the OS keyring ({mask(entry.secret)})"))
     bridged = [e for e in plan.importable if e.plan is not None and e.plan.bridge is not None]
     if bridged:
@@ -454,7 +457,7 @@ def commit_import(plan: ImportPlan, paths: Paths, *, store: Any = None, bridge_l
     return Outcome(edits, tuple(notes))
 
 
-def _bridge_after(layout: Any, store: Any) -> list[Note]:
+def _bridge_after(layout: Layout, store: KeyStore | None) -> list[Note]:
     if install.installed_version(layout) is None:
         return [
             next_step("next: install the bridge's LiteLLM with `codexprov bridge install` (a virtualenv of its own)")
