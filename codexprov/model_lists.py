@@ -4,12 +4,12 @@ no use case, so `served_models` (which asks providers) and `picker` (which `use`
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codexprov.config.cache import sha256  # the interpreter's own: hashlib loads OpenSSL (~2 ms) on `use`
 from codexprov.config.transaction import write_atomic
 from codexprov.errors import CodexprovError
 from codexprov.paths import Paths, private_dir
@@ -46,7 +46,7 @@ def serves(model: str, ids: list[str]) -> bool:
 
 
 def cache_file(paths: Paths, provider_id: str) -> Path:
-    digest = hashlib.sha256(f"{paths.codex_home}\0{provider_id}".encode()).hexdigest()[:24]
+    digest = sha256(f"{paths.codex_home}\0{provider_id}".encode()).hexdigest()[:24]
     return paths.state_dir / "models" / f"{digest}.json"
 
 

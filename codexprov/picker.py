@@ -24,7 +24,6 @@ provider whose list cannot be had keeps what works today: Codex's bundled list.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import Any
 
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.config import edit
+from codexprov.config.cache import sha256  # the interpreter's own: hashlib loads OpenSSL (~2 ms) on `use`
 from codexprov.config.document import load
 from codexprov.config.transaction import apply_edit, write_atomic
 from codexprov.errors import CodexprovError
@@ -74,10 +74,10 @@ def _folder(paths: Paths) -> Path:
 
 def catalog_file(paths: Paths, provider_id: str) -> Path:
     """The provider's catalog file: per CODEX_HOME (two homes may hold the same id), per provider."""
-    home = hashlib.sha256(str(paths.codex_home).encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    home = sha256(str(paths.codex_home).encode("utf-8", "surrogateescape")).hexdigest()[:12]
     name = provider_id if _SAFE_ID.fullmatch(provider_id) and not provider_id.startswith(".") else None
     if name is None:
-        name = "id-" + hashlib.sha256(provider_id.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        name = "id-" + sha256(provider_id.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     return _folder(paths) / home / f"{name}.json"
 
 
