@@ -4,9 +4,8 @@ CI tests the two pinned versions (scripts/test.sh: 0.171.0, the primary one, and
 script is for the releases in between and before, outside CI: for each version it installs
 `@openai/codex@VERSION` from npm into .cache/codex/VERSION when missing (as scripts/test.sh does),
 then runs pytest on every Codex-facing test file (each file under tests/ that uses the `codex_bin`
-fixture, found when the script runs) with CODEXPROV_MATRIX_CODEX=VERSION and CI=true (a missing real
-part fails, as in CI), which points the
-`codex_bin` fixture at that version (tests that pin 0.133.0 keep using it). A test that needs what a
+fixture, found when the script runs) with CODEXPROV_MATRIX_CODEX=VERSION, which points the `codex_bin` fixture at
+that version (tests that pin 0.133.0 keep using it), and CI=true (a missing real part fails, as in CI). A test that needs what a
 version lacks skips itself, so "pass" means no failures and no errors.
 
     python bench/codex_matrix.py                      # the default eight versions
