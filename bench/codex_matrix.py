@@ -85,8 +85,10 @@ def summary_lines(output: str) -> tuple[list[str], dict[str, int]]:
 
 
 def run_version(version: str, pytest_args: list[str]) -> tuple[dict[str, int], float, str]:
-    env = dict(os.environ, CODEXPROV_MATRIX_CODEX=version, CI="true")
     python = REPO / ".venv" / "bin" / "python"
+    env = dict(os.environ, CODEXPROV_MATRIX_CODEX=version, CI="true")
+    # As scripts/test.sh: the tests that run the installed `codexprov` find this checkout's.
+    env["PATH"] = os.pathsep.join([str(python.parent), env.get("PATH", "")])
     files = codex_tests()
     command = [
         str(python if python.exists() else sys.executable),
