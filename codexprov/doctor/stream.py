@@ -355,7 +355,10 @@ async def send(client: Any, target: ProviderTarget, url: str, timeout: float) ->
                         await response.aread()
                         result.body = response.content
                         result.retry_after = response.headers.get("retry-after")
-                        if (response.status_code == 429 or response.status_code >= 500) and waits:
+                        retried = response.status_code >= 500 or (
+                            response.status_code == 429 and target.retries_rate_limit
+                        )
+                        if retried and waits:
                             await asyncio.sleep(waits.pop(0))
                             continue
                         # The cap is the doctor's, not Codex's: a server that refuses it is asked
@@ -474,12 +477,18 @@ def finding(target: ProviderTarget, url: str, result: StreamResult, others: list
         answer = _Answer(status=result.status, body=result.body)
         text = answer.server_text()
         if result.status == 429:
+            # The same fault as the probes' 429, under the same check, whichever request met it first.
             after = f"; the server says to retry after {result.retry_after} s" if result.retry_after else ""
             return Finding(
-                CHECK,
+                "net.rate-limit",
                 "fail",
-                f"the streamed request stays rate-limited (HTTP 429 after asking again{after}): Codex retries a few "
-                f"times, then the turn fails ({text})",
+                (
+                    f"the streamed request stays rate-limited (HTTP 429 after asking again{after}): Codex retries a "
+                    f"few times, then the turn fails ({text})"
+                    if target.retries_rate_limit
+                    else f"the streamed request is rate-limited (HTTP 429{after}): Codex {target.codex_version} ends the "
+                    f"turn on the first 429 without asking again ({text})"
+                ),
                 provider=pid,
                 fix=(f"wait {result.retry_after} s and try again" if result.retry_after else "wait and try again")
                 + ", or ask the provider for a higher rate limit",
