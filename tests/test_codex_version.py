@@ -119,6 +119,7 @@ def test_capabilities_0_169():
         "provider_default_set": False,
         "open_threads_refused": True,
         "web_search_setting": True,
+        "unknown_model_reasoning": True,
         "retries_rate_limit": True,
         "top_level_tables": [],
         "top_level_tables_unknown": ["code_mode", "responses", "rollout_trace"],
@@ -190,6 +191,7 @@ def test_capabilities_0_133():
         (lambda c: c.provider_default_set, (0, 170, 0), (0, 171, 0)),
         (lambda c: c.open_threads_refused, (0, 165, 0), (0, 166, 0)),
         (lambda c: c.retries_rate_limit, (0, 160, 0), (0, 163, 0)),
+        (lambda c: c.unknown_model_reasoning, (0, 133, 0), (0, 160, 0)),
         (lambda c: not c.open_threads_refused, (0, 169, 0), (0, 170, 0)),
         (
             lambda c: (

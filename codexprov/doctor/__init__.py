@@ -288,7 +288,13 @@ def with_requests(
                 version=info.version_text,
             )
         if plan is None:
-            plan = request.from_catalog(target.model, found, effective, lite_supported=info.capabilities.responses_lite)
+            plan = request.from_catalog(
+                target.model,
+                found,
+                effective,
+                lite_supported=info.capabilities.responses_lite,
+                unknown_model_reasoning=info.capabilities.unknown_model_reasoning,
+            )
         out.append(dataclasses.replace(target, request=plan))
     return out
 
