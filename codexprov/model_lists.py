@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codexprov.config.transaction import write_atomic
 from codexprov.errors import CodexprovError
 from codexprov.paths import Paths, private_dir
 
@@ -50,8 +51,6 @@ def cache_file(paths: Paths, provider_id: str) -> Path:
 
 
 def remember(paths: Paths, listing: ModelList) -> None:
-    from codexprov.config.transaction import write_atomic
-
     target = cache_file(paths, listing.provider_id)
     try:
         private_dir(target.parent, root=paths.state_dir)

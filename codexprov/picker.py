@@ -32,7 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
+from codexprov.config import edit
+from codexprov.config.document import load
+from codexprov.config.transaction import apply_edit, write_atomic
 from codexprov.errors import CodexprovError
+from codexprov.model_lists import remembered
 from codexprov.paths import Paths
 
 __all__ = [
@@ -106,7 +110,6 @@ def build(paths: Paths, provider_id: str, ids: Iterable[str], model: str | None,
 
 def write(paths: Paths, listing: PickerList) -> None:
     """Write the provider's catalog file (before the config that points at it)."""
-    from codexprov.config.transaction import write_atomic
 
     listing.file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     write_atomic(listing.file, listing.text, existed=listing.file.exists())
@@ -126,7 +129,6 @@ def root_values(paths: Paths, data: Mapping[str, Any], listing: PickerList | Non
 def remembered_ids(paths: Paths, provider_id: str, data: Mapping[str, Any]) -> tuple[str, ...] | None:
     """The ids a custom provider listed when it was last asked (no network), if asked at its current
     base_url. None for built-ins: Codex's own list is theirs (openai), or Codex asks them itself."""
-    from codexprov.model_lists import remembered
 
     table = (data.get("model_providers") or {}).get(provider_id)
     if provider_id in BUILTIN_PROVIDERS or not isinstance(table, Mapping) or not table.get("base_url"):
@@ -187,8 +189,6 @@ def after_add(
     only now). Nothing changes when it cannot be asked; the add already took away another
     provider's list. Only while the provider is still the active one. `ask`: the provider's
     models (served_models.fetch, passed in: served_models asks providers, which calls this module)."""
-    from codexprov.config import edit
-    from codexprov.config.transaction import apply_edit
 
     try:
         served = ask()
@@ -257,8 +257,6 @@ def view(paths: Paths, provider_id: str, ids: Iterable[str], data: Mapping[str, 
     from codexprov.codex.picker import picker_order
 
     if data is None:
-        from codexprov.config.document import load
-
         data = load(paths.config_file, paths.cache_dir).data or {}
 
     active = data.get("model_provider") == provider_id

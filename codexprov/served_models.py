@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from codexprov import providers
 from codexprov.codex import reach
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.codex.reach import SentKey
@@ -88,8 +89,6 @@ def fetch(
 ) -> ModelList:
     """Ask the provider for its models (and keep the list for `use --model`)."""
     import httpx
-
-    from codexprov import providers
 
     info = providers.get_provider(paths, provider_id)
     table = info.table

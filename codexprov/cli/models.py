@@ -6,12 +6,13 @@ import os
 
 import typer
 
-from codexprov.cli.app import app, out, out_json, say, state
+from codexprov.cli.app import app, context, out, out_json, say
 from codexprov.errors import UsageError
 
 
 @app.command("models")
 def models_cmd(
+    cli: typer.Context,
     provider_id: str = typer.Argument(..., metavar="ID"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     timeout: float = typer.Option(10.0, "--timeout", metavar="SECONDS", help="How long the provider gets to answer."),
@@ -24,8 +25,8 @@ def models_cmd(
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
     from codexprov import picker
 
-    listing = served_models.fetch(state.paths, provider_id, env=dict(os.environ), timeout=timeout)
-    shown = picker.view(state.paths, provider_id, listing.ids)
+    listing = served_models.fetch(context(cli).paths, provider_id, env=dict(os.environ), timeout=timeout)
+    shown = picker.view(context(cli).paths, provider_id, listing.ids)
     if as_json:
         out_json({**listing.to_json(), "picker": shown.to_json()})
         return
