@@ -172,3 +172,21 @@ def run_codexprov(args: Sequence[str], env: Mapping[str, str], cwd: Path) -> sub
         timeout=120,
         check=False,
     )
+
+
+def codex_doctor_network_only(codex_bin: Path) -> bool:
+    """Whether this Codex's `doctor` takes `--network-only`, asked from its `--help` (0.166.0 lists
+    it; 0.165.0 and older refuse it as an unexpected argument, so they have no network-only report)."""
+    with tempfile.TemporaryDirectory(prefix="codex-help-") as tmp:
+        home = Path(tmp) / ".codex"
+        home.mkdir()
+        proc = subprocess.run(
+            [str(codex_bin), "doctor", "--help"],
+            env=codex_env(home),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    return "--network-only" in proc.stdout

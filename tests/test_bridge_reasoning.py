@@ -16,7 +16,9 @@ import uuid
 
 import pytest
 
-from tests.codexrun import run_codex
+from codexprov.codex.capabilities import capabilities
+from codexprov.codex.version import parse_version
+from tests.codexrun import codex_version, run_codex
 from tests.test_bridge_trust import Own
 from tests.upstream_standin import STEP_OUTPUTS, THINKING_TEXT, ToolTurnServer, final_text
 
@@ -35,6 +37,14 @@ def own(tmp_path):
         server.stop()
 
 
+def _reasoning_for_unknown_models(codex_bin) -> list[str]:
+    """0.133.0 sends no reasoning for a model its catalog lacks (capabilities.UNKNOWN_MODEL_REASONING_SINCE)
+    unless told the model reasons; later releases send it anyway, and 0.171.0 refuses that setting."""
+    if capabilities(parse_version(codex_version(codex_bin))).unknown_model_reasoning:
+        return []
+    return ["-c", "model_supports_reasoning_summaries=true"]
+
+
 def _turn(own: Own, codex_bin, provider_id: str, model: str):
     return run_codex(
         codex_bin,
@@ -47,6 +57,7 @@ def _turn(own: Own, codex_bin, provider_id: str, model: str):
             f'model="{model}"',
             "-c",
             'model_reasoning_effort="high"',
+            *_reasoning_for_unknown_models(codex_bin),
             "-s",
             "danger-full-access",
         ],

@@ -170,8 +170,6 @@ def test_catalog_rules_agree_with_the_captured_request(paths, setting, codex_bin
 
     version = codex_version(codex_bin)
     caps = capabilities(parse_version(version))
-    if caps.version < (0, 160, 0):
-        pytest.skip("request.from_catalog's rules were probed on 0.160 to 0.171 (capture is exact on any release)")
     bundled = catalog.bundled(paths, codex_bin, version)
     gateway_file = codex_home.parent / "gateway-catalog.json"
     gateway_file.parent.mkdir(parents=True, exist_ok=True)
@@ -194,7 +192,13 @@ def test_catalog_rules_agree_with_the_captured_request(paths, setting, codex_bin
         assert captured is not None, model
         used = catalog.read_file(gateway_file) if "CATALOG" in SETTINGS[setting][0] else bundled
         effective = loads(config.read_text())
-        ours = request.from_catalog(model, used, effective, lite_supported=caps.responses_lite)
+        ours = request.from_catalog(
+            model,
+            used,
+            effective,
+            lite_supported=caps.responses_lite,
+            unknown_model_reasoning=caps.unknown_model_reasoning,
+        )
         assert (model, ours.lite, ours.tool_types) == (model, captured.lite, captured.tool_types)
         assert (model, dict(ours.body)) == (model, dict(captured.body))
 

@@ -120,6 +120,8 @@ def test_capabilities_0_169():
         "provider_default_set": False,
         "open_threads_refused": True,
         "web_search_setting": True,
+        "unknown_model_reasoning": True,
+        "retries_rate_limit": True,
         "top_level_tables": [],
         "top_level_tables_unknown": ["code_mode", "responses", "rollout_trace"],
     }
@@ -145,6 +147,7 @@ def test_capabilities_0_133():
     assert caps.strict_config is True
     assert caps.doctor is True
     assert caps.reasoning_efforts == ("none", "minimal", "low", "medium", "high", "xhigh")
+    assert caps.retries_rate_limit is False  # one 429 ends the turn (probed on 0.133.0 and 0.160.0)
 
 
 # Each boundary as verified with the real npm releases: (feature, last version without, first with).
@@ -188,6 +191,8 @@ def test_capabilities_0_133():
         (lambda c: c.provider_editor, (0, 166, 0), (0, 169, 0)),
         (lambda c: c.provider_default_set, (0, 170, 0), (0, 171, 0)),
         (lambda c: c.open_threads_refused, (0, 165, 0), (0, 166, 0)),
+        (lambda c: c.retries_rate_limit, (0, 160, 0), (0, 163, 0)),
+        (lambda c: c.unknown_model_reasoning, (0, 133, 0), (0, 160, 0)),
         (lambda c: not c.open_threads_refused, (0, 169, 0), (0, 170, 0)),
         (
             lambda c: (

@@ -882,6 +882,49 @@ def test_retries_follow_the_providers_request_max_retries() -> None:
     assert len([r for r in mock.seen if r.url.path == "/v1/responses"]) == 1
 
 
+def test_a_release_that_does_not_retry_429_fails_on_the_first_one() -> None:
+    """Before 0.163.0 (probed: 0.133.0 and 0.160.0) Codex ends the turn on the first 429, so a limit
+    that would clear when asked again still fails it: the doctor asks once, as that Codex does."""
+    findings, mock = run(
+        {**HEALTHY, ("POST", "/v1/responses"): sequence(RATE, err(400, "Missing required parameter: 'model'."))},
+        target(retries_rate_limit=False, codex_version="0.160.0"),
+    )
+    assert brief(findings) == [
+        ("net.reachable", "ok"),
+        ("net.models", "ok"),
+        ("net.responses-route", "skip"),
+        ("net.rate-limit", "fail"),
+    ]
+    assert by_check(findings, "net.rate-limit").message == (
+        "POST https://api.example.test/v1/responses is rate-limited (HTTP 429 on 1 try; the server says to retry "
+        "after 20 s): Codex 0.160.0 ends the turn on the first 429 without asking again (Rate limit reached.)"
+    )
+    assert len([r for r in mock.seen if r.url.path == "/v1/responses"]) == 1
+
+
+def test_a_streamed_request_meeting_the_429_fails_as_net_rate_limit() -> None:
+    """When the streamed request meets the 429 and the probe does not, the fault is the same one: a
+    release that does not ask again fails the turn, and the finding says so under net.rate-limit."""
+    import json as _json
+
+    def responses(request: httpx.Request) -> httpx.Response:
+        if not _json.loads(request.content).get("input"):
+            return err(400, "Missing required parameter: 'model'.")
+        return RATE
+
+    findings, mock = run(
+        {**HEALTHY, ("POST", "/v1/responses"): responses},
+        target(stream=lambda: None, retries_rate_limit=False, codex_version="0.160.0"),
+    )
+    assert [f for f in brief(findings) if f[1] != "ok"] == [("net.rate-limit", "fail")]
+    assert by_check(findings, "net.rate-limit").message == (
+        "the streamed request is rate-limited (HTTP 429; the server says to retry after 20 s): Codex 0.160.0 ends "
+        "the turn on the first 429 without asking again (Rate limit reached.)"
+    )
+    streamed = [r for r in mock.seen if r.url.path == "/v1/responses" and r.content != b"{}"]
+    assert len(streamed) == 1
+
+
 def test_stream_without_the_cap_when_the_server_refuses_it() -> None:
     """max_output_tokens is the doctor's addition, not Codex's: a server that refuses it is asked
     again without it, so it is no false alarm."""

@@ -45,6 +45,16 @@ OPEN_THREADS_REFUSED: tuple[Version, Version] = ((0, 166, 0), (0, 170, 0))  # in
 # app-server `modelProvider/default/set {providerId}`: writes `model_provider` to config.toml (not in
 # 0.170.0's `app-server generate-json-schema`, in 0.171.0's).
 PROVIDER_DEFAULT_SET_SINCE: Version = (0, 171, 0)
+# Codex asks again after an HTTP 429 on its streamed request (request_max_retries, 200 ms doubling):
+# probed with a server answering 429 to every POST /responses, 0.133.0 and 0.160.0 send one POST and
+# fail at once ("exceeded retry limit, last status: 429"), 0.163.0 reconnects 5 times. A 5xx is retried
+# by all of them. 0.161/0.162 were not probed.
+RATE_LIMIT_RETRY_SINCE: Version = (0, 163, 0)
+# A model missing from the catalog gets fallback metadata with reasoning: the request carries
+# `reasoning: {summary: auto}`, `include: [reasoning.encrypted_content]` and parallel tool calls.
+# 0.133.0 sends `reasoning: null`, `include: []`, `parallel_tool_calls: false`; 0.160.0 is the next
+# release probed, and has it (a request captured by codex/request.py, tests/test_catalog.py).
+UNKNOWN_MODEL_REASONING_SINCE: Version = (0, 160, 0)
 # Top-level `web_search = "disabled"` drops the web_search tool; the oldest release probed (0.133.0)
 # has it.
 WEB_SEARCH_SETTING_SINCE: Version = (0, 133, 0)
@@ -186,6 +196,8 @@ class Capabilities:
     provider_default_set: bool  # app-server `modelProvider/default/set`
     open_threads_refused: bool  # after a switch, the app-server refuses open threads of the old provider
     web_search_setting: bool
+    unknown_model_reasoning: bool  # a model the catalog lacks is sent with reasoning (UNKNOWN_MODEL_REASONING_SINCE)
+    retries_rate_limit: bool  # asks again after an HTTP 429 (before RATE_LIMIT_RETRY_SINCE the turn fails at once)
     # Top-level tables of _TOP_LEVEL_TABLES_SINCE this Codex accepts; the others are unknown to it.
     top_level_tables: frozenset[str]
     top_level_tables_unknown: frozenset[str]
@@ -230,6 +242,8 @@ class Capabilities:
             "provider_default_set": self.provider_default_set,
             "open_threads_refused": self.open_threads_refused,
             "web_search_setting": self.web_search_setting,
+            "unknown_model_reasoning": self.unknown_model_reasoning,
+            "retries_rate_limit": self.retries_rate_limit,
             "top_level_tables": sorted(self.top_level_tables),
             "top_level_tables_unknown": sorted(self.top_level_tables_unknown),
         }
@@ -264,6 +278,8 @@ def capabilities(version: Version | None) -> Capabilities:
         provider_default_set=v >= PROVIDER_DEFAULT_SET_SINCE,
         open_threads_refused=OPEN_THREADS_REFUSED[0] <= v < OPEN_THREADS_REFUSED[1],
         web_search_setting=v >= WEB_SEARCH_SETTING_SINCE,
+        unknown_model_reasoning=v >= UNKNOWN_MODEL_REASONING_SINCE,
+        retries_rate_limit=v >= RATE_LIMIT_RETRY_SINCE,
         top_level_tables=frozenset(t for t, since in _TOP_LEVEL_TABLES_SINCE.items() if v >= since),
         top_level_tables_unknown=frozenset(t for t, since in _TOP_LEVEL_TABLES_SINCE.items() if v < since),
     )

@@ -15,6 +15,10 @@ Asked from the binary in one of two ways, the first that works:
     it brings experimental tools or v2 multi-agent, or (no such entry) when `[features]
     multi_agent` is on, `tool_search` when the entry supports it and multi_agent is on, and
     `web_search` unless `web_search = "disabled"`.
+  - a model the catalog lacks gets Codex's fallback metadata: from 0.160.0 `reasoning: {summary:
+    auto}`, the encrypted reasoning included and parallel tool calls; 0.133.0 sends `reasoning: null`,
+    `include: []` and `parallel_tool_calls: false` (capabilities.UNKNOWN_MODEL_REASONING_SINCE). The
+    tool rules above hold on 0.133.0 too (probed there with tests/test_catalog.py's settings).
 
 `doctor --live` sends the types this module reports (as tiny stand-ins), so the probe and Codex
 meet the same refusal.
@@ -69,9 +73,15 @@ def _setting(config: Mapping[str, Any], *path: str) -> Any:
 
 
 def from_catalog(
-    model: str | None, catalog: Catalog | None, config: Mapping[str, Any], *, lite_supported: bool = True
+    model: str | None,
+    catalog: Catalog | None,
+    config: Mapping[str, Any],
+    *,
+    lite_supported: bool = True,
+    unknown_model_reasoning: bool = True,
 ) -> RequestPlan:
-    """The request by the rules in the module docstring. `config` is the effective top-level config."""
+    """The request by the rules in the module docstring. `config` is the effective top-level config;
+    the two flags are the installed release's (Capabilities.responses_lite, .unknown_model_reasoning)."""
     entry: ModelEntry | None = catalog.find(model) if catalog is not None else None
     source = f"from the catalog of {catalog.source}" if catalog is not None else "no catalog: Codex's defaults"
     body: dict[str, Any] = {"tool_choice": "auto", "store": False, "include": ["reasoning.encrypted_content"]}
@@ -91,7 +101,9 @@ def from_catalog(
     if _setting(config, "web_search") != "disabled":
         types.append("web_search")
     body["parallel_tool_calls"] = True
-    if entry is None:
+    if entry is None and not unknown_model_reasoning:
+        body |= {"parallel_tool_calls": False, "include": [], "reasoning": None}
+    elif entry is None:
         body["reasoning"] = {"summary": "auto"}
     else:
         body["reasoning"] = {"effort": entry.default_reasoning_level or "medium"}

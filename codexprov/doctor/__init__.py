@@ -217,8 +217,12 @@ def build_targets(result: Any, env: Mapping[str, str], codex_version: str | None
     Codex sends it (codex/reach.py) and the key the static checks resolved."""
     from codexprov.bridge.layout import read_state, resolve
     from codexprov.codex import reach
+    from codexprov.codex.capabilities import capabilities
+    from codexprov.codex.version import parse_version
 
     state = read_state(resolve(env))
+    # Whether this Codex asks again after a 429 (older releases end the turn on the first one).
+    retries_429 = capabilities(parse_version(codex_version) if codex_version else None).retries_rate_limit
     bridged = {pid for pid in result.order if state is not None and state.get(pid) is not None}
 
     targets = []
@@ -253,6 +257,7 @@ def build_targets(result: Any, env: Mapping[str, str], codex_version: str | None
                 request_retries=retries
                 if isinstance(retries, int) and not isinstance(retries, bool) and retries >= 0
                 else 4,
+                retries_rate_limit=retries_429,
                 codex_version=codex_version,
                 bridged=pid in bridged,
                 asks_models=merged.get("requires_openai_auth") is True,
@@ -317,7 +322,13 @@ def with_requests(
                 version=info.version_text,
             )
         if plan is None:
-            plan = request.from_catalog(target.model, found, effective, lite_supported=info.capabilities.responses_lite)
+            plan = request.from_catalog(
+                target.model,
+                found,
+                effective,
+                lite_supported=info.capabilities.responses_lite,
+                unknown_model_reasoning=info.capabilities.unknown_model_reasoning,
+            )
         out.append(dataclasses.replace(target, request=plan))
     return out
 

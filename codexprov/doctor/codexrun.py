@@ -47,8 +47,10 @@ EXPLAINED_BY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
     (re.compile(pattern, re.I), checks)
     for pattern, checks in (
         (r"Quota exceeded|insufficient_quota", ("net.quota",)),
-        (r"stream disconnected|idle timeout|response\.completed", ("net.stream",)),
-        (r"\b429\b|Too Many Requests", ("net.rate-limit",)),
+        # 0.133 with no retries: "stream disconnected before completion: error sending request for url".
+        (r"stream disconnected|idle timeout|response\.completed", ("net.stream", "net.reachable")),
+        # 0.133 reports an exhausted quota as a plain 429 ("exceeded retry limit, last status: 429").
+        (r"\b429\b|Too Many Requests", ("net.rate-limit", "net.quota")),
         (r"Missing environment variable", ("key.env-missing",)),
         (r"auth command|failed to start", ("key.auth-command", "key.keyring-missing", "key.keyring-unavailable")),
         (

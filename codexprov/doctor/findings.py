@@ -86,6 +86,7 @@ class ProviderTarget:
     stream: Any = field(default=None, compare=False)
     idle_timeout_ms: int = 300_000  # stream_idle_timeout_ms as Codex reads it for this provider
     request_retries: int = 4  # request_max_retries: how often Codex asks again after a 429 or a 5xx
+    retries_rate_limit: bool = True  # this Codex asks again after a 429 (capabilities.RATE_LIMIT_RETRY_SINCE)
     codex_version: str | None = None
     bridged: bool = False  # goes through codexprov's bridge: judged by the bridge checks and the stream
     asks_models: bool = False  # Codex fetches /models from it (OpenAI login); else an unlisted model may still work

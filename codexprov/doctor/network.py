@@ -391,7 +391,12 @@ def _condition_findings(target: ProviderTarget, url: str, models: _Answer, respo
                 "net.rate-limit",
                 "fail",
                 f"POST {shown} is rate-limited (HTTP 429 on {_count(responses.attempts, 'try', 'tries')}{after}): "
-                f"Codex retries a few times, then the turn fails ({responses.server_text()})",
+                + (
+                    "Codex retries a few times, then the turn fails"
+                    if target.retries_rate_limit
+                    else f"Codex {target.codex_version} ends the turn on the first 429 without asking again"
+                )
+                + f" ({responses.server_text()})",
                 provider=pid,
                 fix=(f"wait {responses.retry_after} s and try again" if responses.retry_after else "wait and try again")
                 + ", or ask the provider for a higher rate limit",

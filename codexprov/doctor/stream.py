@@ -394,7 +394,10 @@ async def send(client: Any, target: ProviderTarget, url: str, timeout: float) ->
                         await response.aread()
                         result.body = response.content
                         result.retry_after = response.headers.get("retry-after")
-                        if (response.status_code == 429 or response.status_code >= 500) and waits:
+                        retried = response.status_code >= 500 or (
+                            response.status_code == 429 and target.retries_rate_limit
+                        )
+                        if retried and waits:
                             await asyncio.sleep(waits.pop(0))
                             continue
                         # The cap is the doctor's, not Codex's: a server that refuses it is asked
@@ -470,6 +473,26 @@ class _Events:
 # ---------------------------------------------------------------------------- what it means
 
 
+def _rate_limited(target: ProviderTarget, result: StreamResult, text: str) -> Finding:
+    """The streamed request's 429: the same fault as the probes' 429, under the same check, whichever
+    request met it first."""
+    after = f"; the server says to retry after {result.retry_after} s" if result.retry_after else ""
+    return Finding(
+        "net.rate-limit",
+        "fail",
+        (
+            f"the streamed request stays rate-limited (HTTP 429 after asking again{after}): Codex retries a "
+            f"few times, then the turn fails ({text})"
+            if target.retries_rate_limit
+            else f"the streamed request is rate-limited (HTTP 429{after}): Codex {target.codex_version} ends the "
+            f"turn on the first 429 without asking again ({text})"
+        ),
+        provider=target.id,
+        fix=(f"wait {result.retry_after} s and try again" if result.retry_after else "wait and try again")
+        + ", or ask the provider for a higher rate limit",
+    )
+
+
 def finding(target: ProviderTarget, url: str, result: StreamResult, others: list[Finding]) -> Finding:
     """net.stream: the turn's verdict; a failure another probe already explains is pointed to, not repeated."""
 
@@ -484,16 +507,7 @@ def finding(target: ProviderTarget, url: str, result: StreamResult, others: list
         answer = Answer(status=result.status, body=result.body)
         text = answer.server_text()
         if result.status == 429:
-            after = f"; the server says to retry after {result.retry_after} s" if result.retry_after else ""
-            return Finding(
-                CHECK,
-                "fail",
-                f"the streamed request stays rate-limited (HTTP 429 after asking again{after}): Codex retries a few "
-                f"times, then the turn fails ({text})",
-                provider=pid,
-                fix=(f"wait {result.retry_after} s and try again" if result.retry_after else "wait and try again")
-                + ", or ask the provider for a higher rate limit",
-            )
+            return _rate_limited(target, result, text)
         if result.status >= 500:
             return Finding(
                 CHECK,

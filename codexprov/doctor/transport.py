@@ -285,6 +285,8 @@ class Transport:
         for wait in retry_waits(target.request_retries):
             if not answer.transient or time.monotonic() + wait >= deadline:
                 break
+            if answer.status == 429 and not target.retries_rate_limit:
+                break  # this Codex ends the turn on the first 429
             await asyncio.sleep(wait)
             answer = await self.request(method, url, target, deadline, body=body)
             attempts += 1
