@@ -422,8 +422,11 @@ def test_profile_never_selected(codex_bin, codex_home, make_fake_server, tmp_pat
         offline=True,
     )
     assert [(f.check, f.status, f.scope) for f in named.findings if f.status == "fail"] == [
-        ("config.model-provider", "fail", "used")
+        ("config.model-provider", "fail", "used"),
+        ("codex.load", "fail", "used"),  # Codex loading the profile (`codex -p work mcp get`) refuses it too
     ]
+    [load] = [f for f in named.findings if f.check == "codex.load"]
+    assert load.message.endswith("(explained by config.model-provider)"), load.message
     assert named.exit_code == 1
 
 
