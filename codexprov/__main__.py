@@ -174,7 +174,8 @@ def _answer(call: tuple[str, Any], options: dict[str, Any], args: list[str]) -> 
             ctx = Context(where, codex_binary=codex)
             quick.use(ctx, provider_id, model=given.get("--model"), dry_run=bool(given.get("--dry-run")))
     except CodexprovError as err:
-        from codexprov.redact import key_like_arguments, remember
+        from codexprov.redact import remember
+        from codexprov.redact_args import key_like_arguments
 
         remember(*key_like_arguments(args))
         report_error(err)

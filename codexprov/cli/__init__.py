@@ -23,7 +23,8 @@ from codexprov.cli.app import (  # noqa: F401 - the names command modules and te
 )
 from codexprov.errors import CodexprovError
 from codexprov.output import out, out_json, out_table, report_error, say  # noqa: F401  (the CLI's output helpers)
-from codexprov.redact import key_like_arguments, redact_text, remember
+from codexprov.redact import redact_text, remember
+from codexprov.redact_args import key_like_arguments
 
 # ---------------------------------------------------------------------------- boundary
 
