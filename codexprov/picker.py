@@ -18,7 +18,7 @@ active one); a user's own catalog, or a gateway recipe's, is replaced only by a 
 every request part a gateway may refuse out (codex.picker), and otherwise left alone.
 
 Where the list comes from: `add --use` asks the provider (a few seconds at most; it is not a hot
-path); `use` reads the list `add` or `codexprov models ID` last fetched (no network on `use`). A
+path; a bridged provider's upstream, served_models says why); `use` reads the list `add` or `codexprov models ID` last fetched (no network on `use`). A
 provider whose list cannot be had keeps what works today: Codex's bundled list.
 """
 

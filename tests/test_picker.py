@@ -339,3 +339,43 @@ def test_root_values_take_only_codexprovs_own_lists_away(paths) -> None:
     assert core.for_remove(paths, "groq", {"model_catalog_json": groq}) == {"model_catalog_json": None}
     assert core.for_remove(paths, "acme", {"model_catalog_json": groq}) == {}
     assert core.for_remove(paths, "groq", {"model_catalog_json": "/home/me/mine.json"}) == {}
+
+
+@pytest.mark.codex
+def test_a_gateway_recipe_lists_its_models_and_keeps_its_request_shape(
+    run_cli, codex_bin: Path, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """`add openrouter --use` with the key at hand: the picker lists the gateway's models, and
+    their entries keep what the gateway refuses out (no Responses-Lite header, no namespace or
+    web_search tools), with the gateway's other settings in place; a turn passes."""
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    key = "sk-test-picker-gw-0123456789"
+    monkeypatch.setenv("T_KEY", key)
+    server = make_fake_server(
+        gateway={"namespace", "web_search", "responses_lite"}, expected_key=key, models=["vendor/a-1", "vendor/b-2"]
+    )
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    added = run_cli(
+        "add", "openrouter", "--id", "gw", "--base-url", server.base_url, "--model", "vendor/b-2",
+        "--key-mode", "env", "--env-key", "T_KEY", "--use", "--yes",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    import tomllib
+
+    config = tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8"))
+    gw_file = Path(config["model_catalog_json"])
+    assert gw_file.name == "gw.json"
+    assert (config["web_search"], config["features"]) == ("disabled", {"multi_agent": False})
+    entries = json.loads(gw_file.read_text(encoding="utf-8"))["models"]
+    assert [(m["slug"], m["use_responses_lite"], m["experimental_supported_tools"]) for m in entries] == [
+        ("vendor/b-2", False, []),
+        ("vendor/a-1", False, []),
+    ]
+    assert _debug_models(codex_bin, codex_home, {"T_KEY": key}) == ["vendor/b-2", "vendor/a-1"]
+    proc = run_codex(codex_bin, codex_home, args=("-m", "vendor/a-1"), env_extra={"T_KEY": key}, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "pong" in proc.stdout
+    for seen in server.requests_to("/responses", "POST"):
+        assert "x-openai-internal-codex-responses-lite" not in seen.headers
+        assert {t["type"] for t in seen.body.get("tools", [])} == {"function"}
+        assert seen.body["model"] == "vendor/a-1"
