@@ -24,6 +24,7 @@ provider whose list cannot be had keeps what works today: Codex's bundled list.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -41,9 +42,12 @@ __all__ = [
     "PickerView",
     "build",
     "catalog_file",
+    "for_profile",
     "for_remove",
     "for_use",
     "is_ours",
+    "provider_files",
+    "refresh",
     "remembered_ids",
     "root_values",
     "view",
@@ -68,13 +72,27 @@ def _folder(paths: Paths) -> Path:
     return paths.state_dir / "picker"
 
 
-def catalog_file(paths: Paths, provider_id: str) -> Path:
-    """The provider's catalog file: per CODEX_HOME (two homes may hold the same id), per provider."""
+def catalog_file(paths: Paths, provider_id: str, profile: str | None = None) -> Path:
+    """The provider's catalog file: per CODEX_HOME (two homes may hold the same id), per provider;
+    a profile's own (`PROVIDER+PROFILE.json`: its configured model first) beside it."""
     home = hashlib.sha256(str(paths.codex_home).encode("utf-8", "surrogateescape")).hexdigest()[:12]
-    name = provider_id if _SAFE_ID.fullmatch(provider_id) and not provider_id.startswith(".") else None
-    if name is None:
-        name = "id-" + hashlib.sha256(provider_id.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    name = _file_stem(provider_id)
+    if profile is not None:
+        name += "+" + _file_stem(profile)
     return _folder(paths) / home / f"{name}.json"
+
+
+def _file_stem(name: str) -> str:
+    if _SAFE_ID.fullmatch(name) and not name.startswith("."):
+        return name
+    return "id-" + hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def provider_files(paths: Paths, provider_id: str) -> list[Path]:
+    """The catalog files that hold the provider's list: its own, and each profile's."""
+    own = catalog_file(paths, provider_id)
+    profiles = sorted(own.parent.glob(f"{glob.escape(own.stem)}+*.json")) if own.parent.is_dir() else []
+    return [own, *profiles]
 
 
 def is_ours(paths: Paths, value: Any) -> bool:
@@ -87,10 +105,13 @@ def is_ours(paths: Paths, value: Any) -> bool:
         return False
 
 
-def build(paths: Paths, provider_id: str, ids: Iterable[str], model: str | None, codex) -> PickerList | None:
+def build(
+    paths: Paths, provider_id: str, ids: Iterable[str], model: str | None, codex, *, profile: str | None = None
+) -> PickerList | None:
     """The picker list for `ids` (configured `model` first), built on the installed Codex's catalog
-    (`codex`: a codex.version.CodexInfo). None when this Codex has no `model_catalog_json`, or gives
-    no catalog, or the provider listed nothing: Codex then keeps its bundled list."""
+    (`codex`: a codex.version.CodexInfo), for the provider's file or a profile's. None when this
+    Codex has no `model_catalog_json`, or gives no catalog, or the provider listed nothing: Codex
+    then keeps its bundled list."""
     from codexprov.codex import catalog, picker
 
     if codex.path is None or not codex.capabilities.model_catalog_json:
@@ -101,7 +122,30 @@ def build(paths: Paths, provider_id: str, ids: Iterable[str], model: str | None,
         text = picker.picker_catalog_text(bundled, slugs)
     except catalog.CatalogError:
         return None
-    return PickerList(provider_id, catalog_file(paths, provider_id), tuple(slugs), text)
+    return PickerList(provider_id, catalog_file(paths, provider_id, profile), tuple(slugs), text)
+
+
+def for_profile(
+    paths: Paths,
+    name: str,
+    provider_id: str,
+    data: Mapping[str, Any],
+    model: str | None,
+    codex: Any,
+    *,
+    dry_run: bool,
+) -> dict[str, Any]:
+    """For a profile that selects `provider_id` (`profile add`): its own `model_catalog_json` (a
+    profile may set it: seen on 0.133's `[profiles.NAME]` and 0.171's NAME.config.toml, where it
+    wins over config.toml's), so that `codex -p NAME` lists that provider's models whatever the
+    default provider is. Empty when the provider has no remembered list (no network here)."""
+    ids = remembered_ids(paths, provider_id, data)
+    listing = build(paths, provider_id, ids, model, codex, profile=name) if ids is not None else None
+    if listing is None:
+        return {}
+    if not dry_run:
+        write(paths, listing)
+    return {SETTING: str(listing.file)}
 
 
 def write(paths: Paths, listing: PickerList) -> None:
@@ -187,9 +231,6 @@ def after_add(
     only now). Nothing changes when it cannot be asked; the add already took away another
     provider's list. Only while the provider is still the active one. `ask`: the provider's
     models (served_models.fetch, passed in: served_models asks providers, which calls this module)."""
-    from codexprov.config import edit
-    from codexprov.config.transaction import apply_edit
-
     try:
         served = ask()
     except CodexprovError:
@@ -198,6 +239,16 @@ def after_add(
     if listing is None:
         return AfterAdd(served, None, None)
     write(paths, listing)
+    result = _point_at(paths, provider_id, listing, f"show {provider_id}'s models in Codex's picker")
+    return AfterAdd(served, listing, result)
+
+
+def _point_at(paths: Paths, provider_id: str, listing: PickerList, description: str) -> Any:
+    """Point `model_catalog_json` at the provider's file while it is the active provider (its own
+    undo step). The EditResult, or None when nothing changed."""
+    from codexprov.config import edit
+    from codexprov.config.transaction import apply_edit
+
     values = {SETTING: str(listing.file)}
 
     def transform(snap) -> str:
@@ -210,15 +261,69 @@ def after_add(
             data.update(values)
         return data
 
-    result = apply_edit(
-        paths,
-        paths.config_file,
-        transform,
-        dry_run=False,
-        description=f"show {provider_id}'s models in Codex's picker",
-        expect=expect,
+    result = apply_edit(paths, paths.config_file, transform, dry_run=False, description=description, expect=expect)
+    return result if result.changed else None
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What `models ID --refresh` did: the provider's list (None: Codex keeps its own: a built-in,
+    nothing listed, or a Codex without `model_catalog_json`), the profile files rewritten with it,
+    and the edit that pointed Codex at it (None: not the active provider, or already pointed)."""
+
+    listing: PickerList | None
+    profiles: tuple[Path, ...]
+    edit: Any
+
+    def describe(self, provider_id: str) -> list[str]:
+        if self.listing is None:
+            return [f"no list written: Codex's model picker keeps its own for {provider_id}"]
+        lines = [f"rewrote {provider_id}'s list for Codex's model picker ({self.listing.file})"]
+        lines += [f"rewrote profile list {file}" for file in self.profiles]
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "catalog": str(self.listing.file) if self.listing is not None else None,
+            "profiles": [str(f) for f in self.profiles],
+            "pointed": self.edit is not None,
+        }
+
+
+def refresh(paths: Paths, provider_id: str, ids: Iterable[str], codex: Any, data: Mapping[str, Any]) -> Refreshed:
+    """For `models ID --refresh`, with the list just fetched: rewrite the provider's catalog file
+    (the configured model first when it is the active provider), each profile's file for it (its
+    model, the one it listed first, stays first), and point Codex at it when it is active."""
+    if provider_id in BUILTIN_PROVIDERS:
+        return Refreshed(None, (), None)
+    ids = tuple(ids)
+    active = data.get("model_provider") == provider_id
+    listing = build(paths, provider_id, ids, _str(data.get("model")) if active else None, codex)
+    if listing is None:
+        return Refreshed(None, (), None)
+    write(paths, listing)
+    rewritten = []
+    for file in provider_files(paths, provider_id)[1:]:
+        first = _first_slug(file)
+        profile = file.stem.split("+", 1)[1]
+        again = build(paths, provider_id, ids, first, codex, profile=profile)
+        if again is not None and again.file == file:
+            write(paths, again)
+            rewritten.append(file)
+    result = (
+        _point_at(paths, provider_id, listing, f"refresh {provider_id}'s models in Codex's picker") if active else None
     )
-    return AfterAdd(served, listing, result if result.changed else None)
+    return Refreshed(listing, tuple(rewritten), result)
+
+
+def _first_slug(file: Path) -> str | None:
+    import json
+
+    try:
+        models = json.loads(file.read_text(encoding="utf-8")).get("models") or []
+        return str(models[0]["slug"]) if models else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 @dataclass(frozen=True)

@@ -379,3 +379,124 @@ def test_a_gateway_recipe_lists_its_models_and_keeps_its_request_shape(
         assert "x-openai-internal-codex-responses-lite" not in seen.headers
         assert {t["type"] for t in seen.body.get("tools", [])} == {"function"}
         assert seen.body["model"] == "vendor/a-1"
+
+
+@pytest.mark.codex
+@pytest.mark.parametrize("release", ["primary", "0.133"])
+def test_profiles_carry_their_own_providers_list(
+    release, request, run_cli, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """`profile add NAME --provider ID` gives the profile its own `model_catalog_json` (a profile
+    file on 0.134+, a `[profiles.NAME]` table on 0.133: both let a profile set it, and the profile's
+    wins over config.toml's), so `codex -p NAME` uses ID's list while the default provider shows
+    its own; `use --profile` makes it the default list too. Seen through what Codex sends: a model
+    from a loaded list carries the entry's reasoning effort, one Codex has no entry for carries none."""
+    import tomllib
+
+    codex_bin = request.getfixturevalue("codex_bin" if release == "primary" else "codex_bin_0133")
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    acme = make_fake_server(models=["acme-small", "acme-large"], reply_text="from-acme")
+    groq = make_fake_server(models=["qwen3-32b", "llama-3.3-70b"], reply_text="from-groq")
+    for pid, server, model in (("acme", acme, "acme-large"), ("groq", groq, "qwen3-32b")):
+        added = run_cli(
+            "add", "custom", "--id", pid, "--base-url", server.base_url, "--key-mode", "none", "--model", model, "--use"
+        )  # fmt: skip
+        assert added.exit_code == 0, added.stderr
+    made = run_cli("profile", "add", "work", "--provider", "acme", "--model", "acme-small")
+    assert made.exit_code == 0, made.stderr
+    from codexprov import picker as core
+
+    own = core.catalog_file(paths_mod.resolve(), "acme", "work")
+    assert own.name == "acme+work.json"
+    assert [m["slug"] for m in json.loads(own.read_text(encoding="utf-8"))["models"]] == ["acme-small", "acme-large"]
+    config = tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8"))
+    table_form = capabilities(parse_version(codex_version(codex_bin))).profile_form == "table"
+    profile = config["profiles"]["work"] if table_form else tomllib.loads((codex_home / "work.config.toml").read_text())
+    assert profile["model_catalog_json"] == str(own)
+    assert Path(config["model_catalog_json"]).name == "groq.json"  # the default provider keeps its list
+    assert _debug_models(codex_bin, codex_home, {}) == ["qwen3-32b", "llama-3.3-70b"]
+
+    proc = run_codex(codex_bin, codex_home, args=("-p", "work"), timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "from-acme" in proc.stdout
+    turn = acme.requests_to("/responses", "POST")[-1].body
+    assert (turn["model"], (turn.get("reasoning") or {}).get("effort")) == ("acme-small", "medium")
+    # the control: without the profile, acme-small is in no list Codex loaded
+    proc = run_codex(
+        codex_bin, codex_home, args=("-c", "model_provider=acme", "-m", "acme-small"), timeout=90
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert (acme.requests_to("/responses", "POST")[-1].body.get("reasoning") or {}).get("effort") is None
+
+    switched = run_cli("use", "--profile", "work")
+    assert switched.exit_code == 0, switched.stderr
+    if not table_form:  # a profile file's selection is copied into config.toml, and the list with it
+        assert _debug_models(codex_bin, codex_home, {}) == ["acme-small", "acme-large"]
+    proc = run_codex(codex_bin, codex_home, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "from-acme" in proc.stdout
+    turn = acme.requests_to("/responses", "POST")[-1].body
+    assert (turn["model"], (turn.get("reasoning") or {}).get("effort")) == ("acme-small", "medium")
+
+
+@pytest.mark.codex
+def test_models_refresh_rewrites_the_active_providers_list(
+    run_cli, codex_bin: Path, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """`models ID --refresh`: the provider's list as it is now, in its catalog file, in each of its
+    profiles' files, and pointed at when it is the active provider (it had none: /models was down
+    at `add`); Codex lists it and a turn with the new model passes. Without --refresh nothing moves."""
+    import tomllib
+
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    down = {"on": True}
+    server = make_fake_server(
+        models=["acme-small", "acme-large"],
+        reply_text="from-acme",
+        answer=lambda req, n, srv: (503, {}, b"") if down["on"] and req.path.endswith("/models") else None,
+    )
+    other = make_fake_server(models=["other-1"])
+    added = run_cli(
+        "add", "custom", "--id", "acme", "--base-url", server.base_url, "--key-mode", "none", "--model", "acme-large",
+        "--use",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    assert "model_catalog_json" not in tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8"))
+    bundled = _debug_models(codex_bin, codex_home, {})
+    down["on"] = False
+    plain = run_cli("models", "acme")
+    assert plain.exit_code == 0, plain.stderr
+    assert "model_catalog_json" not in tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8"))
+    assert _debug_models(codex_bin, codex_home, {}) == bundled
+    assert run_cli("profile", "add", "work", "--provider", "acme", "--model", "acme-small").exit_code == 0
+
+    server.models = ["acme-small", "acme-large", "acme-coder"]
+    refreshed = run_cli("models", "acme", "--refresh")
+    assert refreshed.exit_code == 0, refreshed.stderr
+    from codexprov import picker as core
+
+    paths = paths_mod.resolve()
+    acme_file, work_file = core.catalog_file(paths, "acme"), core.catalog_file(paths, "acme", "work")
+    assert refreshed.stderr.splitlines()[-3:] == [
+        f"rewrote acme's list for Codex's model picker ({acme_file})",
+        f"rewrote profile list {work_file}",
+        f"Codex's model picker lists acme's models (model_catalog_json = {acme_file})",
+    ]
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-large", "acme-small", "acme-coder"]
+    assert [m["slug"] for m in json.loads(work_file.read_text(encoding="utf-8"))["models"]] == [
+        "acme-small",
+        "acme-large",
+        "acme-coder",
+    ]
+    proc = run_codex(codex_bin, codex_home, args=("-m", "acme-coder"), timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "from-acme" in proc.stdout
+    assert server.requests_to("/responses", "POST")[-1].body["model"] == "acme-coder"
+
+    # another provider's refresh writes its file but leaves the active list alone
+    assert run_cli("add", "custom", "--id", "other", "--base-url", other.base_url, "--key-mode", "none").exit_code == 0
+    data = json.loads(run_cli("models", "other", "--refresh", "--json").stdout)
+    assert data["refreshed"] == {"catalog": str(core.catalog_file(paths, "other")), "profiles": [], "pointed": False}
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-large", "acme-small", "acme-coder"]
