@@ -24,7 +24,7 @@ provider whose list cannot be had keeps what works today: Codex's bundled list.
 
 from __future__ import annotations
 
-import glob
+import dataclasses
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -72,13 +72,17 @@ def _folder(paths: Paths) -> Path:
     return paths.state_dir / "picker"
 
 
-def catalog_file(paths: Paths, provider_id: str, profile: str | None = None) -> Path:
+def catalog_file(paths: Paths, provider_id: str, profile: str | None = None, model: str | None = None) -> Path:
     """The provider's catalog file: per CODEX_HOME (two homes may hold the same id), per provider;
-    a profile's own (`PROVIDER+PROFILE.json`: its configured model first) beside it."""
+    a profile's own beside it (`PROVIDER+PROFILE`); per configured model when it is listed
+    (`…@MODEL`: that model first), so that whatever config `undo` brings back points at a file in
+    its own order (files are never deleted)."""
     home = hashlib.sha256(str(paths.codex_home).encode("utf-8", "surrogateescape")).hexdigest()[:12]
     name = _file_stem(provider_id)
     if profile is not None:
         name += "+" + _file_stem(profile)
+    if model is not None:
+        name += "@" + _file_stem(model)
     return _folder(paths) / home / f"{name}.json"
 
 
@@ -88,11 +92,29 @@ def _file_stem(name: str) -> str:
     return "id-" + hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
+def _owner(file: Path) -> tuple[str, str | None]:
+    """The provider and profile parts of a catalog file's name (`+` and `@` are in no file stem)."""
+    stem = file.name.removesuffix(".json").split("@", 1)[0]
+    provider, _, profile = stem.partition("+")
+    return provider, profile or None
+
+
 def provider_files(paths: Paths, provider_id: str) -> list[Path]:
-    """The catalog files that hold the provider's list: its own, and each profile's."""
-    own = catalog_file(paths, provider_id)
-    profiles = sorted(own.parent.glob(f"{glob.escape(own.stem)}+*.json")) if own.parent.is_dir() else []
-    return [own, *profiles]
+    """The catalog files that hold the provider's list: its own (one per configured model), and
+    each profile's."""
+    folder = catalog_file(paths, provider_id).parent
+    stem = _file_stem(provider_id)
+    if not folder.is_dir():
+        return []
+    return sorted(f for f in folder.glob("*.json") if _owner(f)[0] == stem)
+
+
+def _is_providers(paths: Paths, value: Any, provider_id: str) -> bool:
+    """Whether a `model_catalog_json` value is one of the provider's own files (not a profile's)."""
+    if not is_ours(paths, value):
+        return False
+    file = Path(str(value)).expanduser()
+    return file.parent == catalog_file(paths, provider_id).parent and _owner(file) == (_file_stem(provider_id), None)
 
 
 def is_ours(paths: Paths, value: Any) -> bool:
@@ -122,7 +144,8 @@ def build(
         text = picker.picker_catalog_text(bundled, slugs)
     except catalog.CatalogError:
         return None
-    return PickerList(provider_id, catalog_file(paths, provider_id, profile), tuple(slugs), text)
+    first = model if model in slugs else None
+    return PickerList(provider_id, catalog_file(paths, provider_id, profile, first), tuple(slugs), text)
 
 
 def for_profile(
@@ -203,8 +226,7 @@ def for_use(
 def for_remove(paths: Paths, provider_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """For `remove ID`: take away `model_catalog_json` when it points at this provider's list (the
     file stays: an `undo` brings back a config that points at it)."""
-    value = data.get(SETTING)
-    if is_ours(paths, value) and Path(str(value)).expanduser() == catalog_file(paths, provider_id):
+    if _is_providers(paths, data.get(SETTING), provider_id):
         return {SETTING: None}
     return {}
 
@@ -301,15 +323,17 @@ def refresh(paths: Paths, provider_id: str, ids: Iterable[str], codex: Any, data
     listing = build(paths, provider_id, ids, _str(data.get("model")) if active else None, codex)
     if listing is None:
         return Refreshed(None, (), None)
-    write(paths, listing)
     rewritten = []
-    for file in provider_files(paths, provider_id)[1:]:
-        first = _first_slug(file)
-        profile = file.stem.split("+", 1)[1]
-        again = build(paths, provider_id, ids, first, codex, profile=profile)
-        if again is not None and again.file == file:
-            write(paths, again)
-            rewritten.append(file)
+    for file in provider_files(paths, provider_id):
+        if file == listing.file:
+            continue
+        # each file keeps its own first model first (its name says whose order it is), at its path
+        again = build(paths, provider_id, ids, _first_slug(file), codex)
+        if again is not None:
+            write(paths, dataclasses.replace(again, file=file))
+            if _owner(file)[1] is not None:
+                rewritten.append(file)
+    write(paths, listing)
     result = (
         _point_at(paths, provider_id, listing, f"refresh {provider_id}'s models in Codex's picker") if active else None
     )
@@ -369,8 +393,13 @@ def view(paths: Paths, provider_id: str, ids: Iterable[str], data: Mapping[str, 
     active = data.get("model_provider") == provider_id
     if provider_id in BUILTIN_PROVIDERS:
         return PickerView(provider_id, (), active, False, None)
-    slugs = tuple(picker_order(ids, _str(data.get("model")) if active else None))
-    file = catalog_file(paths, provider_id)
+    model = _str(data.get("model")) if active else None
+    slugs = tuple(picker_order(ids, model))
     value = data.get(SETTING)
-    now = active and bool(slugs) and is_ours(paths, value) and Path(str(value)).expanduser() == file
+    now = active and bool(slugs) and _is_providers(paths, value, provider_id)
+    file = (
+        Path(str(value)).expanduser()
+        if now
+        else catalog_file(paths, provider_id, None, model if model in slugs else None)
+    )
     return PickerView(provider_id, slugs, active, now, file if slugs else None)

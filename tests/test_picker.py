@@ -194,7 +194,7 @@ def test_add_use_remove_undo_keep_codexs_picker_on_the_active_providers_models(
     assert added.exit_code == 0, added.stderr
     acme_file = Path(str(_catalog_setting(codex_home)))
     assert acme_file.parent.parent == paths_mod.resolve().state_dir / "picker"
-    assert acme_file.name == "acme.json"
+    assert acme_file.name == "acme@acme-large.json"  # acme-large first
     assert "Codex's model picker now lists the 2 models of acme" in added.stderr
     assert _debug_models(codex_bin, codex_home, env) == ["acme-large", "acme-small"]
     proc = run_codex(codex_bin, codex_home, args=("-m", "acme-small"), env_extra=env, timeout=90)
@@ -208,7 +208,7 @@ def test_add_use_remove_undo_keep_codexs_picker_on_the_active_providers_models(
     )  # fmt: skip
     assert added.exit_code == 0, added.stderr
     groq_file = Path(str(_catalog_setting(codex_home)))
-    assert groq_file.name == "groq.json"
+    assert groq_file.name == "groq@qwen3-32b.json"
     assert _debug_models(codex_bin, codex_home, env) == ["qwen3-32b", "llama-3.3-70b", "gpt-oss-120b"]
     proc = run_codex(codex_bin, codex_home, args=("-m", "gpt-oss-120b"), env_extra=env, timeout=90)
     assert proc.returncode == 0, proc.stderr[-1500:]
@@ -246,7 +246,7 @@ def test_add_use_remove_undo_keep_codexs_picker_on_the_active_providers_models(
         )
         switched = run_cli("use", "--profile", "work")
         assert switched.exit_code == 0, switched.stderr
-        assert _catalog_setting(codex_home) == str(acme_file)
+        assert _catalog_setting(codex_home) == str(acme_file.with_name("acme@acme-small.json"))
         assert _debug_models(codex_bin, codex_home, env) == ["acme-small", "acme-large"]
         proc = run_codex(codex_bin, codex_home, env_extra=env, timeout=90)
         assert proc.returncode == 0, proc.stderr[-1500:]
@@ -269,9 +269,9 @@ def test_add_use_remove_undo_keep_codexs_picker_on_the_active_providers_models(
     assert proc.returncode == 0, proc.stderr[-1500:]
     assert "from-groq" in proc.stdout
 
-    # undo the `use groq`: the profile's acme (model acme-small) and acme's list again
+    # undo the `use groq`: the profile's acme (model acme-small) and acme's list again, in its order
     assert run_cli("undo").exit_code == 0
-    assert _catalog_setting(codex_home) == str(acme_file)
+    assert _catalog_setting(codex_home) == str(acme_file.with_name("acme@acme-small.json"))
     assert _debug_models(codex_bin, codex_home, env) == ["acme-small", "acme-large"]
     proc = run_codex(codex_bin, codex_home, env_extra=env, timeout=90)
     assert proc.returncode == 0, proc.stderr[-1500:]
@@ -364,7 +364,10 @@ def test_a_gateway_recipe_lists_its_models_and_keeps_its_request_shape(
 
     config = tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8"))
     gw_file = Path(config["model_catalog_json"])
-    assert gw_file.name == "gw.json"
+    from codexprov import picker as core
+
+    assert gw_file == core.catalog_file(paths_mod.resolve(), "gw", None, "vendor/b-2")
+    assert gw_file.name.startswith("gw@id-")  # a model id with `/` is no file name
     assert (config["web_search"], config["features"]) == ("disabled", {"multi_agent": False})
     entries = json.loads(gw_file.read_text(encoding="utf-8"))["models"]
     assert [(m["slug"], m["use_responses_lite"], m["experimental_supported_tools"]) for m in entries] == [
@@ -407,14 +410,14 @@ def test_profiles_carry_their_own_providers_list(
     assert made.exit_code == 0, made.stderr
     from codexprov import picker as core
 
-    own = core.catalog_file(paths_mod.resolve(), "acme", "work")
-    assert own.name == "acme+work.json"
+    own = core.catalog_file(paths_mod.resolve(), "acme", "work", "acme-small")
+    assert own.name == "acme+work@acme-small.json"
     assert [m["slug"] for m in json.loads(own.read_text(encoding="utf-8"))["models"]] == ["acme-small", "acme-large"]
     config = tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8"))
     table_form = capabilities(parse_version(codex_version(codex_bin))).profile_form == "table"
     profile = config["profiles"]["work"] if table_form else tomllib.loads((codex_home / "work.config.toml").read_text())
     assert profile["model_catalog_json"] == str(own)
-    assert Path(config["model_catalog_json"]).name == "groq.json"  # the default provider keeps its list
+    assert Path(config["model_catalog_json"]).name == "groq@qwen3-32b.json"  # the default provider keeps its list
     assert _debug_models(codex_bin, codex_home, {}) == ["qwen3-32b", "llama-3.3-70b"]
 
     proc = run_codex(codex_bin, codex_home, args=("-p", "work"), timeout=90)
@@ -478,7 +481,8 @@ def test_models_refresh_rewrites_the_active_providers_list(
     from codexprov import picker as core
 
     paths = paths_mod.resolve()
-    acme_file, work_file = core.catalog_file(paths, "acme"), core.catalog_file(paths, "acme", "work")
+    acme_file = core.catalog_file(paths, "acme", None, "acme-large")
+    work_file = core.catalog_file(paths, "acme", "work", "acme-small")
     assert refreshed.stderr.splitlines()[-3:] == [
         f"rewrote acme's list for Codex's model picker ({acme_file})",
         f"rewrote profile list {work_file}",
@@ -500,3 +504,70 @@ def test_models_refresh_rewrites_the_active_providers_list(
     data = json.loads(run_cli("models", "other", "--refresh", "--json").stdout)
     assert data["refreshed"] == {"catalog": str(core.catalog_file(paths, "other")), "profiles": [], "pointed": False}
     assert _debug_models(codex_bin, codex_home, {}) == ["acme-large", "acme-small", "acme-coder"]
+
+
+def test_files_are_per_configured_model_and_profile(paths) -> None:
+    from codexprov import picker as core
+
+    plain = core.catalog_file(paths, "acme")
+    assert core.catalog_file(paths, "acme", None, "m1").name == "acme@m1.json"
+    assert core.catalog_file(paths, "acme", "work", "m1").name == "acme+work@m1.json"
+    for file in (plain, core.catalog_file(paths, "acme", "work"), core.catalog_file(paths, "acme", None, "a/b")):
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text("{}")
+    core.catalog_file(paths, "acme2").write_text("{}")
+    assert [f.name for f in core.provider_files(paths, "acme")] == sorted(
+        ["acme.json", "acme+work.json", core.catalog_file(paths, "acme", None, "a/b").name]
+    )
+    # remove takes away the provider's own files, never a profile's or another provider's
+    for value, expected in (
+        (core.catalog_file(paths, "acme", None, "m1"), {"model_catalog_json": None}),
+        (plain, {"model_catalog_json": None}),
+        (core.catalog_file(paths, "acme", "work"), {}),
+        (core.catalog_file(paths, "acme2"), {}),
+    ):
+        assert core.for_remove(paths, "acme", {"model_catalog_json": str(value)}) == expected
+
+
+@pytest.mark.codex
+def test_undo_brings_back_the_order_and_add_openai_use_leaves_no_other_list(
+    run_cli, codex_bin: Path, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """`use ID --model A`, `use ID --model B`, `undo`: the list has A first again (each configured
+    model has its file, and the restored config points at A's). `add openai --use` then takes the
+    custom provider's list away (openai's is Codex's own) and leaves a catalog of the user's alone."""
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-openai-0123456789")
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    server = make_fake_server(models=["acme-small", "acme-large", "acme-coder"], reply_text="from-acme")
+    added = run_cli("add", "custom", "--id", "acme", "--base-url", server.base_url, "--key-mode", "none", "--use")
+    assert added.exit_code == 0, added.stderr
+    bundled_env = {"OPENAI_API_KEY": "sk-test-openai-0123456789"}
+    assert run_cli("use", "acme", "--model", "acme-large").exit_code == 0
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-large", "acme-small", "acme-coder"]
+    assert run_cli("use", "acme", "--model", "acme-coder").exit_code == 0
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-coder", "acme-small", "acme-large"]
+    assert run_cli("undo").exit_code == 0
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-large", "acme-small", "acme-coder"]
+    proc = run_codex(codex_bin, codex_home, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert server.requests_to("/responses", "POST")[-1].body["model"] == "acme-large"
+
+    added = run_cli("add", "openai", "--use", "--yes")
+    assert added.exit_code == 0, added.stderr
+    assert _catalog_setting(codex_home) is None
+    assert "acme-large" not in _debug_models(codex_bin, codex_home, bundled_env)
+    assert run_cli("undo").exit_code == 0  # acme and its list again
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-large", "acme-small", "acme-coder"]
+
+    own = codex_home / "mine.json"
+    own.write_text(
+        picker.picker_catalog_text(catalog.bundled(paths_mod.resolve(), codex_bin), ["mine-1"]), encoding="utf-8"
+    )
+    config = codex_home / "config.toml"
+    text = "\n".join(line for line in config.read_text().splitlines() if not line.startswith("model_catalog_json"))
+    config.write_text(f"model_catalog_json = {json.dumps(str(own))}\n" + text + "\n", encoding="utf-8")
+    added = run_cli("add", "openai", "--use", "--yes")
+    assert added.exit_code == 0, added.stderr
+    assert _catalog_setting(codex_home) == str(own)
+    assert _debug_models(codex_bin, codex_home, bundled_env) == ["mine-1"]

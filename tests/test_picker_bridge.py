@@ -213,7 +213,7 @@ def test_bridged_providers_list_their_upstreams_models_in_codexs_picker(tmp_path
         own.ids.append(claude_id)
         assert added.returncode == 0, added.stderr
         claude_file = Path(_config(codex_home)["model_catalog_json"])
-        assert claude_file.name == f"{claude_id}.json"
+        assert claude_file.name == f"{claude_id}@claude-sonnet-9.json"
         assert f"Codex's model picker now lists the 3 models of {claude_id} (model_catalog_json = {claude_file})" in (
             added.stderr
         )
@@ -241,7 +241,7 @@ def test_bridged_providers_list_their_upstreams_models_in_codexs_picker(tmp_path
         )  # fmt: skip
         own.ids.append(box_id)
         assert added.returncode == 0, added.stderr
-        assert Path(_config(codex_home)["model_catalog_json"]).name == f"{box_id}.json"
+        assert Path(_config(codex_home)["model_catalog_json"]).name == f"{box_id}@box-large.json"
         assert _debug_models(codex_bin, codex_home, extra) == ["box-large", "box-small"]
         proc = run_codex(
             codex_bin, codex_home, "run the check", args=["-m", "box-small", "-s", "danger-full-access"],
