@@ -49,6 +49,7 @@ __all__ = [
     "provider_files",
     "refresh",
     "remembered_ids",
+    "remembered_list",
     "root_values",
     "view",
     "write",
@@ -128,7 +129,14 @@ def is_ours(paths: Paths, value: Any) -> bool:
 
 
 def build(
-    paths: Paths, provider_id: str, ids: Iterable[str], model: str | None, codex, *, profile: str | None = None
+    paths: Paths,
+    provider_id: str,
+    ids: Iterable[str],
+    model: str | None,
+    codex,
+    *,
+    profile: str | None = None,
+    facts: Mapping[str, Any] | None = None,
 ) -> PickerList | None:
     """The picker list for `ids` (configured `model` first), built on the installed Codex's catalog
     (`codex`: a codex.version.CodexInfo), for the provider's file or a profile's. None when this
@@ -141,7 +149,7 @@ def build(
     try:
         bundled = catalog.bundled(paths, Path(codex.path), codex.version_text)
         slugs = picker.picker_order(ids, model)
-        text = picker.picker_catalog_text(bundled, slugs)
+        text = picker.picker_catalog_text(bundled, slugs, None, facts)
     except catalog.CatalogError:
         return None
     first = model if model in slugs else None
@@ -162,8 +170,12 @@ def for_profile(
     profile may set it: seen on 0.133's `[profiles.NAME]` and 0.171's NAME.config.toml, where it
     wins over config.toml's), so that `codex -p NAME` lists that provider's models whatever the
     default provider is. Empty when the provider has no remembered list (no network here)."""
-    ids = remembered_ids(paths, provider_id, data)
-    listing = build(paths, provider_id, ids, model, codex, profile=name) if ids is not None else None
+    known = remembered_list(paths, provider_id, data)
+    listing = (
+        build(paths, provider_id, known.ids, model, codex, profile=name, facts=known.facts)
+        if known is not None
+        else None
+    )
     if listing is None:
         return {}
     if not dry_run:
@@ -190,16 +202,22 @@ def root_values(paths: Paths, data: Mapping[str, Any], listing: PickerList | Non
     return {}
 
 
-def remembered_ids(paths: Paths, provider_id: str, data: Mapping[str, Any]) -> tuple[str, ...] | None:
-    """The ids a custom provider listed when it was last asked (no network), if asked at its current
-    base_url. None for built-ins: Codex's own list is theirs (openai), or Codex asks them itself."""
+def remembered_list(paths: Paths, provider_id: str, data: Mapping[str, Any]) -> Any:
+    """The list a custom provider gave when it was last asked (model_lists.ModelList: ids and what
+    is known of them; no network), if asked at its current base_url and not empty. None for
+    built-ins: Codex's own list is theirs (openai), or Codex asks them itself."""
     from codexprov.model_lists import remembered
 
     table = (data.get("model_providers") or {}).get(provider_id)
     if provider_id in BUILTIN_PROVIDERS or not isinstance(table, Mapping) or not table.get("base_url"):
         return None
     listing = remembered(paths, provider_id, str(table["base_url"]))
-    return listing.ids if listing is not None and listing.ids else None
+    return listing if listing is not None and listing.ids else None
+
+
+def remembered_ids(paths: Paths, provider_id: str, data: Mapping[str, Any]) -> tuple[str, ...] | None:
+    listing = remembered_list(paths, provider_id, data)
+    return listing.ids if listing is not None else None
 
 
 def for_use(
@@ -214,10 +232,10 @@ def for_use(
     """For `use ID`, inside its transaction: the top-level change that switches the picker to the
     provider's remembered list (writing its file first, unless a dry run), or away from another
     provider's. `codex` gives the CodexInfo, asked only when there is a list."""
-    ids = remembered_ids(paths, provider_id, data)
+    known = remembered_list(paths, provider_id, data)
     listing = None
-    if ids is not None:
-        listing = build(paths, provider_id, ids, model or _str(data.get("model")), codex())
+    if known is not None:
+        listing = build(paths, provider_id, known.ids, model or _str(data.get("model")), codex(), facts=known.facts)
         if listing is not None and not dry_run:
             write(paths, listing)
     return root_values(paths, data, listing)
@@ -246,7 +264,13 @@ class AfterAdd:
 
 
 def after_add(
-    paths: Paths, provider_id: str, model: str | None, codex: Callable[[], Any], *, ask: Callable[[], Any]
+    paths: Paths,
+    provider_id: str,
+    model: str | None,
+    codex: Callable[[], Any],
+    *,
+    ask: Callable[[], Any],
+    recipe_facts: Mapping[str, Any] | None = None,
 ) -> AfterAdd:
     """After `add --use`: ask the provider for its models (a few seconds at most) and point Codex's
     picker at them (its own undo step, after the add: the key and the table the request needs exist
@@ -257,7 +281,16 @@ def after_add(
         served = ask()
     except CodexprovError:
         return AfterAdd(None, None, None)
-    listing = None if provider_id in BUILTIN_PROVIDERS else build(paths, provider_id, served.ids, model, codex())
+    if recipe_facts:
+        from codexprov.model_lists import merge_facts, remember
+
+        # The recipe's `models` table fills what the provider's list does not say, and is kept with it.
+        served = remember(paths, dataclasses.replace(served, facts=merge_facts(served.facts, recipe_facts, served.ids)))
+    listing = (
+        None
+        if provider_id in BUILTIN_PROVIDERS
+        else build(paths, provider_id, served.ids, model, codex(), facts=served.facts)
+    )
     if listing is None:
         return AfterAdd(served, None, None)
     write(paths, listing)
@@ -312,7 +345,9 @@ class Refreshed:
         }
 
 
-def refresh(paths: Paths, provider_id: str, ids: Iterable[str], codex: Any, data: Mapping[str, Any]) -> Refreshed:
+def refresh(
+    paths: Paths, provider_id: str, ids: Iterable[str], codex: Any, data: Mapping[str, Any], facts: Any = None
+) -> Refreshed:
     """For `models ID --refresh`, with the list just fetched: rewrite the provider's catalog file
     (the configured model first when it is the active provider), each profile's file for it (its
     model, the one it listed first, stays first), and point Codex at it when it is active."""
@@ -320,7 +355,7 @@ def refresh(paths: Paths, provider_id: str, ids: Iterable[str], codex: Any, data
         return Refreshed(None, (), None)
     ids = tuple(ids)
     active = data.get("model_provider") == provider_id
-    listing = build(paths, provider_id, ids, _str(data.get("model")) if active else None, codex)
+    listing = build(paths, provider_id, ids, _str(data.get("model")) if active else None, codex, facts=facts)
     if listing is None:
         return Refreshed(None, (), None)
     rewritten = []
@@ -328,7 +363,7 @@ def refresh(paths: Paths, provider_id: str, ids: Iterable[str], codex: Any, data
         if file == listing.file:
             continue
         # each file keeps its own first model first (its name says whose order it is), at its path
-        again = build(paths, provider_id, ids, _first_slug(file), codex)
+        again = build(paths, provider_id, ids, _first_slug(file), codex, facts=facts)
         if again is not None:
             write(paths, dataclasses.replace(again, file=file))
             if _owner(file)[1] is not None:

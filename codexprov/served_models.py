@@ -29,7 +29,7 @@ from codexprov.codex import reach
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.codex.reach import SentKey
 from codexprov.errors import CodexprovError
-from codexprov.model_lists import ModelList, remembered
+from codexprov.model_lists import ModelFacts, ModelList, remembered
 from codexprov.model_lists import remember as _remember
 from codexprov.paths import Paths
 from codexprov.redact import redact_text
@@ -61,6 +61,42 @@ def model_ids(data: Any) -> list[str] | None:
             if isinstance(value, str):
                 ids.append(value)
     return ids
+
+
+_WINDOW_FIELDS = ("context_window", "context_length", "max_model_len", "inputTokenLimit")
+
+
+def entry_facts(entry: Any) -> ModelFacts | None:
+    """What one entry of a provider's list says beyond the id: a display name, the context window
+    (Groq's `context_window`, OpenRouter's `context_length`, vLLM's `max_model_len`, Gemini's
+    `inputTokenLimit`) and, from Gemini's `thinking`, whether it reasons. None: nothing."""
+    if not isinstance(entry, dict):
+        return None
+    window = next(
+        (v for k in _WINDOW_FIELDS if isinstance(v := entry.get(k), int) and not isinstance(v, bool) and v > 0), None
+    )
+    name = entry.get("display_name") or entry.get("displayName")
+    if not isinstance(name, str) and isinstance(entry.get("name"), str) and entry.get("id"):
+        name = entry["name"]  # OpenRouter: `id` is the slug, `name` the display name
+    thinking = entry.get("thinking")
+    facts = ModelFacts(
+        name if isinstance(name, str) and name else None,
+        window,
+        () if thinking is False else None,
+    )
+    return facts if facts.to_json() else None
+
+
+def list_facts(data: Any) -> dict[str, ModelFacts]:
+    """entry_facts per id for an OpenAI-shaped list (`data: [{id, ...}]`)."""
+    entries = data.get("data") if isinstance(data, dict) else data
+    facts = {}
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            found = entry_facts(entry)
+            if found is not None:
+                facts[entry["id"]] = found
+    return facts
 
 
 def _key(paths: Paths, pid: str, table: dict[str, Any], env: Mapping[str, str]) -> SentKey:
@@ -150,20 +186,25 @@ def fetch(
             hint="Codex works without /models; pick the model from the provider's documentation.",
         )
     try:
-        ids = model_ids(response.json())
+        data = response.json()
+        ids = model_ids(data)
     except ValueError:
-        ids = None
+        data, ids = None, None
     if ids is None:
         raise CodexprovError(
             f"GET {shown} did not return a model list",
             hint="Codex works without /models; pick the model from the provider's documentation.",
         )
     listing = ModelList(
-        provider_id, str(info.base_url), shown, tuple(ids), key_from, time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        provider_id,
+        str(info.base_url),
+        shown,
+        tuple(ids),
+        key_from,
+        time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        list_facts(data),
     )
-    if remember:
-        _remember(paths, listing)
-    return listing
+    return _remember(paths, listing) if remember else listing
 
 
 # ---------------------------------------------------------------------------- bridged providers
@@ -225,8 +266,12 @@ def upstream_request(prefix: str, base_url: str, key: str | None) -> UpstreamReq
     return UpstreamRequest("openai", base + "/models", {}, {"Authorization": f"Bearer {key}"} if key else {})
 
 
-def upstream_page(api: str, data: Any) -> tuple[list[str] | None, dict[str, str] | None]:
-    """The ids on one page of an upstream's answer, and the parameters of the next page (None: last)."""
+def upstream_page(
+    api: str, data: Any, facts: dict[str, ModelFacts] | None = None
+) -> tuple[list[str] | None, dict[str, str] | None]:
+    """The ids on one page of an upstream's answer, and the parameters of the next page (None: last);
+    what the entries say beyond the id goes into `facts`."""
+    facts = {} if facts is None else facts
     if api == "gemini" and isinstance(data, dict) and isinstance(data.get("models"), list):
         ids: list[str] = []
         for entry in data["models"]:
@@ -235,10 +280,15 @@ def upstream_page(api: str, data: Any) -> tuple[list[str] | None, dict[str, str]
             methods = entry.get("supportedGenerationMethods")
             if isinstance(methods, list) and "generateContent" not in methods:
                 continue  # embeddings, AQA: not a model Codex can talk to
-            ids.append(entry["name"].removeprefix("models/"))
+            model = entry["name"].removeprefix("models/")
+            ids.append(model)
+            found = entry_facts({k: v for k, v in entry.items() if k != "name"})
+            if found is not None:
+                facts[model] = found
         token = data.get("nextPageToken")
         return ids, ({"pageToken": token} if isinstance(token, str) and token else None)
     listed = model_ids(data)
+    facts.update(list_facts(data))
     if api == "anthropic" and isinstance(data, dict) and data.get("has_more") and isinstance(data.get("last_id"), str):
         return listed, {"after_id": data["last_id"]}
     return listed, None
@@ -285,6 +335,7 @@ def _fetch_upstream(
     proxy = reach.proxy_for(ask.url, env)
     proxy_url = None if proxy is None else proxy.url if "://" in proxy.url else "http://" + proxy.url
     ids: list[str] = []
+    facts: dict[str, ModelFacts] = {}
     params: dict[str, str] | None = ask.params
     try:
         with httpx.Client(
@@ -306,7 +357,7 @@ def _fetch_upstream(
                         hint="Codex works without the list; pick the model from the provider's documentation.",
                     )
                 try:
-                    page, following = upstream_page(ask.api, response.json())
+                    page, following = upstream_page(ask.api, response.json(), facts)
                     params = None if following is None else {**ask.params, **following}
                 except ValueError:
                     page = None
@@ -328,10 +379,9 @@ def _fetch_upstream(
         tuple(dict.fromkeys(ids)),
         key_from,
         time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        facts,
     )
-    if remember:
-        _remember(paths, listing)
-    return listing
+    return _remember(paths, listing) if remember else listing
 
 
 def unserved_warning(listing: ModelList, model: str) -> str | None:

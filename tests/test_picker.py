@@ -571,3 +571,137 @@ def test_undo_brings_back_the_order_and_add_openai_use_leaves_no_other_list(
     assert added.exit_code == 0, added.stderr
     assert _catalog_setting(codex_home) == str(own)
     assert _debug_models(codex_bin, codex_home, bundled_env) == ["mine-1"]
+
+
+def test_facts_replace_the_templates_where_known() -> None:
+    from codexprov.model_lists import ModelFacts
+
+    levels = [{"effort": "low", "description": "Fast"}, {"effort": "medium", "description": "Balanced"}]
+    bundled = catalog.from_data(
+        {"models": [{**PLAIN, "supported_reasoning_levels": levels, "max_context_window": 400000}]}
+    )
+    facts = {
+        "big": ModelFacts("Big One", 1048576, ("low", "high"), ("text", "image")),
+        "flat": ModelFacts(None, 32000, (), ("text",)),
+    }
+    doc = picker.picker_catalog(bundled, ["big", "flat", "plain"], None, facts)
+    big, flat, plain = doc["models"]
+    assert (big["display_name"], big["context_window"], big["max_context_window"]) == ("Big One", 1048576, 1048576)
+    assert big["supported_reasoning_levels"] == [
+        {"effort": "low", "description": "Fast"},
+        {"effort": "high", "description": "high"},
+    ]
+    assert (big["default_reasoning_level"], big["input_modalities"]) == ("low", ["text", "image"])
+    assert (flat["display_name"], flat["context_window"], flat["supported_reasoning_levels"]) == ("flat", 32000, [])
+    assert (flat["default_reasoning_level"], flat["input_modalities"]) == (None, ["text"])
+    assert (plain["context_window"], plain["supported_reasoning_levels"], plain["default_reasoning_level"]) == (
+        272000,
+        levels,
+        "medium",
+    )
+
+
+def test_a_recipes_models_table_is_parsed_and_checked() -> None:
+    from codexprov.model_lists import ModelFacts
+    from codexprov.recipes.loading import _Problem, parse_recipe
+
+    base = {"id": "acme", "name": "Acme", "kind": "hosted", "responses": "native", "responses_checked": "2026-12-01",
+            "base_url": "https://acme.example/v1", "env_key": "ACME_API_KEY"}  # fmt: skip
+    recipe = parse_recipe(
+        {
+            **base,
+            "models": {
+                "acme-large": {"context_window": 200000, "reasoning": ["low", "high"], "input": ["text", "image"]},
+                "acme-small": {"reasoning": False, "name": "Small"},
+                "acme-new": {},
+            },
+        }
+    )
+    assert recipe.models == ("acme-large", "acme-small", "acme-new")
+    assert recipe.model_facts == {
+        "acme-large": ModelFacts(None, 200000, ("low", "high"), ("text", "image")),
+        "acme-small": ModelFacts("Small", None, (), None),
+    }
+    assert parse_recipe({**base, "models": ["a", "b"]}).model_facts == {}
+    for models, field, message in (
+        ({"m": {"context_window": 0}}, "models.m.context_window", "must be a positive number of tokens"),
+        (
+            {"m": {"reasoning": ["fast"]}},
+            "models.m.reasoning",
+            "must be true, false or a list of efforts (none, minimal, low, medium, high, xhigh)",
+        ),
+        ({"m": {"input": ["image"]}}, "models.m.input", 'must list "text", and may add "image"'),
+        ({"m": {"window": 1}}, "models.m", "unknown field 'window' (known: context_window, input, name, reasoning)"),
+        ({"m": 3}, "models.m", "must be a table (context_window, reasoning, input, name)"),
+        (3, "models", "must be a list of model names, or a table of them"),
+    ):
+        with pytest.raises(_Problem) as err:
+            parse_recipe({**base, "models": models})
+        assert (err.value.field, err.value.message) == (field, message)
+
+
+@pytest.mark.codex
+def test_the_picker_entries_carry_what_the_list_and_the_recipe_know(
+    run_cli, codex_bin: Path, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """`add groq --use`: Groq's `/models` says each context window, the recipe's `models` table
+    which models reason; Codex lists them so, and sends no reasoning effort for the model that does
+    not reason, the entry's default effort for one that does."""
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    monkeypatch.setenv("T_KEY", "sk-test-picker-facts-0123")
+    windows = {"llama-3.3-70b-versatile": 131072, "openai/gpt-oss-120b": 131072, "new-model": 8192}
+
+    def listing(req, n, server):
+        if req.path.endswith("/models"):
+            data = [{"id": m, "object": "model", "context_window": w} for m, w in windows.items()]
+            return 200, {"Content-Type": "application/json"}, json.dumps({"object": "list", "data": data}).encode()
+        return None
+
+    server = make_fake_server(models=list(windows), answer=listing, reply_text="from-groq")
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    added = run_cli(
+        "add", "groq", "--id", "groq", "--base-url", server.base_url, "--key-mode", "env", "--env-key", "T_KEY",
+        "--model", "openai/gpt-oss-120b", "--use", "--yes", "--no-bridge",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    listed = subprocess.run(
+        [str(codex_bin), "debug", "models"],
+        env=codex_env(codex_home, {"T_KEY": "k"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr[-800:]
+    shown = {
+        m["slug"]: (
+            m["context_window"],
+            [lvl["effort"] for lvl in m["supported_reasoning_levels"]],
+            m.get("default_reasoning_level"),  # left out when none
+        )
+        for m in json.loads(listed.stdout)["models"]
+    }
+    plain = picker.template(catalog.bundled(paths_mod.resolve(), codex_bin))
+    assert shown == {
+        "openai/gpt-oss-120b": (131072, ["low", "medium", "high"], "medium"),
+        "llama-3.3-70b-versatile": (131072, [], None),
+        "new-model": (8192, list(plain.reasoning_levels), plain.default_reasoning_level),  # the window only
+    }
+    for model, effort in (("llama-3.3-70b-versatile", None), ("openai/gpt-oss-120b", "medium")):
+        proc = run_codex(
+            codex_bin, codex_home, args=("-m", model), env_extra={"T_KEY": "sk-test-picker-facts-0123"}, timeout=90
+        )
+        assert proc.returncode == 0, proc.stderr[-1500:]
+        assert "from-groq" in proc.stdout
+        turn = server.requests_to("/responses", "POST")[-1].body
+        assert (turn["model"], (turn.get("reasoning") or {}).get("effort")) == (model, effort)
+    # `use` (no network) builds the same entries from the list kept with its facts
+    assert run_cli("use", "groq", "--model", "llama-3.3-70b-versatile").exit_code == 0
+    listed = subprocess.run(
+        [str(codex_bin), "debug", "models"], env=codex_env(codex_home, {"T_KEY": "k"}), capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    first = json.loads(listed.stdout)["models"][0]
+    assert (first["slug"], first["supported_reasoning_levels"], first["context_window"]) == (
+        "llama-3.3-70b-versatile", [], 131072,
+    )  # fmt: skip

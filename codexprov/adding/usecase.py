@@ -92,6 +92,7 @@ def _after_use(ctx: Context, prepared: PreparedAdd, outcome: Outcome) -> Outcome
         ask=lambda: fetch(
             ctx.paths, pid, env=dict(ctx.env), timeout=CHECK_TIMEOUT, store=ctx.store() if bridged else None
         ),
+        recipe_facts=getattr(prepared.recipe, "model_facts", None),
     )
     if done.edit is not None and done.listing is not None:
         outcome = outcome.with_notes(

@@ -33,7 +33,7 @@ def models_cmd(
         from codexprov.config.document import load
 
         data = load(state.paths.config_file, state.paths.cache_dir).data or {}
-        refreshed = picker.refresh(state.paths, provider_id, listing.ids, state.context.codex, data)
+        refreshed = picker.refresh(state.paths, provider_id, listing.ids, state.context.codex, data, listing.facts)
     shown = picker.view(state.paths, provider_id, listing.ids)
     if as_json:
         extra = {} if refreshed is None else {"refreshed": refreshed.to_json()}
