@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 from codexprov.errors import CodexprovError
 from codexprov.paths import Paths, private_dir
+from codexprov.redact import redact_text
 
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")  # reasoning efforts a recipe may name
 
@@ -115,6 +117,36 @@ def cache_file(paths: Paths, provider_id: str) -> Path:
     return paths.state_dir / "models" / f"{digest}.json"
 
 
+def _failure_file(paths: Paths, provider_id: str) -> Path:
+    return cache_file(paths, provider_id).with_suffix(".failed")
+
+
+def remember_failure(paths: Paths, provider_id: str, base_url: str, reason: str) -> None:
+    """Keep why the provider's list could not be had (masked; `doctor` says it: it is why Codex's
+    picker shows Codex's own models for it). A list fetched later takes it away."""
+    from codexprov.config.transaction import write_atomic
+
+    target = _failure_file(paths, provider_id)
+    data = {"base_url": base_url, "reason": redact_text(reason), "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    try:
+        private_dir(target.parent, root=paths.state_dir)
+        write_atomic(target, json.dumps(data, indent=1) + "\n", existed=target.exists())
+    except (OSError, CodexprovError):
+        pass
+
+
+def last_failure(paths: Paths, provider_id: str, base_url: str) -> tuple[str, str] | None:
+    """Why the provider's list (at this base URL) could not be had the last time it was asked, and
+    when; None when the last ask succeeded or there was none."""
+    try:
+        data = json.loads(_failure_file(paths, provider_id).read_text(encoding="utf-8"))
+        if data["base_url"] != base_url:
+            return None
+        return str(data["reason"]), str(data["when"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def remember(paths: Paths, listing: ModelList) -> ModelList:
     """Keep the list (facts known from an earlier list of the same URL fill what this one does not
     say: a recipe's, given at `add`). Returns the list as kept."""
@@ -135,6 +167,7 @@ def remember(paths: Paths, listing: ModelList) -> ModelList:
             "facts": {model: facts.to_json() for model, facts in listing.facts.items()},
         }
         write_atomic(target, json.dumps(data, indent=1) + "\n", existed=target.exists())
+        _failure_file(paths, listing.provider_id).unlink(missing_ok=True)
     except (OSError, CodexprovError):
         pass  # a list that cannot be kept only means `use` cannot warn
     return listing

@@ -42,10 +42,12 @@ __all__ = [
     "PickerView",
     "build",
     "catalog_file",
+    "file_stem",
     "for_profile",
     "for_remove",
     "for_use",
     "is_ours",
+    "owner_of",
     "provider_files",
     "refresh",
     "remembered_ids",
@@ -79,21 +81,21 @@ def catalog_file(paths: Paths, provider_id: str, profile: str | None = None, mod
     (`…@MODEL`: that model first), so that whatever config `undo` brings back points at a file in
     its own order (files are never deleted)."""
     home = hashlib.sha256(str(paths.codex_home).encode("utf-8", "surrogateescape")).hexdigest()[:12]
-    name = _file_stem(provider_id)
+    name = file_stem(provider_id)
     if profile is not None:
-        name += "+" + _file_stem(profile)
+        name += "+" + file_stem(profile)
     if model is not None:
-        name += "@" + _file_stem(model)
+        name += "@" + file_stem(model)
     return _folder(paths) / home / f"{name}.json"
 
 
-def _file_stem(name: str) -> str:
+def file_stem(name: str) -> str:
     if _SAFE_ID.fullmatch(name) and not name.startswith("."):
         return name
     return "id-" + hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
-def _owner(file: Path) -> tuple[str, str | None]:
+def owner_of(file: Path) -> tuple[str, str | None]:
     """The provider and profile parts of a catalog file's name (`+` and `@` are in no file stem)."""
     stem = file.name.removesuffix(".json").split("@", 1)[0]
     provider, _, profile = stem.partition("+")
@@ -104,10 +106,10 @@ def provider_files(paths: Paths, provider_id: str) -> list[Path]:
     """The catalog files that hold the provider's list: its own (one per configured model), and
     each profile's."""
     folder = catalog_file(paths, provider_id).parent
-    stem = _file_stem(provider_id)
+    stem = file_stem(provider_id)
     if not folder.is_dir():
         return []
-    return sorted(f for f in folder.glob("*.json") if _owner(f)[0] == stem)
+    return sorted(f for f in folder.glob("*.json") if owner_of(f)[0] == stem)
 
 
 def _is_providers(paths: Paths, value: Any, provider_id: str) -> bool:
@@ -115,7 +117,7 @@ def _is_providers(paths: Paths, value: Any, provider_id: str) -> bool:
     if not is_ours(paths, value):
         return False
     file = Path(str(value)).expanduser()
-    return file.parent == catalog_file(paths, provider_id).parent and _owner(file) == (_file_stem(provider_id), None)
+    return file.parent == catalog_file(paths, provider_id).parent and owner_of(file) == (file_stem(provider_id), None)
 
 
 def is_ours(paths: Paths, value: Any) -> bool:
@@ -366,7 +368,7 @@ def refresh(
         again = build(paths, provider_id, ids, _first_slug(file), codex, facts=facts)
         if again is not None:
             write(paths, dataclasses.replace(again, file=file))
-            if _owner(file)[1] is not None:
+            if owner_of(file)[1] is not None:
                 rewritten.append(file)
     write(paths, listing)
     result = (

@@ -29,7 +29,7 @@ from codexprov.codex import reach
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.codex.reach import SentKey
 from codexprov.errors import CodexprovError
-from codexprov.model_lists import ModelFacts, ModelList, remembered
+from codexprov.model_lists import ModelFacts, ModelList, remember_failure, remembered
 from codexprov.model_lists import remember as _remember
 from codexprov.paths import Paths
 from codexprov.redact import redact_text
@@ -132,14 +132,35 @@ def fetch(
     remember: bool = True,
     store: Any = None,
 ) -> ModelList:
-    """Ask the provider for its models (and keep the list for `use --model` and Codex's picker). A
-    bridged provider's come from its upstream (`store`: the keyring holding the upstream key,
-    opened when needed)."""
-    import httpx
-
+    """Ask the provider for its models (and keep the list for `use --model` and Codex's picker, or
+    why it could not be had, for `doctor`). A bridged provider's come from its upstream (`store`:
+    the keyring holding the upstream key, opened when needed)."""
     from codexprov import providers
 
     info = providers.get_provider(paths, provider_id)
+    try:
+        return _fetch(
+            paths, provider_id, info, env=env, timeout=timeout, transport=transport, remember=remember, store=store
+        )
+    except CodexprovError as err:
+        if remember and info.base_url:
+            remember_failure(paths, provider_id, str(info.base_url), str(err))
+        raise
+
+
+def _fetch(
+    paths: Paths,
+    provider_id: str,
+    info: Any,
+    *,
+    env: Mapping[str, str],
+    timeout: float,
+    transport: Any,
+    remember: bool,
+    store: Any,
+) -> ModelList:
+    import httpx
+
     table = info.table
     upstream = _bridged(provider_id, env)
     if upstream is not None:

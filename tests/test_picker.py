@@ -705,3 +705,76 @@ def test_the_picker_entries_carry_what_the_list_and_the_recipe_know(
     assert (first["slug"], first["supported_reasoning_levels"], first["context_window"]) == (
         "llama-3.3-70b-versatile", [], 131072,
     )  # fmt: skip
+
+
+@pytest.mark.codex
+def test_doctor_says_why_the_picker_shows_codexs_own_list(
+    run_cli, codex_bin: Path, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """A provider whose list cannot be had keeps Codex's own list (Codex loads, a turn passes), and
+    `doctor` says why, offline, from what the last ask got: a refused key (401), no `/models`
+    (404), nothing listening. Once it answers, `models ID --refresh` puts its models in and the
+    finding goes."""
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    monkeypatch.setenv("T_KEY", "sk-test-wrong-key-0123")
+    good = "sk-test-right-key-4567"
+    server = make_fake_server(models=["acme-large"], expected_key=good)
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    bundled = _debug_models(codex_bin, codex_home, {})
+    added = run_cli(
+        "add", "custom", "--id", "acme", "--base-url", server.base_url, "--key-mode", "env", "--env-key", "T_KEY",
+        "--model", "acme-large", "--use",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    assert _catalog_setting(codex_home) is None
+    assert _debug_models(codex_bin, codex_home, {"T_KEY": good}) == bundled
+    proc = run_codex(codex_bin, codex_home, env_extra={"T_KEY": good}, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+
+    def finding() -> dict | None:
+        report = json.loads(run_cli("--codex", str(codex_bin), "doctor", "--offline", "--json").stdout)
+        found = [f for f in report["findings"] if f["check"] == "picker.list"]
+        assert len(found) <= 1
+        return found[0] if found else None
+
+    said = finding()
+    assert said is not None and (said["status"], said["provider"]) == ("skip", "acme")
+    assert said["message"].startswith(
+        "Codex's model picker shows Codex's own models for acme, not acme's: its list could not be had when "
+        "codexprov last asked ("
+    )
+    assert said["message"].endswith(f"): GET {server.base_url}/models: HTTP 401: acme refused the key from $T_KEY")
+    assert "sk-test-wrong-key-0123" not in json.dumps(said)
+    assert said["fix"] == "codexprov models acme --refresh  (once it answers: it puts acme's models in the picker)"
+
+    server.expected_key = None
+    server.answer = lambda req, n, srv: (404, {}, b"") if req.path.endswith("/models") else None
+    assert run_cli("models", "acme").exit_code == 1
+    said = finding()
+    assert said is not None and said["message"].endswith(
+        f"): GET {server.base_url}/models: HTTP 404; acme does not list its models there"
+    )
+
+    server.answer = None
+    refreshed = run_cli("models", "acme", "--refresh")
+    assert refreshed.exit_code == 0, refreshed.stderr
+    assert finding() is None
+    assert _debug_models(codex_bin, codex_home, {"T_KEY": good}) == ["acme-large"]
+
+    # nothing listening: acme keeps the list it had (nothing to explain); a provider added there
+    # now has none, and doctor says the server did not answer
+    port = server.port
+    server.stop()
+    assert run_cli("models", "acme").exit_code == 1
+    assert finding() is None
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-large"]
+    added = run_cli(
+        "add", "custom", "--id", "dead", "--base-url", f"http://127.0.0.1:{port}/v1", "--key-mode", "none", "--use"
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    assert _catalog_setting(codex_home) is None
+    assert _debug_models(codex_bin, codex_home, {}) == bundled
+    said = finding()
+    assert said is not None and said["provider"] == "dead"
+    assert f"): GET http://127.0.0.1:{port}/v1/models: " in said["message"]
+    assert "onnect" in said["message"]  # httpx's "Connection refused" / "All connection attempts failed"
