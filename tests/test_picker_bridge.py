@@ -196,6 +196,9 @@ def test_bridged_providers_list_their_upstreams_models_in_codexs_picker(tmp_path
     tag = uuid.uuid4().hex[:6]
     claude_id, box_id = f"claude-{tag}", f"box-{tag}"
     claude_key, box_key = f"sk-ant-{uuid.uuid4().hex}", f"sk-box-{uuid.uuid4().hex}"
+    gemini_id, gemini_key = f"gemini-{tag}", f"sk-gem-{uuid.uuid4().hex}"
+    gemini = ToolTurnServer(expected_key=gemini_key, models=["gemini-2.5-pro", "gemini-2.5-flash", "gemini-next"])
+    gemini.start()
     claude = ToolTurnServer(expected_key=claude_key, models=["claude-opus-9", "claude-sonnet-9", "claude-haiku-9"])
     box = ToolTurnServer(expected_key=box_key, models=["box-small", "box-large"])
     claude.start()
@@ -206,6 +209,25 @@ def test_bridged_providers_list_their_upstreams_models_in_codexs_picker(tmp_path
     extra = own.codex_extra()
     try:
         bundled = _debug_models(codex_bin, codex_home, extra)
+        # Gemini's native list: names without `models/`, only models that generate content, and the
+        # input limit it states (the recipe's facts fill what it does not say)
+        added = own.codexprov(
+            "add", "gemini", "--id", gemini_id, "--base-url", gemini.root_url + "/v1beta", "--key-stdin",
+            "--model", "gemini-2.5-flash", "--use", "--yes", input=gemini_key + "\n", env_over=over,
+        )  # fmt: skip
+        own.ids.append(gemini_id)
+        assert added.returncode == 0, added.stderr
+        listed = subprocess.run(
+            [str(codex_bin), "debug", "models"], env=codex_env(codex_home, extra), capture_output=True, text=True,
+            timeout=120, check=False,
+        )  # fmt: skip
+        assert [(m["slug"], m["context_window"]) for m in json.loads(listed.stdout)["models"]] == [
+            ("gemini-2.5-flash", 1048576),
+            ("gemini-2.5-pro", 1048576),
+            ("gemini-next", 1048576),
+        ]
+        asked = [r for r in gemini.requests if r.path == "/v1beta/models"]
+        assert asked and asked[0].headers["x-goog-api-key"] == gemini_key
         added = own.codexprov(
             "add", "anthropic", "--id", claude_id, "--base-url", claude.root_url, "--key-stdin",
             "--model", "claude-sonnet-9", "--use", "--yes", input=claude_key + "\n", env_over=over,
@@ -276,3 +298,4 @@ def test_bridged_providers_list_their_upstreams_models_in_codexs_picker(tmp_path
             own.codexprov("key", "rm", provider_id, timeout=30)
         claude.stop()
         box.stop()
+        gemini.stop()
