@@ -162,7 +162,7 @@ def _fetch(
     import httpx
 
     table = info.table
-    upstream = _bridged(provider_id, env)
+    upstream = _bridged(provider_id, table, env)
     if upstream is not None:
         return _fetch_upstream(
             paths, provider_id, upstream, str(info.base_url or ""), env=env, timeout=timeout, transport=transport,
@@ -245,10 +245,15 @@ class UpstreamRequest:
     headers: dict[str, str] = field(default_factory=dict, repr=False)
 
 
-def _bridged(provider_id: str, env: Mapping[str, str]) -> Any:
-    """The bridge's Upstream for a provider behind codexprov's bridge, else None."""
+def _bridged(provider_id: str, table: Mapping[str, Any], env: Mapping[str, str]) -> Any:
+    """The bridge's Upstream for a provider behind codexprov's bridge (its table sends the bridge's
+    route tag: the bridge state is per user, a provider of the same id in another CODEX_HOME may be
+    direct), else None."""
     from codexprov.bridge import layout as bridge_layout
 
+    headers = table.get("http_headers")
+    if not isinstance(headers, Mapping) or headers.get(bridge_layout.ROUTE_HEADER) != provider_id:
+        return None
     try:
         state = bridge_layout.read_state(bridge_layout.resolve(env))
     except CodexprovError:

@@ -161,6 +161,13 @@ def test_a_keyless_chat_upstream_is_asked_at_its_api_base(isolated_home: Path, t
     assert [str(r.url) for r in seen] == ["http://box:8080/v1/models"]
     assert "authorization" not in seen[0].headers
 
+    # the same id in a table that does not go through the bridge is asked directly
+    (paths.codex_home / "config.toml").write_text(
+        '[model_providers.box]\nname = "x"\nbase_url = "http://direct:9/v1"\nwire_api = "responses"\n', encoding="utf-8"
+    )
+    listing = served_models.fetch(paths, "box", env=env, transport=httpx.MockTransport(handler))
+    assert str(seen[-1].url) == "http://direct:9/v1/models"
+
 
 # ---------------------------------------------------------------------------- the real parts
 
