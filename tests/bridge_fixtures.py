@@ -5,14 +5,17 @@
 session CODEX_HOME, each against a stand-in of its own with a key of its own, kept in the real
 Secret Service. The bridge is down after the adds: the first Codex turn starts it through the auth
 command, and every later test reuses it (a LiteLLM start costs ~10 s). Tests that need a bridge of
-their own (fault paths) use `bridge_dir` for a separate folder and port.
+their own (fault paths, trust, fallbacks, the standby) use `own`: a separate folder, port and
+CODEX_HOME, stopped and its keys removed afterwards.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -175,3 +178,65 @@ def bridged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridged]:
             setup.codexprov("key", "rm", provider_id, timeout=30)
         for server in setup.servers.values():
             server.stop()
+
+
+class Own:
+    """A bridge folder (and so a port) of its own, with its own CODEX_HOME, for a test that starts,
+    kills or replaces a bridge; the `own` fixture stops it and removes its keys afterwards."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        dbus = require_bridge_parts()
+        self.home = tmp_path / "own"
+        (self.home / ".codex").mkdir(parents=True)
+        self.bridge_dir = tmp_path / "own-bridge"
+        self.env = session_env(self.home, self.bridge_dir, dbus)
+        self.ids: list[str] = []
+
+    def codexprov(
+        self, *args: str, input: str | None = None, env_over: dict[str, str] | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "codexprov", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            env={**self.env, **(env_over or {})},
+            timeout=timeout,
+            check=False,
+        )
+
+    def add(self, provider_id: str, url: str, key: str) -> None:
+        proc = self.codexprov(
+            "add", "custom", "--id", provider_id, "--base-url", url, "--bridge", "--key-stdin", input=key + "\n"
+        )
+        assert proc.returncode == 0, proc.stderr
+        self.ids.append(provider_id)
+
+    @property
+    def port(self) -> int:
+        return int(json.loads((self.bridge_dir / "state.json").read_text())["port"])
+
+    def master_key(self) -> str:
+        out = subprocess.run(
+            ["secret-tool", "lookup", "service", "codexprov-bridge", "username", "master-key"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": self.env["DBUS_SESSION_BUS_ADDRESS"]},
+            timeout=30,
+            check=False,
+        ).stdout.strip()
+        assert out.startswith("sk-bridge-")
+        return out
+
+    def codex_extra(self, **over: str) -> dict[str, str]:
+        keep = ("DBUS_SESSION_BUS_ADDRESS", "CODEXPROV_BRIDGE_DIR", "CODEXPROV_BRIDGE_VENV", "XDG_DATA_HOME")
+        return {**{k: self.env[k] for k in keep}, **over}
+
+
+@pytest.fixture
+def own(tmp_path: Path) -> Iterator[Own]:
+    setup = Own(tmp_path)
+    yield setup
+    setup.codexprov("bridge", "down", timeout=60)
+    for provider_id in setup.ids:
+        setup.codexprov("key", "rm", provider_id, timeout=30)

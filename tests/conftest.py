@@ -345,5 +345,5 @@ def fake_server(make_fake_server: Any) -> FakeServer:
     return make_fake_server()
 
 
-# The session-wide LiteLLM bridge (tests/bridge_fixtures.py), for every test module.
-from tests.bridge_fixtures import bridged  # noqa: E402,F401
+# The session-wide LiteLLM bridge, and a bridge of a test's own (tests/bridge_fixtures.py), for every test module.
+from tests.bridge_fixtures import bridged, own  # noqa: E402,F401

@@ -7,14 +7,17 @@ import json
 import os
 import socket
 import stat
+import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from codexprov import adding, recipes
 from codexprov import paths as paths_mod
-from codexprov.bridge import install, layout, litellm_config, manage, process
+from codexprov.bridge import identity, install, layout, litellm_config, manage, process
 from codexprov.bridge.layout import State, Upstream
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 from codexprov.model import AuthCommand
@@ -337,3 +340,44 @@ def test_tested_range_excludes_the_compromised_releases():
     assert install.in_tested_range("1.108.7")
     assert not install.in_tested_range("1.100.5") and not install.in_tested_range("1.108.8")
     assert install.LITELLM_REQUIREMENT == "litellm[proxy]>=1.108.7,<1.108.8"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (the race it covers is Linux's)")
+def test_fingerprint_is_taken_once_the_child_runs_its_command(tmp_path):
+    # Right after Popen returns, the child may still be inside its exec, /proc/PID/cmdline empty:
+    # a fingerprint taken then (what start() recorded in run.json) never matched the bridge again,
+    # so `bridge status` said "up" with no pid. Here the child runs another command line (sh) until
+    # told to exec the one it was started for, which makes that window as long as the test wants.
+    go = tmp_path / "go"
+    argv = [sys.executable, "-c", "import time; time.sleep(60)", "fingerprint-test"]
+    script = 'while [ ! -e "$0" ]; do sleep 0.01; done; exec "$@"'
+    child = subprocess.Popen(["sh", "-c", script, str(go), *argv])
+    try:
+        early = identity.fingerprint(child.pid)
+        threading.Timer(0.3, go.touch).start()
+
+        taken = identity.fingerprint_started(child.pid, argv)
+
+        assert go.exists()
+        assert early is not None and taken is not None and taken != early
+        assert identity.same_process(child.pid, taken)
+        assert not identity.same_process(child.pid, early)
+    finally:
+        child.kill()
+        child.wait()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_fingerprint_of_a_child_that_already_exited_does_not_wait():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    stat_file = Path(f"/proc/{child.pid}/stat")
+    deadline = time.monotonic() + 30
+    while stat_file.read_text().rsplit(")", 1)[1].split()[0] != "Z":  # exited, not reaped yet
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    began = time.monotonic()
+
+    assert identity.fingerprint_started(child.pid, ["never-this"], timeout=10) is None
+
+    assert time.monotonic() - began < 2
+    child.wait()

@@ -11,18 +11,8 @@ import pytest
 
 from tests.codexrun import run_codex
 from tests.fake_server import _error, _json
-from tests.test_bridge_trust import Own
 
 pytestmark = [pytest.mark.codex, pytest.mark.keyring]
-
-
-@pytest.fixture
-def own(tmp_path):
-    setup = Own(tmp_path)
-    yield setup
-    setup.codexprov("bridge", "down", timeout=60)
-    for provider_id in setup.ids:
-        setup.codexprov("key", "rm", provider_id, timeout=30)
 
 
 def _rate_limited(request, n, server):

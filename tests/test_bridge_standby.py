@@ -14,18 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.codexrun import run_codex
-from tests.test_bridge_trust import Own
 
 pytestmark = [pytest.mark.codex, pytest.mark.keyring]
-
-
-@pytest.fixture
-def own(tmp_path):
-    setup = Own(tmp_path)
-    yield setup
-    setup.codexprov("bridge", "down", timeout=60)
-    for provider_id in setup.ids:
-        setup.codexprov("key", "rm", provider_id, timeout=30)
 
 
 def _environ_of(pid: int) -> bytes:

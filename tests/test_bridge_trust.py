@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from tests.bridge_fixtures import require_bridge_parts, session_env
+from tests.bridge_fixtures import Own
 from tests.codexrun import run_codex
 
 pytestmark = [pytest.mark.codex, pytest.mark.keyring]
@@ -74,65 +74,6 @@ class Impostor:
 
     def carried(self, secret: str) -> bool:
         return any(secret in json.dumps(headers) or secret.encode() in body for _, _, headers, body in self.seen)
-
-
-class Own:
-    def __init__(self, tmp_path: Path) -> None:
-        dbus = require_bridge_parts()
-        self.home = tmp_path / "own"
-        (self.home / ".codex").mkdir(parents=True)
-        self.bridge_dir = tmp_path / "own-bridge"
-        self.env = session_env(self.home, self.bridge_dir, dbus)
-        self.ids: list[str] = []
-
-    def codexprov(
-        self, *args: str, input: str | None = None, env_over: dict[str, str] | None = None, timeout: float = 120
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "codexprov", *args],
-            input=input,
-            capture_output=True,
-            text=True,
-            env={**self.env, **(env_over or {})},
-            timeout=timeout,
-            check=False,
-        )
-
-    def add(self, provider_id: str, url: str, key: str) -> None:
-        proc = self.codexprov(
-            "add", "custom", "--id", provider_id, "--base-url", url, "--bridge", "--key-stdin", input=key + "\n"
-        )
-        assert proc.returncode == 0, proc.stderr
-        self.ids.append(provider_id)
-
-    @property
-    def port(self) -> int:
-        return int(json.loads((self.bridge_dir / "state.json").read_text())["port"])
-
-    def master_key(self) -> str:
-        out = subprocess.run(
-            ["secret-tool", "lookup", "service", "codexprov-bridge", "username", "master-key"],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": self.env["DBUS_SESSION_BUS_ADDRESS"]},
-            timeout=30,
-            check=False,
-        ).stdout.strip()
-        assert out.startswith("sk-bridge-")
-        return out
-
-    def codex_extra(self, **over: str) -> dict[str, str]:
-        keep = ("DBUS_SESSION_BUS_ADDRESS", "CODEXPROV_BRIDGE_DIR", "CODEXPROV_BRIDGE_VENV", "XDG_DATA_HOME")
-        return {**{k: self.env[k] for k in keep}, **over}
-
-
-@pytest.fixture
-def own(tmp_path: Path):
-    setup = Own(tmp_path)
-    yield setup
-    setup.codexprov("bridge", "down", timeout=60)
-    for provider_id in setup.ids:
-        setup.codexprov("key", "rm", provider_id, timeout=30)
 
 
 def _codex_stderr(codex_bin: Path, own: Own, provider_id: str, **env_over: str) -> str:

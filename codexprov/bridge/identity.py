@@ -23,6 +23,8 @@ import secrets
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 HOST = "127.0.0.1"
@@ -117,6 +119,42 @@ def fingerprint(pid: int) -> str | None:
             return None
         return f"ps:{hashlib.sha256(out.encode()).hexdigest()}" if out else None
     return None  # pragma: no cover - Windows: run.json alone never justifies a signal
+
+
+def fingerprint_started(pid: int, argv: Sequence[str], *, timeout: float = 5.0) -> str | None:
+    """The fingerprint of a process this one has just started with `argv`, taken once it runs `argv`.
+
+    When Popen returns, the kernel may still be inside the child's exec: it closes the close-on-exec
+    pipe Popen waits on before it sets the new command line, so /proc/PID/cmdline can read empty
+    for a moment. A fingerprint taken then never matched the process again (the bridge was "up"
+    but without a pid in `bridge status`, and could not be signalled by its pid). Waits up to
+    `timeout` for the command line; then (or when the process is gone) takes what it gets."""
+    deadline = time.monotonic() + timeout
+    while not _runs(pid, argv) and time.monotonic() < deadline:
+        time.sleep(0.002)
+    return fingerprint(pid)
+
+
+def _runs(pid: int, argv: Sequence[str]) -> bool:
+    """Whether `pid` runs `argv` now (True where that cannot be told, or when it is gone)."""
+    if sys.platform.startswith("linux"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                if handle.read() == b"".join(os.fsencode(arg) + b"\0" for arg in argv):
+                    return True
+            with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
+                return handle.read().rsplit(")", 1)[1].split()[0] == "Z"  # it exited already
+        except (OSError, IndexError):
+            return True
+    if os.name == "posix":
+        try:
+            out = subprocess.run(
+                ["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True, timeout=5, check=False
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            return True
+        return not out.strip() or (bool(argv) and argv[-1] in out)
+    return True  # pragma: no cover - Windows: no fingerprint at all
 
 
 def same_process(pid: int, recorded: object) -> bool:

@@ -186,48 +186,10 @@ def start(layout: Layout, state: State, secrets: Mapping[str, str], *, timeout: 
     master_key = secrets.get(litellm_config.MASTER_KEY_VAR, "")
     try:
         write_private(layout.config_file, litellm_config.render_text(state))
-        command = [
-            sys.executable,
-            "-m",
-            "codexprov.bridge.runner",
-            str(layout.log_file),
-            "--",
-            str(layout.venv_python),
-            serve_script(),
-            "--config",
-            str(layout.config_file),
-            "--port",
-            str(state.port),
-        ]
-        env = bridge_env(secrets)
-        options: dict[str, Any] = {}
-        if sys.platform == "win32":  # pragma: no cover - Windows: the child binds the port itself
-            options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
-            listener.close()
-        else:
-            options["start_new_session"] = True
-            options["pass_fds"] = (listener.fileno(),)
-            env[FD_ENV] = str(listener.fileno())
-        try:
-            proc = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                cwd=layout.root,
-                env=env,
-                **options,
-            )
-        except OSError as err:
-            raise CodexprovError(f"could not start the bridge: {err.strerror or err}") from None
+        proc, fingerprint = _spawn(layout, ["--port", str(state.port)], bridge_env(secrets), listener)
     finally:
         listener.close()
-    record = {
-        "pid": proc.pid,
-        "port": state.port,
-        "started": time.time(),
-        "fingerprint": identity.fingerprint(proc.pid),
-    }
+    record = {"pid": proc.pid, "port": state.port, "started": time.time(), "fingerprint": fingerprint}
     write_private(layout.run_file, json.dumps(record) + "\n")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -250,7 +212,12 @@ def start(layout: Layout, state: State, secrets: Mapping[str, str], *, timeout: 
     )
 
 
-def _spawn(layout: Layout, tail: list[str], env: dict[str, str], listener: socket.socket | None) -> Any:
+def _spawn(
+    layout: Layout, tail: list[str], env: dict[str, str], listener: socket.socket | None
+) -> tuple[subprocess.Popen[bytes], str | None]:
+    """Start the runner (and through it serve.py) detached, with `listener` handed down (POSIX; on
+    Windows the child binds the port itself, so the listener is closed first). Returns the process
+    and its fingerprint, taken once it runs its own command line (identity.fingerprint_started)."""
     command = [
         sys.executable,
         "-m",
@@ -263,12 +230,18 @@ def _spawn(layout: Layout, tail: list[str], env: dict[str, str], listener: socke
         str(layout.config_file),
         *tail,
     ]
-    options: dict[str, Any] = {"start_new_session": True}
-    if listener is not None:
-        options["pass_fds"] = (listener.fileno(),)
-        env[FD_ENV] = str(listener.fileno())
+    options: dict[str, Any] = {}
+    if sys.platform == "win32":  # pragma: no cover - Windows
+        options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
+        if listener is not None:
+            listener.close()
+    else:
+        options["start_new_session"] = True
+        if listener is not None:
+            options["pass_fds"] = (listener.fileno(),)
+            env[FD_ENV] = str(listener.fileno())
     try:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -279,6 +252,7 @@ def _spawn(layout: Layout, tail: list[str], env: dict[str, str], listener: socke
         )
     except OSError as err:
         raise CodexprovError(f"could not start the bridge: {err.strerror or err}") from None
+    return proc, identity.fingerprint_started(proc.pid, command)
 
 
 def standby_pid(layout: Layout) -> int | None:
@@ -306,8 +280,8 @@ def start_standby(layout: Layout) -> int:
     layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
     env = bridge_env({})
     env[STANDBY_ENV] = str(layout.standby_socket)
-    proc = _spawn(layout, ["--standby"], env, None)
-    record = {"pid": proc.pid, "started": time.time(), "fingerprint": identity.fingerprint(proc.pid)}
+    proc, fingerprint = _spawn(layout, ["--standby"], env, None)
+    record = {"pid": proc.pid, "started": time.time(), "fingerprint": fingerprint}
     write_private(layout.standby_file, json.dumps(record) + "\n")
     return proc.pid
 
