@@ -196,7 +196,7 @@ def test_bridged_providers_list_their_upstreams_models_in_codexs_picker(tmp_path
     `debug models` lists exactly the upstream's models (the configured one first), a turn with a
     model picked from the list passes through LiteLLM, `use` switches the list, `remove` and `undo`
     leave a list Codex loads."""
-    from tests.test_bridge_trust import Own
+    from tests.bridge_fixtures import Own
     from tests.upstream_standin import TOOL_OUTPUT, ToolTurnServer, final_text
 
     own = Own(tmp_path)
