@@ -131,8 +131,11 @@ def _answer(call: tuple[str, Any], options: dict[str, Any], args: list[str]) -> 
             provider_id, given = call[1]
             quick.show(where, provider_id, as_json=bool(given.get("--json")))
         else:
+            from codexprov.context import Context
+
             provider_id, given = call[1]
-            quick.use(where, codex, provider_id, model=given.get("--model"), dry_run=bool(given.get("--dry-run")))
+            ctx = Context(where, codex_binary=codex)
+            quick.use(ctx, provider_id, model=given.get("--model"), dry_run=bool(given.get("--dry-run")))
     except CodexprovError as err:
         from codexprov.redact import key_like_arguments, remember
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from codexprov.config.transaction import write_atomic
 from codexprov.errors import CodexprovError
 from codexprov.paths import Paths, private_dir
 from codexprov.redact import redact_text
@@ -124,8 +125,6 @@ def _failure_file(paths: Paths, provider_id: str) -> Path:
 def remember_failure(paths: Paths, provider_id: str, base_url: str, reason: str) -> None:
     """Keep why the provider's list could not be had (masked; `doctor` says it: it is why Codex's
     picker shows Codex's own models for it). A list fetched later takes it away."""
-    from codexprov.config.transaction import write_atomic
-
     target = _failure_file(paths, provider_id)
     data = {"base_url": base_url, "reason": redact_text(reason), "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     try:
@@ -150,8 +149,6 @@ def last_failure(paths: Paths, provider_id: str, base_url: str) -> tuple[str, st
 def remember(paths: Paths, listing: ModelList) -> ModelList:
     """Keep the list (facts known from an earlier list of the same URL fill what this one does not
     say: a recipe's, given at `add`). Returns the list as kept."""
-    from codexprov.config.transaction import write_atomic
-
     before = remembered(paths, listing.provider_id, listing.base_url)
     listing = replace(listing, facts=merge_facts(listing.facts, before.facts if before else None, listing.ids))
     target = cache_file(paths, listing.provider_id)

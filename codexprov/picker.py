@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -33,7 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
+from codexprov.config import edit
+from codexprov.config.document import load
+from codexprov.config.transaction import apply_edit, write_atomic
 from codexprov.errors import CodexprovError
+from codexprov.model_lists import merge_facts, remember, remembered
 from codexprov.paths import Paths
 
 __all__ = [
@@ -187,7 +192,6 @@ def for_profile(
 
 def write(paths: Paths, listing: PickerList) -> None:
     """Write the provider's catalog file (before the config that points at it)."""
-    from codexprov.config.transaction import write_atomic
 
     listing.file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     write_atomic(listing.file, listing.text, existed=listing.file.exists())
@@ -208,7 +212,6 @@ def remembered_list(paths: Paths, provider_id: str, data: Mapping[str, Any]) -> 
     """The list a custom provider gave when it was last asked (model_lists.ModelList: ids and what
     is known of them; no network), if asked at its current base_url and not empty. None for
     built-ins: Codex's own list is theirs (openai), or Codex asks them itself."""
-    from codexprov.model_lists import remembered
 
     table = (data.get("model_providers") or {}).get(provider_id)
     if provider_id in BUILTIN_PROVIDERS or not isinstance(table, Mapping) or not table.get("base_url"):
@@ -284,8 +287,6 @@ def after_add(
     except CodexprovError:
         return AfterAdd(None, None, None)
     if recipe_facts:
-        from codexprov.model_lists import merge_facts, remember
-
         # The recipe's `models` table fills what the provider's list does not say, and is kept with it.
         served = remember(paths, dataclasses.replace(served, facts=merge_facts(served.facts, recipe_facts, served.ids)))
     listing = (
@@ -303,8 +304,6 @@ def after_add(
 def _point_at(paths: Paths, provider_id: str, listing: PickerList, description: str) -> Any:
     """Point `model_catalog_json` at the provider's file while it is the active provider (its own
     undo step). The EditResult, or None when nothing changed."""
-    from codexprov.config import edit
-    from codexprov.config.transaction import apply_edit
 
     values = {SETTING: str(listing.file)}
 
@@ -378,8 +377,6 @@ def refresh(
 
 
 def _first_slug(file: Path) -> str | None:
-    import json
-
     try:
         models = json.loads(file.read_text(encoding="utf-8")).get("models") or []
         return str(models[0]["slug"]) if models else None
@@ -423,8 +420,6 @@ def view(paths: Paths, provider_id: str, ids: Iterable[str], data: Mapping[str, 
     from codexprov.codex.picker import picker_order
 
     if data is None:
-        from codexprov.config.document import load
-
         data = load(paths.config_file, paths.cache_dir).data or {}
 
     active = data.get("model_provider") == provider_id

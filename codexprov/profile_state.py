@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov import safe_read
+from codexprov.config.document import loads
 from codexprov.paths import Paths, check_private, private_dir
 
 STATE_FILE = "profiles.json"
@@ -63,8 +64,6 @@ def active_profile(paths: Paths, root: dict[str, Any]) -> str | None:
     if name is None:
         return None
     try:
-        from codexprov.config.document import loads
-
         data = loads(safe_read.read_text(paths.profile_file(name)))
     except (OSError, ValueError):
         return None

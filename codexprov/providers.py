@@ -16,6 +16,7 @@ from codexprov.redact import redact_data
 
 if TYPE_CHECKING:
     from codexprov.codex.capabilities import Capabilities
+    from codexprov.codex.version import CodexInfo
     from codexprov.config.transaction import EditResult
 
 # Read-only commands (list, show) must not pay for tomlkit, difflib and friends: the modules that
@@ -155,14 +156,15 @@ def _login_keys_in_plain_text(infos: tuple[ProviderInfo, ...], paths: Paths) -> 
     one: that is a plain-text key (`key migrate` moves it), not "codex login"."""
     import dataclasses
 
-    from codexprov.keys import codex_files
+    from codexprov.codex.login import FIELD, read_login, sends_login_key  # json: only with such a provider
 
-    if codex_files.read_api_key(paths.codex_home) is None:
+    login = read_login(paths.codex_home)
+    if login is None or login.api_key is None:
         return infos
-    plain = KeySource("plaintext", codex_files.FIELD)
+    plain = KeySource("plaintext", FIELD)
     return tuple(
         dataclasses.replace(i, key_source=plain)
-        if not i.builtin and i.configured and codex_files.sends_login_key(i.id, i.table)
+        if not i.builtin and i.configured and sends_login_key(i.id, i.table)
         else i
         for i in infos
     )
@@ -441,7 +443,12 @@ def configure_builtin(
 
 
 def use_provider(
-    paths: Paths, pid: str, *, model: str | None = None, dry_run: bool = False, codex: Any = None
+    paths: Paths,
+    pid: str,
+    *,
+    model: str | None = None,
+    dry_run: bool = False,
+    codex: Callable[[], CodexInfo] | None = None,
 ) -> EditResult:
     """Make `pid` active. With `codex` (a callable giving the CodexInfo, asked only when needed),
     Codex's model picker switches to the provider's remembered list in the same edit (picker.py)."""

@@ -78,6 +78,22 @@ def own_bridge(tmp_path: Path):
     codexprov("bridge", "down")
 
 
+def _codex_turn_through_the_bridge(codex_bin: Path, home: Path, env: dict[str, str]) -> None:
+    """A real Codex turn with a tool call on the imported (bridged, active) provider, Codex started
+    with the bridge's environment (its folder, and the Secret Service its auth command asks)."""
+    keep = ("DBUS_SESSION_BUS_ADDRESS", "CODEXPROV_BRIDGE_DIR", "CODEXPROV_BRIDGE_VENV", "XDG_DATA_HOME")
+    proc = run_codex(
+        codex_bin,
+        home / ".codex",
+        "run the check",
+        args=["-s", "danger-full-access"],
+        env_extra={k: env[k] for k in keep if k in env},
+        timeout=150,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert final_text(TOOL_OUTPUT) in proc.stdout
+
+
 def test_imported_chat_format_provider_goes_through_the_bridge(own_bridge, codex_bin):
     home, env, codexprov = own_bridge
     key = "sk-cc-chat-" + uuid.uuid4().hex
@@ -108,17 +124,7 @@ def test_imported_chat_format_provider_goes_through_the_bridge(own_bridge, codex
         assert table["http_headers"] == {"x-litellm-tags": pid}
         assert table["base_url"].startswith("http://127.0.0.1:")
 
-        keep = ("DBUS_SESSION_BUS_ADDRESS", "CODEXPROV_BRIDGE_DIR", "CODEXPROV_BRIDGE_VENV", "XDG_DATA_HOME")
-        proc = run_codex(
-            codex_bin,
-            home / ".codex",
-            "run the check",
-            args=["-s", "danger-full-access"],
-            env_extra={k: env[k] for k in keep if k in env},
-            timeout=150,
-        )
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        assert final_text(TOOL_OUTPUT) in proc.stdout
+        _codex_turn_through_the_bridge(codex_bin, home, env)
         turns = server.turn_requests()
         assert len(turns) == 2
         assert turns[0].path == "/v1/chat/completions"
@@ -208,17 +214,7 @@ def test_imported_ocx_anthropic_provider_takes_litellms_native_route(own_bridge,
         imported = codexprov("import", "ocx", "--from", str(source), "--yes", "--use")
         assert imported.returncode == 0, imported.stderr
         assert key not in imported.stdout + imported.stderr
-        keep = ("DBUS_SESSION_BUS_ADDRESS", "CODEXPROV_BRIDGE_DIR", "CODEXPROV_BRIDGE_VENV", "XDG_DATA_HOME")
-        proc = run_codex(
-            codex_bin,
-            home / ".codex",
-            "run the check",
-            args=["-s", "danger-full-access"],
-            env_extra={k: env[k] for k in keep if k in env},
-            timeout=150,
-        )
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        assert final_text(TOOL_OUTPUT) in proc.stdout
+        _codex_turn_through_the_bridge(codex_bin, home, env)
         turns = server.turn_requests()
         assert [t.path for t in turns] == ["/v1/messages", "/v1/messages"]
         assert turns[0].headers["x-api-key"] == key

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 from codexprov.codex import reach
+from codexprov.codex.login import Login, read_login
+from codexprov.keys import codex_files
 from codexprov.keys.plaintext import KEY_HEADER_NAMES
 
 KEY = "sk-reach-unit-0000000000000001"
@@ -165,4 +167,24 @@ def test_trusted_project_layers(tmp_path: Path) -> None:
 
 
 def test_the_key_header_names_are_the_plaintext_rooms() -> None:
-    assert set(reach.KEY_HEADERS) == set(KEY_HEADER_NAMES)
+    # One list (codex/login.py) for "which headers carry a key": what Codex is said to send and
+    # what the plain-text rule finds.
+    assert reach.KEY_HEADER_NAMES is KEY_HEADER_NAMES == ("authorization", "api-key", "x-api-key")
+
+
+def test_one_auth_json_reader_for_what_codex_sends_and_what_sits_in_plain_text(tmp_path: Path) -> None:
+    table = {"requires_openai_auth": True}
+    auth = tmp_path / "auth.json"
+    auth.write_text(json.dumps({"OPENAI_API_KEY": f" {KEY}\n", "tokens": {"access_token": "tok-access-0001"}}))
+    assert reach.resolve_key("acme", table, {}, tmp_path, command=reach.PLAIN).value == KEY
+    assert codex_files.read_api_key(tmp_path) == KEY
+    # A ChatGPT login alone: Codex sends its access token; no API key sits in plain text.
+    auth.write_text(json.dumps({"OPENAI_API_KEY": None, "tokens": {"access_token": "tok-access-0001"}}))
+    assert reach.resolve_key("acme", table, {}, tmp_path, command=reach.PLAIN).value == "tok-access-0001"
+    assert codex_files.read_api_key(tmp_path) is None
+    # A byte order mark: Codex's JSON reader refuses the file and sends no key, but the key is
+    # still in plain text on disk (key list, key migrate and the doctor still find it).
+    auth.write_bytes(b"\xef\xbb\xbf" + json.dumps({"OPENAI_API_KEY": KEY}).encode())
+    assert reach.resolve_key("acme", table, {}, tmp_path, command=reach.PLAIN).value is None
+    assert codex_files.read_api_key(tmp_path) == KEY
+    assert read_login(tmp_path) == Login(KEY, None, bom=True)

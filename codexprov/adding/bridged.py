@@ -66,33 +66,22 @@ def plan_bridged(recipe, request, rendered, provider_id, token_auth, capabilitie
     # The direct config's "Codex will fail" warnings do not apply; say where the turns go instead.
     dropped = set(recipes_mod.responses_warnings(recipe, provider_id))
     warnings = [w for w in rendered.warnings if w not in dropped]
-    return AddPlan(
-        provider_id,
-        recipe.id,
-        spec,
-        None,
-        None,
-        rendered.model,
-        key_mode,
-        tuple(warnings),
-        capabilities,
-        bridge=upstream,
+    return AddPlan.custom(
+        provider_id, recipe.id, spec, rendered.model, key_mode, warnings, capabilities, bridge=upstream
     )
 
 
 def bridge_note(plan: AddPlan, recipe) -> str:
-    """What `add` says about a bridged provider."""
-    why = (
-        f"{recipe.name} does not serve /v1/responses, so "
-        if recipe.responses == "no" and plan.bridge is not None
-        else ""
-    )
-    target = plan.bridge.api_base or f"LiteLLM's {plan.bridge.litellm_prefix} endpoint"
+    """What `add` says about a bridged provider (`plan.bridge` is set)."""
+    bridge = plan.bridge
+    assert bridge is not None
+    why = f"{recipe.name} does not serve /v1/responses, so " if recipe.responses == "no" else ""
+    target = bridge.api_base or f"LiteLLM's {bridge.litellm_prefix} endpoint"
     url = plan.spec.base_url if plan.spec is not None else None
     flag = "; `--no-bridge` writes the direct config instead" if recipe.responses == "no" else ""
     return (
         f"{why}Codex reaches {plan.provider_id} through codexprov's bridge (LiteLLM on {url}, "
-        f"to {target} as {plan.bridge.litellm_prefix}/MODEL){flag}"
+        f"to {target} as {bridge.litellm_prefix}/MODEL){flag}"
     )
 
 

@@ -7,13 +7,15 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-from codexprov import providers
+from codexprov import picker, providers
 from codexprov.adding.bridged import bridge_after, bridge_note
 from codexprov.adding.gateways import gateway_settings
 from codexprov.adding.model import AddPlan, AddRequest, PreparedAdd
 from codexprov.adding.plan import check_env_key_free, plan_add
 from codexprov.bridge import manage
+from codexprov.codex import names
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
+from codexprov.codex.capabilities import capabilities as caps_for
 from codexprov.codex.gateway import GatewayFix
 from codexprov.config.transaction import EditResult, write_atomic
 from codexprov.errors import UsageError
@@ -63,8 +65,6 @@ def prepare_add(
 def _avoid_builtin_name(paths: Paths, plan: AddPlan, request: AddRequest, codex_binary: Path | None) -> AddPlan:
     """A custom provider may not carry a name the installed Codex takes for one of its built-ins
     (asked from the binary: codex.names): refused when given with --name, else renamed, warned."""
-    from codexprov.codex import names
-    from codexprov.codex.capabilities import capabilities as caps_for
 
     if plan.spec is None:
         return plan
@@ -193,7 +193,6 @@ def _write(
 def _picker_off(paths: Paths):
     """The top-level change that takes another provider's picker list away (and leaves any other
     `model_catalog_json` alone), decided from the config as the add's transaction reads it."""
-    from codexprov import picker
 
     def root_from(data):
         return picker.root_values(paths, data, None)

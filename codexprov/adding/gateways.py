@@ -6,8 +6,9 @@ import dataclasses
 from pathlib import Path
 
 from codexprov.adding.model import AddPlan, AddRequest
-from codexprov.codex import gateway
+from codexprov.codex import catalog, gateway
 from codexprov.codex.capabilities import capabilities as caps_for
+from codexprov.codex.capabilities import format_version
 from codexprov.paths import Paths
 from codexprov.result import info, next_step, warning
 
@@ -29,9 +30,6 @@ def gateway_settings(paths: Paths, recipe, plan: AddPlan, request: AddRequest, c
         return None, None, tuple(notes)
     catalog_text = None
     if fix.catalog_path is not None:
-        from codexprov.codex import catalog
-        from codexprov.codex.capabilities import format_version
-
         try:
             if codex_binary is None:
                 raise catalog.CatalogError("no `codex` found")

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codexprov.codex.gateway import GatewayFix
 from codexprov.config.transaction import EditResult
 from codexprov.errors import UsageError
 from codexprov.model import ProviderSpec
 from codexprov.result import Note, info
+
+if TYPE_CHECKING:
+    from codexprov.bridge.layout import Upstream
+    from codexprov.codex.capabilities import Capabilities
+    from codexprov.recipes.model import Recipe
 
 KEY_MODES = ("keyring", "env", "none")
 
@@ -45,10 +51,39 @@ class AddPlan:
     model: str | None
     key_mode: str
     warnings: tuple[str, ...]
-    capabilities: Any = None  # codex.capabilities.Capabilities of the Codex planned for; None: the newest known
-    bridge: Any = None  # a bridge.layout.Upstream when the provider goes through the bridge
+    capabilities: Capabilities | None = None  # of the Codex planned for; None: the newest known
+    bridge: Upstream | None = None  # when the provider goes through the bridge
     # A key given in a header that now goes into the keyring instead of the file (keyring mode).
     moved_key: str | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def custom(
+        cls,
+        provider_id: str,
+        recipe_id: str,
+        spec: ProviderSpec,
+        model: str | None,
+        key_mode: str,
+        warnings: Iterable[str],
+        capabilities: Capabilities | None,
+        *,
+        bridge: Upstream | None = None,
+        moved_key: str | None = None,
+    ) -> AddPlan:
+        """The plan of a custom provider table (direct, or through the bridge)."""
+        return cls(
+            provider_id,
+            recipe_id,
+            spec,
+            None,
+            None,
+            model,
+            key_mode,
+            tuple(warnings),
+            capabilities,
+            bridge=bridge,
+            moved_key=moved_key,
+        )
 
 
 @dataclass(frozen=True)
@@ -59,7 +94,7 @@ class PreparedAdd:
     plan: AddPlan
     preview: EditResult  # the dry run of the config edit (its diff is what the user confirms)
     kept: tuple[str, ...]  # the user's own fields a replace leaves in the table
-    recipe: Any = None
+    recipe: Recipe | None = None
     # The settings that let the recipe's gateway take Codex's requests (written with --use), and the
     # model catalog file text they point at (written before the config).
     gateway: GatewayFix | None = None

@@ -101,17 +101,8 @@ def plan_add(
         # No key from codexprov; a recipe's own auth command (vertex: gcloud) stays.
         spec = dataclasses.replace(spec, env_key=None, env_key_instructions=None)
     check_sendable(spec)
-    return AddPlan(
-        provider_id,
-        recipe.id,
-        spec,
-        None,
-        None,
-        rendered.model,
-        key_mode,
-        tuple(warnings),
-        capabilities,
-        moved_key=moved_key,
+    return AddPlan.custom(
+        provider_id, recipe.id, spec, rendered.model, key_mode, warnings, capabilities, moved_key=moved_key
     )
 
 

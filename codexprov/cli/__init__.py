@@ -12,14 +12,13 @@ from typing import Any
 import typer
 
 from codexprov.cli.app import (  # noqa: F401 - the names command modules and tests used from here
-    State,
     app,
     confirm,
+    context,
     edit_line,
     read_stdin_line,
     render,
     show_diff,
-    state,
     version_text,
 )
 from codexprov.errors import CodexprovError

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
-from typing import Any
 
 import typer
 
@@ -26,7 +24,6 @@ from codexprov.output import (  # noqa: F401 - the CLI's output helpers (typer-f
     say,
     show_diff,
 )
-from codexprov.paths import Paths
 
 app = typer.Typer(
     name="codexprov",
@@ -42,7 +39,7 @@ app = typer.Typer(
 )
 
 
-def _plain_metavar(self: Any, *args: Any, usage: bool = False, **kwargs: Any) -> str:
+def _plain_metavar(self: typer.core.TyperArgument, *args: object, usage: bool = False, **kwargs: object) -> str:
     """Arguments in help as people write them: `ID`, `[ID]` when optional (Typer writes `{ID}`
     for a required one and names without a metavar in lower case)."""
     var = self.metavar or (self.name or "").upper()
@@ -68,35 +65,9 @@ def _show_version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@dataclass
-class State:
-    """The global options as Typer parsed them; `context` is what commands hand to the core."""
-
-    codex_home: str | None = None
-    codex_binary: str | None = None
-    force_write: bool = False
-
-    _context: Context | None = None
-
-    @property
-    def context(self) -> Context:
-        """The one Context for this invocation, built on first use from the global options."""
-        if self._context is None:
-            self._context = Context(
-                paths.resolve(self.codex_home, write_read_only=self.force_write), codex_binary=self.codex_binary
-            )
-        return self._context
-
-    @property
-    def paths(self) -> Paths:
-        return self.context.paths
-
-
-state = State()
-
-
 @app.callback()
 def _main(
+    cli: typer.Context,
     codex_home: str | None = typer.Option(
         None, "--codex-home", metavar="PATH", help="Codex home folder (default: $CODEX_HOME or ~/.codex)."
     ),
@@ -113,10 +84,19 @@ def _main(
         False, "--force", help="Write config files even when they are read-only (chmod 0444); they stay read-only."
     ),
 ) -> None:
-    state.codex_home = codex_home
-    state.force_write = force_write
-    state.codex_binary = codex or os.environ.get("CODEXPROV_CODEX") or None
-    state._context = None
+    # The one Context of this invocation (click hands `obj` down to every subcommand's context).
+    cli.obj = Context(
+        paths.resolve(codex_home, write_read_only=force_write),
+        codex_binary=codex or os.environ.get("CODEXPROV_CODEX") or None,
+    )
+
+
+def context(cli: typer.Context) -> Context:
+    """The Context the callback built from the global options: what a command hands to the core."""
+    found = cli.find_object(Context)
+    if found is None:  # a command invoked without the app's callback: a bug, not a user error
+        raise RuntimeError("codexprov's CLI callback did not run")
+    return found
 
 
 # ---------------------------------------------------------------------------- output helpers

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from codexprov.cli.app import app, out, out_json, say, state
+from codexprov.cli.app import app, context, out, out_json, say
 from codexprov.errors import CodexprovError, UsageError
 from codexprov.redact import redact_text
+
+if TYPE_CHECKING:
+    from codexprov.paths import Paths
 
 bridge_app = typer.Typer(
     name="bridge",
@@ -78,7 +81,7 @@ def status_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-reada
                 out(f"  {chain}")
 
 
-def _know_bridge_keys(layout: Any) -> None:
+def _know_bridge_keys(paths: Paths) -> None:
     """The log can quote the upstream keys and the master key, which this command never reads
     otherwise: the redaction boundary learns them from the keyring first."""
     from codexprov.bridge.layout import MASTER_KEY_USER
@@ -87,7 +90,7 @@ def _know_bridge_keys(layout: Any) -> None:
 
     ids = [MASTER_KEY_USER]
     try:
-        providers_table = load(state.paths.config_file).data.get("model_providers")
+        providers_table = load(paths.config_file).data.get("model_providers")
     except CodexprovError:
         providers_table = None
     if isinstance(providers_table, dict):
@@ -97,6 +100,7 @@ def _know_bridge_keys(layout: Any) -> None:
 
 @bridge_app.command("logs")
 def logs_cmd(
+    cli: typer.Context,
     lines: int = typer.Option(50, "--lines", "-n", help="How many lines from the end."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines (Ctrl-C stops)."),
 ) -> None:
@@ -104,7 +108,7 @@ def logs_cmd(
     from codexprov.bridge import process
 
     layout = _layout()
-    _know_bridge_keys(layout)
+    _know_bridge_keys(context(cli).paths)
     text = process.log_tail(layout, lines)
     if text:
         out(text)
@@ -148,19 +152,20 @@ def down_cmd() -> None:
 
 @bridge_app.command("restart")
 def restart_cmd(
+    cli: typer.Context,
     new_port: bool = typer.Option(
         False, "--new-port", help="Move it to a newly picked port and update the bridged providers in config.toml."
     ),
 ) -> None:
     """Restart the bridge with a freshly generated config and the current keys."""
     from codexprov.bridge import manage
-    from codexprov.cli.app import render, state
+    from codexprov.cli.app import render
 
     layout = _layout()
     result = manage.restart(layout, new_port=new_port)
     say(f"bridge restarted on http://127.0.0.1:{result.port}/v1 (pid {result.pid}, ready in {result.seconds:.1f} s)")
     if new_port:
-        render(manage.point_providers_at_bridge(state.paths, layout))
+        render(manage.point_providers_at_bridge(context(cli).paths, layout))
 
 
 @bridge_app.command("rotate-key")

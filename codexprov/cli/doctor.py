@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from codexprov.cli.app import app, out_json, say, state
+from codexprov.cli.app import app, context, out_json, say
 from codexprov.errors import CancelledError, UsageError
 from codexprov.output import neutralise, style_enabled, write
 from codexprov.paths import Paths
@@ -22,6 +22,7 @@ _SYMBOL = {"ok": "[green]✓[/]", "warn": "[yellow]⚠[/]", "fail": "[bold red]�
 
 @app.command("doctor")
 def doctor_cmd(
+    cli: typer.Context,
     provider_id: str | None = typer.Argument(
         None, metavar="ID", help="Check only this provider (it then counts toward the verdict)."
     ),
@@ -80,8 +81,8 @@ def doctor_cmd(
         )
     if not timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
-    paths = state.paths
-    info = state.context.codex
+    paths = context(cli).paths
+    info = context(cli).codex
     common: dict[str, Any] = {"provider": provider_id, "codex_info": info, "cwd": Path.cwd(), "profile": profile}
     applied = _run_fixes(paths, common, yes=yes, talk_only=as_json, dry_run=dry_run, live=live) if fix else None
     with _Progress(enabled=not as_json) as progress:

@@ -16,8 +16,8 @@ from codexprov.context import Context
 from codexprov.errors import CancelledError, UsageError
 from codexprov.model import check_provider_id
 from codexprov.output import neutralise_line
-from codexprov.paths import Paths
 from codexprov.recipes import Catalog
+from codexprov.using import UseChoice
 
 
 def interactive() -> bool:
@@ -42,29 +42,27 @@ def _pick(title: str, entries: list[tuple[str, str]], *, default: int | None = N
         say(f"pick a number from 1 to {len(entries)}", style="yellow")
 
 
-@dataclass(frozen=True)
-class UseChoice:
-    provider_id: str | None = None
-    profile: str | None = None
+class GuidedUse:
+    """`use` with no argument on a terminal: a numbered pick of providers, then profiles, the
+    active one preselected (using.UseDecider). Without a terminal nothing is asked."""
 
+    def pick(self, ctx: Context) -> UseChoice | None:
+        if not interactive():
+            return None
+        from codexprov import profiles, providers
 
-def pick_use(paths: Paths, codex_binary: str | None) -> UseChoice:
-    """`use` with no argument: providers, then profiles, the active one preselected."""
-    from codexprov import profiles, providers
-    from codexprov.codex.version import detect
-
-    listing = providers.list_providers(paths)
-    entries = [(p.id, p.name + ("  (active)" if p.active else "")) for p in listing.providers]
-    kinds: list[tuple[str, str]] = [("provider", p.id) for p in listing.providers]
-    try:
-        found = profiles.list_profiles(paths, detect(paths, explicit=codex_binary)).profiles
-    except Exception:  # noqa: BLE001 - profiles are an extra here: a problem with them must not block picking a provider
-        found = ()
-    entries += [(f"profile {p.name}", (p.provider or "") + ("  (active)" if p.active else "")) for p in found]
-    kinds += [("profile", p.name) for p in found]
-    active = next((i for i, p in enumerate(listing.providers) if p.active), None)
-    kind, value = kinds[_pick("Which provider (or profile) should Codex use?", entries, default=active)]
-    return UseChoice(provider_id=value) if kind == "provider" else UseChoice(profile=value)
+        listing = providers.list_providers(ctx.paths)
+        entries = [(p.id, p.name + ("  (active)" if p.active else "")) for p in listing.providers]
+        kinds: list[tuple[str, str]] = [("provider", p.id) for p in listing.providers]
+        try:
+            found = profiles.list_profiles(ctx.paths, ctx.codex).profiles
+        except Exception:  # noqa: BLE001 - profiles are an extra here: a problem with them must not block picking a provider
+            found = ()
+        entries += [(f"profile {p.name}", (p.provider or "") + ("  (active)" if p.active else "")) for p in found]
+        kinds += [("profile", p.name) for p in found]
+        active = next((i for i, p in enumerate(listing.providers) if p.active), None)
+        kind, value = kinds[_pick("Which provider (or profile) should Codex use?", entries, default=active)]
+        return UseChoice(provider_id=value) if kind == "provider" else UseChoice(profile=value)
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from codexprov.cli.app import app, confirm, out, out_json, out_table, render, say, show_diff, state
+from codexprov.cli.app import app, confirm, context, out, out_json, out_table, render, say, show_diff
 from codexprov.errors import KeyringUnavailableError
+
+if TYPE_CHECKING:
+    from codexprov.context import Context
+    from codexprov.importers import Source
 
 import_app = typer.Typer(
     name="import",
@@ -18,66 +24,58 @@ import_app = typer.Typer(
 )
 app.add_typer(import_app, name="import")
 
-_FROM_HELP = "The file to read (default: {default})."
+
+def _import_command(name: str, importer: str, *, doc: str, default: str, use_help: str) -> None:
+    """Register `import NAME`: read the tool's file with `codexprov.importers.<importer>` (its
+    `default_path()` and `read(path)`), then `run_import`. Every import format has these options."""
+
+    @import_app.command(name, help=doc)
+    def command(
+        cli: typer.Context,
+        source_path: str | None = typer.Option(
+            None, "--from", metavar="PATH", help=f"The file to read (default: {default})."
+        ),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the diff; write nothing."),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+        use: bool = typer.Option(False, "--use", help=use_help),
+        replace: bool = typer.Option(
+            False, "--replace", help="Rewrite providers imported before whose table now differs from the source."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="The plan as JSON (with --dry-run, or after writing)."),
+    ) -> None:
+        reader = importlib.import_module(f"codexprov.importers.{importer}")  # its own deps (sqlite3) only when run
+        path = Path(source_path).expanduser() if source_path else reader.default_path()
+        run_import(context(cli), reader.read(path), dry_run=dry_run, yes=yes, use=use, as_json=as_json, replace=replace)
 
 
-@import_app.command("cc-switch")
-def cc_switch_cmd(
-    source_path: str | None = typer.Option(
-        None,
-        "--from",
-        metavar="PATH",
-        help=_FROM_HELP.format(default="$CC_SWITCH_CONFIG_DIR/cc-switch.db, else ~/.cc-switch/cc-switch.db"),
-    ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the diff; write nothing."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
-    use: bool = typer.Option(False, "--use", help="Also make cc-switch's current provider the active one."),
-    replace: bool = typer.Option(
-        False, "--replace", help="Rewrite providers imported before whose table now differs from the source."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="The plan as JSON (with --dry-run, or after writing)."),
+_import_command(
+    "cc-switch",
+    "cc_switch",
+    doc="Import cc-switch's Codex providers (its SQLite database, opened read-only).",
+    default="$CC_SWITCH_CONFIG_DIR/cc-switch.db, else ~/.cc-switch/cc-switch.db",
+    use_help="Also make cc-switch's current provider the active one.",
+)
+_import_command(
+    "ocx",
+    "ocx",
+    doc="Import ocx (opencodex) providers from its config.json.",
+    default="$OPENCODEX_HOME/config.json, else ~/.opencodex/config.json",
+    use_help="Also make ocx's default provider the active one.",
+)
+
+
+def run_import(
+    ctx: Context, source: Source, *, dry_run: bool, yes: bool, use: bool, as_json: bool = False, replace: bool = False
 ) -> None:
-    """Import cc-switch's Codex providers (its SQLite database, opened read-only)."""
-    from codexprov.importers import cc_switch
-
-    path = Path(source_path).expanduser() if source_path else cc_switch.default_path()
-    run_import(cc_switch.read(path), dry_run=dry_run, yes=yes, use=use, as_json=as_json, replace=replace)
-
-
-@import_app.command("ocx")
-def ocx_cmd(
-    source_path: str | None = typer.Option(
-        None,
-        "--from",
-        metavar="PATH",
-        help=_FROM_HELP.format(default="$OPENCODEX_HOME/config.json, else ~/.opencodex/config.json"),
-    ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the diff; write nothing."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
-    use: bool = typer.Option(False, "--use", help="Also make ocx's default provider the active one."),
-    replace: bool = typer.Option(
-        False, "--replace", help="Rewrite providers imported before whose table now differs from the source."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="The plan as JSON (with --dry-run, or after writing)."),
-) -> None:
-    """Import ocx (opencodex) providers from its config.json."""
-    from codexprov.importers import ocx
-
-    path = Path(source_path).expanduser() if source_path else ocx.default_path()
-    run_import(ocx.read(path), dry_run=dry_run, yes=yes, use=use, as_json=as_json, replace=replace)
-
-
-def run_import(source, *, dry_run: bool, yes: bool, use: bool, as_json: bool = False, replace: bool = False) -> None:
     """Plan, show the plan and the diff, confirm, then write in one transaction."""
-    from codexprov.bridge import layout as bridge_layout
     from codexprov.bridge import manage as bridge_manage
     from codexprov.cli.providers import _codex_label, _token_auth
     from codexprov.importers import plan as planning
     from codexprov.recipes import load_catalog
 
-    paths = state.paths
-    layout = bridge_layout.resolve()
-    codex = state.context.codex
+    paths = ctx.paths
+    layout = ctx.bridge_layout
+    codex = ctx.codex
     store = _open_store(source, dry_run=dry_run)
     planner = planning.Planner(
         catalog=load_catalog(paths),
@@ -160,16 +158,20 @@ def _plan_json(plan, dry_run: bool) -> dict:
 
 @app.command("export")
 def export_cmd(
+    cli: typer.Context,
     provider_ids: list[str] = typer.Argument(..., metavar="ID", help="The providers to export."),
     to: str = typer.Option(..., "--to", metavar="DIR", help="The folder to write ID.toml recipe files into."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the recipes; write nothing."),
 ) -> None:
     """Providers as recipe files, keys by reference only: `CODEXPROV_RECIPES_PATH=DIR codexprov add ID` gives them back."""
-    from codexprov.bridge import layout as bridge_layout
     from codexprov.importers import export
 
     results = export.export(
-        state.paths, list(provider_ids), Path(to).expanduser(), bridge_layout=bridge_layout.resolve(), dry_run=dry_run
+        context(cli).paths,
+        list(provider_ids),
+        Path(to).expanduser(),
+        bridge_layout=context(cli).bridge_layout,
+        dry_run=dry_run,
     )
     for item in results:
         if dry_run:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from codexprov.cli.app import app, confirm, edit_line, out, out_json, out_table, render, say, show_diff, state
+from codexprov.cli.app import app, confirm, context, edit_line, out, out_json, out_table, render, say, show_diff
 from codexprov.errors import KeyringUnavailableError, NotFoundError, UsageError
 from codexprov.result import Outcome
 
@@ -46,7 +46,7 @@ def _read_secret(provider_id: str, from_stdin: bool) -> str:
 
 @key_app.command("set", context_settings={"allow_extra_args": True})
 def key_set(
-    ctx: typer.Context,
+    cli: typer.Context,
     provider_id: str = typer.Argument(..., metavar="ID"),
     from_stdin: bool = typer.Option(False, "--stdin", help="Read the key from one line of standard input."),
     wire: bool = typer.Option(
@@ -59,7 +59,7 @@ def key_set(
     """Store a provider's key in the OS keyring (and point the provider at it if needed)."""
     from codexprov import keys
 
-    if ctx.args:
+    if cli.args:
         # Never echoed: it is probably the key, and it is already in the shell's history.
         raise UsageError(
             "pass the key on stdin or at the prompt, not as an argument; nothing was stored",
@@ -67,7 +67,7 @@ def key_set(
             f"`printf '%s\\n' \"$KEY\" | codexprov key set {provider_id} --stdin`. "
             "The key you typed is now in your shell history: remove it there (or rotate the key).",
         )
-    done = keys.store_key(state.context, keys.KeySetRequest(provider_id, wire, dry_run), _SecretPrompt(from_stdin))
+    done = keys.store_key(context(cli), keys.KeySetRequest(provider_id, wire, dry_run), _SecretPrompt(from_stdin))
     result = done.result
     if result.edit is not None:
         show_diff(result.edit.diff)
@@ -93,16 +93,18 @@ class _SecretPrompt:
 
 
 @key_app.command("list")
-def key_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+def key_list(
+    cli: typer.Context, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")
+) -> None:
     """Where each provider's key lives (keyring, env var, auth command, plain text, none), masked."""
     from codexprov import keys
 
     store, problem = None, None
     try:
-        store = state.context.store()
+        store = context(cli).store()
     except KeyringUnavailableError as err:
         problem = err.message
-    report = keys.key_report(state.paths, dict(os.environ), store, problem)
+    report = keys.key_report(context(cli).paths, dict(os.environ), store, problem)
     if as_json:
         out_json(
             {
@@ -138,13 +140,14 @@ def _key_cell(status) -> str:
 
 @key_app.command("rm")
 def key_rm(
+    cli: typer.Context,
     provider_id: str = typer.Argument(..., metavar="ID"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say whether there is a key to delete; delete nothing."),
 ) -> None:
     """Delete a provider's key from the OS keyring (the config is not changed)."""
     from codexprov import providers
 
-    store = state.context.store()
+    store = context(cli).store()
     if dry_run:
         if store.get(provider_id) is None:
             raise NotFoundError(f"no key for `{provider_id}` in the OS keyring ({store.label}); nothing to delete")
@@ -154,7 +157,7 @@ def key_rm(
         raise NotFoundError(f"no key for `{provider_id}` in the OS keyring ({store.label}); nothing deleted")
     say(f"deleted the key for {provider_id} from the OS keyring ({store.label})")
     try:
-        info = providers.get_provider(state.paths, provider_id)
+        info = providers.get_provider(context(cli).paths, provider_id)
     except NotFoundError:
         return
     if info.key_source.kind == "keyring":
@@ -167,6 +170,7 @@ def key_rm(
 
 @key_app.command("migrate")
 def key_migrate(
+    cli: typer.Context,
     provider_id: str | None = typer.Argument(None, metavar="ID"),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would move and the diff; change nothing."),
@@ -182,7 +186,7 @@ def key_migrate(
     from codexprov import keys
 
     request = keys.MigrateRequest(provider_id, dry_run, clear_auth_json)
-    render(keys.migrate_keys(state.context, request, _MigrationTalk(yes)))
+    render(keys.migrate_keys(context(cli), request, _MigrationTalk(yes)))
 
 
 @dataclass(frozen=True)
@@ -218,6 +222,7 @@ class _MigrationTalk:
 
 @app.command("env")
 def env_cmd(
+    cli: typer.Context,
     provider_id: str | None = typer.Argument(None, metavar="ID"),
     reveal: bool = typer.Option(False, "--reveal", help="Print the real values even on a terminal."),
 ) -> None:
@@ -225,7 +230,7 @@ def env_cmd(
     eval "$(codexprov env)"."""
     from codexprov import keys
 
-    plan = keys.env_plan(state.paths, state.context.store(), provider_id)
+    plan = keys.env_plan(context(cli).paths, context(cli).store(), provider_id)
     show = reveal or not sys.stdout.isatty()
     sys.stdout.write(keys.shell_exports(plan, reveal=show))
     for pid in plan.missing:
@@ -241,6 +246,7 @@ def env_cmd(
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 def run_cmd(
+    cli: typer.Context,
     command: list[str] = typer.Argument(..., metavar="-- CMD [ARGS]...", help="The command to run, e.g. codex exec …"),
     provider_id: str | None = typer.Option(
         None, "--provider", metavar="ID", help='Add -c model_provider="ID" to the codex command.'
@@ -252,7 +258,7 @@ def run_cmd(
     from codexprov import credentials, keys
 
     plan = keys.plan_run(
-        state.paths,
+        context(cli).paths,
         credentials.open_store,
         list(command),
         provider_id=provider_id,

@@ -6,12 +6,13 @@ import os
 
 import typer
 
-from codexprov.cli.app import app, out, out_json, say, state
+from codexprov.cli.app import app, context, out, out_json, say
 from codexprov.errors import UsageError
 
 
 @app.command("models")
 def models_cmd(
+    cli: typer.Context,
     provider_id: str = typer.Argument(..., metavar="ID"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     timeout: float = typer.Option(10.0, "--timeout", metavar="SECONDS", help="How long the provider gets to answer."),
@@ -27,14 +28,16 @@ def models_cmd(
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
     from codexprov import picker
 
-    listing = served_models.fetch(state.paths, provider_id, env=dict(os.environ), timeout=timeout)
+    listing = served_models.fetch(context(cli).paths, provider_id, env=dict(os.environ), timeout=timeout)
     refreshed = None
     if refresh:
         from codexprov.config.document import load
 
-        data = load(state.paths.config_file, state.paths.cache_dir).data or {}
-        refreshed = picker.refresh(state.paths, provider_id, listing.ids, state.context.codex, data, listing.facts)
-    shown = picker.view(state.paths, provider_id, listing.ids)
+        data = load(context(cli).paths.config_file, context(cli).paths.cache_dir).data or {}
+        refreshed = picker.refresh(
+            context(cli).paths, provider_id, listing.ids, context(cli).codex, data, listing.facts
+        )
+    shown = picker.view(context(cli).paths, provider_id, listing.ids)
     if as_json:
         extra = {} if refreshed is None else {"refreshed": refreshed.to_json()}
         out_json({**listing.to_json(), "picker": shown.to_json(), **extra})

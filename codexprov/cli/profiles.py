@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from codexprov.cli.app import app, confirm, edit_line, out, out_json, out_table, render, say, show_diff, state
+from codexprov.cli.app import app, confirm, context, edit_line, out, out_json, out_table, render, say, show_diff
 from codexprov.result import Outcome
+
+if TYPE_CHECKING:
+    from codexprov.codex.version import CodexInfo
 
 profile_app = typer.Typer(
     help="Codex profiles: NAME.config.toml files (Codex >= 0.134) or [profiles.NAME] tables (older Codex).",
@@ -15,9 +20,8 @@ profile_app = typer.Typer(
 app.add_typer(profile_app, name="profile")
 
 
-def _info():
-
-    info = state.context.codex
+def _info(cli: typer.Context) -> CodexInfo:
+    info = context(cli).codex
     if info.assumed:
         say(f"note: {info.describe()}", style="yellow")
     return info
@@ -29,6 +33,7 @@ def _done(result) -> None:
 
 @profile_app.command("add")
 def add_cmd(
+    cli: typer.Context,
     name: str = typer.Argument(..., metavar="NAME"),
     provider: str = typer.Option(..., "--provider", metavar="ID", help="The provider this profile uses."),
     model: str | None = typer.Option(None, "--model", metavar="MODEL", help="The model."),
@@ -38,9 +43,9 @@ def add_cmd(
     """Add a profile in the form the installed Codex reads."""
     from codexprov import profiles
 
-    info = _info()
+    info = _info(cli)
     result = profiles.add_profile(
-        state.paths, name, info, provider=provider, model=model, reasoning_effort=effort, dry_run=dry_run
+        context(cli).paths, name, info, provider=provider, model=model, reasoning_effort=effort, dry_run=dry_run
     )
     _done(result)
     if not dry_run:
@@ -48,12 +53,14 @@ def add_cmd(
 
 
 @profile_app.command("list")
-def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+def list_cmd(
+    cli: typer.Context, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")
+) -> None:
     """Profiles, the active one, and any legacy pieces the installed Codex cannot use."""
     from codexprov import profiles
 
-    info = _info()
-    listing = profiles.list_profiles(state.paths, info)
+    info = _info(cli)
+    listing = profiles.list_profiles(context(cli).paths, info)
     if as_json:
         out_json(
             {
@@ -78,17 +85,18 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readabl
 
 
 @profile_app.command("show")
-def show_cmd(name: str = typer.Argument(..., metavar="NAME")) -> None:
+def show_cmd(cli: typer.Context, name: str = typer.Argument(..., metavar="NAME")) -> None:
     """A profile as Codex reads it."""
     from codexprov import profiles
 
-    profile = profiles.get_profile(state.paths, name, _info())
+    profile = profiles.get_profile(context(cli).paths, name, _info(cli))
     out(profile.text.rstrip("\n"))
     say(f"{profile.path}" + (" (active)" if profile.active else ""))
 
 
 @profile_app.command("rm")
 def rm_cmd(
+    cli: typer.Context,
     name: str = typer.Argument(..., metavar="NAME"),
     force: bool = typer.Option(False, "--force", help="Remove even the default profile (table form)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
@@ -96,19 +104,20 @@ def rm_cmd(
     """Remove a profile (a backup is kept; `codexprov undo` puts it back)."""
     from codexprov import profiles
 
-    _done(profiles.remove_profile(state.paths, name, _info(), force=force, dry_run=dry_run))
+    _done(profiles.remove_profile(context(cli).paths, name, _info(cli), force=force, dry_run=dry_run))
 
 
 @profile_app.command("migrate")
 def migrate_cmd(
+    cli: typer.Context,
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diffs; write nothing."),
 ) -> None:
     """Turn legacy `profile = …` and [profiles.*] into NAME.config.toml files; the old default stays the default."""
     from codexprov import profiles
 
-    info = _info()
-    plan = profiles.migrate(state.paths, info, dry_run=True)
+    info = _info(cli)
+    plan = profiles.migrate(context(cli).paths, info, dry_run=True)
     if not plan.changed:
         say("nothing to migrate: no legacy `profile = …` or [profiles.*] in config.toml")
         return
@@ -120,7 +129,7 @@ def migrate_cmd(
         say("dry run: nothing was written")
         return
     confirm(f"Write {len(plan.edits)} file(s)?", yes=yes)
-    done = profiles.migrate(state.paths, info, dry_run=False)
+    done = profiles.migrate(context(cli).paths, info, dry_run=False)
     for result in done.edits:
         say(edit_line(result))
     if done.default:

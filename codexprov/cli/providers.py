@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from codexprov.cli.app import app, confirm, render, say, show_diff, state
+from codexprov.cli.app import app, confirm, context, render, say, show_diff
 from codexprov.errors import UsageError
-from codexprov.result import Outcome
 
 if TYPE_CHECKING:
     from codexprov.adding import AddRequest, PreparedAdd
@@ -20,32 +19,31 @@ if TYPE_CHECKING:
     from codexprov.recipes import Catalog
 
 
-def _edit_done(result) -> None:
-    """Render one EditResult: the diff for --dry-run, the one-line summary otherwise."""
-    render(Outcome((result,), dry_run=result.dry_run))
-
-
 @app.command("list")
-def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+def list_cmd(
+    cli: typer.Context, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")
+) -> None:
     """Every provider Codex knows in this config (built-ins too), the active one, and where keys come from."""
     from codexprov import quick
 
-    quick.list_providers(state.paths, as_json=as_json)
+    quick.list_providers(context(cli).paths, as_json=as_json)
 
 
 @app.command("show")
 def show_cmd(
+    cli: typer.Context,
     provider_id: str = typer.Argument(..., metavar="ID"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """One provider's table as Codex will see it (built-in defaults merged in; secrets masked)."""
     from codexprov import quick
 
-    quick.show(state.paths, provider_id, as_json=as_json)
+    quick.show(context(cli).paths, provider_id, as_json=as_json)
 
 
 @app.command("add")
 def add_cmd(
+    cli: typer.Context,
     recipe: str | None = typer.Argument(
         None,
         metavar="RECIPE",
@@ -128,7 +126,7 @@ def add_cmd(
         bridge=bridge,
         fallback=fallback,
     )
-    render(add(state.context, request, guided.GuidedAdd() if recipe is None else _FlagAnswers(key_stdin, yes)))
+    render(add(context(cli), request, guided.GuidedAdd() if recipe is None else _FlagAnswers(key_stdin, yes)))
 
 
 @dataclass(frozen=True)
@@ -202,6 +200,7 @@ def _read_key(provider_id: str, key_stdin: bool) -> str | None:
 
 @app.command("use")
 def use_cmd(
+    cli: typer.Context,
     provider_id: str | None = typer.Argument(None, metavar="ID"),
     model: str | None = typer.Option(None, "--model", metavar="MODEL", help="Also set the model."),
     profile: str | None = typer.Option(
@@ -210,38 +209,15 @@ def use_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
 ) -> None:
     """Make a provider (or a profile) the one Codex uses."""
-    if profile is not None:
-        if provider_id is not None or model is not None:
-            raise UsageError("give either a provider ID (with --model) or --profile NAME, not both")
-        from codexprov import profiles
+    from codexprov.cli.guided import GuidedUse
+    from codexprov.using import UseRequest, use
 
-        info = state.context.codex
-        _edit_done(profiles.use_profile(state.paths, profile, info, dry_run=dry_run))
-        return
-    if provider_id is None:
-        from codexprov.cli import guided
-
-        if model is not None or not guided.interactive():
-            raise UsageError(
-                "missing provider ID (the numbered pick needs a terminal)",
-                hint="Usage: codexprov use ID [--model MODEL] | codexprov use --profile NAME",
-            )
-        choice = guided.pick_use(state.paths, state.codex_binary)
-        if choice.profile is not None:
-            from codexprov import profiles
-
-            info = state.context.codex
-            _edit_done(profiles.use_profile(state.paths, choice.profile, info, dry_run=dry_run))
-            return
-        provider_id = choice.provider_id
-        assert provider_id is not None
-    from codexprov import quick
-
-    quick.use(state.paths, state.codex_binary, provider_id, model=model, dry_run=dry_run)
+    render(use(context(cli), UseRequest(provider_id, model, profile, dry_run), GuidedUse()))
 
 
 @app.command("remove")
 def remove_cmd(
+    cli: typer.Context,
     provider_id: str = typer.Argument(..., metavar="ID"),
     force: bool = typer.Option(
         False,
@@ -254,18 +230,19 @@ def remove_cmd(
     """Remove a provider's table (and its keyring entry)."""
     from codexprov.removing import RemoveRequest, remove
 
-    render(remove(state.context, RemoveRequest(provider_id, force, keep_key, dry_run)))
+    render(remove(context(cli), RemoveRequest(provider_id, force, keep_key, dry_run)))
 
 
 @app.command("undo")
 def undo_cmd(
+    cli: typer.Context,
     force: bool = typer.Option(False, "--force", help="Restore even if the file changed since codexprov's last edit."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the diff; write nothing."),
 ) -> None:
     """Put back the config as it was before codexprov's last change."""
     from codexprov.config.transaction import undo
 
-    result = undo(state.paths, force=force, dry_run=dry_run, key_for=_keyring_reader())
+    result = undo(context(cli).paths, force=force, dry_run=dry_run, key_for=lambda pid: context(cli).store().get(pid))
     if dry_run:
         show_diff(result.diff)
         say("dry run: nothing was written")
@@ -286,16 +263,3 @@ def undo_cmd(
             f"store it again with `codexprov key set {pid}`",
             style="yellow",
         )
-
-
-def _keyring_reader():
-    """`undo`'s access to the keyring, opened only if the restored file needs a key from it."""
-    store = None
-
-    def key_for(provider_id: str) -> str | None:
-        nonlocal store
-        if store is None:
-            store = state.context.store()
-        return store.get(provider_id)
-
-    return key_for

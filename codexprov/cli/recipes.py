@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from codexprov.cli.app import app, out, out_json, out_table, say, state
+from codexprov.cli.app import app, context, out, out_json, out_table, say
+
+if TYPE_CHECKING:
+    from codexprov.recipes import Catalog
 
 recipes_app = typer.Typer(
     name="recipes",
@@ -19,10 +22,10 @@ recipes_app = typer.Typer(
 app.add_typer(recipes_app, name="recipes")
 
 
-def _catalog():
+def _catalog(cli: typer.Context) -> Catalog:
     from codexprov.recipes import load_catalog
 
-    catalog = load_catalog(state.paths)
+    catalog = load_catalog(context(cli).paths)
     for problem in catalog.problems:
         say(f"warning: skipped recipe {problem}", style="yellow")
     return catalog
@@ -42,7 +45,7 @@ def recipes_list(
     """List every recipe: id, name, kind, whether it speaks the Responses API, and where it came from."""
     if ctx.invoked_subcommand is not None:
         return
-    catalog = _catalog()
+    catalog = _catalog(ctx)
     if json_:
         out_json([_summary(r) for r in catalog.recipes])
         return
@@ -53,13 +56,14 @@ def recipes_list(
 
 @recipes_app.command("show")
 def recipes_show(
+    cli: typer.Context,
     recipe_id: str = typer.Argument(..., metavar="ID", help="The recipe id (see `codexprov recipes`)."),
     json_: bool = typer.Option(False, "--json", help="Print the recipe as JSON."),
 ) -> None:
     """Show one recipe: the TOML `add` would write, its parameters and notes."""
     from codexprov.recipes import preview
 
-    recipe = _catalog().get(recipe_id)
+    recipe = _catalog(cli).get(recipe_id)
     shown = preview(recipe)
     if json_:
         out_json(_summary(recipe) | {"toml": shown.toml, "warnings": list(shown.rendered.warnings)})

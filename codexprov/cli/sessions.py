@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from codexprov.cli.app import app, out_json, out_table, say, state
+from codexprov.cli.app import app, context, out_json, out_table, say
 
 
 @app.command("sessions")
 def sessions_cmd(
+    cli: typer.Context,
     provider_id: str | None = typer.Option(
         None, "--provider", metavar="ID", help="Only the sessions started with this provider."
     ),
@@ -17,7 +18,7 @@ def sessions_cmd(
     """List Codex's saved sessions by the provider each was started with (Codex resumes each there)."""
     from codexprov.sessions import session_report
 
-    report = session_report(state.paths, provider_id)
+    report = session_report(context(cli).paths, provider_id)
     for problem in report.listing.problems:
         say(f"warning: skipped {problem}", style="yellow")
     if json_:

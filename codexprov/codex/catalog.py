@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codexprov.codex.version import stamp
+from codexprov.config.transaction import write_atomic
 from codexprov.errors import FileAccessError
 from codexprov.paths import Paths
 
@@ -248,7 +250,6 @@ def run_bundled(binary: Path, timeout: float = 30) -> dict[str, Any]:
 def bundled(paths: Paths, binary: Path, version: str | None = None) -> Catalog:
     """The bundled catalog of this Codex build, from codexprov's cache while the binary is unchanged.
     Raises CatalogError when the binary cannot give one."""
-    from codexprov.codex.version import stamp
 
     mark = stamp(binary)
     source = f"Codex {version or '?'} at {binary}"
@@ -270,8 +271,6 @@ def bundled(paths: Paths, binary: Path, version: str | None = None) -> Catalog:
 
 
 def _write_cache(paths: Paths, target: Path, data: dict[str, Any]) -> None:
-    from codexprov.config.transaction import write_atomic
-
     try:
         paths.cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_atomic(target, json.dumps(data, ensure_ascii=False), existed=target.exists())

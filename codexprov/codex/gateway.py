@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codexprov.codex import catalog
 from codexprov.codex.capabilities import Capabilities
 from codexprov.codex.catalog import REQUEST_PARTS
 
@@ -95,7 +96,6 @@ def missing(fix: GatewayFix, config: Mapping[str, Any], rejects: tuple[str, ...]
     `model_catalog_json` counts as missing too when its file still makes Codex send one of
     `rejects` (a catalog written before Codex added that, e.g. gpt-6.x's `clock` namespace); a
     file that cannot be read is left to the checks about that file."""
-    from codexprov.codex import catalog
 
     absent = []
     for setting in fix.settings:

@@ -15,8 +15,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from codexprov.codex.appserver import AppServerError, builtin_names
 from codexprov.codex.builtins import BUILTIN_DISPLAY_NAMES
-from codexprov.codex.capabilities import Capabilities
+from codexprov.codex.capabilities import Capabilities, format_version
+from codexprov.codex.version import stamp
+from codexprov.config.transaction import write_atomic
 from codexprov.errors import FileAccessError
 from codexprov.paths import Paths
 
@@ -39,8 +42,6 @@ def builtin_display_names(
         return frozenset()
     if binary is None or caps is None or not caps.provider_editor:
         return frozenset(n for n in wanted if n in _table(caps))
-    from codexprov.codex.capabilities import format_version
-    from codexprov.codex.version import stamp
 
     mark = stamp(binary)
     cache_file = None
@@ -57,8 +58,6 @@ def builtin_display_names(
             pass
     missing = [n for n in wanted if n not in known]
     if missing:
-        from codexprov.codex.appserver import AppServerError, builtin_names
-
         try:
             special = builtin_names(Path(binary), missing)
         except AppServerError:
@@ -86,8 +85,6 @@ def _table(caps: Capabilities | None) -> frozenset[str]:
 
 
 def _write_cache(paths: Paths, target: Path, data: dict[str, Any]) -> None:
-    from codexprov.config.transaction import write_atomic
-
     try:
         paths.cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_atomic(target, json.dumps(data, ensure_ascii=False), existed=target.exists())

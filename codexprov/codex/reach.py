@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import json
 import os
 import shutil
 import socket
@@ -36,13 +35,11 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
+from codexprov.codex.login import KEY_HEADER_NAMES, read_login
 from codexprov.codex.wire import authorization_value, header_name_problem, header_value_problem, key_problems
 from codexprov.redact import remember
 
 DEFAULT_AUTH_TIMEOUT_MS = 5000
-# The headers that carry a key. keys/plaintext.py owns the list (KEY_HEADER_NAMES); importing it costs
-# ~50 ms (the keys package) on `models`, so this copy is held equal by tests/test_reach.py.
-KEY_HEADERS = ("authorization", "api-key", "x-api-key")
 EXEC = "codex exec"
 PLAIN = "codex"
 
@@ -312,19 +309,8 @@ def login_key(codex_home: Path, env: Mapping[str, str], command: str = PLAIN) ->
 
 
 def _auth_json_key(codex_home: Path) -> str | None:
-    try:
-        data = json.loads((codex_home / "auth.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    key = data.get("OPENAI_API_KEY")
-    if isinstance(key, str) and key.strip():
-        return key.strip()
-    tokens = data.get("tokens")
-    if isinstance(tokens, dict) and isinstance(tokens.get("access_token"), str) and tokens["access_token"]:
-        return str(tokens["access_token"])
-    return None
+    login = read_login(codex_home)
+    return login.sent_key if login is not None else None
 
 
 def resolve_key(
@@ -355,7 +341,7 @@ def resolve_key(
     if table.get("requires_openai_auth") is True or provider_id == "openai":
         return login_key(codex_home, env, command)
     headers = table.get("http_headers")
-    if isinstance(headers, Mapping) and any(str(h).lower() in KEY_HEADERS for h in headers):
+    if isinstance(headers, Mapping) and any(str(h).lower() in KEY_HEADER_NAMES for h in headers):
         return SentKey("headers", "http_headers")
     return SentKey("none", "no key")
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -167,7 +168,6 @@ def capture(
 def _run(command: list[str], *, cwd: str, env: dict[str, str], timeout: float) -> None:
     """Run Codex to its end or the timeout; on the timeout its whole process group goes (the npm
     launcher is a node script whose child is the real binary)."""
-    import signal
 
     try:
         proc = subprocess.Popen(

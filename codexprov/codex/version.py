@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.codex.capabilities import NEWEST_VERIFIED, Capabilities, Version, capabilities, format_version
+from codexprov.config.transaction import write_atomic
 from codexprov.errors import FileAccessError, NotFoundError
 from codexprov.paths import Paths, private_dir
 
@@ -123,8 +124,6 @@ def _read_cache(paths: Paths) -> dict[str, Any]:
 
 
 def _write_cache(paths: Paths, data: dict[str, Any]) -> None:
-    from codexprov.config.transaction import write_atomic
-
     target = paths.cache_dir / CACHE_FILE
     try:
         private_dir(paths.cache_dir, root=paths.state_dir)

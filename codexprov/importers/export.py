@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.adding import default_env_key
-from codexprov.bridge.layout import read_state
+from codexprov.bridge.layout import Layout, read_state
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.config.document import load
 from codexprov.config.transaction import write_atomic
@@ -51,7 +51,7 @@ class Exported:
 
 
 def export(
-    paths: Paths, ids: list[str], folder: Path, *, bridge_layout: Any = None, dry_run: bool = False
+    paths: Paths, ids: list[str], folder: Path, *, bridge_layout: Layout | None = None, dry_run: bool = False
 ) -> list[Exported]:
     """Write DIR/ID.toml for every id (all checked before any file is written)."""
     if not ids:

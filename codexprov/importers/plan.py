@@ -20,7 +20,7 @@ import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from codexprov.codex.builtins import BUILTIN_DISPLAY_NAMES
@@ -29,6 +29,12 @@ from codexprov.importers import Candidate, Skipped, Source, slug
 from codexprov.paths import Paths
 from codexprov.redact import is_secret_name, mask
 from codexprov.result import Note, Outcome, info, next_step, warning
+
+if TYPE_CHECKING:
+    from codexprov.codex.capabilities import Capabilities
+    from codexprov.credentials import KeyStore
+    from codexprov.model import AuthCommand
+    from codexprov.recipes.model import Catalog
 
 # The default upstream URLs LiteLLM knows itself for a native route: no api_base needed.
 _NATIVE_DEFAULTS = {
@@ -51,7 +57,7 @@ class Entry:
     provider_id: str | None
     status: str  # new | unchanged | key (table already there, key to store) | skip
     reason: str | None = None  # why skipped
-    plan: Any = None  # adding.AddPlan
+    plan: Any = None  # an adding.AddPlan once planned (status new, replace, unchanged or key)
     secret: str | None = field(default=None, repr=False)  # the key to store in the keyring
     store_key: bool = False  # the keyring does not hold this key yet
     current: bool = False
@@ -122,12 +128,12 @@ class Planner:
     """What planning needs from outside: the recipe catalog, the auth command factory, the Codex
     planned for, the bridge's URL, and (optional) the keyring to compare keys with."""
 
-    catalog: Any
-    token_auth: Callable[[str], Any]
-    capabilities: Any = None
+    catalog: Catalog
+    token_auth: Callable[[str], AuthCommand]
+    capabilities: Capabilities | None = None
     codex_label: str = "this Codex"
     bridge_url: Callable[[], str] | None = None
-    store: Any = None  # a KeyStore, or None (keys are then taken as not stored yet)
+    store: KeyStore | None = None  # None: keys are taken as not stored yet
     replace: bool = False  # rewrite a table that differs from the source (fields of the user's own kept)
 
 

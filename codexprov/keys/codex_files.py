@@ -13,48 +13,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-from codexprov.codex.builtins import BUILTIN_PROVIDERS
+from codexprov.codex.login import (  # noqa: F401 - FIELD and sends_login_key: keys' names for them
+    API_KEY_FIELD,
+    FIELD,
+    auth_file,
+    read_login,
+    sends_login_key,
+)
 from codexprov.config.transaction import write_atomic
-from codexprov.redact import remember
-
-AUTH_FILE = "auth.json"
-API_KEY_FIELD = "OPENAI_API_KEY"
-FIELD = f"auth.json {API_KEY_FIELD}"  # how a found key's place is named (PlaintextKey.field)
-MAX_BYTES = 1024 * 1024
-
-
-def auth_file(codex_home: Path) -> Path:
-    return codex_home / AUTH_FILE
 
 
 def read_api_key(codex_home: Path) -> str | None:
     """auth.json's OPENAI_API_KEY, or None (no file, not JSON, no key, not a regular file). The
     key is remembered by the redaction boundary: it is never shown but masked."""
-    path = auth_file(codex_home)
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_BYTES:
-            return None
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except (OSError, ValueError):
-        return None
-    value = data.get(API_KEY_FIELD) if isinstance(data, dict) else None
-    if not isinstance(value, str) or not value.strip():
-        return None
-    remember(value.strip())
-    return value.strip()
-
-
-def sends_login_key(pid: str, table: dict[str, Any]) -> bool:
-    """A custom provider that sends the login's key: requires_openai_auth and no other key source
-    (an auth command, env_key or a bearer token take precedence in Codex)."""
-    if pid in BUILTIN_PROVIDERS or table.get("requires_openai_auth") is not True:
-        return False
-    auth = table.get("auth")
-    if isinstance(auth, dict) and auth.get("command"):
-        return False
-    return not table.get("env_key") and not table.get("experimental_bearer_token")
+    login = read_login(codex_home)
+    return login.api_key if login is not None else None
 
 
 def clear_api_key(codex_home: Path, expected: str) -> bool:

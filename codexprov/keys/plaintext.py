@@ -16,14 +16,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from codexprov.codex.capabilities import NEWEST_PROVIDER_FIELDS
+
+# The header names that carry a provider key (one list, shared with codex/reach.py).
+from codexprov.codex.login import BEARER_HEADERS, KEY_HEADER_NAMES, KEY_HEADERS
 from codexprov.redact import is_secret_name, mask
 
-# The header names that carry a provider key. Codex sends the auth command's output as
-# `Authorization: Bearer …`; Azure and most gateways that take `api-key`/`x-api-key` accept the
-# Bearer form too, so a key in any of them can move into the keyring.
-BEARER_HEADERS = ("authorization",)
-KEY_HEADERS = ("api-key", "x-api-key")
-KEY_HEADER_NAMES = BEARER_HEADERS + KEY_HEADERS
 # Fields an auth command cannot sit beside (Codex's ModelProviderInfo::validate).
 CONFLICTS_WITH_AUTH = ("env_key", "experimental_bearer_token", "requires_openai_auth")
 

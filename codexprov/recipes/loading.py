@@ -11,8 +11,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from codexprov import safe_read
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.codex.capabilities import capabilities as capabilities_of
+from codexprov.codex.gateway import REQUEST_PARTS
+from codexprov.config.document import TOMLDecodeError, loads
 from codexprov.model import PROVIDER_ID_RE, AuthCommand
 from codexprov.model_lists import EFFORTS, ModelFacts
 from codexprov.paths import Paths
@@ -126,8 +129,6 @@ def load_recipe_file(path: Path, source: str = "shipped") -> Recipe:
     """Parse and check one recipe file. Raises `_Problem` (an internal error type) on any fault."""
     # The config reader (TOML 1.1, compiled tomli): a recipe may be written like a Codex config,
     # and the catalog's 25 files parse about three times faster than with tomllib.
-    from codexprov import safe_read
-    from codexprov.config.document import TOMLDecodeError, loads
 
     try:
         data = loads(safe_read.read_text(path))
@@ -288,8 +289,6 @@ def _parse_extra(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _parse_rejects(data: Mapping[str, Any]) -> list[str]:
-    from codexprov.codex.gateway import REQUEST_PARTS
-
     rejects = data.get("rejects", [])
     if not isinstance(rejects, list) or any(r not in REQUEST_PARTS for r in rejects):
         raise _Problem("rejects", f"must be a list of: {', '.join(REQUEST_PARTS)}")
