@@ -17,6 +17,13 @@ of its own files or to take one of them away (switching to a provider without a 
 active one); a user's own catalog, or a gateway recipe's, is replaced only by a list that also keeps
 every request part a gateway may refuse out (codex.picker), and otherwise left alone.
 
+A provider behind the bridge gets the same kind of file, built from its upstream's own list
+(served_models asks the upstream in its API with the key the bridge sends), rather than a
+`model_catalog_url` served by the bridge: that would need LiteLLM's process (in its own venv) to build
+whole entries from the installed Codex's catalog, exists only from Codex 0.160 (the file from 0.133),
+and gives an empty list, silently, whenever the bridge is down or answers anything else; the file
+works with no bridge running (Codex reads it at start, before the auth command starts the bridge).
+
 Where the list comes from: `add --use` asks the provider (a few seconds at most; it is not a hot
 path; a bridged provider's upstream, served_models says why); `use` reads the list `add` or `codexprov models ID` last fetched (no network on `use`). A
 provider whose list cannot be had keeps what works today: Codex's bundled list.
