@@ -52,11 +52,29 @@ fake_server._Handler.disable_nagle_algorithm = True
 KEY = "sk-bench-upstream-0123456789abcdef"
 CODEX = REPO / ".cache" / "codex" / "0.169.0" / "node_modules" / ".bin" / "codex"
 LITELLM_VENV = REPO / ".cache" / "litellm" / "venv"
+WARMUP = 20
 
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the processes of a process group (Linux: the
+    bridge's runner leads one, LiteLLM in it): the work per request, which load does not change."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5, pgrp
+            total += (int(fields[11]) + int(fields[12])) / tick  # fields 14, 15: utime, stime
+    return total
 
 
 def floor_ms(runs: int = 15) -> float:
@@ -118,7 +136,12 @@ def main() -> int:
         cli("bridge", "up")
         port = json.loads(cli("bridge", "status", "--json"))["port"]
         master = cli("token", "bench").strip()
+        runner = json.loads(cli("bridge", "status", "--json"))["pid"]
+        load_before = os.getloadavg()[0]
+        cpu_before = group_cpu(runner)
         results = latency(server, port, master, args.requests)
+        cpu_ms = (group_cpu(runner) - cpu_before) * 1000 / ((args.requests + WARMUP) * 2)
+        load_after = os.getloadavg()[0]
         token_cold = cold_token(cli, exe, env, port, args.cold_runs)
         standby_cold, standby_rss = cold_token(cli, exe, env, port, args.cold_runs, standby=root / "bridge"), RSS[:]
         cold, warm = autostart(cli, env, home, server, args.cold_runs)
@@ -130,13 +153,15 @@ def main() -> int:
         shutil.rmtree(root, ignore_errors=True)
 
     print(f"python -c pass (floor): {floor:.1f} ms median")
-    print(f"latency over {args.requests} requests each (ms):")
+    print(f"load average (1 min) before the latency rounds {load_before:.2f}, after {load_after:.2f}")
+    print(f"latency over {args.requests} requests each, after {WARMUP} warm-up rounds (ms):")
     for name, values in results.items():
         line = f"  {name:<26} p50 {pct(values, 0.5) * 1000:7.1f}   p95 {pct(values, 0.95) * 1000:7.1f}"
         if name.startswith("bridge"):
             direct = results[name.replace("bridge", "direct")]
             line += f"   added p50 {(pct(values, 0.5) - pct(direct, 0.5)) * 1000:+7.1f}   added p95 {(pct(values, 0.95) - pct(direct, 0.95)) * 1000:+7.1f}"
         print(line)
+    print(f"  bridge CPU (runner + LiteLLM) per bridged request, both kinds: {cpu_ms:.1f} ms")
     print(f"cold start, `codexprov token` (bridge down) -> first answered request, median of {args.cold_runs}:")
     print(
         f"  on demand:      {statistics.median(token_cold):6.2f} s   runs {', '.join(f'{t:.2f}' for t in token_cold)}"
@@ -168,14 +193,14 @@ def latency(server: FakeServer, port: int, master: str, count: int) -> dict[str,
     }
     results: dict[str, list[float]] = {name: [] for name in paths}
     with httpx.Client(timeout=30) as client:
-        for round_ in range(count + 20):
+        for round_ in range(count + WARMUP):
             for name, (url, body, headers) in paths.items():
                 start = time.perf_counter()
                 response = client.post(url, json=body, headers=headers)
                 elapsed = time.perf_counter() - start
                 if response.status_code != 200:
                     raise SystemExit(f"bench: {name} answered {response.status_code}: {response.text[:300]}")
-                if round_ >= 20:  # warm-up rounds are not counted
+                if round_ >= WARMUP:  # warm-up rounds are not counted
                     results[name].append(elapsed)
     return results
 

@@ -11,10 +11,11 @@ that its work does not share this process's GIL with the client.
 
 Then one keep-alive client per target, and rounds that go through every target in turn (the
 direct path and each variant, a fresh random order each round) so that machine load hits them
-alike: a plain `POST /v1/chat/completions` and a streamed `POST /v1/responses` (what Codex sends;
-the bridge turns it into a streamed chat call). Warm-up rounds are not counted. Prints p50/p95 per
-target, the added p50/p95 over the direct path, the `python -c pass` floor and the load average
-before and after.
+alike: first plain `POST /v1/chat/completions`, then streamed `POST /v1/responses` (what Codex
+sends; the bridge turns it into a streamed chat call). Warm-up rounds are not counted. Prints
+p50/p95 per target, the added p50/p95 over the direct path, the CPU time each variant's processes
+used per request (what no setting of the machine's load changes), the `python -c pass` floor and
+the load average before and after.
 
 Variants (the knob, everything else as shipped):
   shipped      the config and serve.py as they are
@@ -25,7 +26,12 @@ Variants (the knob, everything else as shipped):
   httpx        LiteLLM's upstream calls over httpx's own transport (DISABLE_AIOHTTP_TRANSPORT)
   quiet        LITELLM_LOG=ERROR, set_verbose/json_logs off, LITELLM_MODE=PRODUCTION
   no-spend     general_settings: disable_spend_logs, disable_end_user_cost_tracking, no cost calc
+  no-stream-log  litellm_settings.disable_streaming_logging (no success logging/cost of streams)
+  no-tokens    litellm_settings.disable_token_counter
+  lean-mw      without LiteLLM's middlewares that do nothing here (LEAN_DROP)
   2-workers    two serving processes on the one socket (forked after LiteLLM loads)
+  proxy-path   without serve.py's fast path (CODEXPROV_BRIDGE_FAST_PATH=0): every request through
+               LiteLLM's proxy layers
 --overlay DIR: a virtualenv whose python sees LiteLLM's venv (a .pth) plus packages of its own
 (httptools), to measure a package the shipped venv lacks.
 """
@@ -49,6 +55,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench_bridge import group_cpu  # noqa: E402 - bench/ is the script's folder, on sys.path
+
 from codexprov.bridge import litellm_config  # noqa: E402
 from codexprov.bridge.layout import State, Upstream  # noqa: E402
 from codexprov.bridge.process import serve_script  # noqa: E402
@@ -67,6 +75,7 @@ forks = int(os.environ.get("BENCH_FORKS") or 1)
 original_init = uvicorn.Config.__init__
 def init(self, app, **options):
     options.update(over)
+
     original_init(self, app, **options)
 uvicorn.Config.__init__ = init
 original_run = uvicorn.Server.run
@@ -76,9 +85,28 @@ def run(self, sockets=None):
             break
     return original_run(self, sockets=sockets)
 uvicorn.Server.run = run
+drop = {n for n in (os.environ.get("BENCH_DROP_MW") or "").split(",") if n}
+if drop:
+    from litellm.proxy.proxy_server import app
+    app.user_middleware = [m for m in app.user_middleware if m.cls.__name__ not in drop]
 sys.argv = [sys.argv[1], *sys.argv[2:]]
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
+
+# LiteLLM's middlewares that do nothing for a local, database-less, single-user proxy (metrics,
+# budgets, Redis batching, telemetry, security headers for browsers, gzip of small answers).
+LEAN_DROP = (
+    "AdmissionControlMiddleware",
+    "GZipBufferedResponseMiddleware",
+    "SecurityHeadersMiddleware",
+    "InFlightRequestsMiddleware",
+    "LensInternalMiddleware",
+    "RedisRequestBatchMiddleware",
+    "BudgetReservationReleaseMiddleware",
+    "TelemetryMiddleware",
+    "BillableRequestMetricsMiddleware",
+    "PrometheusAuthMiddleware",
+)
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "shipped": {},
@@ -96,7 +124,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
             c["litellm_settings"].update({"disable_end_user_cost_tracking": True}),
         )
     },
+    "no-stream-log": {"config": lambda c: c["litellm_settings"].update({"disable_streaming_logging": True})},
+    "no-tokens": {"config": lambda c: c["litellm_settings"].update({"disable_token_counter": True})},
+    "lean-mw": {"env": {"BENCH_DROP_MW": ",".join(LEAN_DROP)}},
     "2-workers": {"forks": 2},
+    "proxy-path": {"env": {"CODEXPROV_BRIDGE_FAST_PATH": "0"}},
 }
 
 
@@ -219,11 +251,14 @@ def main() -> int:
             targets[name] = (f"http://127.0.0.1:{ports[name]}/v1", headers)
         clients = {name: httpx.Client(timeout=30) for name in targets}
         results: dict[tuple[str, str], list[float]] = {}
+        cpu: dict[tuple[str, str], float] = {}
         rng = random.Random(7)
-        for round_ in range(args.warmup + args.requests):
-            order = list(targets)
-            rng.shuffle(order)
-            for kind, path, body in (("chat", "/chat/completions", chat), ("responses", "/responses", responses)):
+        for kind, path, body in (("chat", "/chat/completions", chat), ("responses", "/responses", responses)):
+            for round_ in range(args.warmup + args.requests):
+                if round_ == args.warmup:
+                    before = {name: group_cpu(proc.pid) for name, proc in zip(names, procs, strict=True)}
+                order = list(targets)
+                rng.shuffle(order)
                 for name in order:
                     url, headers = targets[name]
                     start = time.perf_counter()
@@ -235,6 +270,8 @@ def main() -> int:
                         raise SystemExit(f"bench: {name} {kind} answered {answer.status_code}: {answer.text[:300]}")
                     if round_ >= args.warmup:
                         results.setdefault((kind, name), []).append(elapsed * 1000)
+            for name, proc in zip(names, procs, strict=True):
+                cpu[(kind, name)] = (group_cpu(proc.pid) - before[name]) * 1000 / args.requests
         for client in clients.values():
             client.close()
         floor = floor_ms()
@@ -250,14 +287,15 @@ def main() -> int:
         f"python -c pass (floor): {floor:.1f} ms median; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}"
     )
     print(f"{args.requests} requests per target and kind, interleaved ({args.warmup} warm-up rounds not counted); ms")
-    print(f"{'kind':<10} {'target':<10} {'p50':>7} {'p95':>7} {'added p50':>10} {'added p95':>10}")
+    print(f"{'kind':<10} {'target':<14} {'p50':>7} {'p95':>7} {'added p50':>10} {'added p95':>10} {'CPU/req':>8}")
     for kind in ("chat", "responses"):
         direct = results[(kind, "direct")]
         for name in targets:
             values = results[(kind, name)]
-            line = f"{kind:<10} {name:<10} {pct(values, 0.5):7.1f} {pct(values, 0.95):7.1f}"
+            line = f"{kind:<10} {name:<14} {pct(values, 0.5):7.1f} {pct(values, 0.95):7.1f}"
             if name != "direct":
                 line += f" {pct(values, 0.5) - pct(direct, 0.5):+10.1f} {pct(values, 0.95) - pct(direct, 0.95):+10.1f}"
+                line += f" {cpu[(kind, name)]:8.1f}"
             print(line)
     return 0
 

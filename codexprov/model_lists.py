@@ -4,7 +4,6 @@ no use case, so `served_models` (which asks providers) and `picker` (which `use`
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Mapping
@@ -12,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from codexprov.config.cache import sha256  # the interpreter's own: hashlib loads OpenSSL (~2 ms) on `use`
 from codexprov.config.transaction import write_atomic
 from codexprov.errors import CodexprovError
 from codexprov.paths import Paths, private_dir
@@ -114,7 +114,7 @@ def serves(model: str, ids: list[str]) -> bool:
 
 
 def cache_file(paths: Paths, provider_id: str) -> Path:
-    digest = hashlib.sha256(f"{paths.codex_home}\0{provider_id}".encode()).hexdigest()[:24]
+    digest = sha256(f"{paths.codex_home}\0{provider_id}".encode()).hexdigest()[:24]
     return paths.state_dir / "models" / f"{digest}.json"
 
 

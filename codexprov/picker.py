@@ -32,7 +32,6 @@ provider whose list cannot be had keeps what works today: Codex's bundled list.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -42,6 +41,7 @@ from typing import Any
 
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.config import edit
+from codexprov.config.cache import sha256  # the interpreter's own: hashlib loads OpenSSL (~2 ms) on `use`
 from codexprov.config.document import load
 from codexprov.config.transaction import apply_edit, write_atomic
 from codexprov.errors import CodexprovError
@@ -92,7 +92,7 @@ def catalog_file(paths: Paths, provider_id: str, profile: str | None = None, mod
     a profile's own beside it (`PROVIDER+PROFILE`); per configured model when it is listed
     (`…@MODEL`: that model first), so that whatever config `undo` brings back points at a file in
     its own order (files are never deleted)."""
-    home = hashlib.sha256(str(paths.codex_home).encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    home = sha256(str(paths.codex_home).encode("utf-8", "surrogateescape")).hexdigest()[:12]
     name = file_stem(provider_id)
     if profile is not None:
         name += "+" + file_stem(profile)
@@ -104,7 +104,7 @@ def catalog_file(paths: Paths, provider_id: str, profile: str | None = None, mod
 def file_stem(name: str) -> str:
     if _SAFE_ID.fullmatch(name) and not name.startswith("."):
         return name
-    return "id-" + hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return "id-" + sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def owner_of(file: Path) -> tuple[str, str | None]:

@@ -14,15 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codexprov import profile_state
+from codexprov import picker, profile_state
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.codex.version import CodexInfo, format_version
 from codexprov.config import edit
 from codexprov.config.document import Snapshot, load, loads, parse, same_data
 from codexprov.config.textedit import table_as_file
 from codexprov.config.transaction import EditResult, apply_edit
+from codexprov.config.transaction import delete_file as tx_delete_file
 from codexprov.errors import ConflictError, NotFoundError, UsageError
 from codexprov.paths import Paths
+from codexprov.providers import not_found
 
 # Codex's own rule for `--profile NAME` (codex-rs ProfileV2Name): ASCII letters, digits, '_' and '-'.
 # We also refuse a leading '-', which `codex -p -x` would read as a flag.
@@ -88,8 +90,6 @@ def check_name(name: str) -> None:
 def check_provider(data: dict[str, Any], provider: str) -> None:
     known = list(BUILTIN_PROVIDERS) + [p for p in (data.get("model_providers") or {}) if p not in BUILTIN_PROVIDERS]
     if provider not in known:
-        from codexprov.providers import not_found
-
         raise not_found(provider, known, "config.toml or Codex's built-ins")
 
 
@@ -306,8 +306,6 @@ def _remove_table(paths: Paths, name: str, info: CodexInfo, force: bool, dry_run
 
 
 def delete_file(paths: Paths, file: Path, *, dry_run: bool, description: str) -> EditResult:
-    from codexprov.config.transaction import delete_file as tx_delete_file
-
     return tx_delete_file(paths, file, dry_run=dry_run, description=description)
 
 
@@ -347,8 +345,6 @@ def use_profile(paths: Paths, name: str, info: CodexInfo, dry_run: bool = False)
         extra.clear()
         active = provider if provider is not None else snap.data.get("model_provider")
         if isinstance(active, str):
-            from codexprov import picker
-
             # The picker follows the provider the profile makes active (picker.py).
             extra.update(
                 picker.for_use(paths, active, snap.data, selection.get("model"), lambda: info, dry_run=dry_run)

@@ -15,7 +15,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from codexprov import providers
 from codexprov.bridge import identity, install, litellm_config, process
 from codexprov.bridge.layout import (
     MASTER_KEY_SERVICE,
@@ -27,6 +29,7 @@ from codexprov.bridge.layout import (
     read_state,
     write_private,
 )
+from codexprov.credentials import KeyStore, open_store
 from codexprov.errors import CodexprovError, ConflictError, NotFoundError, UsageError
 from codexprov.locking import FileLock
 from codexprov.paths import Paths
@@ -41,7 +44,6 @@ def _lock(layout: Layout) -> FileLock:
 
 def master_store(store: Any) -> Any:
     """The keyring store holding the bridge's master key (same backend, the bridge's service name)."""
-    from codexprov.credentials import KeyStore
 
     return KeyStore(store.backend, service=MASTER_KEY_SERVICE)
 
@@ -73,8 +75,6 @@ def planned_base_url(layout: Layout) -> str:
 
 
 def port_of(base_url: str) -> int | None:
-    from urllib.parse import urlsplit
-
     try:
         return urlsplit(base_url).port
     except ValueError:
@@ -190,7 +190,6 @@ def _start_locked(layout: Layout, state: State, store: Any, required: str | None
 def _open_store(store: Any) -> Any:
     if store is not None:
         return store
-    from codexprov.credentials import open_store
 
     return open_store()
 
@@ -409,7 +408,6 @@ def status(layout: Layout, store: Any = None) -> BridgeStatus:
 
 def point_providers_at_bridge(paths: Paths, layout: Layout) -> Any:
     """After the bridge moved port: set base_url of every bridged provider in config.toml to it."""
-    from codexprov import providers
 
     state = read_state(layout)
     if state is None:

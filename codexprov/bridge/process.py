@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -97,7 +98,6 @@ def port_free(port: int) -> bool:
 
 def pick_port() -> int:
     """A free port below Linux's ephemeral range (32768+), so that outgoing connections never take it."""
-    import random
 
     rng = random.SystemRandom()
     for _ in range(200):

@@ -24,8 +24,19 @@ from typing import Any
 from codexprov import safe_read
 from codexprov.config import cache
 from codexprov.config.cache import make_temp, sha256  # sha256: the interpreter's own (hashlib loads OpenSSL)
-from codexprov.config.document import BOM, Snapshot, load, parse, read_file, same_data
+from codexprov.config.document import (
+    BOM,
+    Snapshot,
+    TOMLDecodeError,
+    check_shape,
+    load,
+    loads,
+    parse,
+    read_file,
+    same_data,
+)
 from codexprov.config.edit import EditImpossible, keep_missing_final_newline
+from codexprov.config.scan import scan
 from codexprov.errors import CodexprovError, ConfigError, FileAccessError, KeyringUnavailableError, NotFoundError
 from codexprov.locking import FileLock
 from codexprov.paths import Paths, check_private, make_dirs, private_dir
@@ -263,8 +274,6 @@ def _parse_root_edit(snap: Snapshot, new_text: str, file: Path) -> dict[str, Any
     same text after a complete line, so it reads the same unless the root keys and the tables
     below share a top-level name (`tui.x = 1` above `[tui.y]`); any such name, before or after the
     edit, falls back to the full parse."""
-    from codexprov.config.document import TOMLDecodeError, check_shape, loads
-    from codexprov.config.scan import scan
 
     if not snap.data:
         return None
@@ -369,7 +378,7 @@ def _read_journal(paths: Paths) -> list[dict[str, Any]]:
 def scrub_backups(paths: Paths, moved: dict[str, str]) -> int:
     """After keys moved into the keyring (secret -> provider id): replace them in every backup
     the journal lists with keyring placeholders (codexprov.config.backups); how many changed."""
-    from codexprov.config.backups import scrub_journal_backups
+    from codexprov.config.backups import scrub_journal_backups  # not on `use`: only after a key moves
 
     with _journal_lock(paths):
         return scrub_journal_backups(_read_journal(paths), moved, lambda p, t: write_atomic(p, t, existed=True))
@@ -621,7 +630,7 @@ def _read_backup(paths: Paths, entry: dict[str, Any]) -> str | None:
 def _put_keys_back(text: str, entry: dict[str, Any], key_for) -> tuple[str, tuple[str, ...]]:
     """A backup taken before keys moved into the keyring holds placeholders: the keys go back in,
     or the undo is refused. A placeholder is never written to a config file."""
-    from codexprov.config.backups import fill, placeholders_in
+    from codexprov.config.backups import fill, placeholders_in  # not on `use`: only for undo
 
     if not placeholders_in(text):
         return text, ()
@@ -651,13 +660,14 @@ def _wired_without_key(text: str, key_for) -> tuple[str, ...]:
     """Providers in `text` that read their key through `codexprov token` and have none in the keyring."""
     import tomllib
 
+    from codexprov.credentials import is_token_auth  # not on `use`: only for undo
+
     if key_for is None or "token" not in text:
         return ()
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return ()
-    from codexprov.credentials import is_token_auth
 
     tables = data.get("model_providers")
     wired = [

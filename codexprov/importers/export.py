@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,7 @@ def export(
     return results
 
 
-def _upstreams(layout: Any) -> dict[str, Any]:
+def _upstreams(layout: Layout | None) -> dict[str, Any]:
     if layout is None:
         return {}
 
@@ -212,7 +213,6 @@ def render(recipe: dict[str, Any]) -> str:
 
 def _check_loads(text: str, path: Path) -> None:
     """The file must load as a recipe (else it is a codexprov bug, said as such)."""
-    import tomllib
 
     try:
         parse_recipe(tomllib.loads(text), path=path, source="team")

@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from codexprov import adding
+from codexprov import recipes as recipes_mod
+from codexprov.bridge import install, manage
 from codexprov.codex.builtins import BUILTIN_DISPLAY_NAMES
+from codexprov.codex.capabilities import capabilities as caps_for
+from codexprov.codex.rules import custom_id_refusal
+from codexprov.config import edit
+from codexprov.config.document import load
+from codexprov.config.transaction import apply_edit
 from codexprov.errors import CodexprovError, ConflictError
 from codexprov.importers import Candidate, Skipped, Source, slug
 from codexprov.paths import Paths
@@ -31,6 +39,7 @@ from codexprov.redact import is_secret_name, mask
 from codexprov.result import Note, Outcome, info, next_step, warning
 
 if TYPE_CHECKING:
+    from codexprov.bridge.layout import Layout
     from codexprov.codex.capabilities import Capabilities
     from codexprov.credentials import KeyStore
     from codexprov.model import AuthCommand
@@ -156,11 +165,9 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def choose_id(name: str, taken: set[str], capabilities: Any = None) -> str:
+def choose_id(name: str, taken: set[str], capabilities: Capabilities | None = None) -> str:
     """The provider id for an entry named `name`: its slug, `-custom` when Codex reserves it,
     `-2`, `-3`… when an earlier entry of this import has it."""
-    from codexprov.codex.capabilities import capabilities as caps_for
-    from codexprov.codex.rules import custom_id_refusal
 
     base = slug(name) or "provider"
     if not base[0].isalnum():
@@ -174,8 +181,6 @@ def choose_id(name: str, taken: set[str], capabilities: Any = None) -> str:
 
 
 def _request(candidate: Candidate, pid: str, catalog: Any):
-    from codexprov import adding
-
     recipe_id = candidate.route if candidate.bridge and candidate.route else "custom"
     recipe = catalog.get(recipe_id)
     base_url: str | None = candidate.base_url
@@ -203,9 +208,6 @@ def _request(candidate: Candidate, pid: str, catalog: Any):
 
 
 def _entry(candidate: Candidate, pid: str, existing: dict[str, Any], planner: Planner, env: dict[str, str]) -> Entry:
-    from codexprov import adding
-    from codexprov import recipes as recipes_mod
-
     def skip(reason: str) -> Entry:
         return Entry(candidate.source_id, pid, SKIP, reason, current=candidate.current)
 
@@ -286,7 +288,6 @@ def planner_source(candidate: Candidate) -> str:
 
 def plan_import(paths: Paths, source: Source, planner: Planner, *, use: bool, env: dict[str, str]) -> ImportPlan:
     """Decide every entry and preview the one config edit (nothing stored or written)."""
-    from codexprov.config.document import load
 
     data = load(paths.config_file).data
     existing = data.get("model_providers") if isinstance(data.get("model_providers"), dict) else {}
@@ -348,8 +349,6 @@ def write_tables(
     reuse: Any = None,
 ) -> Any:
     """All new provider tables (and replaced ones), and the active provider with --use, in one transaction."""
-    from codexprov.config import edit
-    from codexprov.config.transaction import apply_edit
 
     tables: dict[str, dict[str, Any]] = {
         str(e.provider_id): e.plan.spec.to_table() for e in entries if e.plan is not None and e.plan.spec is not None
@@ -400,7 +399,6 @@ def write_tables(
 
 def _rewrite(doc: Any, *, pid: str, table: dict[str, Any], owned: Any) -> None:
     """The table holds `table`; of its other fields only the ones an import decides are dropped."""
-    from codexprov.config import edit
 
     current = doc["model_providers"][pid]
     for key in [k for k in current if k not in table and k in owned]:
@@ -414,18 +412,18 @@ def _rewrite(doc: Any, *, pid: str, table: dict[str, Any], owned: Any) -> None:
         edit.assign(current, key, value)
 
 
-def commit_import(plan: ImportPlan, paths: Paths, *, store: Any = None, bridge_layout: Any = None) -> Outcome:
+def commit_import(plan: ImportPlan, paths: Paths, *, store: KeyStore | None, bridge_layout: Layout) -> Outcome:
     """Do what the plan previewed: keys into the keyring, bridged upstreams registered, then the
-    one config transaction; a running bridge is restarted afterwards to serve the new upstreams."""
+    one config transaction; a running bridge is restarted afterwards to serve the new upstreams.
+    `store` may be None only when no entry has a key to store (the CLI opens it whenever one has)."""
     notes: list[Note] = []
     for entry in plan.entries:
         if entry.store_key and entry.secret:
-            store.set(entry.provider_id, entry.secret)
+            assert store is not None
+            store.set(str(entry.provider_id), entry.secret)
             notes.append(info(f"key for {entry.provider_id} stored in the OS keyring ({mask(entry.secret)})"))
     bridged = [e for e in plan.importable if e.plan is not None and e.plan.bridge is not None]
     if bridged:
-        from codexprov.bridge import manage
-
         known = set(manage.bridged_ids(bridge_layout))
         for entry in bridged:
             if entry.status not in (NEW, REPLACE) and entry.provider_id in known:
@@ -459,9 +457,7 @@ def commit_import(plan: ImportPlan, paths: Paths, *, store: Any = None, bridge_l
     return Outcome(edits, tuple(notes))
 
 
-def _bridge_after(layout: Any, store: Any) -> list[Note]:
-    from codexprov.bridge import install, manage
-
+def _bridge_after(layout: Layout, store: KeyStore | None) -> list[Note]:
     if install.installed_version(layout) is None:
         return [
             next_step("next: install the bridge's LiteLLM with `codexprov bridge install` (a virtualenv of its own)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shlex
 import signal
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclasses_field
 from pathlib import Path
@@ -47,7 +48,7 @@ def _env_names(table: dict[str, Any]) -> list[str]:
     return names
 
 
-def run_env(paths: Paths, open_keystore: Any, provider_id: str | None = None) -> EnvPlan:
+def run_env(paths: Paths, open_keystore: Callable[[], KeyStore], provider_id: str | None = None) -> EnvPlan:
     """The variables `codexprov run` adds: like `env_plan`, but a provider given by id that needs no
     variable (it reads the keyring through its auth command) is fine, and the keyring is opened
     (`open_keystore()`) only when some provider needs a variable."""

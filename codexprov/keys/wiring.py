@@ -20,6 +20,7 @@ from codexprov.paths import Paths
 from codexprov.redact import ELLIPSIS, mask
 
 if TYPE_CHECKING:
+    from codexprov.codex.capabilities import Capabilities
     from codexprov.context import Context
 
 
@@ -38,7 +39,7 @@ def plan_wiring(
     *,
     force: bool = False,
     auth: AuthCommand | None = None,
-    capabilities: Any = None,
+    capabilities: Capabilities | None = None,
 ) -> WirePlan:
     """Whether `key set` should point the provider at `codexprov token ID`, and how. `capabilities`:
     what the installed Codex accepts (codex.capabilities.Capabilities; None: the newest known)."""

@@ -12,6 +12,7 @@ from typing import Any
 from codexprov.codex.builtins import BUILTIN_DISPLAY_NAMES
 from codexprov.codex.capabilities import Capabilities
 from codexprov.codex.capabilities import capabilities as capabilities_of
+from codexprov.codex.rules import custom_id_refusal, table_refusals
 from codexprov.errors import ConflictError, UsageError
 from codexprov.model import ProviderSpec, check_provider_id
 from codexprov.recipes.model import ENV_VAR, PLACEHOLDER, Preview, Recipe, Rendered, placeholder_names
@@ -110,7 +111,6 @@ def _render(
     capabilities: Capabilities,
     placeholders: bool = False,
 ) -> Rendered:
-    from codexprov.codex.rules import custom_id_refusal
 
     check_provider_id(provider_id)
     warnings = list(responses_warnings(recipe, provider_id))
@@ -336,7 +336,6 @@ def toml_for(rendered: Rendered) -> str:
 def check_against_codex(rendered: Rendered, capabilities: Capabilities | None = None) -> list[str]:
     """Why this Codex (default: the newest known) would refuse or misread this render; [] when it
     would take it (codex.rules)."""
-    from codexprov.codex.rules import table_refusals
 
     caps = capabilities or capabilities_of(None)
     if rendered.spec is not None:
