@@ -1,6 +1,7 @@
-"""Entry point. `codexprov token ID` sits on Codex's start-up path and `list`, `show ID` and
-`use ID` are typed often, so they are dispatched here before anything heavy (typer, rich, tomlkit,
-httpx) is imported; everything else (and any other spelling, e.g. with --help) goes through Typer."""
+"""Entry point. `codexprov token ID` sits on Codex's start-up path, `list`, `show ID` and `use ID`
+are typed often, and `doctor` has a time budget beside the network (issue 25), so they are
+dispatched here before anything heavy (typer, rich, tomlkit, httpx) is imported; everything else
+(and any other spelling, e.g. with --help) goes through Typer."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import sys
 TYPE_CHECKING = False  # not `from typing import …`: the token path does not load typing (~2 ms)
 if TYPE_CHECKING:
     from typing import Any
+
+    from codexprov.paths import Paths
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,10 +63,11 @@ def _global_options(args: list[str]) -> tuple[dict[str, str | bool], list[str]] 
 
 
 def _command_args(
-    rest: list[str], flags: tuple[str, ...], options: tuple[str, ...]
-) -> tuple[str, dict[str, Any]] | None:
-    """One positional ID and the given flags/options (`--model M` or `--model=M`), each at most
-    once, in any order; None for any other form (a missing ID, -h, a value that looks like an option)."""
+    rest: list[str], flags: tuple[str, ...], options: tuple[str, ...], *, id_optional: bool = False
+) -> tuple[Any, dict[str, Any]] | None:
+    """One positional ID (or, with id_optional, none: None) and the given flags/options (`--model M`
+    or `--model=M`), each at most once, in any order; None for any other form (a missing ID, -h, a
+    value that looks like an option)."""
     positional: list[str] = []
     given: dict[str, str | bool] = {}
     i = 0
@@ -83,13 +87,16 @@ def _command_args(
         else:
             positional.append(token)
             i += 1
+    if id_optional and not positional:
+        return None, given
     return (positional[0], given) if len(positional) == 1 else None
 
 
 def _fast(args: list[str]) -> int | None:
-    """`list [--json]`, `show ID [--json]` and `use ID [--model M] [--dry-run]`, with the global
-    options, answered without Typer (~45 ms of imports and command tree) by the same functions the
-    Typer commands call (codexprov/quick.py); None: not one of these forms, Typer answers."""
+    """`list [--json]`, `show ID [--json]`, `use ID [--model M] [--dry-run]` and `doctor`'s report
+    (`_doctor_args`), with the global options, answered without Typer (~45 ms of imports and command
+    tree) by the same functions the Typer commands call (codexprov/quick.py,
+    codexprov/doctor_command.py); None: not one of these forms, Typer answers."""
     parsed = _global_options(args)
     if parsed is None or not parsed[1]:
         return None
@@ -109,22 +116,52 @@ def _fast(args: list[str]) -> int | None:
         if found is None:
             return None
         call = ("use", found)
+    elif command == "doctor":
+        found = _doctor_args(rest)
+        if found is None:
+            return None
+        call = ("doctor", found)
     else:
         return None
     return _answer(call, options, args)
+
+
+_DOCTOR_FLAGS = ("--json", "--offline", "--no-spend", "--live", "--all")
+
+
+def _doctor_args(rest: list[str]) -> tuple[Any, dict[str, Any]] | None:
+    """`doctor [ID]` with its report options (not --fix, --yes, --dry-run: Typer answers those), each
+    at most once; None for any other form. `-p` is `--profile`; --timeout must read as a number."""
+    rest = ["--profile" if token == "-p" else token for token in rest]
+    if rest.count("--profile") > 1:
+        return None
+    found = _command_args(rest, _DOCTOR_FLAGS, ("--profile", "--timeout"), id_optional=True)
+    if found is None:
+        return None
+    timeout = found[1].get("--timeout")
+    if timeout is not None:
+        try:
+            found[1]["--timeout"] = float(timeout)
+        except ValueError:
+            return None  # Typer words the error
+    return found
 
 
 def _answer(call: tuple[str, Any], options: dict[str, Any], args: list[str]) -> int:
     """Run it as Typer's `run` would: its errors reported the same way, with the same exit codes."""
     import os
 
-    from codexprov import paths, quick
+    from codexprov import paths
     from codexprov.errors import CodexprovError
     from codexprov.output import report_error
 
     codex = options.get("--codex") or os.environ.get("CODEXPROV_CODEX") or None
     try:
         where = paths.resolve(options.get("--codex-home"), write_read_only=bool(options.get("--force")))
+        if call[0] == "doctor":
+            return _doctor(where, codex, *call[1])
+        from codexprov import quick
+
         if call[0] == "list":
             quick.list_providers(where, as_json=call[1])
         elif call[0] == "show":
@@ -147,6 +184,23 @@ def _answer(call: tuple[str, Any], options: dict[str, Any], args: list[str]) -> 
         report_error(CodexprovError("cancelled; nothing was changed"))
         return 9
     return 0
+
+
+def _doctor(where: Paths, codex: str | None, provider_id: str | None, given: dict[str, Any]) -> int:
+    """`doctor` as the Typer command runs it (codexprov/doctor_command.py), with one Context."""
+    from codexprov import doctor_command
+    from codexprov.context import Context
+
+    request = doctor_command.request(
+        provider_id,
+        offline="--offline" in given,
+        no_spend="--no-spend" in given,
+        live="--live" in given,
+        profile=given.get("--profile"),
+        all_="--all" in given,
+        timeout=given.get("--timeout", 5.0),
+    )
+    return doctor_command.report(Context(where, codex_binary=codex), request, as_json="--json" in given)
 
 
 if __name__ == "__main__":

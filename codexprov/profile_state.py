@@ -5,6 +5,7 @@ light (no tomlkit, no engine)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,21 @@ from codexprov.paths import Paths, check_private, private_dir
 
 STATE_FILE = "profiles.json"
 SELECTION_KEYS = ("model_provider", "model", "model_reasoning_effort")
+# A file profile's name: `NAME.config.toml` in CODEX_HOME, which `codex -p NAME` reads.
+PROFILE_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+
+
+def profile_files(paths: Paths) -> list[Path]:
+    """The file profiles in CODEX_HOME, by name (here, not in profiles.py, so that the doctor, which
+    reads them on every run, does not load the profile editor)."""
+    if not paths.codex_home.is_dir():
+        return []
+    found = []
+    for path in sorted(paths.codex_home.glob("*.config.toml")):
+        name = path.name[: -len(".config.toml")]
+        if PROFILE_NAME_RE.fullmatch(name) and path.is_file():
+            found.append(path)
+    return found
 
 
 def state_path(paths: Paths) -> Path:

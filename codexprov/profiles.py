@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,6 @@ from codexprov.providers import not_found
 
 # Codex's own rule for `--profile NAME` (codex-rs ProfileV2Name): ASCII letters, digits, '_' and '-'.
 # We also refuse a leading '-', which `codex -p -x` would read as a flag.
-PROFILE_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 MAX_NAME = 255 - len(".config.toml")
 SELECTION_KEYS = profile_state.SELECTION_KEYS
 
@@ -80,7 +78,7 @@ class ProfileList:
 
 
 def check_name(name: str) -> None:
-    if not name or len(name) > MAX_NAME or not PROFILE_NAME_RE.fullmatch(name):
+    if not name or len(name) > MAX_NAME or not profile_state.PROFILE_NAME_RE.fullmatch(name):
         raise UsageError(
             f"invalid profile name `{name}`",
             hint="Codex accepts ASCII letters, digits, '_' and '-' (e.g. `work`, `local-llm`); do not start with '-'.",
@@ -125,17 +123,6 @@ def _record_active(paths: Paths, name: str | None) -> None:
 # ---------------------------------------------------------------------------- reading
 
 
-def _profile_files(paths: Paths) -> list[Path]:
-    if not paths.codex_home.is_dir():
-        return []
-    found = []
-    for path in sorted(paths.codex_home.glob("*.config.toml")):
-        name = path.name[: -len(".config.toml")]
-        if PROFILE_NAME_RE.fullmatch(name) and path.is_file():
-            found.append(path)
-    return found
-
-
 def _file_profile(paths: Paths, path: Path, root: dict[str, Any], recorded: str | None) -> Profile:
     snap = load(path)
     name = path.name[: -len(".config.toml")]
@@ -162,7 +149,7 @@ def list_profiles(paths: Paths, info: CodexInfo) -> ProfileList:
         )
         return ProfileList("table", legacy_default, profiles)
     recorded = recorded_active(paths)
-    profiles = tuple(_file_profile(paths, p, data, recorded) for p in _profile_files(paths))
+    profiles = tuple(_file_profile(paths, p, data, recorded) for p in profile_state.profile_files(paths))
     active = next((p.name for p in profiles if p.active), None)
     return ProfileList("file", active, profiles, legacy_default, tuple(tables))
 

@@ -13,6 +13,7 @@ from codexprov import paths as paths_mod
 from codexprov.codex import capabilities as caps_mod
 from codexprov.codex import version as cv
 from codexprov.errors import NotFoundError
+from tests import doctoring
 from tests.conftest import MATRIX_VERSION
 
 
@@ -340,9 +341,8 @@ def test_top_level_tables_as_the_binary_reads_them(codex_bin, codex_home, fake_s
         f.write(f"\n[{table}]\n{body}\n")
     proc = run_codex(codex_bin, codex_home, env_extra={"ACME_API_KEY": "sk-test-0123456789"})
     caps = caps_mod.capabilities(cv.parse_version(MATRIX_VERSION))
-    from codexprov.doctor import run_doctor
 
-    report = run_doctor(
+    report = doctoring.doctor(
         paths_mod.resolve(),
         offline=True,
         codex_info=cv.detect(paths_mod.resolve(), explicit=str(codex_bin)),

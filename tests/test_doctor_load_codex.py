@@ -18,10 +18,11 @@ from codexprov import paths as paths_mod
 from codexprov.codex.capabilities import capabilities
 from codexprov.codex.gateway import CATALOG_FILE
 from codexprov.codex.version import CodexInfo, parse_version
-from codexprov.doctor import Report, codexload, run_doctor
+from codexprov.doctor import Report, codexload
 from codexprov.doctor.findings import FixKind
 from codexprov.doctor.layers import load_layers
 from codexprov.errors import KeyringUnavailableError
+from tests import doctoring
 from tests.codexrun import codex_env, codex_version, run_codex, write_minimal_config
 
 KEY = "sk-load-verdict-000000000000001"
@@ -42,23 +43,33 @@ def info_for(codex_bin: Path) -> CodexInfo:
     return CodexInfo(codex_bin, version, capabilities(version), False)
 
 
-def doctor(codex_bin: Path, codex_home: Path, tmp_path: Path, env: dict[str, str] | None = None) -> Report:
+def doctor(
+    codex_bin: Path, codex_home: Path, tmp_path: Path, env: dict[str, str] | None = None, profile: str | None = None
+) -> Report:
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
-    return run_doctor(
+    return doctoring.doctor(
         paths_mod.resolve(),
         codex_info=info_for(codex_bin),
         env=codex_env(codex_home, {"ACME_API_KEY": KEY, **(env or {})}),
         cwd=work,
         open_store=no_keyring,
         timeout=5,
+        profile=profile,
     )
 
 
-def codex_finishes(codex_bin: Path, codex_home: Path, env: dict[str, str] | None = None) -> tuple[bool, str]:
+def codex_finishes(
+    codex_bin: Path, codex_home: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+) -> tuple[bool, str]:
     try:
         proc = run_codex(
-            codex_bin, codex_home, env_extra={"ACME_API_KEY": KEY, **(env or {})}, timeout=60, strict=False
+            codex_bin,
+            codex_home,
+            args=args,
+            env_extra={"ACME_API_KEY": KEY, **(env or {})},
+            timeout=60,
+            strict=False,
         )
     except subprocess.TimeoutExpired:
         return False, "(timed out)"
@@ -114,6 +125,43 @@ def test_unquoted_number_is_healthy(codex_bin, codex_home, make_fake_server, tmp
     assert (load(report).status, load(report).message) == (
         "ok",
         f"Codex {codex_version(codex_bin)} loads this configuration (`codex features list`)",
+    )
+
+
+@pytest.mark.codex
+def test_a_named_profile_is_loaded_with_its_file(codex_bin, codex_home, make_fake_server, tmp_path) -> None:
+    """`doctor -p NAME` asks the installed Codex to load what `codex -p NAME` loads (NAME.config.toml
+    on top: `codex -p NAME mcp get NOBODY`, as `features list` takes no -p): a quoted number in the
+    profile file fails the verdict at its line; without -p, or unquoted, Codex loads it."""
+    server = make_fake_server(expected_key=KEY)
+    write_minimal_config(codex_home, server.base_url)
+    profile = codex_home / "work.config.toml"
+    text = (
+        'model_provider = "acme2"\n\n[model_providers.acme2]\nname = "Acme 2"\n'
+        f'base_url = "{server.base_url}"\nenv_key = "ACME_API_KEY"\nstream_idle_timeout_ms = "600000"\n'
+    )
+    profile.write_text(text)
+    version = codex_version(codex_bin)
+    finished, stderr = codex_finishes(codex_bin, codex_home, args=("-p", "work"))
+    assert not finished and 'invalid type: string "600000"' in stderr
+    assert codex_finishes(codex_bin, codex_home)[0]  # plain `codex` does not read the profile file
+    report = doctor(codex_bin, codex_home, tmp_path, profile="work")
+    found = load(report)
+    assert (found.status, found.file, found.line) == ("fail", str(profile), 7)
+    assert found.message == (
+        f'Codex {version} refuses to load the configuration: invalid type: string "600000", expected u64 '
+        "(`model_providers.acme2.stream_idle_timeout_ms`): the number is written in quotes, and Codex takes only a bare number"
+    )
+    assert (found.fix, found.fix_kind) == ("stream_idle_timeout_ms = 600000   (no quotes)", None)
+    assert report.exit_code == 1
+    plain = load(doctor(codex_bin, codex_home, tmp_path))
+    assert (plain.status, plain.message) == ("ok", f"Codex {version} loads this configuration (`codex features list`)")
+    profile.write_text(text.replace('"600000"', "600000"))
+    assert codex_finishes(codex_bin, codex_home, args=("-p", "work"))[0]
+    fixed = load(doctor(codex_bin, codex_home, tmp_path, profile="work"))
+    assert (fixed.status, fixed.message) == (
+        "ok",
+        f"Codex {version} loads this configuration (`codex -p work mcp get {codexload.NOBODY}`)",
     )
 
 

@@ -14,8 +14,9 @@ from codexprov import paths as paths_mod
 from codexprov.codex.capabilities import capabilities
 from codexprov.codex.version import CodexInfo
 from codexprov.credentials import KeyStore
-from codexprov.doctor import Report, run_doctor
+from codexprov.doctor import Report
 from codexprov.errors import KeyringUnavailableError, NotFoundError
+from tests import doctoring
 
 KEY = "sk-test-doctor-0123456789abcd"
 V169 = CodexInfo(Path("/opt/codex"), (0, 169, 0), capabilities((0, 169, 0)), False)
@@ -40,7 +41,7 @@ def doctor(
     base_env.update(env or {})
     kw.setdefault("cwd", Path.cwd())
     kw.setdefault("open_store", no_keyring)
-    return run_doctor(p, offline=True, codex_info=info, env=base_env, store=store, **kw)
+    return doctoring.doctor(p, offline=True, codex_info=info, env=base_env, store=store, **kw)
 
 
 def checks(report: Report, status: str | None = None) -> list[tuple[str, str | None, int | None]]:

@@ -267,3 +267,92 @@ def test_a_slow_run_shows_progress_on_a_terminal_only(config_file: Path, make_fa
     piped = _doctor_exe(config_file, server, stderr_tty=False)
     assert piped[0] == 0 and piped[2] == ""
     assert piped[1].splitlines()[-1] == out.splitlines()[-1]
+
+
+# ---------------------------------------------------------------------------- the fast path before Typer
+
+
+FAST_FORMS = [
+    ("doctor", "--offline"),
+    ("doctor", "--offline", "--json"),
+    ("doctor", "--offline", "--all"),
+    ("doctor", "spare", "--offline", "--json"),
+    ("doctor", "--json", "--no-spend", "--all"),
+    ("doctor", "acme", "--timeout=2", "-p", "work", "--json"),
+    ("doctor", "--offline", "--profile", "nope"),
+    ("doctor", "nobody", "--offline"),
+    ("doctor", "--offline", "--live"),
+    ("doctor", "--timeout", "0", "--offline"),
+]
+
+
+@pytest.mark.parametrize("args", FAST_FORMS, ids=" ".join)
+def test_doctor_fast_path_matches_the_typer_command(
+    args: tuple[str, ...], config_file: Path, make_fake_server, capfd, monkeypatch
+) -> None:
+    """The plain forms of `doctor` are answered before Typer loads (codexprov/__main__.py) by the
+    functions the Typer command calls: same bytes, same exit status."""
+    import re
+
+    from codexprov import cli
+    from codexprov.__main__ import main
+
+    server = make_fake_server()
+    config_file.write_text(ACME.replace("http://127.0.0.1:9/v1", server.base_url) + UNUSED)
+    (config_file.parent / "work.config.toml").write_text('model = "fake-model"\n')
+
+    def answered(run) -> tuple[int, str, str]:
+        capfd.readouterr()
+        code = run(list(args))
+        out, err = capfd.readouterr()
+        return code, *(re.sub(r"\d+ ms", "N ms", text) for text in (out, err))
+
+    typer_path = answered(cli.run)
+    with monkeypatch.context() as m:
+        m.setattr(cli, "run", lambda argv: pytest.fail(f"went through Typer: {argv}"))
+        fast = answered(main)
+    assert fast == typer_path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("doctor", "--fix", "--offline"),
+        ("doctor", "--offline", "--json", "--json"),
+        ("doctor", "-h"),
+        ("doctor", "a", "b"),
+    ],
+    ids=" ".join,
+)
+def test_other_doctor_forms_go_through_typer(args: tuple[str, ...], config_file: Path, monkeypatch) -> None:
+    from codexprov import cli
+    from codexprov.__main__ import main
+
+    config_file.write_text(ACME)
+    seen: list[list[str]] = []
+    monkeypatch.setattr(cli, "run", lambda argv: seen.append(argv) or 0)
+    assert main(list(args)) == 0
+    assert seen == [list(args)]
+
+
+def test_doctor_json_loads_neither_typer_nor_rich(config_file: Path, make_fake_server) -> None:
+    """What the fast path saves (bench/bench_doctor.py): no Typer, click or rich, and not httpx's own
+    command line, for `doctor --json`."""
+    import os
+    import subprocess
+    import sys
+
+    config_file.write_text(ACME.replace("http://127.0.0.1:9/v1", make_fake_server().base_url))
+    code = (
+        "import sys; from codexprov.__main__ import main; code = main(['doctor', '--all', '--json']); "
+        "sys.stderr.write(repr(sorted(m for m in ('typer', 'click', 'rich', 'httpx._main', 'trio') if m in sys.modules)))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ), timeout=60, check=False
+    )
+    assert proc.returncode == 0 and [f["check"] for f in json.loads(proc.stdout)["findings"]][-3:] == [
+        "net.models",
+        "net.responses-route",
+        "net.stream",
+    ], proc.stdout
+    assert proc.stderr == "[]"

@@ -20,9 +20,10 @@ import pytest
 from codexprov import paths as paths_mod
 from codexprov.codex.capabilities import capabilities
 from codexprov.codex.version import CodexInfo, parse_version
-from codexprov.doctor import Report, run_doctor
+from codexprov.doctor import Report
 from codexprov.doctor.codexrun import last_error
 from codexprov.errors import KeyringUnavailableError
+from tests import doctoring
 from tests.codexrun import codex_env, codex_version, run_codex, write_minimal_config
 from tests.fake_server import _error, _json
 
@@ -140,12 +141,12 @@ def _doctor(finished, stderr, server, env, codex_bin, codex_home, tmp_path, code
     doctor_env = codex_env(codex_home, env)
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
-    report = run_doctor(
+    report = doctoring.doctor(
         paths_mod.resolve(), codex_info=info, env=doctor_env, cwd=work, open_store=no_keyring, timeout=5
     )
     probes = list(server.requests)
     before = sessions(codex_home)
-    live = run_doctor(
+    live = doctoring.doctor(
         paths_mod.resolve(),
         codex_info=info,
         env=doctor_env,
@@ -411,7 +412,7 @@ def test_profile_never_selected(codex_bin, codex_home, make_fake_server, tmp_pat
     assert proc.returncode == 1
     version = parse_version(codex_version(codex_bin))
     info = CodexInfo(codex_bin, version, capabilities(version), False)
-    named = run_doctor(
+    named = doctoring.doctor(
         paths_mod.resolve(),
         codex_info=info,
         env=codex_env(codex_home, {"ACME_API_KEY": KEY}),
@@ -421,8 +422,11 @@ def test_profile_never_selected(codex_bin, codex_home, make_fake_server, tmp_pat
         offline=True,
     )
     assert [(f.check, f.status, f.scope) for f in named.findings if f.status == "fail"] == [
-        ("config.model-provider", "fail", "used")
+        ("config.model-provider", "fail", "used"),
+        ("codex.load", "fail", "used"),  # Codex loading the profile (`codex -p work mcp get`) refuses it too
     ]
+    [load] = [f for f in named.findings if f.check == "codex.load"]
+    assert load.message.endswith("(explained by config.model-provider)"), load.message
     assert named.exit_code == 1
 
 

@@ -26,8 +26,8 @@ from codexprov import paths as paths_mod
 from codexprov.codex.capabilities import capabilities
 from codexprov.codex.gateway import CATALOG_FILE
 from codexprov.codex.version import CodexInfo, parse_version
-from codexprov.doctor import run_doctor
 from codexprov.errors import KeyringUnavailableError
+from tests import doctoring
 from tests.codexrun import codex_doctor_network_only, codex_env, codex_version, run_codex, write_minimal_config
 from tests.fake_server import _error, _json
 
@@ -230,7 +230,7 @@ def test_never_wrong_where_codex_doctor_is_right(
     version = parse_version(codex_version(codex_bin))
     info = CodexInfo(codex_bin, version, capabilities(version), False)
     fails = case.expected_failure(info.capabilities)
-    report = run_doctor(
+    report = doctoring.doctor(
         paths_mod.resolve(), codex_info=info, env=codex_env(codex_home, env), cwd=work, open_store=no_keyring
     )
     theirs_broken = codex_doctor_says_broken(codex_bin, codex_home, env, work)
@@ -260,7 +260,7 @@ def test_never_wrong_where_codex_doctor_is_right(
         # This release ends the turn on the first 429 however soon the limit would clear: the live
         # run meets a limit lasting the whole run, so its verdict does not hang on timing.
         server.answer = LimitedFor(600)
-    live = run_doctor(
+    live = doctoring.doctor(
         paths_mod.resolve(),
         codex_info=info,
         env=codex_env(codex_home, env),
@@ -294,7 +294,7 @@ def test_streamed_request_is_the_installed_codexs(
     work = tmp_path / "work"
     work.mkdir()
     common = dict(codex_info=info, env=codex_env(codex_home, env), cwd=work, open_store=no_keyring)
-    report = run_doctor(paths_mod.resolve(), **common)
+    report = doctoring.doctor(paths_mod.resolve(), **common)
     [mine] = [r for r in server.requests_to("/responses", "POST") if r.body and r.body.get("input")]
     [stream] = [f for f in report.findings if f.check == "net.stream"]
     assert stream.status == "ok" and stream.message.endswith("shape from the installed Codex")
@@ -314,6 +314,6 @@ def test_streamed_request_is_the_installed_codexs(
         assert mine.body.get(field_name) == codex.body.get(field_name)
 
     server.clear()
-    spared = run_doctor(paths_mod.resolve(), no_spend=True, **common)
+    spared = doctoring.doctor(paths_mod.resolve(), no_spend=True, **common)
     assert [r for r in server.requests if r.body and r.body.get("input")] == []
     assert "net.stream" not in [f.check for f in spared.findings]

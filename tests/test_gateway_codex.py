@@ -19,6 +19,7 @@ from codexprov.codex.capabilities import capabilities
 from codexprov.codex.gateway import CATALOG_FILE
 from codexprov.codex.version import parse_version
 from codexprov.recipes import load_catalog
+from tests import doctoring
 from tests.codexrun import codex_env, codex_version, run_codex, write_minimal_config
 
 pytestmark = pytest.mark.codex
@@ -33,13 +34,12 @@ REFUSES = frozenset({"namespace", "web_search", "responses_lite"})
 def _live_doctor(codex_bin: Path, codex_home: Path, env: dict[str, str]):
     """`doctor --live` (with its Codex run) on the setup, as the CLI runs it."""
     from codexprov.codex.version import detect
-    from codexprov.doctor import run_doctor
     from tests.codexrun import codex_env
 
     paths = paths_mod.resolve()
     work = codex_home.parent / "work"
     work.mkdir(exist_ok=True)
-    return run_doctor(
+    return doctoring.doctor(
         paths,
         codex_info=detect(paths, explicit=str(codex_bin)),
         env=codex_env(codex_home, env),

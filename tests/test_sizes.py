@@ -15,8 +15,6 @@ COMMAND_BODY_LINES = 40
 # off does not fail the test, so its owner's branch lands without touching this file; drop its line.)
 KNOWN_LONG = {
     "codexprov/redact.py": "issue 18: the TOML scan or the argument check to a room of its own",
-    "codexprov/doctor/__init__.py run_doctor": "issue 19: its 16 keyword arguments become a request",
-    "codexprov/doctor/stream.py _capture": "issue 19",
 }
 
 

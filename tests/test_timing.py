@@ -1,5 +1,6 @@
-"""Speed regressions (issue 25): each row of bench/bench_cli.py and bench/bench_token.py, measured as
-the bench measures it (alternating with the `python -c pass` floor, medians), must stay within
+"""Speed regressions (issue 25): each row of bench/bench_cli.py, bench/bench_token.py and
+bench/bench_doctor.py, measured as the bench measures it (alternating with the `python -c pass`
+floor, medians), must stay within
 20 % of the ratio last recorded in bench/figures.json (`--record`). Deselected by default (the
 `timing` marker): run with `-m timing` on a quiet machine; re-record after a deliberate change."""
 
@@ -41,6 +42,31 @@ def test_cli_row_within_20_percent_of_the_recorded_figure(row: str, tmp_path: Pa
     )
     if _quiet():
         assert ratio <= recorded["ratio"] * SLACK, f"{row}: {ratio:.2f}x the floor, recorded {recorded['ratio']:.2f}x"
+
+
+def test_doctor_within_20_percent_of_the_recorded_figure() -> None:
+    """bench/bench_doctor.py's row: `doctor --all --json` over 10 providers answering after 300 ms, its
+    CPU time against the floor's, and (on a quiet machine) its wall time beyond the servers' delay."""
+    import bench_doctor
+
+    recorded = FIGURES["bench_doctor"]
+    fake_server = bench_doctor.load_fake_server()
+    servers = [fake_server(delay=bench_doctor.SERVER_DELAY_S).start() for _ in range(10)]
+    try:
+        _, figures = bench_doctor.time_doctor({"B": REPO}, servers, RUNS)
+    finally:
+        for server in servers:
+            server.stop()
+    cpu_ratio = figures["cpu_ms"] / figures["cpu_floor_ms"]
+    recorded_ratio = recorded["cpu_ms"] / recorded["cpu_floor_ms"]
+    assert cpu_ratio <= recorded_ratio * SLACK, (
+        f"doctor: {cpu_ratio:.1f}x the floor in CPU time, recorded {recorded_ratio:.1f}x"
+    )
+    if _quiet():
+        beyond = figures["beyond_network_ms"]
+        assert beyond <= recorded["beyond_network_ms"] * SLACK, (
+            f"doctor: {beyond:.0f} ms beyond the network, recorded {recorded['beyond_network_ms']:.0f} ms"
+        )
 
 
 def _quiet() -> bool:

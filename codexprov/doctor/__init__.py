@@ -9,79 +9,94 @@ Report. Where to add a check: one decorated function in `setup.py` or `tables.py
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.doctor.findings import STATUSES, Finding, FixKind, ProviderTarget, Report
 from codexprov.errors import NotFoundError
 from codexprov.keys.plaintext import is_key_header
-from codexprov.paths import Paths
 
-__all__ = ["STATUSES", "Finding", "FixKind", "ProviderTarget", "Report", "build_targets", "run_doctor"]
+if TYPE_CHECKING:
+    from codexprov.context import Context
+
+__all__ = [
+    "STATUSES",
+    "DoctorRequest",
+    "Finding",
+    "FixKind",
+    "ProviderTarget",
+    "Report",
+    "build_targets",
+    "run_doctor",
+]
 
 # ---------------------------------------------------------------------------- the orchestrator
 
 
+@dataclass(frozen=True)
+class DoctorRequest:
+    """What `codexprov doctor` is asked (the command line's options, as data).
+
+    `provider` and `profile` are what was named (they count toward the verdict); `all_` lets every
+    provider and profile count. `offline`: static checks only. `no_spend`: no streamed request.
+    `live` sends one real streamed request per provider and, with `codex_run`, runs the installed
+    Codex for one turn (within `codex_timeout` seconds). `timeout`: seconds each provider gets for
+    its probes. `cwd`: the folder a project config is looked for from (None: none);
+    `system_config` replaces /etc/codex/config.toml (also $CODEXPROV_SYSTEM_CONFIG)."""
+
+    provider: str | None = None
+    profile: str | None = None
+    all_: bool = False
+    offline: bool = False
+    no_spend: bool = False
+    live: bool = False
+    codex_run: bool = False
+    timeout: float = 5.0
+    codex_timeout: float = 60.0
+    cwd: Path | None = None
+    system_config: Path | None = None
+
+
 def run_doctor(
-    paths: Paths,
+    ctx: Context,
+    request: DoctorRequest,
     *,
-    provider: str | None = None,
-    offline: bool = False,
-    live: bool = False,
-    codex_info: Any = None,
-    env: Mapping[str, str] | None = None,
-    store: Any = None,
-    transport: Any = None,
-    timeout: float = 5.0,
-    cwd: Path | None = None,
-    system_config: Path | None = None,
-    open_store: Callable[[], Any] | None = None,
-    profile: str | None = None,
-    all_: bool = False,
-    codex_run: bool = False,
-    codex_timeout: float = 60.0,
     progress: Callable[[str], None] | None = None,
-    no_spend: bool = False,
+    transport: Any = None,
 ) -> Report:
     """Static checks over every config file Codex reads, then (unless offline) the network checks.
 
-    `env` is the environment Codex would start with (default: this process's); `cwd` the folder a
-    project config is looked for from (default: none); `system_config` replaces
-    /etc/codex/config.toml (also $CODEXPROV_SYSTEM_CONFIG). `store` is the keyring (opened with
-    `open_store` only when a provider reads its key from it).
+    From the context: the paths, the environment Codex would start with (`ctx.env`), the installed
+    Codex (`ctx.codex`) and the keyring (`ctx.store()`, opened only when a provider reads its key
+    from it). `transport` replaces httpx's (tests); `progress` is told what is being done, for a
+    terminal to show.
 
-    The verdict is about what plain `codex` uses from `cwd` (config.toml, the project config, the
-    active provider) plus what was named (`provider`, `profile`); findings about other providers
-    and profile files are kept with scope "other" and count only with `all_`. `codex_run` (with
-    `live`) also runs the installed Codex on a throwaway copy of the setup (doctor/codexrun.py).
-    `progress` is told what is being done, for a terminal to show. Unless `offline` or `no_spend`,
-    the provider plain `codex` uses gets one streamed Codex-shaped request capped at a few output
-    tokens (doctor/stream.py); the others get only the token-free probes.
+    The verdict is about what plain `codex` uses from `request.cwd` (config.toml, the project
+    config, the active provider) plus what was named (`provider`, `profile`); findings about other
+    providers and profile files are kept with scope "other" and count only with `all_`. Unless
+    `offline` or `no_spend`, the provider plain `codex` uses gets one streamed Codex-shaped request
+    capped at a few output tokens (doctor/stream.py), alongside the others' token-free probes.
     """
     from codexprov.codex.reach import startup_env
-    from codexprov.doctor import static
+    from codexprov.doctor import codexload, static
     from codexprov.doctor.layers import load_layers
 
-    env = startup_env(dict(os.environ) if env is None else env, paths.codex_home)  # with $CODEX_HOME/.env
-    if codex_info is None:
-        from codexprov.codex.version import detect
-
-        codex_info = detect(paths, env=env)
+    paths, cwd, profile, provider = ctx.paths, request.cwd, request.profile, request.provider
+    env = startup_env(ctx.env, paths.codex_home)  # with $CODEX_HOME/.env
+    codex_info = ctx.codex
+    system_config = request.system_config
     if system_config is None and env.get("CODEXPROV_SYSTEM_CONFIG"):
         system_config = Path(env["CODEXPROV_SYSTEM_CONFIG"])
     layers, load_findings = load_layers(paths, env=env, cwd=cwd, system_config=system_config)
-    from codexprov.doctor import codexload
 
     # Codex's own verdict on loading this configuration runs while the other checks do.
-    loading = codexload.start(paths, codex_info, env=env, cwd=cwd, layers=layers)
+    loading = codexload.start(paths, codex_info, env=env, cwd=cwd, layers=layers, profile=profile)
     user_broken = any(f.file == str(paths.config_file) and f.status == "fail" for f in load_findings)
     try:
-        result = static.run_static(
-            paths, layers, codex_info, env=env, store=store, open_store=open_store, provider=provider
-        )
+        result = static.run_static(paths, layers, codex_info, env=env, open_store=ctx.store, provider=provider)
         if (
             provider is not None
             and provider not in result.tables
@@ -101,41 +116,15 @@ def run_doctor(
         findings = [*result.findings[:1], *load_findings, *result.findings[1:]]
         from codexprov.doctor.bridge import check_bridge
 
-        findings += check_bridge(result, env, offline=offline, timeout=timeout, transport=transport)
-        if not offline:
-            targets = build_targets(result, env, codex_info.version_text)
-            from codexprov.doctor.environment import route_findings, unprobed
-
-            routed, behind_dead_proxy = route_findings(targets, env)  # the proxy Codex goes through, named
-            findings += routed + [f for t in targets if t.id in behind_dead_proxy for f in unprobed(t)]
-            targets = [t for t in targets if t.id not in behind_dead_proxy]
-            if not no_spend:
-                targets = _with_stream(targets, result, paths, codex_info, env.get("TERM"))
-            if live and targets:
-                if progress is not None:
-                    progress("asking Codex what it sends")
-                targets = with_requests(
-                    paths,
-                    codex_info,
-                    layers,
-                    result,
-                    targets,
-                    env=env,
-                    cwd=cwd,
-                    profile=profile,
-                    in_use=_in_use(result, layers, provider, profile),
-                )
-            if progress is not None and targets:
-                progress(f"probing {len(targets)} provider{'s' if len(targets) != 1 else ''}")
-            findings += _network(
-                targets, timeout=timeout, live=live, transport=transport, codex_version=codex_info.version_text
-            )
+        findings += check_bridge(result, env, offline=request.offline, timeout=request.timeout, transport=transport)
+        if not request.offline:
+            findings += _network_checks(ctx, request, env, layers, result, progress, transport)
     except BaseException:
         codexload.cancel(loading)
         raise
     findings += codexload.finish(loading, paths, findings)
     in_use = _in_use(result, layers, provider, profile)
-    if live and codex_run:
+    if request.live and request.codex_run:
         from codexprov.doctor.codexrun import run_codex_turn
 
         if progress is not None:
@@ -148,13 +137,58 @@ def run_doctor(
                 env=env,
                 cwd=cwd,
                 profile=profile,
-                timeout=codex_timeout,
+                timeout=request.codex_timeout,
                 findings=findings,
                 active=runs,
             )
         )
     scoped = tuple(_scoped(f, set(in_use), layers, profile) for f in findings)
-    return Report(scoped, codex_info.to_json(), result.order, result.active, tuple(in_use), all_)
+    return Report(scoped, codex_info.to_json(), result.order, result.active, tuple(in_use), request.all_)
+
+
+def _network_checks(
+    ctx: Context,
+    request: DoctorRequest,
+    env: Mapping[str, str],
+    layers: list[Any],
+    result: Any,
+    progress: Callable[[str], None] | None,
+    transport: Any,
+) -> list[Finding]:
+    """The proxies Codex goes through, then every provider's probes at once (the active one's
+    streamed request among them)."""
+    from codexprov.doctor.environment import route_findings, unprobed
+
+    paths, codex_info = ctx.paths, ctx.codex
+    targets = build_targets(result, env, codex_info.version_text)
+    routed, behind_dead_proxy = route_findings(targets, env)  # the proxy Codex goes through, named
+    findings = routed + [f for t in targets if t.id in behind_dead_proxy for f in unprobed(t)]
+    targets = [t for t in targets if t.id not in behind_dead_proxy]
+    if not request.no_spend:
+        targets = _with_stream(targets, result, paths, codex_info, env.get("TERM"))
+    if request.live and targets:
+        if progress is not None:
+            progress("asking Codex what it sends")
+        targets = with_requests(
+            paths,
+            codex_info,
+            layers,
+            result,
+            targets,
+            env=env,
+            cwd=request.cwd,
+            profile=request.profile,
+            in_use=_in_use(result, layers, request.provider, request.profile),
+        )
+    if progress is not None and targets:
+        progress(f"probing {len(targets)} provider{'s' if len(targets) != 1 else ''}")
+    return findings + _network(
+        targets,
+        timeout=request.timeout,
+        live=request.live,
+        transport=transport,
+        codex_version=codex_info.version_text,
+    )
 
 
 def _in_use(result: Any, layers: list[Any], provider: str | None, profile: str | None) -> list[str]:

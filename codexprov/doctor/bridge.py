@@ -1,5 +1,6 @@
 """The bridge check: for providers that go through codexprov's bridge, is LiteLLM installed, does the
-bridge answer, and does the upstream answer *through* it — so that a failure names the right part
+bridge answer, and does the upstream answer *through* it (asked with the headers Codex sends the
+bridge for that provider: codex/reach.py) — so that a failure names the right part
 ("bridge down" vs "upstream down" vs "upstream rejects the key").
 
 The upstream probe is a Chat Completions call through the bridge for a model that does not exist
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from codexprov.codex import reach
 from codexprov.doctor.findings import Finding
 from codexprov.errors import CodexprovError, KeyringUnavailableError
 from codexprov.redact import mask
@@ -32,8 +34,7 @@ _CONNECTION_WORDS = (
 def check_bridge(
     result: Any, env: Mapping[str, str], *, offline: bool, timeout: float, transport: Any = None
 ) -> list[Finding]:
-    from codexprov.bridge import install, process
-    from codexprov.bridge.layout import ROUTE_HEADER, read_state, resolve
+    from codexprov.bridge.layout import read_state, resolve
 
     layout = resolve(env)
     state = read_state(layout)
@@ -42,6 +43,8 @@ def check_bridge(
     bridged = [pid for pid in result.order if state.get(pid) is not None and pid in result.tables]
     if not bridged:
         return []
+    from codexprov.bridge import install, process
+
     findings: list[Finding] = []
     version = install.installed_version(layout)
     if version is None:
@@ -99,9 +102,14 @@ def check_bridge(
             upstream = state.get(pid)
             assert upstream is not None
             where = upstream.api_base or f"LiteLLM's {upstream.litellm_prefix} endpoint"
-            headers = {ROUTE_HEADER: pid}
-            if master:
-                headers["Authorization"] = f"Bearer {master}"
+            # What Codex sends the bridge for this provider (its route header among its http_headers,
+            # the master key its auth command gives), as codex/reach.py says.
+            resolved = result.keys.get(pid)
+            if resolved is not None:
+                key: reach.SentKey | None = reach.SentKey(resolved.source, pid, resolved.value)
+            else:
+                key = reach.SentKey("command", pid, master) if master else None
+            headers: Any = reach.request_headers(result.tables[pid], env, key)  # httpx takes str or bytes values
             body = {"model": PROBE_MODEL, "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1}
             try:
                 response = client.post(f"{state.base_url}/chat/completions", json=body, headers=headers)

@@ -5,7 +5,11 @@ The command is `codex features list`: it reads the whole configuration (the syst
 layers, a trusted project's layer for the folder it runs in, `$CODEX_HOME` exactly as given) and
 exits, with no network and no child process (strace on 0.133.0 and 0.169.0; `codex mcp list` asks
 HTTP MCP servers for their auth state and `codex debug prompt-input` starts stdio ones). It takes
-no `-p`, so a named profile's file is judged by the static checks alone. Its error names the value
+no `-p` ("--profile only applies to runtime commands, `codex mcp`, …"), so for a named file profile
+(`doctor -p NAME`, releases with NAME.config.toml) it is `codex -p NAME mcp get` with a name no MCP
+server has: that loads the configuration with the profile's file on top, then says it knows no
+such server (read from the config alone, nothing asked; seen on 0.160.0 to 0.171.0, whose load
+errors then name the profile file with `file:line:col`). Its error names the value
 and the key path (`invalid type: string "600000", expected u64` / ``in `model_providers.acme.…` ``),
 some releases also `file:line:col`: the types a release accepts come from the release itself, and a
 new release's new rules reach the verdict without a line here changing.
@@ -24,32 +28,37 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codexprov.doctor.findings import Finding, FixKind
 from codexprov.doctor.layers import SYSTEM_CONFIG, Layer
 from codexprov.errors import FileAccessError
 from codexprov.redact import redact_text
 
+if TYPE_CHECKING:
+    import tempfile
+
 CHECK = "codex.load"
 COMMAND = ("features", "list")
+# With a file profile named: `codex -p NAME mcp get NOBODY` (`features list` takes no -p).
+NOBODY = "codexprov-doctor-load-check"
+PROFILE_COMMAND = ("mcp", "get", NOBODY)
+_NO_SUCH_SERVER = f"Error: No MCP server named '{NOBODY}' found."
 CACHE_FILE = "codex-load.json"
 CACHE_ENTRIES = 32
 TIMEOUT = 15.0
 # The environment that decides what Codex loads (CODEX_HOME, CODEX_SQLITE_HOME, …, and where `~` is).
 _ENV_NAMES = ("HOME", "USERPROFILE", "XDG_CONFIG_HOME")
-_LOCATED = re.compile(
-    r"^\s*(?:\d+:\s*)?(?P<file>(?:[A-Za-z]:)?[\\/][^\n]*?):(?P<line>\d+):(?P<col>\d+): (?P<reason>.*)$"
-)
-_KEY_PATH = re.compile(r"^\s*in `(?P<path>[^`]*)`\s*$")
-_TYPE = re.compile(r'invalid type: string "(?P<value>[^"]*)", expected (?P<expected>.+)$')
-_NUMBER_TYPES = re.compile(r"^(?:[ui](?:8|16|32|64|128|size)|f(?:32|64)|an? (?:integer|number|float)|a floating.*)$")
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_FLOAT = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?$")
+# Patterns as text: `re` compiles each on its first use (only a load error needs them).
+_LOCATED = r"^\s*(?:\d+:\s*)?(?P<file>(?:[A-Za-z]:)?[\\/][^\n]*?):(?P<line>\d+):(?P<col>\d+): (?P<reason>.*)$"
+_KEY_PATH = r"^\s*in `(?P<path>[^`]*)`\s*$"
+_TYPE = r'invalid type: string "(?P<value>[^"]*)", expected (?P<expected>.+)$'
+_NUMBER_TYPES = r"^(?:[ui](?:8|16|32|64|128|size)|f(?:32|64)|an? (?:integer|number|float)|a floating.*)$"
+_INTEGER = r"^[+-]?\d+$"
+_FLOAT = r"^[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?$"
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,8 @@ class LoadError:
 
 @dataclass
 class LoadRun:
-    """One `codex features list`, running or already answered (from the cache)."""
+    """One load check (`codex features list`, or `codex -p NAME mcp get NOBODY`), running or
+    already answered (from the cache)."""
 
     binary: Path
     version: str | None
@@ -77,6 +87,11 @@ class LoadRun:
     skipped: str | None = None
     cached: bool = False
     layers: Sequence[Layer] = field(default_factory=tuple)
+    command: tuple[str, ...] = COMMAND
+
+    @property
+    def shown(self) -> str:
+        return "codex " + " ".join(self.command)
 
     def wait(self, timeout: float = TIMEOUT) -> tuple[int, str] | None:
         if self.answer is not None or self.proc is None:
@@ -86,27 +101,43 @@ class LoadRun:
         except subprocess.TimeoutExpired:
             _kill(self.proc)
             self.proc.communicate()
-            self.skipped = f"`codex {' '.join(COMMAND)}` did not finish within {timeout:g} s"
+            self.skipped = f"`{self.shown}` did not finish within {timeout:g} s"
             return None
         finally:
             if self.cwd_tmp is not None:
                 self.cwd_tmp.cleanup()
 
         self.answer = (self.proc.returncode, redact_text(_without_warnings(err or "")))
+        if self.command[-len(PROFILE_COMMAND) :] == PROFILE_COMMAND and _lines(self.answer[1]) == [_NO_SUCH_SERVER]:
+            self.answer = (0, "")  # loaded; then, as asked, no such MCP server
         if self.signature is not None and not _unsupported(*self.answer):
             _store(self.cache_dir, self.signature, self.answer)
         return self.answer
 
 
+def command_for(info: Any, profile: str | None) -> tuple[str, ...]:
+    """The load check's arguments: with a file profile named, the configuration `codex -p NAME` loads."""
+    if profile is not None and info.capabilities.profile_form == "file":
+        return ("-p", profile, *PROFILE_COMMAND)
+    return COMMAND
+
+
 def start(
-    paths: Any, info: Any, *, env: Mapping[str, str], cwd: Path | None, layers: Sequence[Layer]
+    paths: Any,
+    info: Any,
+    *,
+    env: Mapping[str, str],
+    cwd: Path | None,
+    layers: Sequence[Layer],
+    profile: str | None = None,
 ) -> LoadRun | None:
-    """Launch the load check (None: no usable Codex to ask)."""
+    """Launch the load check (None: no usable Codex to ask); `profile`: the one `doctor -p` names."""
     if info.assumed or info.path is None or not Path(info.path).is_file():
         return None  # no Codex to ask: the static checks are all there is
     binary = Path(info.path)
-    signature = _signature(binary, paths, env, cwd, layers)
-    run = LoadRun(binary, info.version_text, signature, paths.cache_dir, layers=tuple(layers))
+    command = command_for(info, profile)
+    signature = _signature(binary, paths, env, cwd, layers, command)
+    run = LoadRun(binary, info.version_text, signature, paths.cache_dir, layers=tuple(layers), command=command)
     if signature is not None:
         found = _lookup(paths.cache_dir, signature)
         if found is not None:
@@ -114,13 +145,15 @@ def start(
             return run
     child_env = {**env, "RUST_BACKTRACE": "0", "NO_COLOR": "1"}
     if cwd is None or not cwd.is_dir():
+        import tempfile
+
         run.cwd_tmp = tempfile.TemporaryDirectory(prefix="codexprov-load-")
         where = run.cwd_tmp.name
     else:
         where = str(cwd)
     try:
         run.proc = subprocess.Popen(
-            [str(binary), *COMMAND],
+            [str(binary), *command],
             cwd=where,
             env=child_env,
             stdin=subprocess.DEVNULL,
@@ -148,9 +181,9 @@ def finish(run: LoadRun | None, paths: Any, findings: Sequence[Finding]) -> list
         return [Finding(CHECK, "skip", f"{CHECK} skipped: {run.skipped or 'no answer'}")]
     status, text = answer
     if status == 0:
-        return [Finding(CHECK, "ok", f"{who} loads this configuration (`codex {' '.join(COMMAND)}`)")]
+        return [Finding(CHECK, "ok", f"{who} loads this configuration (`{run.shown}`)")]
     if _unsupported(status, text):
-        return [Finding(CHECK, "skip", f"{CHECK} skipped: {who} has no `codex {' '.join(COMMAND)}`")]
+        return [Finding(CHECK, "skip", f"{CHECK} skipped: {who} has no `{run.shown}`")]
     error = parse_error(text)
     return [load_finding(error, who, paths, run.layers, findings)]
 
@@ -162,10 +195,10 @@ def parse_error(text: str) -> LoadError:
     key_path: tuple[str, ...] = ()
     located_reason = None
     for ln in lines:
-        m = _LOCATED.match(ln)
+        m = re.match(_LOCATED, ln)
         if m and file is None:
             file, line, located_reason = m.group("file"), int(m.group("line")), m.group("reason").strip()
-        k = _KEY_PATH.match(ln)
+        k = re.match(_KEY_PATH, ln)
         if k:
             key_path = tuple(k.group("path").split(".")) if k.group("path") else ()
     causes: list[str] = []
@@ -173,13 +206,13 @@ def parse_error(text: str) -> LoadError:
         after = lines[[ln.strip() for ln in lines].index("Caused by:") + 1 :]
         for ln in after:
             stripped = re.sub(r"^\d+:\s*", "", ln.strip())
-            if not stripped or _KEY_PATH.match(ln) or stripped.startswith("|") or re.match(r"^\d+ \|", stripped):
+            if not stripped or re.match(_KEY_PATH, ln) or stripped.startswith("|") or re.match(r"^\d+ \|", stripped):
                 continue
             if re.match(r"^\s*\d+:", ln) or not causes:
                 causes.append(stripped)
     first = next((ln for ln in lines if ln.startswith("Error")), lines[0] if lines else "")
     reason = causes[-1] if causes else re.sub(r"^Error(?: loading config\.toml)?:\s*", "", first)
-    m = _LOCATED.match(reason)
+    m = re.match(_LOCATED, reason)
     if m:
         reason = m.group("reason").strip()
     if located_reason and not causes:
@@ -233,11 +266,13 @@ def load_finding(
 def _type_finding(
     error: LoadError, message: str, file: str | None, line: int | None, paths: Any, layers: Sequence[Layer]
 ) -> Finding | None:
-    m = _TYPE.search(error.reason)
-    if m is None or not error.key_path or not _NUMBER_TYPES.match(m.group("expected").strip()):
+    m = re.search(_TYPE, error.reason)
+    if m is None or not error.key_path or not re.match(_NUMBER_TYPES, m.group("expected").strip()):
         return None
     value = m.group("value")
-    if not (_INTEGER.match(value) or (_FLOAT.match(value) and m.group("expected").startswith(("f", "a float")))):
+    if not (
+        re.match(_INTEGER, value) or (re.match(_FLOAT, value) and m.group("expected").startswith(("f", "a float")))
+    ):
         return None
     name = error.key_path[-1]
     in_user = file is not None and Path(file) == Path(paths.config_file)
@@ -317,7 +352,12 @@ def _where(error: LoadError, layers: Sequence[Layer]) -> tuple[str, int | None] 
 
 
 def _signature(
-    binary: Path, paths: Any, env: Mapping[str, str], cwd: Path | None, layers: Sequence[Layer]
+    binary: Path,
+    paths: Any,
+    env: Mapping[str, str],
+    cwd: Path | None,
+    layers: Sequence[Layer],
+    command: tuple[str, ...] = COMMAND,
 ) -> str | None:
     """Everything the verdict depends on; None (no caching) when the binary cannot be identified."""
     try:
@@ -325,6 +365,8 @@ def _signature(
     except OSError:
         return None
     parts: list[Any] = [str(binary.resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns, str(cwd)]
+    if command != COMMAND:
+        parts.append(list(command))  # only with a profile: the plain check keeps its cache keys
     parts.append(sorted((k, v) for k, v in env.items() if k.upper().startswith("CODEX") or k in _ENV_NAMES))
     parts.append([(layer.kind, str(layer.path), layer.text) for layer in layers])
     for extra in (SYSTEM_CONFIG, Path(paths.codex_home) / ".env"):
@@ -375,6 +417,10 @@ def _store(cache_dir: Path, signature: str, answer: tuple[int, str]) -> None:
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _lines(text: str) -> list[str]:
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
 
 
 def _without_warnings(text: str) -> str:

@@ -58,6 +58,8 @@ EXPLAINED_BY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
             ("key.format", "key.env-missing", "key.keyring-missing", "net.models", "net.responses-route"),
         ),
         (r"\b405\b|Method Not Allowed", ("net.redirect", "net.responses-route")),
+        # `model_provider = "nope"` (a profile's, loaded by `codex -p NAME`): "Model provider `nope` not found".
+        (r"Model provider `[^`]*` not found", ("config.model-provider",)),
         (r"does not exist|model_not_found|model .* not found", ("net.stream", "net.models")),
         (
             r"\b404\b|Not Found",

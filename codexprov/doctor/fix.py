@@ -32,7 +32,7 @@ from codexprov.config.transaction import apply_edit, apply_text_edit
 from codexprov.doctor.findings import FixKind, Report
 from codexprov.errors import CodexprovError
 from codexprov.paths import Paths
-from codexprov.profiles import _profile_files
+from codexprov.profile_state import profile_files
 from codexprov.providers import update_provider_fields
 
 
@@ -322,7 +322,7 @@ def _rename(paths: Paths, action: FixAction, dry_run: bool) -> tuple[Any, ...]:
         return data
 
     results = [apply_edit(paths, action.file, transform, dry_run=dry_run, description=description, expect=expect)]
-    for profile in _profile_files(paths):
+    for profile in profile_files(paths):
         try:
             pdata = load(profile).data
         except CodexprovError:

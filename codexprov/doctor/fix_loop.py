@@ -1,5 +1,5 @@
-"""`doctor --fix` as a use case: one fix per round, re-checking in between (a fixed duplicate can
-reveal the next problem), each fix previewed, approved, then applied as a transaction.
+"""`doctor --fix` as a use case (`doctor_fix`): one fix per round, re-checking in between (a fixed
+duplicate can reveal the next problem), each fix previewed, approved, then applied as a transaction.
 
 The questions (which definition of a duplicate stays, apply this fix?) are the caller's: it passes
 a FixDecider, so this module never prints or prompts. With dry_run nothing is approved or applied;
@@ -8,14 +8,19 @@ each fix's preview is handed to the decider and recorded as what would be done.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from codexprov.doctor import DoctorRequest, run_doctor
 from codexprov.doctor import fix as fixes
-from codexprov.doctor.findings import Report
+from codexprov.doctor.findings import FixKind, Report
 from codexprov.errors import CancelledError, CodexprovError
 from codexprov.paths import Paths
+
+if TYPE_CHECKING:
+    from codexprov.context import Context
 
 MAX_ROUNDS = 25
 
@@ -65,6 +70,23 @@ def _ident(action: fixes.FixAction) -> tuple[Any, ...]:
             tuple(d.line for d in action.duplicate.definitions),
         )
     return (action.kind, str(action.file), action.provider, action.fields)
+
+
+def doctor_fix(ctx: Context, request: DoctorRequest, decider: FixDecider, *, dry_run: bool = False) -> FixOutcome:
+    """`doctor --fix`: what an offline doctor run over the same setup (`request`'s provider, profile
+    and folder) finds, fixed round by round. With `request.live`, what only a server shows (the
+    parts of Codex's request it refuses) is probed once first, and those findings are fixed too."""
+    base = DoctorRequest(provider=request.provider, profile=request.profile, cwd=request.cwd)
+    refusals: tuple[Any, ...] = ()
+    if request.live:
+        probed = run_doctor(ctx, dataclasses.replace(base, live=True))
+        refusals = tuple(f for f in probed.findings if f.fix_kind is FixKind.GATEWAY_SETTINGS)
+
+    def check() -> Report:
+        report = run_doctor(ctx, dataclasses.replace(base, offline=True))
+        return dataclasses.replace(report, findings=report.findings + refusals) if refusals else report
+
+    return run_fixes(ctx.paths, check, decider, dry_run=dry_run)
 
 
 def run_fixes(paths: Paths, check: Callable[[], Report], decider: FixDecider, *, dry_run: bool = False) -> FixOutcome:

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codexprov.codex import login as codex_login
 from codexprov.codex import reach
 from codexprov.codex.capabilities import NEWEST_PROVIDER_FIELDS
 from codexprov.codex.reach import resolve_command, run_auth_command
@@ -19,7 +20,6 @@ from codexprov.doctor.bridge import bridged_key_check
 from codexprov.doctor.context import CheckContext, ProviderTable, ResolvedKey
 from codexprov.doctor.findings import FixKind
 from codexprov.errors import KeyringUnavailableError
-from codexprov.keys import codex_files
 from codexprov.keys.plaintext import KEY_HEADER_NAMES, find_keys
 from codexprov.redact import mask, redact_text
 
@@ -44,23 +44,26 @@ def has_key_source(table: dict[str, Any]) -> bool:
 def _login_key_check(ctx: CheckContext, provider: ProviderTable) -> None:
     """A custom provider with requires_openai_auth sends auth.json's OPENAI_API_KEY: a key in plain
     text in Codex's login file (the cc-switch way), which `key migrate` moves into the keyring."""
-    if not codex_files.sends_login_key(provider.id, provider.table):
+    if not codex_login.sends_login_key(provider.id, provider.table):
         return
-    login = codex_files.read_api_key(ctx.paths.codex_home)
+    # (codex/login.py, the one reader of auth.json: not keys.codex_files, which also writes it and so
+    # loads the transaction engine on every doctor run)
+    found = codex_login.read_login(ctx.paths.codex_home)
+    login = found.api_key if found is not None else None
     if login is None:
         return
     file, line, kind = provider.where("requires_openai_auth")
     ctx.add(
         "key.plaintext",
         "warn",
-        f"the key Codex sends is in plain text in {codex_files.FIELD} ({mask(login)}): "
+        f"the key Codex sends is in plain text in {codex_login.FIELD} ({mask(login)}): "
         "requires_openai_auth sends Codex's login key to this provider",
         provider=provider.id,
         file=file,
         line=line,
         fix=f"codexprov key migrate {provider.id}",
         fix_kind=provider.fix_kind(kind, FixKind.MIGRATE_KEY),
-        key=codex_files.FIELD,
+        key=codex_login.FIELD,
     )
 
 

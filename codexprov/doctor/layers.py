@@ -15,7 +15,7 @@ from codexprov.config.document import parse, read_text
 from codexprov.doctor.findings import Finding, FixKind
 from codexprov.errors import ConfigError, FileAccessError
 from codexprov.paths import Paths
-from codexprov.profiles import _profile_files
+from codexprov.profile_state import profile_files
 
 SYSTEM_CONFIG = Path("/etc/codex/config.toml")
 LAYER_KINDS = ("system", "user", "profile", "project")
@@ -47,7 +47,7 @@ def load_layers(
     layers: list[Layer] = []
     user = paths.config_file
     candidates: list[tuple[str, Path]] = [("system", system_config or SYSTEM_CONFIG), ("user", user)]
-    candidates += [("profile", p) for p in _profile_files(paths)]
+    candidates += [("profile", p) for p in profile_files(paths)]
     candidates += [("project", p) for p in project_configs(cwd, user)]
     for kind, path in candidates:
         layer, finding = read_layer(kind, path)

@@ -4,12 +4,11 @@ tool, shaped as the installed Codex shapes it, and what the SSE stream says abou
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from codexprov.doctor.findings import Finding, ProviderTarget
-from codexprov.doctor.transport import Answer, Transport, one_line
+from codexprov.doctor.transport import Answer, SseParser, Transport, one_line, terminal_text
 
 # A real model may take several seconds to its first token; the probes' timeout is too short for it.
 LIVE_MIN_TIMEOUT = 30.0
@@ -171,8 +170,7 @@ class SseState:
     def __init__(self, *, wants_call: bool = True) -> None:
         self.wants_call = wants_call
         self.first_event: float | None = None
-        self.data: list[str] = []
-        self.event: str | None = None
+        self.parser = SseParser()
         self.completed = False
         self.terminal: str | None = None  # "failed" | "incomplete" | "error": how the stream ended otherwise
         self.error_text = ""
@@ -182,32 +180,10 @@ class SseState:
         self.timed_out = False
 
     def feed(self, line: str, at: float) -> None:
-        if line.startswith(":"):
+        event = self.parser.feed(line)
+        if event is None:
             return
-        if line == "":
-            self._dispatch(at)
-            return
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if name == "event":
-            self.event = value
-        elif name == "data":
-            self.data.append(value)
-
-    def _dispatch(self, at: float) -> None:
-        if not self.data and self.event is None:
-            return
-        raw = "\n".join(self.data)
-        event_name, self.data, self.event = self.event, [], None
-        if raw.strip() == "[DONE]":
-            return
-        try:
-            payload = json.loads(raw) if raw else {}
-        except ValueError:
-            payload = {}
-        if not isinstance(payload, dict):
-            payload = {}
-        kind = str(payload.get("type") or event_name or "")
+        kind, payload = event
         if self.first_event is None:
             self.first_event = at
         self.events += 1
@@ -223,11 +199,7 @@ class SseState:
         elif kind in ("response.failed", "response.incomplete", "error"):
             self.terminal = kind.rsplit(".", 1)[-1]
             self.done = True
-            response = got if isinstance(got := payload.get("response"), dict) else payload
-            err = response.get("error") or response.get("incomplete_details") or response.get("message") or ""
-            if isinstance(err, dict):
-                err = err.get("message") or err.get("reason") or json.dumps(err)
-            self.error_text = one_line(str(err))
+            self.error_text = one_line(terminal_text(payload))
 
     def _item(self, item: Any) -> None:
         if isinstance(item, dict) and item.get("type") == "function_call":

@@ -22,9 +22,8 @@ import time
 from typing import Any
 
 from codexprov.doctor.findings import Finding, ProviderTarget
-from codexprov.doctor.live import LIVE_MIN_TIMEOUT, LIVE_TOOL, live_turn
-from codexprov.doctor.transport import RETRY_WAITS, Transport
 from codexprov.doctor.transport import Answer as _Answer
+from codexprov.doctor.transport import Transport
 from codexprov.doctor.transport import base_root as _root
 from codexprov.doctor.transport import import_httpx as _import_httpx
 from codexprov.doctor.transport import is_http_url as _is_http_url
@@ -37,7 +36,7 @@ from codexprov.model_lists import serves
 from codexprov.redact import redact_text
 from codexprov.served_models import model_ids
 
-__all__ = ["LIVE_MIN_TIMEOUT", "LIVE_TOOL", "RETRY_WAITS", "check_network", "model_ids", "serves"]
+__all__ = ["check_network", "model_ids", "serves"]
 
 
 def _why_unreachable(answer: _Answer, timeout: float) -> str:
@@ -59,19 +58,32 @@ def check_network(
     """Probe every target concurrently; findings in target order, checks in a fixed order each.
     `codex_version` goes into the --live request's User-Agent, as Codex puts its own."""
     import asyncio
+    import dataclasses
+
+    from codexprov.doctor.stream import Prefetch
 
     if not targets:
         return []
-    coro = _check_all(list(targets), timeout, live, transport, codex_version)
+    # The streamed request's shape (a cache lookup, or a Codex run on a miss) is sought in a thread of
+    # its own from now, while httpx loads: the request then leaves with the first probes.
+    targets = [
+        dataclasses.replace(t, stream=Prefetch(t.stream)) if callable(t.stream) and t.model else t for t in targets
+    ]
+    coro = _check_all(targets, timeout, live, transport, codex_version)
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    # Called from inside a running event loop (an async caller): run ours on a thread of its own.
-    import concurrent.futures
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coro)
+        # Called from inside a running event loop (an async caller): run ours on a thread of its own.
+        import concurrent.futures
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, coro).result()
+    finally:
+        for t in targets:
+            if isinstance(t.stream, Prefetch):
+                t.stream.join()  # a capture the probes did not wait for still finishes (and is cached)
 
 
 async def _check_all(
@@ -185,6 +197,8 @@ class _Prober(Transport):
         return findings
 
     async def live(self, target: ProviderTarget, url: str) -> Finding:
+        from codexprov.doctor.live import live_turn  # only with --live
+
         return await live_turn(self, target, url)
 
 

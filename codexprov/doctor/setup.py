@@ -5,14 +5,11 @@ Each `@setup_check` runs once, in this file's order, before or after the per-pro
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import stat
 from pathlib import Path
 
-from codexprov.adding import default_env_key
-from codexprov.codex import gateway
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.doctor.context import CheckContext, ProviderTable, Setup, setup_check
 from codexprov.doctor.findings import FixKind
@@ -20,7 +17,6 @@ from codexprov.doctor.layers import Layer
 from codexprov.doctor.locate import line_of
 from codexprov.doctor.tables import run_table_checks
 from codexprov.keys import find_plaintext
-from codexprov.recipes import load_catalog
 
 
 @setup_check("before-providers")
@@ -75,6 +71,8 @@ def model_provider_defined(ctx: CheckContext, setup: Setup) -> None:
 def undefined_provider(
     ctx: CheckContext, layer: Layer, value: str, known: set[str], key: str, provider: str | None = None
 ) -> None:
+    import difflib
+
     close = difflib.get_close_matches(value, sorted(known), n=1)
     hint = f" (did you mean `{close[0]}`?)" if close else ""
     fix = (
@@ -141,6 +139,8 @@ def legacy_profiles(ctx: CheckContext, setup: Setup) -> None:
                 continue
             value = table.get("model_provider")
             if isinstance(value, str) and value not in known:
+                import difflib
+
                 close = difflib.get_close_matches(value, sorted(known), n=1)
                 ctx.add(
                     "config.model-provider",
@@ -169,6 +169,8 @@ def shared_env_key(ctx: CheckContext, setup: Setup) -> None:
         for pid in pids:
             if setup.only not in (None, pid):
                 continue
+            from codexprov.adding.model import default_env_key
+
             others = ", ".join(f"`{p}`" for p in pids if p != pid)
             file, line, _ = ProviderTable(pid, setup.tables[pid], setup.base).where("env_key")
             ctx.add(
@@ -269,9 +271,13 @@ def gateway_request_shape(ctx: CheckContext, setup: Setup) -> None:
     url = table.get("base_url") if isinstance(table, dict) else None
     if not isinstance(url, str):
         return
+    from codexprov.recipes import load_catalog
+
     recipe = next((r for r in load_catalog(ctx.paths).recipes if r.rejects and r.matches_url(url)), None)
     if recipe is None:
         return
+    from codexprov.codex import gateway
+
     effective: dict = {}
     for layer in setup.base:
         effective |= layer.data or {}

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.doctor.findings import Finding, ProviderTarget
+from codexprov.doctor.transport import Answer, SseParser, one_line, retry_waits, shown_url, terminal_text
 from codexprov.errors import FileAccessError
 
 CHECK = "net.stream"
@@ -115,10 +116,10 @@ def capture_shape(paths: Any, info: Any, model: str | None, term: str | None = N
     return shape
 
 
-def _capture(binary: Path, model: str, config_text: str, term: str | None) -> Shape | None:
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    seen: list[tuple[dict[str, str], Any]] = []
+def _recording_handler(seen: list[tuple[dict[str, str], Any]], model: str) -> type:
+    """A loopback Responses server's handler that keeps each turn request (headers, body) in `seen`
+    and answers it with a completed stream."""
+    from http.server import BaseHTTPRequestHandler
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -148,7 +149,14 @@ def _capture(binary: Path, model: str, config_text: str, term: str | None) -> Sh
             self.end_headers()
             self.wfile.write(payload)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    return Handler
+
+
+def _capture(binary: Path, model: str, config_text: str, term: str | None) -> Shape | None:
+    from http.server import ThreadingHTTPServer
+
+    seen: list[tuple[dict[str, str], Any]] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _recording_handler(seen, model))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -298,6 +306,35 @@ def _store(cache_dir: Path, signature: str, shape: Shape) -> None:
 # ---------------------------------------------------------------------------- sending it
 
 
+class Prefetch:
+    """`shape()` (capture_shape: usually a cache hit) started in a thread at once; calling it waits for
+    the answer (and raises what it raised)."""
+
+    def __init__(self, shape: Any) -> None:
+        self._answer: list[Any] = []
+        self._error: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(shape,), daemon=True)
+        self._thread.start()
+
+    def _run(self, shape: Any) -> None:
+        try:
+            self._answer.append(shape())
+        except BaseException as err:  # noqa: BLE001 - handed to the caller, which raises it
+            self._error.append(err)
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def __call__(self) -> Shape | None:
+        self._thread.join()
+        if self._error:
+            raise self._error[0]
+        return self._answer[0]
+
+
 class StreamResult:
     """What the streamed request saw. (A plain class: a dataclass costs ~2 ms of import here.)"""
 
@@ -326,13 +363,15 @@ async def send(client: Any, target: ProviderTarget, url: str, timeout: float) ->
     import httpx
 
     result = StreamResult()
-    shape = await asyncio.to_thread(target.stream) if callable(target.stream) else None
+    shape = None
+    if isinstance(target.stream, Prefetch) and target.stream.done():
+        shape = target.stream()
+    elif callable(target.stream):
+        shape = await asyncio.to_thread(target.stream)
     if shape is None:
         shape = fallback_shape(target.model, target.codex_version, target.request)
     result.shape = shape
     headers, body = codex_request(target, shape)
-    from codexprov.doctor.transport import retry_waits
-
     idle = target.idle_timeout_ms / 1000
     limit = max(timeout, STREAM_LIMIT)
     start = time.monotonic()
@@ -406,41 +445,19 @@ async def _read(response: Any, result: StreamResult, idle: float, deadline: floa
 
 
 class _Events:
-    """Server-sent events, line by line: what Codex looks at to end a turn."""
+    """Server-sent events (transport.SseParser), line by line: what Codex looks at to end a turn."""
 
     def __init__(self, result: StreamResult, start: float) -> None:
         self.result = result
         self.start = start
-        self.data: list[str] = []
-        self.event: str | None = None
+        self.parser = SseParser()
         self.done = False
 
     def feed(self, line: str) -> None:
-        if line.startswith(":"):
+        event = self.parser.feed(line)
+        if event is None:
             return
-        if line == "":
-            self._dispatch()
-            return
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if name == "event":
-            self.event = value
-        elif name == "data":
-            self.data.append(value)
-
-    def _dispatch(self) -> None:
-        if not self.data and self.event is None:
-            return
-        raw = "\n".join(self.data)
-        name, self.data, self.event = self.event, [], None
-        if raw.strip() == "[DONE]":
-            return
-        try:
-            payload = json.loads(raw) if raw else {}
-        except ValueError:
-            payload = {}
-        payload = payload if isinstance(payload, dict) else {}
-        kind = str(payload.get("type") or name or "")
+        kind, payload = event
         result = self.result
         result.events += 1
         if result.first_event is None:
@@ -450,11 +467,7 @@ class _Events:
         elif kind in ("response.failed", "response.incomplete", "error"):
             result.terminal = kind.rsplit(".", 1)[-1]
             self.done = True
-            response = got if isinstance(got := payload.get("response"), dict) else payload
-            err = response.get("error") or response.get("incomplete_details") or response.get("message") or ""
-            if isinstance(err, dict):
-                err = err.get("message") or err.get("reason") or json.dumps(err)
-            result.terminal_text = str(err)
+            result.terminal_text = terminal_text(payload)
 
 
 # ---------------------------------------------------------------------------- what it means
@@ -482,9 +495,6 @@ def _rate_limited(target: ProviderTarget, result: StreamResult, text: str) -> Fi
 
 def finding(target: ProviderTarget, url: str, result: StreamResult, others: list[Finding]) -> Finding:
     """net.stream: the turn's verdict; a failure another probe already explains is pointed to, not repeated."""
-    from codexprov.doctor.transport import Answer as _Answer
-    from codexprov.doctor.transport import one_line as _one_line
-    from codexprov.doctor.transport import shown_url as _shown
 
     pid = target.id
     idle_ms = target.idle_timeout_ms
@@ -494,7 +504,7 @@ def finding(target: ProviderTarget, url: str, result: StreamResult, others: list
         # One cause, one failure: the token-free probes already named it.
         return Finding(CHECK, "skip", f"{CHECK} skipped: see {failed.check}", provider=pid)
     if result.status is not None and result.status >= 400:
-        answer = _Answer(status=result.status, body=result.body)
+        answer = Answer(status=result.status, body=result.body)
         text = answer.server_text()
         if result.status == 429:
             return _rate_limited(target, result, text)
@@ -502,7 +512,7 @@ def finding(target: ProviderTarget, url: str, result: StreamResult, others: list
             return Finding(
                 CHECK,
                 "fail",
-                f"POST {_shown(url)} answered a Codex-shaped request with HTTP {result.status}: {text}",
+                f"POST {shown_url(url)} answered a Codex-shaped request with HTTP {result.status}: {text}",
                 provider=pid,
                 fix="check the server (its log or status page); `codexprov doctor --live` asks Codex itself",
             )
@@ -510,7 +520,7 @@ def finding(target: ProviderTarget, url: str, result: StreamResult, others: list
             return Finding(
                 CHECK,
                 "fail",
-                f"the server does not serve `{_one_line(target.model or '')}` (HTTP {result.status}: {text})",
+                f"the server does not serve `{one_line(target.model or '')}` (HTTP {result.status}: {text})",
                 provider=pid,
                 fix=f"codexprov use {pid} --model MODEL   (a model this provider serves; `codexprov models {pid}` lists them)",
             )
@@ -523,7 +533,7 @@ def finding(target: ProviderTarget, url: str, result: StreamResult, others: list
             "`codexprov recipes` (gateway recipes) or `codexprov doctor --live` for Codex's own words",
         )
     if result.error is not None:
-        return Finding(CHECK, "fail", f"the streamed request broke off: {_one_line(result.error)}", provider=pid)
+        return Finding(CHECK, "fail", f"the streamed request broke off: {one_line(result.error)}", provider=pid)
     first = "no event" if result.first_event is None else f"first event after {result.first_event * 1000:.0f} ms"
     if result.idle_exceeded:
         return Finding(
@@ -538,7 +548,7 @@ def finding(target: ProviderTarget, url: str, result: StreamResult, others: list
     if result.terminal == "incomplete" and "max_output_tokens" in result.terminal_text:
         result.completed = True  # stopped at the cap the doctor asked for: the turn itself works
     elif result.terminal in ("failed", "error", "incomplete"):
-        why = f": {_one_line(result.terminal_text)}" if result.terminal_text else ""
+        why = f": {one_line(result.terminal_text)}" if result.terminal_text else ""
         return Finding(
             CHECK, "fail", f"the model answered with response.{result.terminal} ({first}){why}", provider=pid
         )

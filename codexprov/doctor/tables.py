@@ -6,7 +6,6 @@ table (config.toml and the system config; profile files with fixes left to the u
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from typing import Any
@@ -147,6 +146,8 @@ def suggest(key: str) -> str | None:
     lowered = key.lower()
     if lowered in ALIASES:
         return ALIASES[lowered]
+    import difflib
+
     close = difflib.get_close_matches(lowered.replace("-", "_"), sorted(NEWEST_PROVIDER_FIELDS), n=1, cutoff=0.75)
     return close[0] if close else None
 
@@ -199,6 +200,8 @@ def unknown_keys(ctx: CheckContext, provider: ProviderTable) -> None:
     if isinstance(auth, dict):
         for key in auth:
             if key not in AUTH_FIELDS:
+                import difflib
+
                 close = difflib.get_close_matches(key, sorted(AUTH_FIELDS), n=1)
                 file, line, _ = auth_field(pid, key, provider.where("auth"))
                 ctx.add(

@@ -84,6 +84,56 @@ class Answer:
         return one_line(text)
 
 
+class SseParser:
+    """Server-sent events, line by line, as a Responses stream sends them: `event:` and `data:`
+    lines, a blank line ends an event, `:` lines are comments. The one reader of the doctor's
+    streams (the default streamed request, doctor.stream, and --live's turn, doctor.live)."""
+
+    def __init__(self) -> None:
+        self.data: list[str] = []
+        self.event: str | None = None
+
+    def feed(self, line: str) -> tuple[str, dict[str, Any]] | None:
+        """The event this line completes, as (its type, its JSON payload); None when none ends here.
+        `data: [DONE]` ends no event; data that is not a JSON object reads as an empty payload,
+        typed by its `event:` line."""
+        if line.startswith(":"):
+            return None
+        if line == "":
+            return self._dispatch()
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "event":
+            self.event = value
+        elif name == "data":
+            self.data.append(value)
+        return None
+
+    def _dispatch(self) -> tuple[str, dict[str, Any]] | None:
+        if not self.data and self.event is None:
+            return None
+        raw = "\n".join(self.data)
+        name, self.data, self.event = self.event, [], None
+        if raw.strip() == "[DONE]":
+            return None
+        try:
+            payload = json.loads(raw) if raw else {}
+        except ValueError:
+            payload = {}
+        if not isinstance(payload, dict):
+            payload = {}
+        return str(payload.get("type") or name or ""), payload
+
+
+def terminal_text(payload: dict[str, Any]) -> str:
+    """What a `response.failed` / `response.incomplete` / `error` event says went wrong."""
+    response = got if isinstance(got := payload.get("response"), dict) else payload
+    err = response.get("error") or response.get("incomplete_details") or response.get("message") or ""
+    if isinstance(err, dict):
+        err = err.get("message") or err.get("reason") or json.dumps(err)
+    return str(err)
+
+
 def one_line(text: str) -> str:
     text = " ".join(str(text).split())
     if len(text) > _MAX_SERVER_TEXT:
@@ -106,17 +156,25 @@ def shown_url(url: str) -> str:
     return redact_text(url.split("?", 1)[0])
 
 
+# Modules httpx and httpcore import that the probes never use: trio (httpcore imports it whenever it
+# is installed, ~125 ms; the probes run on asyncio) and httpx's own command line (`httpx._main`:
+# click, rich and pygments, ~40 ms, for the `httpx` console script).
+_NOT_NEEDED = ("trio", "httpx._main")
+
+
 def import_httpx() -> Any:
-    """httpx, without trio: httpcore imports trio whenever it is installed (~125 ms), and these
-    probes run on asyncio. The block lasts only while httpcore is first imported."""
+    """httpx, without what the probes never use (_NOT_NEEDED). The block lasts only while httpx and
+    httpcore are first imported: httpx falls back to a stub `main` when its command line is missing."""
     import contextlib
     import sys
 
-    if "httpx" in sys.modules or "trio" in sys.modules:
+    if "httpx" in sys.modules:
         import httpx
 
         return httpx
-    sys.modules["trio"] = None  # type: ignore[assignment]  # makes `import trio` raise ImportError
+    blocked = [name for name in _NOT_NEEDED if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` raise ImportError
     try:
         import httpx
 
@@ -125,8 +183,9 @@ def import_httpx() -> Any:
         with contextlib.suppress(ImportError):
             import httpcore._synchronization  # noqa: F401 - imported for its side effect, under the block
     finally:
-        if sys.modules.get("trio", 0) is None:
-            del sys.modules["trio"]
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
     return httpx
 
 
