@@ -19,7 +19,8 @@ the load average before and after.
 
 Variants (the knob, everything else as shipped):
   shipped      the config and serve.py as they are
-  no-hooks     without the echo-mask callback (litellm_hooks/codexprov_echo_mask.py)
+  no-hooks     without the echo-mask callback (litellm_hooks/codexprov_echo_mask.py); the fast path
+               needs the mask, so this one goes through the proxy: compare it with proxy-path
   asyncio      uvicorn on asyncio's event loop instead of uvloop
   httptools    uvicorn's C HTTP parser (httptools) instead of h11, which it falls back to without it
                (needs --overlay: LiteLLM's venv does not have httptools)
@@ -30,6 +31,9 @@ Variants (the knob, everything else as shipped):
   no-tokens    litellm_settings.disable_token_counter
   lean-mw      without LiteLLM's middlewares that do nothing here (LEAN_DROP)
   2-workers    two serving processes on the one socket (forked after LiteLLM loads)
+  gc-freeze    gc.freeze() once LiteLLM is loaded (fewer objects for each full collection to scan)
+  zero-cost    a price of 0 per token on each deployment (LiteLLM prices every answer; an unknown
+               model costs it a search of its price list)
   proxy-path   without serve.py's fast path (CODEXPROV_BRIDGE_FAST_PATH=0): every request through
                LiteLLM's proxy layers
 --overlay DIR: a virtualenv whose python sees LiteLLM's venv (a .pth) plus packages of its own
@@ -80,6 +84,10 @@ def init(self, app, **options):
 uvicorn.Config.__init__ = init
 original_run = uvicorn.Server.run
 def run(self, sockets=None):
+    if os.environ.get("BENCH_GC_FREEZE"):
+        import gc
+        gc.collect()
+        gc.freeze()
     for _ in range(forks - 1):
         if os.fork() == 0:
             break
@@ -129,6 +137,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "lean-mw": {"env": {"BENCH_DROP_MW": ",".join(LEAN_DROP)}},
     "2-workers": {"forks": 2},
     "proxy-path": {"env": {"CODEXPROV_BRIDGE_FAST_PATH": "0"}},
+    "gc-freeze": {"env": {"BENCH_GC_FREEZE": "1"}},
+    "zero-cost": {
+        "config": lambda c: [
+            d["litellm_params"].update({"input_cost_per_token": 0.0, "output_cost_per_token": 0.0})
+            for d in c["model_list"]
+        ]
+    },
 }
 
 

@@ -204,6 +204,10 @@ def add_profile(
     selection = _selection(provider, model, reasoning_effort)
     config = load(paths.config_file)
     check_provider(config.data, provider)
+    from codexprov import picker
+
+    # The profile carries its own picker list: `codex -p NAME` shows its provider's models.
+    selection.update(picker.for_profile(paths, name, provider, config.data, model, info, dry_run=dry_run))
     if info.capabilities.profile_form == "table":
         return _add_table(paths, name, selection, dry_run)
     legacy = got if isinstance(got := config.data.get("profiles"), dict) else {}
@@ -353,13 +357,30 @@ def use_profile(paths: Paths, name: str, info: CodexInfo, dry_run: bool = False)
 
 
 def _use_table(paths: Paths, name: str, info: CodexInfo, dry_run: bool) -> EditResult:
+    extra: dict[str, Any] = {}
+
     def transform(snap: Snapshot) -> str:
-        if name not in (snap.data.get("profiles") or {}):
+        tables = snap.data.get("profiles") or {}
+        if name not in tables:
             raise _not_found(name, list_profiles(paths, info), paths, info)
-        return edit.set_root_keys(snap.text, {"profile": name})
+        extra.clear()
+        table = tables[name] if isinstance(tables[name], dict) else {}
+        active = table.get("model_provider", snap.data.get("model_provider"))
+        if isinstance(active, str) and "model_catalog_json" not in table:
+            from codexprov import picker
+
+            # A profile without a list of its own shows config.toml's: make it its provider's (picker.py).
+            model = table.get("model", snap.data.get("model"))
+            extra.update(picker.for_use(paths, active, snap.data, model, lambda: info, dry_run=dry_run))
+        return edit.set_root_keys(snap.text, {"profile": name, **extra})
 
     def expect(data: dict[str, Any]) -> dict[str, Any]:
         data["profile"] = name
+        for key, value in extra.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
         return data
 
     return apply_edit(

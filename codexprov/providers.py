@@ -389,9 +389,11 @@ def configure_builtin(
     dry_run: bool = False,
     reuse: EditResult | None = None,
     capabilities: Capabilities | None = None,
+    root_from: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> EditResult:
     """Configure a built-in provider: only the fields this Codex (default: the newest known) lets a
-    table under its id set."""
+    table under its id set. `root_from`: more top-level values, decided from the config as it is
+    (None deletes a key)."""
     from codexprov.codex.capabilities import capabilities as caps_for
     from codexprov.config import edit
     from codexprov.config.transaction import apply_edit
@@ -405,6 +407,7 @@ def configure_builtin(
                 hint=f"It accepts only: {', '.join(allowed) or 'nothing'}. Use --id to write a custom provider instead.",
             )
     root = _root_values(builtin_id if use else None, model if use else None)
+    extra: dict[str, Any] = {}
 
     def transform(snap: Snapshot) -> str:
         text = snap.text
@@ -415,13 +418,17 @@ def configure_builtin(
                 )
             else:
                 text = edit.add_table(text, ("model_providers", builtin_id), table)
-        return edit.set_root_keys(text, root) if root else text
+        extra.clear()
+        if root_from is not None:
+            extra.update(root_from(snap.data))
+        return edit.set_root_keys(text, {**root, **extra}) if root or extra else text
 
     def expect(data: dict[str, Any]) -> dict[str, Any]:
         if table:
             current = data.setdefault("model_providers", {}).get(builtin_id) or {}
             data["model_providers"][builtin_id] = {**current, **table}
         data.update(root)
+        _set_or_drop(data, extra)
         return data
 
     return apply_edit(

@@ -194,7 +194,7 @@ def test_add_use_remove_undo_keep_codexs_picker_on_the_active_providers_models(
     assert added.exit_code == 0, added.stderr
     acme_file = Path(str(_catalog_setting(codex_home)))
     assert acme_file.parent.parent == paths_mod.resolve().state_dir / "picker"
-    assert acme_file.name == "acme.json"
+    assert acme_file.name == "acme@acme-large.json"  # acme-large first
     assert "Codex's model picker now lists the 2 models of acme" in added.stderr
     assert _debug_models(codex_bin, codex_home, env) == ["acme-large", "acme-small"]
     proc = run_codex(codex_bin, codex_home, args=("-m", "acme-small"), env_extra=env, timeout=90)
@@ -208,7 +208,7 @@ def test_add_use_remove_undo_keep_codexs_picker_on_the_active_providers_models(
     )  # fmt: skip
     assert added.exit_code == 0, added.stderr
     groq_file = Path(str(_catalog_setting(codex_home)))
-    assert groq_file.name == "groq.json"
+    assert groq_file.name == "groq@qwen3-32b.json"
     assert _debug_models(codex_bin, codex_home, env) == ["qwen3-32b", "llama-3.3-70b", "gpt-oss-120b"]
     proc = run_codex(codex_bin, codex_home, args=("-m", "gpt-oss-120b"), env_extra=env, timeout=90)
     assert proc.returncode == 0, proc.stderr[-1500:]
@@ -246,7 +246,7 @@ def test_add_use_remove_undo_keep_codexs_picker_on_the_active_providers_models(
         )
         switched = run_cli("use", "--profile", "work")
         assert switched.exit_code == 0, switched.stderr
-        assert _catalog_setting(codex_home) == str(acme_file)
+        assert _catalog_setting(codex_home) == str(acme_file.with_name("acme@acme-small.json"))
         assert _debug_models(codex_bin, codex_home, env) == ["acme-small", "acme-large"]
         proc = run_codex(codex_bin, codex_home, env_extra=env, timeout=90)
         assert proc.returncode == 0, proc.stderr[-1500:]
@@ -269,9 +269,9 @@ def test_add_use_remove_undo_keep_codexs_picker_on_the_active_providers_models(
     assert proc.returncode == 0, proc.stderr[-1500:]
     assert "from-groq" in proc.stdout
 
-    # undo the `use groq`: the profile's acme (model acme-small) and acme's list again
+    # undo the `use groq`: the profile's acme (model acme-small) and acme's list again, in its order
     assert run_cli("undo").exit_code == 0
-    assert _catalog_setting(codex_home) == str(acme_file)
+    assert _catalog_setting(codex_home) == str(acme_file.with_name("acme@acme-small.json"))
     assert _debug_models(codex_bin, codex_home, env) == ["acme-small", "acme-large"]
     proc = run_codex(codex_bin, codex_home, env_extra=env, timeout=90)
     assert proc.returncode == 0, proc.stderr[-1500:]
@@ -339,3 +339,442 @@ def test_root_values_take_only_codexprovs_own_lists_away(paths) -> None:
     assert core.for_remove(paths, "groq", {"model_catalog_json": groq}) == {"model_catalog_json": None}
     assert core.for_remove(paths, "acme", {"model_catalog_json": groq}) == {}
     assert core.for_remove(paths, "groq", {"model_catalog_json": "/home/me/mine.json"}) == {}
+
+
+@pytest.mark.codex
+def test_a_gateway_recipe_lists_its_models_and_keeps_its_request_shape(
+    run_cli, codex_bin: Path, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """`add openrouter --use` with the key at hand: the picker lists the gateway's models, and
+    their entries keep what the gateway refuses out (no Responses-Lite header, no namespace or
+    web_search tools), with the gateway's other settings in place; a turn passes."""
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    key = "sk-test-picker-gw-0123456789"
+    monkeypatch.setenv("T_KEY", key)
+    server = make_fake_server(
+        gateway={"namespace", "web_search", "responses_lite"}, expected_key=key, models=["vendor/a-1", "vendor/b-2"]
+    )
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    added = run_cli(
+        "add", "openrouter", "--id", "gw", "--base-url", server.base_url, "--model", "vendor/b-2",
+        "--key-mode", "env", "--env-key", "T_KEY", "--use", "--yes",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    import tomllib
+
+    config = tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8"))
+    gw_file = Path(config["model_catalog_json"])
+    from codexprov import picker as core
+
+    assert gw_file == core.catalog_file(paths_mod.resolve(), "gw", None, "vendor/b-2")
+    assert gw_file.name.startswith("gw@id-")  # a model id with `/` is no file name
+    assert (config["web_search"], config["features"]) == ("disabled", {"multi_agent": False})
+    entries = json.loads(gw_file.read_text(encoding="utf-8"))["models"]
+    assert [(m["slug"], m["use_responses_lite"], m["experimental_supported_tools"]) for m in entries] == [
+        ("vendor/b-2", False, []),
+        ("vendor/a-1", False, []),
+    ]
+    assert _debug_models(codex_bin, codex_home, {"T_KEY": key}) == ["vendor/b-2", "vendor/a-1"]
+    proc = run_codex(codex_bin, codex_home, args=("-m", "vendor/a-1"), env_extra={"T_KEY": key}, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "pong" in proc.stdout
+    for seen in server.requests_to("/responses", "POST"):
+        assert "x-openai-internal-codex-responses-lite" not in seen.headers
+        assert {t["type"] for t in seen.body.get("tools", [])} == {"function"}
+        assert seen.body["model"] == "vendor/a-1"
+
+
+@pytest.mark.codex
+@pytest.mark.parametrize("release", ["primary", "0.133"])
+def test_profiles_carry_their_own_providers_list(
+    release, request, run_cli, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """`profile add NAME --provider ID` gives the profile its own `model_catalog_json` (a profile
+    file on 0.134+, a `[profiles.NAME]` table on 0.133: both let a profile set it, and the profile's
+    wins over config.toml's), so `codex -p NAME` uses ID's list while the default provider shows
+    its own; `use --profile` makes it the default list too. Seen through what Codex sends: a model
+    from a loaded list carries the entry's reasoning effort, one Codex has no entry for carries none."""
+    import tomllib
+
+    codex_bin = request.getfixturevalue("codex_bin" if release == "primary" else "codex_bin_0133")
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    acme = make_fake_server(models=["acme-small", "acme-large"], reply_text="from-acme")
+    groq = make_fake_server(models=["qwen3-32b", "llama-3.3-70b"], reply_text="from-groq")
+    for pid, server, model in (("acme", acme, "acme-large"), ("groq", groq, "qwen3-32b")):
+        added = run_cli(
+            "add", "custom", "--id", pid, "--base-url", server.base_url, "--key-mode", "none", "--model", model, "--use"
+        )  # fmt: skip
+        assert added.exit_code == 0, added.stderr
+    made = run_cli("profile", "add", "work", "--provider", "acme", "--model", "acme-small")
+    assert made.exit_code == 0, made.stderr
+    from codexprov import picker as core
+
+    own = core.catalog_file(paths_mod.resolve(), "acme", "work", "acme-small")
+    assert own.name == "acme+work@acme-small.json"
+    assert [m["slug"] for m in json.loads(own.read_text(encoding="utf-8"))["models"]] == ["acme-small", "acme-large"]
+    config = tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8"))
+    table_form = capabilities(parse_version(codex_version(codex_bin))).profile_form == "table"
+    profile = config["profiles"]["work"] if table_form else tomllib.loads((codex_home / "work.config.toml").read_text())
+    assert profile["model_catalog_json"] == str(own)
+    assert Path(config["model_catalog_json"]).name == "groq@qwen3-32b.json"  # the default provider keeps its list
+    assert _debug_models(codex_bin, codex_home, {}) == ["qwen3-32b", "llama-3.3-70b"]
+
+    proc = run_codex(codex_bin, codex_home, args=("-p", "work"), timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "from-acme" in proc.stdout
+    turn = acme.requests_to("/responses", "POST")[-1].body
+    assert (turn["model"], (turn.get("reasoning") or {}).get("effort")) == ("acme-small", "medium")
+    # the control: without the profile, acme-small is in no list Codex loaded
+    proc = run_codex(
+        codex_bin, codex_home, args=("-c", "model_provider=acme", "-m", "acme-small"), timeout=90
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert (acme.requests_to("/responses", "POST")[-1].body.get("reasoning") or {}).get("effort") is None
+
+    switched = run_cli("use", "--profile", "work")
+    assert switched.exit_code == 0, switched.stderr
+    if not table_form:  # a profile file's selection is copied into config.toml, and the list with it
+        assert _debug_models(codex_bin, codex_home, {}) == ["acme-small", "acme-large"]
+    proc = run_codex(codex_bin, codex_home, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "from-acme" in proc.stdout
+    turn = acme.requests_to("/responses", "POST")[-1].body
+    assert (turn["model"], (turn.get("reasoning") or {}).get("effort")) == ("acme-small", "medium")
+
+
+@pytest.mark.codex
+def test_models_refresh_rewrites_the_active_providers_list(
+    run_cli, codex_bin: Path, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """`models ID --refresh`: the provider's list as it is now, in its catalog file, in each of its
+    profiles' files, and pointed at when it is the active provider (it had none: /models was down
+    at `add`); Codex lists it and a turn with the new model passes. Without --refresh nothing moves."""
+    import tomllib
+
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    down = {"on": True}
+    server = make_fake_server(
+        models=["acme-small", "acme-large"],
+        reply_text="from-acme",
+        answer=lambda req, n, srv: (503, {}, b"") if down["on"] and req.path.endswith("/models") else None,
+    )
+    other = make_fake_server(models=["other-1"])
+    added = run_cli(
+        "add", "custom", "--id", "acme", "--base-url", server.base_url, "--key-mode", "none", "--model", "acme-large",
+        "--use",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    assert "model_catalog_json" not in tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8"))
+    bundled = _debug_models(codex_bin, codex_home, {})
+    down["on"] = False
+    plain = run_cli("models", "acme")
+    assert plain.exit_code == 0, plain.stderr
+    assert "model_catalog_json" not in tomllib.loads((codex_home / "config.toml").read_text(encoding="utf-8"))
+    assert _debug_models(codex_bin, codex_home, {}) == bundled
+    assert run_cli("profile", "add", "work", "--provider", "acme", "--model", "acme-small").exit_code == 0
+
+    server.models = ["acme-small", "acme-large", "acme-coder"]
+    refreshed = run_cli("models", "acme", "--refresh")
+    assert refreshed.exit_code == 0, refreshed.stderr
+    from codexprov import picker as core
+
+    paths = paths_mod.resolve()
+    acme_file = core.catalog_file(paths, "acme", None, "acme-large")
+    work_file = core.catalog_file(paths, "acme", "work", "acme-small")
+    assert refreshed.stderr.splitlines()[-3:] == [
+        f"rewrote acme's list for Codex's model picker ({acme_file})",
+        f"rewrote profile list {work_file}",
+        f"Codex's model picker lists acme's models (model_catalog_json = {acme_file})",
+    ]
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-large", "acme-small", "acme-coder"]
+    assert [m["slug"] for m in json.loads(work_file.read_text(encoding="utf-8"))["models"]] == [
+        "acme-small",
+        "acme-large",
+        "acme-coder",
+    ]
+    proc = run_codex(codex_bin, codex_home, args=("-m", "acme-coder"), timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "from-acme" in proc.stdout
+    assert server.requests_to("/responses", "POST")[-1].body["model"] == "acme-coder"
+
+    # another provider's refresh writes its file but leaves the active list alone
+    assert run_cli("add", "custom", "--id", "other", "--base-url", other.base_url, "--key-mode", "none").exit_code == 0
+    data = json.loads(run_cli("models", "other", "--refresh", "--json").stdout)
+    assert data["refreshed"] == {"catalog": str(core.catalog_file(paths, "other")), "profiles": [], "pointed": False}
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-large", "acme-small", "acme-coder"]
+
+
+def test_files_are_per_configured_model_and_profile(paths) -> None:
+    from codexprov import picker as core
+
+    plain = core.catalog_file(paths, "acme")
+    assert core.catalog_file(paths, "acme", None, "m1").name == "acme@m1.json"
+    assert core.catalog_file(paths, "acme", "work", "m1").name == "acme+work@m1.json"
+    for file in (plain, core.catalog_file(paths, "acme", "work"), core.catalog_file(paths, "acme", None, "a/b")):
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text("{}")
+    core.catalog_file(paths, "acme2").write_text("{}")
+    assert [f.name for f in core.provider_files(paths, "acme")] == sorted(
+        ["acme.json", "acme+work.json", core.catalog_file(paths, "acme", None, "a/b").name]
+    )
+    # remove takes away the provider's own files, never a profile's or another provider's
+    for value, expected in (
+        (core.catalog_file(paths, "acme", None, "m1"), {"model_catalog_json": None}),
+        (plain, {"model_catalog_json": None}),
+        (core.catalog_file(paths, "acme", "work"), {}),
+        (core.catalog_file(paths, "acme2"), {}),
+    ):
+        assert core.for_remove(paths, "acme", {"model_catalog_json": str(value)}) == expected
+
+
+@pytest.mark.codex
+def test_undo_brings_back_the_order_and_add_openai_use_leaves_no_other_list(
+    run_cli, codex_bin: Path, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """`use ID --model A`, `use ID --model B`, `undo`: the list has A first again (each configured
+    model has its file, and the restored config points at A's). `add openai --use` then takes the
+    custom provider's list away (openai's is Codex's own) and leaves a catalog of the user's alone."""
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-openai-0123456789")
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    server = make_fake_server(models=["acme-small", "acme-large", "acme-coder"], reply_text="from-acme")
+    added = run_cli("add", "custom", "--id", "acme", "--base-url", server.base_url, "--key-mode", "none", "--use")
+    assert added.exit_code == 0, added.stderr
+    bundled_env = {"OPENAI_API_KEY": "sk-test-openai-0123456789"}
+    assert run_cli("use", "acme", "--model", "acme-large").exit_code == 0
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-large", "acme-small", "acme-coder"]
+    assert run_cli("use", "acme", "--model", "acme-coder").exit_code == 0
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-coder", "acme-small", "acme-large"]
+    assert run_cli("undo").exit_code == 0
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-large", "acme-small", "acme-coder"]
+    proc = run_codex(codex_bin, codex_home, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert server.requests_to("/responses", "POST")[-1].body["model"] == "acme-large"
+
+    added = run_cli("add", "openai", "--use", "--yes")
+    assert added.exit_code == 0, added.stderr
+    assert _catalog_setting(codex_home) is None
+    assert "acme-large" not in _debug_models(codex_bin, codex_home, bundled_env)
+    assert run_cli("undo").exit_code == 0  # acme and its list again
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-large", "acme-small", "acme-coder"]
+
+    own = codex_home / "mine.json"
+    own.write_text(
+        picker.picker_catalog_text(catalog.bundled(paths_mod.resolve(), codex_bin), ["mine-1"]), encoding="utf-8"
+    )
+    config = codex_home / "config.toml"
+    text = "\n".join(line for line in config.read_text().splitlines() if not line.startswith("model_catalog_json"))
+    config.write_text(f"model_catalog_json = {json.dumps(str(own))}\n" + text + "\n", encoding="utf-8")
+    added = run_cli("add", "openai", "--use", "--yes")
+    assert added.exit_code == 0, added.stderr
+    assert _catalog_setting(codex_home) == str(own)
+    assert _debug_models(codex_bin, codex_home, bundled_env) == ["mine-1"]
+
+
+def test_facts_replace_the_templates_where_known() -> None:
+    from codexprov.model_lists import ModelFacts
+
+    levels = [{"effort": "low", "description": "Fast"}, {"effort": "medium", "description": "Balanced"}]
+    bundled = catalog.from_data(
+        {"models": [{**PLAIN, "supported_reasoning_levels": levels, "max_context_window": 400000}]}
+    )
+    facts = {
+        "big": ModelFacts("Big One", 1048576, ("low", "high"), ("text", "image")),
+        "flat": ModelFacts(None, 32000, (), ("text",)),
+    }
+    doc = picker.picker_catalog(bundled, ["big", "flat", "plain"], None, facts)
+    big, flat, plain = doc["models"]
+    assert (big["display_name"], big["context_window"], big["max_context_window"]) == ("Big One", 1048576, 1048576)
+    assert big["supported_reasoning_levels"] == [
+        {"effort": "low", "description": "Fast"},
+        {"effort": "high", "description": "high"},
+    ]
+    assert (big["default_reasoning_level"], big["input_modalities"]) == ("low", ["text", "image"])
+    assert (flat["display_name"], flat["context_window"], flat["supported_reasoning_levels"]) == ("flat", 32000, [])
+    assert (flat["default_reasoning_level"], flat["input_modalities"]) == (None, ["text"])
+    assert (plain["context_window"], plain["supported_reasoning_levels"], plain["default_reasoning_level"]) == (
+        272000,
+        levels,
+        "medium",
+    )
+
+
+def test_a_recipes_models_table_is_parsed_and_checked() -> None:
+    from codexprov.model_lists import ModelFacts
+    from codexprov.recipes.loading import _Problem, parse_recipe
+
+    base = {"id": "acme", "name": "Acme", "kind": "hosted", "responses": "native", "responses_checked": "2026-12-01",
+            "base_url": "https://acme.example/v1", "env_key": "ACME_API_KEY"}  # fmt: skip
+    recipe = parse_recipe(
+        {
+            **base,
+            "models": {
+                "acme-large": {"context_window": 200000, "reasoning": ["low", "high"], "input": ["text", "image"]},
+                "acme-small": {"reasoning": False, "name": "Small"},
+                "acme-new": {},
+            },
+        }
+    )
+    assert recipe.models == ("acme-large", "acme-small", "acme-new")
+    assert recipe.model_facts == {
+        "acme-large": ModelFacts(None, 200000, ("low", "high"), ("text", "image")),
+        "acme-small": ModelFacts("Small", None, (), None),
+    }
+    assert parse_recipe({**base, "models": ["a", "b"]}).model_facts == {}
+    for models, field, message in (
+        ({"m": {"context_window": 0}}, "models.m.context_window", "must be a positive number of tokens"),
+        (
+            {"m": {"reasoning": ["fast"]}},
+            "models.m.reasoning",
+            "must be true, false or a list of efforts (none, minimal, low, medium, high, xhigh)",
+        ),
+        ({"m": {"input": ["image"]}}, "models.m.input", 'must list "text", and may add "image"'),
+        ({"m": {"window": 1}}, "models.m", "unknown field 'window' (known: context_window, input, name, reasoning)"),
+        ({"m": 3}, "models.m", "must be a table (context_window, reasoning, input, name)"),
+        (3, "models", "must be a list of model names, or a table of them"),
+    ):
+        with pytest.raises(_Problem) as err:
+            parse_recipe({**base, "models": models})
+        assert (err.value.field, err.value.message) == (field, message)
+
+
+@pytest.mark.codex
+def test_the_picker_entries_carry_what_the_list_and_the_recipe_know(
+    run_cli, codex_bin: Path, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """`add groq --use`: Groq's `/models` says each context window, the recipe's `models` table
+    which models reason; Codex lists them so, and sends no reasoning effort for the model that does
+    not reason, the entry's default effort for one that does."""
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    monkeypatch.setenv("T_KEY", "sk-test-picker-facts-0123")
+    windows = {"llama-3.3-70b-versatile": 131072, "openai/gpt-oss-120b": 131072, "new-model": 8192}
+
+    def listing(req, n, server):
+        if req.path.endswith("/models"):
+            data = [{"id": m, "object": "model", "context_window": w} for m, w in windows.items()]
+            return 200, {"Content-Type": "application/json"}, json.dumps({"object": "list", "data": data}).encode()
+        return None
+
+    server = make_fake_server(models=list(windows), answer=listing, reply_text="from-groq")
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    added = run_cli(
+        "add", "groq", "--id", "groq", "--base-url", server.base_url, "--key-mode", "env", "--env-key", "T_KEY",
+        "--model", "openai/gpt-oss-120b", "--use", "--yes", "--no-bridge",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    listed = subprocess.run(
+        [str(codex_bin), "debug", "models"],
+        env=codex_env(codex_home, {"T_KEY": "k"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr[-800:]
+    shown = {
+        m["slug"]: (
+            m["context_window"],
+            [lvl["effort"] for lvl in m["supported_reasoning_levels"]],
+            m.get("default_reasoning_level"),  # left out when none
+        )
+        for m in json.loads(listed.stdout)["models"]
+    }
+    plain = picker.template(catalog.bundled(paths_mod.resolve(), codex_bin))
+    assert shown == {
+        "openai/gpt-oss-120b": (131072, ["low", "medium", "high"], "medium"),
+        "llama-3.3-70b-versatile": (131072, [], None),
+        "new-model": (8192, list(plain.reasoning_levels), plain.default_reasoning_level),  # the window only
+    }
+    for model, effort in (("llama-3.3-70b-versatile", None), ("openai/gpt-oss-120b", "medium")):
+        proc = run_codex(
+            codex_bin, codex_home, args=("-m", model), env_extra={"T_KEY": "sk-test-picker-facts-0123"}, timeout=90
+        )
+        assert proc.returncode == 0, proc.stderr[-1500:]
+        assert "from-groq" in proc.stdout
+        turn = server.requests_to("/responses", "POST")[-1].body
+        assert (turn["model"], (turn.get("reasoning") or {}).get("effort")) == (model, effort)
+    # `use` (no network) builds the same entries from the list kept with its facts
+    assert run_cli("use", "groq", "--model", "llama-3.3-70b-versatile").exit_code == 0
+    listed = subprocess.run(
+        [str(codex_bin), "debug", "models"], env=codex_env(codex_home, {"T_KEY": "k"}), capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    first = json.loads(listed.stdout)["models"][0]
+    assert (first["slug"], first["supported_reasoning_levels"], first["context_window"]) == (
+        "llama-3.3-70b-versatile", [], 131072,
+    )  # fmt: skip
+
+
+@pytest.mark.codex
+def test_doctor_says_why_the_picker_shows_codexs_own_list(
+    run_cli, codex_bin: Path, codex_home: Path, make_fake_server, monkeypatch
+) -> None:
+    """A provider whose list cannot be had keeps Codex's own list (Codex loads, a turn passes), and
+    `doctor` says why, offline, from what the last ask got: a refused key (401), no `/models`
+    (404), nothing listening. Once it answers, `models ID --refresh` puts its models in and the
+    finding goes."""
+    monkeypatch.setenv("CODEXPROV_CODEX", str(codex_bin))
+    monkeypatch.setenv("T_KEY", "sk-test-wrong-key-0123")
+    good = "sk-test-right-key-4567"
+    server = make_fake_server(models=["acme-large"], expected_key=good)
+    (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
+    bundled = _debug_models(codex_bin, codex_home, {})
+    added = run_cli(
+        "add", "custom", "--id", "acme", "--base-url", server.base_url, "--key-mode", "env", "--env-key", "T_KEY",
+        "--model", "acme-large", "--use",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    assert _catalog_setting(codex_home) is None
+    assert _debug_models(codex_bin, codex_home, {"T_KEY": good}) == bundled
+    proc = run_codex(codex_bin, codex_home, env_extra={"T_KEY": good}, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+
+    def finding() -> dict | None:
+        report = json.loads(run_cli("--codex", str(codex_bin), "doctor", "--offline", "--json").stdout)
+        found = [f for f in report["findings"] if f["check"] == "picker.list"]
+        assert len(found) <= 1
+        return found[0] if found else None
+
+    said = finding()
+    assert said is not None and (said["status"], said["provider"]) == ("skip", "acme")
+    assert said["message"].startswith(
+        "Codex's model picker shows Codex's own models for acme, not acme's: its list could not be had when "
+        "codexprov last asked ("
+    )
+    assert said["message"].endswith(f"): GET {server.base_url}/models: HTTP 401: acme refused the key from $T_KEY")
+    assert "sk-test-wrong-key-0123" not in json.dumps(said)
+    assert said["fix"] == "codexprov models acme --refresh  (once it answers: it puts acme's models in the picker)"
+
+    server.expected_key = None
+    server.answer = lambda req, n, srv: (404, {}, b"") if req.path.endswith("/models") else None
+    assert run_cli("models", "acme").exit_code == 1
+    said = finding()
+    assert said is not None and said["message"].endswith(
+        f"): GET {server.base_url}/models: HTTP 404; acme does not list its models there"
+    )
+
+    server.answer = None
+    refreshed = run_cli("models", "acme", "--refresh")
+    assert refreshed.exit_code == 0, refreshed.stderr
+    assert finding() is None
+    assert _debug_models(codex_bin, codex_home, {"T_KEY": good}) == ["acme-large"]
+
+    # nothing listening: acme keeps the list it had (nothing to explain); a provider added there
+    # now has none, and doctor says the server did not answer
+    port = server.port
+    server.stop()
+    assert run_cli("models", "acme").exit_code == 1
+    assert finding() is None
+    assert _debug_models(codex_bin, codex_home, {}) == ["acme-large"]
+    added = run_cli(
+        "add", "custom", "--id", "dead", "--base-url", f"http://127.0.0.1:{port}/v1", "--key-mode", "none", "--use"
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    assert _catalog_setting(codex_home) is None
+    assert _debug_models(codex_bin, codex_home, {}) == bundled
+    said = finding()
+    assert said is not None and said["provider"] == "dead"
+    assert f"): GET http://127.0.0.1:{port}/v1/models: " in said["message"]
+    assert "onnect" in said["message"]  # httpx's "Connection refused" / "All connection attempts failed"

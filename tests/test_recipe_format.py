@@ -21,7 +21,7 @@ def _documented() -> dict[str, set[str]]:
     for block in re.findall(r"```toml\n(.*?)```", section, flags=re.DOTALL):
         table = ""
         for line in block.splitlines():
-            header = re.match(r"^\[([A-Za-z_]+)(?:\.[A-Za-z_]+)?\]", line)
+            header = re.match(r"^\[([A-Za-z_]+)(?:\.[A-Za-z_-]+)?\]", line)
             if header:
                 table = header.group(1)
                 fields.setdefault("", set()).add(table)
@@ -45,6 +45,7 @@ def test_param_auth_and_bridge_fields_match():
     assert documented["params"] == set(loading.PARAM_FIELDS)
     assert documented["auth_command"] == set(loading.AUTH_FIELDS)
     assert documented["bridge"] == set(loading.BRIDGE_FIELDS)
+    assert documented["models"] == set(loading.MODEL_FIELDS)
 
 
 def test_extra_fields_match():

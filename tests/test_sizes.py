@@ -11,8 +11,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "codexprov"
 MODULE_LINES = 700
 FUNCTION_LINES = 100
 COMMAND_BODY_LINES = 40
-# Known debts, each with the issue that owns it. The tests fail when one is paid off too, so the
-# list only shrinks.
+# Known debts, each with the issue that owns it: nothing else may grow past the limits. (A debt paid
+# off does not fail the test, so its owner's branch lands without touching this file; drop its line.)
 KNOWN_LONG: dict[str, str] = {}
 
 
@@ -53,7 +53,7 @@ def _known(kind: str) -> set[str]:
 
 def test_no_module_over_700_lines() -> None:
     long = {_where(p): len(text.splitlines()) for p, text, _tree in _sources() if len(text.splitlines()) > MODULE_LINES}
-    assert set(long) == _known("module"), long
+    assert set(long) <= _known("module"), long
 
 
 def test_no_function_over_100_lines() -> None:
@@ -64,7 +64,7 @@ def test_no_function_over_100_lines() -> None:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         and (node.end_lineno or node.lineno) - node.lineno + 1 > FUNCTION_LINES
     }
-    assert {name.split(":")[0] + " " + name.split(" ")[1] for name in long} == _known("function"), long
+    assert {name.split(":")[0] + " " + name.split(" ")[1] for name in long} <= _known("function"), long
 
 
 def test_no_command_body_over_40_lines() -> None:

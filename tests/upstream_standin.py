@@ -18,6 +18,11 @@ The key must arrive as `Authorization: Bearer KEY` (chat), `x-api-key: KEY` (Ant
 `x-goog-api-key: KEY` (Gemini) when
 `expected_key` is set. Requests are recorded like FakeServer's.
 
+Each API lists `models` in its own shape: `GET {prefix}/models` (OpenAI's `data`), Anthropic's
+`GET /v1/models` (asked with `x-api-key` and `anthropic-version`; `data` of `type: model` with a
+`display_name`), and Gemini's `GET /v1beta/models` (`models` of `models/NAME` with their token limits and
+generation methods, plus one embedding model that generates nothing).
+
 Reasoning (`tool_steps=2` makes a multi-step turn: two tool calls, then `tool said: A, B`):
 - Anthropic: a request with `thinking` enabled gets a `thinking` block (with a signature this server
   issued) before each `tool_use`, and, as Anthropic does, a 400 ("Expected `thinking` or
@@ -72,6 +77,10 @@ class ToolTurnServer(FakeServer):
     # -- routing -------------------------------------------------------------------------------
 
     def _answer(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+        if req.method == "GET" and req.path == "/v1/models" and "x-api-key" in req.headers:
+            return self._anthropic_models(req)
+        if req.method == "GET" and req.path == "/v1beta/models":
+            return self._gemini_models(req)
         if req.method == "POST" and req.path == "/v1/messages":
             if self.expected_key is not None and req.headers.get("x-api-key") != self.expected_key:
                 body = {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
@@ -90,6 +99,53 @@ class ToolTurnServer(FakeServer):
                 return _json(400, body)
             return self._gemini(req.body, gemini["model"], stream=gemini["method"] == "streamGenerateContent")
         return super()._answer(req)
+
+    # -- model lists ---------------------------------------------------------------------------
+
+    def _anthropic_models(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+        if self.expected_key is not None and req.headers.get("x-api-key") != self.expected_key:
+            body = {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
+            return _json(401, body)
+        if not req.headers.get("anthropic-version"):
+            body = {
+                "type": "error",
+                "error": {"type": "invalid_request_error", "message": "anthropic-version: header is required"},
+            }
+            return _json(400, body)
+        data = [
+            {
+                "type": "model",
+                "id": m,
+                "display_name": m.replace("-", " ").title(),
+                "created_at": "2026-01-01T00:00:00Z",
+            }
+            for m in self.models
+        ]
+        return _json(200, {"data": data, "has_more": False, "first_id": self.models[0], "last_id": self.models[-1]})
+
+    def _gemini_models(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+        if self.expected_key is not None and req.headers.get("x-goog-api-key") != self.expected_key:
+            body = {
+                "error": {
+                    "code": 400,
+                    "message": "API key not valid. Please pass a valid API key.",
+                    "status": "INVALID_ARGUMENT",
+                }
+            }
+            return _json(400, body)
+        models: list[dict[str, Any]] = [
+            {
+                "name": f"models/{m}",
+                "displayName": m,
+                "inputTokenLimit": 1048576,
+                "outputTokenLimit": 65536,
+                "supportedGenerationMethods": ["generateContent", "countTokens"],
+                "thinking": True,
+            }
+            for m in self.models
+        ]
+        models.append({"name": "models/text-embedding-004", "supportedGenerationMethods": ["embedContent"]})
+        return _json(200, {"models": models})
 
     # -- Gemini --------------------------------------------------------------------------------
 

@@ -167,14 +167,15 @@ def _write(
             dry_run=dry_run,
             reuse=reuse,
             capabilities=plan.capabilities,
+            # A built-in's list is Codex's own: another provider's picker list goes (picker.py).
+            root_from=_picker_off(paths) if request.use else None,
         )
         return providers.AddEdit(edit, ())
     settings = gateway.as_root() if gateway is not None else None
     root_from = None
     if request.use and not (settings and ("model_catalog_json",) in settings):
         # Another provider's picker list goes now; this one's is set once it answers (picker.after_add).
-        def root_from(data):
-            return picker.root_values(paths, data, None)
+        root_from = _picker_off(paths)
 
     return providers.write_provider(
         paths,
@@ -187,3 +188,13 @@ def _write(
         settings=settings,
         root_from=root_from,
     )
+
+
+def _picker_off(paths: Paths):
+    """The top-level change that takes another provider's picker list away (and leaves any other
+    `model_catalog_json` alone), decided from the config as the add's transaction reads it."""
+
+    def root_from(data):
+        return picker.root_values(paths, data, None)
+
+    return root_from

@@ -15,7 +15,7 @@ from codexprov.context import Context
 from codexprov.errors import UsageError
 from codexprov.recipes import Catalog, load_catalog
 from codexprov.result import Outcome, info, warning
-from codexprov.served_models import CHECK_TIMEOUT, check_live, fetch, unserved_warning
+from codexprov.served_models import CHECK_TIMEOUT, fetch, unserved_warning
 
 
 class AddDecider(Protocol):
@@ -82,17 +82,17 @@ def _after_use(ctx: Context, prepared: PreparedAdd, outcome: Outcome) -> Outcome
     """add is not a hot path: ask the provider now (3 s at most) for its models, for Codex's picker
     and to say whether it serves the model."""
     pid, model = prepared.plan.provider_id, prepared.plan.model
-    if prepared.plan.bridge is not None:
-        # A bridged provider's /models is LiteLLM's own map, not the upstream's (issue 23): the
-        # picker keeps Codex's list; only the --model check asks, as before.
-        said = check_live(ctx.paths, pid, model, env=dict(ctx.env)) if model else None
-        return outcome.with_notes(warning(said)) if said else outcome
+    bridged = prepared.plan.bridge is not None
     done = picker.after_add(
         ctx.paths,
         pid,
         model,
         lambda: ctx.codex,
-        ask=lambda: fetch(ctx.paths, pid, env=dict(ctx.env), timeout=CHECK_TIMEOUT),
+        # A bridged provider's list comes from its upstream, with the key the bridge sends it.
+        ask=lambda: fetch(
+            ctx.paths, pid, env=dict(ctx.env), timeout=CHECK_TIMEOUT, store=ctx.store() if bridged else None
+        ),
+        recipe_facts=getattr(prepared.recipe, "model_facts", None),
     )
     if done.edit is not None and done.listing is not None:
         outcome = outcome.with_notes(

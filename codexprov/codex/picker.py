@@ -24,7 +24,7 @@ Kept from the template: reasoning levels, context window, modalities, instructio
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from codexprov.codex.catalog import REQUEST_PARTS, Catalog, CatalogError, ModelEntry
@@ -66,20 +66,51 @@ def picker_catalog(
     bundled: Catalog,
     ids: Iterable[str],
     model: str | None = None,
+    facts: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A complete `model_catalog_json` document listing exactly `ids` (ordered by picker_order), each
     entry the release's template with the foreign fields and every request part a gateway may
-    refuse switched off (a gateway recipe's `rejects` is a subset, so its flags hold too). Empty
+    refuse switched off (a gateway recipe's `rejects` is a subset, so its flags hold too), and what
+    is known of the model (`facts`: model_lists.ModelFacts per id) in place of the template's. Empty
     `ids` are refused (CatalogError): Codex refuses `{"models": []}`."""
     slugs = picker_order(ids, model)
     if not slugs:
         raise CatalogError("the provider listed no models, and Codex refuses an empty catalog")
-    base = template(bundled).safe_defaults(REQUEST_PARTS) | _FOREIGN
+    plain = template(bundled)
+    base = plain.safe_defaults(REQUEST_PARTS) | _FOREIGN
     models = []
     for priority, slug in enumerate(slugs):
-        models.append(base | {"slug": slug, "display_name": slug, "visibility": "list", "priority": priority})
+        entry = base | {"slug": slug, "display_name": slug, "visibility": "list", "priority": priority}
+        known = (facts or {}).get(slug)
+        models.append(_with_facts(entry, known) if known is not None else entry)
     return {**bundled.data, "models": models}
 
 
-def picker_catalog_text(bundled: Catalog, ids: Iterable[str], model: str | None = None) -> str:
-    return json.dumps(picker_catalog(bundled, ids, model), indent=1, ensure_ascii=False) + "\n"
+def _with_facts(entry: dict[str, Any], facts: Any) -> dict[str, Any]:
+    """The entry with what is known of the model. Reasoning: the efforts it takes (the template's
+    description where it has one; `medium` the default when taken, else the first), or none at
+    all (Codex then sends no effort; seen on 0.169 and 0.171: `reasoning: {}`). A context window
+    also bounds `max_context_window` (Codex's ceiling for `model_context_window`)."""
+    entry = dict(entry)
+    if facts.name:
+        entry["display_name"] = facts.name
+    if facts.context_window:
+        entry["context_window"] = facts.context_window
+        entry["max_context_window"] = facts.context_window
+    if facts.reasoning is not None:
+        known = {
+            lvl.get("effort"): lvl for lvl in entry.get("supported_reasoning_levels") or [] if isinstance(lvl, dict)
+        }
+        levels = [known.get(e) or {"effort": e, "description": e} for e in facts.reasoning]
+        entry["supported_reasoning_levels"] = levels
+        efforts = list(facts.reasoning)
+        entry["default_reasoning_level"] = ("medium" if "medium" in efforts else efforts[0]) if efforts else None
+    if facts.input is not None:
+        entry["input_modalities"] = list(facts.input)
+    return entry
+
+
+def picker_catalog_text(
+    bundled: Catalog, ids: Iterable[str], model: str | None = None, facts: Mapping[str, Any] | None = None
+) -> str:
+    return json.dumps(picker_catalog(bundled, ids, model, facts), indent=1, ensure_ascii=False) + "\n"

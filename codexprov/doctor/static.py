@@ -17,6 +17,7 @@ from codexprov.codex import reach
 from codexprov.credentials import open_store as default_open
 from codexprov.doctor import environment as _environment  # noqa: F401 - imported only to register its checks
 from codexprov.doctor import keysource, tables
+from codexprov.doctor import picker_list as _picker_list  # noqa: F401 - imported only to register its check
 from codexprov.doctor import setup as _setup  # noqa: F401 - imported only to register its checks
 from codexprov.doctor.context import SETUP_CHECKS, CheckContext, ProviderTable, ResolvedKey, Setup
 from codexprov.doctor.findings import Finding

@@ -17,6 +17,7 @@ from codexprov.codex.capabilities import capabilities as capabilities_of
 from codexprov.codex.gateway import REQUEST_PARTS
 from codexprov.config.document import TOMLDecodeError, loads
 from codexprov.model import PROVIDER_ID_RE, AuthCommand
+from codexprov.model_lists import EFFORTS, ModelFacts
 from codexprov.paths import Paths
 from codexprov.recipes.model import (
     ENV_VAR,
@@ -73,6 +74,7 @@ TOP_FIELDS = frozenset(
 PARAM_FIELDS = frozenset({"description", "default", "required", "pattern", "choices", "example"})
 AUTH_FIELDS = frozenset({"command", "args", "timeout_ms", "refresh_interval_ms", "cwd"})
 BRIDGE_FIELDS = frozenset({"model", "env_key", "api_base"})
+MODEL_FIELDS = frozenset({"context_window", "reasoning", "input", "name"})
 # LiteLLM's provider prefix, then the model Codex asks for: `anthropic/{model}`.
 _BRIDGE_MODEL = re.compile(r"^([a-z0-9_]+)/\{model\}$")
 
@@ -206,9 +208,7 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
         raise _Problem("base_url", "missing (only a recipe for a Codex built-in may leave it out)")
 
     extra = _parse_extra(data)
-    models = data.get("models", [])
-    if not isinstance(models, list) or not all(isinstance(m, str) and m for m in models):
-        raise _Problem("models", "must be a list of model names")
+    models, model_facts = _parse_models(data.get("models", []))
     rejects = _parse_rejects(data)
     default_model = _opt_str(data, "default_model")
 
@@ -229,6 +229,7 @@ def parse_recipe(data: Mapping[str, Any], *, path: Path | None = None, source: s
         env_http_headers=env_http_headers,
         default_model=default_model,
         models=tuple(models),
+        model_facts=model_facts,
         notes=(_opt_str(data, "notes") or "").strip(),
         summary=_opt_str(data, "summary") or "",
         source=source,
@@ -335,6 +336,45 @@ def _parse_params(raw: Any) -> tuple[RecipeParam, ...]:
             raise _Problem(f"{where}.default", f"{default!r} {reason}")
         params.append(param)
     return tuple(params)
+
+
+def _parse_models(raw: Any) -> tuple[list[str], dict[str, ModelFacts]]:
+    """`models`: a list of model names, or a table of them, each with what the provider's /models
+    does not say (MODEL_FIELDS); the order is the recipe's either way."""
+    if isinstance(raw, list):
+        if not all(isinstance(m, str) and m for m in raw):
+            raise _Problem("models", "must be a list of model names, or a table of them")
+        return list(raw), {}
+    if not isinstance(raw, dict):
+        raise _Problem("models", "must be a list of model names, or a table of them")
+    facts: dict[str, ModelFacts] = {}
+    for model, table in raw.items():
+        where = f"models.{model}"
+        if not model or not isinstance(table, dict):
+            raise _Problem(where, "must be a table (context_window, reasoning, input, name)")
+        unknown = sorted(set(table) - MODEL_FIELDS)
+        if unknown:
+            raise _Problem(where, f"unknown field {unknown[0]!r} (known: {', '.join(sorted(MODEL_FIELDS))})")
+        window = table.get("context_window")
+        if window is not None and (not isinstance(window, int) or isinstance(window, bool) or window <= 0):
+            raise _Problem(f"{where}.context_window", "must be a positive number of tokens")
+        reasoning = table.get("reasoning")
+        if isinstance(reasoning, bool):
+            efforts: tuple[str, ...] | None = None if reasoning else ()
+        elif reasoning is None:
+            efforts = None
+        elif isinstance(reasoning, list) and reasoning and all(r in EFFORTS for r in reasoning):
+            efforts = tuple(reasoning)
+        else:
+            raise _Problem(f"{where}.reasoning", f"must be true, false or a list of efforts ({', '.join(EFFORTS)})")
+        modes = table.get("input")
+        if modes is not None and (not isinstance(modes, list) or "text" not in modes or set(modes) - {"text", "image"}):
+            raise _Problem(f"{where}.input", 'must list "text", and may add "image"')
+        name = table.get("name")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise _Problem(f"{where}.name", "must be a non-empty string")
+        facts[model] = ModelFacts(name, window, efforts, tuple(modes) if modes is not None else None)
+    return list(raw), {m: f for m, f in facts.items() if f.to_json()}
 
 
 def _parse_bridge(raw: Any, declared: set[str]) -> BridgeRoute | None:

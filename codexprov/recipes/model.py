@@ -15,6 +15,7 @@ from typing import Any
 
 from codexprov.errors import NotFoundError
 from codexprov.model import AuthCommand, ProviderSpec
+from codexprov.model_lists import ModelFacts
 
 KINDS = ("hosted", "local", "gateway", "built-in")
 RESPONSES_SUPPORT = ("native", "no", "unknown")
@@ -116,6 +117,8 @@ class Recipe:
     env_http_headers: dict[str, str] = field(default_factory=dict)
     default_model: str | None = None
     models: tuple[str, ...] = ()
+    # what a recipe's `models` table knows of a model beyond its name (the provider's /models says too little)
+    model_facts: Mapping[str, ModelFacts] = field(default_factory=dict)
     notes: str = ""
     summary: str = ""
     responses_source: str | None = None
