@@ -4,8 +4,9 @@ the way Codex's own TUI and IDE extensions edit config.toml. Every wait has a ti
 from __future__ import annotations
 
 import json
-import select
+import queue
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,19 @@ class AppServer:
             cwd=str(codex_home.parent),
             text=True,
         )
+        # One thread reads stdout line by line into a queue. Waiting with select() on the pipe and
+        # then calling readline() loses lines: readline() pulls every line the server already wrote
+        # into Python's buffer, select() then sees an empty pipe, and the answer sits unread.
+        self._lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read_lines, daemon=True).start()
         self.call("initialize", {"clientInfo": {"name": "codexprov-tests", "version": "0"}})
         self._send({"method": "initialized"})
+
+    def _read_lines(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put("")  # end of output: the server exited
 
     def _send(self, message: dict[str, Any]) -> None:
         assert self.proc.stdin is not None
@@ -45,13 +57,12 @@ class AppServer:
         self._next += 1
         request_id = self._next
         self._send({"id": request_id, "method": method, "params": params})
-        assert self.proc.stdout is not None
         deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0.5)
-            if not ready:
-                continue
-            line = self.proc.stdout.readline()
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._lines.get(timeout=left)
+            except queue.Empty:
+                break
             if not line:
                 raise AppServerError(f"{method}: the app-server exited ({self.proc.poll()})")
             message = json.loads(line)
