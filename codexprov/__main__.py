@@ -32,12 +32,43 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"codexprov {__version__}\n")
         return 0
+    _defer_inspect()
     fast = _fast(args)
     if fast is not None:
         return fast
     from codexprov.cli import run
 
     return run(args)
+
+
+def _defer_inspect() -> None:
+    """Load `inspect` on its first use, not on import. `dataclasses` imports it (with ast, dis and
+    tokenize: ~7 ms, a seventh of `list`) only to write a signature into the docstring of a class
+    that has none; codexprov's dataclasses all have one (tests/test_fast_paths.py), so `list`,
+    `show` and `use` never load it. Whatever does use it (Typer, asyncio) gets the real module:
+    the first attribute read imports it and fills this stand-in with its namespace.
+    (importlib.util.LazyLoader does not do here: Python 3.11 loads such a module as soon as
+    another `import inspect` statement looks at its __spec__.)"""
+    if "inspect" in sys.modules:
+        return
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+
+    stand_in = ModuleType("inspect")
+    stand_in.__spec__ = ModuleSpec("inspect", None)
+
+    def load(name: str) -> object:
+        if sys.modules.get("inspect") is stand_in:
+            del sys.modules["inspect"]
+        import inspect as real
+
+        namespace = vars(stand_in)
+        namespace.pop("__getattr__", None)
+        namespace.update(vars(real))
+        return getattr(real, name)
+
+    stand_in.__getattr__ = load  # type: ignore[method-assign]
+    sys.modules["inspect"] = stand_in
 
 
 def _global_options(args: list[str]) -> tuple[dict[str, str | bool], list[str]] | None:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Context:
+    """The one context a command hands to the core (see the module's docstring)."""
+
     paths: Paths
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     # The Codex binary the user named (--codex / $CODEXPROV_CODEX); None: `codex` on PATH.

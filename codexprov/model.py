@@ -42,6 +42,8 @@ RECIPE_OWNED_FIELDS = frozenset(
 
 @dataclass(frozen=True)
 class AuthCommand:
+    """A provider's `[auth]` table: the command Codex runs for a token, its arguments and timings."""
+
     command: str
     args: tuple[str, ...] = ()
     timeout_ms: int | None = None

@@ -84,6 +84,8 @@ def merge_facts(
 
 @dataclass(frozen=True)
 class ModelList:
+    """The models a provider serves, as its model list answered."""
+
     provider_id: str
     base_url: str
     url: str  # what was asked (secrets masked)

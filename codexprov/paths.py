@@ -15,6 +15,8 @@ APP_NAME = "codexprov"
 
 @dataclass(frozen=True)
 class Paths:
+    """Where the files are: the Codex home and config, codexprov's state, config and cache folders."""
+
     codex_home: Path
     state_dir: Path  # backups, undo journal, caches
     config_dir: Path  # user recipes

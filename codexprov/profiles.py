@@ -33,6 +33,8 @@ SELECTION_KEYS = profile_state.SELECTION_KEYS
 
 @dataclass(frozen=True)
 class Profile:
+    """One Codex profile: its name, form (file or table), file and settings."""
+
     name: str
     form: str  # "file" | "table"
     path: Path  # the profile file, or config.toml for a table
@@ -66,6 +68,8 @@ class Profile:
 
 @dataclass(frozen=True)
 class ProfileList:
+    """The profiles of a config, the active one, and legacy pieces the installed Codex cannot use."""
+
     form: str
     active: str | None
     profiles: tuple[Profile, ...]
@@ -393,6 +397,8 @@ def _use_table(paths: Paths, name: str, info: CodexInfo, dry_run: bool) -> EditR
 
 @dataclass(frozen=True)
 class MigrateResult:
+    """What `profile migrate` did: the edits, the profiles moved and the old default."""
+
     edits: tuple[EditResult, ...]  # the profile files first, config.toml last
     profiles: tuple[str, ...]  # migrated names
     default: str | None  # the old `profile = …`, whose settings are now at the top of config.toml

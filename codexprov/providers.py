@@ -27,6 +27,8 @@ DEFAULT_PROVIDER = "openai"
 
 @dataclass(frozen=True)
 class KeySource:
+    """Where Codex gets a provider's key: a kind and a detail (never a secret)."""
+
     kind: str  # "env" | "keyring" | "command" | "codex-login" | "plaintext" | "cloud" | "none"
     detail: str  # env var name, command line, or a short description; never a secret
 
@@ -46,6 +48,8 @@ class KeySource:
 
 @dataclass(frozen=True)
 class ProviderInfo:
+    """One provider as `list` and `show` present it: id, name, URL, where it comes from, its key."""
+
     id: str
     name: str
     base_url: str | None
@@ -72,6 +76,8 @@ class ProviderInfo:
 
 @dataclass(frozen=True)
 class ProviderList:
+    """Every provider of a config, the active one and the model."""
+
     config_path: str
     config_exists: bool
     active_provider: str
@@ -227,6 +233,8 @@ def _root_values(pid: str | None, model: str | None) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class AddEdit:
+    """The edit `add` made, and the fields of a replaced table it kept."""
+
     edit: EditResult
     kept: tuple[str, ...]  # fields of the replaced table that the recipe does not own, left as they were
 
@@ -488,6 +496,8 @@ def _set_or_drop(data: dict[str, Any], values: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class RemoveResult:
+    """What `remove` did: the edit, whether the provider was active, its key, its sessions."""
+
     edit: EditResult
     was_active: bool
     key_source: KeySource

@@ -14,6 +14,8 @@ from codexprov.result import Note, Outcome, info, notice
 
 @dataclass(frozen=True)
 class RemoveRequest:
+    """What `remove` was asked: the provider, --force, --keep-key, a dry run."""
+
     provider_id: str
     force: bool = False  # even the active provider, or one that saved sessions use
     keep_key: bool = False

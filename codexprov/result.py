@@ -30,6 +30,8 @@ class Note:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What a use case did: the edits, the notes to show, and the JSON form where there is one."""
+
     edits: tuple[EditResult, ...] = ()
     notes: tuple[Note, ...] = ()
     dry_run: bool = False

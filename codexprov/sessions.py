@@ -40,6 +40,8 @@ _THREAD_COLUMNS = ("id", "model_provider", "rollout_path", "archived", "created_
 
 @dataclass(frozen=True)
 class Session:
+    """One saved Codex session: its id, provider, start time and folder."""
+
     id: str
     provider: str | None  # None: the session does not say (Codex versions before model_provider was recorded)
     started: str | None  # ISO timestamp
@@ -62,6 +64,8 @@ class Session:
 
 @dataclass(frozen=True)
 class SessionList:
+    """The saved sessions of a Codex home, and files that could not be read."""
+
     codex_home: str
     sessions: tuple[Session, ...]  # oldest first
     state_db: str | None  # the state database read, if any

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class UseRequest:
+    """What `use` was asked: a provider (and model), or a profile, maybe as a dry run."""
+
     provider_id: str | None = None
     model: str | None = None
     profile: str | None = None  # `use --profile NAME` (then no provider_id nor model)

@@ -266,6 +266,35 @@ def test_item10_the_parse_cache_keeps_no_plain_text_key(run_cli, config_file, is
     assert list(parsed.glob("*.json")) == []
 
 
+def test_item10_an_edit_checks_what_it_changed_before_caching(tmp_path):
+    """After an edit of a cached (so secret-free) document, only the changed top-level keys are
+    checked: a secret among them keeps the result out of the cache and removes the old entry."""
+    from codexprov.config import cache
+
+    folder, file = tmp_path / "cache", tmp_path / "config.toml"
+    folder.mkdir(mode=0o700)
+    file.write_text("x = 1\n", encoding="utf-8")
+    before = {"model": "m", "projects": {"/p": {"trust_level": "trusted"}}}
+    assert cache.put(folder, file, before) is True
+    (entry,) = (folder / "parsed").glob("*.json")
+    after = dict(before, model_provider="acme")
+    assert cache.put(folder, file, after, secret_free_before=before) is True
+    assert b'"model_provider":"acme"' in entry.read_bytes()
+    leaked = dict(before, model_providers={"acme": {"experimental_bearer_token": "cachedkey0123456789abcdef"}})
+    assert cache.put(folder, file, leaked, secret_free_before=before) is False
+    assert list((folder / "parsed").glob("*.json")) == []
+
+
+def test_item10_use_caches_the_edited_config(run_cli, config_file, isolated_home):
+    from codexprov.paths import resolve
+
+    config_file.write_text(PROVIDER + 'env_key = "A_KEY"\n', encoding="utf-8")
+    assert run_cli("list").exit_code == 0
+    assert run_cli("use", "a").exit_code == 0
+    (entry,) = (resolve().cache_dir / "parsed").glob("*.json")
+    assert b'"model_provider":"a"' in entry.read_bytes()
+
+
 def test_item8_a_bridge_folder_others_can_write_is_refused_with_the_fix(run_cli, isolated_home, monkeypatch):
     from codexprov.bridge.layout import resolve as bridge_layout
     from codexprov.bridge.layout import write_private

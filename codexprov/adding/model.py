@@ -23,6 +23,8 @@ KEY_MODES = ("keyring", "env", "none")
 
 @dataclass(frozen=True)
 class AddRequest:
+    """What `add` was asked: the recipe, the id, the fields given as flags and how the key is kept."""
+
     recipe: str
     provider_id: str | None = None
     base_url: str | None = None
@@ -43,6 +45,8 @@ class AddRequest:
 
 @dataclass(frozen=True)
 class AddPlan:
+    """What `add` will write: the provider table (or the built-in it configures), the key and the follow-ups."""
+
     provider_id: str
     recipe_id: str
     spec: ProviderSpec | None  # a custom provider table; None when configuring a built-in

@@ -35,6 +35,8 @@ _DIST_INFO = re.compile(r"^litellm-(\d+)\.(\d+)\.(\d+)[^/]*\.dist-info$")
 
 @dataclass(frozen=True)
 class InstallResult:
+    """The bridge's LiteLLM after `bridge install`: where it is, which version, whether it changed."""
+
     venv: Path
     version: str
     changed: bool  # False: a LiteLLM in the tested range was already there

@@ -39,6 +39,8 @@ MASTER_KEY_USER = "master-key"
 
 @dataclass(frozen=True)
 class Layout:
+    """Where the bridge keeps its files: the virtualenv, the LiteLLM config, the state and the logs."""
+
     root: Path
     venv: Path
 
@@ -150,6 +152,8 @@ class Upstream:
 
 @dataclass(frozen=True)
 class State:
+    """The bridge's kept state: its port and the upstreams it serves."""
+
     port: int
     upstreams: tuple[Upstream, ...] = field(default_factory=tuple)
 

@@ -238,6 +238,8 @@ def ensure_running(
 
 @dataclass(frozen=True)
 class UpResult:
+    """A bridge start: the process, its port, whether it was started now and how long that took."""
+
     pid: int | None
     port: int
     started: bool  # False: it was already running
@@ -272,6 +274,8 @@ def down(layout: Layout, store: Any = None) -> int | None:
 
 @dataclass(frozen=True)
 class StandbyResult:
+    """The standby LiteLLM: its process and whether it was started now."""
+
     pid: int
     started: bool  # False: one was loaded already
 
@@ -304,6 +308,8 @@ def restart(layout: Layout, store: Any = None, *, new_port: bool = False) -> UpR
 
 @dataclass(frozen=True)
 class RotateResult:
+    """A master-key rotation: the bridge restarted with the new key, if it was running."""
+
     restarted: UpResult | None  # None: the bridge was down (it starts with the new key when needed)
 
 
@@ -348,6 +354,8 @@ def reload_if_running(layout: Layout, store: Any = None) -> bool:
 
 @dataclass(frozen=True)
 class BridgeStatus:
+    """What `bridge status` reports: the installed LiteLLM, the process, the port and the upstreams."""
+
     installed: str | None  # LiteLLM version in the bridge's virtualenv
     requirement: str
     venv: Path

@@ -67,6 +67,8 @@ class GuidedUse:
 
 @dataclass(frozen=True)
 class AddAnswers:
+    """The guided `add`'s answers: the recipe, the id, the base URL and the recipe's parameters."""
+
     recipe: str
     provider_id: str
     base_url: str | None

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class BuiltinProvider:
+    """A provider Codex knows without a table: its id, name, base URL and where its credentials come from."""
+
     id: str
     name: str
     base_url: str | None

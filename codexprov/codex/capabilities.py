@@ -176,6 +176,8 @@ def format_version(version: Version) -> str:
 
 @dataclass(frozen=True)
 class Capabilities:
+    """What one Codex release accepts and does (profile form, wire APIs, auth forms, session rules)."""
+
     version: Version
     profile_form: str  # "file" (NAME.config.toml, -p NAME) or "table" ([profiles.NAME], profile = NAME)
     profile_v2_flag: bool  # `--profile-v2 NAME` layers NAME.config.toml (only 0.131 to 0.133)

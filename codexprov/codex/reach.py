@@ -202,6 +202,8 @@ class SentKey:
 
 @dataclass(frozen=True)
 class CommandOutcome:
+    """What a provider's `[auth]` command gave: the token, or why there is none."""
+
     token: str = field(repr=False, default="")
     error: str | None = None
 
@@ -410,6 +412,8 @@ def query_params(table: Mapping[str, Any]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Proxy:
+    """A proxy Codex sends a provider's requests through, and the variable that names it."""
+
     url: str  # as the variable gives it (may hold credentials: show it through redact)
     variable: str  # the variable it came from
 
@@ -494,6 +498,8 @@ def _bypassed(host: str, no_proxy: str) -> bool:
 
 @dataclass(frozen=True)
 class Ignored:
+    """An environment variable Codex does not read, and whether the setup relies on it."""
+
     variable: str
     value: str
     relied_on: bool  # True: the setup only works if Codex read it

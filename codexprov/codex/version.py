@@ -30,6 +30,8 @@ def parse_version(text: str) -> Version | None:
 
 @dataclass(frozen=True)
 class CodexInfo:
+    """The installed Codex: the binary consulted, its version and its capabilities."""
+
     path: Path | None  # the binary consulted (as found, not resolved); None when none was found
     version: Version | None  # None when unknown
     capabilities: Capabilities

@@ -28,7 +28,9 @@ except ImportError:  # pragma: no cover - Python 3.12+ names it _sha2; other bui
     from hashlib import sha256
 
 # 1 was a pickle; those entries (*.pickle) are ignored and removed on the next write. 2 could hold
-# plain-text keys: 3 never does (put), and a 2 entry no longer matches any signature.
+# plain-text keys: 3 never does (put), and a 2 entry no longer matches any signature. A rule of
+# redact.holds_secret that gets stricter needs a new number too: an edit trusts that a cached
+# document held no secret and checks only what it changed (put's secret_free_before).
 _VERSION = 3
 
 
@@ -89,27 +91,35 @@ def get(cache_dir: Path | None, path: Path, st: os.stat_result) -> dict[str, Any
     return data if isinstance(data, dict) else None
 
 
-def put(cache_dir: Path | None, path: Path, data: dict[str, Any]) -> None:
+def put(
+    cache_dir: Path | None, path: Path, data: dict[str, Any], *, secret_free_before: dict[str, Any] | None = None
+) -> bool:
     """Cache a parse, unless the document holds a secret (a plain-text key): the cache would be one
     more copy of it, outliving a `key migrate`. Such a file is parsed each time, and any older
-    entry for it is removed."""
+    entry for it is removed. Whether `data` holds no secret (False without a cache folder: not
+    checked).
+    `secret_free_before`: the data before an edit, known to hold no secret; only the top-level keys
+    whose value the edit changed are checked (a secret's place is decided below its top-level key,
+    so the others cannot hold one), not the thousands of [projects] tables `use` leaves alone."""
     if cache_dir is None:
-        return
-
-    if holds_secret(data):
+        return False
+    checked = data
+    if secret_free_before is not None:
+        checked = {k: v for k, v in data.items() if k not in secret_free_before or secret_free_before[k] != v}
+    if holds_secret(checked):
         with contextlib.suppress(OSError):
             _entry(cache_dir, path).unlink(missing_ok=True)
-        return
+        return False
     try:
         body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError):
-        return  # dates and times: JSON would not give them back as they were; parse each time
+        return True  # dates and times: JSON would not give them back as they were; parse each time
     try:
         st = os.stat(path)
         entry = _entry(cache_dir, path)
         make_dirs(entry.parent)
         if not _private(entry.parent):
-            return
+            return True
         old = entry.with_suffix(".pickle")
         old.unlink(missing_ok=True)
         fd, tmp = make_temp(entry.parent, ".tmp-")
@@ -118,3 +128,4 @@ def put(cache_dir: Path | None, path: Path, data: dict[str, Any]) -> None:
         os.replace(tmp, entry)
     except OSError:
         pass  # a cache that cannot be written only costs speed
+    return True

@@ -39,6 +39,8 @@ _AT_END = re.compile(r"^(?P<msg>.*?) \(at end of document\)$", re.S)
 
 @dataclass(frozen=True)
 class Snapshot:
+    """A config file as read: its path, text, parsed data, whether it exists and had a byte-order mark."""
+
     path: Path
     text: str
     data: dict[str, Any] = field(hash=False)
@@ -46,6 +48,9 @@ class Snapshot:
     # The file started with a UTF-8 byte-order mark. `text` never holds it (tomlkit refuses it);
     # a transaction writes it back, so the file keeps it.
     bom: bool = False
+    # `data` holds no secret by its place (redact.holds_secret): the parse cache holds it. An edit
+    # then checks only the top-level keys it changed before caching the result.
+    secret_free: bool = False
 
     @property
     def newline(self) -> str:
@@ -302,7 +307,8 @@ def load(path: Path, cache_dir: Path | None = None) -> Snapshot:
     if not exists:
         return Snapshot(path=path, text="", data={}, exists=False)
     data = cache.get(cache_dir, path, st) if st is not None else None
+    secret_free = data is not None  # the cache keeps no document that holds a secret
     if data is None:
         data = parse(text, path)
-        cache.put(cache_dir, path, data)
-    return Snapshot(path=path, text=text, data=data, exists=True, bom=bom)
+        secret_free = cache.put(cache_dir, path, data)
+    return Snapshot(path=path, text=text, data=data, exists=True, bom=bom, secret_free=secret_free)

@@ -23,6 +23,8 @@ from codexprov.redact import redact_text
 
 @dataclass(frozen=True)
 class Definition:
+    """One definition of a key or table in the text: its line and the span that goes with it."""
+
     line: int  # 1-based
     start: int  # text offsets of the span removed when this definition goes
     end: int
@@ -31,6 +33,8 @@ class Definition:
 
 @dataclass(frozen=True)
 class Duplicate:
+    """A key or table defined more than once, with every definition."""
+
     kind: str  # "key" | "table"
     name: str  # e.g. `model` or `[model_providers.acme]`
     definitions: tuple[Definition, ...]

@@ -47,6 +47,8 @@ MAX_BACKUPS = 20
 
 @dataclass(frozen=True)
 class EditResult:
+    """One edit of a file: the text before and after, the diff, the backup and whether it was written."""
+
     path: Path
     old_text: str
     new_text: str
@@ -186,7 +188,7 @@ def _commit(
         description,
         lambda: write_atomic(target, written, existed=snap.exists),
     )
-    cache.put(paths.cache_dir, file, new_data)
+    cache.put(paths.cache_dir, file, new_data, secret_free_before=snap.data if snap.secret_free else None)
     return EditResult(file, snap.text, new_text, None, True, backup, False, description, new_data)
 
 
@@ -516,6 +518,8 @@ def _journal_remove(paths: Paths, entry: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class UndoResult:
+    """What `undo` restored: the file, the edit it took back and the diff."""
+
     path: Path
     description: str
     diff: str

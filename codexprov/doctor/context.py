@@ -28,6 +28,8 @@ from codexprov.redact import redact_text, remember
 
 @dataclass(frozen=True)
 class ResolvedKey:
+    """The key Codex would send to a provider and where it comes from (the value never shown)."""
+
     provider_id: str
     source: str  # "env" | "keyring" | "command" | "plaintext"
     value: str = field(repr=False)  # exactly what Codex sends after `Bearer ` (an env var: untrimmed)
@@ -40,6 +42,8 @@ class ResolvedKey:
 
 @dataclass
 class CheckContext:
+    """What the doctor's checks read: the paths, the installed Codex, the environment, the key store."""
+
     paths: Paths
     info: Any  # CodexInfo
     env: Mapping[str, str]

@@ -36,6 +36,8 @@ class FixKind(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Finding:
+    """One doctor finding: the check, its status, a one-line message, the provider and the fix."""
+
     check: str  # stable id, e.g. "config.duplicate-key", "provider.wire-api", "net.responses-route"
     status: str  # one of STATUSES
     message: str  # one line; never a secret
@@ -96,6 +98,8 @@ class ProviderTarget:
 
 @dataclass(frozen=True)
 class Report:
+    """The doctor's report: the findings, the Codex consulted, the providers checked."""
+
     findings: tuple[Finding, ...]
     codex: dict[str, Any] = field(default_factory=dict)  # path, version, assumed
     providers: tuple[str, ...] = ()  # the providers checked, active first

@@ -38,6 +38,8 @@ from codexprov.providers import update_provider_fields
 
 @dataclass(frozen=True)
 class FixAction:
+    """A fix the doctor can make: the kind, the check it answers, the file and the provider."""
+
     kind: FixKind
     check: str
     file: Path

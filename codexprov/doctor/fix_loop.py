@@ -46,6 +46,8 @@ class FixDecider(Protocol):
 
 @dataclass(frozen=True)
 class FixRecord:
+    """A fix `doctor --fix` made (or would make, on a dry run)."""
+
     check: str
     provider: str | None
     file: str
@@ -57,6 +59,8 @@ class FixRecord:
 
 @dataclass(frozen=True)
 class FixOutcome:
+    """What `doctor --fix` did: the fixes made, and whether it was a dry run."""
+
     applied: tuple[FixRecord, ...]  # on a dry run: the fixes that would be applied
     dry_run: bool
 

@@ -23,6 +23,8 @@ LAYER_KINDS = ("system", "user", "profile", "project")
 
 @dataclass(frozen=True)
 class Layer:
+    """One layer of Codex's configuration (system, user, profile, project) as read."""
+
     kind: str  # one of LAYER_KINDS
     path: Path
     text: str

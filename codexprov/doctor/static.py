@@ -27,6 +27,8 @@ from codexprov.paths import Paths
 
 @dataclass(frozen=True)
 class StaticResult:
+    """The doctor's checks of the files alone: findings, the active provider and model, the order."""
+
     findings: tuple[Finding, ...]
     active: str
     model: str | None

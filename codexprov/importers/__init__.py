@@ -37,6 +37,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Skipped:
+    """A provider an import leaves out, and why."""
+
     source_id: str
     reason: str
 

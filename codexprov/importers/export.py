@@ -43,6 +43,8 @@ _NATIVE_URLS = {
 
 @dataclass(frozen=True)
 class Exported:
+    """A provider written out as a recipe: the file, its text and how the recipe gets the key."""
+
     provider_id: str
     path: Path
     text: str

@@ -105,6 +105,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class ImportPlan:
+    """What an import will write: the entries from the source and the provider --use makes active."""
+
     source: Source
     entries: tuple[Entry, ...]
     use_id: str | None  # the provider --use makes active (None: no change)

@@ -24,6 +24,8 @@ from codexprov.result import Note
 
 @dataclass(frozen=True)
 class EnvVar:
+    """A key handed to a command as an environment variable (the value never shown)."""
+
     name: str
     provider_id: str
     value: str = dataclasses_field(repr=False)
@@ -31,6 +33,8 @@ class EnvVar:
 
 @dataclass(frozen=True)
 class EnvPlan:
+    """The variables `key env` gives, and the providers whose key is missing."""
+
     variables: tuple[EnvVar, ...]
     missing: tuple[str, ...]  # env-mode providers with no key in the keyring
 
@@ -129,6 +133,8 @@ def codex_command(argv: list[str], *, provider_id: str | None, profile: str | No
 
 @dataclass(frozen=True)
 class RunPlan:
+    """What `run` starts: the command line, its environment (keys included) and missing keys."""
+
     argv: tuple[str, ...]
     env: dict[str, str] = dataclasses_field(repr=False)
     missing: tuple[str, ...]  # env-mode providers with no key in the keyring

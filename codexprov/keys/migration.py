@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class MigrationItem:
+    """One provider's plain-text keys found by `key migrate`, or why it is left alone."""
+
     provider_id: str
     found: tuple[PlaintextKey, ...]
     skipped: str | None = None  # why this provider is left alone
@@ -36,6 +38,8 @@ class MigrationItem:
 
 @dataclass(frozen=True)
 class MigrationResult:
+    """What `key migrate` did: the keys found, the edit, the keys stored, the backups scrubbed."""
+
     items: tuple[MigrationItem, ...]
     edit: Any  # EditResult | None (None: nothing to move)
     stored: tuple[str, ...]  # provider ids whose key was written to the keyring
@@ -274,6 +278,8 @@ class MigrateDecider(Protocol):
 
 @dataclass(frozen=True)
 class MigrateRequest:
+    """What `key migrate` was asked: which provider, a dry run, auth.json too."""
+
     provider_id: str | None = None  # None: every provider
     dry_run: bool = False
     clear_auth_json: bool = False  # also empty auth.json's OPENAI_API_KEY once its providers read the keyring

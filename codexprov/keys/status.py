@@ -16,6 +16,8 @@ from codexprov.redact import mask
 
 @dataclass(frozen=True)
 class KeyStatus:
+    """Where one provider's key comes from, and whether the keyring holds one (never the key)."""
+
     provider_id: str
     source: str  # "keyring" | "env" | "command" | "plaintext" | "codex-login" | "cloud" | "none"
     detail: str  # env var name, the command, the plain-text field(s); never a secret
@@ -38,6 +40,8 @@ class KeyStatus:
 
 @dataclass(frozen=True)
 class KeyReport:
+    """Every provider's key status, and the keyring consulted."""
+
     statuses: tuple[KeyStatus, ...]
     keyring_backend: str | None
     keyring_problem: str | None  # why the keyring could not be read (the rest is still reported)

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class WirePlan:
+    """Whether `key set` points a provider's table at the keyring, and why."""
+
     provider_id: str
     wire: bool  # whether the provider's table changes
     reason: str  # why (or why not), for the user
@@ -106,6 +108,8 @@ class KeyDecider(Protocol):
 
 @dataclass(frozen=True)
 class KeySetRequest:
+    """What `key set` was asked: the provider, whether to wire it, a dry run."""
+
     provider_id: str
     wire: bool = False  # point the provider at the keyring even if it reads its key otherwise on purpose
     dry_run: bool = False
@@ -113,6 +117,8 @@ class KeySetRequest:
 
 @dataclass(frozen=True)
 class KeySetOutcome:
+    """What `key set` did: the key stored, the keyring, and whether a running bridge has it."""
+
     result: SetKeyResult
     keyring_label: str | None  # None on a dry run (the keyring is not opened)
     bridge_restarted: bool = False  # a running bridge serves this provider and now has the new key
@@ -132,6 +138,8 @@ def store_key(ctx: Context, request: KeySetRequest, decider: KeyDecider) -> KeyS
 
 @dataclass(frozen=True)
 class SetKeyResult:
+    """A stored key (masked) and the edit that wired its provider, if any."""
+
     provider_id: str
     masked: str
     wiring: WirePlan
