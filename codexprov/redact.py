@@ -37,9 +37,7 @@ class _Lazy:
         self._compiled: re.Pattern[str] | None = None
 
     def __getattr__(self, name: str):
-        # Called only for a name not yet on the instance: the first `.search`, `.match`, … Keeping
-        # the compiled pattern's bound method there makes every later call a plain attribute read
-        # (the secret scan over a 6,000-line config makes thousands).
+        # Only for a name not yet on the instance: kept there, later calls are plain attribute reads.
         if name.startswith("_"):
             raise AttributeError(name)
         if self._compiled is None:

@@ -572,3 +572,45 @@ def test_add_refuses_a_builtin_display_name(paths):
         "https://bedrock-mantle.eu-west-1.api.aws/v1",
         "AWS_BEARER_TOKEN_BEDROCK",
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://myres.openai.azure.com/openai",
+        "https://router.huggingface.co/v1/",
+        "http://localhost:4000/v1",
+        "https://openrouter.ai/api/v1",
+        "https://api.groq.com/openai/v1",
+        "http://127.0.0.1:8080/v1",
+        "https://example.com/openai",
+    ],
+)
+def test_the_raw_look_never_misses_a_gateway_recipe(paths, url):
+    """recipe_files.may_match (the doctor's look that parses nothing) says "maybe" wherever the
+    catalog has a recipe with `rejects` for the URL, and "no" for the URLs of other providers."""
+    from codexprov.recipe_files import may_match
+
+    matched = [r.id for r in catalog(paths).recipes if r.rejects and r.matches_url(url)]
+    assert may_match(paths, url, "rejects", env={}) == bool(matched)
+
+
+def test_the_raw_look_says_maybe_for_what_it_cannot_read(paths):
+    from codexprov.recipe_files import may_match
+
+    url = "http://gateway.internal:8000/v1"
+    assert may_match(paths, url, "rejects", env={}) is False
+    # A user recipe whose base_url is spelled in a way the look does not read: load the catalog.
+    write(
+        paths.user_recipes_dir,
+        "mine.toml",
+        'rejects = ["namespace"]\nbase_url = """http://gateway.internal:8000/v1"""\n',
+    )
+    assert may_match(paths, url, "rejects", env={}) is True
+    write(
+        paths.user_recipes_dir,
+        "mine.toml",
+        'rejects = ["namespace"]\nbase_url = "http://{host}:8000/v1"  # a gateway\n',
+    )
+    assert may_match(paths, url, "rejects", env={}) is True
+    assert may_match(paths, "http://gateway.internal:9000/v1", "rejects", env={}) is False

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codexprov import picker
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.doctor.context import CheckContext, Setup, setup_check
 from codexprov.model_lists import last_failure
@@ -18,14 +17,16 @@ def picker_list(ctx: CheckContext, setup: Setup) -> None:
     table = setup.tables.get(pid) or {}
     if pid in BUILTIN_PROVIDERS or not table.get("base_url") or not ctx.info.capabilities.model_catalog_json:
         return
+    failed = last_failure(ctx.paths, pid, str(table["base_url"]))
+    if failed is None:
+        return
+    from codexprov import picker  # the edit engine behind it: only when an ask failed (nearly never)
+
     value = None
     for layer in setup.base:  # the system and user layers, lowest first: the last one that sets it wins
         if layer.data is not None and picker.SETTING in layer.data:
             value = layer.data[picker.SETTING]
     if picker.is_ours(ctx.paths, value) and picker.owner_of(Path(str(value)).expanduser())[0] == picker.file_stem(pid):
-        return
-    failed = last_failure(ctx.paths, pid, str(table["base_url"]))
-    if failed is None:
         return
     reason, when = failed
     shown = "another list (model_catalog_json)" if value else "Codex's own models"

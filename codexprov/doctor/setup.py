@@ -10,6 +10,7 @@ import os
 import stat
 from pathlib import Path
 
+from codexprov import recipe_files
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.doctor.context import CheckContext, ProviderTable, Setup, setup_check
 from codexprov.doctor.findings import FixKind
@@ -269,7 +270,7 @@ def gateway_request_shape(ctx: CheckContext, setup: Setup) -> None:
     (codex.gateway), and the settings that take them out are missing."""
     table = setup.tables.get(setup.active)
     url = table.get("base_url") if isinstance(table, dict) else None
-    if not isinstance(url, str):
+    if not isinstance(url, str) or not recipe_files.may_match(ctx.paths, url, "rejects"):
         return
     from codexprov.recipes import load_catalog
 

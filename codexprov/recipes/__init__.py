@@ -20,14 +20,12 @@ Public API (used by the `add` command), importable from `codexprov.recipes`:
 Nothing here prints, prompts or exits.
 """
 
+from codexprov.recipe_files import RECIPES_PATH_ENV, recipe_folders, shipped_recipes_dir
 from codexprov.recipes.loading import (
-    RECIPES_PATH_ENV,
     _Problem,
     load_catalog,
     load_recipe_file,
     parse_recipe,
-    recipe_folders,
-    shipped_recipes_dir,
 )
 from codexprov.recipes.model import (
     EXTRA_FIELDS,

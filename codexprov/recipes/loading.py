@@ -5,7 +5,6 @@ into a `Catalog`. A file that fails a check becomes a `RecipeProblem` naming fil
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +18,7 @@ from codexprov.config.document import TOMLDecodeError, loads
 from codexprov.model import PROVIDER_ID_RE, AuthCommand
 from codexprov.model_lists import EFFORTS, ModelFacts
 from codexprov.paths import Paths
+from codexprov.recipe_files import recipe_folders
 from codexprov.recipes.model import (
     ENV_VAR,
     EXTRA_FIELDS,
@@ -34,8 +34,6 @@ from codexprov.recipes.model import (
     RecipeProblem,
     placeholder_names,
 )
-
-RECIPES_PATH_ENV = "CODEXPROV_RECIPES_PATH"
 
 _PARAM_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -77,25 +75,6 @@ BRIDGE_FIELDS = frozenset({"model", "env_key", "api_base"})
 MODEL_FIELDS = frozenset({"context_window", "reasoning", "input", "name"})
 # LiteLLM's provider prefix, then the model Codex asks for: `anthropic/{model}`.
 _BRIDGE_MODEL = re.compile(r"^([a-z0-9_]+)/\{model\}$")
-
-
-def shipped_recipes_dir() -> Path:
-    """`codexprov/_recipes` in a wheel; `<repo>/recipes` in a source checkout or editable install."""
-    package = Path(__file__).resolve().parent.parent
-    bundled = package / "_recipes"
-    if bundled.is_dir():
-        return bundled
-    return package.parent / "recipes"
-
-
-def recipe_folders(paths: Paths, env: Mapping[str, str] | None = None) -> list[tuple[Path, str]]:
-    """Folders in load order (later overrides earlier): shipped, user, then each team folder."""
-    env = os.environ if env is None else env
-    folders = [(shipped_recipes_dir(), "shipped"), (paths.user_recipes_dir, "user")]
-    for entry in (env.get(RECIPES_PATH_ENV) or "").split(os.pathsep):
-        if entry.strip():
-            folders.append((Path(entry.strip()).expanduser(), "team"))
-    return folders
 
 
 def load_catalog(paths: Paths, env: Mapping[str, str] | None = None) -> Catalog:

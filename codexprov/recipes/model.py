@@ -16,6 +16,7 @@ from typing import Any
 from codexprov.errors import NotFoundError
 from codexprov.model import AuthCommand, ProviderSpec
 from codexprov.model_lists import ModelFacts
+from codexprov.recipe_files import PLACEHOLDER, url_matches
 
 KINDS = ("hosted", "local", "gateway", "built-in")
 RESPONSES_SUPPORT = ("native", "no", "unknown")
@@ -32,7 +33,6 @@ EXTRA_FIELDS = frozenset(
     }
 )
 
-PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_-]+)\}")
 _PARAM_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -162,12 +162,7 @@ class Recipe:
 
     def matches_url(self, url: str) -> bool:
         """Whether a provider's base URL is one this recipe writes (any param values)."""
-        if not self.base_url:
-            return False
-        pattern = "".join(
-            "[^/]+" if i % 2 else re.escape(part) for i, part in enumerate(PLACEHOLDER.split(self.base_url))
-        )
-        return re.fullmatch(pattern, url.rstrip("/"), flags=re.IGNORECASE) is not None
+        return self.base_url is not None and self.base_url != "" and url_matches(self.base_url, url)
 
     def url_only_params(self) -> frozenset[str]:
         """Params that only shape the base URL (or the built-in table): `--base-url` makes them moot."""
