@@ -21,7 +21,7 @@ def _keyish_segment(arg: str) -> bool:
     return any(any(c.isdigit() for c in run) and any(c.isalpha() for c in run) for run in _ALNUM_RUN.findall(arg))
 
 
-def looks_like_key(arg: str) -> bool:
+def looks_like_pasted_key(arg: str) -> bool:
     """An argument that is probably a key pasted where an id or option value belongs: a vendor key
     shape, or a run of 16+ letters and digits mixed (ids, model names and paths have shorter ones)."""
     if not arg or "/" in arg or (arg.startswith("-") and "=" not in arg):
@@ -34,6 +34,6 @@ def key_like_arguments(argv: Iterable[str]) -> list[str]:
     found = []
     for arg in argv:
         for part in re.split(r"[=\s,]+", arg):
-            if looks_like_key(part):
+            if looks_like_pasted_key(part):
                 found.append(part)
     return found

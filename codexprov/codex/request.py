@@ -26,6 +26,7 @@ meet the same refusal.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -164,7 +165,9 @@ def capture(
             if profile is not None:
                 command += ["-p", profile]
             command.append("ping")
-            _run(command, cwd=str(cwd) if cwd is not None and cwd.is_dir() else tmp, env=child_env, timeout=timeout)
+            run_quietly(
+                command, cwd=str(cwd) if cwd is not None and cwd.is_dir() else tmp, env=child_env, timeout=timeout
+            )
     finally:
         server.stop()
     seen = server.first
@@ -177,10 +180,10 @@ def capture(
     return RequestPlan(lite, types, kept, f"captured from Codex {version or ''}".rstrip())
 
 
-def _run(command: list[str], *, cwd: str, env: dict[str, str], timeout: float) -> None:
-    """Run Codex to its end or the timeout; on the timeout its whole process group goes (the npm
-    launcher is a node script whose child is the real binary)."""
-
+def run_quietly(command: list[str], *, cwd: str, env: dict[str, str], timeout: float) -> None:
+    """Run Codex, with no input and its output thrown away, to its end or the timeout; on the
+    timeout its whole process group goes (the npm launcher is a node script whose child is the real
+    binary). A Codex that cannot be started is no error: the caller sees that nothing arrived."""
     try:
         proc = subprocess.Popen(
             command,
@@ -200,7 +203,8 @@ def _run(command: list[str], *, cwd: str, env: dict[str, str], timeout: float) -
             os.killpg(proc.pid, signal.SIGKILL)
         except (OSError, AttributeError):
             proc.kill()
-        proc.wait()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
 
 
 def _copy_configs(codex_home: Path, home: Path) -> None:

@@ -34,14 +34,7 @@ async def live_turn(prober: Transport, target: ProviderTarget, url: str) -> Find
     state = SseState(wants_call=wants_call)
     try:
         async with asyncio.timeout(limit):
-            async with prober.client.stream(
-                "POST",
-                url,
-                params=target.query_params or None,
-                headers=headers,
-                json=body,
-                timeout=httpx.Timeout(limit),
-            ) as response:
+            async with _open_stream(prober, target, url, headers, body, limit) as response:
                 if response.status_code >= 400:
                     await response.aread()
                     text = Answer(status=response.status_code, body=response.content).server_text()
@@ -67,6 +60,17 @@ async def live_turn(prober: Transport, target: ProviderTarget, url: str) -> Find
             provider=pid,
         )
     return state.finding(pid, limit, time.monotonic() - start)
+
+
+def _open_stream(
+    prober: Transport, target: ProviderTarget, url: str, headers: dict[str, Any], body: dict[str, Any], limit: float
+) -> Any:
+    """The streamed POST the live probe and each refusal test send (`async with` it)."""
+    import httpx
+
+    return prober.client.stream(
+        "POST", url, params=target.query_params or None, headers=headers, json=body, timeout=httpx.Timeout(limit)
+    )
 
 
 def _live_request(
@@ -113,14 +117,7 @@ async def refused_parts(
         headers, body = _live_request(prober, target, probe, leave_out)
         try:
             async with asyncio.timeout(limit):
-                async with prober.client.stream(
-                    "POST",
-                    url,
-                    params=target.query_params or None,
-                    headers=headers,
-                    json=body,
-                    timeout=httpx.Timeout(limit),
-                ) as response:
+                async with _open_stream(prober, target, url, headers, body, limit) as response:
                     return response.status_code in (400, 422)
         except (TimeoutError, httpx.HTTPError):
             return None

@@ -24,7 +24,6 @@ import contextlib
 import hashlib
 import json
 import os
-import subprocess
 import tempfile
 import threading
 import time
@@ -155,6 +154,8 @@ def _recording_handler(seen: list[tuple[dict[str, str], Any]], model: str) -> ty
 def _capture(binary: Path, model: str, config_text: str, term: str | None) -> Shape | None:
     from http.server import ThreadingHTTPServer
 
+    from codexprov.codex.request import run_quietly
+
     seen: list[tuple[dict[str, str], Any]] = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _recording_handler(seen, model))
     server.daemon_threads = True
@@ -204,21 +205,7 @@ def _capture(binary: Path, model: str, config_text: str, term: str | None) -> Sh
                 env["TERM"] = term  # Codex names the terminal in its User-Agent
             work = Path(tmp) / "work"
             work.mkdir()
-            proc = subprocess.Popen(
-                command,
-                cwd=work,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            try:
-                proc.wait(timeout=CAPTURE_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-            finally:
-                _kill(proc)
+            run_quietly(command, cwd=str(work), env=env, timeout=CAPTURE_TIMEOUT)
     except OSError:
         return None
     finally:
@@ -261,19 +248,6 @@ def _completed_stream(model: str) -> bytes:
         ("response.completed", {"type": "response.completed", "response": done}),
     ]
     return b"".join(f"event: {n}\ndata: {json.dumps(d)}\n\n".encode() for n, d in events)
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    import signal
-
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (OSError, AttributeError):
-        proc.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=5)
 
 
 def _read_cache(cache_dir: Path) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from codexprov.doctor.context import TABLE_CHECKS, CheckContext, ProviderTable, 
 from codexprov.doctor.findings import FixKind
 from codexprov.doctor.keysource import KEY_FIELDS, has_key_source, key_checks
 from codexprov.doctor.locate import auth_field
-from codexprov.keys import _looks_like_key
+from codexprov.keys import looks_like_key
 from codexprov.keys.plaintext import KEY_HEADER_NAMES
 from codexprov.redact import _is_secret_name
 
@@ -162,7 +162,7 @@ def unknown_keys(ctx: CheckContext, provider: ProviderTable) -> None:
         file, line, kind = provider.where(key)
         value = table[key]
         key_intent = target in KEY_FIELDS or _is_secret_name(key)
-        literal = key_intent and _looks_like_key(value)
+        literal = key_intent and looks_like_key(value)
         if (
             target == "env_key"
             and isinstance(value, str)

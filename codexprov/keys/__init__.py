@@ -98,8 +98,6 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "_looks_like_key":  # the doctor's plain-text check imported it under this old name
-        name = "looks_like_key"
     room = _LAZY.get(name)
     if room is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
