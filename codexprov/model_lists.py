@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.config.cache import sha256  # the interpreter's own: hashlib loads OpenSSL (~2 ms) on `use`
-from codexprov.config.transaction import write_atomic
 from codexprov.errors import CodexprovError
 from codexprov.paths import Paths, private_dir
 from codexprov.redact import redact_text
+from codexprov.safe_write import write_atomic
 
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")  # reasoning efforts a recipe may name
 

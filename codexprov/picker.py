@@ -43,10 +43,11 @@ from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.config import edit
 from codexprov.config.cache import sha256  # the interpreter's own: hashlib loads OpenSSL (~2 ms) on `use`
 from codexprov.config.document import load
-from codexprov.config.transaction import apply_edit, write_atomic
+from codexprov.config.transaction import apply_edit
 from codexprov.errors import CodexprovError
 from codexprov.model_lists import merge_facts, remember, remembered
 from codexprov.paths import Paths
+from codexprov.safe_write import write_atomic
 
 __all__ = [
     "SETTING",

@@ -12,6 +12,7 @@ from typing import Any
 from codexprov import safe_read
 from codexprov.config.document import loads
 from codexprov.paths import Paths, check_private, private_dir
+from codexprov.safe_write import write_atomic
 
 STATE_FILE = "profiles.json"
 SELECTION_KEYS = ("model_provider", "model", "model_reasoning_effort")
@@ -47,7 +48,6 @@ def recorded_active(paths: Paths) -> str | None:
 
 
 def record_active(paths: Paths, name: str | None) -> None:
-    from codexprov.config.transaction import write_atomic
 
     target = state_path(paths)
     try:

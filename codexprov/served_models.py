@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from codexprov import providers
 from codexprov.codex import reach
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.codex.reach import SentKey
@@ -136,6 +135,8 @@ def fetch(
     """Ask the provider for its models (and keep the list for `use --model` and Codex's picker, or
     why it could not be had, for `doctor`). A bridged provider's come from its upstream (`store`:
     the keyring holding the upstream key, opened when needed)."""
+
+    from codexprov import providers  # the config's provider tables: not for the doctor's model_ids
 
     info = providers.get_provider(paths, provider_id)
     try:

@@ -5,6 +5,7 @@ uses it: `dataclasses` imports it only to write a signature into a class that ha
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -73,3 +74,54 @@ def test_what_uses_inspect_gets_the_real_module(config_file: Path) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert (proc.returncode, proc.stdout) == (0, "ok\n"), proc.stderr
+
+
+END_NOW = (
+    "import sys, tempfile, threading\n"
+    "from codexprov.__main__ import _end_now\n"
+    "case = sys.argv[1]\n"
+    "sys.stdout.write('answer ' * 20000)\n"  # more than a pipe buffer: all of it must arrive
+    "if case == 'thread':\n"
+    "    go = threading.Event()\n"
+    "    worker = threading.Thread(target=go.wait)\n"
+    "    worker.start()\n"
+    "    _end_now(3)\n"
+    "    go.set()\n"
+    "elif case == 'tempdir':\n"
+    "    kept = tempfile.TemporaryDirectory()\n"
+    "    _end_now(3)\n"
+    "    kept.cleanup()\n"
+    "else:\n"
+    "    _end_now(3)\n"
+    "sys.stdout.write('|returned')\n"
+)
+
+
+def test_the_program_ends_without_teardown_only_when_nothing_is_left() -> None:
+    """The fast paths end the process as soon as the answer is flushed (os._exit skips ~20 ms of
+    module teardown), except when a thread the interpreter would wait for, or a temporary folder
+    waiting for its clean-up at exit, is still there: then the normal exit runs."""
+    outcomes = {}
+    for case in ("clean", "thread", "tempdir"):
+        proc = subprocess.run(
+            [sys.executable, "-c", END_NOW, case], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert proc.stdout.startswith("answer " * 20000), (case, len(proc.stdout))
+        outcomes[case] = (proc.returncode, proc.stdout.endswith("|returned"))
+    assert outcomes == {"clean": (3, False), "thread": (0, True), "tempdir": (0, True)}
+
+
+def test_the_executable_gives_every_byte_and_exit_code(run_exe, config_file: Path) -> None:
+    tables = "".join(
+        f'[model_providers.p{i:03d}]\nname = "P {i}"\nbase_url = "http://127.0.0.1:9/v{i}"\n' for i in range(300)
+    )
+    config_file.write_text('model_provider = "p000"\n' + tables, encoding="utf-8")
+    listed = run_exe("list", "--json")
+    assert listed.exit_code == 0, listed.stderr
+    assert len(json.loads(listed.stdout)["providers"]) == 300 + 5  # and the five built-ins
+    missing = run_exe("use", "nope")
+    assert missing.exit_code == 4
+    assert missing.stderr.startswith("error: no provider `nope` in ")
+    offline = run_exe("doctor", "--offline", "--json")
+    assert offline.exit_code in (0, 1), offline.stderr
+    assert json.loads(offline.stdout)["providers"][0] == "p000"

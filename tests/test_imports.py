@@ -26,6 +26,7 @@ LEAVES = frozenset(
         "codexprov.paths",
         "codexprov.output",
         "codexprov.codex.builtins",
+        "codexprov.safe_write",
     }
 )
 # The paths Codex and the shell wait on (bench/bench_token.py, bench/bench_cli.py): everything

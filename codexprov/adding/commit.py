@@ -17,12 +17,13 @@ from codexprov.codex import names
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.codex.capabilities import capabilities as caps_for
 from codexprov.codex.gateway import GatewayFix
-from codexprov.config.transaction import EditResult, write_atomic
+from codexprov.config.transaction import EditResult
 from codexprov.errors import UsageError
 from codexprov.model import AuthCommand
 from codexprov.paths import Paths
 from codexprov.redact import mask
 from codexprov.result import Outcome, info, next_step, warning
+from codexprov.safe_write import write_atomic
 
 
 def prepare_add(

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.codex.version import stamp
-from codexprov.config.transaction import write_atomic
 from codexprov.errors import FileAccessError
 from codexprov.paths import Paths
+from codexprov.safe_write import write_atomic
 
 __all__ = [
     "REQUEST_PARTS",

@@ -19,9 +19,9 @@ from codexprov.codex.appserver import AppServerError, builtin_names
 from codexprov.codex.builtins import BUILTIN_DISPLAY_NAMES
 from codexprov.codex.capabilities import Capabilities, format_version
 from codexprov.codex.version import stamp
-from codexprov.config.transaction import write_atomic
 from codexprov.errors import FileAccessError
 from codexprov.paths import Paths
+from codexprov.safe_write import write_atomic
 
 __all__ = ["builtin_display_names", "custom_name"]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from codexprov.codex.capabilities import NEWEST_VERIFIED, Capabilities, Version, capabilities, format_version
-from codexprov.config.transaction import write_atomic
 from codexprov.errors import FileAccessError, NotFoundError
 from codexprov.paths import Paths, private_dir
+from codexprov.safe_write import write_atomic
 
 __all__ = ["CodexInfo", "Version", "detect", "find_binary", "format_version", "parse_version", "run_version", "stamp"]
 

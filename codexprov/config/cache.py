@@ -21,6 +21,7 @@ from typing import Any
 
 from codexprov.paths import make_dirs
 from codexprov.redact import holds_secret
+from codexprov.safe_write import make_temp
 
 try:  # the interpreter's own sha256: `import hashlib` loads OpenSSL (~2 ms), and `list` is a hot path
     from _sha256 import sha256  # type: ignore[import-not-found]  # no stub; a C module of CPython 3.11
@@ -32,23 +33,6 @@ except ImportError:  # pragma: no cover - Python 3.12+ names it _sha2; other bui
 # redact.holds_secret that gets stricter needs a new number too: an edit trusts that a cached
 # document held no secret and checks only what it changed (put's secret_free_before).
 _VERSION = 3
-
-
-_TEMP_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
-
-
-def make_temp(folder: str | os.PathLike[str], prefix: str, suffix: str = "") -> tuple[int, str]:
-    """`tempfile.mkstemp(suffix, prefix, folder)`: a new file (O_EXCL, mode 0600, not followed if a
-    link) named prefix + 8 random characters of [a-z0-9_] + suffix; (fd, path). Here because
-    importing tempfile costs `use` ~3 ms."""
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        path = os.path.join(folder, prefix + "".join(_TEMP_CHARS[b % 37] for b in os.urandom(8)) + suffix)
-        try:
-            return os.open(path, flags, 0o600), path
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free temporary name in {folder}")
 
 
 def _signature(st: os.stat_result) -> list[int]:

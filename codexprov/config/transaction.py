@@ -23,7 +23,7 @@ from typing import Any
 
 from codexprov import safe_read
 from codexprov.config import cache
-from codexprov.config.cache import make_temp, sha256  # sha256: the interpreter's own (hashlib loads OpenSSL)
+from codexprov.config.cache import sha256  # the interpreter's own (hashlib loads OpenSSL)
 from codexprov.config.document import (
     BOM,
     Snapshot,
@@ -39,8 +39,9 @@ from codexprov.config.edit import EditImpossible, keep_missing_final_newline
 from codexprov.config.scan import scan
 from codexprov.errors import CodexprovError, ConfigError, FileAccessError, KeyringUnavailableError, NotFoundError
 from codexprov.locking import FileLock
-from codexprov.paths import Paths, check_private, make_dirs, private_dir
+from codexprov.paths import Paths, check_private, private_dir
 from codexprov.redact import redact_text
+from codexprov.safe_write import fsync_folder, write_atomic
 
 MAX_BACKUPS = 20
 
@@ -313,33 +314,6 @@ def _normalize(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_atomic(target: Path, text: str, *, existed: bool) -> None:
-    """Temp file in the same folder, fsync, os.replace; keep the mode, new files are 0600 in a 0700 folder."""
-    folder = target.parent
-    try:
-        if not folder.exists():
-            make_dirs(folder)
-        mode = (os.stat(target).st_mode & 0o7777) if existed and target.exists() else 0o600
-        fd, tmp = make_temp(folder, f".{target.name}.", ".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(text.encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        _fsync_folder(folder)
-    except OSError as err:
-        raise FileAccessError(
-            f"cannot write {target}: {err.strerror or err}",
-            hint="Check that you own the folder and the file; nothing was changed.",
-        ) from None
-
-
 # ---------------------------------------------------------------------------- backups and undo
 
 
@@ -430,21 +404,12 @@ def _link_backup(target: Path, path: Path, text: str) -> bool:
     try:
         same = path.read_bytes() == text.encode("utf-8")
         if same:
-            _fsync_folder(path.parent)
+            fsync_folder(path.parent)
     except OSError:
         same = False
     if not same:
         path.unlink(missing_ok=True)
     return same
-
-
-def _fsync_folder(folder: Path) -> None:
-    if hasattr(os, "O_DIRECTORY"):
-        dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 def _home_key(paths: Paths) -> str:

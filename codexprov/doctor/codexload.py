@@ -37,6 +37,7 @@ from codexprov.doctor.findings import Finding, FixKind
 from codexprov.doctor.layers import SYSTEM_CONFIG, Layer
 from codexprov.errors import FileAccessError
 from codexprov.redact import redact_text
+from codexprov.safe_write import write_atomic
 
 if TYPE_CHECKING:
     import tempfile
@@ -403,8 +404,6 @@ def _lookup(cache_dir: Path, signature: str) -> tuple[int, str] | None:
 def _store(cache_dir: Path, signature: str, answer: tuple[int, str]) -> None:
     """Remember a verdict (the newest CACHE_ENTRIES); a cache that cannot be written is no error."""
     import time
-
-    from codexprov.config.transaction import write_atomic
 
     data = _read_cache(cache_dir)
     data[signature] = [time.time(), *answer]

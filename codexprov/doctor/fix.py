@@ -34,6 +34,7 @@ from codexprov.errors import CodexprovError
 from codexprov.paths import Paths
 from codexprov.profile_state import profile_files
 from codexprov.providers import update_provider_fields
+from codexprov.safe_write import write_atomic
 
 
 @dataclass(frozen=True)
@@ -205,8 +206,6 @@ def _gateway_settings(paths: Any, action: FixAction, dry_run: bool) -> Any:
                 hint="Pass --codex PATH to the Codex you use, then run `codexprov doctor --live --fix` again.",
             ) from err
         if not dry_run:
-            from codexprov.config.transaction import write_atomic
-
             fix.catalog_path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(fix.catalog_path, source.for_server_text(action.fields), existed=fix.catalog_path.exists())
     return set_settings(paths, settings, description=action.description, dry_run=dry_run)

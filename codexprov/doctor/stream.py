@@ -35,6 +35,7 @@ from typing import Any
 from codexprov.doctor.findings import Finding, ProviderTarget
 from codexprov.doctor.transport import Answer, SseParser, one_line, retry_waits, shown_url, terminal_text
 from codexprov.errors import FileAccessError
+from codexprov.safe_write import write_atomic
 
 CHECK = "net.stream"
 MAX_OUTPUT_TOKENS = 16  # the smallest cap OpenAI's Responses API accepts
@@ -266,7 +267,6 @@ def _lookup(cache_dir: Path, signature: str) -> Shape | None:
 
 
 def _store(cache_dir: Path, signature: str, shape: Shape) -> None:
-    from codexprov.config.transaction import write_atomic
 
     data = _read_cache(cache_dir)
     data[signature] = {"at": time.time(), "headers": shape.headers, "body": shape.body}

@@ -22,13 +22,13 @@ from codexprov.adding import default_env_key
 from codexprov.bridge.layout import Layout, read_state
 from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.config.document import load
-from codexprov.config.transaction import write_atomic
 from codexprov.credentials import is_token_auth
 from codexprov.errors import CodexprovError, NotFoundError, UsageError
 from codexprov.keys import find_plaintext
 from codexprov.paths import Paths
 from codexprov.providers import not_found
 from codexprov.recipes import EXTRA_FIELDS, GENERIC_BRIDGE, _Problem, parse_recipe
+from codexprov.safe_write import write_atomic
 
 # Fields `add` writes or decides itself; anything else in a table is named as not exported.
 _HANDLED = {"name", "base_url", "wire_api", "env_key", "env_key_instructions", "http_headers", "query_params"}

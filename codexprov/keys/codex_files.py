@@ -21,7 +21,7 @@ from codexprov.codex.login import (  # noqa: F401 - FIELD and sends_login_key: k
     read_login,
     sends_login_key,
 )
-from codexprov.config.transaction import write_atomic
+from codexprov.safe_write import write_atomic
 
 
 def read_api_key(codex_home: Path) -> str | None:
