@@ -27,6 +27,8 @@ LEAVES = frozenset(
         "codexprov.output",
         "codexprov.codex.builtins",
         "codexprov.safe_write",
+        "codexprov.safe_read",
+        "codexprov.recipe_files",
     }
 )
 # The paths Codex and the shell wait on (bench/bench_token.py, bench/bench_cli.py): everything

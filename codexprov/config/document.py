@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codexprov import safe_read
 from codexprov.errors import ConfigError, FileAccessError
 from codexprov.redact import remember_source
 
@@ -72,8 +73,6 @@ def read_text(path: Path) -> tuple[str, bool]:
 def read_file(path: Path) -> tuple[str, bool, bool]:
     """(text without its byte-order mark, exists, had a byte-order mark). Only a regular file is
     read: a FIFO or a device is refused without waiting (codexprov.safe_read)."""
-    from codexprov import safe_read
-
     try:
         raw = safe_read.read_bytes(path)
     except FileNotFoundError:
