@@ -226,15 +226,15 @@ def test_a_killed_writer_leaves_no_temp_file_after_the_next_edit(config_file: Pa
     config_file.write_text('model = "m"\n')
     code = (
         "import os, signal\n"
-        "from codexprov.config import transaction\n"
-        "real = transaction.make_temp\n"
+        "from codexprov import safe_write\n"
+        "real = safe_write.make_temp\n"
         "def make_temp(folder, prefix, suffix=''):\n"
         "    fd, name = real(folder, prefix, suffix)\n"
         "    if prefix == '.config.toml.':\n"
         "        os.write(fd, b'half')\n"
         "        os.kill(os.getpid(), signal.SIGKILL)\n"
         "    return fd, name\n"
-        "transaction.make_temp = make_temp\n"
+        "safe_write.make_temp = make_temp\n"
         "from codexprov import paths, providers\n"
         "providers.use_provider(paths.resolve(), 'ollama')\n"
     )
