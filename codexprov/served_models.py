@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codexprov.codex import reach
-from codexprov.codex.builtins import BUILTIN_PROVIDERS
 from codexprov.codex.reach import SentKey
 from codexprov.errors import CodexprovError
-from codexprov.model_lists import ModelFacts, ModelList, remember_failure, remembered
+from codexprov.model_lists import ModelFacts, ModelList, remember_failure
 from codexprov.model_lists import remember as _remember
 from codexprov.paths import Paths
 from codexprov.redact import redact_text
@@ -409,24 +408,3 @@ def _fetch_upstream(
         facts,
     )
     return _remember(paths, listing) if remember else listing
-
-
-def unserved_warning(listing: ModelList, model: str) -> str | None:
-    """The warning for a model the provider's list does not have (None: it does, or it lists none)."""
-    if not listing.ids or listing.serves(model):
-        return None
-    shown = ", ".join(listing.ids[:8]) + (", …" if len(listing.ids) > 8 else "")
-    return (
-        f"{listing.provider_id} does not list `{model}` among its {len(listing.ids)} models "
-        f"(listed {listing.fetched[:10]}: {shown}); Codex will send it anyway. `codexprov models {listing.provider_id}` shows them all"
-    )
-
-
-def check_remembered(paths: Paths, provider_id: str, model: str, data: Mapping[str, Any] | None) -> str | None:
-    """For `use ID --model M`: a warning from the last list fetched, without any network or a
-    second parse (`data` is the config as the edit left it)."""
-    table = ((data or {}).get("model_providers") or {}).get(provider_id) or {}
-    builtin = BUILTIN_PROVIDERS.get(provider_id)
-    base_url = table.get("base_url") or (builtin.base_url if builtin else None)
-    listing = remembered(paths, provider_id, str(base_url)) if base_url else None
-    return unserved_warning(listing, model) if listing is not None else None

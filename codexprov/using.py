@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from codexprov import providers
 from codexprov.context import Context
 from codexprov.errors import CodexprovError, UsageError
+from codexprov.model_lists import check_remembered
 from codexprov.result import Note, Outcome, info, notice, warning
 
 if TYPE_CHECKING:
@@ -91,13 +92,16 @@ def _use_provider(ctx: Context, provider_id: str, model: str | None, dry_run: bo
     result = providers.use_provider(ctx.paths, provider_id, model=model, dry_run=dry_run, codex=lambda: ctx.codex)
     notes: list[Note] = []
     try:
-        if model is not None:
-            # No network here (use is typed often): the list `codexprov models ID` or `add` last fetched.
-            from codexprov.served_models import check_remembered  # reach and the model lists: only with --model
-
-            said = check_remembered(ctx.paths, provider_id, model, result.data)
-            if said:
-                notes.append(warning(said))
+        # No network here (use is typed often): the list `codexprov models ID` or `add` last fetched.
+        # Without --model, the model the config keeps goes to the new provider: say so when it is
+        # not one the provider listed.
+        kept = (result.data or {}).get("model")
+        wanted = model if model is not None else kept if isinstance(kept, str) and kept else None
+        said = check_remembered(ctx.paths, provider_id, wanted, result.data) if wanted else None
+        if said:
+            notes.append(
+                warning(said if model is not None else f"{said}; `codexprov use {provider_id} --model MODEL` picks one")
+            )
         if result.changed and not dry_run:
             elsewhere = sessions_elsewhere(ctx, provider_id)
             notes.extend(running_codex_notes(ctx, provider_id, sessions_elsewhere=bool(elsewhere)))

@@ -112,6 +112,26 @@ def test_use_model_warns_from_the_remembered_list(run_cli, config_file: Path, ma
     assert len(server.requests_to("/models", "GET")) == 1  # use asked nobody
 
 
+def test_use_without_model_warns_when_the_kept_model_is_not_listed(
+    run_cli, config_file: Path, make_fake_server
+) -> None:
+    """`use ID` keeps the config's `model`, which now goes to ID: said when ID's list lacks it."""
+    server = make_fake_server(models=("m-one", "m-two"))
+    config_file.write_text('model = "gpt-5-codex"\n' + table("acme", server.base_url))
+    assert run_cli("models", "acme").exit_code == 0
+    kept = run_cli("use", "acme")
+    assert kept.exit_code == 0
+    assert kept.stderr.splitlines()[1] == (
+        "warning: acme does not list `gpt-5-codex` among its 2 models "
+        f"(listed {today()}: m-one, m-two); Codex will send it anyway. `codexprov models acme` shows them all; "
+        "`codexprov use acme --model MODEL` picks one"
+    )
+    assert run_cli("use", "acme", "--model", "m-one").exit_code == 0
+    listed = run_cli("use", "acme")
+    assert listed.exit_code == 0 and "warning" not in listed.stderr
+    assert len(server.requests_to("/models", "GET")) == 1  # use asked nobody
+
+
 def today() -> str:
     import time
 

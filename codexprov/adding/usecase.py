@@ -13,9 +13,10 @@ from codexprov.bridge import manage
 from codexprov.codex.version import CodexInfo, format_version
 from codexprov.context import Context
 from codexprov.errors import UsageError
+from codexprov.model_lists import unserved_warning
 from codexprov.recipes import Catalog, load_catalog
 from codexprov.result import Outcome, info, warning
-from codexprov.served_models import CHECK_TIMEOUT, fetch, unserved_warning
+from codexprov.served_models import CHECK_TIMEOUT, fetch
 
 
 class AddDecider(Protocol):
