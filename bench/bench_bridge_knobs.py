@@ -48,7 +48,6 @@ import json
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,7 +58,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench_bridge import group_cpu  # noqa: E402 - bench/ is the script's folder, on sys.path
+from bench_bridge import floor_ms, group_cpu  # noqa: E402 - bench/ is the script's folder, on sys.path
 
 from codexprov.bridge import litellm_config  # noqa: E402
 from codexprov.bridge.layout import State, Upstream  # noqa: E402
@@ -150,15 +149,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def floor_ms(runs: int = 15) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 def standin() -> int:

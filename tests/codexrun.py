@@ -18,6 +18,7 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -158,6 +159,23 @@ def codexprov_env(
         }
     )
     return env
+
+
+def debug_models(
+    codex_bin: Path, codex_home: Path, env_extra: Mapping[str, str] | None = None, *, timeout: float = 60
+) -> list[dict[str, Any]]:
+    """The models Codex lists for this configuration (`codex debug models`: what its /model picker
+    and the app-server's model/list show); it must exit 0."""
+    listed = subprocess.run(
+        [str(codex_bin), "debug", "models"],
+        env=codex_env(codex_home, env_extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr[-800:]
+    return json.loads(listed.stdout)["models"]
 
 
 def run_codexprov(args: Sequence[str], env: Mapping[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -228,7 +228,7 @@ def test_codex_loads_entries_built_for_served_models(
     paths, codex_bin: Path, codex_home: Path, make_fake_server
 ) -> None:
     """A catalog of built entries (the picker's, issue 23) is one Codex loads, lists and runs a turn with."""
-    from tests.codexrun import codex_env, codex_version, run_codex
+    from tests.codexrun import codex_version, debug_models, run_codex
 
     bundled = catalog.bundled(paths, codex_bin, codex_version(codex_bin))
     server = make_fake_server(gateway={"namespace", "web_search", "responses_lite"}, models=["acme-large"])
@@ -244,16 +244,8 @@ def test_codex_loads_entries_built_for_served_models(
         + "\n[features]\nmulti_agent = false\n",
         encoding="utf-8",
     )
-    listed = subprocess.run(
-        [str(codex_bin), "debug", "models"],
-        env=codex_env(codex_home, {"ACME_API_KEY": "k"}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert listed.returncode == 0, listed.stderr[-800:]
-    assert [m["slug"] for m in json.loads(listed.stdout)["models"]] == ["acme-large"]
+    models = debug_models(codex_bin, codex_home, {"ACME_API_KEY": "k"})
+    assert [m["slug"] for m in models] == ["acme-large"]
     proc = run_codex(codex_bin, codex_home, env_extra={"ACME_API_KEY": "k"}, timeout=90)
     assert proc.returncode == 0, proc.stderr[-1500:]
     assert "pong" in proc.stdout

@@ -5,7 +5,6 @@ loopback server's OpenAI-shaped `/models` is one Codex loads, lists exactly, and
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import httpx
@@ -15,7 +14,7 @@ from codexprov import paths as paths_mod
 from codexprov.codex import catalog, picker
 from codexprov.codex.capabilities import capabilities
 from codexprov.codex.version import parse_version
-from tests.codexrun import codex_env, codex_version, run_codex, write_minimal_config
+from tests.codexrun import codex_version, debug_models, run_codex, write_minimal_config
 
 LITE = {
     "slug": "gpt-lite",
@@ -119,16 +118,7 @@ def test_codex_lists_exactly_the_providers_models_and_runs_a_turn(
     config = write_minimal_config(codex_home, server.base_url, model="acme-large")
     file.write_text(picker.picker_catalog_text(bundled, ids, "acme-large"), encoding="utf-8")
     config.write_text(f"model_catalog_json = {json.dumps(str(file))}\n" + config.read_text(), encoding="utf-8")
-    listed = subprocess.run(
-        [str(codex_bin), "debug", "models"],
-        env=codex_env(codex_home, {"ACME_API_KEY": "k"}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert listed.returncode == 0, listed.stderr[-800:]
-    shown = json.loads(listed.stdout)["models"]
+    shown = debug_models(codex_bin, codex_home, {"ACME_API_KEY": "k"})
     assert [(m["slug"], m["display_name"], m["visibility"]) for m in shown] == [
         ("acme-large", "acme-large", "list"),
         ("acme-small", "acme-small", "list"),
@@ -144,16 +134,7 @@ def test_codex_lists_exactly_the_providers_models_and_runs_a_turn(
 
 
 def _debug_models(codex_bin: Path, codex_home: Path, env: dict[str, str]) -> list[str]:
-    listed = subprocess.run(
-        [str(codex_bin), "debug", "models"],
-        env=codex_env(codex_home, env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert listed.returncode == 0, listed.stderr[-800:]
-    return [m["slug"] for m in json.loads(listed.stdout)["models"]]
+    return [m["slug"] for m in debug_models(codex_bin, codex_home, env)]
 
 
 def _catalog_setting(codex_home: Path) -> str | None:
@@ -664,22 +645,14 @@ def test_the_picker_entries_carry_what_the_list_and_the_recipe_know(
         "--model", "openai/gpt-oss-120b", "--use", "--yes", "--no-bridge",
     )  # fmt: skip
     assert added.exit_code == 0, added.stderr
-    listed = subprocess.run(
-        [str(codex_bin), "debug", "models"],
-        env=codex_env(codex_home, {"T_KEY": "k"}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert listed.returncode == 0, listed.stderr[-800:]
+    models = debug_models(codex_bin, codex_home, {"T_KEY": "k"})
     shown = {
         m["slug"]: (
             m["context_window"],
             [lvl["effort"] for lvl in m["supported_reasoning_levels"]],
             m.get("default_reasoning_level"),  # left out when none
         )
-        for m in json.loads(listed.stdout)["models"]
+        for m in models
     }
     plain = picker.template(catalog.bundled(paths_mod.resolve(), codex_bin))
     assert shown == {
@@ -697,11 +670,8 @@ def test_the_picker_entries_carry_what_the_list_and_the_recipe_know(
         assert (turn["model"], (turn.get("reasoning") or {}).get("effort")) == (model, effort)
     # `use` (no network) builds the same entries from the list kept with its facts
     assert run_cli("use", "groq", "--model", "llama-3.3-70b-versatile").exit_code == 0
-    listed = subprocess.run(
-        [str(codex_bin), "debug", "models"], env=codex_env(codex_home, {"T_KEY": "k"}), capture_output=True, text=True,
-        timeout=60, check=False,
-    )  # fmt: skip
-    first = json.loads(listed.stdout)["models"][0]
+    models = debug_models(codex_bin, codex_home, {"T_KEY": "k"})
+    first = models[0]
     assert (first["slug"], first["supported_reasoning_levels"], first["context_window"]) == (
         "llama-3.3-70b-versatile", [], 131072,
     )  # fmt: skip

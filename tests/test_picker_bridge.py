@@ -6,7 +6,6 @@ the real LiteLLM, the real Codex and the real Secret Service."""
 from __future__ import annotations
 
 import json
-import subprocess
 import tomllib
 import uuid
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 
 from codexprov import served_models
 from codexprov.errors import CodexprovError
-from tests.codexrun import codex_env, run_codex
+from tests.codexrun import debug_models, run_codex
 
 
 def test_the_upstream_request_is_in_the_upstreams_own_api() -> None:
@@ -173,16 +172,7 @@ def test_a_keyless_chat_upstream_is_asked_at_its_api_base(isolated_home: Path, t
 
 
 def _debug_models(codex_bin: Path, codex_home: Path, env: dict[str, str]) -> list[str]:
-    listed = subprocess.run(
-        [str(codex_bin), "debug", "models"],
-        env=codex_env(codex_home, env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert listed.returncode == 0, listed.stderr[-800:]
-    return [m["slug"] for m in json.loads(listed.stdout)["models"]]
+    return [m["slug"] for m in debug_models(codex_bin, codex_home, env, timeout=120)]
 
 
 def _config(codex_home: Path) -> dict:
@@ -214,6 +204,16 @@ def test_bridged_providers_list_their_upstreams_models_in_codexs_picker(tmp_path
     (codex_home / "config.toml").write_text('approval_policy = "never"\n', encoding="utf-8")
     over = {"CODEXPROV_CODEX": str(codex_bin)}
     extra = own.codex_extra()
+
+    def tool_turn(model: str) -> None:
+        """One real Codex tool turn with `model` picked from the list, through the bridge."""
+        proc = run_codex(
+            codex_bin, codex_home, "run the check", args=["-m", model, "-s", "danger-full-access"],
+            env_extra=extra, timeout=180,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert final_text(TOOL_OUTPUT) in proc.stdout
+
     try:
         bundled = _debug_models(codex_bin, codex_home, extra)
         # Gemini's native list: names without `models/`, only models that generate content, and the
@@ -224,11 +224,8 @@ def test_bridged_providers_list_their_upstreams_models_in_codexs_picker(tmp_path
         )  # fmt: skip
         own.ids.append(gemini_id)
         assert added.returncode == 0, added.stderr
-        listed = subprocess.run(
-            [str(codex_bin), "debug", "models"], env=codex_env(codex_home, extra), capture_output=True, text=True,
-            timeout=120, check=False,
-        )  # fmt: skip
-        assert [(m["slug"], m["context_window"]) for m in json.loads(listed.stdout)["models"]] == [
+        models = debug_models(codex_bin, codex_home, extra, timeout=120)
+        assert [(m["slug"], m["context_window"]) for m in models] == [
             ("gemini-2.5-flash", 1048576),
             ("gemini-2.5-pro", 1048576),
             ("gemini-next", 1048576),
@@ -250,12 +247,7 @@ def test_bridged_providers_list_their_upstreams_models_in_codexs_picker(tmp_path
         asked = [r for r in claude.requests if r.path == "/v1/models"]
         assert len(asked) == 1 and asked[0].headers["x-api-key"] == claude_key
         assert _debug_models(codex_bin, codex_home, extra) == ["claude-sonnet-9", "claude-opus-9", "claude-haiku-9"]
-        proc = run_codex(
-            codex_bin, codex_home, "run the check", args=["-m", "claude-haiku-9", "-s", "danger-full-access"],
-            env_extra=extra, timeout=180,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        assert final_text(TOOL_OUTPUT) in proc.stdout
+        tool_turn("claude-haiku-9")
         assert claude.requests_to("/messages", "POST")[-1].body["model"] == "claude-haiku-9"
 
         # `models ID` says the same: the upstream's list, and that the picker shows it
@@ -272,12 +264,7 @@ def test_bridged_providers_list_their_upstreams_models_in_codexs_picker(tmp_path
         assert added.returncode == 0, added.stderr
         assert Path(_config(codex_home)["model_catalog_json"]).name == f"{box_id}@box-large.json"
         assert _debug_models(codex_bin, codex_home, extra) == ["box-large", "box-small"]
-        proc = run_codex(
-            codex_bin, codex_home, "run the check", args=["-m", "box-small", "-s", "danger-full-access"],
-            env_extra=extra, timeout=180,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        assert final_text(TOOL_OUTPUT) in proc.stdout
+        tool_turn("box-small")
         assert box.requests_to("/chat/completions", "POST")[-1].body["model"] == "box-small"
 
         # use switches the list (no network), remove and undo leave lists Codex loads
@@ -293,12 +280,7 @@ def test_bridged_providers_list_their_upstreams_models_in_codexs_picker(tmp_path
         # (`remove` took claude out of the bridge and the keyring, which `undo` does not bring back)
         assert own.codexprov("use", box_id, "--model", "box-large", env_over=over).returncode == 0
         assert _debug_models(codex_bin, codex_home, extra) == ["box-large", "box-small"]
-        proc = run_codex(
-            codex_bin, codex_home, "run the check", args=["-m", "box-small", "-s", "danger-full-access"],
-            env_extra=extra, timeout=180,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        assert final_text(TOOL_OUTPUT) in proc.stdout
+        tool_turn("box-small")
     finally:
         own.codexprov("bridge", "down", timeout=60)
         for provider_id in own.ids:

@@ -82,30 +82,43 @@ class ToolTurnServer(FakeServer):
         if req.method == "GET" and req.path == "/v1beta/models":
             return self._gemini_models(req)
         if req.method == "POST" and req.path == "/v1/messages":
-            if self.expected_key is not None and req.headers.get("x-api-key") != self.expected_key:
-                body = {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
-                return _json(401, body)
+            if (refused := self._anthropic_refused(req)) is not None:
+                return refused
             return self._messages(req.body)
         gemini = GEMINI_ROUTE.match(req.path) if req.method == "POST" else None
         if gemini is not None:
-            if self.expected_key is not None and req.headers.get("x-goog-api-key") != self.expected_key:
-                body = {
-                    "error": {
-                        "code": 400,
-                        "message": "API key not valid. Please pass a valid API key.",
-                        "status": "INVALID_ARGUMENT",
-                    }
-                }
-                return _json(400, body)
+            if (refused := self._gemini_refused(req)) is not None:
+                return refused
             return self._gemini(req.body, gemini["model"], stream=gemini["method"] == "streamGenerateContent")
         return super()._answer(req)
+
+    # -- the key each API expects --------------------------------------------------------------
+
+    def _anthropic_refused(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes] | None:
+        """Anthropic's answer to a missing or wrong `x-api-key` (None: the key is right)."""
+        if self.expected_key is None or req.headers.get("x-api-key") == self.expected_key:
+            return None
+        body = {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
+        return _json(401, body)
+
+    def _gemini_refused(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes] | None:
+        """Gemini's answer to a missing or wrong `x-goog-api-key`: 400 API_KEY_INVALID (None: right)."""
+        if self.expected_key is None or req.headers.get("x-goog-api-key") == self.expected_key:
+            return None
+        body = {
+            "error": {
+                "code": 400,
+                "message": "API key not valid. Please pass a valid API key.",
+                "status": "INVALID_ARGUMENT",
+            }
+        }
+        return _json(400, body)
 
     # -- model lists ---------------------------------------------------------------------------
 
     def _anthropic_models(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
-        if self.expected_key is not None and req.headers.get("x-api-key") != self.expected_key:
-            body = {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
-            return _json(401, body)
+        if (refused := self._anthropic_refused(req)) is not None:
+            return refused
         if not req.headers.get("anthropic-version"):
             body = {
                 "type": "error",
@@ -124,15 +137,8 @@ class ToolTurnServer(FakeServer):
         return _json(200, {"data": data, "has_more": False, "first_id": self.models[0], "last_id": self.models[-1]})
 
     def _gemini_models(self, req: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
-        if self.expected_key is not None and req.headers.get("x-goog-api-key") != self.expected_key:
-            body = {
-                "error": {
-                    "code": 400,
-                    "message": "API key not valid. Please pass a valid API key.",
-                    "status": "INVALID_ARGUMENT",
-                }
-            }
-            return _json(400, body)
+        if (refused := self._gemini_refused(req)) is not None:
+            return refused
         models: list[dict[str, Any]] = [
             {
                 "name": f"models/{m}",
