@@ -70,6 +70,18 @@ BRIDGED_RECIPES = (
 )
 
 
+def master_key(env: dict[str, str]) -> str:
+    """The bridge's master key as the private Secret Service of `env` holds it ("" when none)."""
+    return subprocess.run(
+        ["secret-tool", "lookup", "service", "codexprov-bridge", "username", "master-key"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": env["DBUS_SESSION_BUS_ADDRESS"]},
+        timeout=30,
+        check=False,
+    ).stdout.strip()
+
+
 @dataclass
 class Bridged:
     home: Path
@@ -217,14 +229,7 @@ class Own:
         return int(json.loads((self.bridge_dir / "state.json").read_text())["port"])
 
     def master_key(self) -> str:
-        out = subprocess.run(
-            ["secret-tool", "lookup", "service", "codexprov-bridge", "username", "master-key"],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": self.env["DBUS_SESSION_BUS_ADDRESS"]},
-            timeout=30,
-            check=False,
-        ).stdout.strip()
+        out = master_key(self.env)
         assert out.startswith("sk-bridge-")
         return out
 

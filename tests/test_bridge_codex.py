@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bridge_fixtures import BRIDGED_RECIPES
+from tests.bridge_fixtures import BRIDGED_RECIPES, master_key
 from tests.upstream_standin import TOOL_OUTPUT, final_text
 
 pytestmark = [pytest.mark.codex, pytest.mark.keyring]
@@ -206,17 +206,6 @@ def test_key_set_restarts_the_bridge_with_the_new_upstream_key(bridged, codex_bi
     assert server.turn_requests()[-1].headers["authorization"] == f"Bearer {new_key}"
 
 
-def _master(bridged) -> str:
-    return subprocess.run(
-        ["secret-tool", "lookup", "service", "codexprov-bridge", "username", "master-key"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": bridged.env["DBUS_SESSION_BUS_ADDRESS"]},
-        timeout=30,
-        check=False,
-    ).stdout.strip()
-
-
 def test_admin_ui_management_api_and_cors_are_off(bridged):
     import httpx
 
@@ -224,7 +213,7 @@ def test_admin_ui_management_api_and_cors_are_off(bridged):
     assert up.returncode == 0, up.stderr
     port = json.loads((bridged.bridge_dir / "state.json").read_text())["port"]
     base = f"http://127.0.0.1:{port}"
-    master = _master(bridged)
+    master = master_key(bridged.env)
     auth = {"Authorization": f"Bearer {master}"}
     with httpx.Client(timeout=30) as client:
         for path in ("/ui/", "/sso/key/generate", "/key/list", "/user/list", "/docs", "/openapi.json", "/metrics"):
@@ -246,7 +235,7 @@ def test_rotated_master_key_keeps_codex_working(bridged, codex_bin):
     import httpx
 
     provider_id = bridged.ids["llama-cpp"]
-    old = _master(bridged)
+    old = master_key(bridged.env)
     assert old.startswith("sk-bridge-")
     up = bridged.codexprov("bridge", "up")
     assert up.returncode == 0, up.stderr
@@ -255,7 +244,7 @@ def test_rotated_master_key_keeps_codex_working(bridged, codex_bin):
 
     assert rotated.returncode == 0, rotated.stderr
     assert "new master key in the keyring; bridge restarted with it on http://127.0.0.1:" in rotated.stderr
-    new = _master(bridged)
+    new = master_key(bridged.env)
     assert new.startswith("sk-bridge-") and new != old
     assert old not in rotated.stdout + rotated.stderr and new not in rotated.stdout + rotated.stderr
     port = json.loads((bridged.bridge_dir / "state.json").read_text())["port"]
